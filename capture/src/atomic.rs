@@ -1,0 +1,46 @@
+//! Write-then-rename: a crash or a cancelled job never leaves a half-written file in a project.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{CaptureError, Result};
+
+/// Write `bytes` to `path` through a temporary file in the same directory, renamed into place.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_with(path, |f| f.write_all(bytes))
+}
+
+/// Run `fill` against a temporary file beside `path`, then rename it over `path`.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".twinmint-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|e| CaptureError::io(dir, e))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file());
+        fill(&mut w).map_err(|e| CaptureError::io(path, e))?;
+        w.flush().map_err(|e| CaptureError::io(path, e))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| CaptureError::io(path, e))?;
+    tmp.persist(path).map_err(|e| CaptureError::io(path, e.error))?;
+    Ok(())
+}
+
+/// Serialise `value` as pretty JSON to `path`, atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| CaptureError::Write {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
+    write_bytes(path, &bytes)
+}

@@ -1,0 +1,98 @@
+//! One error type for the capture stage. Every variant names the file (or value) at fault so a
+//! surveyor reading the message knows what to fix without a debugger.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while reading, writing or simulating a scan.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("{path}: cannot open or read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: file is empty")]
+    Empty { path: PathBuf },
+    #[error("{path}: unrecognised format (extension {extension:?}, first bytes {magic:?})")]
+    UnknownFormat {
+        path: PathBuf,
+        extension: String,
+        magic: String,
+    },
+    #[error("{path}: the extension says {claimed} but the content is {actual}")]
+    WrongExtension {
+        path: PathBuf,
+        claimed: &'static str,
+        actual: &'static str,
+    },
+    #[error("{path}: invalid {format} file: {reason}")]
+    Invalid {
+        path: PathBuf,
+        format: &'static str,
+        reason: String,
+    },
+    #[error("{path}: truncated: the header promises {expected} points but the file ends after {found}")]
+    Truncated {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
+    #[error("{path}: LAS/LAZ error: {source}")]
+    Las {
+        path: PathBuf,
+        #[source]
+        source: las::Error,
+    },
+    #[error("{path}: E57 error: {source}")]
+    E57 {
+        path: PathBuf,
+        #[source]
+        source: e57::Error,
+    },
+    #[error("{path}: line {line}: {reason}")]
+    Parse {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
+    #[error("unknown CRS {value:?}: {reason}")]
+    UnknownCrs { value: String, reason: String },
+    #[error("cannot merge {path}: its CRS ({found}) differs from the project's ({expected})")]
+    CrsMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: PathBuf, reason: String },
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption { option: &'static str, reason: String },
+    #[error("{path}: no point could be read")]
+    NoPoints { path: PathBuf },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl CaptureError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CaptureError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid(
+        path: impl Into<PathBuf>,
+        format: &'static str,
+        reason: impl Into<String>,
+    ) -> Self {
+        CaptureError::Invalid {
+            path: path.into(),
+            format,
+            reason: reason.into(),
+        }
+    }
+}
+
+pub type Result<T, E = CaptureError> = std::result::Result<T, E>;

@@ -1,0 +1,762 @@
+//! LAS/LAZ 1.0–1.4 reading (point formats 0–10, extra bytes, WKT/GeoTIFF CRS) and LAS/LAZ 1.4
+//! writing (formats 6–8 with extra bytes).
+//!
+//! Records are decoded straight from the `las` crate's raw byte slabs into columns — no per-point
+//! structs — which keeps import at decompression speed. LAZ decompression runs chunk-parallel.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use las::point::Format;
+use las::{Builder, GpsTimeType, Transform, Vector, Version, Vlr};
+
+use crate::cloud::{ExtraColumn, ExtraType, PointCloud, Quantization};
+use crate::crs::{Crs, geokey_directory};
+use crate::error::{CaptureError, Result};
+use crate::progress::{CancelToken, Progress, ProgressEvent};
+use crate::provenance::{
+    CaptureTime, Source, TimeSource, UpAxis, adjusted_gps_to_utc, date_to_utc,
+};
+
+/// Byte offsets of the optional fields inside one point record.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    extended: bool,
+    gps: Option<usize>,
+    rgb: Option<usize>,
+    nir: Option<usize>,
+    extra: usize,
+    extra_len: usize,
+    record_len: usize,
+}
+
+impl Layout {
+    fn of(f: &Format) -> Self {
+        let mut at = if f.is_extended { 30 } else { 20 };
+        let gps = if f.is_extended {
+            Some(22)
+        } else if f.has_gps_time {
+            at += 8;
+            Some(20)
+        } else {
+            None
+        };
+        let rgb = f.has_color.then(|| {
+            at += 6;
+            at - 6
+        });
+        let nir = f.has_nir.then(|| {
+            at += 2;
+            at - 2
+        });
+        if f.has_waveform {
+            at += 29;
+        }
+        Layout {
+            extended: f.is_extended,
+            gps,
+            rgb,
+            nir,
+            extra: at,
+            extra_len: f.extra_bytes as usize,
+            record_len: at + f.extra_bytes as usize,
+        }
+    }
+}
+
+fn u16_at(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([b[o], b[o + 1]])
+}
+fn i32_at(b: &[u8], o: usize) -> i32 {
+    i32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+fn f64_at(b: &[u8], o: usize) -> f64 {
+    f64::from_le_bytes(b[o..o + 8].try_into().unwrap())
+}
+
+/// Parse the LAS extra-bytes VLR (`LASF_Spec`/4) into empty column templates.
+fn extra_templates(path: &Path, header: &las::Header, extra_len: usize) -> Result<Vec<ExtraColumn>> {
+    let mut cols = Vec::new();
+    let mut width = 0usize;
+    if let Some(vlr) = header
+        .all_vlrs()
+        .find(|v| v.user_id.trim_end_matches('\0') == "LASF_Spec" && v.record_id == 4)
+    {
+        if vlr.data.len() % 192 != 0 {
+            return Err(CaptureError::invalid(
+                path,
+                "LAS",
+                format!("extra-bytes VLR is {} bytes, not a multiple of 192", vlr.data.len()),
+            ));
+        }
+        for d in vlr.data.chunks_exact(192) {
+            let code = d[2];
+            let options = d[3];
+            let name = cstr(&d[4..36]);
+            let description = cstr(&d[160..192]);
+            let data_type = match code {
+                0..=10 => ExtraType::from_las_code(code, options).unwrap(),
+                // Deprecated 2- and 3-element arrays of types 1–10: kept as opaque bytes.
+                11..=30 => {
+                    let base = ExtraType::from_las_code((code - 1) % 10 + 1, 0).unwrap();
+                    ExtraType::Undocumented((base.width() * if code <= 20 { 2 } else { 3 }) as u16)
+                }
+                _ => {
+                    return Err(CaptureError::invalid(
+                        path,
+                        "LAS",
+                        format!("extra-bytes column {name:?} has unknown data type {code}"),
+                    ));
+                }
+            };
+            let typed = code <= 10 && code > 0;
+            let mut col = ExtraColumn::new(&name, data_type);
+            col.description = description;
+            let f = |o: usize| f64_at(d, o);
+            if typed && options & 1 != 0 {
+                col.no_data = Some(match data_type {
+                    ExtraType::F32 | ExtraType::F64 => f(40),
+                    ExtraType::I8 | ExtraType::I16 | ExtraType::I32 | ExtraType::I64 => {
+                        i64::from_le_bytes(d[40..48].try_into().unwrap()) as f64
+                    }
+                    _ => u64::from_le_bytes(d[40..48].try_into().unwrap()) as f64,
+                });
+            }
+            if typed && options & 8 != 0 {
+                col.scale = Some(f(112));
+            }
+            if typed && options & 16 != 0 {
+                col.offset = Some(f(136));
+            }
+            width += data_type.width();
+            cols.push(col);
+        }
+    }
+    if width > extra_len {
+        return Err(CaptureError::invalid(
+            path,
+            "LAS",
+            format!("extra-bytes VLR describes {width} bytes but records carry {extra_len}"),
+        ));
+    }
+    if width < extra_len {
+        cols.push(ExtraColumn::new(
+            "undescribed_extra_bytes",
+            ExtraType::Undocumented((extra_len - width) as u16),
+        ));
+    }
+    Ok(cols)
+}
+
+fn cstr(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).trim().to_string()
+}
+
+/// The CRS a LAS header declares (WKT VLR first, then GeoTIFF keys).
+fn header_crs(header: &las::Header, warnings: &mut Vec<String>, path: &Path) -> Crs {
+    if let Some(w) = header.get_wkt_crs_bytes() {
+        let text = String::from_utf8_lossy(w).to_string();
+        let crs = Crs::from_wkt(&text);
+        if crs.epsg.is_none() {
+            warnings.push(format!(
+                "{}: WKT CRS names no EPSG code; kept as WKT",
+                path.display()
+            ));
+        }
+        return crs;
+    }
+    match header.get_geotiff_crs() {
+        Ok(Some(g)) => {
+            let horizontal = g
+                .get_projected_crs_geo_key_value()
+                .or_else(|| g.get_geodetic_crs_geo_key_value());
+            let mut crs = Crs::default();
+            match horizontal {
+                Some(c) if c > 0 && c != 32767 => crs.epsg = Some(c as u32),
+                _ => warnings.push(format!(
+                    "{}: GeoTIFF keys give no EPSG code (user-defined CRS); CRS unknown",
+                    path.display()
+                )),
+            }
+            crs.vertical_epsg = g
+                .get_vertical_crs_geo_key_value()
+                .filter(|&v| v > 0 && v != 32767)
+                .map(|v| v as u32);
+            crs
+        }
+        Ok(None) => {
+            warnings.push(format!("{}: no CRS in the file", path.display()));
+            Crs::default()
+        }
+        Err(e) => {
+            warnings.push(format!("{}: unreadable GeoTIFF CRS keys ({e}); CRS unknown", path.display()));
+            Crs::default()
+        }
+    }
+}
+
+/// Header facts `read` needs before decoding points.
+pub struct LasInfo {
+    pub header: las::Header,
+    pub point_data_offset: u64,
+    pub file_size: u64,
+}
+
+/// Open and sanity-check a LAS/LAZ header without reading points.
+pub fn open(path: &Path) -> Result<(las::Reader, LasInfo)> {
+    let mut f = File::open(path).map_err(|e| CaptureError::io(path, e))?;
+    let file_size = f.metadata().map_err(|e| CaptureError::io(path, e))?.len();
+    if file_size == 0 {
+        return Err(CaptureError::Empty { path: path.into() });
+    }
+    let mut head = [0u8; 227];
+    let got = read_up_to(&mut f, &mut head).map_err(|e| CaptureError::io(path, e))?;
+    if got < 227 || &head[0..4] != b"LASF" {
+        return Err(CaptureError::invalid(
+            path,
+            "LAS",
+            format!("header is {got} bytes or lacks the LASF signature"),
+        ));
+    }
+    let point_data_offset = u32::from_le_bytes(head[96..100].try_into().unwrap()) as u64;
+    f.seek(SeekFrom::Start(0)).map_err(|e| CaptureError::io(path, e))?;
+    let reader = las::Reader::new(BufReader::new(f)).map_err(|e| map_las(path, e))?;
+    let header = reader.header().clone();
+    let fmt = header.point_format();
+    if !fmt.is_compressed {
+        let need = point_data_offset + header.number_of_points() * fmt.len() as u64;
+        if need > file_size {
+            let found = file_size.saturating_sub(point_data_offset) / fmt.len().max(1) as u64;
+            return Err(CaptureError::Truncated {
+                path: path.into(),
+                expected: header.number_of_points(),
+                found,
+            });
+        }
+    }
+    Ok((
+        reader,
+        LasInfo {
+            header,
+            point_data_offset,
+            file_size,
+        },
+    ))
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn map_las(path: &Path, e: las::Error) -> CaptureError {
+    match e {
+        las::Error::Io(io) => CaptureError::io(path, io),
+        other => CaptureError::Las {
+            path: path.into(),
+            source: other,
+        },
+    }
+}
+
+/// Stream a LAS/LAZ file in chunks of `chunk_points`, handing each decoded chunk to `sink`.
+/// Returns the source record (header facts, CRS, capture time) and warnings.
+pub fn read_chunks(
+    path: &Path,
+    chunk_points: usize,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+    sink: &mut dyn FnMut(PointCloud) -> Result<()>,
+) -> Result<(Source, Vec<String>)> {
+    let (mut reader, info) = open(path)?;
+    let header = &info.header;
+    let fmt = *header.point_format();
+    let layout = Layout::of(&fmt);
+    let mut warnings = Vec::new();
+    let crs = header_crs(header, &mut warnings, path);
+    let templates = extra_templates(path, header, layout.extra_len)?;
+    let t = header.transforms();
+    let quant = Quantization {
+        scale: [t.x.scale, t.y.scale, t.z.scale],
+        offset: [t.x.offset, t.y.offset, t.z.offset],
+    };
+    let hb = header.bounds();
+    let origin = {
+        let c = [
+            0.5 * (hb.min.x + hb.max.x),
+            0.5 * (hb.min.y + hb.max.y),
+            0.5 * (hb.min.z + hb.max.z),
+        ];
+        if c.iter().all(|v| v.is_finite()) { c } else { quant.offset }
+    };
+    let total = header.number_of_points();
+    let standard_time = header.gps_time_type() == GpsTimeType::Standard;
+    let mut done = 0u64;
+    let mut gps_min = f64::INFINITY;
+    let mut gps_max = f64::NEG_INFINITY;
+    let mut gps_nonfinite = 0u64;
+    let mut data = las::PointDataBuilder::new().for_header(header).build();
+    while done < total {
+        cancel.check()?;
+        let want = (total - done).min(chunk_points as u64);
+        let got = reader
+            .fill_points(want, &mut data)
+            .map_err(|e| match map_las(path, e) {
+                CaptureError::Io { .. } => CaptureError::Truncated {
+                    path: path.into(),
+                    expected: total,
+                    found: done,
+                },
+                other => other,
+            })?;
+        if got == 0 {
+            break;
+        }
+        let bytes = data.raw_bytes();
+        let rl = data.record_len();
+        if rl != layout.record_len {
+            return Err(CaptureError::invalid(
+                path,
+                "LAS",
+                format!("record length {rl} does not match point format ({} bytes)", layout.record_len),
+            ));
+        }
+        let chunk = decode(bytes, rl, got as usize, &layout, &quant, origin, &templates);
+        if let Some(g) = &chunk.gps_time {
+            for &v in g {
+                if v.is_finite() {
+                    gps_min = gps_min.min(v);
+                    gps_max = gps_max.max(v);
+                } else {
+                    gps_nonfinite += 1;
+                }
+            }
+        }
+        done += got;
+        let mut chunk = chunk;
+        chunk.crs = crs.clone();
+        chunk.gps_standard_time = standard_time;
+        sink(chunk)?;
+        progress.report(ProgressEvent {
+            points: done,
+            total_points: Some(total),
+            bytes: info.point_data_offset
+                + ((info.file_size - info.point_data_offset.min(info.file_size)) as f64
+                    * done as f64
+                    / total.max(1) as f64) as u64,
+            total_bytes: Some(info.file_size),
+        });
+    }
+    if done < total {
+        return Err(CaptureError::Truncated {
+            path: path.into(),
+            expected: total,
+            found: done,
+        });
+    }
+    if gps_nonfinite > 0 {
+        warnings.push(format!(
+            "{}: {gps_nonfinite} point(s) have a non-finite GPS time (NaN/inf); kept in the cloud but ignored for the capture time",
+            path.display()
+        ));
+    }
+    let capture_time = if standard_time && gps_min.is_finite() {
+        adjusted_gps_to_utc(gps_min).map(|start| CaptureTime {
+            start,
+            end: adjusted_gps_to_utc(gps_max),
+            source: TimeSource::GpsTime,
+        })
+    } else {
+        None
+    }
+    .or_else(|| {
+        header.date().map(|d| CaptureTime {
+            start: date_to_utc(d),
+            end: None,
+            source: TimeSource::LasCreationDate,
+        })
+    });
+    let v = header.version();
+    let mut src = Source::new(
+        &path.display().to_string(),
+        if fmt.is_compressed { "LAZ" } else { "LAS" },
+    );
+    src.format_version = Some(format!(
+        "{}.{} point format {}",
+        v.major,
+        v.minor,
+        fmt.to_u8().unwrap_or(255)
+    ));
+    src.point_count = total;
+    src.points_loaded = done;
+    src.generating_software = non_empty(header.generating_software());
+    src.system_identifier = non_empty(header.system_identifier());
+    src.device = src.system_identifier.clone();
+    src.capture_time = capture_time;
+    src.up_axis = UpAxis::Z;
+    src.up_axis_reason = "LAS coordinates are Z-up by definition".into();
+    src.crs = crs;
+    Ok((src, warnings))
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let t = s.trim_matches(char::from(0)).trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+fn decode(
+    b: &[u8],
+    rl: usize,
+    n: usize,
+    l: &Layout,
+    q: &Quantization,
+    origin: [f64; 3],
+    templates: &[ExtraColumn],
+) -> PointCloud {
+    let mut c = PointCloud::new(origin);
+    c.quantization = Some(*q);
+    let mut pos = Vec::with_capacity(n);
+    let mut intensity = Vec::with_capacity(n);
+    let mut rn = Vec::with_capacity(n);
+    let mut nr = Vec::with_capacity(n);
+    let mut class = Vec::with_capacity(n);
+    let mut flags = Vec::with_capacity(n);
+    let mut angle = Vec::with_capacity(n);
+    let mut user = Vec::with_capacity(n);
+    let mut psid = Vec::with_capacity(n);
+    let mut gps = l.gps.map(|_| Vec::with_capacity(n));
+    let mut rgb = l.rgb.map(|_| Vec::with_capacity(n));
+    let mut nir = l.nir.map(|_| Vec::with_capacity(n));
+    let mut extra: Vec<ExtraColumn> = templates
+        .iter()
+        .map(|t| {
+            let mut c = t.clone();
+            c.data = Vec::with_capacity(n * t.data_type.width());
+            c
+        })
+        .collect();
+    // Offsets are subtracted in f64 before narrowing so precision is relative to the origin.
+    let d = [
+        q.offset[0] - origin[0],
+        q.offset[1] - origin[1],
+        q.offset[2] - origin[2],
+    ];
+    for r in b.chunks_exact(rl).take(n) {
+        let x = i32_at(r, 0) as f64 * q.scale[0] + d[0];
+        let y = i32_at(r, 4) as f64 * q.scale[1] + d[1];
+        let z = i32_at(r, 8) as f64 * q.scale[2] + d[2];
+        pos.push([x as f32, y as f32, z as f32]);
+        intensity.push(u16_at(r, 12));
+        if l.extended {
+            rn.push(r[14] & 0x0f);
+            nr.push(r[14] >> 4);
+            flags.push(r[15]);
+            class.push(r[16]);
+            user.push(r[17]);
+            angle.push(i16::from_le_bytes([r[18], r[19]]));
+            psid.push(u16_at(r, 20));
+        } else {
+            rn.push(r[14] & 0x07);
+            nr.push((r[14] >> 3) & 0x07);
+            // Legacy: synthetic/key/withheld live in the classification byte's top bits,
+            // scan direction and edge in the return byte; repack into the LAS 1.4 layout.
+            flags.push(((r[15] >> 5) & 0x07) | (r[14] & 0xc0));
+            class.push(r[15] & 0x1f);
+            angle.push((r[16] as i8 as f64 / 0.006).round() as i16);
+            user.push(r[17]);
+            psid.push(u16_at(r, 18));
+        }
+        if let (Some(g), Some(o)) = (gps.as_mut(), l.gps) {
+            g.push(f64_at(r, o));
+        }
+        if let (Some(c), Some(o)) = (rgb.as_mut(), l.rgb) {
+            c.push([u16_at(r, o), u16_at(r, o + 2), u16_at(r, o + 4)]);
+        }
+        if let (Some(v), Some(o)) = (nir.as_mut(), l.nir) {
+            v.push(u16_at(r, o));
+        }
+        let mut at = l.extra;
+        for col in &mut extra {
+            let w = col.data_type.width();
+            col.data.extend_from_slice(&r[at..at + w]);
+            at += w;
+        }
+    }
+    c.positions = pos;
+    c.intensity = Some(intensity);
+    c.return_number = Some(rn);
+    c.number_of_returns = Some(nr);
+    c.classification = Some(class);
+    c.flags = Some(flags);
+    c.scan_angle = Some(angle);
+    c.user_data = Some(user);
+    c.point_source_id = Some(psid);
+    c.gps_time = gps;
+    c.rgb = rgb;
+    c.nir = nir;
+    c.extra = extra;
+    c
+}
+
+/// Options for writing LAS/LAZ 1.4.
+#[derive(Clone, Debug)]
+pub struct LasWriteOptions {
+    /// LAZ compression (chunk-parallel).
+    pub compress: bool,
+    /// Points encoded per slab handed to the writer.
+    pub chunk_points: usize,
+}
+
+impl Default for LasWriteOptions {
+    fn default() -> Self {
+        LasWriteOptions {
+            compress: true,
+            chunk_points: 1 << 20,
+        }
+    }
+}
+
+fn extra_vlr(cols: &[ExtraColumn]) -> Vlr {
+    let mut data = Vec::with_capacity(192 * cols.len());
+    for c in cols {
+        let mut d = [0u8; 192];
+        d[2] = c.data_type.las_code();
+        let mut options = 0u8;
+        if let ExtraType::Undocumented(w) = c.data_type {
+            options = w.min(255) as u8;
+        } else {
+            let put = |d: &mut [u8; 192], at: usize, v: f64| {
+                d[at..at + 8].copy_from_slice(&v.to_le_bytes())
+            };
+            if let Some(v) = c.no_data {
+                options |= 1;
+                match c.data_type {
+                    ExtraType::F32 | ExtraType::F64 => put(&mut d, 40, v),
+                    ExtraType::I8 | ExtraType::I16 | ExtraType::I32 | ExtraType::I64 => {
+                        d[40..48].copy_from_slice(&(v as i64).to_le_bytes())
+                    }
+                    _ => d[40..48].copy_from_slice(&(v as u64).to_le_bytes()),
+                }
+            }
+            if let Some(s) = c.scale {
+                options |= 8;
+                put(&mut d, 112, s);
+            }
+            if let Some(o) = c.offset {
+                options |= 16;
+                put(&mut d, 136, o);
+            }
+        }
+        d[3] = options;
+        let name = c.name.as_bytes();
+        d[4..4 + name.len().min(31)].copy_from_slice(&name[..name.len().min(31)]);
+        let desc = c.description.as_bytes();
+        d[160..160 + desc.len().min(31)].copy_from_slice(&desc[..desc.len().min(31)]);
+        data.extend_from_slice(&d);
+    }
+    Vlr {
+        user_id: "LASF_Spec".into(),
+        record_id: 4,
+        description: "Extra bytes".into(),
+        data,
+    }
+}
+
+/// Write `cloud` as LAS/LAZ 1.4 (point format 6, 7 with colour, 8 with colour and NIR) to
+/// `path`, via a temporary file renamed into place so no partial file is ever visible.
+pub fn write(
+    cloud: &PointCloud,
+    path: &Path,
+    opts: &LasWriteOptions,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> Result<()> {
+    cloud
+        .check_columns()
+        .map_err(|reason| CaptureError::Write {
+            path: path.into(),
+            reason,
+        })?;
+    let werr = |reason: String| CaptureError::Write {
+        path: path.into(),
+        reason,
+    };
+    let bounds = cloud.bounds();
+    let q = cloud.quantization.unwrap_or_else(|| {
+        Quantization::millimetre(if bounds.is_empty() { cloud.origin } else { bounds.center() })
+    });
+    if !bounds.is_empty() {
+        for k in 0..3 {
+            for v in [bounds.min[k], bounds.max[k]] {
+                let i = ((v - q.offset[k]) / q.scale[k]).round();
+                if !(i32::MIN as f64..=i32::MAX as f64).contains(&i) {
+                    return Err(werr(format!(
+                        "coordinate {v} does not fit a 32-bit integer at scale {} offset {}",
+                        q.scale[k], q.offset[k]
+                    )));
+                }
+            }
+        }
+    }
+    let point_format = match (&cloud.rgb, &cloud.nir) {
+        (Some(_), Some(_)) => 8,
+        (Some(_), None) => 7,
+        _ => 6,
+    };
+    let mut fmt = Format::new(point_format).expect("6–8 are valid formats");
+    let extra_len: usize = cloud.extra.iter().map(|c| c.data_type.width()).sum();
+    fmt.extra_bytes = extra_len as u16;
+    fmt.is_compressed = opts.compress;
+    let mut builder = Builder::from(Version::new(1, 4));
+    builder.point_format = fmt;
+    builder.transforms = Vector {
+        x: Transform {
+            scale: q.scale[0],
+            offset: q.offset[0],
+        },
+        y: Transform {
+            scale: q.scale[1],
+            offset: q.offset[1],
+        },
+        z: Transform {
+            scale: q.scale[2],
+            offset: q.offset[2],
+        },
+    };
+    builder.generating_software = format!("TwinMint {}", env!("CARGO_PKG_VERSION"));
+    builder.system_identifier = cloud
+        .provenance
+        .sources
+        .iter()
+        .find_map(|s| s.device.clone())
+        .unwrap_or_else(|| "TwinMint".into())
+        .chars()
+        .take(31)
+        .collect();
+    builder.date = Some(
+        cloud
+            .provenance
+            .capture_start()
+            .map(|t| t.date_naive())
+            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+    );
+    if cloud.gps_standard_time {
+        builder.gps_time_type = GpsTimeType::Standard;
+    }
+    if extra_len > 0 {
+        builder.vlrs.push(extra_vlr(&cloud.extra));
+    }
+    // WKT when we have it (LAS 1.4 formats 6–10 require it); GeoTIFF keys for a bare EPSG code.
+    if let Some(g) = geokey_directory(&cloud.crs).filter(|_| cloud.crs.wkt.is_none()) {
+        builder.vlrs.push(Vlr {
+            user_id: "LASF_Projection".into(),
+            record_id: 34735,
+            description: "GeoTIFF GeoKeyDirectoryTag".into(),
+            data: g,
+        });
+    }
+    let mut header = builder.into_header().map_err(|e| werr(e.to_string()))?;
+    if let Some(w) = &cloud.crs.wkt {
+        let mut bytes = w.as_bytes().to_vec();
+        bytes.push(0);
+        header.set_wkt_crs(bytes).map_err(|e| werr(e.to_string()))?;
+    }
+    let layout = Layout::of(&fmt);
+    let transforms = *header.transforms();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".twinmint-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|e| CaptureError::io(dir, e))?;
+    let file = tmp.as_file().try_clone().map_err(|e| CaptureError::io(path, e))?;
+    let mut writer = las::Writer::new(BufWriter::new(file), header).map_err(|e| werr(e.to_string()))?;
+    let n = cloud.len();
+    let mut start = 0;
+    let mut buf = Vec::new();
+    while start < n {
+        cancel.check()?;
+        let end = (start + opts.chunk_points.max(1)).min(n);
+        encode(cloud, start..end, &layout, &q, &mut buf);
+        let data = las::PointDataBuilder::new()
+            .with_format(fmt)
+            .with_transforms(transforms)
+            .build_from_bytes(std::mem::take(&mut buf))
+            .map_err(|e| werr(e.to_string()))?;
+        writer.write_points(&data).map_err(|e| werr(e.to_string()))?;
+        start = end;
+        progress.report(ProgressEvent {
+            points: end as u64,
+            total_points: Some(n as u64),
+            bytes: 0,
+            total_bytes: None,
+        });
+    }
+    writer.close().map_err(|e| werr(e.to_string()))?;
+    drop(writer);
+    tmp.persist(path)
+        .map_err(|e| CaptureError::io(path, e.error))?;
+    Ok(())
+}
+
+fn encode(
+    c: &PointCloud,
+    range: std::ops::Range<usize>,
+    l: &Layout,
+    q: &Quantization,
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    out.resize(range.len() * l.record_len, 0);
+    let d = [
+        c.origin[0] - q.offset[0],
+        c.origin[1] - q.offset[1],
+        c.origin[2] - q.offset[2],
+    ];
+    for (k, i) in range.enumerate() {
+        let r = &mut out[k * l.record_len..(k + 1) * l.record_len];
+        let p = c.positions[i];
+        for a in 0..3 {
+            let v = ((p[a] as f64 + d[a]) / q.scale[a]).round() as i32;
+            r[a * 4..a * 4 + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        let put16 = |r: &mut [u8], o: usize, v: u16| r[o..o + 2].copy_from_slice(&v.to_le_bytes());
+        put16(r, 12, c.intensity.as_ref().map_or(0, |v| v[i]));
+        let rn = c.return_number.as_ref().map_or(1, |v| v[i]).min(15);
+        let nr = c.number_of_returns.as_ref().map_or(1, |v| v[i]).min(15);
+        r[14] = rn | (nr << 4);
+        r[15] = c.flags.as_ref().map_or(0, |v| v[i]);
+        r[16] = c.classification.as_ref().map_or(0, |v| v[i]);
+        r[17] = c.user_data.as_ref().map_or(0, |v| v[i]);
+        let ang = c.scan_angle.as_ref().map_or(0, |v| v[i]);
+        r[18..20].copy_from_slice(&ang.to_le_bytes());
+        put16(r, 20, c.point_source_id.as_ref().map_or(0, |v| v[i]));
+        let g = c.gps_time.as_ref().map_or(0.0, |v| v[i]);
+        r[22..30].copy_from_slice(&g.to_le_bytes());
+        if let (Some(o), Some(rgb)) = (l.rgb, &c.rgb) {
+            for ch in 0..3 {
+                put16(r, o + 2 * ch, rgb[i][ch]);
+            }
+        }
+        if let (Some(o), Some(nir)) = (l.nir, &c.nir) {
+            put16(r, o, nir[i]);
+        }
+        let mut at = l.extra;
+        for col in &c.extra {
+            let w = col.data_type.width();
+            r[at..at + w].copy_from_slice(&col.data[i * w..(i + 1) * w]);
+            at += w;
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! One entry point for every scan format: detect, stream in chunks, decimate, hash, orient.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::PointCloud;
+use crate::crs::Crs;
+use crate::error::{CaptureError, Result};
+use crate::hash::sha256_file;
+use crate::progress::{CancelToken, Progress};
+use crate::provenance::{Source, UpAxis};
+use crate::{e57_io, las_io, obj, ply, text, up_axis};
+
+/// Scan file formats TwinMint reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Format {
+    Las,
+    Laz,
+    E57,
+    Ply,
+    /// XYZ, CSV, PTS, TXT, ASC: delimited text with sniffed header and delimiter.
+    Text,
+    Obj,
+}
+
+impl Format {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Las => "LAS",
+            Format::Laz => "LAZ",
+            Format::E57 => "E57",
+            Format::Ply => "PLY",
+            Format::Text => "XYZ/CSV text",
+            Format::Obj => "OBJ",
+        }
+    }
+
+    /// The format an extension names, if any.
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "las" => Format::Las,
+            "laz" => Format::Laz,
+            "e57" => Format::E57,
+            "ply" => Format::Ply,
+            "xyz" | "csv" | "pts" | "txt" | "asc" => Format::Text,
+            "obj" => Format::Obj,
+            _ => return None,
+        })
+    }
+
+    /// Detect by content, then check the extension agrees. LAS and LAZ are interchangeable
+    /// (PDAL reads both from either name); any other disagreement is an error, not a guess.
+    pub fn detect(path: &Path) -> Result<Format> {
+        let mut f = std::fs::File::open(path).map_err(|e| CaptureError::io(path, e))?;
+        let mut head = [0u8; 512];
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..]).map_err(|e| CaptureError::io(path, e))? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        if n == 0 {
+            return Err(CaptureError::Empty { path: path.into() });
+        }
+        let head = &head[..n];
+        let by_ext = Format::from_extension(path);
+        let by_magic = if head.starts_with(b"LASF") {
+            // Bit 7 (or 6) of the point format id marks LAZ.
+            Some(if n > 104 && head[104] & 0xc0 != 0 {
+                Format::Laz
+            } else {
+                Format::Las
+            })
+        } else if head.starts_with(b"ASTM-E57") {
+            Some(Format::E57)
+        } else if head.starts_with(b"ply") && n > 3 && (head[3] == b'\n' || head[3] == b'\r') {
+            Some(Format::Ply)
+        } else {
+            None
+        };
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_string();
+        match (by_magic, by_ext) {
+            (Some(m), Some(e)) if m == e => Ok(m),
+            (Some(m @ (Format::Las | Format::Laz)), Some(Format::Las | Format::Laz)) => Ok(m),
+            (Some(m), Some(e)) => Err(CaptureError::WrongExtension {
+                path: path.into(),
+                claimed: e.name(),
+                actual: m.name(),
+            }),
+            (Some(m), None) => Ok(m),
+            (None, Some(e @ (Format::Text | Format::Obj))) => {
+                if head.iter().any(|&b| b == 0) {
+                    Err(CaptureError::invalid(
+                        path,
+                        e.name(),
+                        "binary content in a text format",
+                    ))
+                } else {
+                    Ok(e)
+                }
+            }
+            (None, Some(e)) => Err(CaptureError::invalid(
+                path,
+                e.name(),
+                format!("missing {} signature", e.name()),
+            )),
+            (None, None) => Err(CaptureError::UnknownFormat {
+                path: path.into(),
+                extension: ext,
+                magic: head
+                    .iter()
+                    .take(8)
+                    .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+                    .collect(),
+            }),
+        }
+    }
+}
+
+/// Thinning applied while streaming, so files larger than memory can still be viewed and
+/// processed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum Decimation {
+    #[default]
+    None,
+    /// Keep every n-th point in file order (lidR `decimate_points(homogenize)`-free, PDAL
+    /// `filters.decimation`).
+    EveryNth(u32),
+    /// Keep the first point in each cube of this edge length in metres (PDAL
+    /// `filters.voxeldownsize` "first" mode).
+    Voxel(f64),
+}
+
+impl Decimation {
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Decimation::None => None,
+            Decimation::EveryNth(n) => Some(format!("every {n}th point")),
+            Decimation::Voxel(s) => Some(format!("first point per {s} m voxel")),
+        }
+    }
+}
+
+/// Which way is up in the source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UpOption {
+    /// Georeferenced formats are Z-up; mesh/phone formats are checked (see [`up_axis`]).
+    #[default]
+    Auto,
+    Z,
+    Y,
+}
+
+/// Options for [`read`].
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Points decoded per chunk; bounds the working memory of a read (default 1 Mi points,
+    /// about 40 MB of columns).
+    pub chunk_points: usize,
+    pub decimation: Decimation,
+    pub up: UpOption,
+    /// Assign this CRS, overriding (or supplying) the file's.
+    pub crs: Option<Crs>,
+    /// Read as this format regardless of extension.
+    pub format: Option<Format>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            chunk_points: 1 << 20,
+            decimation: Decimation::None,
+            up: UpOption::Auto,
+            crs: None,
+            format: None,
+        }
+    }
+}
+
+/// Streams chunks through decimation into one cloud.
+struct Accumulator {
+    cloud: PointCloud,
+    decimation: Decimation,
+    seen: u64,
+    voxels: HashSet<(i64, i64, i64)>,
+}
+
+impl Accumulator {
+    fn push(&mut self, chunk: PointCloud) {
+        let keep: Option<Vec<usize>> = match self.decimation {
+            Decimation::None => None,
+            Decimation::EveryNth(n) => {
+                let n = n.max(1) as u64;
+                let start = self.seen;
+                Some(
+                    (0..chunk.len())
+                        .filter(|i| (start + *i as u64).is_multiple_of(n))
+                        .collect(),
+                )
+            }
+            Decimation::Voxel(s) => Some(
+                (0..chunk.len())
+                    .filter(|&i| {
+                        let p = chunk.absolute(i);
+                        let key = (
+                            (p[0] / s).floor() as i64,
+                            (p[1] / s).floor() as i64,
+                            (p[2] / s).floor() as i64,
+                        );
+                        self.voxels.insert(key)
+                    })
+                    .collect(),
+            ),
+        };
+        self.seen += chunk.len() as u64;
+        let chunk = match keep {
+            Some(idx) if idx.len() != chunk.len() => chunk.select(&idx),
+            _ => chunk,
+        };
+        self.cloud.append(chunk);
+    }
+}
+
+/// Read one scan file into a [`PointCloud`] with provenance. Streams in chunks; reports progress;
+/// stops with [`CaptureError::Cancelled`] when `cancel` fires. The file's SHA-256 is computed on a
+/// second thread while it is parsed.
+pub fn read(
+    path: &Path,
+    opts: &ReadOptions,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> Result<PointCloud> {
+    if let Decimation::Voxel(s) = opts.decimation {
+        if !(s.is_finite() && s > 0.0) {
+            return Err(CaptureError::InvalidOption {
+                option: "decimation voxel size",
+                reason: format!("{s} is not a positive length"),
+            });
+        }
+    }
+    if opts.chunk_points == 0 {
+        return Err(CaptureError::InvalidOption {
+            option: "chunk_points",
+            reason: "must be at least 1".into(),
+        });
+    }
+    let meta = std::fs::metadata(path).map_err(|e| CaptureError::io(path, e))?;
+    if meta.is_dir() {
+        return Err(CaptureError::invalid(path, "scan", "is a directory, not a scan file"));
+    }
+    let format = match opts.format {
+        Some(f) => f,
+        None => Format::detect(path)?,
+    };
+    let mut acc = Accumulator {
+        cloud: PointCloud::default(),
+        decimation: opts.decimation,
+        seen: 0,
+        voxels: HashSet::new(),
+    };
+    let (hash, parsed) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| sha256_file(path));
+        let mut sink = |chunk: PointCloud| -> Result<()> {
+            acc.push(chunk);
+            Ok(())
+        };
+        let chunk = opts.chunk_points;
+        let parsed = match format {
+            Format::Las | Format::Laz => las_io::read_chunks(path, chunk, progress, cancel, &mut sink),
+            Format::E57 => e57_io::read_chunks(path, chunk, progress, cancel, &mut sink),
+            Format::Ply => ply::read_chunks(path, chunk, progress, cancel, &mut sink),
+            Format::Text => text::read_chunks(path, chunk, progress, cancel, &mut sink),
+            Format::Obj => obj::read_chunks(path, chunk, progress, cancel, &mut sink),
+        };
+        (hasher.join().expect("hash thread"), parsed)
+    });
+    let (mut source, warnings): (Source, Vec<String>) = parsed?;
+    let (sha, size) = hash?;
+    let mut cloud = acc.cloud;
+    if cloud.is_empty() && source.point_count > 0 {
+        return Err(CaptureError::NoPoints { path: path.into() });
+    }
+    cloud.check_columns().map_err(|reason| CaptureError::invalid(path, format.name(), reason))?;
+    source.sha256 = sha;
+    source.size_bytes = size;
+    source.points_loaded = cloud.len() as u64;
+    source.decimation = opts.decimation.describe();
+    let georeferenced = matches!(format, Format::Las | Format::Laz | Format::E57);
+    let (up, reason) = match opts.up {
+        UpOption::Z => (UpAxis::Z, "user said Z-up".to_string()),
+        UpOption::Y => (UpAxis::Y, "user said Y-up".to_string()),
+        UpOption::Auto if georeferenced => (source.up_axis, source.up_axis_reason.clone()),
+        UpOption::Auto => up_axis::detect(&cloud, &source),
+    };
+    if up == UpAxis::Y {
+        cloud.y_up_to_z_up();
+    }
+    source.up_axis = up;
+    source.up_axis_reason = reason;
+    if let Some(crs) = &opts.crs {
+        source.crs = crs.clone();
+        cloud.crs = crs.clone();
+    } else {
+        cloud.crs = source.crs.clone();
+    }
+    cloud.provenance.sources = vec![source];
+    cloud.provenance.warnings = warnings;
+    Ok(cloud)
+}
