@@ -3,7 +3,7 @@
 //! Reading and writing are streaming and allocation-bounded.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
 use crate::cloud::{ExtraColumn, ExtraType, Mesh, PointCloud};
