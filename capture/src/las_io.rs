@@ -221,6 +221,22 @@ pub fn open(path: &Path) -> Result<(las::Reader, LasInfo)> {
         ));
     }
     let point_data_offset = u32::from_le_bytes(head[96..100].try_into().unwrap()) as u64;
+    // LAS 1.4 keeps two point counts; a writer that updated only one produced a lying header.
+    if head[24] == 1 && head[25] >= 4 {
+        let mut c64 = [0u8; 8];
+        f.seek(SeekFrom::Start(247)).map_err(|e| CaptureError::io(path, e))?;
+        if read_up_to(&mut f, &mut c64).map_err(|e| CaptureError::io(path, e))? == 8 {
+            let legacy = u32::from_le_bytes(head[107..111].try_into().unwrap()) as u64;
+            let count = u64::from_le_bytes(c64);
+            if legacy != 0 && legacy != count {
+                return Err(CaptureError::invalid(
+                    path,
+                    "LAS",
+                    format!("header point counts disagree: legacy {legacy}, 64-bit {count}"),
+                ));
+            }
+        }
+    }
     f.seek(SeekFrom::Start(0)).map_err(|e| CaptureError::io(path, e))?;
     let reader = las::Reader::new(BufReader::new(f)).map_err(|e| map_las(path, e))?;
     let header = reader.header().clone();
