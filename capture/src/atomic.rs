@@ -32,6 +32,7 @@ pub fn write_with(
     tmp.as_file()
         .sync_all()
         .map_err(|e| CaptureError::io(path, e))?;
+    publish_mode(tmp.as_file(), path)?;
     tmp.persist(path).map_err(|e| CaptureError::io(path, e.error))?;
     Ok(())
 }
@@ -43,4 +44,29 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
         reason: e.to_string(),
     })?;
     write_bytes(path, &bytes)
+}
+
+/// Temporary files are created owner-only; published files get the usual 0644 so other tools
+/// and users can read a project.
+pub(crate) fn publish_mode(f: &std::fs::File, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| CaptureError::io(path, e))?;
+    }
+    let _ = (f, path);
+    Ok(())
+}
+
+/// Directories likewise get 0755.
+pub(crate) fn publish_dir_mode(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| CaptureError::io(dir, e))?;
+    }
+    let _ = dir;
+    Ok(())
 }

@@ -721,6 +721,7 @@ pub fn write(
     }
     writer.close().map_err(|e| werr(e.to_string()))?;
     drop(writer);
+    crate::atomic::publish_mode(tmp.as_file(), path)?;
     tmp.persist(path)
         .map_err(|e| CaptureError::io(path, e.error))?;
     Ok(())

@@ -19,6 +19,7 @@ pub mod las_io;
 pub mod obj;
 pub mod ply;
 pub mod progress;
+pub mod project;
 pub mod provenance;
 pub mod read;
 pub mod text;

@@ -1,0 +1,139 @@
+//! Command-line interface: one module per verb, each a thin shell over a core crate.
+
+mod convert;
+mod info;
+mod ingest;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// TwinMint: turn a scan of a real asset into verified, valued, on-chain collateral.
+#[derive(Parser, Debug)]
+#[command(name = "twinmint", version, about)]
+pub struct Cli {
+    /// Machine-readable JSON on stdout instead of tables (progress still goes to stderr).
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Describe a scan file: header, CRS, counts per class, bounds, density (like `pdal info`).
+    Info(info::InfoArgs),
+    /// Import scan files into a project folder (manifest.json + merged cloud.laz).
+    Ingest(ingest::IngestArgs),
+    /// Convert a scan between formats (LAS/LAZ/E57/PLY/XYZ/OBJ in; LAS/LAZ/PLY/XYZ out).
+    Convert(convert::ConvertArgs),
+}
+
+/// Reading options shared by every verb that loads scans.
+#[derive(Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// Which axis is up in the source: auto (georeferenced formats are Z-up; phone/mesh exports
+    /// are detected), y (convert Y-up to Z-up), or z.
+    #[arg(long, value_enum, default_value_t = Up::Auto)]
+    up: Up,
+    /// Assign a CRS (EPSG:xxxx or WKT), overriding the file's.
+    #[arg(long)]
+    crs: Option<String>,
+    /// Keep every n-th point while reading (for files larger than memory).
+    #[arg(long, value_name = "N")]
+    every: Option<u32>,
+    /// Keep one point per voxel of this size in metres while reading.
+    #[arg(long, value_name = "METRES", conflicts_with = "every")]
+    voxel: Option<f64>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum Up {
+    Auto,
+    Y,
+    Z,
+}
+
+impl LoadArgs {
+    fn read_options(&self) -> anyhow::Result<capture::ReadOptions> {
+        Ok(capture::ReadOptions {
+            up: match self.up {
+                Up::Auto => capture::UpOption::Auto,
+                Up::Y => capture::UpOption::Y,
+                Up::Z => capture::UpOption::Z,
+            },
+            crs: self.crs.as_deref().map(capture::Crs::parse).transpose()?,
+            decimation: match (self.every, self.voxel) {
+                (Some(n), _) if n >= 1 => capture::Decimation::EveryNth(n),
+                (Some(_), _) => anyhow::bail!("--every must be at least 1"),
+                (None, Some(v)) => capture::Decimation::Voxel(v),
+                (None, None) => capture::Decimation::None,
+            },
+            ..Default::default()
+        })
+    }
+}
+
+/// Global output settings handed to each verb.
+pub struct Ctx {
+    pub json: bool,
+    pub quiet: bool,
+    pub cancel: capture::CancelToken,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cancel = capture::CancelToken::new();
+    {
+        let c = cancel.clone();
+        // Ctrl-C cancels cooperatively: readers stop at the next chunk and nothing partial is
+        // left behind. A second Ctrl-C exits at once.
+        let _ = ctrlc::set_handler(move || {
+            if c.is_cancelled() {
+                std::process::exit(130);
+            }
+            c.cancel();
+        });
+    }
+    let ctx = Ctx {
+        json: cli.json,
+        quiet: cli.quiet,
+        cancel,
+    };
+    let result = match cli.command {
+        Command::Info(a) => info::run(a, &ctx),
+        Command::Ingest(a) => ingest::run(a, &ctx),
+        Command::Convert(a) => convert::run(a, &ctx),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            if ctx.cancel.is_cancelled() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// The error and its causes, skipping causes whose text the previous message already contains
+/// (the core crates' messages include their source).
+fn chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}

@@ -1,0 +1,320 @@
+//! The `*.twinmint` project folder every stage writes into.
+//!
+//! ```text
+//! forest-a.twinmint/
+//!   manifest.json   sources with SHA-256, CRS, origin, capture time, device, tool versions
+//!   cloud.laz       the merged capture (LAS 1.4), readable by any LiDAR tool
+//!   cameras.json    drone photo camera track, when photos were ingested
+//! ```
+//! A project is assembled in a hidden sibling folder and renamed into place, so a crash or a
+//! cancel never leaves a half-written project.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::{Bounds, PointCloud};
+use crate::crs::Crs;
+use crate::error::{CaptureError, Result};
+use crate::hash::sha256_file;
+use crate::las_io::{self, LasWriteOptions};
+use crate::progress::{CancelToken, Progress, ProgressEvent};
+use crate::provenance::Source;
+use crate::read::{ReadOptions, read};
+
+/// Version of `manifest.json`'s layout; bumped on incompatible changes.
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+/// File names inside a project.
+pub const MANIFEST: &str = "manifest.json";
+pub const CLOUD: &str = "cloud.laz";
+pub const CAMERAS: &str = "cameras.json";
+
+/// Name and version of the tool that wrote a file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl ToolInfo {
+    pub fn this() -> Self {
+        ToolInfo {
+            name: "twinmint-capture".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// A file the project holds, with its hash so later stages and the mint can verify it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// `manifest.json`: what the project is made of and where it sits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub name: String,
+    pub created: DateTime<Utc>,
+    pub tools: Vec<ToolInfo>,
+    pub crs: Crs,
+    /// The origin positions are stored relative to (absolute CRS coordinates).
+    pub origin: [f64; 3],
+    pub bounds: Bounds,
+    pub point_count: u64,
+    pub class_counts: BTreeMap<u8, u64>,
+    /// Per-point attributes present in `cloud.laz`.
+    pub attributes: Vec<String>,
+    pub capture_start: Option<DateTime<Utc>>,
+    pub sources: Vec<Source>,
+    pub warnings: Vec<String>,
+    /// Project files (relative name → hash), written last so it describes what is on disk.
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+/// Names of the attributes a cloud carries (for manifests and `info`).
+pub fn attribute_names(c: &PointCloud) -> Vec<String> {
+    let mut v = vec!["xyz".to_string()];
+    let mut add = |present: bool, name: &str| {
+        if present {
+            v.push(name.to_string())
+        }
+    };
+    add(c.intensity.is_some(), "intensity");
+    add(c.return_number.is_some(), "return_number");
+    add(c.number_of_returns.is_some(), "number_of_returns");
+    add(c.classification.is_some(), "classification");
+    add(c.flags.is_some(), "flags");
+    add(c.scan_angle.is_some(), "scan_angle");
+    add(c.user_data.is_some(), "user_data");
+    add(c.point_source_id.is_some(), "point_source_id");
+    add(c.rgb.is_some(), "rgb");
+    add(c.nir.is_some(), "nir");
+    add(c.gps_time.is_some(), "gps_time");
+    add(c.normals.is_some(), "normals");
+    for e in &c.extra {
+        v.push(format!("extra:{}", e.name));
+    }
+    v
+}
+
+/// What happens while ingesting, for progress bars.
+#[derive(Clone, Debug)]
+pub enum IngestEvent {
+    /// Starting source `index` of `count`.
+    Source { index: usize, count: usize, path: PathBuf },
+    Progress(ProgressEvent),
+    Writing { points: u64 },
+}
+
+/// Options for [`ingest`].
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    pub read: ReadOptions,
+    /// Replace an existing project folder.
+    pub overwrite: bool,
+}
+
+/// A sink adapter: forwards reader progress as [`IngestEvent::Progress`].
+struct Forward<'a>(&'a mut (dyn FnMut(IngestEvent) + Send));
+impl Progress for Forward<'_> {
+    fn report(&mut self, event: ProgressEvent) {
+        (self.0)(IngestEvent::Progress(event))
+    }
+}
+
+/// Read `inputs` (scan files), merge them into one cloud in one CRS, and write a project folder
+/// at `dir` with `manifest.json` and `cloud.laz`. Extra files (e.g. the photo camera track) are
+/// passed as `(name, bytes)` and written alongside.
+pub fn ingest(
+    inputs: &[PathBuf],
+    extra_files: &[(String, Vec<u8>)],
+    extra_sources: Vec<Source>,
+    dir: &Path,
+    opts: &IngestOptions,
+    events: &mut (dyn FnMut(IngestEvent) + Send),
+    cancel: &CancelToken,
+) -> Result<Manifest> {
+    if inputs.is_empty() {
+        return Err(CaptureError::InvalidOption {
+            option: "inputs",
+            reason: "no scan files to ingest".into(),
+        });
+    }
+    if dir.exists() && !opts.overwrite {
+        return Err(CaptureError::Write {
+            path: dir.into(),
+            reason: "project already exists (use --force to replace it)".into(),
+        });
+    }
+    let mut merged = PointCloud::default();
+    let mut project_crs: Option<(Crs, PathBuf)> = None;
+    let mut warnings = Vec::new();
+    for (index, path) in inputs.iter().enumerate() {
+        events(IngestEvent::Source {
+            index,
+            count: inputs.len(),
+            path: path.clone(),
+        });
+        let cloud = read(path, &opts.read, &mut Forward(events), cancel)?;
+        if !cloud.crs.is_unknown() {
+            match &project_crs {
+                Some((crs, first)) if !crs.compatible(&cloud.crs) => {
+                    return Err(CaptureError::CrsMismatch {
+                        path: path.clone(),
+                        expected: format!("{} from {}", crs.label(), first.display()),
+                        found: cloud.crs.label(),
+                    });
+                }
+                Some(_) => {}
+                None => project_crs = Some((cloud.crs.clone(), path.clone())),
+            }
+        } else if inputs.len() > 1 {
+            warnings.push(format!(
+                "{}: no CRS; assumed to share the project's coordinates",
+                path.display()
+            ));
+        }
+        merged.append(cloud);
+    }
+    if let Some((crs, _)) = project_crs {
+        merged.crs = crs;
+    }
+    merged.provenance.sources.extend(extra_sources);
+    merged.provenance.warnings.extend(warnings);
+    write_project(&merged, extra_files, dir, opts.overwrite, events, cancel)
+}
+
+/// Write a project folder for an already-assembled cloud (used by `ingest` and `synth`).
+pub fn write_project(
+    cloud: &PointCloud,
+    extra_files: &[(String, Vec<u8>)],
+    dir: &Path,
+    overwrite: bool,
+    events: &mut (dyn FnMut(IngestEvent) + Send),
+    cancel: &CancelToken,
+) -> Result<Manifest> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "project".into());
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.partial-"))
+        .tempdir_in(parent)
+        .map_err(|e| CaptureError::io(parent, e))?;
+    let cloud_path = staging.path().join(CLOUD);
+    let points = cloud.len() as u64;
+    events(IngestEvent::Writing { points });
+    las_io::write(
+        cloud,
+        &cloud_path,
+        &LasWriteOptions::default(),
+        &mut Forward(events),
+        cancel,
+    )?;
+    let mut files = BTreeMap::new();
+    let (sha, bytes) = sha256_file(&cloud_path)?;
+    files.insert(CLOUD.to_string(), FileEntry { sha256: sha, bytes });
+    for (fname, data) in extra_files {
+        let p = staging.path().join(fname);
+        crate::atomic::write_bytes(&p, data)?;
+        files.insert(
+            fname.clone(),
+            FileEntry {
+                sha256: crate::hash::sha256_bytes(data),
+                bytes: data.len() as u64,
+            },
+        );
+    }
+    let manifest = Manifest {
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        name: name.trim_end_matches(".twinmint").to_string(),
+        created: Utc::now(),
+        tools: vec![ToolInfo::this()],
+        crs: cloud.crs.clone(),
+        origin: cloud.origin,
+        bounds: cloud.bounds(),
+        point_count: points,
+        class_counts: cloud.class_counts(),
+        attributes: attribute_names(cloud),
+        capture_start: cloud.provenance.capture_start(),
+        sources: cloud.provenance.sources.clone(),
+        warnings: cloud.provenance.warnings.clone(),
+        files,
+    };
+    crate::atomic::write_json(&staging.path().join(MANIFEST), &manifest)?;
+    cancel.check()?;
+    crate::atomic::publish_dir_mode(staging.path())?;
+    let staged = staging.keep();
+    if dir.exists() {
+        if !overwrite {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(CaptureError::Write {
+                path: dir.into(),
+                reason: "project already exists".into(),
+            });
+        }
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        std::fs::rename(dir, &old).map_err(|e| CaptureError::io(dir, e))?;
+        std::fs::rename(&staged, dir).map_err(|e| CaptureError::io(dir, e))?;
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&staged, dir).map_err(|e| CaptureError::io(dir, e))?;
+    }
+    Ok(manifest)
+}
+
+/// Read a project's manifest.
+pub fn open(dir: &Path) -> Result<Manifest> {
+    let p = dir.join(MANIFEST);
+    let bytes = std::fs::read(&p).map_err(|e| CaptureError::io(&p, e))?;
+    let m: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| CaptureError::invalid(&p, "manifest", e.to_string()))?;
+    if m.schema_version > MANIFEST_SCHEMA_VERSION {
+        return Err(CaptureError::invalid(
+            &p,
+            "manifest",
+            format!(
+                "schema version {} is newer than this build understands ({MANIFEST_SCHEMA_VERSION})",
+                m.schema_version
+            ),
+        ));
+    }
+    Ok(m)
+}
+
+/// Load a project's merged cloud, with the manifest's provenance attached, after checking the
+/// file still matches the hash recorded in the manifest.
+pub fn load_cloud(
+    dir: &Path,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> Result<(Manifest, PointCloud)> {
+    let m = open(dir)?;
+    let p = dir.join(CLOUD);
+    if let Some(entry) = m.files.get(CLOUD) {
+        let (sha, _) = sha256_file(&p)?;
+        if sha != entry.sha256 {
+            return Err(CaptureError::invalid(
+                &p,
+                "project",
+                "cloud.laz no longer matches the SHA-256 in manifest.json",
+            ));
+        }
+    }
+    let mut c = read(&p, &ReadOptions::default(), progress, cancel)?;
+    c.provenance.sources = m.sources.clone();
+    c.provenance.warnings = m.warnings.clone();
+    if c.crs.is_unknown() {
+        c.crs = m.crs.clone();
+    }
+    Ok((m, c))
+}
