@@ -33,7 +33,8 @@ pub fn write_with(
         .sync_all()
         .map_err(|e| CaptureError::io(path, e))?;
     publish_mode(tmp.as_file(), path)?;
-    tmp.persist(path).map_err(|e| CaptureError::io(path, e.error))?;
+    tmp.persist(path)
+        .map_err(|e| CaptureError::io(path, e.error))?;
     Ok(())
 }
 

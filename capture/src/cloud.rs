@@ -32,9 +32,9 @@ impl Bounds {
         self.min[0] > self.max[0]
     }
     pub fn grow(&mut self, p: [f64; 3]) {
-        for k in 0..3 {
-            self.min[k] = self.min[k].min(p[k]);
-            self.max[k] = self.max[k].max(p[k]);
+        for (k, v) in p.into_iter().enumerate() {
+            self.min[k] = self.min[k].min(v);
+            self.max[k] = self.max[k].max(v);
         }
     }
     pub fn union(&mut self, other: &Bounds) {
@@ -430,10 +430,13 @@ impl PointCloud {
                 ));
             }
         }
-        if let Some(m) = &self.mesh {
-            if let Some(t) = m.triangles.iter().find(|t| t.iter().any(|&i| i as usize >= n)) {
-                return Err(format!("mesh triangle {t:?} indexes beyond {n} points"));
-            }
+        if let Some(t) = self
+            .mesh
+            .iter()
+            .flat_map(|m| m.triangles.iter())
+            .find(|t| t.iter().any(|&i| i as usize >= n))
+        {
+            return Err(format!("mesh triangle {t:?} indexes beyond {n} points"));
         }
         Ok(())
     }
@@ -518,7 +521,10 @@ impl PointCloud {
                 .triangles
                 .into_iter()
                 .map(|t| t.map(|i| i + n_self as u32));
-            self.mesh.get_or_insert_with(Mesh::default).triangles.extend(tri);
+            self.mesh
+                .get_or_insert_with(Mesh::default)
+                .triangles
+                .extend(tri);
         }
         self.positions.extend(other.positions);
         self.gps_standard_time &= other.gps_standard_time;

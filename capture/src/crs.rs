@@ -89,8 +89,16 @@ impl Crs {
         }
         let upper = v.to_ascii_uppercase();
         const WKT_ROOTS: [&str; 10] = [
-            "PROJCS[", "GEOGCS[", "COMPD_CS[", "GEOCCS[", "VERT_CS[", "PROJCRS[", "GEOGCRS[",
-            "COMPOUNDCRS[", "VERTCRS[", "BOUNDCRS[",
+            "PROJCS[",
+            "GEOGCS[",
+            "COMPD_CS[",
+            "GEOCCS[",
+            "VERT_CS[",
+            "PROJCRS[",
+            "GEOGCRS[",
+            "COMPOUNDCRS[",
+            "VERTCRS[",
+            "BOUNDCRS[",
         ];
         if WKT_ROOTS.iter().any(|r| upper.starts_with(r)) {
             if v.matches('[').count() != v.matches(']').count() {

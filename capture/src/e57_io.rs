@@ -32,7 +32,10 @@ pub fn read_chunks(
     sink: &mut dyn FnMut(PointCloud) -> Result<()>,
 ) -> Result<(Source, Vec<String>)> {
     let file = File::open(path).map_err(|e| CaptureError::io(path, e))?;
-    let size = file.metadata().map_err(|e| CaptureError::io(path, e))?.len();
+    let size = file
+        .metadata()
+        .map_err(|e| CaptureError::io(path, e))?
+        .len();
     E57Reader::validate_crc(BufReader::new(file)).map_err(|e| e57_err(path, e))?;
     let mut reader = E57Reader::from_file(path).map_err(|e| e57_err(path, e))?;
     let header = reader.header();
@@ -82,7 +85,9 @@ pub fn read_chunks(
             .prototype
             .iter()
             .any(|r| matches!(r.name, e57::RecordName::Intensity));
-        let mut iter = reader.pointcloud_simple(scan).map_err(|e| e57_err(path, e))?;
+        let mut iter = reader
+            .pointcloud_simple(scan)
+            .map_err(|e| e57_err(path, e))?;
         iter.apply_pose(true);
         iter.spherical_to_cartesian(true);
         iter.intensity_to_color(false);
@@ -103,7 +108,13 @@ pub fn read_chunks(
             let mut c = PointCloud::new(o);
             c.positions = xyz
                 .iter()
-                .map(|p| [(p[0] - o[0]) as f32, (p[1] - o[1]) as f32, (p[2] - o[2]) as f32])
+                .map(|p| {
+                    [
+                        (p[0] - o[0]) as f32,
+                        (p[1] - o[1]) as f32,
+                        (p[2] - o[2]) as f32,
+                    ]
+                })
                 .collect();
             if has_intensity {
                 c.intensity = Some(std::mem::take(inten));
@@ -178,14 +189,14 @@ pub fn read_chunks(
         end: gps_to_utc(end_t),
         source: TimeSource::E57Acquisition,
     });
-    if src.capture_time.is_none() {
-        if let Some(t) = reader.creation() {
-            src.capture_time = gps_to_utc(t.gps_time).map(|start| CaptureTime {
-                start,
-                end: None,
-                source: TimeSource::E57Acquisition,
-            });
-        }
+    if src.capture_time.is_none()
+        && let Some(t) = reader.creation()
+    {
+        src.capture_time = gps_to_utc(t.gps_time).map(|start| CaptureTime {
+            start,
+            end: None,
+            source: TimeSource::E57Acquisition,
+        });
     }
     src.up_axis = UpAxis::Z;
     src.up_axis_reason = "E57 coordinates are Z-up by definition (ASTM E2807 §8.4)".into();
@@ -196,15 +207,21 @@ pub fn read_chunks(
         .enumerate()
         .map(|(i, im)| {
             let (kind, w, h) = match (&im.projection, &im.visual_reference) {
-                (Some(Projection::Pinhole(p)), _) => {
-                    ("pinhole", Some(p.properties.width), Some(p.properties.height))
-                }
-                (Some(Projection::Spherical(p)), _) => {
-                    ("spherical", Some(p.properties.width), Some(p.properties.height))
-                }
-                (Some(Projection::Cylindrical(p)), _) => {
-                    ("cylindrical", Some(p.properties.width), Some(p.properties.height))
-                }
+                (Some(Projection::Pinhole(p)), _) => (
+                    "pinhole",
+                    Some(p.properties.width),
+                    Some(p.properties.height),
+                ),
+                (Some(Projection::Spherical(p)), _) => (
+                    "spherical",
+                    Some(p.properties.width),
+                    Some(p.properties.height),
+                ),
+                (Some(Projection::Cylindrical(p)), _) => (
+                    "cylindrical",
+                    Some(p.properties.width),
+                    Some(p.properties.height),
+                ),
                 (None, Some(v)) => (
                     "visual reference",
                     Some(v.properties.width),

@@ -32,7 +32,9 @@ pub enum CaptureError {
         format: &'static str,
         reason: String,
     },
-    #[error("{path}: truncated: the header promises {expected} points but the file ends after {found}")]
+    #[error(
+        "{path}: truncated: the header promises {expected} points but the file ends after {found}"
+    )]
     Truncated {
         path: PathBuf,
         expected: u64,
@@ -67,7 +69,10 @@ pub enum CaptureError {
     #[error("{path}: cannot write: {reason}")]
     Write { path: PathBuf, reason: String },
     #[error("invalid option {option}: {reason}")]
-    InvalidOption { option: &'static str, reason: String },
+    InvalidOption {
+        option: &'static str,
+        reason: String,
+    },
     #[error("{path}: no point could be read")]
     NoPoints { path: PathBuf },
     #[error("cancelled")]

@@ -76,7 +76,11 @@ fn f64_at(b: &[u8], o: usize) -> f64 {
 }
 
 /// Parse the LAS extra-bytes VLR (`LASF_Spec`/4) into empty column templates.
-fn extra_templates(path: &Path, header: &las::Header, extra_len: usize) -> Result<Vec<ExtraColumn>> {
+fn extra_templates(
+    path: &Path,
+    header: &las::Header,
+    extra_len: usize,
+) -> Result<Vec<ExtraColumn>> {
     let mut cols = Vec::new();
     let mut width = 0usize;
     if let Some(vlr) = header
@@ -87,7 +91,10 @@ fn extra_templates(path: &Path, header: &las::Header, extra_len: usize) -> Resul
             return Err(CaptureError::invalid(
                 path,
                 "LAS",
-                format!("extra-bytes VLR is {} bytes, not a multiple of 192", vlr.data.len()),
+                format!(
+                    "extra-bytes VLR is {} bytes, not a multiple of 192",
+                    vlr.data.len()
+                ),
             ));
         }
         for d in vlr.data.chunks_exact(192) {
@@ -191,7 +198,10 @@ fn header_crs(header: &las::Header, warnings: &mut Vec<String>, path: &Path) -> 
             Crs::default()
         }
         Err(e) => {
-            warnings.push(format!("{}: unreadable GeoTIFF CRS keys ({e}); CRS unknown", path.display()));
+            warnings.push(format!(
+                "{}: unreadable GeoTIFF CRS keys ({e}); CRS unknown",
+                path.display()
+            ));
             Crs::default()
         }
     }
@@ -224,7 +234,8 @@ pub fn open(path: &Path) -> Result<(las::Reader, LasInfo)> {
     // LAS 1.4 keeps two point counts; a writer that updated only one produced a lying header.
     if head[24] == 1 && head[25] >= 4 {
         let mut c64 = [0u8; 8];
-        f.seek(SeekFrom::Start(247)).map_err(|e| CaptureError::io(path, e))?;
+        f.seek(SeekFrom::Start(247))
+            .map_err(|e| CaptureError::io(path, e))?;
         if read_up_to(&mut f, &mut c64).map_err(|e| CaptureError::io(path, e))? == 8 {
             let legacy = u32::from_le_bytes(head[107..111].try_into().unwrap()) as u64;
             let count = u64::from_le_bytes(c64);
@@ -237,7 +248,8 @@ pub fn open(path: &Path) -> Result<(las::Reader, LasInfo)> {
             }
         }
     }
-    f.seek(SeekFrom::Start(0)).map_err(|e| CaptureError::io(path, e))?;
+    f.seek(SeekFrom::Start(0))
+        .map_err(|e| CaptureError::io(path, e))?;
     let reader = las::Reader::new(BufReader::new(f)).map_err(|e| map_las(path, e))?;
     let header = reader.header().clone();
     let fmt = header.point_format();
@@ -311,7 +323,11 @@ pub fn read_chunks(
             0.5 * (hb.min.y + hb.max.y),
             0.5 * (hb.min.z + hb.max.z),
         ];
-        if c.iter().all(|v| v.is_finite()) { c } else { quant.offset }
+        if c.iter().all(|v| v.is_finite()) {
+            c
+        } else {
+            quant.offset
+        }
     };
     let total = header.number_of_points();
     let standard_time = header.gps_time_type() == GpsTimeType::Standard;
@@ -342,7 +358,10 @@ pub fn read_chunks(
             return Err(CaptureError::invalid(
                 path,
                 "LAS",
-                format!("record length {rl} does not match point format ({} bytes)", layout.record_len),
+                format!(
+                    "record length {rl} does not match point format ({} bytes)",
+                    layout.record_len
+                ),
             ));
         }
         let chunk = decode(bytes, rl, got as usize, &layout, &quant, origin, &templates);
@@ -607,7 +626,11 @@ pub fn write(
     };
     let bounds = cloud.bounds();
     let q = cloud.quantization.unwrap_or_else(|| {
-        Quantization::millimetre(if bounds.is_empty() { cloud.origin } else { bounds.center() })
+        Quantization::millimetre(if bounds.is_empty() {
+            cloud.origin
+        } else {
+            bounds.center()
+        })
     });
     if !bounds.is_empty() {
         for k in 0..3 {
@@ -696,8 +719,12 @@ pub fn write(
         .suffix(".part")
         .tempfile_in(dir)
         .map_err(|e| CaptureError::io(dir, e))?;
-    let file = tmp.as_file().try_clone().map_err(|e| CaptureError::io(path, e))?;
-    let mut writer = las::Writer::new(BufWriter::new(file), header).map_err(|e| werr(e.to_string()))?;
+    let file = tmp
+        .as_file()
+        .try_clone()
+        .map_err(|e| CaptureError::io(path, e))?;
+    let mut writer =
+        las::Writer::new(BufWriter::new(file), header).map_err(|e| werr(e.to_string()))?;
     let n = cloud.len();
     let mut start = 0;
     let mut buf = Vec::new();
@@ -710,7 +737,9 @@ pub fn write(
             .with_transforms(transforms)
             .build_from_bytes(std::mem::take(&mut buf))
             .map_err(|e| werr(e.to_string()))?;
-        writer.write_points(&data).map_err(|e| werr(e.to_string()))?;
+        writer
+            .write_points(&data)
+            .map_err(|e| werr(e.to_string()))?;
         start = end;
         progress.report(ProgressEvent {
             points: end as u64,
@@ -762,8 +791,8 @@ fn encode(
         let g = c.gps_time.as_ref().map_or(0.0, |v| v[i]);
         r[22..30].copy_from_slice(&g.to_le_bytes());
         if let (Some(o), Some(rgb)) = (l.rgb, &c.rgb) {
-            for ch in 0..3 {
-                put16(r, o + 2 * ch, rgb[i][ch]);
+            for (ch, v) in rgb[i].into_iter().enumerate() {
+                put16(r, o + 2 * ch, v);
             }
         }
         if let (Some(o), Some(nir)) = (l.nir, &c.nir) {

@@ -50,7 +50,9 @@ pub fn read_chunks(
                 xyz.push([v[0], v[1], v[2]]);
                 if v.len() >= 6 {
                     has_rgb = true;
-                    rgb.push([v[3], v[4], v[5]].map(|c| (c.clamp(0.0, 1.0) * 65535.0).round() as u16));
+                    rgb.push(
+                        [v[3], v[4], v[5]].map(|c| (c.clamp(0.0, 1.0) * 65535.0).round() as u16),
+                    );
                 } else {
                     rgb.push([0; 3]);
                 }
@@ -111,7 +113,13 @@ pub fn read_chunks(
         let mut c = PointCloud::new(o);
         c.positions = xyz
             .iter()
-            .map(|p| [(p[0] - o[0]) as f32, (p[1] - o[1]) as f32, (p[2] - o[2]) as f32])
+            .map(|p| {
+                [
+                    (p[0] - o[0]) as f32,
+                    (p[1] - o[1]) as f32,
+                    (p[2] - o[2]) as f32,
+                ]
+            })
             .collect();
         if has_rgb {
             c.rgb = Some(rgb);

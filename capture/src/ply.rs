@@ -159,7 +159,7 @@ fn read_header(path: &Path, r: &mut impl BufRead) -> Result<Header> {
                 })
             }
             Some("comment") | Some("obj_info") => {
-                comments.push(t.splitn(2, ' ').nth(1).unwrap_or("").to_string())
+                comments.push(t.split_once(' ').map_or("", |x| x.1).to_string())
             }
             Some("element") => {
                 let name = w.next().ok_or_else(|| bad(path, "element without name"))?;
@@ -193,9 +193,7 @@ fn read_header(path: &Path, r: &mut impl BufRead) -> Result<Header> {
                 } else {
                     let s = Scalar::parse(a)
                         .ok_or_else(|| bad(path, format!("unknown property type {a:?}")))?;
-                    let n = w
-                        .next()
-                        .ok_or_else(|| bad(path, "property without name"))?;
+                    let n = w.next().ok_or_else(|| bad(path, "property without name"))?;
                     Property {
                         name: n.to_string(),
                         scalar: s,
@@ -228,7 +226,12 @@ struct RecordReader<'a, R: BufRead> {
 
 impl<R: BufRead> RecordReader<'_, R> {
     /// Decode one record of `el` into `out` (scalars as values, lists flattened after their count).
-    fn record(&mut self, el: &Element, out: &mut Vec<f64>, lists: &mut Vec<Vec<f64>>) -> Result<()> {
+    fn record(
+        &mut self,
+        el: &Element,
+        out: &mut Vec<f64>,
+        lists: &mut Vec<Vec<f64>>,
+    ) -> Result<()> {
         out.clear();
         lists.clear();
         if self.enc == Encoding::Ascii {
@@ -240,7 +243,10 @@ impl<R: BufRead> RecordReader<'_, R> {
                     .read_line(&mut self.line)
                     .map_err(|e| CaptureError::io(self.path, e))?;
                 if n == 0 {
-                    return Err(bad(self.path, format!("file ends inside element {}", el.name)));
+                    return Err(bad(
+                        self.path,
+                        format!("file ends inside element {}", el.name),
+                    ));
                 }
                 if !self.line.trim().is_empty() {
                     break;
@@ -277,7 +283,10 @@ impl<R: BufRead> RecordReader<'_, R> {
             if let Some(ct) = p.list {
                 let n = self.scalar(ct)?;
                 if !(0.0..=1e6).contains(&n) {
-                    return Err(bad(self.path, format!("list length {n} in element {}", el.name)));
+                    return Err(bad(
+                        self.path,
+                        format!("list length {n} in element {}", el.name),
+                    ));
                 }
                 let mut l = Vec::with_capacity(n as usize);
                 for _ in 0..n as usize {
@@ -296,7 +305,10 @@ impl<R: BufRead> RecordReader<'_, R> {
         let k = s.size();
         self.r.read_exact(&mut self.buf[..k]).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                bad(self.path, "file ends before the element counts in the header")
+                bad(
+                    self.path,
+                    "file ends before the element counts in the header",
+                )
             } else {
                 CaptureError::io(self.path, e)
             }
@@ -342,8 +354,13 @@ fn vertex_map(path: &Path, el: &Element) -> Result<VertexMap> {
         (Some(a), Some(b), Some(c)) => Some([a, b, c]),
         _ => None,
     };
-    let intensity = find(&["intensity", "scalar_intensity", "reflectance", "scalar_reflectance"])
-        .map(|i| (i, scalars[i].1.scalar));
+    let intensity = find(&[
+        "intensity",
+        "scalar_intensity",
+        "reflectance",
+        "scalar_reflectance",
+    ])
+    .map(|i| (i, scalars[i].1.scalar));
     let mut used = vec![x, y, z];
     if let Some((c, _)) = rgb {
         used.extend(c);
@@ -466,9 +483,11 @@ pub fn read_chunks(
                 }
             }
         } else if el.name == "face" {
-            let li = el.props.iter().filter(|p| p.list.is_some()).position(|p| {
-                p.name == "vertex_indices" || p.name == "vertex_index"
-            });
+            let li = el
+                .props
+                .iter()
+                .filter(|p| p.list.is_some())
+                .position(|p| p.name == "vertex_indices" || p.name == "vertex_index");
             for _ in 0..el.count {
                 rr.record(el, &mut vals, &mut lists)?;
                 if let Some(li) = li {
@@ -476,7 +495,10 @@ pub fn read_chunks(
                     for t in 1..f.len().saturating_sub(1) {
                         let tri = [f[0], f[t], f[t + 1]];
                         if tri.iter().any(|&i| i < 0.0 || i >= total as f64) {
-                            return Err(bad(path, format!("face index {tri:?} beyond {total} vertices")));
+                            return Err(bad(
+                                path,
+                                format!("face index {tri:?} beyond {total} vertices"),
+                            ));
                         }
                         triangles.push(tri.map(|i| i as u32));
                     }
@@ -521,7 +543,13 @@ fn build_chunk(
     let mut c = PointCloud::new(o);
     c.positions = xyz
         .iter()
-        .map(|p| [(p[0] - o[0]) as f32, (p[1] - o[1]) as f32, (p[2] - o[2]) as f32])
+        .map(|p| {
+            [
+                (p[0] - o[0]) as f32,
+                (p[1] - o[1]) as f32,
+                (p[2] - o[2]) as f32,
+            ]
+        })
         .collect();
     if let Some((idx, s)) = m.rgb {
         c.rgb = Some(
@@ -585,7 +613,10 @@ fn write_to(c: &PointCloud, w: &mut impl Write, comment: &str) -> std::io::Resul
     }
     let tris = c.mesh.as_ref().map(|m| &m.triangles[..]).unwrap_or(&[]);
     if !tris.is_empty() {
-        h += &format!("element face {}\nproperty list uchar int vertex_indices\n", tris.len());
+        h += &format!(
+            "element face {}\nproperty list uchar int vertex_indices\n",
+            tris.len()
+        );
     }
     h += "end_header\n";
     w.write_all(h.as_bytes())?;

@@ -106,9 +106,15 @@ pub fn attribute_names(c: &PointCloud) -> Vec<String> {
 #[derive(Clone, Debug)]
 pub enum IngestEvent {
     /// Starting source `index` of `count`.
-    Source { index: usize, count: usize, path: PathBuf },
+    Source {
+        index: usize,
+        count: usize,
+        path: PathBuf,
+    },
     Progress(ProgressEvent),
-    Writing { points: u64 },
+    Writing {
+        points: u64,
+    },
 }
 
 /// Options for [`ingest`].

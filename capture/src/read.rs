@@ -59,7 +59,10 @@ impl Format {
         let mut head = [0u8; 512];
         let mut n = 0;
         while n < head.len() {
-            match f.read(&mut head[n..]).map_err(|e| CaptureError::io(path, e))? {
+            match f
+                .read(&mut head[n..])
+                .map_err(|e| CaptureError::io(path, e))?
+            {
                 0 => break,
                 k => n += k,
             }
@@ -98,7 +101,7 @@ impl Format {
             }),
             (Some(m), None) => Ok(m),
             (None, Some(e @ (Format::Text | Format::Obj))) => {
-                if head.iter().any(|&b| b == 0) {
+                if head.contains(&0) {
                     Err(CaptureError::invalid(
                         path,
                         e.name(),
@@ -239,13 +242,13 @@ pub fn read(
     progress: &mut dyn Progress,
     cancel: &CancelToken,
 ) -> Result<PointCloud> {
-    if let Decimation::Voxel(s) = opts.decimation {
-        if !(s.is_finite() && s > 0.0) {
-            return Err(CaptureError::InvalidOption {
-                option: "decimation voxel size",
-                reason: format!("{s} is not a positive length"),
-            });
-        }
+    if let Decimation::Voxel(s) = opts.decimation
+        && !(s.is_finite() && s > 0.0)
+    {
+        return Err(CaptureError::InvalidOption {
+            option: "decimation voxel size",
+            reason: format!("{s} is not a positive length"),
+        });
     }
     if opts.chunk_points == 0 {
         return Err(CaptureError::InvalidOption {
@@ -255,7 +258,11 @@ pub fn read(
     }
     let meta = std::fs::metadata(path).map_err(|e| CaptureError::io(path, e))?;
     if meta.is_dir() {
-        return Err(CaptureError::invalid(path, "scan", "is a directory, not a scan file"));
+        return Err(CaptureError::invalid(
+            path,
+            "scan",
+            "is a directory, not a scan file",
+        ));
     }
     let format = match opts.format {
         Some(f) => f,
@@ -275,7 +282,9 @@ pub fn read(
         };
         let chunk = opts.chunk_points;
         let parsed = match format {
-            Format::Las | Format::Laz => las_io::read_chunks(path, chunk, progress, cancel, &mut sink),
+            Format::Las | Format::Laz => {
+                las_io::read_chunks(path, chunk, progress, cancel, &mut sink)
+            }
             Format::E57 => e57_io::read_chunks(path, chunk, progress, cancel, &mut sink),
             Format::Ply => ply::read_chunks(path, chunk, progress, cancel, &mut sink),
             Format::Text => text::read_chunks(path, chunk, progress, cancel, &mut sink),
@@ -289,7 +298,9 @@ pub fn read(
     if cloud.is_empty() && source.point_count > 0 {
         return Err(CaptureError::NoPoints { path: path.into() });
     }
-    cloud.check_columns().map_err(|reason| CaptureError::invalid(path, format.name(), reason))?;
+    cloud
+        .check_columns()
+        .map_err(|reason| CaptureError::invalid(path, format.name(), reason))?;
     source.sha256 = sha;
     source.size_bytes = size;
     source.points_loaded = cloud.len() as u64;

@@ -71,7 +71,9 @@ fn role_of(name: &str) -> Role {
 
 fn is_comment(line: &str) -> bool {
     let t = line.trim();
-    t.is_empty() || (t.starts_with('#')) || (t.starts_with("//") && !t[2..].trim_start().starts_with(['X', 'x']))
+    t.is_empty()
+        || (t.starts_with('#'))
+        || (t.starts_with("//") && !t[2..].trim_start().starts_with(['X', 'x']))
 }
 
 fn sniff_delim(line: &str) -> Delim {
@@ -143,7 +145,10 @@ pub fn read_chunks(
             return Err(CaptureError::Parse {
                 path: path.into(),
                 line: line_no,
-                reason: format!("expected at least 3 columns (x y z), found {}", fields.len()),
+                reason: format!(
+                    "expected at least 3 columns (x y z), found {}",
+                    fields.len()
+                ),
             });
         }
         let numeric = fields.iter().all(|f| f.parse::<f64>().is_ok());
@@ -152,14 +157,24 @@ pub fn read_chunks(
                 3 => vec![Role::X, Role::Y, Role::Z],
                 4 => vec![Role::X, Role::Y, Role::Z, Role::Intensity],
                 6 => vec![Role::X, Role::Y, Role::Z, Role::R, Role::G, Role::B],
-                7 => vec![Role::X, Role::Y, Role::Z, Role::Intensity, Role::R, Role::G, Role::B],
+                7 => vec![
+                    Role::X,
+                    Role::Y,
+                    Role::Z,
+                    Role::Intensity,
+                    Role::R,
+                    Role::G,
+                    Role::B,
+                ],
                 n => {
                     let mut v = vec![Role::X, Role::Y, Role::Z];
                     v.extend(std::iter::repeat_n(Role::Extra, n - 3));
                     v
                 }
             };
-            let names = (0..fields.len()).map(|i| format!("column_{}", i + 1)).collect();
+            let names = (0..fields.len())
+                .map(|i| format!("column_{}", i + 1))
+                .collect();
             schema = Some(Schema {
                 delim,
                 roles,
@@ -168,7 +183,10 @@ pub fn read_chunks(
             });
             pending_first = Some((t.to_string(), line_no));
         } else {
-            let names: Vec<String> = fields.iter().map(|s| s.trim_matches('"').to_string()).collect();
+            let names: Vec<String> = fields
+                .iter()
+                .map(|s| s.trim_matches('"').to_string())
+                .collect();
             let roles: Vec<Role> = names.iter().map(|n| role_of(n)).collect();
             for (want, label) in [(Role::X, "x"), (Role::Y, "y"), (Role::Z, "z")] {
                 if !roles.contains(&want) {
@@ -191,7 +209,11 @@ pub fn read_chunks(
         return Err(CaptureError::NoPoints { path: path.into() });
     };
     let col = |r: Role| schema.roles.iter().position(|&x| x == r);
-    let (ix, iy, iz) = (col(Role::X).unwrap(), col(Role::Y).unwrap(), col(Role::Z).unwrap());
+    let (ix, iy, iz) = (
+        col(Role::X).unwrap(),
+        col(Role::Y).unwrap(),
+        col(Role::Z).unwrap(),
+    );
     let ii = col(Role::Intensity);
     let rgb = match (col(Role::R), col(Role::G), col(Role::B)) {
         (Some(a), Some(b), Some(c)) => Some([a, b, c]),
@@ -217,23 +239,34 @@ pub fn read_chunks(
         }
         let row = |k: usize| &rows[k * ncols..(k + 1) * ncols];
         let rg = *ranges.get_or_insert_with(|| {
-            let iv: Vec<f64> = ii.map(|i| (0..n).map(|k| row(k)[i]).collect()).unwrap_or_default();
+            let iv: Vec<f64> = ii
+                .map(|i| (0..n).map(|k| row(k)[i]).collect())
+                .unwrap_or_default();
             let cv: Vec<f64> = rgb
                 .map(|c| (0..n).flat_map(|k| c.map(|i| row(k)[i])).collect())
                 .unwrap_or_default();
             Ranges {
-                intensity_float: !iv.is_empty() && iv.iter().all(|v| (0.0..=1.0).contains(v)) && iv.iter().any(|v| v.fract() != 0.0),
+                intensity_float: !iv.is_empty()
+                    && iv.iter().all(|v| (0.0..=1.0).contains(v))
+                    && iv.iter().any(|v| v.fract() != 0.0),
                 intensity_pts: iv.iter().any(|v| *v < 0.0),
-                colour_float: !cv.is_empty() && cv.iter().all(|v| (0.0..=1.0).contains(v)) && cv.iter().any(|v| v.fract() != 0.0),
+                colour_float: !cv.is_empty()
+                    && cv.iter().all(|v| (0.0..=1.0).contains(v))
+                    && cv.iter().any(|v| v.fract() != 0.0),
                 colour_16: cv.iter().any(|v| *v > 255.0),
             }
         });
-        let o = *origin.get_or_insert_with(|| [row(0)[ix].round(), row(0)[iy].round(), row(0)[iz].round()]);
+        let o = *origin
+            .get_or_insert_with(|| [row(0)[ix].round(), row(0)[iy].round(), row(0)[iz].round()]);
         let mut c = PointCloud::new(o);
         c.positions = (0..n)
             .map(|k| {
                 let r = row(k);
-                [(r[ix] - o[0]) as f32, (r[iy] - o[1]) as f32, (r[iz] - o[2]) as f32]
+                [
+                    (r[ix] - o[0]) as f32,
+                    (r[iy] - o[1]) as f32,
+                    (r[iz] - o[2]) as f32,
+                ]
             })
             .collect();
         if let Some(i) = ii {
@@ -347,14 +380,14 @@ pub fn read_chunks(
     total += lines_in_chunk as u64;
     emit(&mut rows, lines_in_chunk, &mut ranges)?;
     let mut warnings = Vec::new();
-    if let Some(d) = schema.declared {
-        if d != total {
-            return Err(CaptureError::Truncated {
-                path: path.into(),
-                expected: d,
-                found: total,
-            });
-        }
+    if let Some(d) = schema.declared
+        && d != total
+    {
+        return Err(CaptureError::Truncated {
+            path: path.into(),
+            expected: d,
+            found: total,
+        });
     }
     if total == 0 {
         warnings.push(format!("{}: no data rows", path.display()));

@@ -32,9 +32,7 @@ impl WriteFormat {
             _ => {
                 return Err(CaptureError::Write {
                     path: path.into(),
-                    reason: format!(
-                        "cannot write extension {ext:?}; use .las, .laz, .ply or .xyz"
-                    ),
+                    reason: format!("cannot write extension {ext:?}; use .las, .laz, .ply or .xyz"),
                 });
             }
         })
@@ -59,8 +57,14 @@ pub fn write(
             progress,
             cancel,
         ),
-        WriteFormat::Laz => las_io::write(cloud, path, &LasWriteOptions::default(), progress, cancel),
-        WriteFormat::Ply => ply::write(cloud, path, &format!("TwinMint {}", env!("CARGO_PKG_VERSION"))),
+        WriteFormat::Laz => {
+            las_io::write(cloud, path, &LasWriteOptions::default(), progress, cancel)
+        }
+        WriteFormat::Ply => ply::write(
+            cloud,
+            path,
+            &format!("TwinMint {}", env!("CARGO_PKG_VERSION")),
+        ),
         WriteFormat::Xyz => text::write(cloud, path),
     }
 }

@@ -8,20 +8,36 @@ use capture::{
 };
 
 fn load(p: &Path) -> Result<PointCloud, CaptureError> {
-    capture::read(p, &ReadOptions::default(), &mut NoProgress, &CancelToken::new())
+    capture::read(
+        p,
+        &ReadOptions::default(),
+        &mut NoProgress,
+        &CancelToken::new(),
+    )
 }
 
 fn sample() -> PointCloud {
     let pts: Vec<[f64; 3]> = (0..500)
         .map(|i| {
             let t = i as f64;
-            [500_000.0 + (t * 0.37) % 40.0, 5_000_000.0 + (t * 0.73) % 30.0, 100.0 + (t * 0.11) % 12.0]
+            [
+                500_000.0 + (t * 0.37) % 40.0,
+                5_000_000.0 + (t * 0.73) % 30.0,
+                100.0 + (t * 0.11) % 12.0,
+            ]
         })
         .collect();
     let mut c = PointCloud::from_absolute(&pts);
-    c.rgb = Some((0..500).map(|i| [(i % 256) as u16 * 257, 0, 65535]).collect());
+    c.rgb = Some(
+        (0..500)
+            .map(|i| [(i % 256) as u16 * 257, 0, 65535])
+            .collect(),
+    );
     c.intensity = Some((0..500).map(|i| i as u16 * 7).collect());
-    c.set_extra(ExtraColumn::from_u32("treeID", &(0..500).map(|i| i / 10).collect::<Vec<_>>()));
+    c.set_extra(ExtraColumn::from_u32(
+        "treeID",
+        &(0..500).map(|i| i / 10).collect::<Vec<_>>(),
+    ));
     c
 }
 
@@ -41,7 +57,10 @@ fn ply_binary_round_trip_keeps_colour_intensity_and_extras() {
     }
     assert_eq!(b.rgb, c.rgb);
     assert_eq!(b.intensity, c.intensity);
-    assert_eq!(b.extra("treeID").unwrap().values(), c.extra("treeID").unwrap().values());
+    assert_eq!(
+        b.extra("treeID").unwrap().values(),
+        c.extra("treeID").unwrap().values()
+    );
 }
 
 #[test]
@@ -57,7 +76,10 @@ property float red\nproperty float green\nproperty float blue\nelement face 1\np
     .unwrap();
     let c = load(&p).unwrap();
     assert_eq!(c.len(), 4);
-    assert_eq!(c.mesh.as_ref().unwrap().triangles, vec![[0, 1, 2], [0, 2, 3]]);
+    assert_eq!(
+        c.mesh.as_ref().unwrap().triangles,
+        vec![[0, 1, 2], [0, 2, 3]]
+    );
     assert_eq!(c.rgb.as_ref().unwrap()[0], [65535, 0, 0]);
     assert_eq!(c.provenance.sources[0].format, "PLY");
 }
@@ -85,7 +107,11 @@ fn text_formats_sniff_delimiters_headers_and_pts_counts() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let csv = d.join("a.csv");
-    std::fs::write(&csv, "X,Y,Z,Intensity,Red,Green,Blue,treeID\n1,2,3,100,255,0,0,7\n4,5,6,200,0,255,0,8\n").unwrap();
+    std::fs::write(
+        &csv,
+        "X,Y,Z,Intensity,Red,Green,Blue,treeID\n1,2,3,100,255,0,0,7\n4,5,6,200,0,255,0,8\n",
+    )
+    .unwrap();
     let c = load(&csv).unwrap();
     assert_eq!(c.len(), 2);
     assert_eq!(c.intensity.as_deref(), Some(&[100, 200][..]));
@@ -106,7 +132,14 @@ fn text_formats_sniff_delimiters_headers_and_pts_counts() {
 
     let short = d.join("d.pts");
     std::fs::write(&short, "3\n1 2 3 0 1 1 1\n").unwrap();
-    assert!(matches!(load(&short), Err(CaptureError::Truncated { expected: 3, found: 1, .. })));
+    assert!(matches!(
+        load(&short),
+        Err(CaptureError::Truncated {
+            expected: 3,
+            found: 1,
+            ..
+        })
+    ));
 
     let bad = d.join("e.xyz");
     std::fs::write(&bad, "1 2 3\n4 five 6\n").unwrap();
@@ -127,11 +160,17 @@ fn obj_vertices_become_points_and_faces_a_mesh() {
     .unwrap();
     let c = load(&p).unwrap();
     assert_eq!(c.len(), 4);
-    assert_eq!(c.mesh.as_ref().unwrap().triangles, vec![[0, 1, 2], [0, 2, 3]]);
+    assert_eq!(
+        c.mesh.as_ref().unwrap().triangles,
+        vec![[0, 1, 2], [0, 2, 3]]
+    );
     assert_eq!(c.rgb.as_ref().unwrap()[1], [0, 65535, 0]);
     std::fs::write(&p, "v 0 0 0\nf 1 2 3\n").unwrap();
     let e = load(&p).unwrap_err();
-    assert!(e.to_string().contains("m.obj") && e.to_string().contains("vertex 2"), "{e}");
+    assert!(
+        e.to_string().contains("m.obj") && e.to_string().contains("vertex 2"),
+        "{e}"
+    );
 }
 
 /// A phone-style export: a 40 m × 30 m site, 3 m tall, lying in XZ with Y up.
@@ -161,15 +200,23 @@ fn y_up_phone_exports_are_detected_and_rotated() {
         let src = &c.provenance.sources[0];
         assert_eq!(src.up_axis, UpAxis::Y, "{comment}: {}", src.up_axis_reason);
         let e = c.bounds().extent();
-        assert!(e[2] < 3.5 && e[0] > 35.0 && e[1] > 25.0, "{comment}: Z-up after conversion {e:?}");
+        assert!(
+            e[2] < 3.5 && e[0] > 35.0 && e[1] > 25.0,
+            "{comment}: Z-up after conversion {e:?}"
+        );
         // Tall points (trees) are above the ground after conversion, not below.
         let b = c.bounds();
-        let top = (0..c.len()).map(|i| c.absolute(i)[2]).fold(f64::MIN, f64::max);
+        let top = (0..c.len())
+            .map(|i| c.absolute(i)[2])
+            .fold(f64::MIN, f64::max);
         assert!((top - b.max[2]).abs() < 1e-9 && top - b.min[2] > 2.5);
     }
     // The user's word wins.
     let p = phone_scan("Exported by Polycam 3.2", dir.path());
-    let opts = ReadOptions { up: UpOption::Z, ..Default::default() };
+    let opts = ReadOptions {
+        up: UpOption::Z,
+        ..Default::default()
+    };
     let c = capture::read(&p, &opts, &mut NoProgress, &CancelToken::new()).unwrap();
     assert_eq!(c.provenance.sources[0].up_axis, UpAxis::Z);
     assert!(c.bounds().extent()[1] < 3.5);
@@ -185,11 +232,18 @@ fn writes_are_atomic_and_cancellable() {
     let r = capture::write(&c, &p, &mut NoProgress, &cancel);
     assert!(matches!(r, Err(CaptureError::Cancelled)));
     assert!(!p.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temp file left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no temp file left behind"
+    );
     capture::write(&c, &p, &mut NoProgress, &CancelToken::new()).unwrap();
     let back = load(&p).unwrap();
     assert_eq!(back.len(), 500);
-    assert_eq!(back.extra("treeID").unwrap().values(), c.extra("treeID").unwrap().values());
+    assert_eq!(
+        back.extra("treeID").unwrap().values(),
+        c.extra("treeID").unwrap().values()
+    );
 }
 
 #[test]
@@ -204,16 +258,34 @@ fn ingest_builds_a_project_and_refuses_mixed_crs() {
     capture::write(&c, &b, &mut NoProgress, &CancelToken::new()).unwrap();
     let proj = dir.path().join("p.twinmint");
     let opts = capture::project::IngestOptions::default();
-    let e = capture::project::ingest(&[a.clone(), b], &[], vec![], &proj, &opts, &mut |_| {}, &CancelToken::new())
-        .unwrap_err();
+    let e = capture::project::ingest(
+        &[a.clone(), b],
+        &[],
+        vec![],
+        &proj,
+        &opts,
+        &mut |_| {},
+        &CancelToken::new(),
+    )
+    .unwrap_err();
     assert!(matches!(e, CaptureError::CrsMismatch { .. }), "{e}");
     assert!(!proj.exists(), "no partial project");
-    let m = capture::project::ingest(&[a.clone(), a], &[], vec![], &proj, &opts, &mut |_| {}, &CancelToken::new()).unwrap();
+    let m = capture::project::ingest(
+        &[a.clone(), a],
+        &[],
+        vec![],
+        &proj,
+        &opts,
+        &mut |_| {},
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert_eq!(m.point_count, 1000);
     assert_eq!(m.crs.epsg, Some(32633));
     assert_eq!(m.sources.len(), 2);
     assert_eq!(m.sources[0].sha256, m.sources[1].sha256);
-    let (m2, cloud) = capture::project::load_cloud(&proj, &mut NoProgress, &CancelToken::new()).unwrap();
+    let (m2, cloud) =
+        capture::project::load_cloud(&proj, &mut NoProgress, &CancelToken::new()).unwrap();
     assert_eq!(m2, m);
     assert_eq!(cloud.len(), 1000);
     // Tampering with the cloud is caught.

@@ -7,7 +7,12 @@ use capture::{CancelToken, CaptureError, NoProgress, PointCloud, ReadOptions, Ti
 use twinmint_tests::data;
 
 fn load(p: &Path) -> Result<PointCloud, CaptureError> {
-    capture::read(p, &ReadOptions::default(), &mut NoProgress, &CancelToken::new())
+    capture::read(
+        p,
+        &ReadOptions::default(),
+        &mut NoProgress,
+        &CancelToken::new(),
+    )
 }
 
 fn header(p: &Path) -> las::Header {
@@ -42,14 +47,25 @@ fn als_point_counts_and_bounds_match_headers() {
             .into_iter()
             .enumerate()
         {
-            assert!((b.min[k] - lo).abs() <= s[k], "{file} min[{k}] {} vs {lo}", b.min[k]);
-            assert!((b.max[k] - hi).abs() <= s[k], "{file} max[{k}] {} vs {hi}", b.max[k]);
+            assert!(
+                (b.min[k] - lo).abs() <= s[k],
+                "{file} min[{k}] {} vs {lo}",
+                b.min[k]
+            );
+            assert!(
+                (b.max[k] - hi).abs() <= s[k],
+                "{file} max[{k}] {} vs {hi}",
+                b.max[k]
+            );
         }
         let src = &c.provenance.sources[0];
         assert_eq!(src.sha256.len(), 64);
         assert_eq!(src.point_count, n as u64);
         if header(&p).date().is_some() {
-            assert!(src.capture_time.is_some(), "{file}: capture time from GPS or header date");
+            assert!(
+                src.capture_time.is_some(),
+                "{file}: capture time from GPS or header date"
+            );
         }
     }
 }
@@ -71,10 +87,20 @@ fn mixed_conifer_tree_id_survives_laz_round_trip() {
     assert!(distinct.len() > 100, "{} distinct tree ids", distinct.len());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("mc.laz");
-    las_io::write(&c, &out, &LasWriteOptions::default(), &mut NoProgress, &CancelToken::new()).unwrap();
+    las_io::write(
+        &c,
+        &out,
+        &LasWriteOptions::default(),
+        &mut NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     let back = load(&out).unwrap();
     assert_eq!(back.extra("treeID").unwrap().values(), ids);
-    assert_eq!(back.extra("treeID").unwrap().data_type, c.extra("treeID").unwrap().data_type);
+    assert_eq!(
+        back.extra("treeID").unwrap().data_type,
+        c.extra("treeID").unwrap().data_type
+    );
 }
 
 /// Whether `f32` offsets from the origin resolve the source grid (true for every airborne
@@ -83,7 +109,9 @@ fn f32_resolves_grid(c: &PointCloud) -> bool {
     let q = c.quantization.unwrap();
     let b = c.bounds();
     (0..3).all(|k| {
-        let reach = (b.max[k] - c.origin[k]).abs().max((b.min[k] - c.origin[k]).abs()) as f32;
+        let reach = (b.max[k] - c.origin[k])
+            .abs()
+            .max((b.min[k] - c.origin[k]).abs()) as f32;
         (reach.max(1.0) * f32::EPSILON) as f64 <= q.scale[k]
     })
 }
@@ -97,22 +125,40 @@ fn assert_same(a: &PointCloud, b: &PointCloud, what: &str) {
         for i in 0..a.len() {
             let (p, q) = (a.absolute(i), b.absolute(i));
             for k in 0..3 {
-                assert!((p[k] - q[k]).abs() < 1e-4, "{what}: point {i} axis {k}: {} vs {}", p[k], q[k]);
+                assert!(
+                    (p[k] - q[k]).abs() < 1e-4,
+                    "{what}: point {i} axis {k}: {} vs {}",
+                    p[k],
+                    q[k]
+                );
             }
         }
     }
     assert_eq!(a.intensity, b.intensity, "{what}: intensity");
     assert_eq!(a.return_number, b.return_number, "{what}: return number");
-    assert_eq!(a.number_of_returns, b.number_of_returns, "{what}: number of returns");
+    assert_eq!(
+        a.number_of_returns, b.number_of_returns,
+        "{what}: number of returns"
+    );
     assert_eq!(a.classification, b.classification, "{what}: classification");
     assert_eq!(a.flags, b.flags, "{what}: flags");
     assert_eq!(a.scan_angle, b.scan_angle, "{what}: scan angle");
     assert_eq!(a.user_data, b.user_data, "{what}: user data");
-    assert_eq!(a.point_source_id, b.point_source_id, "{what}: point source id");
+    assert_eq!(
+        a.point_source_id, b.point_source_id,
+        "{what}: point source id"
+    );
     assert_eq!(a.rgb, b.rgb, "{what}: rgb");
     assert_eq!(a.nir, b.nir, "{what}: nir");
-    let bits = |g: &Option<Vec<f64>>| g.as_ref().map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
-    assert_eq!(bits(&a.gps_time), bits(&b.gps_time), "{what}: gps time bits");
+    let bits = |g: &Option<Vec<f64>>| {
+        g.as_ref()
+            .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        bits(&a.gps_time),
+        bits(&b.gps_time),
+        "{what}: gps time bits"
+    );
     assert_eq!(a.extra.len(), b.extra.len(), "{what}: extra columns");
     for (x, y) in a.extra.iter().zip(&b.extra) {
         assert_eq!(x.name, y.name);
@@ -137,18 +183,32 @@ fn las_laz_las_round_trip_is_bit_identical() {
         let a = load(&data(file)).unwrap();
         let laz = dir.path().join("rt.laz");
         let las = dir.path().join("rt.las");
-        las_io::write(&a, &laz, &LasWriteOptions::default(), &mut NoProgress, &CancelToken::new()).unwrap();
+        las_io::write(
+            &a,
+            &laz,
+            &LasWriteOptions::default(),
+            &mut NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap();
         let b = load(&laz).unwrap();
         assert_eq!(b.provenance.sources[0].format, "LAZ");
         assert_same(&a, &b, &format!("{file} → LAZ"));
-        let opts = LasWriteOptions { compress: false, ..Default::default() };
+        let opts = LasWriteOptions {
+            compress: false,
+            ..Default::default()
+        };
         las_io::write(&b, &las, &opts, &mut NoProgress, &CancelToken::new()).unwrap();
         let c = load(&las).unwrap();
         assert_eq!(c.provenance.sources[0].format, "LAS");
         assert_same(&a, &c, &format!("{file} → LAZ → LAS"));
         // After one pass every file is a fixed point: LAZ and LAS copies agree bit for bit.
         assert_eq!(grid(&b), grid(&c), "{file}: LAZ vs LAS integer positions");
-        assert_eq!(f32_resolves_grid(&a), file != "formats/test1_4.las", "{file}");
+        assert_eq!(
+            f32_resolves_grid(&a),
+            file != "formats/test1_4.las",
+            "{file}"
+        );
     }
 }
 
@@ -210,9 +270,15 @@ fn skipped(c: &PointCloud) -> u64 {
 fn gps_time_nan_loads_and_stays_out_of_capture_time() {
     let c = load(&data("formats/gps-time-nan.las")).unwrap();
     assert_eq!(c.len(), 1);
-    assert!(c.gps_time.as_ref().unwrap()[0].is_nan(), "the NaN is kept as data");
     assert!(
-        c.provenance.warnings.iter().any(|w| w.contains("non-finite GPS time")),
+        c.gps_time.as_ref().unwrap()[0].is_nan(),
+        "the NaN is kept as data"
+    );
+    assert!(
+        c.provenance
+            .warnings
+            .iter()
+            .any(|w| w.contains("non-finite GPS time")),
         "{:?}",
         c.provenance.warnings
     );
@@ -246,7 +312,10 @@ fn bad_inputs_fail_with_typed_errors() {
     // Unknown extension and content.
     let junk = d.join("notes.bin");
     std::fs::write(&junk, b"hello world").unwrap();
-    assert!(matches!(load(&junk), Err(CaptureError::UnknownFormat { .. })));
+    assert!(matches!(
+        load(&junk),
+        Err(CaptureError::UnknownFormat { .. })
+    ));
     // Truncated LAZ.
     let bytes = std::fs::read(data("als/MixedConifer.laz")).unwrap();
     let trunc = d.join("truncated.laz");
@@ -259,7 +328,9 @@ fn bad_inputs_fail_with_typed_errors() {
     let liar = d.join("liar.las");
     std::fs::write(&liar, &las).unwrap();
     match load(&liar) {
-        Err(CaptureError::Truncated { expected, found, .. }) => {
+        Err(CaptureError::Truncated {
+            expected, found, ..
+        }) => {
             assert_eq!(expected, 2_000_000_000);
             assert_eq!(found, 1065);
         }
@@ -271,13 +342,28 @@ fn bad_inputs_fail_with_typed_errors() {
     let liar14 = d.join("liar14.las");
     std::fs::write(&liar14, &las14).unwrap();
     let r = load(&liar14);
-    assert!(matches!(&r, Err(CaptureError::Invalid { reason, .. }) if reason.contains("disagree")), "{r:?}");
+    assert!(
+        matches!(&r, Err(CaptureError::Invalid { reason, .. }) if reason.contains("disagree")),
+        "{r:?}"
+    );
     las14[107..111].copy_from_slice(&0u32.to_le_bytes());
     std::fs::write(&liar14, &las14).unwrap();
     let r = load(&liar14);
-    assert!(matches!(r, Err(CaptureError::Truncated { expected: 5_000_000_000, .. })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(CaptureError::Truncated {
+                expected: 5_000_000_000,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
     // Unknown CRS supplied by the user.
-    assert!(matches!(capture::Crs::parse("EPSG:nope"), Err(CaptureError::UnknownCrs { .. })));
+    assert!(matches!(
+        capture::Crs::parse("EPSG:nope"),
+        Err(CaptureError::UnknownCrs { .. })
+    ));
     // Writing into a missing folder fails and leaves nothing behind.
     let c = load(&data("formats/1.2-with-color.las")).unwrap();
     let out = d.join("missing").join("x.laz");
@@ -296,7 +382,10 @@ fn cancelled_read_stops_and_returns_cancelled() {
             c2.cancel();
         }
     };
-    let opts = ReadOptions { chunk_points: 1000, ..Default::default() };
+    let opts = ReadOptions {
+        chunk_points: 1000,
+        ..Default::default()
+    };
     let r = capture::read(&data("als/Megaplot.laz"), &opts, &mut progress, &cancel);
     assert!(matches!(r, Err(CaptureError::Cancelled)));
 }
@@ -304,10 +393,17 @@ fn cancelled_read_stops_and_returns_cancelled() {
 #[test]
 fn decimation_on_load() {
     let p = data("als/Megaplot.laz");
-    let opts = ReadOptions { decimation: capture::Decimation::EveryNth(10), chunk_points: 7_777, ..Default::default() };
+    let opts = ReadOptions {
+        decimation: capture::Decimation::EveryNth(10),
+        chunk_points: 7_777,
+        ..Default::default()
+    };
     let c = capture::read(&p, &opts, &mut NoProgress, &CancelToken::new()).unwrap();
     assert_eq!(c.len(), 81_590usize.div_ceil(10));
-    let opts = ReadOptions { decimation: capture::Decimation::Voxel(2.0), ..Default::default() };
+    let opts = ReadOptions {
+        decimation: capture::Decimation::Voxel(2.0),
+        ..Default::default()
+    };
     let v = capture::read(&p, &opts, &mut NoProgress, &CancelToken::new()).unwrap();
     assert!(v.len() < 81_590 && v.len() > 1000, "{}", v.len());
     // No two kept points share a 2 m voxel.

@@ -25,11 +25,9 @@ pub fn run(a: ConvertArgs, ctx: &Ctx) -> anyhow::Result<()> {
         &a.load.read_options()?,
         &mut |e| bar.update(e),
         &ctx.cancel,
-    )
-    ?;
+    )?;
     bar.reset("writing");
-    capture::write(&cloud, &a.output, &mut |e| bar.update(e), &ctx.cancel)
-        ?;
+    capture::write(&cloud, &a.output, &mut |e| bar.update(e), &ctx.cancel)?;
     bar.finish();
     if ctx.json {
         println!(

@@ -85,15 +85,15 @@ pub fn run(a: InfoArgs, ctx: &Ctx) -> anyhow::Result<()> {
         &a.load.read_options()?,
         &mut |e| bar.update(e),
         &ctx.cancel,
-    )
-    ?;
+    )?;
     bar.finish();
     let src = cloud.provenance.sources[0].clone();
     let bounds = cloud.bounds();
     let area = bounds.area_xy();
     let mut return_counts = BTreeMap::new();
     if let Some(r) = &cloud.return_number {
-        r.iter().for_each(|v| *return_counts.entry(*v).or_insert(0) += 1);
+        r.iter()
+            .for_each(|v| *return_counts.entry(*v).or_insert(0) += 1);
     }
     let report = InfoReport {
         schema_version: 1,
@@ -150,7 +150,10 @@ pub fn run(a: InfoArgs, ctx: &Ctx) -> anyhow::Result<()> {
     );
     println!("sha256        {}", r.sha256);
     println!("size          {} bytes", r.size_bytes);
-    println!("points        {} (loaded {})", r.point_count, r.points_loaded);
+    println!(
+        "points        {} (loaded {})",
+        r.point_count, r.points_loaded
+    );
     if let Some(s) = &r.generating_software {
         println!("software      {s}");
     }
@@ -161,7 +164,9 @@ pub fn run(a: InfoArgs, ctx: &Ctx) -> anyhow::Result<()> {
         Some(t) => println!(
             "captured      {}{} ({:?})",
             t.start.to_rfc3339(),
-            t.end.map(|e| format!(" … {}", e.to_rfc3339())).unwrap_or_default(),
+            t.end
+                .map(|e| format!(" … {}", e.to_rfc3339()))
+                .unwrap_or_default(),
             t.source
         ),
         None => println!("captured      unknown"),

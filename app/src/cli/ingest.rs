@@ -38,7 +38,9 @@ pub fn run(a: IngestArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 "{}/{} {}",
                 index + 1,
                 count,
-                path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+                path.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default()
             )),
             IngestEvent::Progress(p) => b.update(p),
             IngestEvent::Writing { .. } => b.reset("writing"),
@@ -52,8 +54,7 @@ pub fn run(a: IngestArgs, ctx: &Ctx) -> anyhow::Result<()> {
         &opts,
         &mut events,
         &ctx.cancel,
-    )
-    ?;
+    )?;
     bar.lock().unwrap().finish();
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&manifest)?);
