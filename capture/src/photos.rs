@@ -1,0 +1,1776 @@
+//! Drone photo folders → camera track.
+//!
+//! Oblique photogrammetry arrives as a dense cloud or mesh plus the folder of JPEGs it was made
+//! from. The photos' EXIF GPS (and DJI's XMP `drone-dji:*` attributes) give where each picture
+//! was taken, which TwinMint shows as a camera track over the model and records as provenance.
+//!
+//! - [`read_photo`]: one JPEG → [`Photo`] (position, time, camera, gimbal).
+//! - [`read_folder`]: every `*.jpg` / `*.jpeg` of a folder → [`CameraTrack`], photos sorted by
+//!   capture time, positions in the cloud's frame ([`TrackFrame`]).
+//! - [`capture_time`], [`to_source`]: the track as provenance.
+//!
+//! # Errors
+//! Every error names the file. [`photo_error_kind`] sorts the photo-specific ones:
+//! - not a JPEG: [`CaptureError::Empty`], [`CaptureError::WrongExtension`] (`claimed: "JPEG"`,
+//!   for `.jpg`/`.jpeg` files) or [`CaptureError::UnknownFormat`] (other extensions);
+//! - no usable EXIF: [`CaptureError::Invalid`] with `format: `[`FORMAT_EXIF`];
+//! - no GPS position: [`CaptureError::Invalid`] with `format: `[`FORMAT_GPS`];
+//! - broken JPEG structure: [`CaptureError::Invalid`] with `format: "JPEG"`.
+//!
+//! # Altitudes
+//! Heights are used as the camera recorded them: DJI's `AbsoluteAltitude` when present, else
+//! EXIF `GPSAltitude`. EXIF defines that as height above sea level and DJI's value is of mixed
+//! pedigree; no geoid model is applied, so camera heights may sit tens of metres off a cloud whose
+//! heights are orthometric. The track says so in its warnings.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use exif::{In, Tag, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::crs::Crs;
+use crate::error::{CaptureError, Result};
+use crate::geodesy;
+use crate::progress::{CancelToken, Progress, ProgressEvent};
+use crate::provenance::{CaptureTime, ImageInfo, Source, TimeSource, UpAxis};
+
+/// Version of the [`CameraTrack`] JSON layout.
+pub const CAMERA_TRACK_SCHEMA_VERSION: u32 = 1;
+
+/// `format` of [`CaptureError::Invalid`] when a JPEG has no (readable) EXIF.
+pub const FORMAT_EXIF: &str = "EXIF";
+/// `format` of [`CaptureError::Invalid`] when a photo's EXIF has no usable GPS position.
+pub const FORMAT_GPS: &str = "EXIF GPS";
+
+/// Camera gimbal (or aircraft) attitude in degrees, as DJI records it: yaw clockwise from north,
+/// pitch negative looking down (−90 = nadir), roll.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gimbal {
+    pub yaw_deg: f64,
+    pub pitch_deg: f64,
+    pub roll_deg: f64,
+}
+
+/// Where a photo's altitude came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AltitudeSource {
+    /// XMP `drone-dji:AbsoluteAltitude`.
+    DjiAbsoluteAltitude,
+    /// EXIF `GPSAltitude` with `GPSAltitudeRef`.
+    ExifGpsAltitude,
+}
+
+/// One geotagged photo.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Photo {
+    /// File name (relative to the photo folder).
+    pub file: String,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// EXIF `DateTimeOriginal` (+ `SubSecTimeOriginal`) shifted by `OffsetTimeOriginal`; without
+    /// an offset the local time is taken as UTC and `time_assumed_utc` is set.
+    pub time: Option<DateTime<Utc>>,
+    /// The photo had no `OffsetTimeOriginal`, so `time` is its local time read as UTC.
+    pub time_assumed_utc: bool,
+    /// WGS 84 latitude, degrees, south negative.
+    pub lat_deg: f64,
+    /// WGS 84 longitude, degrees, west negative.
+    pub lon_deg: f64,
+    /// Camera altitude in metres (see the module docs on what it is relative to).
+    pub alt_m: Option<f64>,
+    pub alt_source: Option<AltitudeSource>,
+    /// XMP `drone-dji:RelativeAltitude`: height above the take-off point.
+    pub relative_alt_m: Option<f64>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    /// EXIF `Software` (firmware version on drones).
+    pub software: Option<String>,
+    /// Pixel size: the JPEG frame header's, else EXIF `PixelXDimension`/`PixelYDimension`.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub focal_length_mm: Option<f64>,
+    /// EXIF `FocalLengthIn35mmFilm`.
+    pub focal_length_35mm: Option<f64>,
+    /// XMP `drone-dji:GimbalYawDegree` / `GimbalPitchDegree` / `GimbalRollDegree`.
+    pub gimbal: Option<Gimbal>,
+    /// XMP `drone-dji:FlightYawDegree`: the aircraft's heading.
+    pub flight_yaw_deg: Option<f64>,
+    /// Position in the track's [`TrackFrame`]; `[0, 0, 0]` until the photo is placed in a track
+    /// ([`read_folder`], [`build_track`]). A missing altitude counts as 0.
+    pub position: [f64; 3],
+}
+
+/// The coordinate frame of [`Photo::position`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TrackFrame {
+    /// The cloud's CRS: WGS 84 / UTM (x = easting, y = northing, z = altitude) or EPSG:4326
+    /// (x = longitude°, y = latitude°, z = altitude).
+    Crs { crs: Crs },
+    /// A local East-North-Up tangent frame (metres) at the first photo, used when no target CRS
+    /// was given or it is one TwinMint cannot project to.
+    LocalEnu {
+        origin_lat_deg: f64,
+        origin_lon_deg: f64,
+        origin_alt_m: f64,
+    },
+}
+
+impl TrackFrame {
+    /// Position of a WGS 84 point in this frame, `None` for a CRS that is neither WGS 84 / UTM
+    /// nor EPSG:4326.
+    pub fn position_of(&self, lat_deg: f64, lon_deg: f64, alt_m: f64) -> Option<[f64; 3]> {
+        match self {
+            TrackFrame::Crs { crs } => {
+                if let Some((zone, north)) = crs.utm_zone() {
+                    let (e, n) = geodesy::utm_forward(lat_deg, lon_deg, zone, north);
+                    Some([e, n, alt_m])
+                } else if crs.epsg == Some(4326) {
+                    Some([lon_deg, lat_deg, alt_m])
+                } else {
+                    None
+                }
+            }
+            TrackFrame::LocalEnu {
+                origin_lat_deg,
+                origin_lon_deg,
+                origin_alt_m,
+            } => Some(
+                geodesy::EnuFrame::new(*origin_lat_deg, *origin_lon_deg, *origin_alt_m)
+                    .from_geodetic(lat_deg, lon_deg, alt_m),
+            ),
+        }
+    }
+}
+
+/// The photos of a flight, in capture order, with positions in one frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CameraTrack {
+    pub schema_version: u32,
+    pub frame: TrackFrame,
+    pub photos: Vec<Photo>,
+    pub warnings: Vec<String>,
+}
+
+/// How to read a photo folder.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhotoOptions {
+    /// The CRS of the cloud the track goes with. WGS 84 / UTM (EPSG:326zz/327zz) projects the
+    /// photos to easting/northing and EPSG:4326 keeps lon/lat; anything else — and the default,
+    /// `None` — puts them in a local East-North-Up frame at the first photo.
+    pub target_crs: Option<Crs>,
+}
+
+/// The kinds of photo-specific failure, see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhotoErrorKind {
+    NotJpeg,
+    NoExif,
+    NoGps,
+    BrokenJpeg,
+}
+
+/// Which photo-specific failure an error from [`read_photo`] is, if any.
+pub fn photo_error_kind(err: &CaptureError) -> Option<PhotoErrorKind> {
+    match err {
+        CaptureError::Empty { .. }
+        | CaptureError::UnknownFormat { .. }
+        | CaptureError::WrongExtension {
+            claimed: "JPEG", ..
+        } => Some(PhotoErrorKind::NotJpeg),
+        CaptureError::Invalid { format, .. } => match *format {
+            FORMAT_EXIF => Some(PhotoErrorKind::NoExif),
+            FORMAT_GPS => Some(PhotoErrorKind::NoGps),
+            "JPEG" => Some(PhotoErrorKind::BrokenJpeg),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Read one geotagged JPEG. `position` stays `[0, 0, 0]`; see [`build_track`].
+pub fn read_photo(path: &Path) -> Result<Photo> {
+    let (photo, notes) = read_photo_noted(path)?;
+    for n in notes {
+        log::warn!("{}: {n}", path.display());
+    }
+    Ok(photo)
+}
+
+/// Read every `*.jpg` / `*.jpeg` (any case) directly in `dir` into a camera track, sorted by
+/// capture time then file name (photos without a time last). Photos that cannot be used — no
+/// GPS, no EXIF, not really a JPEG — are skipped with a warning; an I/O error stops the read,
+/// and so does a folder where no photo has a GPS position. Progress counts photos and bytes.
+pub fn read_folder(
+    dir: &Path,
+    opts: &PhotoOptions,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> Result<CameraTrack> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| CaptureError::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| CaptureError::io(dir, e))?;
+        let path = entry.path();
+        if !has_jpeg_extension(&path) {
+            continue;
+        }
+        let meta = std::fs::metadata(&path).map_err(|e| CaptureError::io(&path, e))?;
+        if meta.is_file() {
+            files.push((path, meta.len()));
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(CaptureError::invalid(
+            dir,
+            "photo folder",
+            "no *.jpg or *.jpeg files",
+        ));
+    }
+    let total_bytes: u64 = files.iter().map(|(_, n)| n).sum();
+
+    let mut photos = Vec::new();
+    let mut warnings = Vec::new();
+    let mut skipped = Vec::new();
+    let mut bytes = 0;
+    for (i, (path, size)) in files.iter().enumerate() {
+        cancel.check()?;
+        match read_photo_noted(path) {
+            Ok((photo, notes)) => {
+                warnings.extend(notes.into_iter().map(|n| format!("{}: {n}", photo.file)));
+                photos.push(photo);
+            }
+            Err(e @ CaptureError::Io { .. }) => return Err(e),
+            Err(e) => skipped.push(e.to_string()),
+        }
+        bytes += size;
+        progress.report(ProgressEvent {
+            points: i as u64 + 1,
+            total_points: Some(files.len() as u64),
+            bytes,
+            total_bytes: Some(total_bytes),
+        });
+    }
+    cancel.check()?;
+    if photos.is_empty() {
+        let mut reason = format!(
+            "none of the {} JPEG files has a usable GPS position",
+            files.len()
+        );
+        for s in skipped.iter().take(3) {
+            reason.push_str("; ");
+            reason.push_str(s);
+        }
+        return Err(CaptureError::invalid(dir, "photo folder", reason));
+    }
+    const LISTED: usize = 20;
+    for s in skipped.iter().take(LISTED) {
+        warnings.push(format!("skipped {s}"));
+    }
+    if skipped.len() > LISTED {
+        warnings.push(format!(
+            "… and {} more photos skipped",
+            skipped.len() - LISTED
+        ));
+    }
+    let mut track = build_track(photos, opts);
+    warnings.append(&mut track.warnings);
+    track.warnings = warnings;
+    Ok(track)
+}
+
+/// Sort photos by time then name, choose the frame from `opts` and place every photo in it.
+pub fn build_track(mut photos: Vec<Photo>, opts: &PhotoOptions) -> CameraTrack {
+    photos.sort_by(|a, b| {
+        (a.time.is_none(), a.time, &a.file).cmp(&(b.time.is_none(), b.time, &b.file))
+    });
+    let mut warnings = Vec::new();
+
+    let n = photos.len();
+    let assumed = photos.iter().filter(|p| p.time_assumed_utc).count();
+    if assumed > 0 {
+        warnings.push(format!(
+            "{assumed} of {n} photos have no OffsetTimeOriginal: their DateTimeOriginal was taken \
+             as UTC (cameras usually record local time, so times may be off by the time-zone \
+             offset)"
+        ));
+    }
+    let untimed = photos.iter().filter(|p| p.time.is_none()).count();
+    if untimed > 0 {
+        warnings.push(format!(
+            "{untimed} of {n} photos have no usable DateTimeOriginal; they are ordered last, by \
+             name"
+        ));
+    }
+    let no_alt = photos.iter().filter(|p| p.alt_m.is_none()).count();
+    if no_alt > 0 {
+        warnings.push(format!(
+            "{no_alt} of {n} photos record no altitude; their height is taken as 0 m"
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for p in &photos {
+        if !seen.insert(p.sha256.as_str()) {
+            warnings.push(format!(
+                "{} is a byte-identical copy of another photo in the folder",
+                p.file
+            ));
+        }
+    }
+
+    let target = opts.target_crs.clone().filter(|c| !c.is_unknown());
+    let frame = match target {
+        Some(crs) if crs.utm_zone().is_some() || crs.epsg == Some(4326) => {
+            if let Some((zone, _)) = crs.utm_zone() {
+                let cm = geodesy::utm_central_meridian(zone);
+                let outside = photos
+                    .iter()
+                    .filter(|p| ((p.lon_deg - cm + 180.0).rem_euclid(360.0) - 180.0).abs() > 3.5)
+                    .count();
+                if outside > 0 {
+                    warnings.push(format!(
+                        "{outside} of {n} photos lie outside UTM zone {zone}; they are projected \
+                         about its central meridian all the same"
+                    ));
+                }
+            }
+            warnings.push(format!(
+                "photo heights are the cameras' recorded altitudes (DJI AbsoluteAltitude or EXIF \
+                 GPSAltitude); no geoid model was applied, so they may not share the vertical \
+                 datum of {}",
+                crs.label()
+            ));
+            TrackFrame::Crs { crs }
+        }
+        other => {
+            if let Some(crs) = other {
+                warnings.push(format!(
+                    "cannot project photo positions to {}: only WGS 84 / UTM (EPSG:326zz/327zz) \
+                     and EPSG:4326 are supported; positions are in a local East-North-Up frame \
+                     at the first photo",
+                    crs.label()
+                ));
+            }
+            let first = photos.first();
+            TrackFrame::LocalEnu {
+                origin_lat_deg: first.map_or(0.0, |p| p.lat_deg),
+                origin_lon_deg: first.map_or(0.0, |p| p.lon_deg),
+                origin_alt_m: first.and_then(|p| p.alt_m).unwrap_or(0.0),
+            }
+        }
+    };
+    for p in &mut photos {
+        p.position = frame
+            .position_of(p.lat_deg, p.lon_deg, p.alt_m.unwrap_or(0.0))
+            .unwrap_or([0.0; 3]);
+    }
+    CameraTrack {
+        schema_version: CAMERA_TRACK_SCHEMA_VERSION,
+        frame,
+        photos,
+        warnings,
+    }
+}
+
+/// First and last `DateTimeOriginal` over the track's photos; `end` is `None` when all photos
+/// share one instant. `None` when no photo has a time.
+pub fn capture_time(track: &CameraTrack) -> Option<CaptureTime> {
+    let times = track.photos.iter().filter_map(|p| p.time);
+    let start = times.clone().min()?;
+    let end = times.max().filter(|e| *e > start);
+    Some(CaptureTime {
+        start,
+        end,
+        source: TimeSource::ExifDateTimeOriginal,
+    })
+}
+
+/// The track as a provenance [`Source`]: format `photos`, the folder as path, every photo as an
+/// [`ImageInfo`]. `sha256` is the SHA-256 of the `sha256sum`-style listing
+/// `"<sha256>  <file>\n"` of the photos in file-name order; `size_bytes` is their total.
+pub fn to_source(track: &CameraTrack, dir: &Path) -> Source {
+    let mut s = Source::new(&dir.display().to_string(), "photos");
+    let mut by_name: Vec<&Photo> = track.photos.iter().collect();
+    by_name.sort_by(|a, b| a.file.cmp(&b.file));
+    let listing: String = by_name
+        .iter()
+        .map(|p| format!("{}  {}\n", p.sha256, p.file))
+        .collect();
+    s.sha256 = crate::hash::sha256_bytes(listing.as_bytes());
+    s.size_bytes = track.photos.iter().map(|p| p.size_bytes).sum();
+    s.capture_time = capture_time(track);
+    s.device = join_distinct(track.photos.iter().filter_map(device_name));
+    s.generating_software = join_distinct(track.photos.iter().filter_map(|p| p.software.clone()));
+    s.up_axis = UpAxis::Z;
+    s.up_axis_reason = "photo positions: z is the camera altitude".to_string();
+    s.crs = match &track.frame {
+        TrackFrame::Crs { crs } => crs.clone(),
+        TrackFrame::LocalEnu { .. } => Crs::default(),
+    };
+    s.images = track
+        .photos
+        .iter()
+        .map(|p| ImageInfo {
+            name: p.file.clone(),
+            width: p.width,
+            height: p.height,
+            kind: "photo".to_string(),
+            time: p.time,
+        })
+        .collect();
+    s
+}
+
+/// "DJI FC6310" from make and model (without repeating a make the model already starts with).
+fn device_name(p: &Photo) -> Option<String> {
+    match (&p.make, &p.model) {
+        (Some(make), Some(model)) if model.starts_with(make.as_str()) => Some(model.clone()),
+        (Some(make), Some(model)) => Some(format!("{make} {model}")),
+        (Some(one), None) | (None, Some(one)) => Some(one.clone()),
+        (None, None) => None,
+    }
+}
+
+fn join_distinct(items: impl Iterator<Item = String>) -> Option<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    (!out.is_empty()).then(|| out.join(", "))
+}
+
+fn has_jpeg_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"))
+}
+
+/// [`read_photo`] plus notes (odd but usable metadata) for the track's warnings.
+fn read_photo_noted(path: &Path) -> Result<(Photo, Vec<String>)> {
+    let bytes = std::fs::read(path).map_err(|e| CaptureError::io(path, e))?;
+    let mut notes = Vec::new();
+    if bytes.is_empty() {
+        return Err(CaptureError::Empty { path: path.into() });
+    }
+    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Err(if has_jpeg_extension(path) {
+            CaptureError::WrongExtension {
+                path: path.into(),
+                claimed: "JPEG",
+                actual: sniff(&bytes),
+            }
+        } else {
+            CaptureError::UnknownFormat {
+                path: path.into(),
+                extension: path
+                    .extension()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                magic: bytes
+                    .iter()
+                    .take(8)
+                    .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+                    .collect(),
+            }
+        });
+    }
+    let segs = scan_jpeg(&bytes).map_err(|r| CaptureError::invalid(path, "JPEG", r))?;
+    let exif_raw = segs.exif.ok_or_else(|| {
+        CaptureError::invalid(
+            path,
+            FORMAT_EXIF,
+            "no EXIF metadata (APP1 \"Exif\" segment)",
+        )
+    })?;
+    let exif = match exif::Reader::new()
+        .continue_on_error(true)
+        .read_raw(exif_raw.to_vec())
+    {
+        Ok(x) => x,
+        Err(e) => e
+            .distill_partial_result(|errs| {
+                notes.push(format!(
+                    "EXIF partly unreadable ({} errors; first: {})",
+                    errs.len(),
+                    errs.first().map(|e| e.to_string()).unwrap_or_default()
+                ))
+            })
+            .map_err(|e| CaptureError::invalid(path, FORMAT_EXIF, format!("corrupt EXIF: {e}")))?,
+    };
+
+    let (lat_deg, lon_deg) = gps_position(&exif, &mut notes)
+        .map_err(|reason| CaptureError::invalid(path, FORMAT_GPS, reason))?;
+
+    let xmp = segs
+        .xmp
+        .or_else(|| find_xmp_packet(&bytes))
+        .map(|x| String::from_utf8_lossy(x).into_owned())
+        .unwrap_or_default();
+    let dji = |name: &str| xmp_f64(&xmp, &format!("drone-dji:{name}"));
+
+    let exif_alt = gps_altitude(&exif);
+    let (alt_m, alt_source) = match (dji("AbsoluteAltitude"), exif_alt) {
+        (Some(a), _) => (Some(a), Some(AltitudeSource::DjiAbsoluteAltitude)),
+        (None, Some(a)) => (Some(a), Some(AltitudeSource::ExifGpsAltitude)),
+        (None, None) => (None, None),
+    };
+    let gimbal = match (
+        dji("GimbalYawDegree"),
+        dji("GimbalPitchDegree"),
+        dji("GimbalRollDegree"),
+    ) {
+        (Some(yaw_deg), Some(pitch_deg), Some(roll_deg)) => Some(Gimbal {
+            yaw_deg,
+            pitch_deg,
+            roll_deg,
+        }),
+        (None, None, None) => None,
+        _ => {
+            notes.push("incomplete DJI gimbal attitude (yaw/pitch/roll) ignored".to_string());
+            None
+        }
+    };
+
+    let (time, time_assumed_utc) = match original_time(&exif) {
+        Ok(Some((t, assumed))) => (Some(t), assumed),
+        Ok(None) => (None, false),
+        Err(reason) => {
+            notes.push(reason);
+            (None, false)
+        }
+    };
+
+    let (width, height) = match segs.frame_size {
+        Some((w, h)) => (Some(w), Some(h)),
+        None => (
+            exif_uint(&exif, Tag::PixelXDimension).or_else(|| exif_uint(&exif, Tag::ImageWidth)),
+            exif_uint(&exif, Tag::PixelYDimension).or_else(|| exif_uint(&exif, Tag::ImageLength)),
+        ),
+    };
+
+    let photo = Photo {
+        file: path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string()),
+        sha256: crate::hash::sha256_bytes(&bytes),
+        size_bytes: bytes.len() as u64,
+        time,
+        time_assumed_utc,
+        lat_deg,
+        lon_deg,
+        alt_m,
+        alt_source,
+        relative_alt_m: dji("RelativeAltitude"),
+        make: exif_ascii(&exif, Tag::Make),
+        model: exif_ascii(&exif, Tag::Model),
+        software: exif_ascii(&exif, Tag::Software),
+        width,
+        height,
+        focal_length_mm: exif_real(&exif, Tag::FocalLength).filter(|f| *f > 0.0),
+        focal_length_35mm: exif_real(&exif, Tag::FocalLengthIn35mmFilm).filter(|f| *f > 0.0),
+        gimbal,
+        flight_yaw_deg: dji("FlightYawDegree"),
+        position: [0.0; 3],
+    };
+    Ok((photo, notes))
+}
+
+/// What a file that should have been a JPEG is instead.
+fn sniff(bytes: &[u8]) -> &'static str {
+    let head = &bytes[..bytes.len().min(512)];
+    if head.starts_with(b"\x89PNG") {
+        "PNG"
+    } else if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        "TIFF (or camera raw)"
+    } else if head.get(4..8) == Some(b"ftyp") {
+        "HEIF/MP4"
+    } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
+        "WebP"
+    } else if head.starts_with(b"GIF8") {
+        "GIF"
+    } else if std::str::from_utf8(head).is_ok_and(|s| {
+        s.chars()
+            .all(|c| !c.is_control() || c.is_ascii_whitespace())
+    }) {
+        "text"
+    } else {
+        "not a JPEG (unknown binary data)"
+    }
+}
+
+/// Metadata segments of a JPEG, read up to the first scan.
+#[derive(Default)]
+struct JpegSegments<'a> {
+    exif: Option<&'a [u8]>,
+    xmp: Option<&'a [u8]>,
+    frame_size: Option<(u32, u32)>,
+}
+
+const XMP_ID: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+
+fn scan_jpeg(bytes: &[u8]) -> std::result::Result<JpegSegments<'_>, String> {
+    let mut out = JpegSegments::default();
+    let mut pos = 2;
+    loop {
+        if pos >= bytes.len() {
+            // No SOS/EOI: truncated, but metadata found so far is still good.
+            if out.exif.is_none() {
+                return Err("file ends before any image data".to_string());
+            }
+            return Ok(out);
+        }
+        if bytes[pos] != 0xFF {
+            return Err(format!("expected a marker at byte {pos}"));
+        }
+        while pos < bytes.len() && bytes[pos] == 0xFF {
+            pos += 1;
+        }
+        let Some(&marker) = bytes.get(pos) else {
+            continue;
+        };
+        pos += 1;
+        match marker {
+            0xD9 | 0xDA => return Ok(out),  // EOI / SOS: no metadata after this
+            0x01 | 0xD0..=0xD7 => continue, // stand-alone markers
+            _ => {}
+        }
+        let Some(len) = bytes.get(pos..pos + 2) else {
+            return Err(format!("truncated segment header at byte {pos}"));
+        };
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        if len < 2 || pos + len > bytes.len() {
+            if out.exif.is_some() {
+                return Ok(out);
+            }
+            return Err(format!(
+                "segment 0xFF{marker:02X} at byte {} runs past the end of the file",
+                pos - 2
+            ));
+        }
+        let seg = &bytes[pos + 2..pos + len];
+        match marker {
+            0xE1 if seg.starts_with(b"Exif\0") && out.exif.is_none() => {
+                out.exif = Some(seg.get(6..).unwrap_or_default());
+            }
+            0xE1 if seg.starts_with(XMP_ID) && out.xmp.is_none() => {
+                let packet = &seg[XMP_ID.len()..];
+                out.xmp = find_xmp_packet(packet).or(Some(packet));
+            }
+            0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF if seg.len() >= 5 => {
+                let h = u32::from(u16::from_be_bytes([seg[1], seg[2]]));
+                let w = u32::from(u16::from_be_bytes([seg[3], seg[4]]));
+                if w > 0 && h > 0 {
+                    out.frame_size = Some((w, h));
+                }
+            }
+            _ => {}
+        }
+        pos += len;
+    }
+}
+
+/// The `<x:xmpmeta …>…</x:xmpmeta>` packet anywhere in `bytes`.
+fn find_xmp_packet(bytes: &[u8]) -> Option<&[u8]> {
+    let start = find(bytes, b"<x:xmpmeta")?;
+    let end_tag = b"</x:xmpmeta>";
+    let end = find(&bytes[start..], end_tag).map_or(bytes.len(), |e| start + e + end_tag.len());
+    Some(&bytes[start..end])
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        let j = hay[i..=hay.len() - needle.len()]
+            .iter()
+            .position(|&b| b == first)?;
+        i += j;
+        if hay[i..].starts_with(needle) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The value of XMP property `name` (e.g. `drone-dji:GimbalYawDegree`), written as an attribute
+/// (`name="…"` or `name='…'`) or as an element (`<name>…</name>`).
+fn xmp_value<'a>(xmp: &'a str, name: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(i) = xmp[from..].find(name) {
+        let at = from + i;
+        from = at + name.len();
+        let before = xmp[..at].chars().next_back();
+        let rest = &xmp[from..];
+        match before {
+            Some('<') => {
+                // Element form: <name>value</name> (also <name attr="…">value</name>).
+                let Some(gt) = rest.find('>') else { continue };
+                let head = &rest[..gt];
+                if !(head.is_empty() || head.starts_with(char::is_whitespace))
+                    || head.ends_with('/')
+                {
+                    continue;
+                }
+                let body = &rest[gt + 1..];
+                let end = body.find('<').unwrap_or(body.len());
+                return Some(body[..end].trim());
+            }
+            Some(c) if c.is_whitespace() => {
+                let r = rest.trim_start();
+                let Some(r) = r.strip_prefix('=') else {
+                    continue;
+                };
+                let r = r.trim_start();
+                let Some(q) = r.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                    continue;
+                };
+                let r = &r[1..];
+                let end = r.find(q)?;
+                return Some(r[..end].trim());
+            }
+            _ => continue,
+        }
+    }
+    None
+}
+
+/// A numeric XMP property, tolerating a leading `+`.
+fn xmp_f64(xmp: &str, name: &str) -> Option<f64> {
+    let v = xmp_value(xmp, name)?;
+    let v = v.strip_prefix('+').unwrap_or(v);
+    v.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+fn exif_ascii(exif: &exif::Exif, tag: Tag) -> Option<String> {
+    match &exif.get_field(tag, In::PRIMARY)?.value {
+        Value::Ascii(v) => v
+            .iter()
+            .map(|s| {
+                String::from_utf8_lossy(s)
+                    .trim_matches(|c: char| c == '\0' || c.is_whitespace())
+                    .to_string()
+            })
+            .find(|s| !s.is_empty()),
+        _ => None,
+    }
+}
+
+fn exif_uint(exif: &exif::Exif, tag: Tag) -> Option<u32> {
+    exif.get_field(tag, In::PRIMARY)?
+        .value
+        .get_uint(0)
+        .filter(|v| *v > 0)
+}
+
+/// All values of a numeric field as `f64` (rationals with a zero denominator give NaN).
+fn exif_reals(exif: &exif::Exif, tag: Tag) -> Option<Vec<f64>> {
+    let v = &exif.get_field(tag, In::PRIMARY)?.value;
+    let out: Vec<f64> = match v {
+        Value::Rational(r) => r
+            .iter()
+            .map(|r| if r.denom == 0 { f64::NAN } else { r.to_f64() })
+            .collect(),
+        Value::SRational(r) => r
+            .iter()
+            .map(|r| if r.denom == 0 { f64::NAN } else { r.to_f64() })
+            .collect(),
+        Value::Double(d) => d.clone(),
+        Value::Float(f) => f.iter().map(|&x| f64::from(x)).collect(),
+        _ => v.iter_uint()?.map(f64::from).collect(),
+    };
+    (!out.is_empty()).then_some(out)
+}
+
+fn exif_real(exif: &exif::Exif, tag: Tag) -> Option<f64> {
+    exif_reals(exif, tag)?
+        .first()
+        .copied()
+        .filter(|x| x.is_finite())
+}
+
+/// Latitude and longitude in signed degrees, or why there is none.
+fn gps_position(
+    exif: &exif::Exif,
+    notes: &mut Vec<String>,
+) -> std::result::Result<(f64, f64), String> {
+    if exif_ascii(exif, Tag::GPSStatus).is_some_and(|s| s.eq_ignore_ascii_case("V")) {
+        return Err("GPSStatus is V (void): the camera had no GPS fix".to_string());
+    }
+    let mut angle = |tag: Tag, ref_tag: Tag, neg: char, pos: char, max: f64| {
+        let parts =
+            exif_reals(exif, tag).ok_or_else(|| format!("no GPS position ({tag} missing)"))?;
+        let deg = parts
+            .iter()
+            .take(3)
+            .zip([1.0, 60.0, 3600.0])
+            .map(|(v, d)| v / d)
+            .sum::<f64>();
+        if !deg.is_finite() || deg.abs() > max {
+            return Err(format!("invalid {tag} {parts:?}"));
+        }
+        let sign = match exif_ascii(exif, ref_tag).and_then(|r| r.chars().next()) {
+            Some(c) if c.eq_ignore_ascii_case(&neg) => -1.0,
+            Some(c) if c.eq_ignore_ascii_case(&pos) => 1.0,
+            other => {
+                notes.push(format!(
+                    "{ref_tag} is {other:?}, not {pos} or {neg}; taken as {pos}"
+                ));
+                1.0
+            }
+        };
+        Ok(sign * deg)
+    };
+    let lat = angle(Tag::GPSLatitude, Tag::GPSLatitudeRef, 'S', 'N', 90.0)?;
+    let lon = angle(Tag::GPSLongitude, Tag::GPSLongitudeRef, 'W', 'E', 180.0)?;
+    if lat == 0.0 && lon == 0.0 {
+        return Err("GPS position is 0°, 0° (the camera had no fix)".to_string());
+    }
+    Ok((lat, lon))
+}
+
+/// `GPSAltitude`, negative when `GPSAltitudeRef` is 1 (below sea level).
+fn gps_altitude(exif: &exif::Exif) -> Option<f64> {
+    let alt = exif_real(exif, Tag::GPSAltitude)?;
+    let below = exif
+        .get_field(Tag::GPSAltitudeRef, In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        == Some(1);
+    Some(if below { -alt } else { alt })
+}
+
+/// `DateTimeOriginal` in UTC and whether its offset had to be assumed (UTC); `Ok(None)` when
+/// the photo has no such field, `Err` with a note when it is malformed.
+fn original_time(exif: &exif::Exif) -> std::result::Result<Option<(DateTime<Utc>, bool)>, String> {
+    let Some(field) = exif.get_field(Tag::DateTimeOriginal, In::PRIMARY) else {
+        return Ok(None);
+    };
+    let Value::Ascii(v) = &field.value else {
+        return Err("DateTimeOriginal is not text; time ignored".to_string());
+    };
+    let Some(raw) = v.first() else {
+        return Ok(None);
+    };
+    let mut dt = match exif::DateTime::from_ascii(raw) {
+        Ok(dt) => dt,
+        Err(exif::Error::BlankValue(_)) => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "DateTimeOriginal {:?} unreadable ({e}); time ignored",
+                String::from_utf8_lossy(raw)
+            ));
+        }
+    };
+    let raw_ascii = |tag: Tag| match exif.get_field(tag, In::PRIMARY).map(|f| &f.value) {
+        Some(Value::Ascii(v)) => v.first(),
+        _ => None,
+    };
+    if let Some(s) = raw_ascii(Tag::SubSecTimeOriginal) {
+        let _ = dt.parse_subsec(s);
+    }
+    // A malformed offset leaves `dt.offset` empty: the time is then flagged as assumed UTC.
+    if let Some(s) = raw_ascii(Tag::OffsetTimeOriginal) {
+        let _ = dt.parse_offset(s);
+    }
+    let naive = NaiveDate::from_ymd_opt(i32::from(dt.year), dt.month.into(), dt.day.into())
+        .and_then(|d| {
+            d.and_hms_nano_opt(
+                dt.hour.into(),
+                dt.minute.into(),
+                dt.second.into(),
+                dt.nanosecond.unwrap_or(0),
+            )
+        })
+        .ok_or_else(|| format!("DateTimeOriginal {dt} is not a valid date; time ignored"))?;
+    let offset = dt.offset.map(|m| Duration::minutes(m.into()));
+    let utc = Utc.from_utc_datetime(&(naive - offset.unwrap_or_else(Duration::zero)));
+    Ok(Some((utc, offset.is_none())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+
+    // ---- A minimal JPEG writer for tests -------------------------------------------------
+
+    const ASCII: u16 = 2;
+    const BYTE: u16 = 1;
+    const SHORT: u16 = 3;
+    const LONG: u16 = 4;
+    const RATIONAL: u16 = 5;
+
+    struct Entry {
+        tag: u16,
+        typ: u16,
+        count: u32,
+        data: Vec<u8>,
+    }
+
+    fn ascii(tag: u16, s: &str) -> Entry {
+        let mut data = s.as_bytes().to_vec();
+        data.push(0);
+        Entry {
+            tag,
+            typ: ASCII,
+            count: data.len() as u32,
+            data,
+        }
+    }
+    fn rationals(tag: u16, v: &[(u32, u32)]) -> Entry {
+        let data = v
+            .iter()
+            .flat_map(|(n, d)| [n.to_le_bytes(), d.to_le_bytes()].concat())
+            .collect();
+        Entry {
+            tag,
+            typ: RATIONAL,
+            count: v.len() as u32,
+            data,
+        }
+    }
+    fn long(tag: u16, v: u32) -> Entry {
+        Entry {
+            tag,
+            typ: LONG,
+            count: 1,
+            data: v.to_le_bytes().to_vec(),
+        }
+    }
+    fn short(tag: u16, v: u16) -> Entry {
+        Entry {
+            tag,
+            typ: SHORT,
+            count: 1,
+            data: v.to_le_bytes().to_vec(),
+        }
+    }
+    fn byte(tag: u16, v: &[u8]) -> Entry {
+        Entry {
+            tag,
+            typ: BYTE,
+            count: v.len() as u32,
+            data: v.to_vec(),
+        }
+    }
+
+    fn ifd_len(entries: &[Entry]) -> u32 {
+        let out_of_line: usize = entries
+            .iter()
+            .filter(|e| e.data.len() > 4)
+            .map(|e| e.data.len().div_ceil(2) * 2)
+            .sum();
+        (2 + 12 * entries.len() + 4 + out_of_line) as u32
+    }
+
+    fn write_ifd(out: &mut Vec<u8>, entries: &mut [Entry]) {
+        entries.sort_by_key(|e| e.tag);
+        let start = out.len();
+        let mut data_at = start + 2 + 12 * entries.len() + 4;
+        let mut data = Vec::new();
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for e in entries.iter() {
+            out.extend_from_slice(&e.tag.to_le_bytes());
+            out.extend_from_slice(&e.typ.to_le_bytes());
+            out.extend_from_slice(&e.count.to_le_bytes());
+            if e.data.len() <= 4 {
+                let mut v = e.data.clone();
+                v.resize(4, 0);
+                out.extend_from_slice(&v);
+            } else {
+                out.extend_from_slice(&(data_at as u32).to_le_bytes());
+                data.extend_from_slice(&e.data);
+                if e.data.len() % 2 == 1 {
+                    data.push(0);
+                }
+                data_at += e.data.len().div_ceil(2) * 2;
+            }
+        }
+        out.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+        out.extend_from_slice(&data);
+    }
+
+    /// A little-endian TIFF with IFD0 → Exif IFD and GPS IFD (offsets from the TIFF start).
+    fn tiff(mut ifd0: Vec<Entry>, mut exif_ifd: Vec<Entry>, mut gps_ifd: Vec<Entry>) -> Vec<u8> {
+        let has_exif = !exif_ifd.is_empty();
+        let has_gps = !gps_ifd.is_empty();
+        // Pointers are inline LONGs, so the IFD sizes do not depend on their values.
+        let n0 = ifd0.len() + has_exif as usize + has_gps as usize;
+        let len0 = ifd_len(&ifd0) + 12 * (n0 - ifd0.len()) as u32;
+        let exif_at = 8 + len0;
+        let gps_at = exif_at + if has_exif { ifd_len(&exif_ifd) } else { 0 };
+        if has_exif {
+            ifd0.push(long(0x8769, exif_at));
+        }
+        if has_gps {
+            ifd0.push(long(0x8825, gps_at));
+        }
+        let mut out = b"II*\0".to_vec();
+        out.extend_from_slice(&8u32.to_le_bytes());
+        write_ifd(&mut out, &mut ifd0);
+        assert_eq!(out.len() as u32, exif_at);
+        if has_exif {
+            write_ifd(&mut out, &mut exif_ifd);
+        }
+        assert_eq!(out.len() as u32, gps_at);
+        if has_gps {
+            write_ifd(&mut out, &mut gps_ifd);
+        }
+        out
+    }
+
+    fn segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) {
+        out.extend_from_slice(&[0xFF, marker]);
+        out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(payload);
+    }
+
+    /// An 8×8 grayscale baseline JPEG body: all-ones DQT, SOF0, one-code Huffman tables and a
+    /// scan of one block (DC diff 0, EOB) — a real decodable image.
+    fn tiny_image(out: &mut Vec<u8>) {
+        let mut dqt = vec![0u8];
+        dqt.extend_from_slice(&[1u8; 64]);
+        segment(out, 0xDB, &dqt);
+        segment(out, 0xC0, &[8, 0, 8, 0, 8, 1, 1, 0x11, 0]);
+        let mut dht = |class: u8| {
+            let mut t = vec![class];
+            let mut counts = [0u8; 16];
+            counts[0] = 1;
+            t.extend_from_slice(&counts);
+            t.push(0);
+            segment(out, 0xC4, &t);
+        };
+        dht(0x00);
+        dht(0x10);
+        segment(out, 0xDA, &[1, 1, 0x00, 0, 63, 0]);
+        out.push(0x3F); // DC "0", EOB "0", padded with ones
+    }
+
+    #[derive(Clone)]
+    struct Spec {
+        make: Option<&'static str>,
+        model: Option<&'static str>,
+        datetime: Option<&'static str>,
+        offset: Option<&'static str>,
+        subsec: Option<&'static str>,
+        /// (ref, [deg, min, sec] as rationals)
+        lat: Option<(&'static str, [(u32, u32); 3])>,
+        lon: Option<(&'static str, [(u32, u32); 3])>,
+        alt: Option<(u8, (u32, u32))>,
+        dims: Option<(u32, u32)>,
+        focal: Option<(u32, u32)>,
+        xmp: Option<String>,
+        image: bool,
+        exif: bool,
+    }
+
+    impl Default for Spec {
+        fn default() -> Self {
+            Spec {
+                make: Some("DJI"),
+                model: Some("FC6310"),
+                datetime: Some("2023:06:01 14:30:05"),
+                offset: Some("+02:00"),
+                subsec: None,
+                lat: Some(("N", [(52, 1), (31, 1), (12345, 1000)])),
+                lon: Some(("E", [(13, 1), (24, 1), (365, 10)])),
+                alt: Some((0, (12345, 100))),
+                dims: Some((5472, 3648)),
+                focal: Some((88, 10)),
+                xmp: None,
+                image: false,
+                exif: true,
+            }
+        }
+    }
+
+    /// Latitude/longitude spec from decimal degrees (seconds to 1e-6″).
+    fn dms(deg: f64) -> [(u32, u32); 3] {
+        let d = deg.abs();
+        let whole = d.floor();
+        let m = ((d - whole) * 60.0).floor();
+        let s = ((d - whole) * 60.0 - m) * 60.0;
+        [
+            (whole as u32, 1),
+            (m as u32, 1),
+            ((s * 1e6).round() as u32, 1_000_000),
+        ]
+    }
+
+    fn jpeg(spec: &Spec) -> Vec<u8> {
+        let mut ifd0 = Vec::new();
+        if let Some(m) = spec.make {
+            ifd0.push(ascii(0x010F, m));
+        }
+        if let Some(m) = spec.model {
+            ifd0.push(ascii(0x0110, m));
+        }
+        let mut ex = Vec::new();
+        if let Some(d) = spec.datetime {
+            ex.push(ascii(0x9003, d));
+        }
+        if let Some(o) = spec.offset {
+            ex.push(ascii(0x9011, o));
+        }
+        if let Some(s) = spec.subsec {
+            ex.push(ascii(0x9291, s));
+        }
+        if let Some((w, h)) = spec.dims {
+            ex.push(long(0xA002, w));
+            ex.push(long(0xA003, h));
+        }
+        if let Some(f) = spec.focal {
+            ex.push(rationals(0x920A, &[f]));
+        }
+        ex.push(short(0xA405, 24));
+        let mut gps = Vec::new();
+        if spec.lat.is_some() || spec.lon.is_some() || spec.alt.is_some() {
+            gps.push(byte(0x0000, &[2, 3, 0, 0]));
+        }
+        if let Some((r, v)) = spec.lat {
+            gps.push(ascii(0x0001, r));
+            gps.push(rationals(0x0002, &v));
+        }
+        if let Some((r, v)) = spec.lon {
+            gps.push(ascii(0x0003, r));
+            gps.push(rationals(0x0004, &v));
+        }
+        if let Some((r, v)) = spec.alt {
+            gps.push(byte(0x0005, &[r]));
+            gps.push(rationals(0x0006, &[v]));
+        }
+        let mut out = vec![0xFF, 0xD8];
+        if spec.exif {
+            let mut app1 = b"Exif\0\0".to_vec();
+            app1.extend(tiff(ifd0, ex, gps));
+            segment(&mut out, 0xE1, &app1);
+        } else {
+            segment(&mut out, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        }
+        if let Some(x) = &spec.xmp {
+            let mut app1 = XMP_ID.to_vec();
+            app1.extend_from_slice(x.as_bytes());
+            segment(&mut out, 0xE1, &app1);
+        }
+        if spec.image {
+            tiny_image(&mut out);
+        } else {
+            segment(&mut out, 0xDA, &[1, 1, 0x00, 0, 63, 0]);
+        }
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        out
+    }
+
+    fn dji_xmp(yaw: &str, pitch: &str, roll: &str, abs_alt: &str) -> String {
+        format!(
+            r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="DJI Meta Data"
+    xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/"
+    drone-dji:AbsoluteAltitude="{abs_alt}"
+    drone-dji:RelativeAltitude="+60.10"
+    drone-dji:GimbalRollDegree="{roll}"
+    drone-dji:GimbalYawDegree="{yaw}"
+    drone-dji:GimbalPitchDegree="{pitch}"
+    drone-dji:FlightRollDegree="+1.20"
+    drone-dji:FlightYawDegree="-45.60"
+    drone-dji:FlightPitchDegree="-3.40">
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"#
+        )
+    }
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    /// Equal up to float parsing (serde_json may be one ulp off without `float_roundtrip`).
+    fn assert_same_track(a: &CameraTrack, b: &CameraTrack) {
+        assert_eq!(a.schema_version, b.schema_version);
+        assert_eq!(a.warnings, b.warnings);
+        assert_eq!(
+            serde_json::to_value(&a.frame).unwrap()["kind"],
+            serde_json::to_value(&b.frame).unwrap()["kind"]
+        );
+        assert_eq!(a.photos.len(), b.photos.len());
+        for (p, q) in a.photos.iter().zip(&b.photos) {
+            let mut p2 = p.clone();
+            p2.lat_deg = q.lat_deg;
+            p2.lon_deg = q.lon_deg;
+            p2.position = q.position;
+            assert_eq!(&p2, q);
+            assert!(close(p.lat_deg, q.lat_deg, 1e-12) && close(p.lon_deg, q.lon_deg, 1e-12));
+            for k in 0..3 {
+                assert!(close(p.position[k], q.position[k], 1e-6));
+            }
+        }
+    }
+
+    // ---- read_photo ----------------------------------------------------------------------
+
+    #[test]
+    fn photos_reads_exif_gps_time_camera_and_dji_xmp() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = Spec {
+            xmp: Some(dji_xmp("+12.30", "-90.00", "+0.00", "+150.25")),
+            subsec: Some("25"),
+            ..Spec::default()
+        };
+        let bytes = jpeg(&spec);
+        let path = write(dir.path(), "DJI_0001.JPG", &bytes);
+        let p = read_photo(&path).unwrap();
+        assert_eq!(p.file, "DJI_0001.JPG");
+        assert_eq!(p.sha256, crate::hash::sha256_bytes(&bytes));
+        assert_eq!(p.size_bytes, bytes.len() as u64);
+        assert!(
+            close(p.lat_deg, 52.0 + 31.0 / 60.0 + 12.345 / 3600.0, 1e-9),
+            "{}",
+            p.lat_deg
+        );
+        assert!(
+            close(p.lon_deg, 13.0 + 24.0 / 60.0 + 36.5 / 3600.0, 1e-9),
+            "{}",
+            p.lon_deg
+        );
+        // 14:30:05.25 at +02:00 is 12:30:05.25 UTC.
+        let want =
+            Utc.with_ymd_and_hms(2023, 6, 1, 12, 30, 5).unwrap() + Duration::milliseconds(250);
+        assert_eq!(p.time, Some(want));
+        assert!(!p.time_assumed_utc);
+        // DJI's AbsoluteAltitude wins over GPSAltitude (123.45).
+        assert_eq!(p.alt_m, Some(150.25));
+        assert_eq!(p.alt_source, Some(AltitudeSource::DjiAbsoluteAltitude));
+        assert_eq!(p.relative_alt_m, Some(60.10));
+        assert_eq!(p.make.as_deref(), Some("DJI"));
+        assert_eq!(p.model.as_deref(), Some("FC6310"));
+        assert_eq!((p.width, p.height), (Some(5472), Some(3648)));
+        assert_eq!(p.focal_length_mm, Some(8.8));
+        assert_eq!(p.focal_length_35mm, Some(24.0));
+        assert_eq!(
+            p.gimbal,
+            Some(Gimbal {
+                yaw_deg: 12.3,
+                pitch_deg: -90.0,
+                roll_deg: 0.0
+            })
+        );
+        assert_eq!(p.flight_yaw_deg, Some(-45.6));
+    }
+
+    #[test]
+    fn photos_south_west_below_sea_level_and_no_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = Spec {
+            lat: Some(("S", dms(33.856_159_4))),
+            lon: Some(("W", dms(70.123_456_7))),
+            alt: Some((1, (125, 10))),
+            offset: None,
+            ..Spec::default()
+        };
+        let path = write(dir.path(), "south.jpeg", &jpeg(&spec));
+        let p = read_photo(&path).unwrap();
+        assert!(close(p.lat_deg, -33.856_159_4, 1e-7), "{}", p.lat_deg);
+        assert!(close(p.lon_deg, -70.123_456_7, 1e-7), "{}", p.lon_deg);
+        assert_eq!(p.alt_m, Some(-12.5));
+        assert_eq!(p.alt_source, Some(AltitudeSource::ExifGpsAltitude));
+        assert_eq!(p.gimbal, None);
+        assert_eq!(p.relative_alt_m, None);
+        // No OffsetTimeOriginal: local time read as UTC, and flagged.
+        assert_eq!(
+            p.time,
+            Some(Utc.with_ymd_and_hms(2023, 6, 1, 14, 30, 5).unwrap())
+        );
+        assert!(p.time_assumed_utc);
+    }
+
+    #[test]
+    fn photos_negative_offset_and_frame_size_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = Spec {
+            datetime: Some("2023:12:31 21:15:00"),
+            offset: Some("-05:30"),
+            image: true, // real 8×8 image; EXIF still claims 5472×3648
+            ..Spec::default()
+        };
+        let path = write(dir.path(), "a.jpg", &jpeg(&spec));
+        let p = read_photo(&path).unwrap();
+        assert_eq!(
+            p.time,
+            Some(Utc.with_ymd_and_hms(2024, 1, 1, 2, 45, 0).unwrap())
+        );
+        assert_eq!((p.width, p.height), (Some(8), Some(8)));
+        // Without a frame header, EXIF's size is used.
+        let path = write(dir.path(), "b.jpg", &jpeg(&Spec::default()));
+        assert_eq!(read_photo(&path).unwrap().width, Some(5472));
+    }
+
+    #[test]
+    fn photos_xmp_element_form_and_name_boundaries() {
+        let xmp = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description>
+            <drone-dji:GimbalYawDegreeOffset>+99</drone-dji:GimbalYawDegreeOffset>
+            <drone-dji:GimbalYawDegree>+12.30</drone-dji:GimbalYawDegree>
+            <drone-dji:GimbalPitchDegree> -45.5 </drone-dji:GimbalPitchDegree>
+            <drone-dji:GimbalRollDegree>0</drone-dji:GimbalRollDegree>
+            </rdf:Description></x:xmpmeta>"#;
+        assert_eq!(xmp_f64(xmp, "drone-dji:GimbalYawDegree"), Some(12.3));
+        assert_eq!(xmp_f64(xmp, "drone-dji:GimbalPitchDegree"), Some(-45.5));
+        assert_eq!(xmp_f64(xmp, "drone-dji:AbsoluteAltitude"), None);
+        let attr = r#"<rdf:Description xdrone-dji:FlightYawDegree="1" drone-dji:FlightYawDegree = '+7.5'/>"#;
+        assert_eq!(xmp_f64(attr, "drone-dji:FlightYawDegree"), Some(7.5));
+        assert_eq!(xmp_f64(r#" drone-dji:X="abc""#, "drone-dji:X"), None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let spec = Spec {
+            xmp: Some(xmp.to_string()),
+            ..Spec::default()
+        };
+        let p = read_photo(&write(dir.path(), "e.jpg", &jpeg(&spec))).unwrap();
+        assert_eq!(
+            p.gimbal,
+            Some(Gimbal {
+                yaw_deg: 12.3,
+                pitch_deg: -45.5,
+                roll_deg: 0.0
+            })
+        );
+        // No AbsoluteAltitude in this XMP: GPSAltitude is used.
+        assert_eq!(p.alt_m, Some(123.45));
+    }
+
+    #[test]
+    fn photos_typed_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = write(dir.path(), "notes.jpg", b"this is not a photo\n");
+        let e = read_photo(&text).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CaptureError::WrongExtension {
+                    claimed: "JPEG",
+                    actual: "text",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(photo_error_kind(&e), Some(PhotoErrorKind::NotJpeg));
+        assert!(e.to_string().contains("notes.jpg"), "{e}");
+
+        let png = write(dir.path(), "x.png", b"\x89PNG\r\n\x1a\n....");
+        let e = read_photo(&png).unwrap_err();
+        assert!(matches!(e, CaptureError::UnknownFormat { .. }), "{e:?}");
+
+        let empty = write(dir.path(), "empty.jpg", b"");
+        assert!(matches!(
+            read_photo(&empty),
+            Err(CaptureError::Empty { .. })
+        ));
+
+        let no_exif = Spec {
+            exif: false,
+            ..Spec::default()
+        };
+        let path = write(dir.path(), "noexif.jpg", &jpeg(&no_exif));
+        let e = read_photo(&path).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CaptureError::Invalid {
+                    format: FORMAT_EXIF,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(photo_error_kind(&e), Some(PhotoErrorKind::NoExif));
+        assert!(e.to_string().contains("noexif.jpg"));
+
+        let no_gps = Spec {
+            lat: None,
+            lon: None,
+            alt: None,
+            ..Spec::default()
+        };
+        let path = write(dir.path(), "nogps.jpg", &jpeg(&no_gps));
+        let e = read_photo(&path).unwrap_err();
+        assert_eq!(photo_error_kind(&e), Some(PhotoErrorKind::NoGps), "{e:?}");
+        assert!(e.to_string().contains("nogps.jpg"));
+
+        let zero = Spec {
+            lat: Some(("N", [(0, 1), (0, 1), (0, 1)])),
+            lon: Some(("E", [(0, 1), (0, 1), (0, 1)])),
+            ..Spec::default()
+        };
+        let path = write(dir.path(), "zero.jpg", &jpeg(&zero));
+        let e = read_photo(&path).unwrap_err();
+        assert_eq!(photo_error_kind(&e), Some(PhotoErrorKind::NoGps), "{e:?}");
+
+        let mut truncated = jpeg(&Spec::default());
+        truncated.truncate(40);
+        let path = write(dir.path(), "cut.jpg", &truncated);
+        let e = read_photo(&path).unwrap_err();
+        assert_eq!(
+            photo_error_kind(&e),
+            Some(PhotoErrorKind::BrokenJpeg),
+            "{e:?}"
+        );
+
+        let missing = dir.path().join("missing.jpg");
+        assert!(matches!(read_photo(&missing), Err(CaptureError::Io { .. })));
+    }
+
+    // ---- folders and tracks --------------------------------------------------------------
+
+    /// Three geotagged photos whose name order differs from their time order, plus one without
+    /// GPS and one unrelated file.
+    fn flight(dir: &Path) -> Vec<(f64, f64, f64)> {
+        let shots = [
+            (
+                "DJI_0003.JPG",
+                "2023:06:01 10:00:20",
+                52.5003,
+                13.4010,
+                150.0,
+            ),
+            (
+                "DJI_0001.jpg",
+                "2023:06:01 10:00:00",
+                52.5000,
+                13.4000,
+                151.0,
+            ),
+            (
+                "dji_0002.jpeg",
+                "2023:06:01 10:00:10",
+                52.5001,
+                13.4005,
+                152.5,
+            ),
+        ];
+        for (name, t, lat, lon, alt) in shots {
+            let spec = Spec {
+                datetime: Some(t),
+                offset: Some("+00:00"),
+                lat: Some(("N", dms(lat))),
+                lon: Some(("E", dms(lon))),
+                alt: Some((0, ((alt * 100.0) as u32, 100))),
+                ..Spec::default()
+            };
+            write(dir, name, &jpeg(&spec));
+        }
+        let no_gps = Spec {
+            datetime: Some("2023:06:01 09:00:00"),
+            lat: None,
+            lon: None,
+            alt: None,
+            ..Spec::default()
+        };
+        write(dir, "DJI_0004.JPG", &jpeg(&no_gps));
+        write(dir, "flight.log", b"not a photo");
+        // In time order:
+        vec![
+            (52.5000, 13.4000, 151.0),
+            (52.5001, 13.4005, 152.5),
+            (52.5003, 13.4010, 150.0),
+        ]
+    }
+
+    #[test]
+    fn photos_folder_to_utm_track_sorted_by_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let want = flight(dir.path());
+        let opts = PhotoOptions {
+            target_crs: Some(Crs::epsg(32633)),
+        };
+        let mut events = Vec::new();
+        let mut progress = |e: ProgressEvent| events.push(e);
+        let track = read_folder(dir.path(), &opts, &mut progress, &CancelToken::new()).unwrap();
+
+        assert_eq!(track.schema_version, CAMERA_TRACK_SCHEMA_VERSION);
+        assert_eq!(
+            track.frame,
+            TrackFrame::Crs {
+                crs: Crs::epsg(32633)
+            }
+        );
+        let names: Vec<&str> = track.photos.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(names, ["DJI_0001.jpg", "dji_0002.jpeg", "DJI_0003.JPG"]);
+        for (p, (lat, lon, alt)) in track.photos.iter().zip(&want) {
+            assert!(close(p.lat_deg, *lat, 1e-9) && close(p.lon_deg, *lon, 1e-9));
+            let (e, n) = geodesy::utm_forward(*lat, *lon, 33, true);
+            assert!(close(p.position[0], e, 1e-3), "{:?} vs {e}", p.position);
+            assert!(close(p.position[1], n, 1e-3), "{:?} vs {n}", p.position);
+            assert_eq!(p.position[2], *alt);
+            // Sanity against an absolute value: Berlin lies near E 391 km, N 5 818 km in 33N.
+            assert!(
+                close(p.position[0], 391_390.7, 200.0) && close(p.position[1], 5_817_855.0, 200.0)
+            );
+        }
+        // Grid distance = ground distance (from the independent ENU code) × UTM point scale.
+        let (a, b) = (&track.photos[0], &track.photos[1]);
+        let grid = (b.position[0] - a.position[0]).hypot(b.position[1] - a.position[1]);
+        let enu = geodesy::EnuFrame::new(a.lat_deg, a.lon_deg, 0.0)
+            .from_geodetic(b.lat_deg, b.lon_deg, 0.0);
+        let x = a.position[0] - 500_000.0;
+        let k = 0.9996 * (1.0 + x * x / (2.0 * 6_381_000.0_f64.powi(2)));
+        assert!(
+            close(grid, enu[0].hypot(enu[1]) * k, 0.005),
+            "{grid} vs {enu:?}"
+        );
+
+        assert!(
+            track
+                .warnings
+                .iter()
+                .any(|w| w.contains("DJI_0004.JPG") && w.contains("GPS")),
+            "{:?}",
+            track.warnings
+        );
+        assert!(!track.warnings.iter().any(|w| w.contains("flight.log")));
+        // Progress counts every JPEG (4), ending at the total.
+        let last = events.last().unwrap();
+        assert_eq!((last.points, last.total_points), (4, Some(4)));
+        assert_eq!(Some(last.bytes), last.total_bytes);
+
+        // JSON round trip.
+        let json = serde_json::to_string(&track).unwrap();
+        assert!(json.contains(r#""kind":"crs""#), "{json}");
+        let back: CameraTrack = serde_json::from_str(&json).unwrap();
+        assert_same_track(&back, &track);
+
+        // Provenance.
+        let ct = capture_time(&track).unwrap();
+        assert_eq!(ct.source, TimeSource::ExifDateTimeOriginal);
+        assert_eq!(
+            ct.start,
+            Utc.with_ymd_and_hms(2023, 6, 1, 10, 0, 0).unwrap()
+        );
+        assert_eq!(
+            ct.end,
+            Some(Utc.with_ymd_and_hms(2023, 6, 1, 10, 0, 20).unwrap())
+        );
+        let src = to_source(&track, dir.path());
+        assert_eq!(src.format, "photos");
+        assert_eq!(src.device.as_deref(), Some("DJI FC6310"));
+        assert_eq!(src.crs, Crs::epsg(32633));
+        assert_eq!(src.images.len(), 3);
+        assert_eq!(src.images[0].name, "DJI_0001.jpg");
+        assert_eq!(src.images[0].width, Some(5472));
+        assert_eq!(src.images[0].time, Some(ct.start));
+        assert_eq!(src.capture_time, Some(ct));
+        assert_eq!(
+            src.size_bytes,
+            track.photos.iter().map(|p| p.size_bytes).sum::<u64>()
+        );
+        assert_eq!(src.sha256.len(), 64);
+        // Same photos, same hash; a changed photo, a different one.
+        assert_eq!(to_source(&track, dir.path()).sha256, src.sha256);
+        let mut other = track.clone();
+        other.photos[1].sha256 = "0".repeat(64);
+        assert_ne!(to_source(&other, dir.path()).sha256, src.sha256);
+    }
+
+    #[test]
+    fn photos_enu_fallback_and_lonlat() {
+        let dir = tempfile::tempdir().unwrap();
+        let want = flight(dir.path());
+        let read = |crs: Option<Crs>| {
+            read_folder(
+                dir.path(),
+                &PhotoOptions { target_crs: crs },
+                &mut NoProgress,
+                &CancelToken::new(),
+            )
+            .unwrap()
+        };
+
+        // No target CRS: local ENU at the first photo (in time order).
+        let track = read(None);
+        assert_eq!(
+            track.frame,
+            TrackFrame::LocalEnu {
+                origin_lat_deg: track.photos[0].lat_deg,
+                origin_lon_deg: track.photos[0].lon_deg,
+                origin_alt_m: 151.0
+            }
+        );
+        assert!(close(track.photos[0].lat_deg, want[0].0, 1e-9));
+        assert!(track.photos[0].position.iter().all(|v| v.abs() < 1e-6));
+        let p1 = track.photos[1].position;
+        let frame = geodesy::EnuFrame::new(want[0].0, want[0].1, want[0].2);
+        let expect = frame.from_geodetic(want[1].0, want[1].1, want[1].2);
+        for k in 0..3 {
+            assert!(close(p1[k], expect[k], 1e-3), "{p1:?} vs {expect:?}");
+        }
+        // 0.0001° north ≈ 11.13 m, 0.0005° east at 52.5° ≈ 33.9 m, 1.5 m up.
+        assert!(
+            close(p1[1], 11.13, 0.05) && close(p1[0], 33.94, 0.05),
+            "{p1:?}"
+        );
+        assert!(close(p1[2], 1.5, 0.01), "{p1:?}");
+
+        // A CRS TwinMint cannot project to: ENU too, with a warning naming it.
+        let swiss = read(Some(Crs::epsg(2056)));
+        assert!(matches!(swiss.frame, TrackFrame::LocalEnu { .. }));
+        assert_eq!(swiss.photos[1].position, track.photos[1].position);
+        assert!(
+            swiss.warnings.iter().any(|w| w.contains("EPSG:2056")),
+            "{:?}",
+            swiss.warnings
+        );
+        let json = serde_json::to_string(&swiss).unwrap();
+        assert!(json.contains(r#""kind":"local_enu""#), "{json}");
+        assert_same_track(&serde_json::from_str::<CameraTrack>(&json).unwrap(), &swiss);
+
+        // EPSG:4326 keeps lon/lat/alt.
+        let geo = read(Some(Crs::epsg(4326)));
+        let p = &geo.photos[2];
+        assert_eq!(p.position, [p.lon_deg, p.lat_deg, 150.0]);
+        assert!(close(p.position[0], 13.4010, 1e-9));
+
+        // UTM 33S numbering: northing + 10 000 km.
+        let south = read(Some(Crs::epsg(32733)));
+        let north = read(Some(Crs::epsg(32633)));
+        assert!(close(
+            south.photos[0].position[1] - north.photos[0].position[1],
+            10_000_000.0,
+            1e-6
+        ));
+    }
+
+    #[test]
+    fn photos_folder_errors_and_cancel() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = |d: &Path| {
+            read_folder(
+                d,
+                &PhotoOptions::default(),
+                &mut NoProgress,
+                &CancelToken::new(),
+            )
+        };
+        // Empty folder.
+        let e = none(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("no *.jpg"), "{e}");
+        // Only photos without GPS and a fake JPEG.
+        let no_gps = Spec {
+            lat: None,
+            lon: None,
+            alt: None,
+            ..Spec::default()
+        };
+        write(dir.path(), "a.jpg", &jpeg(&no_gps));
+        write(dir.path(), "b.JPG", b"hello");
+        let e = none(dir.path()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CaptureError::Invalid {
+                    format: "photo folder",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let msg = e.to_string();
+        assert!(msg.contains("none of the 2"), "{msg}");
+        assert!(msg.contains("a.jpg") && msg.contains("b.JPG"), "{msg}");
+
+        // With one good photo the others are skipped with warnings.
+        write(dir.path(), "c.jpg", &jpeg(&Spec::default()));
+        let track = none(dir.path()).unwrap();
+        assert_eq!(track.photos.len(), 1);
+        assert_eq!(
+            track
+                .warnings
+                .iter()
+                .filter(|w| w.starts_with("skipped"))
+                .count(),
+            2
+        );
+
+        // Not a directory.
+        assert!(matches!(
+            none(&dir.path().join("c.jpg")),
+            Err(CaptureError::Io { .. })
+        ));
+
+        // Cancelled.
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        let r = read_folder(
+            dir.path(),
+            &PhotoOptions::default(),
+            &mut NoProgress,
+            &cancel,
+        );
+        assert!(matches!(r, Err(CaptureError::Cancelled)));
+    }
+
+    #[test]
+    fn photos_time_warnings_and_untimed_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let untimed = Spec {
+            datetime: None,
+            offset: None,
+            ..Spec::default()
+        };
+        write(dir.path(), "a.jpg", &jpeg(&untimed));
+        let local = Spec {
+            offset: None,
+            lat: Some(("N", dms(52.6))),
+            ..Spec::default()
+        };
+        write(dir.path(), "b.jpg", &jpeg(&local));
+        let track = read_folder(
+            dir.path(),
+            &PhotoOptions::default(),
+            &mut NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+        assert_eq!(track.photos[0].file, "b.jpg");
+        assert_eq!(track.photos[1].file, "a.jpg");
+        assert_eq!(track.photos[1].time, None);
+        assert!(
+            track
+                .warnings
+                .iter()
+                .any(|w| w.contains("1 of 2 photos have no OffsetTimeOriginal")),
+            "{:?}",
+            track.warnings
+        );
+        assert!(
+            track
+                .warnings
+                .iter()
+                .any(|w| w.contains("no usable DateTimeOriginal"))
+        );
+        // The ENU origin is the first photo in time order (b.jpg at 52.6°N).
+        match track.frame {
+            TrackFrame::LocalEnu { origin_lat_deg, .. } => {
+                assert!(close(origin_lat_deg, 52.6, 1e-9))
+            }
+            f => panic!("{f:?}"),
+        }
+        let ct = capture_time(&track).unwrap();
+        assert_eq!(ct.end, None);
+    }
+}
