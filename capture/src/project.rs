@@ -20,6 +20,7 @@ use crate::crs::Crs;
 use crate::error::{CaptureError, Result};
 use crate::hash::sha256_file;
 use crate::las_io::{self, LasWriteOptions};
+use crate::photos::{self, PhotoOptions};
 use crate::progress::{CancelToken, Progress, ProgressEvent};
 use crate::provenance::Source;
 use crate::read::{ReadOptions, read};
@@ -133,22 +134,22 @@ impl Progress for Forward<'_> {
     }
 }
 
-/// Read `inputs` (scan files), merge them into one cloud in one CRS, and write a project folder
-/// at `dir` with `manifest.json` and `cloud.laz`. Extra files (e.g. the photo camera track) are
-/// passed as `(name, bytes)` and written alongside.
+/// Read `inputs` — scan files, and folders of drone photos — merge the scans into one cloud in
+/// one CRS, and write a project folder at `dir` with `manifest.json`, `cloud.laz` and, when
+/// photos were given, `cameras.json` (their EXIF GPS track in the project's CRS).
 pub fn ingest(
     inputs: &[PathBuf],
-    extra_files: &[(String, Vec<u8>)],
-    extra_sources: Vec<Source>,
     dir: &Path,
     opts: &IngestOptions,
     events: &mut (dyn FnMut(IngestEvent) + Send),
     cancel: &CancelToken,
 ) -> Result<Manifest> {
-    if inputs.is_empty() {
+    let (folders, files): (Vec<&PathBuf>, Vec<&PathBuf>) = inputs.iter().partition(|p| p.is_dir());
+    if files.is_empty() {
         return Err(CaptureError::InvalidOption {
             option: "inputs",
-            reason: "no scan files to ingest".into(),
+            reason: "no scan files to ingest (photo folders accompany a dense cloud or mesh)"
+                .into(),
         });
     }
     if dir.exists() && !opts.overwrite {
@@ -157,29 +158,30 @@ pub fn ingest(
             reason: "project already exists (use --force to replace it)".into(),
         });
     }
+    let count = inputs.len();
     let mut merged = PointCloud::default();
     let mut project_crs: Option<(Crs, PathBuf)> = None;
     let mut warnings = Vec::new();
-    for (index, path) in inputs.iter().enumerate() {
+    for (index, path) in files.iter().enumerate() {
         events(IngestEvent::Source {
             index,
-            count: inputs.len(),
-            path: path.clone(),
+            count,
+            path: path.to_path_buf(),
         });
         let cloud = read(path, &opts.read, &mut Forward(events), cancel)?;
         if !cloud.crs.is_unknown() {
             match &project_crs {
                 Some((crs, first)) if !crs.compatible(&cloud.crs) => {
                     return Err(CaptureError::CrsMismatch {
-                        path: path.clone(),
+                        path: path.to_path_buf(),
                         expected: format!("{} from {}", crs.label(), first.display()),
                         found: cloud.crs.label(),
                     });
                 }
                 Some(_) => {}
-                None => project_crs = Some((cloud.crs.clone(), path.clone())),
+                None => project_crs = Some((cloud.crs.clone(), path.to_path_buf())),
             }
-        } else if inputs.len() > 1 {
+        } else if files.len() > 1 {
             warnings.push(format!(
                 "{}: no CRS; assumed to share the project's coordinates",
                 path.display()
@@ -190,9 +192,35 @@ pub fn ingest(
     if let Some((crs, _)) = project_crs {
         merged.crs = crs;
     }
-    merged.provenance.sources.extend(extra_sources);
+    let mut extra_files = Vec::new();
+    if !folders.is_empty() {
+        let popts = PhotoOptions {
+            target_crs: (!merged.crs.is_unknown()).then(|| merged.crs.clone()),
+        };
+        let mut photos = Vec::new();
+        for (k, folder) in folders.iter().enumerate() {
+            events(IngestEvent::Source {
+                index: files.len() + k,
+                count,
+                path: folder.to_path_buf(),
+            });
+            let track = photos::read_folder(folder, &popts, &mut Forward(events), cancel)?;
+            merged
+                .provenance
+                .sources
+                .push(photos::to_source(&track, folder));
+            warnings.extend(track.warnings.iter().cloned());
+            photos.extend(track.photos);
+        }
+        let track = photos::build_track(photos, &popts);
+        let bytes = serde_json::to_vec_pretty(&track).map_err(|e| CaptureError::Write {
+            path: dir.join(CAMERAS),
+            reason: e.to_string(),
+        })?;
+        extra_files.push((CAMERAS.to_string(), bytes));
+    }
     merged.provenance.warnings.extend(warnings);
-    write_project(&merged, extra_files, dir, opts.overwrite, events, cancel)
+    write_project(&merged, &extra_files, dir, opts.overwrite, events, cancel)
 }
 
 /// Write a project folder for an already-assembled cloud (used by `ingest` and `synth`).

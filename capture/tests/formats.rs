@@ -260,8 +260,6 @@ fn ingest_builds_a_project_and_refuses_mixed_crs() {
     let opts = capture::project::IngestOptions::default();
     let e = capture::project::ingest(
         &[a.clone(), b],
-        &[],
-        vec![],
         &proj,
         &opts,
         &mut |_| {},
@@ -272,8 +270,6 @@ fn ingest_builds_a_project_and_refuses_mixed_crs() {
     assert!(!proj.exists(), "no partial project");
     let m = capture::project::ingest(
         &[a.clone(), a],
-        &[],
-        vec![],
         &proj,
         &opts,
         &mut |_| {},

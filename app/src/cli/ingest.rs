@@ -12,7 +12,7 @@ use super::{Ctx, LoadArgs};
 
 #[derive(Args, Debug)]
 pub struct IngestArgs {
-    /// Scan files to merge.
+    /// Scan files to merge, and folders of drone photos (EXIF GPS → cameras.json).
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Project folder to create (conventionally NAME.twinmint).
@@ -46,15 +46,7 @@ pub fn run(a: IngestArgs, ctx: &Ctx) -> anyhow::Result<()> {
             IngestEvent::Writing { .. } => b.reset("writing"),
         }
     };
-    let manifest = capture::project::ingest(
-        &a.inputs,
-        &[],
-        Vec::new(),
-        &a.output,
-        &opts,
-        &mut events,
-        &ctx.cancel,
-    )?;
+    let manifest = capture::project::ingest(&a.inputs, &a.output, &opts, &mut events, &ctx.cancel)?;
     bar.lock().unwrap().finish();
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&manifest)?);
