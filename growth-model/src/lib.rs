@@ -1,0 +1,1 @@
+//! TwinMint growth model (work in progress).
