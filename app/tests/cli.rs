@@ -1,0 +1,105 @@
+//! The `twinmint` binary end to end: JSON output, exit codes, project folders.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_twinmint"))
+}
+
+fn data(rel: &str) -> PathBuf {
+    let root = std::env::var_os("TWINMINT_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
+    root.join(rel)
+}
+
+#[test]
+fn info_json_reports_counts_bounds_and_classes() {
+    let out = bin()
+        .args(["info", "--json", "--quiet"])
+        .arg(data("als/Topography.laz"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["point_count"], 73_403);
+    assert_eq!(v["class_counts"]["2"], 8_159);
+    assert_eq!(v["format"], "LAZ");
+    assert!(v["density_per_m2"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn bad_input_exits_nonzero_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("broken.laz");
+    std::fs::write(&p, b"LASF but not really").unwrap();
+    let out = bin().args(["info", "-q"]).arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.laz"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn ingest_then_convert_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("mc.twinmint");
+    let out = bin()
+        .args(["ingest", "-q", "--json"])
+        .arg(data("als/MixedConifer.laz"))
+        .arg("-o")
+        .arg(&proj)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["point_count"], 37_657);
+    assert_eq!(m["crs"]["epsg"], 26912);
+    assert!(proj.join("cloud.laz").exists() && proj.join("manifest.json").exists());
+    // A second ingest without --force refuses and leaves the project intact.
+    let again = bin()
+        .args(["ingest", "-q"])
+        .arg(data("als/MixedConifer.laz"))
+        .arg("-o")
+        .arg(&proj)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let ply = dir.path().join("mc.ply");
+    let out = bin()
+        .args(["convert", "-q"])
+        .arg(proj.join("cloud.laz"))
+        .arg(&ply)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args(["info", "--json", "-q"])
+        .arg(&ply)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["point_count"], 37_657);
+    assert!(
+        v["extra_columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "treeID"),
+        "treeID survives LAZ → PLY"
+    );
+}
