@@ -1,0 +1,1 @@
+//! TwinMint mint stage (work in progress).
