@@ -24,6 +24,7 @@ pub mod progress;
 pub mod project;
 pub mod provenance;
 pub mod read;
+pub mod synth;
 pub mod text;
 pub mod up_axis;
 pub mod write;
