@@ -1,1 +1,22 @@
-//! TwinMint mint stage (work in progress).
+//! TwinMint mint stage: makes a reconstructed asset a verifiable, pledgeable on-chain right.
+//!
+//! This crate holds the chain-independent part:
+//! - [`fingerprint`]: the format-independent cloud fingerprint (canonical millimetre records in
+//!   Morton order, SHA-256 Merkle tree with proofs, RFC 6962), capture and reconstruction
+//!   metadata canonicalised with RFC 8785, and the keccak-256 model fingerprint that goes on
+//!   chain ([`fingerprint::compute`]);
+//! - [`cid`]: IPFS CIDv1 of files and folders, computed locally exactly as
+//!   `ipfs-unixfs-importer` does (raw leaves, 1 MiB chunks, balanced DAG);
+//! - [`bench`]: the fingerprint throughput benchmark behind `twinmint bench fingerprint`.
+
+pub mod bench;
+pub mod cid;
+pub mod error;
+pub mod fingerprint;
+pub mod hex32;
+
+pub use error::{MintError, Result};
+pub use fingerprint::{
+    CaptureMetadata, CloudFingerprint, FingerprintOptions, MerkleProof, ModelFingerprint, Schema,
+    compute,
+};

@@ -1,0 +1,177 @@
+//! Format-independent fingerprints: what a lender checks to know the model they inspect is the
+//! one that was surveyed and minted.
+//!
+//! ```text
+//! cloud ──canonical records──► Merkle root (SHA-256, RFC 6962)      = cloud_root
+//! capture metadata ──RFC 8785 JCS──► SHA-256                         = capture_hash
+//! reconstruction metadata ──RFC 8785 JCS──► SHA-256                  = reconstruction_hash
+//! keccak-256(cloud_root ‖ capture_hash ‖ reconstruction_hash)        = model (on chain, bytes32)
+//! ```
+//!
+//! - [`canonical`]: millimetre quantisation, Morton order, record layouts — why the same scan
+//!   saved as LAS, LAZ or PLY, or shuffled, gives the same `cloud_root`;
+//! - [`merkle`]: the tree, inclusion proofs and their verifier;
+//! - [`jcs`]: RFC 8785 canonical JSON; [`metadata`]: the capture metadata.
+//!
+//! The combination uses keccak-256 because that is what the EVM computes natively
+//! (`keccak256(abi.encodePacked(a, b, c))` reproduces it on chain for 32-byte inputs); the
+//! parts use SHA-256, which IPFS, `sha256sum` and every auditor's toolbox already have.
+
+pub mod canonical;
+pub mod jcs;
+pub mod merkle;
+pub mod metadata;
+
+use capture::PointCloud;
+use serde::{Deserialize, Serialize};
+use sha3::{Digest, Keccak256};
+
+pub use canonical::{
+    BoundsMm, CanonicalCloud, DEFAULT_CHUNK_POINTS, FingerprintOptions, Schema, quantised_bounds,
+};
+pub use merkle::{Leaf, MerkleProof, MerkleTree, verify};
+pub use metadata::{CaptureMetadata, SourceDigest};
+
+use crate::error::{MintError, Result};
+use crate::hex32;
+
+/// Root of the cloud's Merkle tree and what it was computed over. JSON uses hex strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudFingerprint {
+    #[serde(with = "hex32")]
+    pub root: [u8; 32],
+    pub leaves: u64,
+    pub points: u64,
+    pub chunk_points: u64,
+    /// Record layout (`twinmint-points-v1-portable`); roots only compare under equal schemas.
+    pub schema: String,
+    pub record_bytes: u32,
+}
+
+/// The three part hashes and the combined on-chain fingerprint. JSON uses hex strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelFingerprint {
+    #[serde(with = "hex32")]
+    pub cloud_root: [u8; 32],
+    #[serde(with = "hex32")]
+    pub capture_hash: [u8; 32],
+    #[serde(with = "hex32")]
+    pub reconstruction_hash: [u8; 32],
+    /// `keccak256(cloud_root ‖ capture_hash ‖ reconstruction_hash)`.
+    #[serde(with = "hex32")]
+    pub model: [u8; 32],
+}
+
+impl ModelFingerprint {
+    /// Combine the three part hashes.
+    pub fn combine(
+        cloud_root: [u8; 32],
+        capture_hash: [u8; 32],
+        reconstruction_hash: [u8; 32],
+    ) -> Self {
+        let mut k = Keccak256::new();
+        k.update(cloud_root);
+        k.update(capture_hash);
+        k.update(reconstruction_hash);
+        ModelFingerprint {
+            cloud_root,
+            capture_hash,
+            reconstruction_hash,
+            model: k.finalize().into(),
+        }
+    }
+
+    /// `0x`-prefixed hex of [`Self::model`], as Solidity tooling writes a `bytes32`.
+    pub fn model_hex0x(&self) -> String {
+        format!("0x{}", hex::encode(self.model))
+    }
+}
+
+/// Keccak-256 (Ethereum's, with the original Keccak padding — not FIPS-202 SHA3-256).
+pub fn keccak256(data: &[u8]) -> [u8; 32] {
+    Keccak256::digest(data).into()
+}
+
+/// The fingerprint of a cloud alone, with its Merkle tree (for proofs).
+pub fn cloud_fingerprint(
+    cloud: &PointCloud,
+    options: &FingerprintOptions,
+) -> Result<(CloudFingerprint, MerkleTree)> {
+    Ok(CanonicalCloud::new(cloud, options)?.digest())
+}
+
+/// The on-chain model fingerprint of a cloud, its capture metadata and its reconstruction
+/// metadata, using the portable schema and default leaf size. Checks that the metadata
+/// describes this cloud (point count, and bounds when given).
+pub fn compute(
+    cloud: &PointCloud,
+    capture: &CaptureMetadata,
+    reconstruction: &serde_json::Value,
+) -> Result<ModelFingerprint> {
+    let canonical = CanonicalCloud::new(cloud, &FingerprintOptions::default())?;
+    if capture.points != canonical.len() as u64 {
+        return Err(MintError::MetadataMismatch {
+            field: "points",
+            metadata: capture.points.to_string(),
+            cloud: canonical.len().to_string(),
+        });
+    }
+    if let Some(b) = capture.bounds_mm
+        && Some(b) != canonical.bounds()
+    {
+        return Err(MintError::MetadataMismatch {
+            field: "bounds_mm",
+            metadata: format!("{b:?}"),
+            cloud: format!("{:?}", canonical.bounds()),
+        });
+    }
+    let (cloud_fp, _) = canonical.digest();
+    Ok(ModelFingerprint::combine(
+        cloud_fp.root,
+        capture.hash()?,
+        jcs::sha256(reconstruction)?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keccak_is_ethereum_keccak() {
+        assert_eq!(
+            hex::encode(keccak256(b"")),
+            "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+        );
+    }
+
+    #[test]
+    fn compute_combines_and_checks_metadata() {
+        let cloud = PointCloud::from_absolute(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let capture = CaptureMetadata::from_cloud(&cloud, Some("surveyor")).unwrap();
+        let recon = serde_json::json!({"trees": 2, "height_m": 12.5});
+        let m = compute(&cloud, &capture, &recon).unwrap();
+        let mut cat = Vec::new();
+        cat.extend_from_slice(&m.cloud_root);
+        cat.extend_from_slice(&m.capture_hash);
+        cat.extend_from_slice(&m.reconstruction_hash);
+        assert_eq!(m.model, keccak256(&cat));
+        // Key order of the reconstruction JSON does not matter.
+        let recon2: serde_json::Value =
+            serde_json::from_str(r#"{"height_m": 12.50, "trees": 2}"#).unwrap();
+        assert_eq!(compute(&cloud, &capture, &recon2).unwrap(), m);
+        let j = serde_json::to_value(&m).unwrap();
+        assert_eq!(j["model"], hex::encode(m.model));
+        let back: ModelFingerprint = serde_json::from_value(j).unwrap();
+        assert_eq!(back, m);
+        let mut wrong = capture.clone();
+        wrong.points = 3;
+        assert!(matches!(
+            compute(&cloud, &wrong, &recon),
+            Err(MintError::MetadataMismatch {
+                field: "points",
+                ..
+            })
+        ));
+    }
+}
