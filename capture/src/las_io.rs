@@ -671,15 +671,14 @@ pub fn write(
         },
     };
     builder.generating_software = format!("TwinMint {}", env!("CARGO_PKG_VERSION"));
-    builder.system_identifier = cloud
-        .provenance
-        .sources
-        .iter()
-        .find_map(|s| s.device.clone())
-        .unwrap_or_else(|| "TwinMint".into())
-        .chars()
-        .take(31)
-        .collect();
+    builder.system_identifier = system_identifier(
+        cloud
+            .provenance
+            .sources
+            .iter()
+            .find_map(|s| s.device.as_deref())
+            .unwrap_or("TwinMint"),
+    );
     builder.date = Some(
         cloud
             .provenance
@@ -754,6 +753,34 @@ pub fn write(
     tmp.persist(path)
         .map_err(|e| CaptureError::io(path, e.error))?;
     Ok(())
+}
+
+/// LAS gives the device 31 ASCII characters: keep whole words, dropping any parenthesised detail
+/// that does not fit (the full text stays in the project manifest).
+fn system_identifier(device: &str) -> String {
+    let ascii: String = device
+        .chars()
+        .filter(|c| c.is_ascii() && !c.is_control())
+        .collect();
+    if ascii.len() <= 31 {
+        return ascii;
+    }
+    let head = ascii.split(" (").next().unwrap_or(&ascii);
+    let mut out = String::new();
+    for word in head.split_whitespace() {
+        if out.len() + word.len() + usize::from(!out.is_empty()) > 31 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        ascii[..31].to_string()
+    } else {
+        out
+    }
 }
 
 fn encode(

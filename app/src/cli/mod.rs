@@ -4,6 +4,7 @@ mod convert;
 mod info;
 mod ingest;
 mod progress;
+mod synth;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,9 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Convert a scan between formats (LAS/LAZ/E57/PLY/XYZ/OBJ in; LAS/LAZ/PLY/XYZ out).
     Convert(convert::ConvertArgs),
+    /// Simulate an airborne or terrestrial LiDAR scan of a procedural forest or pipe runs, with
+    /// its truth table (tree positions, heights, DBH, crowns; pipe axes and radii).
+    Synth(synth::SynthArgs),
 }
 
 /// Reading options shared by every verb that loads scans.
@@ -108,6 +112,7 @@ pub fn main() -> ExitCode {
         Command::Info(a) => info::run(a, &ctx),
         Command::Ingest(a) => ingest::run(a, &ctx),
         Command::Convert(a) => convert::run(a, &ctx),
+        Command::Synth(a) => synth::run(a, &ctx),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
