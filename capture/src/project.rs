@@ -240,6 +240,7 @@ pub fn write_project(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "project".into());
+    std::fs::create_dir_all(parent).map_err(|e| CaptureError::io(parent, e))?;
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.partial-"))
         .tempdir_in(parent)
