@@ -1,0 +1,31 @@
+//! The reconstruct stage's error type.
+
+/// Everything that can go wrong while reconstructing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconstructError {
+    #[error("capture: {0}")]
+    Capture(#[from] capture::CaptureError),
+    #[error("no GPU adapter available ({0}); use --device cpu")]
+    NoAdapter(String),
+    #[error("GPU error in {kernel}: {reason}")]
+    Gpu {
+        kernel: &'static str,
+        reason: String,
+    },
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption {
+        option: &'static str,
+        reason: String,
+    },
+    #[error("{step}: {reason}")]
+    Input { step: &'static str, reason: String },
+    #[error("{path}: cannot write: {reason}")]
+    Write {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+pub type Result<T, E = ReconstructError> = std::result::Result<T, E>;

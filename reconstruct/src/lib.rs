@@ -1,0 +1,14 @@
+//! TwinMint reconstruct: from a capture [`capture::PointCloud`] to the asset's geometry — ground,
+//! terrain model, heights, canopy, trees, pipes and meshes — as a [`Reconstruction`].
+//!
+//! Every heavy step runs as wgpu compute (WGSL in `shaders/`) with a CPU (rayon) path that gives
+//! the same answer; each step is an options struct with cited defaults and a `run` function that
+//! does no file I/O.
+
+pub mod error;
+pub mod model;
+
+pub use error::{ReconstructError, Result};
+pub use model::{
+    DbhStatus, PipeRun, PipeSegment, Raster, Reconstruction, StepTiming, TerrainStats, Tree,
+};

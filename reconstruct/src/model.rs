@@ -1,0 +1,202 @@
+//! The reconstruct stage's hand-off type: [`Reconstruction`], what `reconstruction.json` holds and
+//! what the growth model and the mint consume.
+
+use serde::{Deserialize, Serialize};
+
+use capture::Crs;
+
+/// Version of `reconstruction.json`'s layout.
+pub const RECONSTRUCTION_SCHEMA_VERSION: u32 = 1;
+
+/// A north-up raster in the project CRS (DTM, CHM). Row 0 is the northern edge, as in GeoTIFF.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Raster {
+    /// Absolute x of the western edge of column 0.
+    pub x_min: f64,
+    /// Absolute y of the northern edge of row 0.
+    pub y_max: f64,
+    /// Cell size in metres (square cells).
+    pub resolution_m: f64,
+    pub width: usize,
+    pub height: usize,
+    /// Row-major values, `width * height`; `nodata` where undefined. Not serialised into
+    /// `reconstruction.json` (written as GeoTIFF instead).
+    #[serde(skip)]
+    pub data: Vec<f32>,
+    pub nodata: f32,
+}
+
+impl Raster {
+    /// A raster covering `[x_min, x_max] × [y_min, y_max]` filled with `nodata`.
+    pub fn covering(
+        x_min: f64,
+        y_min: f64,
+        x_max: f64,
+        y_max: f64,
+        resolution_m: f64,
+        nodata: f32,
+    ) -> Self {
+        let width = (((x_max - x_min) / resolution_m).ceil() as usize).max(1);
+        let height = (((y_max - y_min) / resolution_m).ceil() as usize).max(1);
+        Raster {
+            x_min,
+            y_max: y_min + height as f64 * resolution_m,
+            resolution_m,
+            width,
+            height,
+            data: vec![nodata; width * height],
+            nodata,
+        }
+    }
+    /// Cell (column, row) containing absolute (x, y), if inside.
+    pub fn cell_of(&self, x: f64, y: f64) -> Option<(usize, usize)> {
+        let c = ((x - self.x_min) / self.resolution_m).floor();
+        let r = ((self.y_max - y) / self.resolution_m).floor();
+        (c >= 0.0 && r >= 0.0 && (c as usize) < self.width && (r as usize) < self.height)
+            .then(|| (c as usize, r as usize))
+    }
+    /// Absolute centre of cell (column, row).
+    pub fn center(&self, col: usize, row: usize) -> (f64, f64) {
+        (
+            self.x_min + (col as f64 + 0.5) * self.resolution_m,
+            self.y_max - (row as f64 + 0.5) * self.resolution_m,
+        )
+    }
+    pub fn get(&self, col: usize, row: usize) -> f32 {
+        self.data[row * self.width + col]
+    }
+    pub fn is_nodata(&self, v: f32) -> bool {
+        v == self.nodata || v.is_nan()
+    }
+    /// Bilinear interpolation between cell centres (nearest valid cell at the edges); `None`
+    /// outside the raster or where all neighbours are nodata.
+    pub fn sample(&self, x: f64, y: f64) -> Option<f64> {
+        let fx = (x - self.x_min) / self.resolution_m - 0.5;
+        let fy = (self.y_max - y) / self.resolution_m - 0.5;
+        if fx < -0.5 || fy < -0.5 || fx > self.width as f64 - 0.5 || fy > self.height as f64 - 0.5 {
+            return None;
+        }
+        let c0 = fx.floor().clamp(0.0, (self.width - 1) as f64) as usize;
+        let r0 = fy.floor().clamp(0.0, (self.height - 1) as f64) as usize;
+        let c1 = (c0 + 1).min(self.width - 1);
+        let r1 = (r0 + 1).min(self.height - 1);
+        let tx = (fx - c0 as f64).clamp(0.0, 1.0);
+        let ty = (fy - r0 as f64).clamp(0.0, 1.0);
+        let mut acc = 0.0;
+        let mut w = 0.0;
+        for (c, r, wt) in [
+            (c0, r0, (1.0 - tx) * (1.0 - ty)),
+            (c1, r0, tx * (1.0 - ty)),
+            (c0, r1, (1.0 - tx) * ty),
+            (c1, r1, tx * ty),
+        ] {
+            let v = self.get(c, r);
+            if !self.is_nodata(v) && wt > 0.0 {
+                acc += wt * v as f64;
+                w += wt;
+            }
+        }
+        if w > 0.0 {
+            Some(acc / w)
+        } else {
+            let v = self.get(
+                (fx.round().clamp(0.0, (self.width - 1) as f64)) as usize,
+                (fy.round().clamp(0.0, (self.height - 1) as f64)) as usize,
+            );
+            (!self.is_nodata(v)).then_some(v as f64)
+        }
+    }
+}
+
+/// Whether a tree's DBH was measured from its stem or must be estimated downstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbhStatus {
+    /// Fitted to a 1.3 m ± 0.1 m stem slice.
+    Observed,
+    /// The scan does not see stems (typical airborne LiDAR); the growth model estimates DBH
+    /// from height and crown (Jucker et al. 2017).
+    NotObserved,
+}
+
+/// One detected tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    pub id: u32,
+    /// Treetop position (absolute CRS coordinates).
+    pub x: f64,
+    pub y: f64,
+    /// Terrain height under the treetop.
+    pub ground_z: f64,
+    pub height_m: f64,
+    pub crown_area_m2: f64,
+    /// Diameter of the circle with the crown's area.
+    pub crown_diameter_m: f64,
+    pub crown_base_height_m: Option<f64>,
+    pub point_count: u64,
+    /// Crown outline (2D convex hull, absolute coordinates, counter-clockwise).
+    pub hull: Vec<[f64; 2]>,
+    pub dbh_status: DbhStatus,
+    pub dbh_cm: Option<f64>,
+    /// RMS of the stem points' distances to the fitted circle.
+    pub dbh_fit_rms_cm: Option<f64>,
+}
+
+/// One straight cylinder piece of a pipe run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipeSegment {
+    pub start: [f64; 3],
+    pub end: [f64; 3],
+    pub radius_m: f64,
+    pub inlier_rms_m: f64,
+    pub point_count: u64,
+}
+
+/// A pipe run: collinear pieces merged; bends and junctions split runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipeRun {
+    pub id: u32,
+    pub segments: Vec<PipeSegment>,
+    pub length_m: f64,
+    /// Point-weighted mean radius of the segments.
+    pub radius_m: f64,
+}
+
+/// Terrain summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TerrainStats {
+    pub ground_points: u64,
+    pub min_z: f64,
+    pub max_z: f64,
+    pub mean_z: f64,
+    /// Mean and maximum slope of the DTM in degrees.
+    pub mean_slope_deg: f64,
+    pub max_slope_deg: f64,
+    pub area_m2: f64,
+}
+
+/// Wall time of one step, for `reconstruction.json` and `twinmint bench reconstruct`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepTiming {
+    pub step: String,
+    pub device: String,
+    pub seconds: f64,
+}
+
+/// Everything the reconstruct stage found; written as `reconstruction.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reconstruction {
+    pub schema_version: u32,
+    pub crs: Crs,
+    pub origin: [f64; 3],
+    pub terrain: TerrainStats,
+    pub dtm: Option<Raster>,
+    pub chm: Option<Raster>,
+    pub trees: Vec<Tree>,
+    pub pipes: Vec<PipeRun>,
+    /// The options used, as JSON (so the file documents how it was made).
+    pub options: serde_json::Value,
+    /// `gpu (adapter name)` or `cpu`.
+    pub device: String,
+    pub timings: Vec<StepTiming>,
+}
