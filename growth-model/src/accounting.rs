@@ -1,0 +1,338 @@
+//! Carbon accounting: from a simulated stock series to issuable credits.
+//!
+//! For each Monte Carlo run and year t (stocks S_t in t CO2e, year 0 = the survey):
+//!
+//! 1. project removals ΔS_t = S_t − S_{t−1} (negative after mortality, disturbance or harvest);
+//! 2. baseline: N_t = ΔS_t − B_t, with B_t a fixed t CO2e/yr or a fraction of ΔS_t;
+//! 3. cumulative net benefit C_t = Σ_{s≤t} N_s;
+//! 4. leakage: A_t = C_t − λ · max(C_t, 0);
+//! 5. uncertainty deduction (VCS VMD0017 "Estimation of uncertainty for REDD+ project
+//!    activities" approach, as used by VM0007 and related VCS AFOLU methodologies): from the
+//!    Monte Carlo ensemble of A_t, U_t = half-width of the central `confidence` interval (default
+//!    90 %: P5–P95) divided by the ensemble mean. If U_t ≤ threshold (default 15 %) nothing is
+//!    deducted; otherwise the estimate is multiplied by 1 − (U_t − threshold). Applied to the
+//!    cumulative A_t, so the deduction is taken exactly once however the years are verified:
+//!    E_t = A_t · (1 − d_t) for A_t > 0;
+//! 6. verification every `verification_interval_years`: verified V_t = max(0, E_t − H), where H
+//!    is the high-water mark of E at earlier verifications (a loss below the mark is a reversal:
+//!    no new credits until the stock is back above it, as in the VCS AFOLU non-permanence rules);
+//! 7. non-permanence buffer: a fraction β (default 20 %) of each verified amount goes to the
+//!    pooled buffer, once, at verification; issuable = V_t · (1 − β);
+//! 8. issuance lag: credits verified in year t are issued in year t + lag (default 1); those that
+//!    would fall after the horizon are reported as pending.
+//!
+//! So over a horizon with rising stocks, Σ issued + pending = E_T · (1 − β) — each deduction
+//! once (see the tests).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, bad_option};
+use crate::stats::quantiles;
+
+/// Baseline removals the project must exceed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Baseline {
+    /// No baseline removals (e.g. afforestation of land that would stay bare). Default.
+    None,
+    /// Fixed baseline removals in t CO2e per year.
+    TonnesPerYear { co2e_t: f64 },
+    /// Baseline removals as a fraction of the project's annual removals.
+    FractionOfRemovals { fraction: f64 },
+}
+
+/// VMD0017-style uncertainty deduction.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UncertaintyDeduction {
+    pub enabled: bool,
+    /// Two-sided confidence level of the interval whose half-width is compared (0.90).
+    pub confidence: f64,
+    /// Allowed half-width as a fraction of the mean before any deduction (0.15).
+    pub threshold: f64,
+}
+
+impl Default for UncertaintyDeduction {
+    fn default() -> Self {
+        UncertaintyDeduction {
+            enabled: true,
+            confidence: 0.90,
+            threshold: 0.15,
+        }
+    }
+}
+
+/// Accounting settings. Defaults: no baseline, no leakage, VMD0017 uncertainty deduction at 90 %
+/// / 15 %, 20 % non-permanence buffer, annual verification, issuance one year after
+/// verification.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountingOptions {
+    pub baseline: Baseline,
+    /// Fraction of the net benefit lost to leakage (0).
+    pub leakage_fraction: f64,
+    pub uncertainty: UncertaintyDeduction,
+    /// Non-permanence buffer contribution (0.20).
+    pub buffer_fraction: f64,
+    /// Years between verifications (1).
+    pub verification_interval_years: u32,
+    /// Years from verification to issuance (1).
+    pub issuance_lag_years: u32,
+}
+
+impl Default for AccountingOptions {
+    fn default() -> Self {
+        AccountingOptions {
+            baseline: Baseline::None,
+            leakage_fraction: 0.0,
+            uncertainty: UncertaintyDeduction::default(),
+            buffer_fraction: 0.20,
+            verification_interval_years: 1,
+            issuance_lag_years: 1,
+        }
+    }
+}
+
+impl AccountingOptions {
+    pub fn validate(&self) -> Result<()> {
+        let frac = |name, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(bad_option(name, v, "must be in [0, 1]"))
+            }
+        };
+        frac("accounting.leakage_fraction", self.leakage_fraction)?;
+        frac("accounting.buffer_fraction", self.buffer_fraction)?;
+        frac("accounting.uncertainty.threshold", self.uncertainty.threshold)?;
+        if !(self.uncertainty.confidence > 0.0 && self.uncertainty.confidence < 1.0) {
+            return Err(bad_option(
+                "accounting.uncertainty.confidence",
+                self.uncertainty.confidence,
+                "must be in (0, 1)",
+            ));
+        }
+        match self.baseline {
+            Baseline::None => {}
+            Baseline::TonnesPerYear { co2e_t } if co2e_t.is_finite() => {}
+            Baseline::FractionOfRemovals { fraction } if (0.0..=1.0).contains(&fraction) => {}
+            b => {
+                return Err(bad_option(
+                    "accounting.baseline",
+                    format!("{b:?}"),
+                    "t/yr must be finite, a fraction in [0, 1]",
+                ));
+            }
+        }
+        if self.verification_interval_years == 0 {
+            return Err(bad_option(
+                "accounting.verification_interval_years",
+                0,
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A_t: cumulative net benefit after baseline and leakage, t = 0..len (A_0 = 0).
+    pub fn net_cumulative(&self, stock: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        let mut cum = 0.0;
+        for t in 0..stock.len() {
+            if t > 0 {
+                let ds = stock[t] - stock[t - 1];
+                let base = match self.baseline {
+                    Baseline::None => 0.0,
+                    Baseline::TonnesPerYear { co2e_t } => co2e_t,
+                    Baseline::FractionOfRemovals { fraction } => fraction * ds,
+                };
+                cum += ds - base;
+            }
+            out.push(cum - self.leakage_fraction * cum.max(0.0));
+        }
+    }
+
+    /// Uncertainty half-width U and deduction d for one year from the ensemble of A_t.
+    /// Returns (U, d); U is 0 when the mean is not positive (nothing creditable).
+    pub fn uncertainty_deduction(&self, ensemble: &[f64]) -> (f64, f64) {
+        if ensemble.is_empty() {
+            return (0.0, 0.0);
+        }
+        let mean = ensemble.iter().sum::<f64>() / ensemble.len() as f64;
+        if mean <= 0.0 || !mean.is_finite() {
+            return (0.0, 0.0);
+        }
+        let a = (1.0 - self.uncertainty.confidence) / 2.0;
+        let q = quantiles(ensemble, &[a, 1.0 - a]);
+        let u = (q[1] - q[0]) / 2.0 / mean;
+        let d = if self.uncertainty.enabled {
+            (u - self.uncertainty.threshold).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        (u, d)
+    }
+
+    /// Steps 5–8 for one run. `net_cum` is A_t, `deduction` d_t (same length). Fills `out`.
+    pub fn issue(&self, net_cum: &[f64], deduction: &[f64], out: &mut RunCredits) {
+        let n = net_cum.len();
+        out.reset(n);
+        let mut hwm = 0.0f64;
+        for t in 1..n {
+            let a = net_cum[t];
+            let e = if a > 0.0 { a * (1.0 - deduction[t]) } else { a };
+            out.eligible[t] = e;
+            if t as u32 % self.verification_interval_years != 0 {
+                continue;
+            }
+            let v = (e - hwm).max(0.0);
+            out.below_high_water[t] = (hwm - e).max(0.0);
+            hwm = hwm.max(e);
+            out.verified[t] = v;
+            let buffer = v * self.buffer_fraction;
+            out.buffer[t] = buffer;
+            let issuable = v - buffer;
+            let at = t + self.issuance_lag_years as usize;
+            if at < n {
+                out.issued[at] += issuable;
+            } else {
+                out.pending_after_horizon += issuable;
+            }
+        }
+    }
+}
+
+/// Credits of one run, per year (index = year since survey).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunCredits {
+    /// E_t: creditable cumulative net benefit after leakage and uncertainty deduction.
+    pub eligible: Vec<f64>,
+    /// Newly verified tonnes at verification years.
+    pub verified: Vec<f64>,
+    /// Buffer contribution at verification years.
+    pub buffer: Vec<f64>,
+    /// Credits issued in each year (verified − buffer, shifted by the lag).
+    pub issued: Vec<f64>,
+    /// Shortfall below the high-water mark at a verification (a reversal not yet made good).
+    pub below_high_water: Vec<f64>,
+    /// Issuable credits whose issuance year falls after the horizon.
+    pub pending_after_horizon: f64,
+}
+
+impl RunCredits {
+    fn reset(&mut self, n: usize) {
+        for v in [
+            &mut self.eligible,
+            &mut self.verified,
+            &mut self.buffer,
+            &mut self.issued,
+            &mut self.below_high_water,
+        ] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+        self.pending_after_horizon = 0.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rising(n: usize) -> Vec<f64> {
+        (0..n).map(|t| 100.0 + 10.0 * t as f64).collect()
+    }
+
+    #[test]
+    fn buffer_and_deductions_applied_exactly_once() {
+        let opts = AccountingOptions {
+            leakage_fraction: 0.1,
+            buffer_fraction: 0.2,
+            verification_interval_years: 5,
+            issuance_lag_years: 2,
+            ..Default::default()
+        };
+        let stock = rising(21);
+        let mut a = Vec::new();
+        opts.net_cumulative(&stock, &mut a);
+        let d = vec![0.05; 21];
+        let mut c = RunCredits::default();
+        opts.issue(&a, &d, &mut c);
+        let total: f64 = c.issued.iter().sum::<f64>() + c.pending_after_horizon;
+        let expected = 200.0 * (1.0 - 0.1) * (1.0 - 0.05) * (1.0 - 0.2);
+        assert!((total - expected).abs() < 1e-9, "{total} vs {expected}");
+        let buffer: f64 = c.buffer.iter().sum();
+        assert!((buffer - 200.0 * 0.9 * 0.95 * 0.2).abs() < 1e-9);
+        // Verified only at years 5, 10, 15, 20; issued two years later; year 20 pending.
+        assert!(c.issued[7] > 0.0 && c.issued[6] == 0.0);
+        assert!(c.pending_after_horizon > 0.0);
+        // Annual verification gives the same total (deduction on the cumulative, not per step).
+        let annual = AccountingOptions {
+            verification_interval_years: 1,
+            issuance_lag_years: 0,
+            ..opts.clone()
+        };
+        annual.issue(&a, &d, &mut c);
+        let total2: f64 = c.issued.iter().sum::<f64>() + c.pending_after_horizon;
+        assert!((total2 - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reversal_blocks_issuance_until_recovered() {
+        let opts = AccountingOptions {
+            issuance_lag_years: 0,
+            buffer_fraction: 0.0,
+            ..Default::default()
+        };
+        let stock = [100.0, 110.0, 120.0, 90.0, 115.0, 130.0];
+        let mut a = Vec::new();
+        opts.net_cumulative(&stock, &mut a);
+        let mut c = RunCredits::default();
+        opts.issue(&a, &[0.0; 6], &mut c);
+        assert_eq!(c.issued, vec![0.0, 10.0, 10.0, 0.0, 0.0, 10.0]);
+        assert_eq!(c.below_high_water[3], 30.0);
+    }
+
+    #[test]
+    fn uncertainty_rule() {
+        let opts = AccountingOptions::default();
+        // Tight ensemble → no deduction.
+        let tight: Vec<f64> = (0..1000).map(|i| 100.0 + (i % 10) as f64 * 0.1).collect();
+        assert_eq!(opts.uncertainty_deduction(&tight).1, 0.0);
+        // Wide: uniform 50..150, 90 % half-width ≈ 45 % of the mean → d ≈ 0.30.
+        let wide: Vec<f64> = (0..1001).map(|i| 50.0 + i as f64 * 0.1).collect();
+        let (u, d) = opts.uncertainty_deduction(&wide);
+        assert!((u - 0.45).abs() < 0.01 && (d - 0.30).abs() < 0.01, "{u} {d}");
+    }
+
+    proptest! {
+        #[test]
+        fn accounting_never_nan_or_negative(
+            stock in proptest::collection::vec(0.0f64..1e6, 2..40),
+            leak in 0.0f64..1.0, buffer in 0.0f64..1.0, ded in 0.0f64..1.0,
+            interval in 1u32..6, lag in 0u32..4, base in 0.0f64..100.0,
+        ) {
+            let opts = AccountingOptions {
+                baseline: Baseline::TonnesPerYear { co2e_t: base },
+                leakage_fraction: leak,
+                buffer_fraction: buffer,
+                verification_interval_years: interval,
+                issuance_lag_years: lag,
+                ..Default::default()
+            };
+            let mut a = Vec::new();
+            opts.net_cumulative(&stock, &mut a);
+            let d = vec![ded; stock.len()];
+            let mut c = RunCredits::default();
+            opts.issue(&a, &d, &mut c);
+            for v in c.issued.iter().chain(&c.verified).chain(&c.buffer) {
+                prop_assert!(v.is_finite() && *v >= 0.0);
+            }
+            // Never more issued than the best creditable position net of the buffer.
+            let best = c.eligible.iter().cloned().fold(0.0f64, f64::max);
+            let total: f64 = c.issued.iter().sum::<f64>() + c.pending_after_horizon;
+            prop_assert!(total <= best * (1.0 - buffer) + 1e-6 * (1.0 + best));
+        }
+    }
+}

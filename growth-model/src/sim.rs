@@ -1,0 +1,1305 @@
+//! The simulation: options, the Monte Carlo engine and the representative run.
+//!
+//! # How a run is organised (and why it is fast)
+//!
+//! 1. **Preparation.** Each tree gets a species group (default if unknown), a survey DBH
+//!    (observed, or Jucker et al. 2017 from H·CD), a crown factor (observed CD over the
+//!    allometric CD, so crowns keep their individuality as they grow), wood density, carbon
+//!    fraction and its log-scale allometric error σ_i.
+//! 2. **Deterministic schedule** on the median growth parameters: crown-overlap competition
+//!    each year (grid neighbour index) and the thinning/harvest events (which trees go, by size
+//!    on that trajectory). Competition indices and the removal schedule are then shared by all
+//!    runs — a mortality or disturbance death in one run does not release its neighbours.
+//! 3. **Growth levels.** Growth-parameter uncertainty is a lognormal multiplier on the
+//!    Chapman–Richards rates (σ `growth.rate_log_sigma`), stratified into `growth.levels`
+//!    equiprobable levels (multiplier at each stratum's median). Every level's trajectory is
+//!    computed once for all trees (rayon over levels): above-ground biomass and the annual
+//!    mortality probability per tree-year, as `f32`/`u32` struct-of-arrays.
+//! 4. **Monte Carlo runs** (rayon over runs; each run's ChaCha8 stream comes from
+//!    (seed, run index) only, so results do not depend on the thread count): draw a growth
+//!    level, per-tree allometric residuals (mean-one lognormal), a price path; then per year
+//!    draw mortality for each standing tree, a disturbance event and its victims, apply the
+//!    removal schedule, and accumulate stand totals only. The inner loop is a gather, a compare
+//!    and two multiply-adds per standing tree-year, with no allocation.
+//! 5. **Accounting and value** across the ensemble (uncertainty deduction needs it), bands per
+//!    year, collateral from the low-side credits.
+//! 6. **Representative run** for per-tree states (see `output`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rand::RngCore;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::accounting::{AccountingOptions, RunCredits};
+use crate::allometry::{
+    BiomassEquation, CHAVE_2014_SIGMA, CO2_PER_C, CarbonFraction, ForestType,
+    JuckerBiome, JuckerCoefficients, RootShoot, SpeciesGroup,
+};
+use crate::error::{GrowthError, Result, bad_option};
+use crate::finance::{CollateralOptions, collateral, discount_factor};
+use crate::growth::{
+    CompetitionOptions, DisturbanceOptions, GrowthParams, HarvestEvent, MortalityOptions,
+    Neighbours, Selection, cr_step_e, lens_area,
+};
+use crate::output::{
+    AccountingSummary, Bits, DerivedSettings, F32Array, RepresentativeSeries, Settings,
+    Simulation, StandSeries, TreeStates, TreeYear, Valuation, band_from_runs, scalar_band,
+    SCHEMA_VERSION,
+};
+use crate::prices::{Market, PriceModel, PriceScenario, PriceSeries, builtin};
+use crate::stats::{
+    Normal, STREAM_REPRESENTATIVE, STREAM_THINNING, inverse_normal_cdf, quantile_sorted,
+    run_rng, uniform_open,
+};
+
+/// A shared cancellation flag. Clone it into the UI or a Ctrl-C handler; [`CancelToken::cancel`]
+/// stops a simulation at the next chunk of runs, and `run` returns [`GrowthError::Cancelled`].
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Wraps an existing flag (e.g. one a Ctrl-C handler already sets).
+    pub fn from_flag(flag: Arc<AtomicBool>) -> Self {
+        CancelToken(flag)
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+    fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(GrowthError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// One observed tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TreeInput {
+    pub id: u32,
+    /// Stem position, absolute CRS coordinates (m).
+    pub x: f64,
+    pub y: f64,
+    pub height_m: f64,
+    /// 0 when unknown (then `dbh_cm` must be given).
+    pub crown_diameter_m: f64,
+    /// Observed DBH; `None` = predict from height and crown (Jucker et al. 2017).
+    #[serde(default)]
+    pub dbh_cm: Option<f64>,
+    /// `None` = `allometry.default_species_group`.
+    #[serde(default)]
+    pub species_group: Option<SpeciesGroup>,
+}
+
+/// Allometry settings. Defaults: Jucker global DBH model, Jenkins 2003 biomass, mixed hardwood
+/// when the group is unknown, IPCC carbon fraction 0.47, IPCC temperate root:shoot with the
+/// forest type from the species mix, biomass residual σ 0.357 (Chave et al. 2014's RSE, used as
+/// a stand-in for Jenkins too), DBH residual σ 0.056 (Jucker global), wood-density spread on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AllometryOptions {
+    /// Jucker et al. (2017) model for DBH from height × crown diameter.
+    pub dbh_model: JuckerBiome,
+    pub biomass: BiomassEquation,
+    pub default_species_group: SpeciesGroup,
+    pub carbon_fraction: CarbonFraction,
+    pub root_shoot: RootShoot,
+    /// Per-tree log-scale residual of the biomass equation.
+    pub biomass_log_sigma: f64,
+    /// Per-tree log-scale residual of predicted DBH (propagated through the DBH exponent).
+    pub dbh_log_sigma: f64,
+    /// Add the group's between-species wood-density spread to the residual (Chave only).
+    pub wood_density_spread: bool,
+}
+
+impl Default for AllometryOptions {
+    fn default() -> Self {
+        AllometryOptions {
+            dbh_model: JuckerBiome::Global,
+            biomass: BiomassEquation::Jenkins2003,
+            default_species_group: SpeciesGroup::MixedHardwood,
+            carbon_fraction: CarbonFraction::IpccDefault,
+            root_shoot: RootShoot::default(),
+            biomass_log_sigma: CHAVE_2014_SIGMA,
+            dbh_log_sigma: 0.056,
+            wood_density_spread: true,
+        }
+    }
+}
+
+/// Growth parameters for one species group (overrides the defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupParams {
+    pub group: SpeciesGroup,
+    pub params: GrowthParams,
+}
+
+/// Growth settings. Defaults: illustrative Chapman–Richards parameters per group, rate
+/// uncertainty σ 0.15 in 15 levels, competition on (strength 0.5), U-shaped mortality on,
+/// disturbance 2 %/yr × 30 %, no thinning.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GrowthOptions {
+    /// Per-group overrides of [`GrowthParams::default_for`].
+    pub params: Vec<GroupParams>,
+    /// Lognormal σ of the run-level multiplier on growth rates (0 = no growth uncertainty).
+    pub rate_log_sigma: f64,
+    /// Number of stratified growth levels (odd; even numbers are rounded up).
+    pub levels: u32,
+    /// `None` disables crown competition.
+    pub competition: Option<CompetitionOptions>,
+    pub mortality: MortalityOptions,
+    pub disturbance: DisturbanceOptions,
+    pub events: Vec<HarvestEvent>,
+}
+
+impl Default for GrowthOptions {
+    fn default() -> Self {
+        GrowthOptions {
+            params: Vec::new(),
+            rate_log_sigma: 0.15,
+            levels: 15,
+            competition: Some(CompetitionOptions::default()),
+            mortality: MortalityOptions::default(),
+            disturbance: DisturbanceOptions::default(),
+            events: Vec::new(),
+        }
+    }
+}
+
+/// Price settings. Default: the bundled CEA table, flat scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PriceOptions {
+    pub series: PriceSeries,
+    pub scenario: PriceScenario,
+}
+
+impl Default for PriceOptions {
+    fn default() -> Self {
+        PriceOptions {
+            series: builtin(Market::Cea).expect("bundled CEA table parses (tested)"),
+            scenario: PriceScenario::Flat,
+        }
+    }
+}
+
+/// Timber value of harvest events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimberOptions {
+    /// Price per m³ of merchantable wood, in the carbon price currency.
+    pub price_per_m3: f64,
+    /// Share of above-ground biomass that is merchantable stem wood (illustrative 0.6).
+    #[serde(default = "default_merch")]
+    pub merchantable_fraction: f64,
+}
+
+fn default_merch() -> f64 {
+    0.6
+}
+
+/// Finance settings. Defaults: 8 % discount rate (illustrative), no timber, default collateral.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FinanceOptions {
+    pub discount_rate: f64,
+    pub timber: Option<TimberOptions>,
+    pub collateral: CollateralOptions,
+}
+
+impl Default for FinanceOptions {
+    fn default() -> Self {
+        FinanceOptions {
+            discount_rate: 0.08,
+            timber: None,
+            collateral: CollateralOptions::default(),
+        }
+    }
+}
+
+/// What goes into the result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutputOptions {
+    /// Keep per-tree per-year states of the representative run (true).
+    pub tree_states: bool,
+    /// Draw background mortality in the representative run (true).
+    pub representative_mortality: bool,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            tree_states: true,
+            representative_mortality: true,
+        }
+    }
+}
+
+/// All simulation settings; `Default` gives the documented defaults (30 years, 1000 runs,
+/// seed 42, start year 2025, area from the crowns' bounding box).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimulationOptions {
+    pub years: u32,
+    pub runs: u32,
+    pub seed: u64,
+    /// Calendar year of the survey (year 0).
+    pub start_year: i32,
+    /// Stand area for per-hectare biomass (root:shoot class); `None` = bounding box of crowns.
+    pub area_ha: Option<f64>,
+    pub allometry: AllometryOptions,
+    pub growth: GrowthOptions,
+    pub accounting: AccountingOptions,
+    pub price: PriceOptions,
+    pub finance: FinanceOptions,
+    pub output: OutputOptions,
+}
+
+impl Default for SimulationOptions {
+    fn default() -> Self {
+        SimulationOptions {
+            years: 30,
+            runs: 1000,
+            seed: 42,
+            start_year: 2025,
+            area_ha: None,
+            allometry: AllometryOptions::default(),
+            growth: GrowthOptions::default(),
+            accounting: AccountingOptions::default(),
+            price: PriceOptions::default(),
+            finance: FinanceOptions::default(),
+            output: OutputOptions::default(),
+        }
+    }
+}
+
+impl SimulationOptions {
+    /// Checks every setting; `run` calls this first.
+    pub fn validate(&self) -> Result<()> {
+        if self.years == 0 || self.years > 1000 {
+            return Err(bad_option("years", self.years, "must be in 1..=1000"));
+        }
+        if self.runs == 0 {
+            return Err(bad_option("runs", self.runs, "must be at least 1"));
+        }
+        if let Some(a) = self.area_ha {
+            if !(a.is_finite() && a > 0.0) {
+                return Err(bad_option("area_ha", a, "must be > 0"));
+            }
+        }
+        let al = &self.allometry;
+        for (n, v) in [
+            ("allometry.biomass_log_sigma", al.biomass_log_sigma),
+            ("allometry.dbh_log_sigma", al.dbh_log_sigma),
+        ] {
+            if !(v.is_finite() && (0.0..=3.0).contains(&v)) {
+                return Err(bad_option(n, v, "must be in [0, 3]"));
+            }
+        }
+        if let CarbonFraction::Fixed(f) = al.carbon_fraction {
+            if !(f > 0.0 && f <= 1.0) {
+                return Err(bad_option("allometry.carbon_fraction", f, "must be in (0, 1]"));
+            }
+        }
+        if let RootShoot::Fixed { ratio } = al.root_shoot {
+            if !(ratio.is_finite() && ratio >= 0.0) {
+                return Err(bad_option("allometry.root_shoot.ratio", ratio, "must be ≥ 0"));
+            }
+        }
+        let g = &self.growth;
+        for p in &g.params {
+            p.params.validate()?;
+        }
+        if !(g.rate_log_sigma.is_finite() && (0.0..=2.0).contains(&g.rate_log_sigma)) {
+            return Err(bad_option(
+                "growth.rate_log_sigma",
+                g.rate_log_sigma,
+                "must be in [0, 2]",
+            ));
+        }
+        if g.levels == 0 || g.levels > 255 {
+            return Err(bad_option("growth.levels", g.levels, "must be in 1..=255"));
+        }
+        if let Some(c) = g.competition {
+            if !(0.0..=1.0).contains(&c.strength) {
+                return Err(bad_option(
+                    "growth.competition.strength",
+                    c.strength,
+                    "must be in [0, 1]",
+                ));
+            }
+        }
+        g.mortality.validate()?;
+        for (n, v) in [
+            ("growth.disturbance.hazard_per_year", g.disturbance.hazard_per_year),
+            ("growth.disturbance.loss_fraction", g.disturbance.loss_fraction),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(bad_option(n, v, "must be in [0, 1]"));
+            }
+        }
+        for e in &g.events {
+            if e.year == 0 || e.year > self.years {
+                return Err(bad_option(
+                    "growth.events.year",
+                    e.year,
+                    "must be in 1..=years",
+                ));
+            }
+            if !(0.0..=1.0).contains(&e.fraction) {
+                return Err(bad_option(
+                    "growth.events.fraction",
+                    e.fraction,
+                    "must be in [0, 1]",
+                ));
+            }
+        }
+        self.accounting.validate()?;
+        let f = &self.finance;
+        if !(f.discount_rate.is_finite() && f.discount_rate > -1.0) {
+            return Err(bad_option(
+                "finance.discount_rate",
+                f.discount_rate,
+                "must be > -1",
+            ));
+        }
+        if let Some(t) = &f.timber {
+            if !(t.price_per_m3.is_finite() && t.price_per_m3 >= 0.0)
+                || !(0.0..=1.0).contains(&t.merchantable_fraction)
+            {
+                return Err(bad_option(
+                    "finance.timber",
+                    format!("{t:?}"),
+                    "price must be ≥ 0, merchantable fraction in [0, 1]",
+                ));
+            }
+        }
+        f.collateral.validate()?;
+        Ok(())
+    }
+
+    fn group_params(&self) -> [GrowthParams; 10] {
+        let mut t = SpeciesGroup::ALL.map(GrowthParams::default_for);
+        for p in &self.growth.params {
+            t[group_index(p.group)] = p.params;
+        }
+        t
+    }
+}
+
+fn group_index(g: SpeciesGroup) -> usize {
+    SpeciesGroup::ALL.iter().position(|x| *x == g).unwrap_or(0)
+}
+
+/// Timing of one simulation (not part of the serialised result, which stays reproducible).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub precompute_s: f64,
+    pub monte_carlo_s: f64,
+    pub total_s: f64,
+    pub threads: usize,
+}
+
+/// Trees prepared for simulation (struct of arrays).
+struct Prepared {
+    n: usize,
+    group: Vec<SpeciesGroup>,
+    gi: Vec<u8>,
+    h0: Vec<f64>,
+    d0: Vec<f64>,
+    crown_k: Vec<f64>,
+    jucker: Vec<JuckerCoefficients>,
+    rho: Vec<f64>,
+    cf: Vec<f32>,
+    sigma: Vec<f32>,
+    dbh_observed: Vec<bool>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    id: Vec<u32>,
+    dbh_predicted: usize,
+    group_defaulted: usize,
+}
+
+impl Prepared {
+    #[inline]
+    fn crown(&self, i: usize, h: f64, d: f64) -> f64 {
+        self.crown_k[i] * self.jucker[i].crown_diameter_m(d, h)
+    }
+}
+
+fn prepare(trees: &[TreeInput], opts: &SimulationOptions) -> Result<Prepared> {
+    if trees.is_empty() {
+        return Err(GrowthError::NoTrees);
+    }
+    let al = &opts.allometry;
+    let n = trees.len();
+    let mut p = Prepared {
+        n,
+        group: Vec::with_capacity(n),
+        gi: Vec::with_capacity(n),
+        h0: Vec::with_capacity(n),
+        d0: Vec::with_capacity(n),
+        crown_k: Vec::with_capacity(n),
+        jucker: Vec::with_capacity(n),
+        rho: Vec::with_capacity(n),
+        cf: Vec::with_capacity(n),
+        sigma: Vec::with_capacity(n),
+        dbh_observed: Vec::with_capacity(n),
+        x: Vec::with_capacity(n),
+        y: Vec::with_capacity(n),
+        id: Vec::with_capacity(n),
+        dbh_predicted: 0,
+        group_defaulted: 0,
+    };
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    for t in trees {
+        let bad = |reason: String| GrowthError::InvalidInput {
+            what: "tree",
+            id: t.id,
+            reason,
+        };
+        if !seen.insert(t.id) {
+            return Err(bad("duplicate id".into()));
+        }
+        if !(t.x.is_finite() && t.y.is_finite()) {
+            return Err(bad(format!("position ({}, {}) is not finite", t.x, t.y)));
+        }
+        if !(t.height_m.is_finite() && t.height_m > 1.3) {
+            return Err(bad(format!(
+                "height {} m must exceed breast height (1.3 m)",
+                t.height_m
+            )));
+        }
+        if !(t.crown_diameter_m.is_finite() && t.crown_diameter_m >= 0.0) {
+            return Err(bad(format!(
+                "crown diameter {} m must be ≥ 0",
+                t.crown_diameter_m
+            )));
+        }
+        if let Some(d) = t.dbh_cm {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(bad(format!("DBH {d} cm must be > 0")));
+            }
+        } else if t.crown_diameter_m <= 0.0 {
+            return Err(bad(
+                "needs a crown diameter or an observed DBH to size the stem".into(),
+            ));
+        }
+        let group = t.species_group.unwrap_or_else(|| {
+            p.group_defaulted += 1;
+            al.default_species_group
+        });
+        let jc = al.dbh_model.coefficients(group.clade());
+        let (d0, observed) = match t.dbh_cm {
+            Some(d) => (d, true),
+            None => {
+                p.dbh_predicted += 1;
+                (jc.dbh_cm(t.height_m, t.crown_diameter_m), false)
+            }
+        };
+        let k = if t.crown_diameter_m > 0.0 {
+            (t.crown_diameter_m / jc.crown_diameter_m(d0, t.height_m)).clamp(0.25, 4.0)
+        } else {
+            1.0
+        };
+        let wd = group.wood_density();
+        let mut s2 = al.biomass_log_sigma.powi(2);
+        if !observed {
+            s2 += (al.biomass.dbh_exponent(group) * al.dbh_log_sigma).powi(2);
+        }
+        if al.biomass == BiomassEquation::Chave2014 && al.wood_density_spread {
+            s2 += (0.976 * wd.sd / wd.mean).powi(2);
+        }
+        p.group.push(group);
+        p.gi.push(group_index(group) as u8);
+        p.h0.push(t.height_m);
+        p.d0.push(d0);
+        p.crown_k.push(k);
+        p.jucker.push(jc);
+        p.rho.push(wd.mean);
+        p.cf.push(al.carbon_fraction.for_group(group) as f32);
+        p.sigma.push(s2.sqrt() as f32);
+        p.dbh_observed.push(observed);
+        p.x.push(t.x);
+        p.y.push(t.y);
+        p.id.push(t.id);
+    }
+    Ok(p)
+}
+
+/// Area of the bounding box of the crowns, ha (at least 1 m²).
+fn crown_bbox_area_ha(trees: &[TreeInput], prep: &Prepared) -> f64 {
+    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    for (i, t) in trees.iter().enumerate() {
+        let r = 0.5 * prep.crown(i, prep.h0[i], prep.d0[i]).max(0.5);
+        b[0] = b[0].min(t.x - r);
+        b[1] = b[1].min(t.y - r);
+        b[2] = b[2].max(t.x + r);
+        b[3] = b[3].max(t.y + r);
+    }
+    ((b[2] - b[0]) * (b[3] - b[1])).max(1.0) / 10_000.0
+}
+
+/// Output of the deterministic schedule pass.
+struct Schedule {
+    /// Crown-overlap index per (year 0..years-1, tree), empty without competition.
+    overlap: Vec<f32>,
+    /// Year a tree is thinned/harvested, u16::MAX = never.
+    removed_at: Vec<u16>,
+}
+
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn step_tree(
+    h: &mut f64,
+    d: &mut f64,
+    gp: &GrowthParams,
+    eh: f64,
+    ed: f64,
+    overlap: f64,
+    strength: f64,
+) {
+    let hn = cr_step_e(*h, gp.height_max_m, gp.height_shape, eh);
+    let dn = cr_step_e(*d, gp.dbh_max_cm, gp.dbh_shape, ed);
+    let m = strength * overlap;
+    *h += (hn - *h) * (1.0 - 0.5 * m);
+    *d += (dn - *d) * (1.0 - m);
+}
+
+fn rate_factors(gp: &[GrowthParams; 10], mult: f64) -> ([f64; 10], [f64; 10]) {
+    (
+        gp.map(|p| (-p.height_rate * mult).exp()),
+        gp.map(|p| (-p.dbh_rate * mult).exp()),
+    )
+}
+
+fn schedule(
+    prep: &Prepared,
+    gp: &[GrowthParams; 10],
+    opts: &SimulationOptions,
+    cancel: &CancelToken,
+) -> Result<Schedule> {
+    let n = prep.n;
+    let years = opts.years as usize;
+    let (eh, ed) = rate_factors(gp, 1.0);
+    let comp = opts.growth.competition;
+    let strength = comp.map_or(0.0, |c| c.strength);
+    // Neighbour lists within crown reach: the largest crown each tree reaches on the
+    // competition-free median trajectory, plus 20 % margin.
+    let nb = if comp.is_some() {
+        let mut reach: Vec<f64> = (0..n).map(|i| prep.crown(i, prep.h0[i], prep.d0[i])).collect();
+        let (mut h, mut d) = (prep.h0.clone(), prep.d0.clone());
+        for _ in 0..years {
+            for i in 0..n {
+                let g = prep.gi[i] as usize;
+                step_tree(&mut h[i], &mut d[i], &gp[g], eh[g], ed[g], 0.0, 0.0);
+                reach[i] = reach[i].max(prep.crown(i, h[i], d[i]));
+            }
+        }
+        for r in &mut reach {
+            *r *= 0.6;
+        }
+        Some(Neighbours::build(&prep.x, &prep.y, &reach))
+    } else {
+        None
+    };
+    let mut overlap = if nb.is_some() {
+        vec![0f32; years * n]
+    } else {
+        Vec::new()
+    };
+    let mut removed_at = vec![u16::MAX; n];
+    let (mut h, mut d) = (prep.h0.clone(), prep.d0.clone());
+    let mut events = opts.growth.events.clone();
+    events.sort_by_key(|e| e.year);
+    let mut thin_rng = run_rng(opts.seed, STREAM_THINNING);
+    let mut cd = vec![0f64; n];
+    for t in 0..years {
+        cancel.check()?;
+        let ov_t: Option<&mut [f32]> = nb.as_ref().map(|_| &mut overlap[t * n..(t + 1) * n]);
+        if let (Some(nb), Some(ov_t)) = (nb.as_ref(), ov_t) {
+            for i in 0..n {
+                cd[i] = prep.crown(i, h[i], d[i]);
+            }
+            let (h, cd, removed) = (&h, &cd, &removed_at);
+            ov_t.par_iter_mut().enumerate().for_each(|(i, o)| {
+                if (removed[i] as usize) <= t {
+                    *o = 0.0;
+                    return;
+                }
+                let ri = 0.5 * cd[i];
+                if ri <= 0.0 {
+                    *o = 0.0;
+                    return;
+                }
+                let mut s = 0.0;
+                for k in nb.off[i] as usize..nb.off[i + 1] as usize {
+                    let j = nb.idx[k] as usize;
+                    if (removed[j] as usize) <= t {
+                        continue;
+                    }
+                    let w = if h[j] >= h[i] { 1.0 } else { 0.5 };
+                    s += w * lens_area(ri, 0.5 * cd[j], nb.dist[k] as f64);
+                }
+                *o = (s / (std::f64::consts::PI * ri * ri)).min(1.0) as f32;
+            });
+        }
+        for i in 0..n {
+            let g = prep.gi[i] as usize;
+            let o = if overlap.is_empty() {
+                0.0
+            } else {
+                overlap[t * n + i] as f64
+            };
+            step_tree(&mut h[i], &mut d[i], &gp[g], eh[g], ed[g], o, strength);
+        }
+        let year = t + 1;
+        for e in events.iter().filter(|e| e.year as usize == year) {
+            let mut cand: Vec<usize> = (0..n).filter(|&i| removed_at[i] == u16::MAX).collect();
+            let take = ((e.fraction * cand.len() as f64).round() as usize).min(cand.len());
+            match e.selection {
+                Selection::Smallest => cand.sort_by(|&a, &b| d[a].total_cmp(&d[b])),
+                Selection::Largest => cand.sort_by(|&a, &b| d[b].total_cmp(&d[a])),
+                Selection::Random => {
+                    for k in (1..cand.len()).rev() {
+                        let j = (uniform_open(&mut thin_rng) * (k + 1) as f64) as usize;
+                        cand.swap(k, j.min(k));
+                    }
+                }
+            }
+            for &i in &cand[..take] {
+                removed_at[i] = year as u16;
+            }
+        }
+    }
+    Ok(Schedule {
+        overlap,
+        removed_at,
+    })
+}
+
+/// Per-level trajectories: AGB (kg, f32) for years 0..=Y and mortality thresholds (u32, p·2³²)
+/// for years 0..Y-1, tree-minor. Optionally the height/DBH path (for the median level).
+#[allow(clippy::too_many_arguments)]
+fn level_trajectory(
+    prep: &Prepared,
+    gp: &[GrowthParams; 10],
+    mult: f64,
+    sched: &Schedule,
+    opts: &SimulationOptions,
+    agb: &mut [f32],
+    thr: &mut [u32],
+    keep_path: bool,
+) -> Option<(Vec<f32>, Vec<f32>)> {
+    let n = prep.n;
+    let years = opts.years as usize;
+    let (eh, ed) = rate_factors(gp, mult);
+    let strength = opts.growth.competition.map_or(0.0, |c| c.strength);
+    let eq = opts.allometry.biomass;
+    let mort = &opts.growth.mortality;
+    let (mut h, mut d) = (prep.h0.clone(), prep.d0.clone());
+    let mut path = keep_path.then(|| {
+        (
+            Vec::with_capacity((years + 1) * n),
+            Vec::with_capacity((years + 1) * n),
+        )
+    });
+    for t in 0..=years {
+        let a = &mut agb[t * n..(t + 1) * n];
+        for i in 0..n {
+            a[i] = eq.agb_kg(prep.group[i], prep.rho[i], d[i], h[i]) as f32;
+        }
+        if let Some((ph, pd)) = path.as_mut() {
+            ph.extend(h.iter().map(|v| *v as f32));
+            pd.extend(d.iter().map(|v| *v as f32));
+        }
+        if t == years {
+            break;
+        }
+        let th = &mut thr[t * n..(t + 1) * n];
+        for i in 0..n {
+            let p = mort.annual_probability(d[i]);
+            th[i] = (p * 4_294_967_296.0).min(4_294_967_295.0) as u32;
+            let g = prep.gi[i] as usize;
+            let o = if sched.overlap.is_empty() {
+                0.0
+            } else {
+                sched.overlap[t * n + i] as f64
+            };
+            step_tree(&mut h[i], &mut d[i], &gp[g], eh[g], ed[g], o, strength);
+        }
+    }
+    path
+}
+
+/// Shared read-only context of the Monte Carlo runs.
+struct Ctx<'a> {
+    n: usize,
+    years: usize,
+    levels: usize,
+    agb: &'a [f32],
+    thr: &'a [u32],
+    removed_at: &'a [u16],
+    cf: &'a [f32],
+    sigma: &'a [f32],
+    inv_rho: Vec<f32>,
+    seed: u64,
+    price: PriceModel,
+    hazard: f64,
+    loss_thr: u32,
+    area_ha: f64,
+    root_shoot: RootShoot,
+    forest_type: ForestType,
+    merch: Option<f64>,
+}
+
+/// Stand totals of one run.
+#[derive(Clone, Debug, Default)]
+struct RunOut {
+    stock: Vec<f64>,
+    price: Vec<f64>,
+    stems: Vec<f64>,
+    timber_m3: Vec<f64>,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    fn stock_co2e_t(&self, s_agb_kg: f64, s_c_kg: f64) -> f64 {
+        let r = self
+            .root_shoot
+            .ratio(s_agb_kg / 1000.0 / self.area_ha, self.forest_type);
+        s_c_kg * (1.0 + r) / 1000.0 * CO2_PER_C
+    }
+
+    fn run(&self, run: u64, resid: &mut Vec<f32>, alive: &mut Vec<bool>) -> RunOut {
+        let (n, years) = (self.n, self.years);
+        let mut rng = run_rng(self.seed, run);
+        let k = ((rng.next_u32() as u64 * self.levels as u64) >> 32) as usize;
+        let mut normal = Normal::new();
+        resid.clear();
+        resid.extend(self.sigma.iter().map(|&s| {
+            let z = normal.sample(&mut rng);
+            let s = s as f64;
+            (s * z - 0.5 * s * s).exp() as f32
+        }));
+        let mut out = RunOut {
+            stock: vec![0.0; years + 1],
+            price: vec![0.0; years + 1],
+            stems: vec![0.0; years + 1],
+            timber_m3: if self.merch.is_some() {
+                vec![0.0; years + 1]
+            } else {
+                Vec::new()
+            },
+        };
+        self.price.path(&mut out.price, || normal.sample(&mut rng));
+        alive.clear();
+        alive.resize(n, true);
+        let base = k * (years + 1) * n;
+        let tbase = k * years * n;
+        let (mut s_agb, mut s_c) = (0.0f64, 0.0f64);
+        let a0 = &self.agb[base..base + n];
+        for i in 0..n {
+            let a = resid[i] * a0[i];
+            s_agb += a as f64;
+            s_c += (a * self.cf[i]) as f64;
+        }
+        out.stock[0] = self.stock_co2e_t(s_agb, s_c);
+        out.stems[0] = n as f64;
+        for t in 1..=years {
+            let event = self.hazard > 0.0 && uniform_open(&mut rng) < self.hazard;
+            let a_t = &self.agb[base + t * n..base + (t + 1) * n];
+            let thr = &self.thr[tbase + (t - 1) * n..tbase + t * n];
+            let (mut s_agb, mut s_c, mut stems) = (0.0f64, 0.0f64, 0u32);
+            let mut harvested = 0.0f64;
+            for i in 0..n {
+                if !alive[i] {
+                    continue;
+                }
+                if self.removed_at[i] as usize == t {
+                    alive[i] = false;
+                    if self.merch.is_some() {
+                        harvested += (resid[i] * a_t[i] * self.inv_rho[i]) as f64;
+                    }
+                    continue;
+                }
+                let th = thr[i];
+                if th != 0 && rng.next_u32() < th {
+                    alive[i] = false;
+                    continue;
+                }
+                if event && rng.next_u32() < self.loss_thr {
+                    alive[i] = false;
+                    continue;
+                }
+                let a = resid[i] * a_t[i];
+                s_agb += a as f64;
+                s_c += (a * self.cf[i]) as f64;
+                stems += 1;
+            }
+            out.stock[t] = self.stock_co2e_t(s_agb, s_c);
+            out.stems[t] = stems as f64;
+            if let Some(m) = self.merch {
+                // kg dry matter / (t/m³ · 1000 kg/t) → m³, merchantable share.
+                out.timber_m3[t] = harvested / 1000.0 * m;
+            }
+        }
+        out
+    }
+}
+
+/// Runs the simulation. `progress(done, total)` is called from the calling thread after the
+/// growth levels and after each chunk of runs; `cancel` is checked at the same points.
+pub fn run(
+    trees: &[TreeInput],
+    opts: &SimulationOptions,
+    progress: &mut dyn FnMut(u64, u64),
+    cancel: &CancelToken,
+) -> Result<Simulation> {
+    run_timed(trees, opts, progress, cancel).map(|(s, _)| s)
+}
+
+/// [`run`] plus wall-clock timing (kept out of the result so it stays reproducible).
+pub fn run_timed(
+    trees: &[TreeInput],
+    opts: &SimulationOptions,
+    progress: &mut dyn FnMut(u64, u64),
+    cancel: &CancelToken,
+) -> Result<(Simulation, Timing)> {
+    let t_start = Instant::now();
+    opts.validate()?;
+    let prep = prepare(trees, opts)?;
+    let n = prep.n;
+    let years = opts.years as usize;
+    let runs = opts.runs as usize;
+    let mut warnings = Vec::new();
+    let gp = opts.group_params();
+
+    let (area_ha, area_source) = match opts.area_ha {
+        Some(a) => (a, "option".to_string()),
+        None => {
+            warnings.push(
+                "stand area taken from the bounding box of the crowns; pass area_ha for the \
+                 surveyed area"
+                    .to_string(),
+            );
+            (crown_bbox_area_ha(trees, &prep), "crown bounding box".to_string())
+        }
+    };
+
+    let price_model = PriceModel::new(&opts.price.series, &opts.price.scenario)?;
+    if opts.price.series.market == Market::Ccer
+        && opts.price.series.provenance.source.starts_with("bundled")
+    {
+        warnings.push("CCER prices are user-supplied".into());
+    }
+
+    // Growth levels.
+    let mut levels = if opts.growth.rate_log_sigma > 0.0 {
+        (opts.growth.levels | 1) as usize
+    } else {
+        1
+    };
+    let per_level_bytes = (2 * years + 1) * n * 4;
+    let budget = 1usize << 30;
+    if levels * per_level_bytes > budget {
+        let fit = (budget / per_level_bytes.max(1)).max(1);
+        let reduced = if fit % 2 == 0 { fit - 1 } else { fit }.max(1);
+        warnings.push(format!(
+            "growth levels reduced from {levels} to {reduced} to stay within 1 GiB"
+        ));
+        levels = reduced;
+    }
+    let multipliers: Vec<f64> = (0..levels)
+        .map(|k| {
+            if levels == 1 {
+                1.0
+            } else {
+                let z = inverse_normal_cdf((k as f64 + 0.5) / levels as f64);
+                (opts.growth.rate_log_sigma * z).exp()
+            }
+        })
+        .collect();
+    let median = levels / 2;
+    let total_work = (levels + runs) as u64;
+
+    let sched = schedule(&prep, &gp, opts, cancel)?;
+    cancel.check()?;
+    let mut agb = vec![0f32; levels * (years + 1) * n];
+    let mut thr = vec![0u32; levels * years * n];
+    let paths: Vec<Option<(Vec<f32>, Vec<f32>)>> = agb
+        .par_chunks_mut((years + 1) * n)
+        .zip(thr.par_chunks_mut((years * n).max(1)))
+        .enumerate()
+        .map(|(k, (a, th))| {
+            level_trajectory(&prep, &gp, multipliers[k], &sched, opts, a, th, k == median)
+        })
+        .collect();
+    let (path_h, path_d) = paths
+        .into_iter()
+        .nth(median)
+        .flatten()
+        .expect("median level keeps its path");
+    cancel.check()?;
+    progress(levels as u64, total_work);
+
+    // Forest type for root:shoot from the initial AGB mix.
+    let forest_type = match opts.allometry.root_shoot {
+        RootShoot::Ipcc2006 {
+            forest_type: ForestType::Auto,
+            ..
+        } => {
+            let a0 = &agb[median * (years + 1) * n..median * (years + 1) * n + n];
+            let total: f64 = a0.iter().map(|v| *v as f64).sum();
+            let soft: f64 = (0..n)
+                .filter(|&i| prep.group[i].is_softwood())
+                .map(|i| a0[i] as f64)
+                .sum();
+            let oak: f64 = (0..n)
+                .filter(|&i| prep.group[i] == SpeciesGroup::HardMapleOakHickoryBeech)
+                .map(|i| a0[i] as f64)
+                .sum();
+            if soft >= 0.5 * total {
+                ForestType::Conifer
+            } else if oak >= 0.5 * total {
+                ForestType::Oak
+            } else {
+                ForestType::OtherBroadleaf
+            }
+        }
+        RootShoot::Ipcc2006 { forest_type, .. } => forest_type,
+        _ => ForestType::OtherBroadleaf,
+    };
+    let t_pre = t_start.elapsed().as_secs_f64();
+
+    let ctx = Ctx {
+        n,
+        years,
+        levels,
+        agb: &agb,
+        thr: &thr,
+        removed_at: &sched.removed_at,
+        cf: &prep.cf,
+        sigma: &prep.sigma,
+        inv_rho: prep.rho.iter().map(|r| (1.0 / r) as f32).collect(),
+        seed: opts.seed,
+        price: price_model,
+        hazard: opts.growth.disturbance.hazard_per_year,
+        loss_thr: (opts.growth.disturbance.loss_fraction * 4_294_967_296.0)
+            .min(4_294_967_295.0) as u32,
+        area_ha,
+        root_shoot: opts.allometry.root_shoot,
+        forest_type,
+        merch: opts.finance.timber.as_ref().map(|t| t.merchantable_fraction),
+    };
+
+    // Monte Carlo runs, in chunks so progress and cancellation stay responsive.
+    let t_mc = Instant::now();
+    let mut results: Vec<RunOut> = Vec::with_capacity(runs);
+    let chunk = (rayon::current_num_threads() * 8).clamp(16, 256);
+    let mut done = 0usize;
+    while done < runs {
+        cancel.check()?;
+        let end = (done + chunk).min(runs);
+        let part: Vec<RunOut> = (done..end)
+            .into_par_iter()
+            .map_init(
+                || (Vec::with_capacity(n), Vec::with_capacity(n)),
+                |(resid, alive), r| ctx.run(r as u64, resid, alive),
+            )
+            .collect();
+        results.extend(part);
+        done = end;
+        progress((levels + done) as u64, total_work);
+    }
+    let mc_s = t_mc.elapsed().as_secs_f64();
+
+    // Representative run.
+    let (rep_out, tree_states) =
+        representative(&ctx, &prep, median, &path_h, &path_d, opts, opts.output.tree_states);
+
+    // Accounting across the ensemble.
+    let acc = &opts.accounting;
+    let len = years + 1;
+    let mut net: Vec<Vec<f64>> = Vec::with_capacity(runs);
+    for r in &results {
+        let mut a = Vec::with_capacity(len);
+        acc.net_cumulative(&r.stock, &mut a);
+        net.push(a);
+    }
+    let mut half_width = vec![0.0; len];
+    let mut deduction = vec![0.0; len];
+    let mut col = Vec::with_capacity(runs);
+    for t in 0..len {
+        col.clear();
+        col.extend(net.iter().map(|a| a[t]));
+        let (u, d) = acc.uncertainty_deduction(&col);
+        half_width[t] = u;
+        deduction[t] = d;
+    }
+    let rate = opts.finance.discount_rate;
+    let timber_price = opts.finance.timber.as_ref().map(|t| t.price_per_m3);
+    let mut credits: Vec<RunCredits> = Vec::with_capacity(runs);
+    let mut carbon_pv = Vec::with_capacity(runs);
+    let mut timber_pv = Vec::with_capacity(runs);
+    let mut pending = Vec::with_capacity(runs);
+    let mut unrecovered = 0usize;
+    for (r, a) in results.iter().zip(&net) {
+        let mut c = RunCredits::default();
+        acc.issue(a, &deduction, &mut c);
+        let pv: f64 = (0..len)
+            .map(|t| c.issued[t] * r.price[t] * discount_factor(rate, t as f64))
+            .sum();
+        carbon_pv.push(pv);
+        if let Some(p) = timber_price {
+            timber_pv.push(
+                (0..len)
+                    .map(|t| r.timber_m3[t] * p * discount_factor(rate, t as f64))
+                    .sum::<f64>(),
+            );
+        }
+        pending.push(c.pending_after_horizon);
+        let last_verification = (1..len)
+            .rev()
+            .find(|t| *t as u32 % acc.verification_interval_years == 0);
+        if last_verification.is_some_and(|t| c.below_high_water[t] > 0.0) {
+            unrecovered += 1;
+        }
+        credits.push(c);
+    }
+    let currency = opts.price.series.currency.clone();
+    let removals = |r: &RunOut, t: usize| {
+        if t == 0 {
+            0.0
+        } else {
+            r.stock[t] - r.stock[t - 1]
+        }
+    };
+    let cumulative: Vec<Vec<f64>> = credits
+        .iter()
+        .map(|c| {
+            c.issued
+                .iter()
+                .scan(0.0, |s, v| {
+                    *s += v;
+                    Some(*s)
+                })
+                .collect()
+        })
+        .collect();
+    let stand = StandSeries {
+        year: (0..len).map(|t| opts.start_year + t as i32).collect(),
+        stock_co2e_t: band_from_runs(runs, len, |r, t| results[r].stock[t]),
+        removals_co2e_t: band_from_runs(runs, len, |r, t| removals(&results[r], t)),
+        credits_issued_t: band_from_runs(runs, len, |r, t| credits[r].issued[t]),
+        credits_cumulative_t: band_from_runs(runs, len, |r, t| cumulative[r][t]),
+        buffer_t: band_from_runs(runs, len, |r, t| credits[r].buffer[t]),
+        price_per_t: band_from_runs(runs, len, |r, t| results[r].price[t]),
+        value: band_from_runs(runs, len, |r, t| credits[r].issued[t] * results[r].price[t]),
+        stems_alive: band_from_runs(runs, len, |r, t| results[r].stems[t]),
+        currency: currency.clone(),
+        representative: {
+            let mut a = Vec::new();
+            acc.net_cumulative(&rep_out.stock, &mut a);
+            let mut c = RunCredits::default();
+            acc.issue(&a, &deduction, &mut c);
+            RepresentativeSeries {
+                removals_co2e_t: (0..len).map(|t| removals(&rep_out, t)).collect(),
+                stock_co2e_t: rep_out.stock.clone(),
+                stems_alive: rep_out.stems.clone(),
+                credits_issued_t: c.issued,
+            }
+        },
+    };
+    let carbon_band = scalar_band(&carbon_pv);
+    let timber_band = timber_price.map(|_| scalar_band(&timber_pv));
+    let npv: Vec<f64> = if timber_price.is_some() {
+        carbon_pv.iter().zip(&timber_pv).map(|(a, b)| a + b).collect()
+    } else {
+        carbon_pv.clone()
+    };
+    let (latest_month, latest_price) = opts.price.series.latest();
+    let valuation = Valuation {
+        currency: currency.clone(),
+        discount_rate: rate,
+        carbon_pv: carbon_band,
+        timber_pv: timber_band,
+        npv: scalar_band(&npv),
+        price_anchor_per_t: price_model.anchor,
+        price_latest_month: latest_month.to_string(),
+        price_latest_per_t: latest_price,
+    };
+    let q = opts.finance.collateral.credit_percentile;
+    let conservative: Vec<f64> = (0..len)
+        .map(|t| {
+            col.clear();
+            col.extend(credits.iter().map(|c| c.issued[t]));
+            col.sort_by(|a, b| a.total_cmp(b));
+            quantile_sorted(&col, q)
+        })
+        .collect();
+    let collateral = collateral(
+        conservative,
+        rate,
+        &currency,
+        latest_month.to_string(),
+        latest_price,
+        opts.price.series.trailing_mean(12),
+        &opts.finance.collateral,
+    );
+    let accounting = AccountingSummary {
+        method: "VMD0017-style: cumulative net benefit (baseline, leakage) → uncertainty \
+                 deduction max(0, U − threshold) on the cumulative → high-water-mark \
+                 verification → non-permanence buffer → issuance after the lag"
+            .into(),
+        uncertainty_half_width: half_width,
+        uncertainty_deduction: deduction,
+        pending_after_horizon_t: scalar_band(&pending),
+        runs_with_unrecovered_reversal: unrecovered as f64 / runs as f64,
+    };
+    let too_big = (0..n)
+        .filter(|&i| prep.h0[i] >= gp[prep.gi[i] as usize].height_max_m)
+        .count();
+    if too_big > 0 {
+        warnings.push(format!(
+            "{too_big} trees are at or above their group's asymptotic height and do not grow \
+             in height; consider site-specific growth parameters"
+        ));
+    }
+    let sim = Simulation {
+        schema_version: SCHEMA_VERSION,
+        generator: format!("twinmint growth-model {}", env!("CARGO_PKG_VERSION")),
+        settings: Settings {
+            options: opts.clone(),
+            derived: DerivedSettings {
+                n_trees: n,
+                area_ha,
+                area_source,
+                forest_type,
+                growth_level_multipliers: multipliers,
+                price_model,
+                price_currency: currency,
+                dbh_predicted: prep.dbh_predicted,
+                species_group_defaulted: prep.group_defaulted,
+            },
+        },
+        trees: tree_states,
+        stand,
+        accounting,
+        valuation,
+        collateral,
+        warnings,
+    };
+    let timing = Timing {
+        precompute_s: t_pre,
+        monte_carlo_s: mc_s,
+        total_s: t_start.elapsed().as_secs_f64(),
+        threads: rayon::current_num_threads(),
+    };
+    Ok((sim, timing))
+}
+
+/// The representative run (median growth level, mean-one residuals, optional mortality on its
+/// own stream, schedule applied, no disturbance) and its per-tree states.
+fn representative(
+    ctx: &Ctx,
+    prep: &Prepared,
+    median: usize,
+    path_h: &[f32],
+    path_d: &[f32],
+    opts: &SimulationOptions,
+    keep_states: bool,
+) -> (RunOut, Option<TreeStates>) {
+    let (n, years) = (ctx.n, ctx.years);
+    let mut rng = run_rng(ctx.seed, STREAM_REPRESENTATIVE);
+    let mortality = opts.output.representative_mortality;
+    let mut alive = vec![true; n];
+    let mut out = RunOut {
+        stock: vec![0.0; years + 1],
+        price: vec![ctx.price.anchor; years + 1],
+        stems: vec![0.0; years + 1],
+        timber_m3: Vec::new(),
+    };
+    let mut states = Vec::with_capacity(if keep_states { years + 1 } else { 0 });
+    let base = median * (years + 1) * n;
+    let tbase = median * years * n;
+    for t in 0..=years {
+        if t > 0 {
+            let thr = &ctx.thr[tbase + (t - 1) * n..tbase + t * n];
+            for i in 0..n {
+                if !alive[i] {
+                    continue;
+                }
+                if ctx.removed_at[i] as usize == t
+                    || (mortality && thr[i] != 0 && rng.next_u32() < thr[i])
+                {
+                    alive[i] = false;
+                }
+            }
+        }
+        let a_t = &ctx.agb[base + t * n..base + (t + 1) * n];
+        let (mut s_agb, mut s_c, mut stems) = (0.0f64, 0.0f64, 0usize);
+        for i in 0..n {
+            if alive[i] {
+                s_agb += a_t[i] as f64;
+                s_c += (a_t[i] * ctx.cf[i]) as f64;
+                stems += 1;
+            }
+        }
+        out.stock[t] = ctx.stock_co2e_t(s_agb, s_c);
+        out.stems[t] = stems as f64;
+        if keep_states {
+            let r = ctx
+                .root_shoot
+                .ratio(s_agb / 1000.0 / ctx.area_ha, ctx.forest_type);
+            let f = ((1.0 + r) / 1000.0 * CO2_PER_C) as f32;
+            let h = &path_h[t * n..(t + 1) * n];
+            let d = &path_d[t * n..(t + 1) * n];
+            let mut bits = Bits::with_len(n);
+            for (i, a) in alive.iter().enumerate() {
+                bits.set(i, *a);
+            }
+            states.push(TreeYear {
+                year: opts.start_year + t as i32,
+                height_m: F32Array(h.to_vec()),
+                dbh_cm: F32Array(d.to_vec()),
+                crown_diameter_m: F32Array(
+                    (0..n)
+                        .map(|i| prep.crown(i, h[i] as f64, d[i] as f64) as f32)
+                        .collect(),
+                ),
+                co2e_t: F32Array(
+                    (0..n)
+                        .map(|i| if alive[i] { a_t[i] * ctx.cf[i] * f } else { 0.0 })
+                        .collect(),
+                ),
+                alive: bits,
+            });
+        }
+    }
+    let ts = keep_states.then(|| TreeStates {
+        run: "representative: median growth level, no allometric residual, scheduled \
+              thinning/harvest, background mortality drawn on its own random stream (if \
+              enabled), no disturbance"
+            .into(),
+        n_trees: n,
+        id: prep.id.clone(),
+        x: prep.x.clone(),
+        y: prep.y.clone(),
+        species_group: prep.group.clone(),
+        dbh_observed: prep.dbh_observed.clone(),
+        years: states,
+    });
+    (out, ts)
+}
