@@ -7,12 +7,23 @@
 //! 3. cumulative net benefit C_t = Σ_{s≤t} N_s;
 //! 4. leakage: A_t = C_t − λ · max(C_t, 0);
 //! 5. uncertainty deduction (VCS VMD0017 "Estimation of uncertainty for REDD+ project
-//!    activities" approach, as used by VM0007 and related VCS AFOLU methodologies): from the
-//!    Monte Carlo ensemble of A_t, U_t = half-width of the central `confidence` interval (default
-//!    90 %: P5–P95) divided by the ensemble mean. If U_t ≤ threshold (default 15 %) nothing is
-//!    deducted; otherwise the estimate is multiplied by 1 − (U_t − threshold). Applied to the
-//!    cumulative A_t, so the deduction is taken exactly once however the years are verified:
-//!    E_t = A_t · (1 − d_t) for A_t > 0;
+//!    activities" approach, as used by VM0007 and related VCS AFOLU methodologies): U_t is the
+//!    half-width of the central `confidence` interval (default 90 %) of the estimated stock
+//!    change, divided by the estimate. If U_t ≤ threshold (default 15 %) nothing is deducted;
+//!    otherwise the estimate is multiplied by 1 − (U_t − threshold). Applied to the cumulative
+//!    A_t, so the deduction is taken exactly once however the years are verified:
+//!    E_t = A_t · (1 − d_t) for A_t > 0.
+//!
+//!    What U_t measures is a choice ([`UncertaintySource`]). The default, `estimation`, is the
+//!    error of *estimating* the stock change — the per-tree allometric residuals (lognormal σ_i,
+//!    persistent per tree) propagated to the stand change of the representative run:
+//!    `Var(ΔS_t) = Σ_i (e^{σ_i²} − 1) · (s_{i,t} − s_{i,0})²` with s the tree's CO2e (0 once
+//!    dead), `U_t = z · √Var / ΔS_t`. That is what VMD0017 deducts for: monitoring
+//!    (model and sampling) error. The alternative, `ensemble`, takes the P5–P95 half-width of
+//!    A_t across the Monte Carlo runs over its mean (the issue's "(P90 − P10)/P50" idea); it
+//!    includes future mortality, disturbance and growth risk, which the non-permanence buffer
+//!    already covers, so it double-counts risk and usually deducts everything in the first
+//!    years — use it only for a deliberately pessimistic view;
 //! 6. verification every `verification_interval_years`: verified V_t = max(0, E_t − H), where H
 //!    is the high-water mark of E at earlier verifications (a loss below the mark is a reversal:
 //!    no new credits until the stock is back above it, as in the VCS AFOLU non-permanence rules);
@@ -41,11 +52,22 @@ pub enum Baseline {
     FractionOfRemovals { fraction: f64 },
 }
 
+/// What the uncertainty half-width U_t is computed from (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UncertaintySource {
+    /// Allometric estimation error of the stock change, propagated analytically. Default.
+    Estimation,
+    /// Spread of the cumulative net benefit across the Monte Carlo ensemble.
+    Ensemble,
+}
+
 /// VMD0017-style uncertainty deduction.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UncertaintyDeduction {
     pub enabled: bool,
+    pub source: UncertaintySource,
     /// Two-sided confidence level of the interval whose half-width is compared (0.90).
     pub confidence: f64,
     /// Allowed half-width as a fraction of the mean before any deduction (0.15).
@@ -56,6 +78,7 @@ impl Default for UncertaintyDeduction {
     fn default() -> Self {
         UncertaintyDeduction {
             enabled: true,
+            source: UncertaintySource::Estimation,
             confidence: 0.90,
             threshold: 0.15,
         }
@@ -152,7 +175,28 @@ impl AccountingOptions {
         }
     }
 
-    /// Uncertainty half-width U and deduction d for one year from the ensemble of A_t.
+    /// Deduction d = clamp(U − threshold, 0, 1) for a half-width U (0 when disabled).
+    pub fn deduction_for(&self, u: f64) -> f64 {
+        if self.uncertainty.enabled && u.is_finite() {
+            (u - self.uncertainty.threshold).clamp(0.0, 1.0)
+        } else if self.uncertainty.enabled && u.is_infinite() {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
+    /// `estimation` source: U from the standard deviation of the estimated stock change and
+    /// the change itself (0 when the change is not positive).
+    pub fn estimation_half_width(&self, sd: f64, change: f64) -> f64 {
+        if change <= 0.0 || !change.is_finite() {
+            return 0.0;
+        }
+        let z = crate::stats::inverse_normal_cdf(0.5 + self.uncertainty.confidence / 2.0);
+        z * sd.max(0.0) / change
+    }
+
+    /// `ensemble` source: U and d for one year from the ensemble of A_t.
     /// Returns (U, d); U is 0 when the mean is not positive (nothing creditable).
     pub fn uncertainty_deduction(&self, ensemble: &[f64]) -> (f64, f64) {
         if ensemble.is_empty() {
@@ -165,12 +209,7 @@ impl AccountingOptions {
         let a = (1.0 - self.uncertainty.confidence) / 2.0;
         let q = quantiles(ensemble, &[a, 1.0 - a]);
         let u = (q[1] - q[0]) / 2.0 / mean;
-        let d = if self.uncertainty.enabled {
-            (u - self.uncertainty.threshold).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        (u, d)
+        (u, self.deduction_for(u))
     }
 
     /// Steps 5–8 for one run. `net_cum` is A_t, `deduction` d_t (same length). Fills `out`.

@@ -8,10 +8,14 @@
 //! ```
 //!
 //! "P90 credits" means the credit volume the project reaches or exceeds with 90 % probability,
-//! i.e. the **10th percentile (P10)** of the simulated credits — the low side. By default Q_t is
-//! the per-year P10 of issued credits across the Monte Carlo runs (summing per-year P10s is more
-//! conservative than the P10 of the sum). P_c is the conservative price: the lower of the latest
-//! monthly price and the mean of the last 12 months, unless set explicitly.
+//! i.e. the **10th percentile (P10)** of the simulated credits — the low side. Q_t are the
+//! yearly increments of the P10 *cumulative* issued-credit path across the Monte Carlo runs:
+//! each run's cumulative credits never fall, so the P10 path never falls either, Σ Q_t is the
+//! P10 of total credits over the horizon (exceeded in 90 % of runs) and the timing follows the
+//! low path. (Summing per-year P10s instead would count a disturbed run's zero years as the
+//! conservative case every year and collapse to almost nothing.) P_c is the conservative price:
+//! the lower of the latest monthly price and the mean of the last 12 months, unless set
+//! explicitly.
 //!
 //! A credit grade has an over-collateralisation ratio OC (collateral / loan); its maximum
 //! loan-to-value is 1/OC and its maximum loan `value / OC`. For a loan L the LTV at a monthly

@@ -30,7 +30,7 @@ pub mod stats;
 #[cfg(test)]
 mod tests;
 
-pub use accounting::{AccountingOptions, Baseline, UncertaintyDeduction};
+pub use accounting::{AccountingOptions, Baseline, UncertaintyDeduction, UncertaintySource};
 pub use allometry::{
     BiomassEquation, CarbonFraction, Clade, Ecozone, ForestType, JuckerBiome, RootShoot,
     SpeciesGroup,

@@ -33,7 +33,7 @@ use rand::RngCore;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::accounting::{AccountingOptions, RunCredits};
+use crate::accounting::{AccountingOptions, Baseline, RunCredits, UncertaintySource};
 use crate::allometry::{
     BiomassEquation, CHAVE_2014_SIGMA, CO2_PER_C, CarbonFraction, ForestType,
     JuckerBiome, JuckerCoefficients, RootShoot, SpeciesGroup,
@@ -1026,7 +1026,7 @@ pub fn run_timed(
     let mc_s = t_mc.elapsed().as_secs_f64();
 
     // Representative run.
-    let (rep_out, tree_states) =
+    let (rep_out, tree_states, est_sd) =
         representative(&ctx, &prep, median, &path_h, &path_d, opts, opts.output.tree_states);
 
     // Accounting across the ensemble.
@@ -1041,12 +1041,35 @@ pub fn run_timed(
     let mut half_width = vec![0.0; len];
     let mut deduction = vec![0.0; len];
     let mut col = Vec::with_capacity(runs);
-    for t in 0..len {
-        col.clear();
-        col.extend(net.iter().map(|a| a[t]));
-        let (u, d) = acc.uncertainty_deduction(&col);
-        half_width[t] = u;
-        deduction[t] = d;
+    match acc.uncertainty.source {
+        UncertaintySource::Estimation => {
+            // Cumulative net benefit of the representative run before leakage, and how much
+            // of a stock-change error passes into it.
+            let pass = match acc.baseline {
+                Baseline::FractionOfRemovals { fraction } => 1.0 - fraction,
+                _ => 1.0,
+            };
+            let no_leak = AccountingOptions {
+                leakage_fraction: 0.0,
+                ..acc.clone()
+            };
+            let mut net_rep = Vec::with_capacity(len);
+            no_leak.net_cumulative(&rep_out.stock, &mut net_rep);
+            for t in 0..len {
+                let u = acc.estimation_half_width(est_sd[t] * pass, net_rep[t]);
+                half_width[t] = u;
+                deduction[t] = acc.deduction_for(u);
+            }
+        }
+        UncertaintySource::Ensemble => {
+            for t in 0..len {
+                col.clear();
+                col.extend(net.iter().map(|a| a[t]));
+                let (u, d) = acc.uncertainty_deduction(&col);
+                half_width[t] = u;
+                deduction[t] = d;
+            }
+        }
     }
     let rate = opts.finance.discount_rate;
     let timber_price = opts.finance.timber.as_ref().map(|t| t.price_per_m3);
@@ -1140,13 +1163,25 @@ pub fn run_timed(
         price_latest_month: latest_month.to_string(),
         price_latest_per_t: latest_price,
     };
+    // Conservative credits: increments of the low-percentile cumulative-credit path. Each run's
+    // cumulative credits never fall, so neither does any percentile of them; the increments
+    // are ≥ 0 and sum to the percentile of total credits.
     let q = opts.finance.collateral.credit_percentile;
-    let conservative: Vec<f64> = (0..len)
+    let low_path: Vec<f64> = (0..len)
         .map(|t| {
             col.clear();
-            col.extend(credits.iter().map(|c| c.issued[t]));
+            col.extend(cumulative.iter().map(|c| c[t]));
             col.sort_by(|a, b| a.total_cmp(b));
             quantile_sorted(&col, q)
+        })
+        .collect();
+    let conservative: Vec<f64> = (0..len)
+        .map(|t| {
+            if t == 0 {
+                low_path[0]
+            } else {
+                (low_path[t] - low_path[t - 1]).max(0.0)
+            }
         })
         .collect();
     let collateral = collateral(
@@ -1159,10 +1194,15 @@ pub fn run_timed(
         &opts.finance.collateral,
     );
     let accounting = AccountingSummary {
-        method: "VMD0017-style: cumulative net benefit (baseline, leakage) → uncertainty \
-                 deduction max(0, U − threshold) on the cumulative → high-water-mark \
-                 verification → non-permanence buffer → issuance after the lag"
-            .into(),
+        method: format!(
+            "VMD0017-style: cumulative net benefit (baseline, leakage) → uncertainty deduction \
+             max(0, U − threshold) on the cumulative, U from {} → high-water-mark \
+             verification → non-permanence buffer → issuance after the lag",
+            match acc.uncertainty.source {
+                UncertaintySource::Estimation => "the allometric estimation error",
+                UncertaintySource::Ensemble => "the Monte Carlo ensemble spread",
+            }
+        ),
         uncertainty_half_width: half_width,
         uncertainty_deduction: deduction,
         pending_after_horizon_t: scalar_band(&pending),
@@ -1220,7 +1260,7 @@ fn representative(
     path_d: &[f32],
     opts: &SimulationOptions,
     keep_states: bool,
-) -> (RunOut, Option<TreeStates>) {
+) -> (RunOut, Option<TreeStates>, Vec<f64>) {
     let (n, years) = (ctx.n, ctx.years);
     let mut rng = run_rng(ctx.seed, STREAM_REPRESENTATIVE);
     let mortality = opts.output.representative_mortality;
@@ -1232,6 +1272,15 @@ fn representative(
         timber_m3: Vec::new(),
     };
     let mut states = Vec::with_capacity(if keep_states { years + 1 } else { 0 });
+    // Estimation error of the stock change: per-tree variance factor e^{σ²} − 1 and the
+    // tree's year-0 CO2e.
+    let var_k: Vec<f64> = ctx
+        .sigma
+        .iter()
+        .map(|&s| ((s as f64) * (s as f64)).exp_m1())
+        .collect();
+    let mut s0 = vec![0f64; n];
+    let mut est_sd = vec![0f64; years + 1];
     let base = median * (years + 1) * n;
     let tbase = median * years * n;
     for t in 0..=years {
@@ -1259,11 +1308,25 @@ fn representative(
         }
         out.stock[t] = ctx.stock_co2e_t(s_agb, s_c);
         out.stems[t] = stems as f64;
+        let r = ctx
+            .root_shoot
+            .ratio(s_agb / 1000.0 / ctx.area_ha, ctx.forest_type);
+        let f64_factor = (1.0 + r) / 1000.0 * CO2_PER_C;
+        let mut var = 0.0;
+        for i in 0..n {
+            let s_it = if alive[i] {
+                a_t[i] as f64 * ctx.cf[i] as f64 * f64_factor
+            } else {
+                0.0
+            };
+            if t == 0 {
+                s0[i] = s_it;
+            }
+            var += var_k[i] * (s_it - s0[i]).powi(2);
+        }
+        est_sd[t] = var.sqrt();
         if keep_states {
-            let r = ctx
-                .root_shoot
-                .ratio(s_agb / 1000.0 / ctx.area_ha, ctx.forest_type);
-            let f = ((1.0 + r) / 1000.0 * CO2_PER_C) as f32;
+            let f = f64_factor as f32;
             let h = &path_h[t * n..(t + 1) * n];
             let d = &path_d[t * n..(t + 1) * n];
             let mut bits = Bits::with_len(n);
@@ -1301,5 +1364,5 @@ fn representative(
         dbh_observed: prep.dbh_observed.clone(),
         years: states,
     });
-    (out, ts)
+    (out, ts, est_sd)
 }

@@ -192,8 +192,8 @@ fn uncertainty_deduction_applies_when_spread_is_wide() {
     let trees = synthetic_stand(30, 7);
     let mut o = small_opts(10, 300);
     o.allometry.biomass_log_sigma = 1.0;
-    o.growth.rate_log_sigma = 0.5;
     let s = sim(&trees, &o);
+    // 30 trees with σ = 1: the estimated stock change is uncertain → deduction.
     assert!(s.accounting.uncertainty_deduction.iter().any(|d| *d > 0.0));
     for (u, d) in s
         .accounting
@@ -203,6 +203,15 @@ fn uncertainty_deduction_applies_when_spread_is_wide() {
     {
         assert!((*d - (u - 0.15).clamp(0.0, 1.0)).abs() < 1e-12);
     }
+    // A large inventory with the default σ needs no deduction.
+    let big = sim(&synthetic_stand(1000, 7), &small_opts(10, 50));
+    assert!(big.accounting.uncertainty_deduction.iter().all(|d| *d == 0.0));
+    // The ensemble source sees disturbance and growth risk too and deducts more.
+    let mut e = small_opts(10, 300);
+    e.accounting.uncertainty.source = UncertaintySource::Ensemble;
+    let ens = sim(&trees, &e);
+    let total = |s: &Simulation| s.accounting.uncertainty_deduction.iter().sum::<f64>();
+    assert!(total(&ens) > total(&big));
 }
 
 #[test]
