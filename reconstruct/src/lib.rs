@@ -6,6 +6,7 @@
 //! does no file I/O.
 
 pub mod error;
+pub mod gpu;
 pub mod model;
 
 pub use error::{ReconstructError, Result};
