@@ -452,7 +452,8 @@ pub fn read_chunks(
     for el in &header.elements {
         if el.name == "vertex" {
             let mut chunk = Vec::new();
-            let mut rows: Vec<Vec<f64>> = Vec::new();
+            // Scalar values of the chunk's vertices, flat (stride = scalar property count).
+            let mut rows: Vec<f64> = Vec::new();
             for k in 0..el.count {
                 rr.record(el, &mut vals, &mut lists)?;
                 let p = [vals[vmap.xyz[0]], vals[vmap.xyz[1]], vals[vmap.xyz[2]]];
@@ -460,7 +461,7 @@ pub fn read_chunks(
                     return Err(bad(path, format!("vertex {k} has a non-finite coordinate")));
                 }
                 chunk.push(p);
-                rows.push(vals.clone());
+                rows.extend_from_slice(&vals);
                 let last = k + 1 == el.count;
                 if (!has_faces && chunk.len() >= chunk_points) || last {
                     cancel.check()?;
@@ -536,10 +537,16 @@ pub fn read_chunks(
 fn build_chunk(
     o: [f64; 3],
     xyz: &[[f64; 3]],
-    rows: &[Vec<f64>],
+    flat: &[f64],
     m: &VertexMap,
     props: &[&Property],
 ) -> PointCloud {
+    let stride = props.len();
+    let rows: Vec<&[f64]> = if stride == 0 {
+        Vec::new()
+    } else {
+        flat.chunks_exact(stride).collect()
+    };
     let mut c = PointCloud::new(o);
     c.positions = xyz
         .iter()
