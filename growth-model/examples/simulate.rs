@@ -1,7 +1,9 @@
 //! `cargo run -p growth-model --example simulate [trees] [years] [runs]` — runs the default
 //! simulation on a synthetic stand and prints the stand table and the collateral summary.
 
-use growth_model::{CancelToken, SimulationOptions, collateral_csv, run, stand_csv, synthetic_stand};
+use growth_model::{
+    CancelToken, SimulationOptions, collateral_csv, run, stand_csv, synthetic_stand,
+};
 
 fn main() {
     let args: Vec<usize> = std::env::args()
@@ -17,7 +19,10 @@ fn main() {
     let sim = run(&trees, &opts, &mut |_, _| {}, &CancelToken::new()).expect("simulation runs");
     println!("{}", stand_csv(&sim));
     println!("{}", collateral_csv(&sim));
-    println!("area {:.2} ha, forest type {:?}", sim.settings.derived.area_ha, sim.settings.derived.forest_type);
+    println!(
+        "area {:.2} ha, forest type {:?}",
+        sim.settings.derived.area_ha, sim.settings.derived.forest_type
+    );
     println!("NPV {:?}", sim.valuation.npv);
     for w in &sim.warnings {
         println!("warning: {w}");

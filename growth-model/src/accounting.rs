@@ -127,7 +127,10 @@ impl AccountingOptions {
         };
         frac("accounting.leakage_fraction", self.leakage_fraction)?;
         frac("accounting.buffer_fraction", self.buffer_fraction)?;
-        frac("accounting.uncertainty.threshold", self.uncertainty.threshold)?;
+        frac(
+            "accounting.uncertainty.threshold",
+            self.uncertainty.threshold,
+        )?;
         if !(self.uncertainty.confidence > 0.0 && self.uncertainty.confidence < 1.0) {
             return Err(bad_option(
                 "accounting.uncertainty.confidence",
@@ -221,7 +224,7 @@ impl AccountingOptions {
             let a = net_cum[t];
             let e = if a > 0.0 { a * (1.0 - deduction[t]) } else { a };
             out.eligible[t] = e;
-            if t as u32 % self.verification_interval_years != 0 {
+            if !(t as u32).is_multiple_of(self.verification_interval_years) {
                 continue;
             }
             let v = (e - hwm).max(0.0);
@@ -342,7 +345,10 @@ mod tests {
         // Wide: uniform 50..150, 90 % half-width ≈ 45 % of the mean → d ≈ 0.30.
         let wide: Vec<f64> = (0..1001).map(|i| 50.0 + i as f64 * 0.1).collect();
         let (u, d) = opts.uncertainty_deduction(&wide);
-        assert!((u - 0.45).abs() < 0.01 && (d - 0.30).abs() < 0.01, "{u} {d}");
+        assert!(
+            (u - 0.45).abs() < 0.01 && (d - 0.30).abs() < 0.01,
+            "{u} {d}"
+        );
     }
 
     proptest! {

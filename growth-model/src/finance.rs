@@ -119,14 +119,14 @@ impl CollateralOptions {
                 return Err(bad_option(n, v, "must be in [0, 1) (percentile in [0, 1])"));
             }
         }
-        if let Some(p) = self.conservative_price {
-            if !(p.is_finite() && p >= 0.0) {
-                return Err(bad_option(
-                    "collateral.conservative_price",
-                    p,
-                    "must be ≥ 0",
-                ));
-            }
+        if let Some(p) = self.conservative_price
+            && !(p.is_finite() && p >= 0.0)
+        {
+            return Err(bad_option(
+                "collateral.conservative_price",
+                p,
+                "must be ≥ 0",
+            ));
         }
         for g in &self.grades {
             if !(g.over_collateralisation.is_finite() && g.over_collateralisation >= 1.0) {
@@ -144,10 +144,10 @@ impl CollateralOptions {
                 "not in the grade table",
             ));
         }
-        if let Some(l) = self.loan {
-            if !(l.is_finite() && l >= 0.0) {
-                return Err(bad_option("collateral.loan", l, "must be ≥ 0"));
-            }
+        if let Some(l) = self.loan
+            && !(l.is_finite() && l >= 0.0)
+        {
+            return Err(bad_option("collateral.loan", l, "must be ≥ 0"));
         }
         Ok(())
     }

@@ -265,8 +265,12 @@ pub fn lens_area(r1: f64, r2: f64, d: f64) -> f64 {
         let r = r1.min(r2);
         return std::f64::consts::PI * r * r;
     }
-    let a1 = ((d * d + r1 * r1 - r2 * r2) / (2.0 * d * r1)).clamp(-1.0, 1.0).acos();
-    let a2 = ((d * d + r2 * r2 - r1 * r1) / (2.0 * d * r2)).clamp(-1.0, 1.0).acos();
+    let a1 = ((d * d + r1 * r1 - r2 * r2) / (2.0 * d * r1))
+        .clamp(-1.0, 1.0)
+        .acos();
+    let a2 = ((d * d + r2 * r2 - r1 * r1) / (2.0 * d * r2))
+        .clamp(-1.0, 1.0)
+        .acos();
     let k = ((-d + r1 + r2) * (d + r1 - r2) * (d - r1 + r2) * (d + r1 + r2)).max(0.0);
     r1 * r1 * a1 + r2 * r2 * a2 - 0.5 * k.sqrt()
 }
@@ -337,8 +341,7 @@ mod tests {
         for t in [2.0, 10.0, 25.0, 60.0] {
             let step = chapman_richards_step(x(t), a, b, c, 1.0);
             assert!((step - x(t + 1.0)).abs() < 1e-9, "{step} vs {}", x(t + 1.0));
-            let deriv =
-                a * c * (1.0 - (-b * t).exp()).powf(c - 1.0) * b * (-b * t).exp();
+            let deriv = a * c * (1.0 - (-b * t).exp()).powf(c - 1.0) * b * (-b * t).exp();
             assert!((chapman_richards_rate(x(t), a, b, c) - deriv).abs() < 1e-9);
         }
         assert_eq!(chapman_richards_step(35.0, a, b, c, 1.0), 35.0);
@@ -374,8 +377,7 @@ mod tests {
         let reach: Vec<f64> = (0..n).map(|i| 1.0 + (i % 5) as f64 * 0.5).collect();
         let nb = Neighbours::build(&x, &y, &reach);
         for i in 0..n {
-            let mut got: Vec<u32> =
-                nb.idx[nb.off[i] as usize..nb.off[i + 1] as usize].to_vec();
+            let mut got: Vec<u32> = nb.idx[nb.off[i] as usize..nb.off[i + 1] as usize].to_vec();
             got.sort();
             let want: Vec<u32> = (0..n)
                 .filter(|&j| {

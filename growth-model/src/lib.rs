@@ -38,8 +38,7 @@ pub use allometry::{
 pub use error::{GrowthError, Result};
 pub use finance::{Collateral, CollateralOptions, CreditGrade, LiquidationLine};
 pub use growth::{
-    CompetitionOptions, DisturbanceOptions, GrowthParams, HarvestEvent, MortalityOptions,
-    Selection,
+    CompetitionOptions, DisturbanceOptions, GrowthParams, HarvestEvent, MortalityOptions, Selection,
 };
 pub use output::{
     Band, SCHEMA_VERSION, ScalarBand, Simulation, StandSeries, TreeStates, collateral_csv,
@@ -77,9 +76,7 @@ pub fn synthetic_stand(n: usize, seed: u64) -> Vec<TreeInput> {
             let cd = (0.22 + 0.1 * u()) * h;
             let g = groups[(u() * groups.len() as f64) as usize % groups.len()];
             let observed = u() < 0.2;
-            let dbh = observed.then(|| {
-                allometry::JUCKER_GLOBAL.dbh_cm(h, cd) * (0.85 + 0.3 * u())
-            });
+            let dbh = observed.then(|| allometry::JUCKER_GLOBAL.dbh_cm(h, cd) * (0.85 + 0.3 * u()));
             TreeInput {
                 id: i as u32,
                 x: 500_000.0 + gx * 5.0 + (u() - 0.5) * 2.0,

@@ -68,7 +68,9 @@ impl<'de> Deserialize<'de> for F32Array {
         let s = String::deserialize(d)?;
         let b = base64_decode(&s).ok_or_else(|| serde::de::Error::custom("bad base64"))?;
         if b.len() % 4 != 0 {
-            return Err(serde::de::Error::custom("f32 array length not a multiple of 4"));
+            return Err(serde::de::Error::custom(
+                "f32 array length not a multiple of 4",
+            ));
         }
         Ok(F32Array(
             b.chunks_exact(4)
@@ -317,13 +319,19 @@ pub fn stand_csv(sim: &Simulation) -> String {
             }
         }
         out.push(',');
-        out.push_str(&fmt(
-            s.representative.stock_co2e_t.get(t).copied().unwrap_or(f64::NAN),
-        ));
+        out.push_str(&fmt(s
+            .representative
+            .stock_co2e_t
+            .get(t)
+            .copied()
+            .unwrap_or(f64::NAN)));
         out.push(',');
-        out.push_str(&fmt(
-            sim.accounting.uncertainty_deduction.get(t).copied().unwrap_or(0.0),
-        ));
+        out.push_str(&fmt(sim
+            .accounting
+            .uncertainty_deduction
+            .get(t)
+            .copied()
+            .unwrap_or(0.0)));
         out.push('\n');
     }
     out
@@ -335,9 +343,8 @@ pub fn trees_csv(sim: &Simulation) -> String {
     let Some(ts) = &sim.trees else {
         return String::new();
     };
-    let mut out = String::from(
-        "year,id,x,y,species_group,alive,height_m,dbh_cm,crown_diameter_m,co2e_t\n",
-    );
+    let mut out =
+        String::from("year,id,x,y,species_group,alive,height_m,dbh_cm,crown_diameter_m,co2e_t\n");
     for y in &ts.years {
         for i in 0..ts.n_trees {
             out.push_str(&format!(
@@ -367,8 +374,14 @@ pub fn collateral_csv(sim: &Simulation) -> String {
     for (k, v) in [
         ("currency", cur.clone()),
         ("credit_percentile", fmt(c.credit_percentile)),
-        ("conservative_credits_total_t", fmt(c.conservative_credits_total_t)),
-        ("discounted_credit_units_t", fmt(c.discounted_credit_units_t)),
+        (
+            "conservative_credits_total_t",
+            fmt(c.conservative_credits_total_t),
+        ),
+        (
+            "discounted_credit_units_t",
+            fmt(c.discounted_credit_units_t),
+        ),
         ("discount_rate", fmt(c.discount_rate)),
         ("current_month", c.current_month.clone()),
         ("current_price_per_t", fmt(c.current_price_per_t)),
@@ -401,11 +414,7 @@ pub fn collateral_csv(sim: &Simulation) -> String {
     out
 }
 
-pub(crate) fn band_from_runs(
-    runs: usize,
-    len: usize,
-    get: impl Fn(usize, usize) -> f64,
-) -> Band {
+pub(crate) fn band_from_runs(runs: usize, len: usize, get: impl Fn(usize, usize) -> f64) -> Band {
     let mut b = Band {
         p10: Vec::with_capacity(len),
         p50: Vec::with_capacity(len),

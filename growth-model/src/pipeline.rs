@@ -160,14 +160,14 @@ pub fn value_pipeline(pipes: &[PipeInput], opts: &PipelineOptions) -> Result<Pip
             "must be finite",
         ));
     }
-    if let Depreciation::DecliningBalance { rate } = opts.depreciation {
-        if !(0.0..1.0).contains(&rate) {
-            return Err(bad_option(
-                "pipeline.depreciation.rate",
-                rate,
-                "must be in [0, 1)",
-            ));
-        }
+    if let Depreciation::DecliningBalance { rate } = opts.depreciation
+        && !(0.0..1.0).contains(&rate)
+    {
+        return Err(bad_option(
+            "pipeline.depreciation.rate",
+            rate,
+            "must be in [0, 1)",
+        ));
     }
     let mut out = Vec::with_capacity(pipes.len());
     let mut warnings = Vec::new();
@@ -187,8 +187,7 @@ pub fn value_pipeline(pipes: &[PipeInput], opts: &PipelineOptions) -> Result<Pip
             return Err(bad("age must be ≥ 0 years"));
         }
         let cap = capacity_t_per_year(p.diameter_m, opts.velocity_m_s, opts.density_kg_m3);
-        let cap_max =
-            capacity_t_per_year(p.diameter_m, opts.velocity_max_m_s, opts.density_kg_m3);
+        let cap_max = capacity_t_per_year(p.diameter_m, opts.velocity_max_m_s, opts.density_kg_m3);
         let stored = cap * opts.utilisation;
         let annual = stored * (opts.price_per_t - opts.opex_per_t);
         let remaining = (opts.life_years - p.age_years).max(0.0);

@@ -35,7 +35,9 @@ pub struct YearMonth {
 
 impl YearMonth {
     pub fn new(year: i32, month: u8) -> Option<YearMonth> {
-        (1..=12).contains(&month).then_some(YearMonth { year, month })
+        (1..=12)
+            .contains(&month)
+            .then_some(YearMonth { year, month })
     }
 
     /// Parses `YYYY-MM`, `YYYY/MM`, `YYYY-MM-DD` (day ignored) or `YYYYMM`.
@@ -157,8 +159,7 @@ pub fn builtin(market: Market) -> Result<PriceSeries> {
         Market::Ccer | Market::User => {
             return Err(GrowthError::PriceData {
                 source_name: format!("{market:?}"),
-                reason: "no bundled price table for this market; supply a CSV (month,price)"
-                    .into(),
+                reason: "no bundled price table for this market; supply a CSV (month,price)".into(),
             });
         }
     };
@@ -227,22 +228,28 @@ pub fn parse_csv(
     let mut months: Vec<(YearMonth, f64)> = Vec::new();
     let mut fallback_rows = 0;
     for (ln, line) in lines {
-        let f: Vec<&str> = line.split(delim).map(|c| c.trim().trim_matches('"')).collect();
+        let f: Vec<&str> = line
+            .split(delim)
+            .map(|c| c.trim().trim_matches('"'))
+            .collect();
         let get = |i: usize| f.get(i).copied().unwrap_or("");
         let ym = YearMonth::parse(get(month_col))
             .ok_or_else(|| err(ln, format!("bad month {:?}", get(month_col))))?;
         let mut raw = get(primary);
-        if raw.is_empty() {
-            if let Some(fc) = fallback {
-                raw = get(fc);
-                fallback_rows += 1;
-            }
+        if raw.is_empty()
+            && let Some(fc) = fallback
+        {
+            raw = get(fc);
+            fallback_rows += 1;
         }
         let price: f64 = raw
             .parse()
             .map_err(|_| err(ln, format!("bad price {raw:?} in column {column}")))?;
         if !price.is_finite() || price < 0.0 {
-            return Err(err(ln, format!("price {price} is not a finite non-negative number")));
+            return Err(err(
+                ln,
+                format!("price {price} is not a finite non-negative number"),
+            ));
         }
         if let Some(mc) = market_col {
             let m = get(mc);
@@ -272,7 +279,10 @@ pub fn parse_csv(
         return Err(err(0, format!("month {} appears twice", w[0].0)));
     }
     let market = market.or(table_market).unwrap_or(Market::User);
-    let currency = match (currency.map(|c| c.trim().to_ascii_uppercase()), table_currency) {
+    let currency = match (
+        currency.map(|c| c.trim().to_ascii_uppercase()),
+        table_currency,
+    ) {
         (Some(a), Some(t)) if a != t => {
             return Err(GrowthError::CurrencyMismatch {
                 expected: a,
@@ -407,8 +417,10 @@ impl PriceSeries {
 /// How prices evolve over the simulated years. Year 0 is the anchor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[derive(Default)]
 pub enum PriceScenario {
     /// Constant at the anchor (mean of the last 12 months). Default.
+    #[default]
     Flat,
     /// Anchor × (1 + pct_per_year/100)^t.
     Escalating { pct_per_year: f64 },
@@ -416,16 +428,7 @@ pub enum PriceScenario {
     /// `P_t = P_{t−1} · exp((μ − σ²/2) + σ · Z_t)`, so `E[P_t] = P_0 · e^{μt}`. `volatility`
     /// `None` estimates σ from the table ([`PriceSeries::annualised_volatility`]); `drift` μ
     /// defaults to 0 (no expected trend).
-    Stochastic {
-        drift: f64,
-        volatility: Option<f64>,
-    },
-}
-
-impl Default for PriceScenario {
-    fn default() -> Self {
-        PriceScenario::Flat
-    }
+    Stochastic { drift: f64, volatility: Option<f64> },
 }
 
 /// Resolved price model for a simulation.
@@ -557,7 +560,15 @@ mod tests {
         assert!(parse_csv("", None, Some("CNY"), "t").is_err());
         assert!(parse_csv("month,price\n2024-13,1\n", None, Some("CNY"), "t").is_err());
         assert!(parse_csv("month,price\n2024-01,x\n", None, Some("CNY"), "t").is_err());
-        assert!(parse_csv("month,price\n2024-01,1\n2024-01,2\n", None, Some("CNY"), "t").is_err());
+        assert!(
+            parse_csv(
+                "month,price\n2024-01,1\n2024-01,2\n",
+                None,
+                Some("CNY"),
+                "t"
+            )
+            .is_err()
+        );
         assert!(
             parse_csv(
                 "month,price,currency\n2024-01,1,EUR\n",

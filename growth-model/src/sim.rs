@@ -35,8 +35,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounting::{AccountingOptions, Baseline, RunCredits, UncertaintySource};
 use crate::allometry::{
-    BiomassEquation, CHAVE_2014_SIGMA, CO2_PER_C, CarbonFraction, ForestType,
-    JuckerBiome, JuckerCoefficients, RootShoot, SpeciesGroup,
+    BiomassEquation, CHAVE_2014_SIGMA, CO2_PER_C, CarbonFraction, ForestType, JuckerBiome,
+    JuckerCoefficients, RootShoot, SpeciesGroup,
 };
 use crate::error::{GrowthError, Result, bad_option};
 use crate::finance::{CollateralOptions, collateral, discount_factor};
@@ -45,14 +45,14 @@ use crate::growth::{
     Neighbours, Selection, cr_step_e, lens_area,
 };
 use crate::output::{
-    AccountingSummary, Bits, DerivedSettings, F32Array, RepresentativeSeries, Settings,
-    Simulation, StandSeries, TreeStates, TreeYear, Valuation, band_from_runs, scalar_band,
-    SCHEMA_VERSION,
+    AccountingSummary, Bits, DerivedSettings, F32Array, RepresentativeSeries, SCHEMA_VERSION,
+    Settings, Simulation, StandSeries, TreeStates, TreeYear, Valuation, band_from_runs,
+    scalar_band,
 };
 use crate::prices::{Market, PriceModel, PriceScenario, PriceSeries, builtin};
 use crate::stats::{
-    Normal, STREAM_REPRESENTATIVE, STREAM_THINNING, inverse_normal_cdf, quantile_sorted,
-    run_rng, uniform_open,
+    Normal, STREAM_REPRESENTATIVE, STREAM_THINNING, inverse_normal_cdf, quantile_sorted, run_rng,
+    uniform_open,
 };
 
 /// A shared cancellation flag. Clone it into the UI or a Ctrl-C handler; [`CancelToken::cancel`]
@@ -293,10 +293,10 @@ impl SimulationOptions {
         if self.runs == 0 {
             return Err(bad_option("runs", self.runs, "must be at least 1"));
         }
-        if let Some(a) = self.area_ha {
-            if !(a.is_finite() && a > 0.0) {
-                return Err(bad_option("area_ha", a, "must be > 0"));
-            }
+        if let Some(a) = self.area_ha
+            && !(a.is_finite() && a > 0.0)
+        {
+            return Err(bad_option("area_ha", a, "must be > 0"));
         }
         let al = &self.allometry;
         for (n, v) in [
@@ -307,15 +307,23 @@ impl SimulationOptions {
                 return Err(bad_option(n, v, "must be in [0, 3]"));
             }
         }
-        if let CarbonFraction::Fixed(f) = al.carbon_fraction {
-            if !(f > 0.0 && f <= 1.0) {
-                return Err(bad_option("allometry.carbon_fraction", f, "must be in (0, 1]"));
-            }
+        if let CarbonFraction::Fixed(f) = al.carbon_fraction
+            && !(f > 0.0 && f <= 1.0)
+        {
+            return Err(bad_option(
+                "allometry.carbon_fraction",
+                f,
+                "must be in (0, 1]",
+            ));
         }
-        if let RootShoot::Fixed { ratio } = al.root_shoot {
-            if !(ratio.is_finite() && ratio >= 0.0) {
-                return Err(bad_option("allometry.root_shoot.ratio", ratio, "must be ≥ 0"));
-            }
+        if let RootShoot::Fixed { ratio } = al.root_shoot
+            && !(ratio.is_finite() && ratio >= 0.0)
+        {
+            return Err(bad_option(
+                "allometry.root_shoot.ratio",
+                ratio,
+                "must be ≥ 0",
+            ));
         }
         let g = &self.growth;
         for p in &g.params {
@@ -331,19 +339,25 @@ impl SimulationOptions {
         if g.levels == 0 || g.levels > 255 {
             return Err(bad_option("growth.levels", g.levels, "must be in 1..=255"));
         }
-        if let Some(c) = g.competition {
-            if !(0.0..=1.0).contains(&c.strength) {
-                return Err(bad_option(
-                    "growth.competition.strength",
-                    c.strength,
-                    "must be in [0, 1]",
-                ));
-            }
+        if let Some(c) = g.competition
+            && !(0.0..=1.0).contains(&c.strength)
+        {
+            return Err(bad_option(
+                "growth.competition.strength",
+                c.strength,
+                "must be in [0, 1]",
+            ));
         }
         g.mortality.validate()?;
         for (n, v) in [
-            ("growth.disturbance.hazard_per_year", g.disturbance.hazard_per_year),
-            ("growth.disturbance.loss_fraction", g.disturbance.loss_fraction),
+            (
+                "growth.disturbance.hazard_per_year",
+                g.disturbance.hazard_per_year,
+            ),
+            (
+                "growth.disturbance.loss_fraction",
+                g.disturbance.loss_fraction,
+            ),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(bad_option(n, v, "must be in [0, 1]"));
@@ -374,16 +388,16 @@ impl SimulationOptions {
                 "must be > -1",
             ));
         }
-        if let Some(t) = &f.timber {
-            if !(t.price_per_m3.is_finite() && t.price_per_m3 >= 0.0)
-                || !(0.0..=1.0).contains(&t.merchantable_fraction)
-            {
-                return Err(bad_option(
-                    "finance.timber",
-                    format!("{t:?}"),
-                    "price must be ≥ 0, merchantable fraction in [0, 1]",
-                ));
-            }
+        if let Some(t) = &f.timber
+            && !(t.price_per_m3.is_finite()
+                && t.price_per_m3 >= 0.0
+                && (0.0..=1.0).contains(&t.merchantable_fraction))
+        {
+            return Err(bad_option(
+                "finance.timber",
+                format!("{t:?}"),
+                "price must be ≥ 0, merchantable fraction in [0, 1]",
+            ));
         }
         f.collateral.validate()?;
         Ok(())
@@ -540,7 +554,12 @@ fn prepare(trees: &[TreeInput], opts: &SimulationOptions) -> Result<Prepared> {
 
 /// Area of the bounding box of the crowns, ha (at least 1 m²).
 fn crown_bbox_area_ha(trees: &[TreeInput], prep: &Prepared) -> f64 {
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for (i, t) in trees.iter().enumerate() {
         let r = 0.5 * prep.crown(i, prep.h0[i], prep.d0[i]).max(0.5);
         b[0] = b[0].min(t.x - r);
@@ -598,7 +617,9 @@ fn schedule(
     // Neighbour lists within crown reach: the largest crown each tree reaches on the
     // competition-free median trajectory, plus 20 % margin.
     let nb = if comp.is_some() {
-        let mut reach: Vec<f64> = (0..n).map(|i| prep.crown(i, prep.h0[i], prep.d0[i])).collect();
+        let mut reach: Vec<f64> = (0..n)
+            .map(|i| prep.crown(i, prep.h0[i], prep.d0[i]))
+            .collect();
         let (mut h, mut d) = (prep.h0.clone(), prep.d0.clone());
         for _ in 0..years {
             for i in 0..n {
@@ -894,7 +915,10 @@ pub fn run_timed(
                  surveyed area"
                     .to_string(),
             );
-            (crown_bbox_area_ha(trees, &prep), "crown bounding box".to_string())
+            (
+                crown_bbox_area_ha(trees, &prep),
+                "crown bounding box".to_string(),
+            )
         }
     };
 
@@ -915,7 +939,7 @@ pub fn run_timed(
     let budget = 1usize << 30;
     if levels * per_level_bytes > budget {
         let fit = (budget / per_level_bytes.max(1)).max(1);
-        let reduced = if fit % 2 == 0 { fit - 1 } else { fit }.max(1);
+        let reduced = if fit.is_multiple_of(2) { fit - 1 } else { fit }.max(1);
         warnings.push(format!(
             "growth levels reduced from {levels} to {reduced} to stay within 1 GiB"
         ));
@@ -996,12 +1020,16 @@ pub fn run_timed(
         seed: opts.seed,
         price: price_model,
         hazard: opts.growth.disturbance.hazard_per_year,
-        loss_thr: (opts.growth.disturbance.loss_fraction * 4_294_967_296.0)
-            .min(4_294_967_295.0) as u32,
+        loss_thr: (opts.growth.disturbance.loss_fraction * 4_294_967_296.0).min(4_294_967_295.0)
+            as u32,
         area_ha,
         root_shoot: opts.allometry.root_shoot,
         forest_type,
-        merch: opts.finance.timber.as_ref().map(|t| t.merchantable_fraction),
+        merch: opts
+            .finance
+            .timber
+            .as_ref()
+            .map(|t| t.merchantable_fraction),
     };
 
     // Monte Carlo runs, in chunks so progress and cancellation stay responsive.
@@ -1026,8 +1054,15 @@ pub fn run_timed(
     let mc_s = t_mc.elapsed().as_secs_f64();
 
     // Representative run.
-    let (rep_out, tree_states, est_sd) =
-        representative(&ctx, &prep, median, &path_h, &path_d, opts, opts.output.tree_states);
+    let (rep_out, tree_states, est_sd) = representative(
+        &ctx,
+        &prep,
+        median,
+        &path_h,
+        &path_d,
+        opts,
+        opts.output.tree_states,
+    );
 
     // Accounting across the ensemble.
     let acc = &opts.accounting;
@@ -1095,7 +1130,7 @@ pub fn run_timed(
         pending.push(c.pending_after_horizon);
         let last_verification = (1..len)
             .rev()
-            .find(|t| *t as u32 % acc.verification_interval_years == 0);
+            .find(|t| (*t as u32).is_multiple_of(acc.verification_interval_years));
         if last_verification.is_some_and(|t| c.below_high_water[t] > 0.0) {
             unrecovered += 1;
         }
@@ -1148,7 +1183,11 @@ pub fn run_timed(
     let carbon_band = scalar_band(&carbon_pv);
     let timber_band = timber_price.map(|_| scalar_band(&timber_pv));
     let npv: Vec<f64> = if timber_price.is_some() {
-        carbon_pv.iter().zip(&timber_pv).map(|(a, b)| a + b).collect()
+        carbon_pv
+            .iter()
+            .zip(&timber_pv)
+            .map(|(a, b)| a + b)
+            .collect()
     } else {
         carbon_pv.clone()
     };
@@ -1344,7 +1383,13 @@ fn representative(
                 ),
                 co2e_t: F32Array(
                     (0..n)
-                        .map(|i| if alive[i] { a_t[i] * ctx.cf[i] * f } else { 0.0 })
+                        .map(|i| {
+                            if alive[i] {
+                                a_t[i] * ctx.cf[i] * f
+                            } else {
+                                0.0
+                            }
+                        })
                         .collect(),
                 ),
                 alive: bits,

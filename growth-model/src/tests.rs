@@ -133,7 +133,10 @@ fn bands_narrow_as_runs_grow() {
     };
     let few = spread(50);
     let many = spread(1600);
-    assert!(many < 0.6 * few, "SD of P50 across seeds: 50 runs {few}, 1600 runs {many}");
+    assert!(
+        many < 0.6 * few,
+        "SD of P50 across seeds: 50 runs {few}, 1600 runs {many}"
+    );
 }
 
 #[test]
@@ -170,7 +173,10 @@ fn deterministic_stand_grows_and_credits_once() {
     let st = &s.stand;
     // No randomness left: all runs agree.
     assert_eq!(st.stock_co2e_t.p10, st.stock_co2e_t.p90);
-    assert!(st.stock_co2e_t.p50.windows(2).all(|w| w[1] > w[0]), "stock grows");
+    assert!(
+        st.stock_co2e_t.p50.windows(2).all(|w| w[1] > w[0]),
+        "stock grows"
+    );
     assert!(s.accounting.uncertainty_deduction.iter().all(|d| *d == 0.0));
     // Issued + pending = net removals × (1 − leakage) × (1 − buffer), each applied once.
     let gain = st.stock_co2e_t.p50[20] - st.stock_co2e_t.p50[0];
@@ -205,7 +211,12 @@ fn uncertainty_deduction_applies_when_spread_is_wide() {
     }
     // A large inventory with the default σ needs no deduction.
     let big = sim(&synthetic_stand(1000, 7), &small_opts(10, 50));
-    assert!(big.accounting.uncertainty_deduction.iter().all(|d| *d == 0.0));
+    assert!(
+        big.accounting
+            .uncertainty_deduction
+            .iter()
+            .all(|d| *d == 0.0)
+    );
     // The ensemble source sees disturbance and growth risk too and deducts more.
     let mut e = small_opts(10, 300);
     e.accounting.uncertainty.source = UncertaintySource::Ensemble;
@@ -251,7 +262,10 @@ fn tree_states_round_trip_and_sum_to_stand() {
         assert_eq!(y.height_m.0.len(), 40);
         let total: f64 = y.co2e_t.0.iter().map(|v| *v as f64).sum();
         let rep = s.stand.representative.stock_co2e_t[t];
-        assert!((total - rep).abs() < 1e-3 * rep.max(1.0), "{total} vs {rep}");
+        assert!(
+            (total - rep).abs() < 1e-3 * rep.max(1.0),
+            "{total} vs {rep}"
+        );
         assert_eq!(
             y.alive.count_ones() as f64,
             s.stand.representative.stems_alive[t]
@@ -300,7 +314,10 @@ fn progress_and_cancellation() {
 #[test]
 fn invalid_inputs_are_typed_errors() {
     let o = small_opts(5, 4);
-    assert!(matches!(run(&[], &o, &mut |_, _| {}, &CancelToken::new()), Err(GrowthError::NoTrees)));
+    assert!(matches!(
+        run(&[], &o, &mut |_, _| {}, &CancelToken::new()),
+        Err(GrowthError::NoTrees)
+    ));
     let mut t = synthetic_stand(3, 11);
     t[1].height_m = f64::NAN;
     assert!(matches!(
@@ -315,7 +332,12 @@ fn invalid_inputs_are_typed_errors() {
         ..o.clone()
     };
     assert!(matches!(
-        run(&synthetic_stand(3, 1), &bad, &mut |_, _| {}, &CancelToken::new()),
+        run(
+            &synthetic_stand(3, 1),
+            &bad,
+            &mut |_, _| {},
+            &CancelToken::new()
+        ),
         Err(GrowthError::InvalidOption { .. })
     ));
 }
