@@ -399,9 +399,20 @@ impl PriceSeries {
             .collect()
     }
 
-    /// Annualised volatility: sample SD of the monthly log returns × √12.
+    /// Annualised volatility: sample SD of the monthly log returns × √12, over the whole table.
     pub fn annualised_volatility(&self) -> Result<f64> {
-        let r = self.log_returns();
+        self.annualised_volatility_window(None)
+    }
+
+    /// Annualised volatility over the last `window_months` monthly returns (all if `None` or
+    /// longer than the table).
+    pub fn annualised_volatility_window(&self, window_months: Option<usize>) -> Result<f64> {
+        let mut r = self.log_returns();
+        if let Some(w) = window_months
+            && w < r.len()
+        {
+            r.drain(..r.len() - w);
+        }
         if r.len() < 3 {
             return Err(self.data_err(format!(
                 "{} monthly returns; at least 3 are needed to estimate volatility",
@@ -426,9 +437,32 @@ pub enum PriceScenario {
     Escalating { pct_per_year: f64 },
     /// Geometric Brownian motion in annual steps:
     /// `P_t = P_{t−1} · exp((μ − σ²/2) + σ · Z_t)`, so `E[P_t] = P_0 · e^{μt}`. `volatility`
-    /// `None` estimates σ from the table ([`PriceSeries::annualised_volatility`]); `drift` μ
-    /// defaults to 0 (no expected trend).
-    Stochastic { drift: f64, volatility: Option<f64> },
+    /// `None` estimates σ from the table's last `window_months` monthly log returns
+    /// ([`PriceSeries::annualised_volatility_window`]; default 60 months, so the EUA table's
+    /// 2005–2007 Phase I expiry and contract roll — prices falling to €0.07 and jumping back —
+    /// do not pose as volatility; `null` uses the whole table); `drift` μ defaults to 0 (no
+    /// expected trend).
+    Stochastic {
+        drift: f64,
+        volatility: Option<f64>,
+        #[serde(default = "default_window")]
+        window_months: Option<u32>,
+    },
+}
+
+fn default_window() -> Option<u32> {
+    Some(60)
+}
+
+impl PriceScenario {
+    /// Stochastic scenario with zero drift and volatility estimated over the last 60 months.
+    pub fn stochastic() -> PriceScenario {
+        PriceScenario::Stochastic {
+            drift: 0.0,
+            volatility: None,
+            window_months: default_window(),
+        }
+    }
 }
 
 /// Resolved price model for a simulation.
@@ -465,10 +499,16 @@ impl PriceModel {
                     volatility: 0.0,
                 }
             }
-            PriceScenario::Stochastic { drift, volatility } => {
+            PriceScenario::Stochastic {
+                drift,
+                volatility,
+                window_months,
+            } => {
                 let vol = match volatility {
                     Some(v) => *v,
-                    None => series.annualised_volatility()?,
+                    None => {
+                        series.annualised_volatility_window(window_months.map(|w| w as usize))?
+                    }
                 };
                 if !vol.is_finite() || vol < 0.0 || !drift.is_finite() {
                     return Err(crate::error::bad_option(
@@ -600,6 +640,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(flat.annualised_volatility().unwrap(), 0.0);
+        // EUA: the Phase I collapse dominates the full table, not the last five years.
+        let eua = builtin(Market::Eua).unwrap();
+        let all = eua.annualised_volatility().unwrap();
+        let recent = eua.annualised_volatility_window(Some(60)).unwrap();
+        assert!(all > 1.0 && recent < 0.5, "{all} {recent}");
     }
 
     #[test]
@@ -609,14 +654,7 @@ mod tests {
         let mut out = [0.0; 3];
         m.path(&mut out, || 0.0);
         assert!((out[2] / out[0] - 1.21).abs() < 1e-12);
-        let s = PriceModel::new(
-            &cea,
-            &PriceScenario::Stochastic {
-                drift: 0.0,
-                volatility: None,
-            },
-        )
-        .unwrap();
+        let s = PriceModel::new(&cea, &PriceScenario::stochastic()).unwrap();
         assert!(s.volatility > 0.0);
         s.path(&mut out, || 0.0);
         assert!(out[1] < out[0]); // median path drifts down by σ²/2 when μ = 0

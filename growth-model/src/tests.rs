@@ -42,10 +42,7 @@ fn assert_ordered(b: &Band, what: &str) {
 fn bands_are_ordered_finite_and_stock_non_negative() {
     let trees = synthetic_stand(200, 1);
     let mut o = small_opts(25, 200);
-    o.price.scenario = PriceScenario::Stochastic {
-        drift: 0.0,
-        volatility: None,
-    };
+    o.price.scenario = PriceScenario::stochastic();
     o.finance.timber = Some(TimberOptions {
         price_per_m3: 400.0,
         merchantable_fraction: 0.6,
