@@ -48,6 +48,41 @@ pub fn present_value(values: &[f64], rate: f64) -> f64 {
         .sum()
 }
 
+/// Serde for f64 fields that may be infinite: JSON has no ∞, so ±∞ are written as the strings
+/// `"inf"` / `"-inf"` (NaN as null) and read back.
+pub mod serde_inf {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else if v.is_nan() {
+            s.serialize_none()
+        } else if *v > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum V {
+            N(f64),
+            S(String),
+            Null(()),
+        }
+        match V::deserialize(d)? {
+            V::N(x) => Ok(x),
+            V::S(s) if s == "inf" => Ok(f64::INFINITY),
+            V::S(s) if s == "-inf" => Ok(f64::NEG_INFINITY),
+            V::S(s) => Err(serde::de::Error::custom(format!("bad number {s:?}"))),
+            V::Null(_) => Ok(f64::NAN),
+        }
+    }
+}
+
 /// One row of the credit-grade table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreditGrade {
@@ -204,14 +239,18 @@ pub struct LiquidationLine {
     pub loan: f64,
     pub max_ltv: f64,
     /// Monthly price per t at which LTV reaches `max_ltv`.
+    #[serde(with = "serde_inf")]
     pub breach_price_per_t: f64,
     /// Latest monthly price.
     pub current_price_per_t: f64,
     /// current − breach (per t).
+    #[serde(with = "serde_inf")]
     pub margin_per_t: f64,
     /// 1 − breach / current: the fall in price the loan can absorb.
+    #[serde(with = "serde_inf")]
     pub margin_fraction: f64,
     /// LTV with the collateral marked at the current price.
+    #[serde(with = "serde_inf")]
     pub ltv_at_current_price: f64,
 }
 
@@ -320,6 +359,26 @@ pub fn collateral(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn infinite_breach_price_round_trips_through_json() {
+        let c = collateral(
+            vec![0.0, 0.0],
+            0.05,
+            "CNY",
+            "2025-05".into(),
+            80.0,
+            90.0,
+            &CollateralOptions {
+                loan: Some(1000.0),
+                ..Default::default()
+            },
+        );
+        assert!(c.liquidation.breach_price_per_t.is_infinite());
+        let j = serde_json::to_string(&c).unwrap();
+        let back: Collateral = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, c);
+    }
 
     #[test]
     fn default_loan_breaches_at_conservative_price() {

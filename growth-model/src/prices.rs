@@ -660,6 +660,14 @@ mod tests {
         assert!(out[1] < out[0]); // median path drifts down by σ²/2 when μ = 0
     }
 
+    #[cfg(feature = "refresh")]
+    #[test]
+    fn refresh_offline_is_a_network_error() {
+        // Nothing listens on port 9 of the loopback interface: connection refused.
+        let r = refresh("https://127.0.0.1:9/prices.csv", Some(Market::Cea), None);
+        assert!(matches!(r, Err(GrowthError::Network { .. })), "{r:?}");
+    }
+
     #[test]
     fn refresh_without_feature_is_typed_error() {
         #[cfg(not(feature = "refresh"))]
