@@ -8,6 +8,8 @@
 pub mod error;
 pub mod gpu;
 pub mod model;
+pub mod normals;
+pub mod pipes;
 
 pub use error::{ReconstructError, Result};
 pub use model::{

@@ -1,0 +1,1245 @@
+//! Pipe detection: cylinders found by efficient RANSAC with normals, refined by least squares,
+//! merged into straight runs.
+//!
+//! # Method
+//! 1. **Candidate points.** Ground and vegetation are removed first: by an explicit mask (the
+//!    pipeline passes "not ground, not assigned to a tree") or, without one, by dropping the
+//!    ASPRS classes in [`PipeOptions::exclude_classes`]. PCA normals ([`crate::normals`]) are
+//!    computed on what remains.
+//! 2. **Efficient RANSAC** after Schnabel, Wahl & Klein 2007 ("Efficient RANSAC for point-cloud
+//!    shape detection", Computer Graphics Forum 26(2):214–226). A candidate cylinder comes from
+//!    two oriented points: the axis direction is `n₁ × n₂`; projected along the axis, the normal
+//!    lines of both points meet at the axis, and the radius is the distance of the points to it
+//!    (§4.3 of the paper). Sampling is *localised* (the second point is drawn from a ball around
+//!    the first, §4.4), which makes the chance of drawing two points of one small pipe
+//!    independent of the size of the cloud. A candidate's inliers are the points within `ε` of
+//!    its surface whose normal deviates by less than `α` from the surface normal; only the
+//!    largest axially connected component counts (the paper's connectivity step, here along the
+//!    axis, where pipes are long and thin). The best candidates are scored on all remaining
+//!    points, the winner is refined, its points are removed, and the search repeats until
+//!    several rounds in a row find nothing.
+//! 3. **Refinement**: Levenberg–Marquardt (damped Gauss–Newton) on the geometric distance
+//!    `‖(p − c) × d‖ − r` over axis point (2 parameters), axis direction (2) and radius, in the
+//!    local parametrisation of Lukács, Marshall & Martin 1998 ("Faithful least-squares fitting
+//!    of spheres, cylinders, cones and tori for reliable segmentation", ECCV) and Eberly
+//!    ("Fitting 3D data with a cylinder", Geometric Tools 2003). Inliers are re-selected with
+//!    the refined model and refitted, up to [`PipeOptions::refit_rounds`] times.
+//! 4. **Runs.** Pieces whose axes are collinear — angle below `merge_angle_deg`, lateral offset
+//!    below `merge_offset_m`, radius within `merge_radius_rel`, axial gap below `merge_gap_m` —
+//!    belong to one straight run; a joint refit of all their inliers gives the run's axis and
+//!    radius. Bends therefore end runs (the legs are not collinear), and a run is split where
+//!    another run ends on its mantle (a tee junction). Segments of a run are its stretches of
+//!    continuous inliers (gaps are usually occlusion).
+//! 5. **Posts.** Cylinders whose axis is within `post_max_tilt_deg` of vertical are reported
+//!    as [`PipeDetection::posts`], not as pipe runs: on pipe racks vertical cylinders are the
+//!    supports (and, in mixed scenes, tree stems). Set `post_max_tilt_deg` to 0 to keep vertical
+//!    pipes as runs.
+//!
+//! Everything is deterministic for a given `seed` (per-candidate ChaCha8 streams), whatever the
+//! number of threads.
+
+use std::time::Instant;
+
+use capture::{CancelToken, PointCloud, Progress, ProgressEvent};
+use kiddo::SquaredEuclidean;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ReconstructError, Result};
+use crate::model::{PipeRun, PipeSegment};
+use crate::normals::{self, NormalOptions, Orientation};
+
+/// Options of [`run`]. Distances in metres.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PipeOptions {
+    /// ASPRS classes never considered when no mask is given (default 2 ground, 3/4/5 low,
+    /// medium and high vegetation, 7 low noise, 9 water, 18 high noise — ASPRS LAS 1.4 R15
+    /// table 17).
+    pub exclude_classes: Vec<u8>,
+    /// Neighbours for the PCA normals (default 16, as [`NormalOptions`]).
+    pub normal_k: usize,
+    /// Inlier band `ε`: largest distance of an inlier to the cylinder surface (default 0.04 m,
+    /// twice the 2 cm range noise of drone LiDAR at 80 m — the simulator's default and the
+    /// order of DJI L1/L2 and RIEGL miniVUX specifications — so ~95 % of a pipe's points count;
+    /// terrestrial scans, with mm noise, fit to a tighter band automatically, see
+    /// [`PipeOptions::refit_band_sigmas`]).
+    pub epsilon_m: f64,
+    /// Largest angle between a point's normal and the surface normal for an inlier (default
+    /// 25.8°, i.e. |cos| ≥ 0.9, the `normal_threshold` default of CGAL's implementation of
+    /// Schnabel et al.'s efficient RANSAC).
+    pub normal_angle_deg: f64,
+    /// Radius range of accepted cylinders (default 0.02–1.0 m: DN40 conduit to 2 m trunk
+    /// lines; larger "cylinders" are usually walls or terrain).
+    pub min_radius_m: f64,
+    pub max_radius_m: f64,
+    /// Fewest inliers of a piece (default 50).
+    pub min_points: usize,
+    /// Shortest piece (default 0.5 m); pieces must also be at least 3 radii long, so that a
+    /// band around an elbow's sphere or a flange is not taken for a pipe.
+    pub min_length_m: f64,
+    /// Least angular coverage of a piece's inliers around its axis (default 60°; a pipe seen
+    /// from one side covers ~180°, a curved patch of something else much less).
+    pub min_arc_deg: f64,
+    /// Inliers further apart than this along the axis are different pieces (default 0.5 m;
+    /// the connectivity step of Schnabel et al.).
+    pub cluster_gap_m: f64,
+    /// Radius of the ball the second sample point is drawn from and candidates are scored in
+    /// (default 0.5 m, localised sampling; reaches across the simulator's largest 0.3 m pipes).
+    pub sample_radius_m: f64,
+    /// Candidates drawn per round (default 200).
+    pub candidates_per_round: usize,
+    /// Best candidates (by local score) evaluated on all remaining points per round (default 8).
+    pub candidates_evaluated: usize,
+    /// Rounds in a row without a new piece before the search stops (default 6).
+    pub max_failures: usize,
+    /// Upper bound on pieces (default 10 000).
+    pub max_pieces: usize,
+    /// Inlier re-selection + refit rounds (default 4).
+    pub refit_rounds: usize,
+    /// After a fit, the inlier band narrows to this many times the fit's RMS (never wider than
+    /// `epsilon_m`, never narrower than 5 mm): a symmetric band of ±2.5σ keeps 99 % of normal
+    /// noise while shedding clutter (default 2.5).
+    pub refit_band_sigmas: f64,
+    /// Merging pieces into runs: largest angle between axes (default 2°).
+    pub merge_angle_deg: f64,
+    /// Largest lateral offset between the axes (default 0.05 m).
+    pub merge_offset_m: f64,
+    /// Largest relative radius difference (default 0.05), or 5 mm, whichever is larger.
+    pub merge_radius_rel: f64,
+    /// Largest axial gap between collinear pieces of one run (default 1.5 m: bridges the
+    /// shadow a support or a crossing pipe casts in a terrestrial scan).
+    pub merge_gap_m: f64,
+    /// Cylinders within this angle of vertical are posts, not pipes (default 10°).
+    pub post_max_tilt_deg: f64,
+    /// A run is split where another run's end lies within `r₁ + r₂ + this` of its axis (a tee;
+    /// default 0.1 m).
+    pub junction_tolerance_m: f64,
+    /// RANSAC seed (default 1).
+    pub seed: u64,
+}
+
+impl Default for PipeOptions {
+    fn default() -> Self {
+        PipeOptions {
+            exclude_classes: vec![2, 3, 4, 5, 7, 9, 18],
+            normal_k: 16,
+            epsilon_m: 0.04,
+            normal_angle_deg: 0.9f64.acos().to_degrees(),
+            min_radius_m: 0.02,
+            max_radius_m: 1.0,
+            min_points: 50,
+            min_length_m: 0.5,
+            min_arc_deg: 60.0,
+            cluster_gap_m: 0.5,
+            sample_radius_m: 0.5,
+            candidates_per_round: 200,
+            candidates_evaluated: 8,
+            max_failures: 6,
+            max_pieces: 10_000,
+            refit_rounds: 4,
+            refit_band_sigmas: 2.5,
+            merge_angle_deg: 2.0,
+            merge_offset_m: 0.05,
+            merge_radius_rel: 0.05,
+            merge_gap_m: 1.5,
+            post_max_tilt_deg: 10.0,
+            junction_tolerance_m: 0.1,
+            seed: 1,
+        }
+    }
+}
+
+impl PipeOptions {
+    fn validate(&self) -> Result<()> {
+        let bad = |option: &'static str, reason: &str| {
+            Err(ReconstructError::InvalidOption {
+                option,
+                reason: reason.to_string(),
+            })
+        };
+        let pos = |v: f64| v.is_finite() && v > 0.0;
+        if !pos(self.epsilon_m) {
+            return bad("pipes.epsilon_m", "must be positive");
+        }
+        if !(self.normal_angle_deg > 0.0 && self.normal_angle_deg <= 90.0) {
+            return bad("pipes.normal_angle_deg", "must lie in (0, 90]");
+        }
+        if !(pos(self.min_radius_m) && self.max_radius_m.is_finite())
+            || self.max_radius_m < self.min_radius_m
+        {
+            return bad("pipes.radius", "need 0 < min_radius_m ≤ max_radius_m");
+        }
+        if !pos(self.sample_radius_m) || !pos(self.cluster_gap_m) {
+            return bad(
+                "pipes.sample_radius_m",
+                "sample radius and cluster gap must be positive",
+            );
+        }
+        if self.candidates_per_round == 0 || self.candidates_evaluated == 0 {
+            return bad("pipes.candidates", "need at least one candidate per round");
+        }
+        if self.normal_k < 3 {
+            return bad("pipes.normal_k", "need at least 3 neighbours");
+        }
+        if !(self.merge_angle_deg >= 0.0
+            && self.merge_offset_m >= 0.0
+            && self.merge_radius_rel >= 0.0
+            && self.merge_gap_m >= 0.0
+            && self.post_max_tilt_deg >= 0.0
+            && self.junction_tolerance_m >= 0.0
+            && self.min_length_m >= 0.0
+            && self.min_arc_deg >= 0.0
+            && self.refit_band_sigmas > 0.0)
+        {
+            return bad("pipes.merge", "tolerances must be non-negative");
+        }
+        Ok(())
+    }
+}
+
+/// What [`run`] found.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PipeDetection {
+    /// Straight pipe runs, longest first, ids 1…n.
+    pub runs: Vec<PipeRun>,
+    /// Vertical cylinders (supports, posts, stems): one segment each, `start` at the bottom,
+    /// ids are their 1-based position.
+    pub posts: Vec<PipeSegment>,
+    /// Per point of the input cloud: the run id it belongs to, 0 for none. Includes the points
+    /// within `2ε` of a run's surface that were not used in the fit.
+    #[serde(skip)]
+    pub point_run: Vec<u32>,
+    /// Per point: 1-based post index, 0 for none.
+    #[serde(skip)]
+    pub point_post: Vec<u32>,
+    pub stats: PipeStats,
+}
+
+/// Work done, for `reconstruction.json` and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PipeStats {
+    /// Points left after the mask / class filter.
+    pub points_considered: u64,
+    pub rounds: u64,
+    pub candidates: u64,
+    /// Cylinder pieces accepted by RANSAC (before merging).
+    pub pieces: u64,
+    pub normals_seconds: f64,
+    pub ransac_seconds: f64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small vector algebra (f64, local frame).
+
+type V3 = [f64; 3];
+
+#[inline]
+fn sub(a: V3, b: V3) -> V3 {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+#[inline]
+fn add(a: V3, b: V3) -> V3 {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+}
+#[inline]
+fn scale(a: V3, s: f64) -> V3 {
+    [a[0] * s, a[1] * s, a[2] * s]
+}
+#[inline]
+fn dot(a: V3, b: V3) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+#[inline]
+fn cross(a: V3, b: V3) -> V3 {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+#[inline]
+fn norm(a: V3) -> f64 {
+    dot(a, a).sqrt()
+}
+#[inline]
+fn normalize(a: V3) -> V3 {
+    scale(a, 1.0 / norm(a))
+}
+
+/// Two unit vectors completing `w` to an orthonormal frame.
+fn frame(w: V3) -> (V3, V3) {
+    let h = if w[0].abs() < 0.9 {
+        [1.0, 0.0, 0.0]
+    } else {
+        [0.0, 1.0, 0.0]
+    };
+    let u = normalize(cross(w, h));
+    let v = cross(w, u);
+    (u, v)
+}
+
+/// An infinite cylinder: axis through `point` along unit `dir`, and a radius.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Cylinder {
+    pub point: V3,
+    pub dir: V3,
+    pub radius: f64,
+}
+
+impl Cylinder {
+    /// Axial coordinate and radial vector (perpendicular to the axis) of `p`.
+    #[inline]
+    fn decompose(&self, p: V3) -> (f64, V3) {
+        let q = sub(p, self.point);
+        let t = dot(q, self.dir);
+        (t, sub(q, scale(self.dir, t)))
+    }
+
+    /// Signed distance to the surface (positive outside) and |cos| between `n` and the surface
+    /// normal at `p`.
+    #[inline]
+    fn residual(&self, p: V3, n: V3) -> (f64, f64) {
+        let (_, radial) = self.decompose(p);
+        let rho = norm(radial);
+        let cos = if rho > 0.0 {
+            (dot(radial, n) / rho).abs()
+        } else {
+            0.0
+        };
+        (rho - self.radius, cos)
+    }
+
+    /// Candidate from two oriented points (Schnabel et al. 2007 §4.3).
+    fn from_two(p1: V3, n1: V3, p2: V3, n2: V3, min_sin: f64) -> Option<Cylinder> {
+        let a = cross(n1, n2);
+        let s = norm(a);
+        if s < min_sin {
+            return None;
+        }
+        let dir = scale(a, 1.0 / s);
+        // Lines p_i + t n_i projected onto the plane ⟂ dir (the n_i are ⟂ dir already, being
+        // factors of the cross product): closest points of the two lines.
+        let q1 = sub(p1, scale(dir, dot(p1, dir)));
+        let q2 = sub(p2, scale(dir, dot(p2, dir)));
+        let m1 = sub(n1, scale(dir, dot(n1, dir)));
+        let m2 = sub(n2, scale(dir, dot(n2, dir)));
+        let w0 = sub(q1, q2);
+        let (a11, a12, a22) = (dot(m1, m1), dot(m1, m2), dot(m2, m2));
+        let (b1, b2) = (dot(m1, w0), dot(m2, w0));
+        let den = a11 * a22 - a12 * a12;
+        if den.abs() < 1e-12 {
+            return None;
+        }
+        let t1 = (a12 * b2 - a22 * b1) / den;
+        let t2 = (a11 * b2 - a12 * b1) / den;
+        let c1 = add(q1, scale(m1, t1));
+        let c2 = add(q2, scale(m2, t2));
+        let c = scale(add(c1, c2), 0.5);
+        let r1 = norm(sub(q1, c));
+        let r2 = norm(sub(q2, c));
+        let radius = 0.5 * (r1 + r2);
+        if !radius.is_finite() {
+            return None;
+        }
+        Some(Cylinder {
+            point: c,
+            dir,
+            radius,
+        })
+    }
+}
+
+/// Levenberg–Marquardt refinement of `cyl` on `pts`; returns the refined cylinder (axis point
+/// moved to the foot of the points' centroid) and the RMS residual. `None` when the fit
+/// degenerates.
+pub(crate) fn refine(pts: &[V3], cyl: Cylinder, iterations: usize) -> Option<(Cylinder, f64)> {
+    if pts.len() < 6 {
+        return None;
+    }
+    let n = pts.len() as f64;
+    let centroid = scale(
+        pts.iter().fold([0.0; 3], |acc, p| add(acc, *p)),
+        1.0 / n,
+    );
+    let foot = |c: &Cylinder| {
+        let t = dot(sub(centroid, c.point), c.dir);
+        add(c.point, scale(c.dir, t))
+    };
+    let cost_of = |c: &Cylinder| -> f64 {
+        pts.par_iter()
+            .map(|p| {
+                let (_, radial) = c.decompose(*p);
+                let f = norm(radial) - c.radius;
+                f * f
+            })
+            .sum()
+    };
+    let mut cur = Cylinder {
+        point: foot(&cyl),
+        ..cyl
+    };
+    let mut cost = cost_of(&cur);
+    let mut lambda = 1e-3;
+    for _ in 0..iterations {
+        let w = cur.dir;
+        let (u, v) = frame(w);
+        // Normal equations JᵀJ δ = −Jᵀf in parameters (x0, y0, a, b, r).
+        let (jtj, jtf) = pts
+            .par_iter()
+            .fold(
+                || ([[0f64; 5]; 5], [0f64; 5]),
+                |(mut jtj, mut jtf), p| {
+                    let q = sub(*p, cur.point);
+                    let (qx, qy, qz) = (dot(q, u), dot(q, v), dot(q, w));
+                    let rho = (qx * qx + qy * qy).sqrt().max(1e-12);
+                    let f = rho - cur.radius;
+                    let j = [
+                        -qx / rho,
+                        -qy / rho,
+                        -qx * qz / rho,
+                        -qy * qz / rho,
+                        -1.0,
+                    ];
+                    for a in 0..5 {
+                        jtf[a] += j[a] * f;
+                        for b in a..5 {
+                            jtj[a][b] += j[a] * j[b];
+                        }
+                    }
+                    (jtj, jtf)
+                },
+            )
+            .reduce(
+                || ([[0f64; 5]; 5], [0f64; 5]),
+                |(mut a, mut b), (c, d)| {
+                    for i in 0..5 {
+                        b[i] += d[i];
+                        for k in 0..5 {
+                            a[i][k] += c[i][k];
+                        }
+                    }
+                    (a, b)
+                },
+            );
+        let mut improved = false;
+        for _ in 0..8 {
+            let mut m = jtj;
+            for a in 0..5 {
+                for b in 0..a {
+                    m[a][b] = m[b][a];
+                }
+                m[a][a] += lambda * jtj[a][a].max(1e-9);
+            }
+            let rhs = jtf.map(|x| -x);
+            let Some(d) = solve5(m, rhs) else {
+                lambda *= 10.0;
+                continue;
+            };
+            let dir = normalize(add(w, add(scale(u, d[2]), scale(v, d[3]))));
+            let point = add(cur.point, add(scale(u, d[0]), scale(v, d[1])));
+            let mut cand = Cylinder {
+                point,
+                dir,
+                radius: cur.radius + d[4],
+            };
+            cand.point = foot(&cand);
+            let c = cost_of(&cand);
+            if c.is_finite() && c <= cost {
+                let step = d.iter().map(|x| x * x).sum::<f64>().sqrt();
+                cur = cand;
+                cost = c;
+                lambda = (lambda * 0.3).max(1e-9);
+                improved = true;
+                if step < 1e-9 {
+                    return finish(cur, cost, n);
+                }
+                break;
+            }
+            lambda *= 10.0;
+        }
+        if !improved {
+            break;
+        }
+    }
+    finish(cur, cost, n)
+}
+
+fn finish(c: Cylinder, cost: f64, n: f64) -> Option<(Cylinder, f64)> {
+    (c.radius > 0.0 && c.radius.is_finite() && cost.is_finite()).then(|| (c, (cost / n).sqrt()))
+}
+
+/// Gaussian elimination with partial pivoting for the 5×5 normal equations.
+fn solve5(mut a: [[f64; 5]; 5], mut b: [f64; 5]) -> Option<[f64; 5]> {
+    for col in 0..5 {
+        let piv = (col..5).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[piv][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, piv);
+        b.swap(col, piv);
+        for row in col + 1..5 {
+            let f = a[row][col] / a[col][col];
+            for k in col..5 {
+                a[row][k] -= f * a[col][k];
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = [0f64; 5];
+    for row in (0..5).rev() {
+        let s: f64 = (row + 1..5).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - s) / a[row][row];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection.
+
+/// An accepted RANSAC piece.
+#[derive(Clone, Debug)]
+struct Piece {
+    cyl: Cylinder,
+    /// Subset indices of the fit inliers.
+    inliers: Vec<u32>,
+    /// Subset indices of every point consumed (inliers plus the `2ε` band within the extent).
+    consumed: Vec<u32>,
+    t0: f64,
+    t1: f64,
+}
+
+struct Ctx<'a> {
+    pts: &'a [V3],
+    nrm: &'a [V3],
+    opts: &'a PipeOptions,
+    cos_alpha: f64,
+}
+
+impl Ctx<'_> {
+    /// Indices (from `alive`) within `band` of the surface with agreeing normals.
+    fn inliers(&self, cyl: &Cylinder, alive: &[u32], band: f64) -> Vec<u32> {
+        alive
+            .par_iter()
+            .copied()
+            .filter(|&i| {
+                let (d, c) = cyl.residual(self.pts[i as usize], self.nrm[i as usize]);
+                d.abs() <= band && c >= self.cos_alpha
+            })
+            .collect()
+    }
+
+    /// Keep the largest axially connected component of `idx`; returns its extent.
+    fn largest_component(&self, cyl: &Cylinder, idx: &mut Vec<u32>) -> (f64, f64) {
+        if idx.is_empty() {
+            return (0.0, 0.0);
+        }
+        let mut ts: Vec<(f64, u32)> = idx
+            .iter()
+            .map(|&i| (dot(sub(self.pts[i as usize], cyl.point), cyl.dir), i))
+            .collect();
+        ts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let (mut best, mut best_len) = ((0usize, 0usize), 0usize);
+        let mut start = 0usize;
+        for k in 1..=ts.len() {
+            if k == ts.len() || ts[k].0 - ts[k - 1].0 > self.opts.cluster_gap_m {
+                if k - start > best_len {
+                    best_len = k - start;
+                    best = (start, k);
+                }
+                start = k;
+            }
+        }
+        let comp = &ts[best.0..best.1];
+        let (t0, t1) = (comp[0].0, comp[comp.len() - 1].0);
+        *idx = comp.iter().map(|x| x.1).collect();
+        idx.sort_unstable();
+        (t0, t1)
+    }
+
+    /// Angular coverage of `idx` around the axis, degrees (10° bins).
+    fn arc_deg(&self, cyl: &Cylinder, idx: &[u32]) -> f64 {
+        let (u, v) = frame(cyl.dir);
+        let mut bins = [false; 36];
+        for &i in idx {
+            let (_, r) = cyl.decompose(self.pts[i as usize]);
+            let a = dot(r, v).atan2(dot(r, u));
+            let b = (((a + std::f64::consts::PI) / (2.0 * std::f64::consts::PI) * 36.0) as usize)
+                .min(35);
+            bins[b] = true;
+        }
+        bins.iter().filter(|b| **b).count() as f64 * 10.0
+    }
+
+    /// Full evaluation + refinement of a candidate against the alive points.
+    fn grow(&self, cand: Cylinder, alive: &[u32]) -> Option<Piece> {
+        let o = self.opts;
+        let mut cyl = cand;
+        let mut band = o.epsilon_m;
+        let mut inl = self.inliers(&cyl, alive, band);
+        let (mut t0, mut t1) = self.largest_component(&cyl, &mut inl);
+        if inl.len() < o.min_points {
+            return None;
+        }
+        for _ in 0..o.refit_rounds.max(1) {
+            let pts: Vec<V3> = inl.iter().map(|&i| self.pts[i as usize]).collect();
+            let (fit, rms) = refine(&pts, cyl, 30)?;
+            cyl = fit;
+            if !(o.min_radius_m..=o.max_radius_m).contains(&cyl.radius) {
+                return None;
+            }
+            let new_band = (o.refit_band_sigmas * rms).clamp(0.005, o.epsilon_m);
+            let mut next = self.inliers(&cyl, alive, new_band);
+            let ext = self.largest_component(&cyl, &mut next);
+            let same = next == inl && (new_band - band).abs() < 1e-4;
+            band = new_band;
+            inl = next;
+            (t0, t1) = ext;
+            if inl.len() < o.min_points {
+                return None;
+            }
+            if same {
+                break;
+            }
+        }
+        // Final fit on the final inlier set.
+        let pts: Vec<V3> = inl.iter().map(|&i| self.pts[i as usize]).collect();
+        let (fit, _) = refine(&pts, cyl, 30)?;
+        cyl = fit;
+        let ts = inl
+            .iter()
+            .map(|&i| dot(sub(self.pts[i as usize], cyl.point), cyl.dir));
+        let (lo, hi) = ts.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), t| {
+            (a.min(t), b.max(t))
+        });
+        if lo.is_finite() {
+            (t0, t1) = (lo, hi);
+        }
+        let len = t1 - t0;
+        if !(o.min_radius_m..=o.max_radius_m).contains(&cyl.radius)
+            || len < o.min_length_m.max(3.0 * cyl.radius)
+            || self.arc_deg(&cyl, &inl) < o.min_arc_deg
+        {
+            return None;
+        }
+        // Points explained by the piece: the 2ε band within the extent (normals ignored), so
+        // the noise tail of a pipe does not come back as a thin coaxial shell.
+        let remove = 2.0 * o.epsilon_m;
+        let mut consumed: Vec<u32> = alive
+            .par_iter()
+            .copied()
+            .filter(|&i| {
+                let (t, radial) = cyl.decompose(self.pts[i as usize]);
+                (norm(radial) - cyl.radius).abs() <= remove
+                    && t >= t0 - o.epsilon_m
+                    && t <= t1 + o.epsilon_m
+            })
+            .collect();
+        consumed.extend_from_slice(&inl);
+        consumed.sort_unstable();
+        consumed.dedup();
+        Some(Piece {
+            cyl,
+            inliers: inl,
+            consumed,
+            t0,
+            t1,
+        })
+    }
+}
+
+/// Detect pipe runs and posts in `cloud`.
+///
+/// `mask` (one flag per point, `true` = may be a pipe) overrides
+/// [`PipeOptions::exclude_classes`]. No file I/O.
+pub fn run(
+    cloud: &PointCloud,
+    mask: Option<&[bool]>,
+    opts: &PipeOptions,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> Result<PipeDetection> {
+    opts.validate()?;
+    let n_all = cloud.len();
+    if let Some(m) = mask
+        && m.len() != n_all
+    {
+        return Err(ReconstructError::Input {
+            step: "pipes",
+            reason: format!("mask has {} flags for {} points", m.len(), n_all),
+        });
+    }
+    let subset: Vec<usize> = match (mask, &cloud.classification) {
+        (Some(m), _) => (0..n_all).filter(|&i| m[i]).collect(),
+        (None, Some(cls)) => (0..n_all)
+            .filter(|&i| !opts.exclude_classes.contains(&cls[i]))
+            .collect(),
+        (None, None) => (0..n_all).collect(),
+    };
+    let mut det = PipeDetection {
+        point_run: vec![0; n_all],
+        point_post: vec![0; n_all],
+        ..Default::default()
+    };
+    det.stats.points_considered = subset.len() as u64;
+    if subset.len() < opts.min_points.max(3) {
+        return Ok(det);
+    }
+
+    let t_norm = Instant::now();
+    let pos32: Vec<[f32; 3]> = subset.iter().map(|&i| cloud.positions[i]).collect();
+    let nrm = normals::run(
+        &pos32,
+        &NormalOptions {
+            k: opts.normal_k,
+            orientation: Orientation::None,
+        },
+    )?;
+    let nrm: Vec<V3> = nrm
+        .normals
+        .iter()
+        .map(|n| [n[0] as f64, n[1] as f64, n[2] as f64])
+        .collect();
+    let pts: Vec<V3> = pos32
+        .iter()
+        .map(|p| [p[0] as f64, p[1] as f64, p[2] as f64])
+        .collect();
+    det.stats.normals_seconds = t_norm.elapsed().as_secs_f64();
+    cancel.check()?;
+
+    let t_ransac = Instant::now();
+    let tree = normals::kd_tree(&pos32);
+    let ctx = Ctx {
+        pts: &pts,
+        nrm: &nrm,
+        opts,
+        cos_alpha: opts.normal_angle_deg.to_radians().cos(),
+    };
+    let m = pts.len();
+    let mut alive_flag = vec![true; m];
+    let mut alive: Vec<u32> = (0..m as u32).collect();
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut failures = 0usize;
+    let mut round = 0u64;
+    let r2 = (opts.sample_radius_m * opts.sample_radius_m) as f32;
+    // Normals closer than 10° in direction give an ill-conditioned axis.
+    let min_sin = 10f64.to_radians().sin();
+    while failures < opts.max_failures
+        && alive.len() >= opts.min_points
+        && pieces.len() < opts.max_pieces
+    {
+        cancel.check()?;
+        round += 1;
+        let alive_ref = &alive;
+        let alive_flag_ref = &alive_flag;
+        // Draw and locally score candidates.
+        let mut cands: Vec<(usize, u64, Cylinder)> = (0..opts.candidates_per_round as u64)
+            .into_par_iter()
+            .filter_map(|j| {
+                let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+                rng.set_stream(round.wrapping_mul(1 << 20).wrapping_add(j));
+                let i1 = alive_ref[rng.random_range(0..alive_ref.len())] as usize;
+                let ball: Vec<u32> = tree
+                    .within_unsorted::<SquaredEuclidean>(&pos32[i1], r2)
+                    .into_iter()
+                    .map(|nb| nb.item)
+                    .filter(|&k| alive_flag_ref[k as usize] && k as usize != i1)
+                    .collect();
+                if ball.len() < 2 {
+                    return None;
+                }
+                let i2 = ball[rng.random_range(0..ball.len())] as usize;
+                let cyl = Cylinder::from_two(pts[i1], nrm[i1], pts[i2], nrm[i2], min_sin)?;
+                if !(opts.min_radius_m..=opts.max_radius_m).contains(&cyl.radius) {
+                    return None;
+                }
+                for i in [i1, i2] {
+                    let (d, c) = cyl.residual(pts[i], nrm[i]);
+                    if d.abs() > opts.epsilon_m || c < ctx.cos_alpha {
+                        return None;
+                    }
+                }
+                let score = ball
+                    .iter()
+                    .filter(|&&k| {
+                        let (d, c) = cyl.residual(pts[k as usize], nrm[k as usize]);
+                        d.abs() <= opts.epsilon_m && c >= ctx.cos_alpha
+                    })
+                    .count();
+                (score >= 8).then_some((score, j, cyl))
+            })
+            .collect();
+        det.stats.candidates += opts.candidates_per_round as u64;
+        cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        cands.truncate(opts.candidates_evaluated);
+        // Full evaluation: pick the candidate with the most connected inliers, then grow it.
+        let mut scored: Vec<(usize, u64, Cylinder)> = cands
+            .iter()
+            .map(|&(_, j, cyl)| {
+                let mut inl = ctx.inliers(&cyl, &alive, opts.epsilon_m);
+                ctx.largest_component(&cyl, &mut inl);
+                (inl.len(), j, cyl)
+            })
+            .filter(|c| c.0 >= opts.min_points)
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut accepted = None;
+        for &(_, _, cyl) in &scored {
+            if let Some(p) = ctx.grow(cyl, &alive) {
+                accepted = Some(p);
+                break;
+            }
+        }
+        match accepted {
+            Some(p) => {
+                for &i in &p.consumed {
+                    alive_flag[i as usize] = false;
+                }
+                alive.retain(|&i| alive_flag[i as usize]);
+                pieces.push(p);
+                failures = 0;
+                progress.report(ProgressEvent {
+                    points: (m - alive.len()) as u64,
+                    total_points: Some(m as u64),
+                    bytes: 0,
+                    total_bytes: None,
+                });
+            }
+            None => failures += 1,
+        }
+    }
+    det.stats.rounds = round;
+    det.stats.pieces = pieces.len() as u64;
+
+    // Posts versus pipe pieces.
+    let post_cos = opts.post_max_tilt_deg.to_radians().cos();
+    let (posts, pipe_pieces): (Vec<Piece>, Vec<Piece>) = pieces
+        .into_iter()
+        .partition(|p| opts.post_max_tilt_deg > 0.0 && p.cyl.dir[2].abs() >= post_cos);
+    for (k, p) in posts.iter().enumerate() {
+        let seg = segment_of(&ctx, &p.cyl, &p.inliers, p.t0, p.t1, cloud.origin, true);
+        det.posts.push(seg);
+        for &i in &p.consumed {
+            det.point_post[subset[i as usize]] = k as u32 + 1;
+        }
+    }
+
+    // Runs.
+    let runs = build_runs(&ctx, pipe_pieces);
+    for (k, r) in runs.iter().enumerate() {
+        let id = k as u32 + 1;
+        let mut segments = Vec::new();
+        for s in &r.segments {
+            let pts_in: Vec<u32> = s.inliers.clone();
+            segments.push(segment_of(
+                &ctx,
+                &r.cyl,
+                &pts_in,
+                s.t0,
+                s.t1,
+                cloud.origin,
+                false,
+            ));
+        }
+        for &i in &r.consumed {
+            det.point_run[subset[i as usize]] = id;
+        }
+        let total: u64 = segments.iter().map(|s| s.point_count).sum();
+        let radius_m = if total > 0 {
+            segments
+                .iter()
+                .map(|s| s.radius_m * s.point_count as f64)
+                .sum::<f64>()
+                / total as f64
+        } else {
+            r.cyl.radius
+        };
+        det.runs.push(PipeRun {
+            id,
+            length_m: r.t1 - r.t0,
+            radius_m,
+            segments,
+        });
+    }
+    det.stats.ransac_seconds = t_ransac.elapsed().as_secs_f64();
+    Ok(det)
+}
+
+/// A model segment for a stretch `[t0, t1]` of `cyl` with the given inliers.
+fn segment_of(
+    ctx: &Ctx,
+    cyl: &Cylinder,
+    inl: &[u32],
+    t0: f64,
+    t1: f64,
+    origin: [f64; 3],
+    upward: bool,
+) -> PipeSegment {
+    let mut a = add(cyl.point, scale(cyl.dir, t0));
+    let mut b = add(cyl.point, scale(cyl.dir, t1));
+    if upward && a[2] > b[2] {
+        std::mem::swap(&mut a, &mut b);
+    }
+    let rms = if inl.is_empty() {
+        0.0
+    } else {
+        (inl.iter()
+            .map(|&i| {
+                let (_, r) = cyl.decompose(ctx.pts[i as usize]);
+                (norm(r) - cyl.radius).powi(2)
+            })
+            .sum::<f64>()
+            / inl.len() as f64)
+            .sqrt()
+    };
+    let abs = |p: V3| [p[0] + origin[0], p[1] + origin[1], p[2] + origin[2]];
+    PipeSegment {
+        start: abs(a),
+        end: abs(b),
+        radius_m: cyl.radius,
+        inlier_rms_m: rms,
+        point_count: inl.len() as u64,
+    }
+}
+
+struct RunSeg {
+    t0: f64,
+    t1: f64,
+    inliers: Vec<u32>,
+}
+
+struct RunBuild {
+    cyl: Cylinder,
+    t0: f64,
+    t1: f64,
+    segments: Vec<RunSeg>,
+    consumed: Vec<u32>,
+}
+
+/// Union-find root with path halving.
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Merge collinear pieces, refit, split at tees, cut into segments.
+fn build_runs(ctx: &Ctx, pieces: Vec<Piece>) -> Vec<RunBuild> {
+    let o = ctx.opts;
+    let n = pieces.len();
+    let cos_merge = o.merge_angle_deg.to_radians().cos();
+    let mut parent: Vec<usize> = (0..n).collect();
+    let ends = |p: &Piece| {
+        (
+            add(p.cyl.point, scale(p.cyl.dir, p.t0)),
+            add(p.cyl.point, scale(p.cyl.dir, p.t1)),
+        )
+    };
+    let line_dist = |c: &Cylinder, x: V3| norm(c.decompose(x).1);
+    for i in 0..n {
+        for j in i + 1..n {
+            let (a, b) = (&pieces[i], &pieces[j]);
+            if dot(a.cyl.dir, b.cyl.dir).abs() < cos_merge {
+                continue;
+            }
+            let rmax = a.cyl.radius.max(b.cyl.radius);
+            if (a.cyl.radius - b.cyl.radius).abs() > (o.merge_radius_rel * rmax).max(0.005) {
+                continue;
+            }
+            let (b0, b1) = ends(b);
+            let (a0, a1) = ends(a);
+            let off = line_dist(&a.cyl, scale(add(b0, b1), 0.5))
+                .max(line_dist(&b.cyl, scale(add(a0, a1), 0.5)));
+            if off > o.merge_offset_m {
+                continue;
+            }
+            let tb0 = dot(sub(b0, a.cyl.point), a.cyl.dir);
+            let tb1 = dot(sub(b1, a.cyl.point), a.cyl.dir);
+            let (lo, hi) = (tb0.min(tb1), tb0.max(tb1));
+            let gap = (lo - a.t1).max(a.t0 - hi);
+            if gap > o.merge_gap_m {
+                continue;
+            }
+            let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
+            if ri != rj {
+                parent[ri.max(rj)] = ri.min(rj);
+            }
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..n {
+        let r = find(&mut parent, i);
+        groups[r].push(i);
+    }
+    let mut runs: Vec<RunBuild> = Vec::new();
+    for g in groups.into_iter().filter(|g| !g.is_empty()) {
+        // Start from the piece with most inliers; joint refit on all inliers.
+        let seed = *g
+            .iter()
+            .max_by_key(|&&i| (pieces[i].inliers.len(), std::cmp::Reverse(i)))
+            .unwrap();
+        let mut inl: Vec<u32> = g
+            .iter()
+            .flat_map(|&i| pieces[i].inliers.iter().copied())
+            .collect();
+        inl.sort_unstable();
+        inl.dedup();
+        let mut consumed: Vec<u32> = g
+            .iter()
+            .flat_map(|&i| pieces[i].consumed.iter().copied())
+            .collect();
+        consumed.sort_unstable();
+        consumed.dedup();
+        let mut cyl = pieces[seed].cyl;
+        if g.len() > 1 {
+            let pts: Vec<V3> = inl.iter().map(|&i| ctx.pts[i as usize]).collect();
+            if let Some((fit, _)) = refine(&pts, cyl, 30) {
+                cyl = fit;
+            }
+        }
+        // Orient runs consistently: the axis points to increasing x (then y, then z).
+        let d = cyl.dir;
+        if d[0] < -1e-9 || (d[0].abs() <= 1e-9 && (d[1] < -1e-9 || (d[1].abs() <= 1e-9 && d[2] < 0.0)))
+        {
+            cyl.dir = scale(d, -1.0);
+        }
+        let mut ts: Vec<(f64, u32)> = inl
+            .iter()
+            .map(|&i| (dot(sub(ctx.pts[i as usize], cyl.point), cyl.dir), i))
+            .collect();
+        ts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let t0 = ts.first().map_or(0.0, |x| x.0);
+        let t1 = ts.last().map_or(0.0, |x| x.0);
+        runs.push(RunBuild {
+            cyl,
+            t0,
+            t1,
+            segments: vec![RunSeg {
+                t0,
+                t1,
+                inliers: ts.iter().map(|x| x.1).collect(),
+            }],
+            consumed,
+        });
+    }
+
+    // Tee junctions: cut a run where another run ends on its mantle, away from its own ends.
+    let mut cuts: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
+    for (a, ra) in runs.iter().enumerate() {
+        for (b, rb) in runs.iter().enumerate() {
+            if a == b {
+                continue;
+            }
+            for tb in [rb.t0, rb.t1] {
+                let e = add(rb.cyl.point, scale(rb.cyl.dir, tb));
+                let (t, radial) = ra.cyl.decompose(e);
+                let reach = ra.cyl.radius + rb.cyl.radius + o.junction_tolerance_m;
+                let margin = rb.cyl.radius + o.junction_tolerance_m;
+                if norm(radial) <= reach && t > ra.t0 + margin && t < ra.t1 - margin {
+                    cuts[a].push(t);
+                }
+            }
+        }
+    }
+    let mut out: Vec<RunBuild> = Vec::new();
+    for (ra, mut cut) in runs.into_iter().zip(cuts) {
+        cut.sort_by(f64::total_cmp);
+        cut.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+        let all: Vec<u32> = ra.segments.into_iter().flat_map(|s| s.inliers).collect();
+        let t_of = |i: u32| dot(sub(ctx.pts[i as usize], ra.cyl.point), ra.cyl.dir);
+        // Pieces between cuts.
+        let mut bounds = vec![f64::NEG_INFINITY];
+        bounds.extend(cut.iter().copied());
+        bounds.push(f64::INFINITY);
+        for w in bounds.windows(2) {
+            let part: Vec<u32> = all
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let t = t_of(i);
+                    t >= w[0] && t < w[1]
+                })
+                .collect();
+            if part.is_empty() {
+                continue;
+            }
+            let consumed: Vec<u32> = ra
+                .consumed
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let t = t_of(i);
+                    t >= w[0] && t < w[1]
+                })
+                .collect();
+            // Segments: stretches without gaps longer than the cluster gap.
+            let mut segs: Vec<RunSeg> = Vec::new();
+            let mut cur: Vec<u32> = Vec::new();
+            let (mut s0, mut last) = (t_of(part[0]), t_of(part[0]));
+            for &i in &part {
+                let t = t_of(i);
+                if t - last > o.cluster_gap_m && !cur.is_empty() {
+                    segs.push(RunSeg {
+                        t0: s0,
+                        t1: last,
+                        inliers: std::mem::take(&mut cur),
+                    });
+                    s0 = t;
+                }
+                cur.push(i);
+                last = t;
+            }
+            segs.push(RunSeg {
+                t0: s0,
+                t1: last,
+                inliers: cur,
+            });
+            let (t0, t1) = (segs[0].t0, segs[segs.len() - 1].t1);
+            out.push(RunBuild {
+                cyl: ra.cyl,
+                t0,
+                t1,
+                segments: segs,
+                consumed,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (b.t1 - b.t0)
+            .total_cmp(&(a.t1 - a.t0))
+            .then(a.cyl.point[0].total_cmp(&b.cyl.point[0]))
+            .then(a.cyl.point[1].total_cmp(&b.cyl.point[1]))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on_cylinder(c: &Cylinder, t: f64, phi: f64) -> V3 {
+        let (u, v) = frame(c.dir);
+        add(
+            add(c.point, scale(c.dir, t)),
+            add(
+                scale(u, c.radius * phi.cos()),
+                scale(v, c.radius * phi.sin()),
+            ),
+        )
+    }
+
+    #[test]
+    fn two_point_candidate_recovers_cylinder() {
+        let c = Cylinder {
+            point: [1.0, 2.0, 3.0],
+            dir: normalize([1.0, 0.2, 0.1]),
+            radius: 0.25,
+        };
+        let p1 = on_cylinder(&c, 0.3, 0.4);
+        let p2 = on_cylinder(&c, -0.8, 2.0);
+        let n1 = normalize(c.decompose(p1).1);
+        let n2 = normalize(c.decompose(p2).1);
+        let got = Cylinder::from_two(p1, n1, p2, n2, 0.1).unwrap();
+        assert!((got.radius - 0.25).abs() < 1e-9);
+        assert!(dot(got.dir, c.dir).abs() > 1.0 - 1e-12);
+        assert!(norm(c.decompose(got.point).1) < 1e-9);
+    }
+
+    #[test]
+    fn refine_converges_from_a_rough_start() {
+        let c = Cylinder {
+            point: [0.0, 0.0, 0.0],
+            dir: normalize([0.3, 1.0, 0.05]),
+            radius: 0.15,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        // Half a cylinder (an airborne view), with noise.
+        let pts: Vec<V3> = (0..3000)
+            .map(|_| {
+                let t = rng.random_range(-3.0..3.0);
+                let phi = rng.random_range(0.0..std::f64::consts::PI);
+                let p = on_cylinder(&c, t, phi);
+                let e = rng.random_range(-0.004..0.004);
+                add(p, scale(normalize(c.decompose(p).1), e))
+            })
+            .collect();
+        let start = Cylinder {
+            point: [0.03, -0.02, 0.01],
+            dir: normalize([0.4, 1.0, 0.0]),
+            radius: 0.2,
+        };
+        let (fit, rms) = refine(&pts, start, 50).unwrap();
+        let ang = dot(fit.dir, c.dir).abs().min(1.0).acos().to_degrees();
+        assert!(ang < 0.1, "angle {ang}");
+        assert!((fit.radius - 0.15).abs() < 0.002, "radius {}", fit.radius);
+        assert!(rms < 0.004);
+    }
+
+    #[test]
+    fn finds_two_pipes_and_a_post() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let cyls = [
+            (
+                Cylinder {
+                    point: [0.0, 0.0, 2.0],
+                    dir: [1.0, 0.0, 0.0],
+                    radius: 0.2,
+                },
+                -5.0,
+                5.0,
+            ),
+            (
+                Cylinder {
+                    point: [0.0, 3.0, 1.5],
+                    dir: normalize([1.0, 1.0, 0.0]),
+                    radius: 0.1,
+                },
+                -4.0,
+                4.0,
+            ),
+            (
+                Cylinder {
+                    point: [0.0, -2.0, 1.0],
+                    dir: [0.0, 0.0, 1.0],
+                    radius: 0.08,
+                },
+                -1.0,
+                1.0,
+            ),
+        ];
+        let mut abs = Vec::new();
+        for (c, a, b) in &cyls {
+            let n = ((b - a) * c.radius * 4000.0) as usize;
+            for _ in 0..n {
+                let t = rng.random_range(*a..*b);
+                let phi = rng.random_range(0.0..2.0 * std::f64::consts::PI);
+                let p = on_cylinder(c, t, phi);
+                let e = rng.random_range(-0.003..0.003);
+                let p = add(p, scale(normalize(c.decompose(p).1), e));
+                abs.push([p[0] + 1000.0, p[1] + 2000.0, p[2] + 100.0]);
+            }
+        }
+        let cloud = PointCloud::from_absolute(&abs);
+        let det = run(
+            &cloud,
+            None,
+            &PipeOptions::default(),
+            &mut capture::NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+        assert_eq!(det.runs.len(), 2, "{:#?}", det.runs);
+        assert_eq!(det.posts.len(), 1, "{:#?}", det.posts);
+        assert!((det.runs[0].radius_m - 0.2).abs() < 0.004);
+        assert!((det.runs[0].length_m - 10.0).abs() < 0.2);
+        assert!((det.runs[1].radius_m - 0.1).abs() < 0.002);
+        assert!((det.posts[0].radius_m - 0.08).abs() < 0.002);
+        assert!(det.posts[0].end[2] > det.posts[0].start[2]);
+        let labelled = det.point_run.iter().filter(|&&r| r > 0).count();
+        assert!(labelled as f64 > 0.95 * (abs.len() as f64 - 1600.0));
+    }
+}
