@@ -24,6 +24,13 @@ fn main() {
         sim.settings.derived.area_ha, sim.settings.derived.forest_type
     );
     println!("NPV {:?}", sim.valuation.npv);
+    let t = std::time::Instant::now();
+    let json = sim.to_json();
+    println!(
+        "simulation.json: {:.1} MB, serialised in {:.2} s",
+        json.len() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
     for w in &sim.warnings {
         println!("warning: {w}");
     }

@@ -39,7 +39,7 @@ pub fn discount_factor(rate: f64, t: f64) -> f64 {
     (1.0 + rate).powf(-t)
 }
 
-/// Σ_t values[t] · (1 + r)^−t, with values[0] undiscounted.
+/// `Σ_t values[t] · (1 + r)^−t`, with `values[0]` undiscounted.
 pub fn present_value(values: &[f64], rate: f64) -> f64 {
     values
         .iter()

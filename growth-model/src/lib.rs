@@ -9,7 +9,7 @@
 //! - [`run`] — trees + [`SimulationOptions`] → [`Simulation`] (`simulation.json`, schema in
 //!   [`output`]); [`stand_csv`], [`trees_csv`], [`collateral_csv`] render its tables.
 //! - [`value_pipeline`] — pipe runs + [`PipelineOptions`] → [`PipelineValuation`].
-//! - [`bench`] — a synthetic stand through the full simulation, timed.
+//! - [`bench()`] — a synthetic stand through the full simulation, timed.
 //! - [`prices`] — price tables ([`prices::builtin`], [`prices::parse_csv`],
 //!   [`prices::load_csv`], [`prices::refresh`]) and scenarios.
 //!
@@ -57,7 +57,7 @@ pub use sim::{
 use serde::{Deserialize, Serialize};
 
 /// A reproducible synthetic stand of `n` trees for benchmarks and tests: a jittered 5 m grid
-/// (400 stems/ha), heights 8–30 m, crowns from a height ratio with scatter, a mix of pine,
+/// (400 stems/ha), heights 8–26 m, crowns from a height ratio with scatter, a mix of pine,
 /// spruce, mixed hardwood and oak groups, DBH observed for one tree in five.
 pub fn synthetic_stand(n: usize, seed: u64) -> Vec<TreeInput> {
     let mut rng = stats::run_rng(seed, 0);
@@ -72,7 +72,7 @@ pub fn synthetic_stand(n: usize, seed: u64) -> Vec<TreeInput> {
     (0..n)
         .map(|i| {
             let (gx, gy) = ((i % side) as f64, (i / side) as f64);
-            let h = 8.0 + 22.0 * u();
+            let h = 8.0 + 18.0 * u();
             let cd = (0.22 + 0.1 * u()) * h;
             let g = groups[(u() * groups.len() as f64) as usize % groups.len()];
             let observed = u() < 0.2;
@@ -90,7 +90,7 @@ pub fn synthetic_stand(n: usize, seed: u64) -> Vec<TreeInput> {
         .collect()
 }
 
-/// Result of [`bench`].
+/// Result of [`bench()`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchReport {
     pub trees: usize,

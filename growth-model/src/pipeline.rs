@@ -87,6 +87,17 @@ impl Default for PipelineOptions {
     }
 }
 
+impl PipelineOptions {
+    /// Defaults with the price (12-month mean anchor) and currency of a price table.
+    pub fn with_prices(series: &crate::prices::PriceSeries) -> PipelineOptions {
+        PipelineOptions {
+            price_per_t: series.anchor(),
+            currency: series.currency.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 /// Capacity in t/yr of a pipe of inner diameter `d` m at `v` m/s and density `rho` kg/m³.
 pub fn capacity_t_per_year(diameter_m: f64, velocity_m_s: f64, density_kg_m3: f64) -> f64 {
     let area = std::f64::consts::PI * diameter_m * diameter_m / 4.0;
