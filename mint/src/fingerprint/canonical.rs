@@ -136,13 +136,24 @@ fn mm(origin: f64, p: f32) -> f64 {
 /// Limit of |q| in mm: every value is an exact double and every difference fits `u64`.
 const MAX_MM: f64 = 9_007_199_254_740_992.0; // 2^53
 
+/// `x.round() as i64` (half away from zero) for |x| < 2^53, without the libm call `f64::round`
+/// costs on baseline x86-64: truncate, then step away from zero when the exact remainder is at
+/// least one half. Same result as `f64::round` on that range (checked in the tests).
+#[inline(always)]
+fn round_i64(x: f64) -> i64 {
+    let t = x as i64;
+    let frac = x - t as f64; // exact: |x| < 2^53
+    t + i64::from(frac >= 0.5) - i64::from(frac <= -0.5)
+}
+
 #[inline(always)]
 fn quantise(origin: &[f64; 3], p: &[f32; 3]) -> [i64; 3] {
-    // Range was checked on the bounds; `mm` is monotonic in `p`, so every point is within it.
+    // Range was checked on the bounds; quantisation is monotonic in `p`, so every point is
+    // within it.
     [
-        mm(origin[0], p[0]) as i64,
-        mm(origin[1], p[1]) as i64,
-        mm(origin[2], p[2]) as i64,
+        round_i64((origin[0] + p[0] as f64) * 1000.0),
+        round_i64((origin[1] + p[1] as f64) * 1000.0),
+        round_i64((origin[2] + p[2] as f64) * 1000.0),
     ]
 }
 
@@ -155,6 +166,18 @@ fn split3(v: u64) -> u64 {
     x = (x | x << 8) & 0x100f_00f0_0f00_f00f;
     x = (x | x << 4) & 0x10c3_0c30_c30c_30c3;
     x = (x | x << 2) & 0x1249_2492_4924_9249;
+    x
+}
+
+/// Inverse of [`split3`]: gather every third bit (from bit 0) into the low 21 bits.
+#[inline(always)]
+fn compact3(v: u64) -> u64 {
+    let mut x = v & 0x1249_2492_4924_9249;
+    x = (x ^ (x >> 2)) & 0x10c3_0c30_c30c_30c3;
+    x = (x ^ (x >> 4)) & 0x100f_00f0_0f00_f00f;
+    x = (x ^ (x >> 8)) & 0x001f_0000_ff00_00ff;
+    x = (x ^ (x >> 16)) & 0x001f_0000_0000_ffff;
+    x = (x ^ (x >> 32)) & 0x1f_ffff;
     x
 }
 
@@ -313,19 +336,20 @@ impl<'a> Encoder<'a> {
         out[8..16].copy_from_slice(&q[1].to_le_bytes());
         out[16..24].copy_from_slice(&q[2].to_le_bytes());
         match self.schema {
-            Schema::Portable => match &c.rgb {
-                Some(rgb) => {
-                    let v = rgb[i];
-                    out[24..28].copy_from_slice(&[
-                        1,
-                        (v[0] >> 8) as u8,
-                        (v[1] >> 8) as u8,
-                        (v[2] >> 8) as u8,
-                    ]);
-                }
-                None => out[24..28].fill(0),
-            },
+            Schema::Portable => out[24..28].copy_from_slice(&self.colour(i)),
             Schema::Las => self.encode_las(i, out),
+        }
+    }
+
+    /// Bytes 24..28 of a portable record: `[1, r >> 8, g >> 8, b >> 8]`, or zeros.
+    #[inline(always)]
+    fn colour(&self, i: usize) -> [u8; 4] {
+        match &self.cloud.rgb {
+            Some(rgb) if self.schema == Schema::Portable => {
+                let v = rgb[i];
+                [1, (v[0] >> 8) as u8, (v[1] >> 8) as u8, (v[2] >> 8) as u8]
+            }
+            _ => [0; 4],
         }
     }
 
@@ -374,17 +398,26 @@ impl<'a> Encoder<'a> {
     }
 }
 
+/// A point in the sort: its Morton key, its index, and — for the portable schema — the colour
+/// bytes of its record (`[flag, r, g, b]`), which fill the padding of `(u64, u32)` for free.
+/// With the key (when it holds the full offsets) they are the whole record, so hashing reads
+/// the sorted items sequentially instead of gathering points from all over the cloud.
 #[derive(Clone, Copy, Default)]
+#[repr(C)]
 struct Item {
     key: u64,
     idx: u32,
+    colour: [u8; 4],
 }
 
 /// A cloud in canonical order, ready to be encoded, hashed or proven chunk by chunk.
 pub struct CanonicalCloud<'a> {
     encoder: Encoder<'a>,
-    /// Point indices in canonical order.
-    order: Vec<u32>,
+    /// Points in canonical order.
+    items: Vec<Item>,
+    /// The quantised minimum when records can be rebuilt from the items alone (portable
+    /// schema, no Morton shift); `None` makes encoding read the cloud.
+    from_items: Option<[i64; 3]>,
     chunk_points: usize,
     bounds: Option<BoundsMm>,
     shift: u32,
@@ -409,13 +442,17 @@ impl<'a> CanonicalCloud<'a> {
         }
         let encoder = Encoder::new(cloud, options.schema);
         let bounds = quantised_bounds(cloud)?;
-        let (order, shift) = match bounds {
+        let (items, shift) = match bounds {
             None => (Vec::new(), 0),
             Some(b) => sort(&encoder, &b),
         };
+        let from_items = bounds
+            .filter(|_| shift == 0 && options.schema == Schema::Portable)
+            .map(|b| b.min);
         Ok(CanonicalCloud {
             encoder,
-            order,
+            items,
+            from_items,
             chunk_points: options.chunk_points,
             bounds,
             shift,
@@ -423,11 +460,11 @@ impl<'a> CanonicalCloud<'a> {
     }
 
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.items.is_empty()
     }
 
     /// Bytes per canonical record.
@@ -452,19 +489,19 @@ impl<'a> CanonicalCloud<'a> {
     }
 
     /// Point indices (into the source cloud) in canonical order.
-    pub fn order(&self) -> &[u32] {
-        &self.order
+    pub fn order(&self) -> Vec<u32> {
+        self.items.iter().map(|it| it.idx).collect()
     }
 
     /// Number of Merkle leaves: `ceil(points / chunk_points)`.
     pub fn leaf_count(&self) -> usize {
-        self.order.len().div_ceil(self.chunk_points)
+        self.items.len().div_ceil(self.chunk_points)
     }
 
     /// The canonical record of the `rank`-th point in canonical order.
     pub fn record(&self, rank: usize) -> Vec<u8> {
         let mut out = vec![0u8; self.record_len()];
-        self.encoder.encode(self.order[rank] as usize, &mut out);
+        self.encode(&self.items[rank], &mut out);
         out
     }
 
@@ -482,14 +519,33 @@ impl<'a> CanonicalCloud<'a> {
         let rl = self.record_len();
         let mut out = vec![0u8; ranks.len() * rl];
         out.par_chunks_mut(rl)
-            .zip(&self.order[ranks])
-            .for_each(|(dst, &i)| self.encoder.encode(i as usize, dst));
+            .zip(&self.items[ranks])
+            .for_each(|(dst, it)| self.encode(it, dst));
         Ok(out)
     }
 
     fn leaf_range(&self, index: usize) -> std::ops::Range<usize> {
         let start = index * self.chunk_points;
-        start..(start + self.chunk_points).min(self.order.len())
+        start..(start + self.chunk_points).min(self.items.len())
+    }
+
+    /// Record of a sorted item: rebuilt from the key and colour bytes on the fast path (no
+    /// access to the cloud), else encoded from the cloud's columns.
+    #[inline(always)]
+    fn encode(&self, it: &Item, out: &mut [u8]) {
+        match self.from_items {
+            Some(min) => {
+                let k = it.key;
+                let x = min[0] + compact3(k) as i64;
+                let y = min[1] + compact3(k >> 1) as i64;
+                let z = min[2] + compact3(k >> 2) as i64;
+                out[0..8].copy_from_slice(&x.to_le_bytes());
+                out[8..16].copy_from_slice(&y.to_le_bytes());
+                out[16..24].copy_from_slice(&z.to_le_bytes());
+                out[24..28].copy_from_slice(&it.colour);
+            }
+            None => self.encoder.encode(it.idx as usize, out),
+        }
     }
 
     /// Hash of leaf `index`, streamed: records are encoded in small blocks and fed to SHA-256
@@ -500,10 +556,10 @@ impl<'a> CanonicalCloud<'a> {
         let mut buf = vec![0u8; BLOCK * rl];
         let mut h = Sha256::new();
         h.update([merkle::LEAF_PREFIX]);
-        for ranks in self.order[self.leaf_range(index)].chunks(BLOCK) {
-            let used = &mut buf[..ranks.len() * rl];
-            for (dst, &i) in used.chunks_exact_mut(rl).zip(ranks) {
-                self.encoder.encode(i as usize, dst);
+        for items in self.items[self.leaf_range(index)].chunks(BLOCK) {
+            let used = &mut buf[..items.len() * rl];
+            for (dst, it) in used.chunks_exact_mut(rl).zip(items) {
+                self.encode(it, dst);
             }
             h.update(&*used);
         }
@@ -534,16 +590,38 @@ impl<'a> CanonicalCloud<'a> {
     }
 }
 
-/// Canonical order of a non-empty cloud: a parallel MSD bucket sort on the top bits of the
-/// Morton key, then a comparison sort inside each bucket (key, then record bytes).
+/// Points per first-level bucket the sort aims at.
+const FIRST_LEVEL_BUCKET: usize = 512;
+/// Slices up to this length are insertion-sorted.
+const SMALL_SORT: usize = 16;
+
+/// Insertion sort for tiny slices (nearly always 2–3 items after the radix passes), pattern-
+/// defeating quicksort otherwise — so clustered or duplicate-heavy clouds stay `n log n`.
+fn sort_small_or_large(v: &mut [Item], cmp: &impl Fn(&Item, &Item) -> Ordering) {
+    if v.len() > SMALL_SORT {
+        v.sort_unstable_by(cmp);
+        return;
+    }
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && cmp(&v[j - 1], &v[j]) == Ordering::Greater {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// Canonical order of a non-empty cloud: a parallel two-level MSD radix sort on the Morton key,
+/// finished by comparison sorts (key, then record bytes) of the tiny runs left.
 ///
-/// 1. the input is cut into parts; each part computes `(key, index)` items and counting-sorts
-///    them into buckets locally (no shared writes);
-/// 2. each output bucket gathers its slices from every part and sorts them — buckets are
-///    disjoint `&mut` slices, processed in parallel.
+/// 1. the input is cut into parts; each part computes `(key, index, colour)` items and
+///    counting-sorts them locally into buckets by the top key bits (no shared writes);
+/// 2. each output bucket (a disjoint `&mut` slice; buckets run in parallel) gathers its items
+///    from every part with a second counting sort on the next key bits, then sorts each
+///    sub-bucket — almost always 0–3 items, so no unpredictable comparison branches.
 ///
-/// About 64 points per bucket keeps every bucket sort in L1/L2 cache.
-fn sort(enc: &Encoder<'_>, b: &BoundsMm) -> (Vec<u32>, u32) {
+/// About 512 points per bucket keeps the second level in L1/L2 cache.
+fn sort(enc: &Encoder<'_>, b: &BoundsMm) -> (Vec<Item>, u32) {
     let cloud = enc.cloud;
     let positions = &cloud.positions;
     let n = positions.len();
@@ -553,7 +631,7 @@ fn sort(enc: &Encoder<'_>, b: &BoundsMm) -> (Vec<u32>, u32) {
         .unwrap_or(0);
     let shift = bit_len(extent).saturating_sub(MORTON_BITS);
     let key_bits = 3 * bit_len(extent >> shift);
-    let bucket_bits = key_bits.min(bit_len((n / 64) as u64).min(16));
+    let bucket_bits = key_bits.min(bit_len((n / FIRST_LEVEL_BUCKET) as u64).min(16));
     let bucket_shift = key_bits - bucket_bits;
     let buckets = 1usize << bucket_bits;
     let origin = cloud.origin;
@@ -585,6 +663,7 @@ fn sort(enc: &Encoder<'_>, b: &BoundsMm) -> (Vec<u32>, u32) {
                     Item {
                         key: k,
                         idx: (base + j) as u32,
+                        colour: enc.colour(base + j),
                     }
                 })
                 .collect();
@@ -616,31 +695,121 @@ fn sort(enc: &Encoder<'_>, b: &BoundsMm) -> (Vec<u32>, u32) {
         slices.push(head);
         rest = tail;
     }
+    let cmp = |x: &Item, y: &Item| {
+        x.key
+            .cmp(&y.key)
+            .then_with(|| enc.compare(x.idx as usize, y.idx as usize))
+    };
     slices
         .into_par_iter()
         .enumerate()
-        .with_min_len(16)
-        .for_each(|(bucket, dst)| {
-            let mut at = 0;
-            for (items, starts) in &locals {
-                let src = &items[starts[bucket] as usize..starts[bucket + 1] as usize];
-                dst[at..at + src.len()].copy_from_slice(src);
-                at += src.len();
+        .with_min_len(4)
+        .for_each_init(Vec::new, |counts: &mut Vec<u32>, (bucket, dst)| {
+            let srcs = || {
+                locals.iter().map(move |(items, starts)| {
+                    &items[starts[bucket] as usize..starts[bucket + 1] as usize]
+                })
+            };
+            // Second level: counting sort on the next bits, fused with the gather.
+            let m = dst.len();
+            let sub_bits = bit_len(m as u64).min(bucket_shift).min(16);
+            if m <= SMALL_SORT || sub_bits == 0 {
+                let mut at = 0;
+                for src in srcs() {
+                    dst[at..at + src.len()].copy_from_slice(src);
+                    at += src.len();
+                }
+                sort_small_or_large(dst, &cmp);
+                return;
             }
-            dst.sort_unstable_by(|x, y| {
-                x.key
-                    .cmp(&y.key)
-                    .then_with(|| enc.compare(x.idx as usize, y.idx as usize))
-            });
+            let sub_shift = bucket_shift - sub_bits;
+            let mask = (1u64 << sub_bits) - 1;
+            let sub = |it: &Item| ((it.key >> sub_shift) & mask) as usize;
+            counts.clear();
+            counts.resize((1 << sub_bits) + 1, 0);
+            for src in srcs() {
+                for it in src {
+                    counts[sub(it) + 1] += 1;
+                }
+            }
+            for j in 0..1 << sub_bits {
+                counts[j + 1] += counts[j];
+            }
+            for src in srcs() {
+                for it in src {
+                    let c = &mut counts[sub(it)];
+                    dst[*c as usize] = *it;
+                    *c += 1;
+                }
+            }
+            // Now sub-bucket j ends at counts[j] and starts where j − 1 ended.
+            let mut start = 0;
+            for &end in &counts[..1 << sub_bits] {
+                let end = end as usize;
+                if end - start > 1 {
+                    sort_small_or_large(&mut dst[start..end], &cmp);
+                }
+                start = end;
+            }
         });
-    drop(locals);
-    let order = sorted.par_iter().map(|it| it.idx).collect();
-    (order, shift)
+    (sorted, shift)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_rounding_matches_f64_round() {
+        let mut v: Vec<f64> = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            -4503599627370495.5,
+            9007199254740991.0,
+            1e15 + 0.5,
+        ];
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = (x >> 11) as f64 / (1u64 << 53) as f64;
+            v.push((f - 0.5) * 2e7);
+            v.push(((x % 2_000_001) as f64 - 1e6) / 2.0);
+        }
+        for f in v {
+            assert_eq!(round_i64(f), f.round() as i64, "{f}");
+        }
+    }
+
+    #[test]
+    fn records_from_items_equal_records_from_columns() {
+        let c = crate::bench::synthetic_cloud(5000, 3);
+        let can = CanonicalCloud::new(&c, &FingerprintOptions::default()).unwrap();
+        assert!(can.from_items.is_some());
+        let order = can.order();
+        for rank in 0..can.len() {
+            let mut direct = vec![0u8; PORTABLE_RECORD_BYTES];
+            can.encoder.encode(order[rank] as usize, &mut direct);
+            assert_eq!(can.record(rank), direct, "rank {rank}");
+        }
+    }
+
+    #[test]
+    fn compact_inverts_split() {
+        for v in [0u64, 1, 2, 0x15_5555, 0x0a_aaaa, 0x1f_ffff, 123_456] {
+            assert_eq!(compact3(split3(v)), v);
+            assert_eq!(compact3(morton3(7, v, 9) >> 1), v);
+        }
+    }
 
     #[test]
     fn morton_interleaves_axes() {
@@ -676,7 +845,7 @@ mod tests {
         let mut c = cloud(&[[0.003, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]);
         c.rgb = Some(vec![[0; 3], [9 << 8, 0, 0], [1 << 8, 0, 0]]);
         let can = CanonicalCloud::new(&c, &FingerprintOptions::default()).unwrap();
-        assert_eq!(can.order(), &[2, 1, 0]);
+        assert_eq!(can.order(), vec![2, 1, 0]);
     }
 
     #[test]
