@@ -5,9 +5,15 @@
 //! the same answer; each step is an options struct with cited defaults and a `run` function that
 //! does no file I/O.
 
+pub mod ari;
+pub mod chm;
 pub mod error;
 pub mod gpu;
 pub mod model;
+pub mod segment;
+pub mod stem;
+pub mod trees;
+pub mod treetops;
 pub mod normals;
 pub mod pipes;
 

@@ -1,0 +1,732 @@
+//! Canopy height model (CHM): a north-up raster of canopy surface height above ground, from a
+//! height-normalised point cloud (z = height above ground).
+//!
+//! Two methods, as in lidR's `rasterize_canopy` (Roussel et al. 2020, Remote Sens. Environ.
+//! 251:112061):
+//!
+//! - [`ChmMethod::PointToRaster`] (lidR `p2r`): each cell takes the height of the highest first
+//!   return inside it; cells without a return are nodata. Fast, but at fine resolutions it leaves
+//!   empty cells and "pits" where a pulse went deep into a crown.
+//! - [`ChmMethod::PitFree`] (Khosravipour, Skidmore, Isenburg, Wang & Hussin 2014, *Generating
+//!   pit-free canopy height models from airborne lidar*, PE&RS 80(9):863–872; lidR `pitfree`):
+//!   the highest first return per cell is kept; for each height threshold (0, 2, 5, 10, 15 m) the
+//!   points at or above it are Delaunay-triangulated, triangles with an edge longer than
+//!   `max_edge` are removed (for the thresholds above 0; the base layer keeps every triangle,
+//!   lidR `max_edge[1] = 0`), each layer is interpolated linearly at the cell centres, and the CHM
+//!   is the cell-wise maximum of the layers. Pits come from low returns *between* high ones; a
+//!   layer that contains only the high ones cannot dip into them, and the edge limit stops it from
+//!   bridging real gaps between crowns.
+//!
+//! The work is split so a GPU kernel can mirror it exactly ([`ChmPlan`]): the CPU selects first
+//! returns, keeps the highest per cell and triangulates (spade); what is left — scattering point
+//! heights into cells, or rasterising every kept triangle at the cell centres and taking the
+//! maximum — is plain f32 arithmetic that `shaders/chm_p2r.wgsl` and `shaders/chm_tin.wgsl` repeat
+//! operation for operation ([`ChmPlan::rasterize_cpu`] / [`ChmPlan::rasterize_gpu`]).
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use spade::{DelaunayTriangulation, HasPosition, Point2, Triangulation};
+
+use capture::PointCloud;
+
+use crate::error::{ReconstructError, Result};
+use crate::gpu::GpuContext;
+use crate::model::Raster;
+
+/// Nodata value of the rasters this module makes (the GDAL convention −9999).
+pub const NODATA: f32 = -9999.0;
+
+/// How cell values are formed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChmMethod {
+    /// Highest first return per cell (lidR `p2r`).
+    PointToRaster,
+    /// Khosravipour et al. (2014) pit-free layers of TINs (lidR `pitfree`).
+    #[default]
+    PitFree,
+}
+
+/// Options of [`run`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChmOptions {
+    /// Cell size (default 0.5 m: the resolution of lidR's examples and of most individual-tree
+    /// work on 5–20 pts/m² data; crowns of 2 m and more span several cells).
+    pub resolution_m: f64,
+    pub method: ChmMethod,
+    /// Pit-free height thresholds (default 0, 2, 5, 10, 15 m: Khosravipour et al. 2014 and the
+    /// lidR default). Sorted before use.
+    pub thresholds_m: Vec<f64>,
+    /// Longest triangle edge kept in the threshold-0 layer; 0 keeps all (default 0, lidR
+    /// `max_edge[1]`: the base layer must cover the whole plot).
+    pub max_edge_base_m: f64,
+    /// Longest triangle edge kept in the layers above 0. `None` (default) = 3 × the larger of the
+    /// nominal first-return spacing and the cell size — the highest-per-cell thinning makes the
+    /// points at least one cell apart. Khosravipour et al. (2014) freeze triangles a few point
+    /// spacings long; at 0.5 m cells this gives lidR's documented `max_edge = c(0, 1.5)`.
+    pub max_edge_m: Option<f64>,
+    /// Replace each first return by 8 points on a circle of this radius before gridding
+    /// (lidR `subcircle`, which emulates the laser footprint; e.g. 0.15 m). Default 0 = off.
+    pub subcircle_m: f64,
+    /// Use only first returns (default true; the canopy surface is what the first echo sees).
+    /// Clouds without return numbers use every point.
+    pub first_returns_only: bool,
+}
+
+impl Default for ChmOptions {
+    fn default() -> Self {
+        ChmOptions {
+            resolution_m: 0.5,
+            method: ChmMethod::PitFree,
+            thresholds_m: vec![0.0, 2.0, 5.0, 10.0, 15.0],
+            max_edge_base_m: 0.0,
+            max_edge_m: None,
+            subcircle_m: 0.0,
+            first_returns_only: true,
+        }
+    }
+}
+
+impl ChmOptions {
+    /// Check the options; [`run`] calls this.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |option, reason: String| Err(ReconstructError::InvalidOption { option, reason });
+        if !(self.resolution_m.is_finite() && self.resolution_m > 0.0) {
+            return bad(
+                "chm resolution_m",
+                format!("{} is not a positive length", self.resolution_m),
+            );
+        }
+        if self.method == ChmMethod::PitFree && self.thresholds_m.is_empty() {
+            return bad(
+                "chm thresholds_m",
+                "pit-free needs at least one threshold".into(),
+            );
+        }
+        if self.thresholds_m.iter().any(|t| !t.is_finite()) {
+            return bad("chm thresholds_m", "thresholds must be finite".into());
+        }
+        if !(self.max_edge_base_m.is_finite() && self.max_edge_base_m >= 0.0) {
+            return bad(
+                "chm max_edge_base_m",
+                format!("{} is not a length ≥ 0", self.max_edge_base_m),
+            );
+        }
+        if let Some(e) = self.max_edge_m
+            && !(e.is_finite() && e >= 0.0)
+        {
+            return bad("chm max_edge_m", format!("{e} is not a length ≥ 0"));
+        }
+        if !(self.subcircle_m.is_finite() && self.subcircle_m >= 0.0) {
+            return bad(
+                "chm subcircle_m",
+                format!("{} is not a length ≥ 0", self.subcircle_m),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Barycentric tolerance of the inside test: a cell centre on a shared edge or on the hull
+/// counts as inside (both triangles of an edge give the same value there), and f32 rounding on
+/// the CPU and the GPU cannot flip exact-edge cases.
+pub const INSIDE_EPS: f32 = 1e-5;
+
+/// Everything left to do once the geometry is known, in the exact form the GPU kernels take.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChmPlan {
+    /// The output grid, filled with [`NODATA`].
+    pub grid: Raster,
+    pub method: ChmMethod,
+    /// Point-to-raster input: cell index (`row * width + col`) and height of each (first-return)
+    /// point; empty for pit-free.
+    pub point_cells: Vec<u32>,
+    pub point_heights: Vec<f32>,
+    /// Pit-free input: every kept triangle of every layer as 9 f32s `u0 v0 z0 u1 v1 z1 u2 v2 z2`,
+    /// `u` = columns east of the grid's west edge, `v` = rows south of its north edge (so the
+    /// centre of cell (c, r) is (c + 0.5, r + 0.5)), `z` = height.
+    pub triangles: Vec<f32>,
+    /// The edge limit used for the layers above 0 (after `None` was resolved).
+    pub max_edge_m: f64,
+    /// First-return points per square metre of the cloud's bounding box.
+    pub first_return_density: f64,
+}
+
+impl ChmPlan {
+    /// Number of triangles in [`ChmPlan::triangles`].
+    pub fn triangle_count(&self) -> usize {
+        self.triangles.len() / 9
+    }
+
+    /// Finish on the CPU (rayon).
+    pub fn rasterize_cpu(&self) -> Raster {
+        let n = self.grid.width * self.grid.height;
+        let mut out = vec![f32::NEG_INFINITY; n];
+        match self.method {
+            ChmMethod::PointToRaster => {
+                for (&c, &z) in self.point_cells.iter().zip(&self.point_heights) {
+                    let v = &mut out[c as usize];
+                    *v = v.max(z);
+                }
+            }
+            ChmMethod::PitFree => {
+                let (w, h) = (self.grid.width as u32, self.grid.height as u32);
+                // Triangles in parallel chunks, each into its own buffer, then a max-merge:
+                // the maximum does not depend on the order.
+                let chunk = 9 * 16_384;
+                out = self
+                    .triangles
+                    .par_chunks(chunk)
+                    .fold(
+                        || vec![f32::NEG_INFINITY; n],
+                        |mut acc, tris| {
+                            for t in tris.chunks_exact(9) {
+                                raster_triangle(t.try_into().unwrap(), w, h, |i, z| {
+                                    let v = &mut acc[i];
+                                    *v = v.max(z);
+                                });
+                            }
+                            acc
+                        },
+                    )
+                    .reduce(
+                        || vec![f32::NEG_INFINITY; n],
+                        |mut a, b| {
+                            a.iter_mut().zip(&b).for_each(|(x, y)| *x = x.max(*y));
+                            a
+                        },
+                    );
+            }
+        }
+        let mut r = self.grid.clone();
+        r.data = out
+            .into_iter()
+            .map(|v| if v == f32::NEG_INFINITY { NODATA } else { v })
+            .collect();
+        r
+    }
+
+    /// Finish on the GPU: `shaders/chm_p2r.wgsl` (atomic max of point heights per cell) or
+    /// `shaders/chm_tin.wgsl` (one invocation per triangle, atomic max per covered cell centre).
+    /// Heights travel as order-preserving u32 keys so `atomicMax` on integers is a float max.
+    pub fn rasterize_gpu(&self, gpu: &GpuContext) -> Result<Raster> {
+        let n = self.grid.width * self.grid.height;
+        let cells = gpu.storage_zeroed("chm cells", 4 * n as u64)?;
+        // Dispatches are 2-D when one dimension is not enough (65 535 groups of 64).
+        let max_x = gpu.limits.max_compute_workgroups_per_dimension.max(1);
+        let groups = |items: usize| -> [u32; 3] {
+            let g = GpuContext::groups(items, 64);
+            if g <= max_x {
+                [g, 1, 1]
+            } else {
+                [max_x, g.div_ceil(max_x), 1]
+            }
+        };
+        match self.method {
+            ChmMethod::PointToRaster => {
+                let m = self.point_cells.len();
+                if m > 0 {
+                    let g = groups(m);
+                    let params = gpu.uniform(
+                        "chm p2r params",
+                        &GpuParams {
+                            count: m as u32,
+                            width: 0,
+                            height: 0,
+                            row_stride: g[0] * 64,
+                        },
+                    );
+                    let idx = gpu.storage("chm p2r cells", &self.point_cells)?;
+                    let z = gpu.storage("chm p2r heights", &self.point_heights)?;
+                    let k = gpu.kernel("chm_p2r", P2R_WGSL, "main")?;
+                    gpu.run(&k, &[&params, &idx, &z, &cells], g)?;
+                }
+            }
+            ChmMethod::PitFree => {
+                let m = self.triangle_count();
+                if m > 0 {
+                    let g = groups(m);
+                    let params = gpu.uniform(
+                        "chm tin params",
+                        &GpuParams {
+                            count: m as u32,
+                            width: self.grid.width as u32,
+                            height: self.grid.height as u32,
+                            row_stride: g[0] * 64,
+                        },
+                    );
+                    let tris = gpu.storage("chm tin triangles", &self.triangles)?;
+                    let k = gpu.kernel("chm_tin", TIN_WGSL, "main")?;
+                    gpu.run(&k, &[&params, &tris, &cells], g)?;
+                }
+            }
+        }
+        let keys: Vec<u32> = gpu.read(&cells)?;
+        let mut r = self.grid.clone();
+        r.data = keys.into_iter().take(n).map(key_to_height).collect();
+        Ok(r)
+    }
+}
+
+/// The uniform block of both CHM kernels.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct GpuParams {
+    count: u32,
+    width: u32,
+    height: u32,
+    /// Invocations per dispatch row (`groups.x × 64`), to flatten 2-D dispatches.
+    row_stride: u32,
+}
+
+const P2R_WGSL: &str = include_str!("../../shaders/chm_p2r.wgsl");
+const TIN_WGSL: &str = include_str!("../../shaders/chm_tin.wgsl");
+
+/// Inverse of the kernels' `height_key`; key 0 (never written) is nodata.
+fn key_to_height(k: u32) -> f32 {
+    if k == 0 {
+        NODATA
+    } else if k & 0x8000_0000 != 0 {
+        f32::from_bits(k & 0x7fff_ffff)
+    } else {
+        f32::from_bits(!k)
+    }
+}
+
+/// Rasterise one triangle (`u0 v0 z0 u1 v1 z1 u2 v2 z2`, see [`ChmPlan::triangles`]) at the cell
+/// centres of a `width × height` grid, calling `put(cell_index, z)` for every centre inside
+/// (barycentric weights ≥ −[`INSIDE_EPS`]). `shaders/chm_tin.wgsl` is this function in WGSL:
+/// keep the two in step.
+#[inline]
+pub fn raster_triangle(t: &[f32; 9], width: u32, height: u32, mut put: impl FnMut(usize, f32)) {
+    let [x0, y0, z0, x1, y1, z1, x2, y2, z2] = *t;
+    let d = (y1 - y2) * (x0 - x2) + (x2 - x1) * (y0 - y2);
+    if d == 0.0 || width == 0 || height == 0 {
+        return;
+    }
+    let lo_x = x0.min(x1).min(x2);
+    let hi_x = x0.max(x1).max(x2);
+    let lo_y = y0.min(y1).min(y2);
+    let hi_y = y0.max(y1).max(y2);
+    let c0 = ((lo_x - 0.5).floor() as i32).max(0);
+    let c1 = ((hi_x - 0.5).ceil() as i32).min(width as i32 - 1);
+    let r0 = ((lo_y - 0.5).floor() as i32).max(0);
+    let r1 = ((hi_y - 0.5).ceil() as i32).min(height as i32 - 1);
+    let mut r = r0;
+    while r <= r1 {
+        let py = r as f32 + 0.5;
+        let mut c = c0;
+        while c <= c1 {
+            let px = c as f32 + 0.5;
+            let w0 = ((y1 - y2) * (px - x2) + (x2 - x1) * (py - y2)) / d;
+            let w1 = ((y2 - y0) * (px - x2) + (x0 - x2) * (py - y2)) / d;
+            let w2 = 1.0 - w0 - w1;
+            if w0 >= -INSIDE_EPS && w1 >= -INSIDE_EPS && w2 >= -INSIDE_EPS {
+                put(
+                    r as usize * width as usize + c as usize,
+                    w0 * z0 + w1 * z1 + w2 * z2,
+                );
+            }
+            c += 1;
+        }
+        r += 1;
+    }
+}
+
+/// A grid covering the cloud's xy bounds, with edges on multiples of `resolution_m` (so rasters of
+/// the same resolution from the same project align), filled with [`NODATA`].
+pub fn grid_for(cloud: &PointCloud, resolution_m: f64) -> Result<Raster> {
+    let b = cloud.bounds();
+    if b.is_empty() {
+        return Err(ReconstructError::Input {
+            step: "chm",
+            reason: "the point cloud is empty".into(),
+        });
+    }
+    Ok(grid_for_bounds(
+        b.min[0],
+        b.min[1],
+        b.max[0],
+        b.max[1],
+        resolution_m,
+    ))
+}
+
+/// A [`NODATA`] grid whose cells cover `[x0, x1] × [y0, y1]` (both ends inside), edges on
+/// multiples of `res`.
+pub fn grid_for_bounds(x0: f64, y0: f64, x1: f64, y1: f64, res: f64) -> Raster {
+    let x_min = (x0 / res).floor() * res;
+    let y_max = ((y1 / res).floor() + 1.0) * res;
+    let width = ((x1 - x_min) / res).floor() as usize + 1;
+    let height = ((y_max - y0) / res).floor() as usize + 1;
+    Raster {
+        x_min,
+        y_max,
+        resolution_m: res,
+        width,
+        height,
+        data: vec![NODATA; width * height],
+        nodata: NODATA,
+    }
+}
+
+/// Cell (column, row) of an absolute position, clamped into the grid (for points known to lie
+/// inside its bounds, where f64 rounding could otherwise push an edge point out).
+pub(crate) fn clamped_cell(grid: &Raster, x: f64, y: f64) -> (usize, usize) {
+    let c = ((x - grid.x_min) / grid.resolution_m).floor();
+    let r = ((grid.y_max - y) / grid.resolution_m).floor();
+    (
+        c.clamp(0.0, (grid.width - 1) as f64) as usize,
+        r.clamp(0.0, (grid.height - 1) as f64) as usize,
+    )
+}
+
+/// A point kept for triangulation: local metric coordinates (east of the grid's west edge, north
+/// of its north edge, so y ≤ 0) and height.
+#[derive(Clone, Copy, Debug)]
+struct Vertex {
+    x: f64,
+    y: f64,
+    z: f32,
+}
+
+impl HasPosition for Vertex {
+    type Scalar = f64;
+    fn position(&self) -> Point2<f64> {
+        Point2::new(self.x, self.y)
+    }
+}
+
+/// Everything before the rasterisation: first returns, subcircling, highest return per cell,
+/// and (pit-free) the triangles of every layer.
+pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
+    opts.validate()?;
+    let grid = grid_for(cloud, opts.resolution_m)?;
+    let res = opts.resolution_m;
+    let first: Vec<usize> = match (&cloud.return_number, opts.first_returns_only) {
+        (Some(rn), true) => (0..cloud.len()).filter(|&i| rn[i] <= 1).collect(),
+        _ => (0..cloud.len()).collect(),
+    };
+    let b = cloud.bounds();
+    let area = b.area_xy().max(res * res);
+    let density = first.len() as f64 / area;
+    let spacing = if density > 0.0 {
+        1.0 / density.sqrt()
+    } else {
+        res
+    };
+    let max_edge_m = opts.max_edge_m.unwrap_or(3.0 * spacing.max(res));
+
+    // Absolute xy and height of every (sub-circled) first return.
+    let o = cloud.origin;
+    let mut pts: Vec<(f64, f64, f32)> = Vec::with_capacity(first.len());
+    let ring: Vec<(f64, f64)> = if opts.subcircle_m > 0.0 {
+        (0..8)
+            .map(|k| {
+                let a = k as f64 * std::f64::consts::FRAC_PI_4;
+                (opts.subcircle_m * a.cos(), opts.subcircle_m * a.sin())
+            })
+            .collect()
+    } else {
+        vec![(0.0, 0.0)]
+    };
+    for &i in &first {
+        let p = cloud.positions[i];
+        let (x, y) = (o[0] + p[0] as f64, o[1] + p[1] as f64);
+        let z = (o[2] + p[2] as f64) as f32;
+        for &(dx, dy) in &ring {
+            let (qx, qy) = (x + dx, y + dy);
+            // lidR drops sub-circle points outside the cloud's bounding box.
+            if qx >= b.min[0] && qx <= b.max[0] && qy >= b.min[1] && qy <= b.max[1] {
+                pts.push((qx, qy, z));
+            }
+        }
+    }
+
+    let mut plan = ChmPlan {
+        grid,
+        method: opts.method,
+        point_cells: Vec::new(),
+        point_heights: Vec::new(),
+        triangles: Vec::new(),
+        max_edge_m,
+        first_return_density: density,
+    };
+    let cell_index = |g: &Raster, x: f64, y: f64| {
+        let (c, r) = clamped_cell(g, x, y);
+        (r * g.width + c) as u32
+    };
+    if opts.method == ChmMethod::PointToRaster {
+        plan.point_cells = pts
+            .iter()
+            .map(|&(x, y, _)| cell_index(&plan.grid, x, y))
+            .collect();
+        plan.point_heights = pts.iter().map(|p| p.2).collect();
+        return Ok(plan);
+    }
+
+    // Highest point per cell (lidR `highest = TRUE`); ties keep the first.
+    let n = plan.grid.width * plan.grid.height;
+    let mut best: Vec<u32> = vec![u32::MAX; n];
+    for (k, &(x, y, z)) in pts.iter().enumerate() {
+        let c = cell_index(&plan.grid, x, y) as usize;
+        if best[c] == u32::MAX || z > pts[best[c] as usize].2 {
+            best[c] = k as u32;
+        }
+    }
+    let (x_min, y_max) = (plan.grid.x_min, plan.grid.y_max);
+    let kept: Vec<Vertex> = best
+        .iter()
+        .filter(|&&k| k != u32::MAX)
+        .map(|&k| {
+            let (x, y, z) = pts[k as usize];
+            Vertex {
+                x: x - x_min,
+                y: y - y_max,
+                z,
+            }
+        })
+        .collect();
+
+    let mut thresholds = opts.thresholds_m.clone();
+    thresholds.sort_by(f64::total_cmp);
+    thresholds.dedup();
+    let layers: Vec<Vec<f32>> = thresholds
+        .par_iter()
+        .map(|&th| {
+            let edge = if th <= 0.0 {
+                opts.max_edge_base_m
+            } else {
+                max_edge_m
+            };
+            let v: Vec<Vertex> = kept.iter().copied().filter(|p| p.z as f64 >= th).collect();
+            layer_triangles(v, edge, res)
+        })
+        .collect::<Result<_>>()?;
+    plan.triangles = layers.concat();
+    Ok(plan)
+}
+
+/// Triangulate one layer and keep the triangles whose edges are all ≤ `max_edge` (0 = all), in
+/// the pixel-unit form of [`ChmPlan::triangles`].
+fn layer_triangles(v: Vec<Vertex>, max_edge: f64, res: f64) -> Result<Vec<f32>> {
+    // lidR triangulates a layer only when more than 3 points reach it.
+    if v.len() < 3 {
+        return Ok(Vec::new());
+    }
+    let tin: DelaunayTriangulation<Vertex> =
+        DelaunayTriangulation::bulk_load(v).map_err(|e| ReconstructError::Input {
+            step: "chm triangulation",
+            reason: e.to_string(),
+        })?;
+    let lim2 = max_edge * max_edge;
+    let mut out = Vec::with_capacity(tin.num_inner_faces() * 9);
+    for f in tin.inner_faces() {
+        let vs = f.vertices().map(|h| *h.data());
+        if max_edge > 0.0 {
+            let long = (0..3).any(|k| {
+                let (a, b) = (vs[k], vs[(k + 1) % 3]);
+                let (dx, dy) = (a.x - b.x, a.y - b.y);
+                dx * dx + dy * dy > lim2
+            });
+            if long {
+                continue;
+            }
+        }
+        for p in vs {
+            out.push((p.x / res) as f32);
+            out.push((-p.y / res) as f32);
+            out.push(p.z);
+        }
+    }
+    Ok(out)
+}
+
+/// The CHM on the CPU. See the module docs for the method.
+pub fn run(cloud: &PointCloud, opts: &ChmOptions) -> Result<Raster> {
+    Ok(plan(cloud, opts)?.rasterize_cpu())
+}
+
+/// The CHM with its last step on `gpu` when given, else on the CPU; same result to f32 rounding.
+pub fn run_on(cloud: &PointCloud, opts: &ChmOptions, gpu: Option<&GpuContext>) -> Result<Raster> {
+    let p = plan(cloud, opts)?;
+    match gpu {
+        Some(g) => p.rasterize_gpu(g),
+        None => Ok(p.rasterize_cpu()),
+    }
+}
+
+/// Mean filter over a `(2·radius_px + 1)²` square window, ignoring nodata neighbours; nodata cells
+/// stay nodata. lidR's examples smooth the CHM with a 3 × 3 mean (`radius_px = 1`) before tree
+/// detection to suppress branch-level maxima.
+pub fn smooth_mean(chm: &Raster, radius_px: usize) -> Raster {
+    if radius_px == 0 {
+        return chm.clone();
+    }
+    let (w, h) = (chm.width, chm.height);
+    let k = radius_px as isize;
+    let data: Vec<f32> = (0..w * h)
+        .into_par_iter()
+        .map(|i| {
+            let v = chm.data[i];
+            if chm.is_nodata(v) {
+                return v;
+            }
+            let (c, r) = ((i % w) as isize, (i / w) as isize);
+            let mut s = 0.0f64;
+            let mut n = 0u32;
+            for dr in -k..=k {
+                for dc in -k..=k {
+                    let (cc, rr) = (c + dc, r + dr);
+                    if cc < 0 || rr < 0 || cc >= w as isize || rr >= h as isize {
+                        continue;
+                    }
+                    let q = chm.data[rr as usize * w + cc as usize];
+                    if !chm.is_nodata(q) {
+                        s += q as f64;
+                        n += 1;
+                    }
+                }
+            }
+            (s / n as f64) as f32
+        })
+        .collect();
+    Raster {
+        data,
+        ..chm.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cloud(points: &[[f64; 3]]) -> PointCloud {
+        PointCloud::from_absolute(points)
+    }
+
+    #[test]
+    fn key_roundtrip_orders_floats() {
+        let key = |z: f32| {
+            let b = z.to_bits();
+            if b & 0x8000_0000 != 0 {
+                !b
+            } else {
+                b | 0x8000_0000
+            }
+        };
+        let vals = [-5.0f32, -0.5, 0.0, 0.25, 3.0, 40.0];
+        for w in vals.windows(2) {
+            assert!(key(w[0]) < key(w[1]));
+        }
+        for v in vals {
+            assert_eq!(key_to_height(key(v)), v);
+        }
+        assert_eq!(key_to_height(0), NODATA);
+    }
+
+    #[test]
+    fn grid_contains_edge_points() {
+        let g = grid_for_bounds(10.0, 20.0, 12.0, 21.0, 0.5);
+        assert_eq!(g.x_min, 10.0);
+        assert!(g.y_max > 21.0);
+        assert!(g.cell_of(10.0, 20.0).is_some());
+        assert!(g.cell_of(12.0, 21.0).is_some());
+    }
+
+    #[test]
+    fn plane_is_reproduced_by_pitfree() {
+        // A tilted plane sampled on a jittered 0.3 m grid: every layer interpolates it exactly.
+        let mut pts = Vec::new();
+        for i in 0..40 {
+            for j in 0..40 {
+                let x = 1000.0 + i as f64 * 0.3 + 0.05 * ((i * 7 + j * 3) % 5) as f64;
+                let y = 2000.0 + j as f64 * 0.3 + 0.05 * ((i * 3 + j * 11) % 5) as f64;
+                pts.push([x, y, 3.0 + 0.5 * (x - 1000.0) + 0.25 * (y - 2000.0)]);
+            }
+        }
+        let c = cloud(&pts);
+        let chm = run(&c, &ChmOptions::default()).unwrap();
+        let mut checked = 0;
+        for r in 0..chm.height {
+            for col in 0..chm.width {
+                let v = chm.get(col, r);
+                if chm.is_nodata(v) {
+                    continue;
+                }
+                let (x, y) = chm.center(col, r);
+                let want = 3.0 + 0.5 * (x - 1000.0) + 0.25 * (y - 2000.0);
+                assert!((v as f64 - want).abs() < 1e-3, "{v} vs {want}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 300, "{checked}");
+    }
+
+    #[test]
+    fn pitfree_fills_a_pit_that_p2r_keeps() {
+        // A flat 20 m canopy sampled once per 0.5 m cell, with one deep return in the middle.
+        let mut pts = Vec::new();
+        for i in 0..21 {
+            for j in 0..21 {
+                let z = if i == 10 && j == 10 { 3.0 } else { 20.0 };
+                pts.push([i as f64 * 0.5 + 0.25, j as f64 * 0.5 + 0.25, z]);
+            }
+        }
+        let c = cloud(&pts);
+        let p2r = run(
+            &c,
+            &ChmOptions {
+                method: ChmMethod::PointToRaster,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let pf = run(&c, &ChmOptions::default()).unwrap();
+        let (col, row) = p2r.cell_of(5.25, 5.25).unwrap();
+        assert_eq!(p2r.get(col, row), 3.0, "the pit is in the p2r CHM");
+        assert!(
+            (pf.get(col, row) - 20.0).abs() < 1e-4,
+            "{}",
+            pf.get(col, row)
+        );
+        let valid = pf.data.iter().filter(|v| !pf.is_nodata(**v)).count();
+        assert_eq!(valid, 21 * 21);
+    }
+
+    #[test]
+    fn max_edge_removes_bridges_between_crowns() {
+        // Two dense 20 m patches 6 m apart over sparse ground points.
+        let mut pts = Vec::new();
+        for i in 0..100 {
+            for j in 0..20 {
+                let x = i as f64 * 0.2;
+                let y = j as f64 * 0.2;
+                let z = if !(6.0..=12.0).contains(&x) {
+                    20.0
+                } else {
+                    0.0
+                };
+                if z > 0.0 || (i % 10 == 0 && j % 10 == 0) {
+                    pts.push([x, y, z]);
+                }
+            }
+        }
+        let c = cloud(&pts);
+        let chm = run(&c, &ChmOptions::default()).unwrap();
+        let (col, row) = chm.cell_of(9.0, 2.0).unwrap();
+        let v = chm.get(col, row);
+        assert!(v < 15.0, "gap bridged: {v}");
+    }
+
+    #[test]
+    fn smoothing_keeps_nodata() {
+        let mut r = grid_for_bounds(0.1, 0.1, 1.4, 1.4, 0.5);
+        assert_eq!((r.width, r.height), (3, 3));
+        r.data = vec![1.0, 2.0, 3.0, 4.0, NODATA, 6.0, 7.0, 8.0, 9.0];
+        let s = smooth_mean(&r, 1);
+        assert_eq!(s.data[4], NODATA);
+        assert!((s.data[0] - (1.0 + 2.0 + 4.0) / 3.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,312 @@
+//! Individual trees from a height-normalised cloud: CHM → treetops → crowns → per-point tree ids
+//! → per-tree metrics ([`crate::model::Tree`]), with DBH where the scan sees stems.
+//!
+//! The chain is lidR's standard individual-tree workflow (Roussel et al. 2020):
+//! [`crate::chm`] (pit-free CHM, Khosravipour et al. 2014), [`crate::treetops`] (variable-window
+//! local maxima, Popescu & Wynne 2004), [`crate::segment`] (region growing, Dalponte & Coomes
+//! 2016), and [`crate::stem`] (breast-height circle fits) for DBH.
+//!
+//! # Per-tree metrics ([`metrics`])
+//! - **Position and height**: the tree's highest point (its xy and height). The CHM cell value
+//!   would be a little lower: interpolation at cell centres cuts the apex off.
+//! - **Crown area**: crown cells × cell area; **crown diameter**: the circle of that area.
+//! - **Crown base height**: the lowest height reached walking down the sorted heights of the
+//!   tree's points from the top without a vertical gap larger than `max_gap_m`, ignoring points
+//!   within `axis_exclusion_m` of the tree axis (the stem, so a terrestrial scan's continuous
+//!   stem does not pull the base down to the ground; the axis is the fitted stem, or the treetop
+//!   when there is none). Crown base is where the continuous foliage ends — the definition of
+//!   field crews (lowest live branch whorl of the continuous crown) and of profile-gap methods
+//!   (e.g. Popescu & Zhao 2008, Remote Sens. Environ. 112:767–781). `None` with fewer than
+//!   `min_points` points.
+//! - **Hull**: 2-D convex hull (Andrew's monotone chain) of the tree's points, counter-clockwise.
+//! - **DBH**: a stem found at breast height ([`crate::stem`]) belongs to the crown over it (or,
+//!   outside every crown, to the nearest treetop within `max_stem_offset_m`); a tree with several
+//!   keeps the one nearest its top. Trees without one are `DbhStatus::NotObserved` (airborne
+//!   scans), for the growth model to estimate from height and crown.
+
+use serde::{Deserialize, Serialize};
+
+use capture::PointCloud;
+
+use crate::chm::{self, ChmOptions};
+use crate::error::{ReconstructError, Result};
+use crate::gpu::GpuContext;
+use crate::model::{DbhStatus, Raster, Tree};
+use crate::segment::{self, CrownOptions, Crowns};
+use crate::stem::{self, StemFit, StemOptions};
+use crate::treetops::{self, Treetop, TreetopOptions};
+
+/// Crown base height rule (see the module docs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CrownBaseOptions {
+    /// Largest vertical gap inside the crown (default 1.0 m: twice the 0.5 m layers of vertical
+    /// profile methods; a larger gap is the bare stem below the crown).
+    pub max_gap_m: f64,
+    /// Points closer than this to the tree axis are stem, not crown (default 0.5 m).
+    pub axis_exclusion_m: f64,
+    /// Fewest crown points for an estimate (default 10).
+    pub min_points: usize,
+}
+
+impl Default for CrownBaseOptions {
+    fn default() -> Self {
+        CrownBaseOptions {
+            max_gap_m: 1.0,
+            axis_exclusion_m: 0.5,
+            min_points: 10,
+        }
+    }
+}
+
+/// Options of [`run`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TreeOptions {
+    pub chm: ChmOptions,
+    /// Mean filter radius in cells applied to the CHM before treetops and crowns (default 0: the
+    /// pit-free CHM needs none; lidR's p2r examples use 1, a 3 × 3 mean).
+    pub smooth_px: usize,
+    pub treetops: TreetopOptions,
+    pub crowns: CrownOptions,
+    pub crown_base: CrownBaseOptions,
+    /// Stem fits for DBH (default on: airborne scans simply yield no plausible stem). `None`
+    /// skips them and marks every DBH not observed.
+    pub stems: Option<StemOptions>,
+    /// A stem outside every crown joins the nearest treetop within this distance (default 2 m).
+    pub max_stem_offset_m: f64,
+}
+
+impl Default for TreeOptions {
+    fn default() -> Self {
+        TreeOptions {
+            chm: ChmOptions::default(),
+            smooth_px: 0,
+            treetops: TreetopOptions::default(),
+            crowns: CrownOptions::default(),
+            crown_base: CrownBaseOptions::default(),
+            stems: Some(StemOptions::default()),
+            max_stem_offset_m: 2.0,
+        }
+    }
+}
+
+/// Everything [`run`] produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreeResult {
+    /// The CHM (unsmoothed).
+    pub chm: Raster,
+    pub treetops: Vec<Treetop>,
+    pub crowns: Crowns,
+    /// Tree id per point (0 = none); tree `k` of `trees` has id `k + 1`.
+    pub labels: Vec<u32>,
+    pub trees: Vec<Tree>,
+    /// Every plausible stem found at breast height (also the unassigned ones).
+    pub stems: Vec<StemFit>,
+}
+
+/// Trees of a height-normalised cloud. `dtm` (absolute terrain heights) gives each tree its
+/// `ground_z`; without it `ground_z` is 0. `gpu` runs the CHM's rasterisation there.
+pub fn run(
+    cloud: &PointCloud,
+    dtm: Option<&Raster>,
+    opts: &TreeOptions,
+    gpu: Option<&GpuContext>,
+) -> Result<TreeResult> {
+    if cloud.is_empty() {
+        return Err(ReconstructError::Input {
+            step: "trees",
+            reason: "the point cloud is empty".into(),
+        });
+    }
+    let chm = chm::run_on(cloud, &opts.chm, gpu)?;
+    let surface = chm::smooth_mean(&chm, opts.smooth_px);
+    let tops = treetops::run(&surface, &opts.treetops)?;
+    let crowns = segment::run(&surface, &tops, &opts.crowns)?;
+    let labels = segment::point_labels(cloud, &crowns, opts.crowns.th_tree_m);
+    let stems = match &opts.stems {
+        Some(s) => stem::find_stems(cloud, s)?,
+        None => Vec::new(),
+    };
+    let trees = metrics(cloud, &labels, &crowns, &tops, &stems, dtm, opts);
+    Ok(TreeResult {
+        chm,
+        treetops: tops,
+        crowns,
+        labels,
+        trees,
+        stems,
+    })
+}
+
+/// 2-D convex hull, counter-clockwise, without repeating the first point (Andrew 1979).
+pub fn convex_hull(points: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    let mut p: Vec<[f64; 2]> = points.to_vec();
+    p.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    p.dedup();
+    if p.len() < 3 {
+        return p;
+    }
+    let cross = |o: [f64; 2], a: [f64; 2], b: [f64; 2]| {
+        (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+    };
+    let mut hull: Vec<[f64; 2]> = Vec::with_capacity(2 * p.len());
+    for &q in &p {
+        while hull.len() >= 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0 {
+            hull.pop();
+        }
+        hull.push(q);
+    }
+    let lower = hull.len() + 1;
+    for &q in p.iter().rev().skip(1) {
+        while hull.len() >= lower && cross(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0 {
+            hull.pop();
+        }
+        hull.push(q);
+    }
+    hull.pop();
+    hull
+}
+
+/// Crown base height from the heights of a tree's crown points (see the module docs).
+pub fn crown_base_height(heights: &mut [f64], opts: &CrownBaseOptions) -> Option<f64> {
+    if heights.len() < opts.min_points.max(1) {
+        return None;
+    }
+    heights.sort_by(|a, b| b.total_cmp(a));
+    let mut base = heights[0];
+    for w in heights.windows(2) {
+        if w[0] - w[1] > opts.max_gap_m {
+            break;
+        }
+        base = w[1];
+    }
+    Some(base)
+}
+
+/// Per-tree metrics from the point labels (see the module docs). Tree `k` is crown `k + 1`.
+pub fn metrics(
+    cloud: &PointCloud,
+    labels: &[u32],
+    crowns: &Crowns,
+    tops: &[Treetop],
+    stems: &[StemFit],
+    dtm: Option<&Raster>,
+    opts: &TreeOptions,
+) -> Vec<Tree> {
+    let n = crowns.count as usize;
+    // Points per tree.
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (i, &l) in labels.iter().enumerate() {
+        if l != 0 && (l as usize) <= n {
+            members[l as usize - 1].push(i as u32);
+        }
+    }
+    let cells = crowns.cell_counts();
+    let res2 = crowns.grid.resolution_m * crowns.grid.resolution_m;
+    // Highest point (or the treetop cell) per tree.
+    let tops_xyz: Vec<[f64; 3]> = (0..n)
+        .map(|k| {
+            members[k]
+                .iter()
+                .map(|&i| cloud.absolute(i as usize))
+                .max_by(|a, b| a[2].total_cmp(&b[2]))
+                .unwrap_or([tops[k].x, tops[k].y, tops[k].height_m])
+        })
+        .collect();
+    // Stems → trees.
+    let mut stem_of: Vec<Option<usize>> = vec![None; n];
+    for (s_idx, s) in stems.iter().enumerate() {
+        let mut id = crowns.id_at(s.x, s.y) as usize;
+        if id == 0 {
+            let nearest = tops_xyz
+                .iter()
+                .enumerate()
+                .map(|(k, t)| (k, (t[0] - s.x).hypot(t[1] - s.y)))
+                .filter(|&(_, d)| d <= opts.max_stem_offset_m)
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            match nearest {
+                Some((k, _)) => id = k + 1,
+                None => continue,
+            }
+        }
+        let k = id - 1;
+        let d_new = (tops_xyz[k][0] - s.x).hypot(tops_xyz[k][1] - s.y);
+        let better = match stem_of[k] {
+            None => true,
+            Some(o) => {
+                let old = &stems[o];
+                d_new < (tops_xyz[k][0] - old.x).hypot(tops_xyz[k][1] - old.y)
+            }
+        };
+        if better {
+            stem_of[k] = Some(s_idx);
+        }
+    }
+    use rayon::prelude::*;
+    (0..n)
+        .into_par_iter()
+        .map(|k| {
+            let top = tops_xyz[k];
+            let stem = stem_of[k].map(|s| &stems[s]);
+            let (ax, ay) = stem.map_or((top[0], top[1]), |s| (s.x, s.y));
+            let mut pts2 = Vec::with_capacity(members[k].len());
+            let mut crown_h = Vec::with_capacity(members[k].len());
+            for &i in &members[k] {
+                let p = cloud.absolute(i as usize);
+                pts2.push([p[0], p[1]]);
+                if (p[0] - ax).hypot(p[1] - ay) > opts.crown_base.axis_exclusion_m {
+                    crown_h.push(p[2]);
+                }
+            }
+            let area = cells[k + 1] as f64 * res2;
+            Tree {
+                id: k as u32 + 1,
+                x: top[0],
+                y: top[1],
+                ground_z: dtm.and_then(|d| d.sample(top[0], top[1])).unwrap_or(0.0),
+                height_m: top[2],
+                crown_area_m2: area,
+                crown_diameter_m: 2.0 * (area / std::f64::consts::PI).sqrt(),
+                crown_base_height_m: crown_base_height(&mut crown_h, &opts.crown_base),
+                point_count: members[k].len() as u64,
+                hull: convex_hull(&pts2),
+                dbh_status: if stem.is_some() {
+                    DbhStatus::Observed
+                } else {
+                    DbhStatus::NotObserved
+                },
+                dbh_cm: stem.map(|s| s.dbh_cm),
+                dbh_fit_rms_cm: stem.map(|s| 100.0 * s.rms_m),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hull_is_ccw_and_drops_interior() {
+        let pts = [
+            [0.0, 0.0],
+            [2.0, 0.0],
+            [2.0, 2.0],
+            [0.0, 2.0],
+            [1.0, 1.0],
+            [1.0, 0.0],
+        ];
+        let h = convex_hull(&pts);
+        assert_eq!(h, vec![[0.0, 0.0], [2.0, 0.0], [2.0, 2.0], [0.0, 2.0]]);
+    }
+
+    #[test]
+    fn crown_base_stops_at_the_gap() {
+        let mut h: Vec<f64> = (0..40).map(|i| 20.0 - 0.25 * i as f64).collect(); // 20 … 10.25
+        h.extend([6.0, 4.0, 2.5]); // stem hits below a 4 m gap
+        let cb = crown_base_height(&mut h, &CrownBaseOptions::default()).unwrap();
+        assert!((cb - 10.25).abs() < 1e-9, "{cb}");
+        assert!(crown_base_height(&mut [5.0, 4.0], &CrownBaseOptions::default()).is_none());
+    }
+}
