@@ -103,3 +103,62 @@ fn ingest_then_convert_round_trip() {
         "treeID survives LAZ → PLY"
     );
 }
+
+#[test]
+fn synth_ingest_simulate_from_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("plot.laz");
+    let out = bin()
+        .args([
+            "synth", "-q", "--seed", "3", "--size", "40", "--points", "30000", "-o",
+        ])
+        .arg(&laz)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let proj = dir.path().join("plot.twinmint");
+    let out = bin()
+        .args(["ingest", "-q"])
+        .arg(&laz)
+        .arg("-o")
+        .arg(&proj)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args(["simulate", "-q", "--json", "--runs", "64", "--years", "20"])
+        .arg(&proj)
+        .arg("--truth")
+        .arg(dir.path().join("plot.truth.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v["stock_co2e_t_final"];
+    let (p10, p50, p90) = (
+        f["p10"].as_f64().unwrap(),
+        f["p50"].as_f64().unwrap(),
+        f["p90"].as_f64().unwrap(),
+    );
+    assert!(p10 <= p50 && p50 <= p90 && p10 > 0.0, "{f}");
+    assert!(
+        p50 > v["stock_co2e_t_start"].as_f64().unwrap(),
+        "a young stand grows"
+    );
+    let sim: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(proj.join("simulation.json")).unwrap()).unwrap();
+    assert_eq!(sim["schema_version"], 1);
+    assert!(proj.join("stand.csv").exists() && proj.join("collateral.csv").exists());
+}

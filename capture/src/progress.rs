@@ -17,6 +17,14 @@ impl CancelToken {
     pub fn new() -> Self {
         Self::default()
     }
+    /// A token over an existing flag, so one Ctrl-C handler can cancel work in every stage.
+    pub fn from_flag(flag: Arc<AtomicBool>) -> Self {
+        CancelToken(flag)
+    }
+    /// The shared flag, for stages with their own token type.
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        self.0.clone()
+    }
     pub fn cancel(&self) {
         self.0.store(true, Ordering::Relaxed);
     }

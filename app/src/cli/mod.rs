@@ -1,9 +1,11 @@
 //! Command-line interface: one module per verb, each a thin shell over a core crate.
 
+mod bench;
 mod convert;
 mod info;
 mod ingest;
 mod progress;
+mod simulate;
 mod synth;
 
 use std::process::ExitCode;
@@ -35,6 +37,11 @@ enum Command {
     /// Simulate an airborne or terrestrial LiDAR scan of a procedural forest or pipe runs, with
     /// its truth table (tree positions, heights, DBH, crowns; pipe axes and radii).
     Synth(synth::SynthArgs),
+    /// Project the trees forward: growth, mortality, Monte Carlo carbon bands, value and
+    /// collateral (writes simulation.json and CSV tables into the project).
+    Simulate(simulate::SimulateArgs),
+    /// Benchmarks against the issues' targets.
+    Bench(bench::BenchArgs),
 }
 
 /// Reading options shared by every verb that loads scans.
@@ -113,6 +120,8 @@ pub fn main() -> ExitCode {
         Command::Ingest(a) => ingest::run(a, &ctx),
         Command::Convert(a) => convert::run(a, &ctx),
         Command::Synth(a) => synth::run(a, &ctx),
+        Command::Simulate(a) => simulate::run(a, &ctx),
+        Command::Bench(a) => bench::run(a, &ctx),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

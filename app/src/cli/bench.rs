@@ -1,0 +1,59 @@
+//! `twinmint bench …`: speed targets measured against the anchors named in the issues, printed
+//! as tables with the ratio.
+
+use clap::{Args, Subcommand};
+
+use super::Ctx;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchWhat,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchWhat {
+    /// Growth model: trees × years × Monte Carlo runs (target: 10,000 × 50 × 1,000 under 10 s).
+    Simulate {
+        #[arg(long, default_value_t = 10_000)]
+        trees: usize,
+        #[arg(long, default_value_t = 50)]
+        years: u32,
+        #[arg(long, default_value_t = 1_000)]
+        runs: u32,
+    },
+}
+
+pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    match a.what {
+        BenchWhat::Simulate { trees, years, runs } => {
+            let r = growth_model::bench(trees, years, runs)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                return Ok(());
+            }
+            let target = 10.0;
+            println!("| step | seconds |");
+            println!("|---|---|");
+            println!("| precompute | {:.3} |", r.precompute_s);
+            println!("| monte carlo | {:.3} |", r.monte_carlo_s);
+            println!("| total | {:.3} |", r.total_s);
+            println!(
+                "{} trees × {} years × {} runs on {} threads: {:.2} s — {:.3e} tree-years/s; target {target} s (ratio {:.2}×{})",
+                r.trees,
+                r.years,
+                r.runs,
+                r.threads,
+                r.total_s,
+                r.tree_years_per_s,
+                target / r.total_s,
+                if cfg!(debug_assertions) {
+                    ", debug build: use --release"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    Ok(())
+}

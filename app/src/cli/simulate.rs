@@ -1,0 +1,266 @@
+//! `twinmint simulate PROJECT`: project the reconstructed trees forward (growth-model) and write
+//! `simulation.json` with `stand.csv`, `trees.csv` and `collateral.csv` into the project.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use growth_model::prices::{self, Market, PriceScenario};
+use growth_model::{SimulationOptions, SpeciesGroup, TreeInput};
+
+use super::Ctx;
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum Scenario {
+    /// Constant at the anchor (mean of the last 12 months).
+    Flat,
+    /// Anchor growing by --escalation percent a year.
+    Escalating,
+    /// Geometric Brownian motion with volatility from the monthly series.
+    Stochastic,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Project folder (reads reconstruction.json, writes simulation.json and CSV tables).
+    project: PathBuf,
+    /// Take the trees from a simulator truth table instead of reconstruction.json.
+    #[arg(long, value_name = "TRUTH.json")]
+    truth: Option<PathBuf>,
+    #[arg(long, default_value_t = 30)]
+    years: u32,
+    #[arg(long, default_value_t = 1000)]
+    runs: u32,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Price anchor: cea (China ETS), eua (EU ETS), or a CSV file (month,price).
+    #[arg(long, default_value = "cea")]
+    price: String,
+    /// Currency of a user CSV (bundled tables carry their own).
+    #[arg(long)]
+    currency: Option<String>,
+    #[arg(long, value_enum, default_value_t = Scenario::Flat)]
+    scenario: Scenario,
+    /// Escalation in percent per year for --scenario escalating.
+    #[arg(long, default_value_t = 3.0)]
+    escalation: f64,
+    /// Discount rate for NPV and collateral.
+    #[arg(long)]
+    discount: Option<f64>,
+    /// Non-permanence buffer fraction.
+    #[arg(long)]
+    buffer: Option<f64>,
+    /// Stand area in hectares (default: the project's bounding box).
+    #[arg(long)]
+    area_ha: Option<f64>,
+    /// First simulated calendar year (default: the capture year, else the current year).
+    #[arg(long)]
+    start_year: Option<i32>,
+    /// Credit grade for the liquidation line (e.g. AAA, A, BBB).
+    #[arg(long)]
+    grade: Option<String>,
+    /// Loan amount for the liquidation line (default: the grade's maximum).
+    #[arg(long)]
+    loan: Option<f64>,
+    /// Full options as JSON (SimulationOptions); flags override it.
+    #[arg(long)]
+    options: Option<PathBuf>,
+}
+
+/// Trees the growth model starts from.
+fn trees_from(project: &Path, truth: Option<&Path>) -> anyhow::Result<Vec<TreeInput>> {
+    if let Some(t) = truth {
+        let truth = capture::synth::read_truth(t)?;
+        return Ok(truth
+            .trees
+            .iter()
+            .map(|t| TreeInput {
+                id: t.id,
+                x: t.x,
+                y: t.y,
+                height_m: t.height_m,
+                crown_diameter_m: 2.0 * t.crown_radius_m,
+                dbh_cm: Some(t.dbh_cm),
+                species_group: SpeciesGroup::parse(&format!("{:?}", t.species_group)),
+            })
+            .collect());
+    }
+    let p = project.join("reconstruction.json");
+    let bytes = std::fs::read(&p).with_context(|| {
+        format!(
+            "{}: no reconstruction yet (run `twinmint reconstruct {}` first)",
+            p.display(),
+            project.display()
+        )
+    })?;
+    let rec: reconstruct::Reconstruction = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a reconstruction", p.display()))?;
+    Ok(rec
+        .trees
+        .iter()
+        .map(|t| TreeInput {
+            id: t.id,
+            x: t.x,
+            y: t.y,
+            height_m: t.height_m,
+            crown_diameter_m: t.crown_diameter_m,
+            dbh_cm: t.dbh_cm,
+            species_group: None,
+        })
+        .collect())
+}
+
+pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let manifest = capture::project::open(&a.project)?;
+    let trees = trees_from(&a.project, a.truth.as_deref())?;
+    if trees.is_empty() {
+        anyhow::bail!("{}: no trees to simulate", a.project.display());
+    }
+    let mut o: SimulationOptions = match &a.options {
+        Some(p) => serde_json::from_slice(&std::fs::read(p)?)
+            .with_context(|| format!("{}: invalid simulation options", p.display()))?,
+        None => SimulationOptions::default(),
+    };
+    o.years = a.years;
+    o.runs = a.runs;
+    o.seed = a.seed;
+    o.start_year = a
+        .start_year
+        .or_else(|| {
+            manifest
+                .capture_start
+                .map(|t| chrono::Datelike::year(&t.date_naive()))
+        })
+        .unwrap_or(o.start_year);
+    o.area_ha = a.area_ha.or_else(|| {
+        let b = &manifest.bounds;
+        (!b.is_empty()).then(|| b.area_xy() / 10_000.0)
+    });
+    o.price.series = match a.price.to_ascii_lowercase().as_str() {
+        "cea" => prices::builtin(Market::Cea)?,
+        "eua" => prices::builtin(Market::Eua)?,
+        path => prices::load_csv(Path::new(path), Some(Market::User), a.currency.as_deref())?,
+    };
+    o.price.scenario = match a.scenario {
+        Scenario::Flat => PriceScenario::Flat,
+        Scenario::Escalating => PriceScenario::Escalating {
+            pct_per_year: a.escalation,
+        },
+        Scenario::Stochastic => PriceScenario::stochastic(),
+    };
+    if let Some(d) = a.discount {
+        o.finance.discount_rate = d;
+    }
+    if let Some(b) = a.buffer {
+        o.accounting.buffer_fraction = b;
+    }
+    if let Some(g) = &a.grade {
+        o.finance.collateral.grade = g.clone();
+    }
+    if a.loan.is_some() {
+        o.finance.collateral.loan = a.loan;
+    }
+    let bar = indicatif::ProgressBar::new(o.runs as u64);
+    if ctx.quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "  simulating [{bar:40.cyan/blue}] {pos}/{len} runs ({eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let cancel = growth_model::CancelToken::from_flag(ctx.cancel.flag());
+    let sim = growth_model::run(
+        &trees,
+        &o,
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+        &cancel,
+    )?;
+    bar.finish_and_clear();
+    let dir = &a.project;
+    capture::atomic::write_bytes(&dir.join("simulation.json"), sim.to_json().as_bytes())?;
+    capture::atomic::write_bytes(
+        &dir.join("stand.csv"),
+        growth_model::stand_csv(&sim).as_bytes(),
+    )?;
+    capture::atomic::write_bytes(
+        &dir.join("trees.csv"),
+        growth_model::trees_csv(&sim).as_bytes(),
+    )?;
+    capture::atomic::write_bytes(
+        &dir.join("collateral.csv"),
+        growth_model::collateral_csv(&sim).as_bytes(),
+    )?;
+    let s = &sim.stand;
+    let last = s.year.len().saturating_sub(1);
+    let c = &sim.collateral;
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "simulation": dir.join("simulation.json").display().to_string(),
+                "trees": trees.len(),
+                "years": o.years,
+                "runs": o.runs,
+                "stock_co2e_t_final": { "p10": s.stock_co2e_t.p10.get(last), "p50": s.stock_co2e_t.p50.get(last), "p90": s.stock_co2e_t.p90.get(last) },
+                "stock_co2e_t_start": s.stock_co2e_t.p50.first(),
+                "npv": sim.valuation.npv,
+                "currency": sim.valuation.currency,
+                "collateral_value": c.value,
+                "liquidation": c.liquidation,
+                "warnings": sim.warnings,
+            })
+        );
+    } else {
+        println!(
+            "{} trees, {} years × {} runs, price anchor {:.2} {}/t ({})",
+            trees.len(),
+            o.years,
+            o.runs,
+            sim.valuation.price_anchor_per_t,
+            sim.valuation.currency,
+            sim.valuation.price_latest_month
+        );
+        if !s.year.is_empty() {
+            println!(
+                "stock {} → {}: P50 {:.1} → {:.1} t CO2e (P10 {:.1}, P90 {:.1})",
+                s.year[0],
+                s.year[last],
+                s.stock_co2e_t.p50[0],
+                s.stock_co2e_t.p50[last],
+                s.stock_co2e_t.p10[last],
+                s.stock_co2e_t.p90[last]
+            );
+        }
+        println!(
+            "NPV P50 {:.0} {} (P10 {:.0}, P90 {:.0}); collateral value {:.0} {}",
+            sim.valuation.npv.p50,
+            sim.valuation.currency,
+            sim.valuation.npv.p10,
+            sim.valuation.npv.p90,
+            c.value,
+            c.currency
+        );
+        let l = &c.liquidation;
+        println!(
+            "liquidation line ({} loan {:.0}, max LTV {:.0}%): breach at {:.2}/t, {:.2}/t ({:.0}%) below today's {:.2}",
+            l.grade,
+            l.loan,
+            100.0 * l.max_ltv,
+            l.breach_price_per_t,
+            l.margin_per_t,
+            100.0 * l.margin_fraction,
+            l.current_price_per_t
+        );
+        for w in &sim.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}
