@@ -302,6 +302,23 @@ impl GpuContext {
         })
     }
 
+    /// Bind buffers to explicit binding numbers of the kernel's group 0 — for a WGSL module
+    /// whose entry points share one binding scheme and each use only some of it.
+    pub fn bind_at(&self, kernel: &Kernel, buffers: &[(u32, &wgpu::Buffer)]) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: *i,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(kernel.label),
+            layout: &kernel.layout,
+            entries: &entries,
+        })
+    }
+
     /// A fresh command encoder.
     pub fn encoder(&self) -> wgpu::CommandEncoder {
         self.device

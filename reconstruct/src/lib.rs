@@ -7,8 +7,10 @@
 
 pub mod ari;
 pub mod chm;
+pub mod dtm;
 pub mod error;
 pub mod gpu;
+pub mod ground;
 pub mod model;
 pub mod segment;
 pub mod stem;

@@ -1,0 +1,167 @@
+//! Benchmark and evaluate the ground step.
+//!
+//! ```sh
+//! # a ≥ 1 M-point tile with truth, then TwinMint vs the C++ reference on it:
+//! cargo run --release -p twinmint-app -- synth -o /tmp/tile.laz --points 1500000 --size 150
+//! cargo run --release -p reconstruct --example bench_ground -- /tmp/tile.laz
+//! # the provider-classified Topography.laz (DTM RMSE vs classes 2 and 9):
+//! cargo run --release -p reconstruct --example bench_ground -- ../shared/data/als/Topography.laz
+//! ```
+//! Flags: `--device auto|gpu|cpu|both` (default both), `--res M`, `--rigidness N`,
+//! `--threshold M`, `--relaxation F`, `--nearest`, `--no-smooth`, `--repeat N`,
+//! `--reference` (also run `scripts/bench_csf_reference.py` with `.venv-bench/bin/python`, or
+//! `$TWINMINT_BENCH_PYTHON`, and print the time ratio), `--json`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use capture::{CancelToken, NoProgress, ReadOptions};
+use reconstruct::gpu::DevicePreference;
+use reconstruct::ground::bench::{self, ReferenceRun};
+use reconstruct::ground::{CsfOptions, IntersectionHeight};
+
+fn main() {
+    if let Err(e) = real_main() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut opts = CsfOptions::default();
+    let mut devices = vec![DevicePreference::Cpu, DevicePreference::Gpu];
+    let mut repeat = 3;
+    let mut reference = false;
+    let mut json = false;
+    let mut path = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--res" => opts.cloth_resolution_m = val()?.parse()?,
+            "--rigidness" => opts.rigidness = val()?.parse()?,
+            "--threshold" => opts.class_threshold_m = val()?.parse()?,
+            "--relaxation" => opts.relaxation = val()?.parse()?,
+            "--nearest" => opts.intersection = IntersectionHeight::Nearest,
+            "--no-smooth" => opts.slope_smooth = false,
+            "--repeat" => repeat = val()?.parse()?,
+            "--reference" => reference = true,
+            "--json" => json = true,
+            "--device" => {
+                devices = match val()?.as_str() {
+                    "both" => vec![DevicePreference::Cpu, DevicePreference::Gpu],
+                    d => vec![d.parse()?],
+                }
+            }
+            p => path = Some(PathBuf::from(p)),
+        }
+    }
+    let path = path.ok_or("usage: bench_ground FILE.laz [flags]")?;
+    let cloud = capture::read(
+        &path,
+        &ReadOptions::default(),
+        &mut NoProgress,
+        &CancelToken::new(),
+    )?;
+    let truth_path = path.with_extension("truth.json");
+    let truth = truth_path
+        .exists()
+        .then(|| capture::synth::read_truth(&truth_path))
+        .transpose()?;
+    eprintln!(
+        "{}: {} points, truth: {}",
+        path.display(),
+        cloud.len(),
+        truth.is_some()
+    );
+
+    let mut results = Vec::new();
+    let mut labels = Vec::new();
+    for d in &devices {
+        let (b, g) = bench::bench_ground(&cloud, truth.as_ref(), &opts, *d, repeat)?;
+        let mut line = format!(
+            "{:<48} {:>8.3} s (simulation {:.3} s, {} iterations, {} particles), {} ground",
+            b.device, b.seconds, b.simulation_seconds, b.iterations, b.particles, b.ground_points
+        );
+        if let Some(r) = b.dtm_rmse_vs_truth_m {
+            line += &format!(", DTM RMSE vs truth {r:.4} m");
+        }
+        if truth.is_none() && cloud.classification.is_some() {
+            let (e2, n2, a2) = bench::dtm_rmse_vs_classes(&cloud, &g.is_ground, &[2], 1.0)?;
+            let (e29, n29, a29) = bench::dtm_rmse_vs_classes(&cloud, &g.is_ground, &[2, 9], 1.0)?;
+            line += &format!(
+                ", DTM RMSE vs class 2: {e2:.4} m ({n2} cells, agreement {a2:.4}); vs 2+9: {e29:.4} m ({n29} cells, agreement {a29:.4})"
+            );
+        }
+        eprintln!("{line}");
+        results.push(b);
+        labels.push(g);
+    }
+    if labels.len() == 2 {
+        let a = bench::agreement(&labels[0].is_ground, &labels[1].is_ground);
+        eprintln!(
+            "CPU vs GPU: ground labels {:.4}% identical, cloth max diff {:.4} m",
+            100.0 * a,
+            bench::max_abs_diff(&labels[0].cloth, &labels[1].cloth)
+        );
+    }
+    let mut reference_run = None;
+    if reference {
+        let r = run_reference(&path, &opts)?;
+        let best = results
+            .iter()
+            .map(|b| b.seconds)
+            .fold(f64::INFINITY, f64::min);
+        eprintln!(
+            "reference {}: {:.3} s ({} threads), DTM RMSE vs truth {:?}; TwinMint is {:.1}× faster",
+            r.implementation,
+            r.seconds,
+            r.threads,
+            r.dtm_rmse_vs_truth_m,
+            r.seconds / best
+        );
+        reference_run = Some(r);
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "tile": path,
+                "twinmint": results,
+                "reference": reference_run,
+            }))?
+        );
+    }
+    Ok(())
+}
+
+fn run_reference(tile: &Path, o: &CsfOptions) -> Result<ReferenceRun, Box<dyn std::error::Error>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = std::env::var_os("TWINMINT_BENCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv-bench/bin/python"));
+    let out = Command::new(&python)
+        .arg(root.join("scripts/bench_csf_reference.py"))
+        .arg(tile)
+        .args(["--resolution", &o.cloth_resolution_m.to_string()])
+        .args(["--rigidness", &o.rigidness.to_string()])
+        .args(["--class-threshold", &o.class_threshold_m.to_string()])
+        .args(["--time-step", &o.time_step.to_string()])
+        .args(["--iterations", &o.max_iterations.to_string()])
+        .args(if o.slope_smooth {
+            &[][..]
+        } else {
+            &["--no-slope-smooth"][..]
+        })
+        .output()
+        .map_err(|e| format!("{}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "reference script failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}

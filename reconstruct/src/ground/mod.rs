@@ -1,0 +1,56 @@
+//! Ground classification: which points are bare earth.
+//!
+//! The filter is the Cloth Simulation Filter (CSF; Zhang, W., Qi, J., Wan, P., Wang, H., Xie, D.,
+//! Wang, X., Yan, G. 2016, "An Easy-to-Use Airborne LiDAR Data Filtering Method Based on Cloth
+//! Simulation", *Remote Sensing* 8(6):501), parameterised as the authors' reference
+//! implementation (jianboqi/CSF, PyPI `cloth-simulation-filter`). See [`csf`] for the algorithm
+//! and where TwinMint's version differs, and [`CsfOptions`] for the cited defaults.
+//!
+//! ```no_run
+//! use reconstruct::ground::{self, CsfOptions};
+//! use reconstruct::gpu::DevicePreference;
+//! # fn f(cloud: &capture::PointCloud) -> reconstruct::Result<()> {
+//! let g = ground::run(cloud, &CsfOptions::default(), DevicePreference::Auto,
+//!                     &mut |_f| {}, &capture::CancelToken::new())?;
+//! println!("{} ground points on {}", g.ground_count(), g.device);
+//! # Ok(()) }
+//! ```
+
+pub mod bench;
+pub mod csf;
+mod csf_gpu;
+
+pub use csf::{CsfOptions, IntersectionHeight, run, run_masked};
+
+use crate::model::Raster;
+
+/// ASPRS class code of ground points (LAS 1.4 R15, table 17).
+pub const CLASS_GROUND: u8 = 2;
+
+/// What the ground filter found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroundResult {
+    /// One flag per input point: true for ground.
+    pub is_ground: Vec<bool>,
+    /// The settled cloth as a north-up raster of absolute heights, one cell per cloth particle
+    /// (cell centres on the particles, `cloth_resolution_m` apart). A coarse DTM in itself.
+    pub cloth: Raster,
+    /// `gpu (<adapter>, <backend>)` or `cpu`, as in `Reconstruction::device`.
+    pub device: String,
+    /// Cloth time steps run.
+    pub iterations: u32,
+    /// Whether the cloth settled (max height change below `convergence_m`) before
+    /// `max_iterations`.
+    pub converged: bool,
+    /// Number of cloth particles (grid width × height).
+    pub particles: usize,
+    /// Seconds spent in the cloth simulation proper (the part that runs on the GPU).
+    pub simulation_seconds: f64,
+}
+
+impl GroundResult {
+    /// Number of ground points.
+    pub fn ground_count(&self) -> usize {
+        self.is_ground.iter().filter(|g| **g).count()
+    }
+}
