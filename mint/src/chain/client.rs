@@ -1,0 +1,1092 @@
+//! The chain client: connect (checking the chain id), deploy, roles and whitelist, mint with a
+//! surveyor attestation, pledge / release / seize, valuation, resurvey, and the reads `verify`
+//! needs. Every transaction goes through one path ([`Chain::send`]) that estimates gas first —
+//! so a revert is caught and decoded before any gas is spent — signs locally, and waits for the
+//! receipt; every error is classified into a [`ChainError`] a person can act on.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use alloy::eips::BlockId;
+use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+use alloy::primitives::{Address, B256, Bytes, TxHash, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::sol_types::{SolCall, SolConstructor};
+use alloy::transports::http::reqwest;
+use alloy::transports::{RpcError, TransportErrorKind};
+use serde::{Deserialize, Serialize};
+
+use super::attest::{self, Claim, SignedAttestation};
+use super::bindings::{TwinMintNFR, revert_error};
+use super::bridge::BridgeTx;
+use super::error::{ChainError, ChainResult};
+use super::record::{Deployment, PendingMint};
+use super::wallet::Wallet;
+
+/// Where to connect and what to expect there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainConfig {
+    /// HTTP(S) JSON-RPC endpoint.
+    pub rpc_url: String,
+    /// The chain id the node must report; a mismatch is an error, never a silent switch, so a
+    /// mainnet key is not used against a testnet config or the other way round.
+    pub chain_id: u64,
+    /// The TwinMintNFR contract; `None` before `deploy`.
+    pub contract: Option<Address>,
+    /// How long to wait for a receipt before giving up (the transaction may still land; the
+    /// pending-mint journal covers that case for mints).
+    #[serde(default = "default_receipt_timeout_s")]
+    pub receipt_timeout_s: u64,
+}
+
+fn default_receipt_timeout_s() -> u64 {
+    180
+}
+
+impl ChainConfig {
+    pub fn new(rpc_url: impl Into<String>, chain_id: u64, contract: Option<Address>) -> Self {
+        Self {
+            rpc_url: rpc_url.into(),
+            chain_id,
+            contract,
+            receipt_timeout_s: default_receipt_timeout_s(),
+        }
+    }
+}
+
+/// Contract roles (`DEFAULT_ADMIN_ROLE` is the authority).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Authority,
+    Registrar,
+    Surveyor,
+    ValuationOracle,
+}
+
+impl Role {
+    /// The role id the contract uses (`keccak256("REGISTRAR_ROLE")`, …; zero for the admin).
+    pub fn id(self) -> B256 {
+        match self {
+            Role::Authority => B256::ZERO,
+            Role::Registrar => alloy::primitives::keccak256("REGISTRAR_ROLE"),
+            Role::Surveyor => alloy::primitives::keccak256("SURVEYOR_ROLE"),
+            Role::ValuationOracle => alloy::primitives::keccak256("VALUATION_ORACLE_ROLE"),
+        }
+    }
+}
+
+/// How [`Chain::mint`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MintStatus {
+    /// This call sent the transaction and it was mined.
+    Minted,
+    /// A transaction recorded in the pending-mint journal by an earlier run was found mined.
+    Recovered,
+    /// The chain already holds this fingerprint for the same recipient (an earlier run whose
+    /// journal is gone): nothing was sent.
+    AlreadyOnChain,
+}
+
+/// The token a mint produced or found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintOutcome {
+    pub token_id: u64,
+    pub status: MintStatus,
+    /// The mint transaction, when known (not for `AlreadyOnChain`).
+    pub tx_hash: Option<TxHash>,
+    pub block: Option<u64>,
+}
+
+/// One survey in a token's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyEntry {
+    pub fingerprint: B256,
+    pub capture_hash: B256,
+    pub surveyor: Address,
+    pub timestamp: u64,
+}
+
+/// An active pledge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeInfo {
+    pub lender: Address,
+    pub loan_ref: B256,
+    pub since: u64,
+}
+
+/// The latest valuation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValuationInfo {
+    pub value: U256,
+    /// Currency code as bytes32 (e.g. `"USD"` left-aligned, zero padded); see [`currency_code`].
+    pub currency: B256,
+    pub as_of: u64,
+    pub oracle: Address,
+}
+
+/// `"USD"` → bytes32 left-aligned and zero-padded (what `setValuation` takes).
+pub fn currency_code(code: &str) -> B256 {
+    let mut out = [0u8; 32];
+    let n = code.len().min(32);
+    out[..n].copy_from_slice(&code.as_bytes()[..n]);
+    B256::from(out)
+}
+
+/// A connection to one chain (and usually one TwinMintNFR contract on it).
+pub struct Chain {
+    config: ChainConfig,
+    provider: DynProvider,
+    wallet: Option<(Wallet, EthereumWallet)>,
+    poll: Duration,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("config", &self.config)
+            .field("wallet", &self.wallet.as_ref().map(|(w, _)| w))
+            .finish()
+    }
+}
+
+impl Chain {
+    /// Connect with a signing wallet: checks that the node answers, that it is on
+    /// `config.chain_id`, and that a configured contract has code there.
+    pub async fn connect(config: ChainConfig, wallet: Wallet) -> ChainResult<Self> {
+        Self::connect_inner(config, Some(wallet)).await
+    }
+
+    /// Connect without a wallet, for reads (`verify`, history, pledge status).
+    pub async fn connect_read_only(config: ChainConfig) -> ChainResult<Self> {
+        Self::connect_inner(config, None).await
+    }
+
+    async fn connect_inner(config: ChainConfig, wallet: Option<Wallet>) -> ChainResult<Self> {
+        let url: reqwest::Url = config.rpc_url.parse().map_err(|e: url_error::E| {
+            ChainError::InvalidUrl {
+                url: config.rpc_url.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ChainError::InvalidUrl {
+                url: config.rpc_url.clone(),
+                reason: "only http:// and https:// endpoints are supported".into(),
+            });
+        }
+        let local = matches!(
+            url.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+        );
+        // Without timeouts a black-holed endpoint would hang the CLI forever.
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ChainError::Rpc {
+                url: config.rpc_url.clone(),
+                detail: e.to_string(),
+            })?;
+        let provider = ProviderBuilder::default()
+            .connect_reqwest(http, url)
+            .erased();
+        let wallet = wallet.map(|w| {
+            let eth = w.ethereum_wallet();
+            (w, eth)
+        });
+        let chain = Self {
+            poll: if local {
+                Duration::from_millis(100)
+            } else {
+                Duration::from_secs(2)
+            },
+            config,
+            provider,
+            wallet,
+        };
+        let actual = chain
+            .provider
+            .get_chain_id()
+            .await
+            .map_err(|e| chain.rpc_error("connect", e))?;
+        if actual != chain.config.chain_id {
+            return Err(ChainError::WrongChainId {
+                url: chain.config.rpc_url.clone(),
+                expected: chain.config.chain_id,
+                actual,
+            });
+        }
+        if let Some(address) = chain.config.contract {
+            chain.require_code(address).await?;
+        }
+        Ok(chain)
+    }
+
+    pub fn config(&self) -> &ChainConfig {
+        &self.config
+    }
+
+    pub fn chain_id(&self) -> u64 {
+        self.config.chain_id
+    }
+
+    /// The signing wallet's address.
+    pub fn address(&self) -> ChainResult<Address> {
+        Ok(self.signer("this")?.0.address())
+    }
+
+    /// The configured contract address.
+    pub fn contract_address(&self) -> ChainResult<Address> {
+        self.config.contract.ok_or(ChainError::NoContract)
+    }
+
+    /// Point this client at another (already deployed) contract.
+    pub async fn use_contract(&mut self, address: Address) -> ChainResult<()> {
+        self.require_code(address).await?;
+        self.config.contract = Some(address);
+        Ok(())
+    }
+
+    /// Typed contract handle for reads not wrapped here.
+    pub fn contract(&self) -> ChainResult<TwinMintNFR::TwinMintNFRInstance<DynProvider>> {
+        Ok(TwinMintNFR::new(
+            self.contract_address()?,
+            self.provider.clone(),
+        ))
+    }
+
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// Balance in wei.
+    pub async fn balance(&self, account: Address) -> ChainResult<U256> {
+        self.provider
+            .get_balance(account)
+            .await
+            .map_err(|e| self.rpc_error("balance", e))
+    }
+
+    // ------------------------------------------------------------------ deploy and admin
+
+    /// Deploy a new TwinMintNFR with `authority` (default: the wallet) as admin, and use it.
+    pub async fn deploy(&mut self, authority: Option<Address>) -> ChainResult<Deployment> {
+        let deployer = self.address()?;
+        let authority = authority.unwrap_or(deployer);
+        let mut code = TwinMintNFR::BYTECODE.to_vec();
+        code.extend(TwinMintNFR::constructorCall { authority }.abi_encode());
+        let receipt = self.send("deploy", None, code.into(), |_| Ok(())).await?;
+        let contract = receipt.contract_address.ok_or_else(|| {
+            ChainError::Unexpected("deployment receipt has no contract address".into())
+        })?;
+        self.config.contract = Some(contract);
+        Ok(Deployment {
+            schema_version: 1,
+            chain_id: self.config.chain_id,
+            contract,
+            deployer,
+            authority,
+            tx_hash: receipt.transaction_hash,
+            block: receipt.block_number,
+        })
+    }
+
+    /// Grant a role (the wallet must hold the authority role).
+    pub async fn grant_role(&self, role: Role, account: Address) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "grantRole",
+            TwinMintNFR::grantRoleCall {
+                role: role.id(),
+                account,
+            },
+        )
+        .await
+    }
+
+    pub async fn revoke_role(&self, role: Role, account: Address) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "revokeRole",
+            TwinMintNFR::revokeRoleCall {
+                role: role.id(),
+                account,
+            },
+        )
+        .await
+    }
+
+    pub async fn has_role(&self, role: Role, account: Address) -> ChainResult<bool> {
+        let c = self.contract()?;
+        c.hasRole(role.id(), account)
+            .call()
+            .await
+            .map_err(|e| self.call_error("hasRole", e))
+    }
+
+    /// Add or remove an address on the KYC whitelist (registrar only).
+    pub async fn set_whitelisted(
+        &self,
+        account: Address,
+        allowed: bool,
+    ) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "setWhitelisted",
+            TwinMintNFR::setWhitelistedCall { account, allowed },
+        )
+        .await
+    }
+
+    pub async fn is_whitelisted(&self, account: Address) -> ChainResult<bool> {
+        let c = self.contract()?;
+        c.isWhitelisted(account)
+            .call()
+            .await
+            .map_err(|e| self.call_error("isWhitelisted", e))
+    }
+
+    // ------------------------------------------------------------------ attest and mint
+
+    /// Sign `claim` as surveyor for this chain and contract (see [`attest::sign`]).
+    pub async fn attest(&self, claim: Claim) -> ChainResult<SignedAttestation> {
+        let (wallet, _) = self.signer("attest")?;
+        attest::sign(wallet, self.config.chain_id, self.contract_address()?, claim).await
+    }
+
+    /// The digest the contract computes for `claim` (cross-checks the client's EIP-712 code).
+    pub async fn contract_digest(&self, claim: &Claim) -> ChainResult<B256> {
+        let c = self.contract()?;
+        match claim {
+            Claim::Mint {
+                to,
+                fingerprint,
+                capture_hash,
+                uri,
+            } => c
+                .attestationDigest(*to, *fingerprint, *capture_hash, uri.clone())
+                .call()
+                .await
+                .map_err(|e| self.call_error("attestationDigest", e)),
+            Claim::Resurvey {
+                token_id,
+                fingerprint,
+                capture_hash,
+                uri,
+            } => c
+                .resurveyDigest(*token_id, *fingerprint, *capture_hash, uri.clone())
+                .call()
+                .await
+                .map_err(|e| self.call_error("resurveyDigest", e)),
+        }
+    }
+
+    /// Mint the attested token, at most once per fingerprint however often this is called or
+    /// the app restarted:
+    /// 1. a journal at `journal` from an earlier run is reconciled first: its transaction is
+    ///    looked up and, if mined, its token returned; if still pending, waited for;
+    /// 2. the chain is asked `tokenOfFingerprint`: if already minted to the same recipient the
+    ///    token is returned ([`MintStatus::AlreadyOnChain`]); if minted to anyone else (or as a
+    ///    resurvey) the answer is [`ChainError::AlreadyMinted`];
+    /// 3. the transaction is signed, its hash journaled, and only then broadcast.
+    ///
+    /// The contract rejects a second mint of a fingerprint anyway; the journal saves the gas and
+    /// the confusing revert.
+    pub async fn mint(
+        &self,
+        signed: &SignedAttestation,
+        journal: &Path,
+    ) -> ChainResult<MintOutcome> {
+        let contract = self.contract_address()?;
+        self.check_domain(signed)?;
+        let (to, fingerprint) = match &signed.claim {
+            Claim::Mint { to, fingerprint, .. } => (*to, *fingerprint),
+            Claim::Resurvey { .. } => {
+                return Err(ChainError::Unexpected(
+                    "a resurvey attestation cannot mint; use resurvey".into(),
+                ));
+            }
+        };
+
+        let mut journaled = false;
+        if let Some(pending) = PendingMint::read(journal)? {
+            if pending.fingerprint != fingerprint
+                || pending.contract != contract
+                || pending.chain_id != self.config.chain_id
+            {
+                return Err(ChainError::PendingMismatch {
+                    path: journal.to_path_buf(),
+                    pending: pending.fingerprint,
+                    requested: fingerprint,
+                });
+            }
+            journaled = true;
+            if let Some(receipt) = self.find_receipt("mint", pending.tx_hash).await? {
+                if receipt.status() {
+                    let token_id = minted_token(&receipt)?;
+                    PendingMint::remove(journal)?;
+                    return Ok(MintOutcome {
+                        token_id,
+                        status: MintStatus::Recovered,
+                        tx_hash: Some(pending.tx_hash),
+                        block: receipt.block_number,
+                    });
+                }
+            }
+            // Failed or dropped: nothing of ours is on chain; decide from the chain state.
+            PendingMint::remove(journal)?;
+        }
+
+        if let Some(token_id) = self.token_of_fingerprint(fingerprint).await? {
+            let first = self.history(token_id).await?.first().copied();
+            let owner = self.owner_of(token_id).await?;
+            if first == Some(fingerprint) && owner == to {
+                return Ok(MintOutcome {
+                    token_id,
+                    status: if journaled {
+                        MintStatus::Recovered
+                    } else {
+                        MintStatus::AlreadyOnChain
+                    },
+                    tx_hash: None,
+                    block: None,
+                });
+            }
+            return Err(ChainError::AlreadyMinted {
+                fingerprint,
+                token_id: U256::from(token_id),
+            });
+        }
+
+        let call = mint_call(signed)?;
+        let chain_id = self.config.chain_id;
+        let result = self
+            .send("mint", Some(contract), call.abi_encode().into(), |tx_hash| {
+                PendingMint {
+                    chain_id,
+                    contract,
+                    fingerprint,
+                    to,
+                    tx_hash,
+                    created: chrono::Utc::now().timestamp(),
+                }
+                .write(journal)
+            })
+            .await;
+        match result {
+            Ok(receipt) => {
+                let token_id = minted_token(&receipt)?;
+                PendingMint::remove(journal)?;
+                Ok(MintOutcome {
+                    token_id,
+                    status: MintStatus::Minted,
+                    tx_hash: Some(receipt.transaction_hash),
+                    block: receipt.block_number,
+                })
+            }
+            // The node may have the transaction: keep the journal for the next run.
+            Err(
+                e @ (ChainError::TxTimeout { .. }
+                | ChainError::RpcUnreachable { .. }
+                | ChainError::Rpc { .. }),
+            ) => Err(e),
+            Err(e) => {
+                PendingMint::remove(journal)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Send `mint` without the journal or the on-chain pre-check. For tools and tests that
+    /// want the contract's own answer; the contract still rejects a minted fingerprint.
+    pub async fn send_mint(&self, signed: &SignedAttestation) -> ChainResult<MintOutcome> {
+        self.check_domain(signed)?;
+        let receipt = self.send_call("mint", mint_call(signed)?).await?;
+        Ok(MintOutcome {
+            token_id: minted_token(&receipt)?,
+            status: MintStatus::Minted,
+            tx_hash: Some(receipt.transaction_hash),
+            block: receipt.block_number,
+        })
+    }
+
+    /// Append a surveyor-attested survey to a token.
+    pub async fn resurvey(&self, signed: &SignedAttestation) -> ChainResult<TransactionReceipt> {
+        self.check_domain(signed)?;
+        let Claim::Resurvey {
+            token_id,
+            fingerprint,
+            capture_hash,
+            uri,
+        } = &signed.claim
+        else {
+            return Err(ChainError::Unexpected(
+                "a mint attestation cannot resurvey".into(),
+            ));
+        };
+        self.send_call(
+            "resurvey",
+            TwinMintNFR::resurveyCall {
+                tokenId: *token_id,
+                newFingerprint: *fingerprint,
+                captureHash: *capture_hash,
+                uri: uri.clone(),
+                signature: signed.signature.clone(),
+            },
+        )
+        .await
+    }
+
+    // ------------------------------------------------------------------ transfer, pledge, value
+
+    /// `transferFrom(wallet, to, token)`.
+    pub async fn transfer(&self, to: Address, token_id: u64) -> ChainResult<TransactionReceipt> {
+        let from = self.address()?;
+        self.send_call(
+            "transfer",
+            TwinMintNFR::transferFromCall {
+                from,
+                to,
+                tokenId: U256::from(token_id),
+            },
+        )
+        .await
+    }
+
+    /// Pledge the wallet's token to `lender` under `loan_ref` (owner only).
+    pub async fn pledge(
+        &self,
+        token_id: u64,
+        lender: Address,
+        loan_ref: B256,
+    ) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "pledge",
+            TwinMintNFR::pledgeCall {
+                tokenId: U256::from(token_id),
+                lender,
+                loanRef: loan_ref,
+            },
+        )
+        .await
+    }
+
+    /// Release a pledge (lender only).
+    pub async fn release(&self, token_id: u64) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "release",
+            TwinMintNFR::releaseCall {
+                tokenId: U256::from(token_id),
+            },
+        )
+        .await
+    }
+
+    /// Seize a pledged token on default (lender only; the lender must be whitelisted).
+    pub async fn seize(&self, token_id: u64) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "seize",
+            TwinMintNFR::seizeCall {
+                tokenId: U256::from(token_id),
+            },
+        )
+        .await
+    }
+
+    /// Publish a valuation (valuation oracle only); emits `MetadataUpdate`.
+    pub async fn set_valuation(
+        &self,
+        token_id: u64,
+        value: U256,
+        currency: B256,
+        as_of: u64,
+    ) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "setValuation",
+            TwinMintNFR::setValuationCall {
+                tokenId: U256::from(token_id),
+                value,
+                currency,
+                asOf: as_of,
+            },
+        )
+        .await
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /// The token holding `fingerprint` (minted or appended by a resurvey), if any.
+    pub async fn token_of_fingerprint(&self, fingerprint: B256) -> ChainResult<Option<u64>> {
+        let c = self.contract()?;
+        let id = c
+            .tokenOfFingerprint(fingerprint)
+            .call()
+            .await
+            .map_err(|e| self.call_error("tokenOfFingerprint", e))?;
+        if id.is_zero() {
+            Ok(None)
+        } else {
+            token_u64(id).map(Some)
+        }
+    }
+
+    pub async fn is_minted(&self, fingerprint: B256) -> ChainResult<bool> {
+        Ok(self.token_of_fingerprint(fingerprint).await?.is_some())
+    }
+
+    /// Every fingerprint of the token, oldest first (what `verify` compares against).
+    pub async fn history(&self, token_id: u64) -> ChainResult<Vec<B256>> {
+        let c = self.contract()?;
+        c.history(U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("history", e))
+    }
+
+    /// Every survey of the token with capture hash, surveyor and time.
+    pub async fn surveys(&self, token_id: u64) -> ChainResult<Vec<SurveyEntry>> {
+        let c = self.contract()?;
+        let list = c
+            .surveys(U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("surveys", e))?;
+        Ok(list
+            .into_iter()
+            .map(|s| SurveyEntry {
+                fingerprint: s.fingerprint,
+                capture_hash: s.captureHash,
+                surveyor: s.surveyor,
+                timestamp: s.timestamp,
+            })
+            .collect())
+    }
+
+    /// The latest fingerprint.
+    pub async fn fingerprint_of(&self, token_id: u64) -> ChainResult<B256> {
+        let c = self.contract()?;
+        c.fingerprintOf(U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("fingerprintOf", e))
+    }
+
+    /// The token's metadata URI (the package's `metadata.json`, e.g. `ipfs://…`).
+    pub async fn token_uri(&self, token_id: u64) -> ChainResult<String> {
+        let c = self.contract()?;
+        c.tokenURI(U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("tokenURI", e))
+    }
+
+    pub async fn owner_of(&self, token_id: u64) -> ChainResult<Address> {
+        let c = self.contract()?;
+        c.ownerOf(U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("ownerOf", e))
+    }
+
+    pub async fn pledge_of(&self, token_id: u64) -> ChainResult<Option<PledgeInfo>> {
+        let c = self.contract()?;
+        let p = c
+            .pledgeOf(U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("pledgeOf", e))?;
+        Ok((p.lender != Address::ZERO).then_some(PledgeInfo {
+            lender: p.lender,
+            loan_ref: p.loanRef,
+            since: p.since,
+        }))
+    }
+
+    pub async fn valuation_of(&self, token_id: u64) -> ChainResult<Option<ValuationInfo>> {
+        let c = self.contract()?;
+        let v = c
+            .valuationOf(U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("valuationOf", e))?;
+        Ok((v.oracle != Address::ZERO).then_some(ValuationInfo {
+            value: v.value,
+            currency: v.currency,
+            as_of: v.asOf,
+            oracle: v.oracle,
+        }))
+    }
+
+    /// ERC-7943-style pre-check: would `from → to` of `token_id` pass whitelist and pledge rules?
+    pub async fn can_transfer(&self, from: Address, to: Address, token_id: u64) -> ChainResult<bool> {
+        let c = self.contract()?;
+        c.canTransfer(from, to, U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("canTransfer", e))
+    }
+
+    // ------------------------------------------------------------------ browser-wallet flows
+
+    /// An unsigned contract call for the browser-wallet bridge (the owner signs in their own
+    /// wallet). `from` pins the account the page must use, when known. The call is simulated
+    /// first, so a transaction the contract would reject never reaches the wallet.
+    pub async fn prepare<C: SolCall>(
+        &self,
+        action: &str,
+        call: &C,
+        from: Option<Address>,
+    ) -> ChainResult<BridgeTx> {
+        let to = self.contract_address()?;
+        let data: Bytes = call.abi_encode().into();
+        if let Some(from) = from {
+            let tx = TransactionRequest::default()
+                .with_from(from)
+                .with_to(to)
+                .with_input(data.clone());
+            self.provider
+                .estimate_gas(tx)
+                .await
+                .map_err(|e| self.rpc_error(action, e))?;
+        }
+        Ok(BridgeTx {
+            action: action.to_string(),
+            chain_id: self.config.chain_id,
+            from,
+            to: Some(to),
+            data,
+            value: U256::ZERO,
+        })
+    }
+
+    /// The mint of `signed` as a bridge transaction (the owner submits their own mint).
+    pub async fn prepare_mint(
+        &self,
+        signed: &SignedAttestation,
+        from: Option<Address>,
+    ) -> ChainResult<BridgeTx> {
+        self.check_domain(signed)?;
+        self.prepare("mint", &mint_call(signed)?, from).await
+    }
+
+    /// Wait for a transaction sent elsewhere (by the bridge) and decode a failure.
+    pub async fn confirm(&self, action: &str, hash: TxHash) -> ChainResult<TransactionReceipt> {
+        self.wait_receipt(action, hash).await
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    fn signer(&self, what: &'static str) -> ChainResult<&(Wallet, EthereumWallet)> {
+        self.wallet.as_ref().ok_or(ChainError::NoWallet { what })
+    }
+
+    fn check_domain(&self, signed: &SignedAttestation) -> ChainResult<()> {
+        let contract = self.contract_address()?;
+        if signed.chain_id != self.config.chain_id || signed.contract != contract {
+            return Err(ChainError::AttestationDomain {
+                signed_chain_id: signed.chain_id,
+                signed_contract: signed.contract,
+                chain_id: self.config.chain_id,
+                contract,
+            });
+        }
+        Ok(())
+    }
+
+    async fn require_code(&self, address: Address) -> ChainResult<()> {
+        let code = self
+            .provider
+            .get_code_at(address)
+            .await
+            .map_err(|e| self.rpc_error("getCode", e))?;
+        if code.is_empty() {
+            return Err(ChainError::NoCode {
+                address,
+                chain_id: self.config.chain_id,
+            });
+        }
+        Ok(())
+    }
+
+    async fn send_call<C: SolCall>(&self, action: &str, call: C) -> ChainResult<TransactionReceipt> {
+        let to = self.contract_address()?;
+        self.send(action, Some(to), call.abi_encode().into(), |_| Ok(()))
+            .await
+    }
+
+    /// The one transaction path: simulate (estimate gas, which surfaces reverts with their
+    /// data), fill nonce and fees, sign locally, call `before_broadcast` with the hash (the mint
+    /// journal), broadcast, wait for the receipt.
+    async fn send(
+        &self,
+        action: &str,
+        to: Option<Address>,
+        input: Bytes,
+        before_broadcast: impl FnOnce(TxHash) -> ChainResult<()>,
+    ) -> ChainResult<TransactionReceipt> {
+        let (wallet, eth_wallet) = self.signer("sending a transaction")?;
+        let from = wallet.address();
+        let mut tx = TransactionRequest::default()
+            .with_from(from)
+            .with_chain_id(self.config.chain_id);
+        tx = match to {
+            Some(to) => tx.with_to(to).with_input(input),
+            None => tx.with_deploy_code(input),
+        };
+        let gas = self
+            .provider
+            .estimate_gas(tx.clone())
+            .await
+            .map_err(|e| self.rpc_error(action, e))?;
+        let nonce = self
+            .provider
+            .get_transaction_count(from)
+            .pending()
+            .await
+            .map_err(|e| self.rpc_error(action, e))?;
+        let fees = self
+            .provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(|e| self.rpc_error(action, e))?;
+        // 20 % headroom: state can change between estimate and inclusion.
+        let tx = tx
+            .with_gas_limit(gas.saturating_add(gas / 5))
+            .with_nonce(nonce)
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let envelope = tx
+            .build(eth_wallet)
+            .await
+            .map_err(|e| ChainError::Signing(e.to_string()))?;
+        let hash = *envelope.tx_hash();
+        before_broadcast(hash)?;
+        let balance_check = self.provider.send_tx_envelope(envelope).await;
+        if let Err(e) = balance_check {
+            let err = self.rpc_error(action, e);
+            return Err(self.with_balance(err, from).await);
+        }
+        self.wait_receipt(action, hash).await
+    }
+
+    /// Poll for the receipt; on a failed status, replay the call at the parent block to decode
+    /// why.
+    async fn wait_receipt(&self, action: &str, hash: TxHash) -> ChainResult<TransactionReceipt> {
+        let deadline = Instant::now() + Duration::from_secs(self.config.receipt_timeout_s);
+        loop {
+            if let Some(receipt) = self.find_receipt(action, hash).await? {
+                if receipt.status() {
+                    return Ok(receipt);
+                }
+                return Err(self.explain_failure(action, hash, &receipt).await);
+            }
+            if Instant::now() >= deadline {
+                return Err(ChainError::TxTimeout {
+                    action: action.to_string(),
+                    hash,
+                    seconds: self.config.receipt_timeout_s,
+                });
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    /// The receipt if mined; waits while the node still holds the transaction in its pool;
+    /// `None` once the transaction is neither mined nor known (dropped, or never broadcast).
+    async fn find_receipt(
+        &self,
+        action: &str,
+        hash: TxHash,
+    ) -> ChainResult<Option<TransactionReceipt>> {
+        let receipt = self
+            .provider
+            .get_transaction_receipt(hash)
+            .await
+            .map_err(|e| self.rpc_error(action, e))?;
+        if receipt.is_some() {
+            return Ok(receipt);
+        }
+        let known = self
+            .provider
+            .get_transaction_by_hash(hash)
+            .await
+            .map_err(|e| self.rpc_error(action, e))?;
+        if known.is_none() {
+            return Ok(None);
+        }
+        // In the pool: wait for it (bounded by the receipt timeout).
+        let deadline = Instant::now() + Duration::from_secs(self.config.receipt_timeout_s);
+        while Instant::now() < deadline {
+            tokio::time::sleep(self.poll).await;
+            if let Some(r) = self
+                .provider
+                .get_transaction_receipt(hash)
+                .await
+                .map_err(|e| self.rpc_error(action, e))?
+            {
+                return Ok(Some(r));
+            }
+        }
+        Err(ChainError::TxTimeout {
+            action: action.to_string(),
+            hash,
+            seconds: self.config.receipt_timeout_s,
+        })
+    }
+
+    async fn explain_failure(
+        &self,
+        action: &str,
+        hash: TxHash,
+        receipt: &TransactionReceipt,
+    ) -> ChainError {
+        let failed = ChainError::TxFailed {
+            action: action.to_string(),
+            hash,
+        };
+        let Ok(Some(tx)) = self.provider.get_transaction_by_hash(hash).await else {
+            return failed;
+        };
+        let request: TransactionRequest = tx.into_request();
+        let block = receipt
+            .block_number
+            .map(|b| BlockId::number(b.saturating_sub(1)))
+            .unwrap_or(BlockId::latest());
+        match self.provider.call(request).block(block).await {
+            Err(e) => match self.rpc_error(action, e) {
+                ChainError::Rpc { .. } | ChainError::RpcUnreachable { .. } => failed,
+                decoded => decoded,
+            },
+            Ok(_) => failed,
+        }
+    }
+
+    /// Classify a JSON-RPC error: revert data is decoded, funds problems and unreachable nodes
+    /// get their own variants, anything else keeps the node's message.
+    fn rpc_error(&self, action: &str, e: RpcError<TransportErrorKind>) -> ChainError {
+        let url = self.config.rpc_url.clone();
+        match e {
+            RpcError::ErrorResp(payload) => {
+                if let Some(data) = payload.as_revert_data() {
+                    return revert_error(action, data);
+                }
+                let message = payload.message.to_string();
+                let lower = message.to_lowercase();
+                if lower.contains("insufficient funds") {
+                    return ChainError::InsufficientFunds {
+                        account: Address::ZERO,
+                        balance_wei: U256::ZERO,
+                        detail: message,
+                    };
+                }
+                if lower.contains("revert") {
+                    return revert_error(action, Bytes::new());
+                }
+                ChainError::Rpc {
+                    url,
+                    detail: format!("{action}: {message} (code {})", payload.code),
+                }
+            }
+            RpcError::Transport(TransportErrorKind::HttpError(h)) => ChainError::Rpc {
+                url,
+                detail: format!("HTTP {}: {}", h.status, truncate(&h.body, 200)),
+            },
+            RpcError::Transport(kind) => ChainError::RpcUnreachable {
+                url,
+                detail: innermost(&kind),
+            },
+            other => ChainError::Rpc {
+                url,
+                detail: format!("{action}: {other}"),
+            },
+        }
+    }
+
+    fn call_error(&self, action: &str, e: alloy::contract::Error) -> ChainError {
+        match e {
+            alloy::contract::Error::TransportError(e) => self.rpc_error(action, e),
+            alloy::contract::Error::ZeroData(..) => match self.config.contract {
+                Some(address) => ChainError::NoCode {
+                    address,
+                    chain_id: self.config.chain_id,
+                },
+                None => ChainError::NoContract,
+            },
+            other => ChainError::Unexpected(format!("{action}: {other}")),
+        }
+    }
+
+    /// Fill in the account and its balance for an insufficient-funds error.
+    async fn with_balance(&self, err: ChainError, account: Address) -> ChainError {
+        match err {
+            ChainError::InsufficientFunds { detail, .. } => ChainError::InsufficientFunds {
+                account,
+                balance_wei: self.balance(account).await.unwrap_or_default(),
+                detail,
+            },
+            other => other,
+        }
+    }
+}
+
+fn mint_call(signed: &SignedAttestation) -> ChainResult<TwinMintNFR::mintCall> {
+    match &signed.claim {
+        Claim::Mint {
+            to,
+            fingerprint,
+            capture_hash,
+            uri,
+        } => Ok(TwinMintNFR::mintCall {
+            to: *to,
+            uri: uri.clone(),
+            fingerprint: *fingerprint,
+            captureHash: *capture_hash,
+            signature: signed.signature.clone(),
+        }),
+        Claim::Resurvey { .. } => Err(ChainError::Unexpected(
+            "a resurvey attestation cannot mint; use resurvey".into(),
+        )),
+    }
+}
+
+fn minted_token(receipt: &TransactionReceipt) -> ChainResult<u64> {
+    let log = receipt
+        .decoded_log::<TwinMintNFR::Minted>()
+        .ok_or_else(|| ChainError::Unexpected("mint receipt has no Minted event".into()))?;
+    token_u64(log.data.tokenId)
+}
+
+fn token_u64(id: U256) -> ChainResult<u64> {
+    u64::try_from(id).map_err(|_| ChainError::Unexpected(format!("token id {id} exceeds u64")))
+}
+
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    let inner = cur.to_string();
+    let outer = e.to_string();
+    if inner == outer {
+        outer
+    } else {
+        format!("{outer}: {inner}")
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        s.to_string()
+    } else {
+        let mut end = n;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}
+
+/// `reqwest::Url`'s parse error type, named once.
+mod url_error {
+    pub(super) type E = <alloy::transports::http::reqwest::Url as std::str::FromStr>::Err;
+}
