@@ -120,7 +120,9 @@ impl SignedAttestation {
     /// file before spending gas on it.
     pub fn recover_surveyor(&self) -> Option<Address> {
         let sig = alloy::primitives::Signature::try_from(self.signature.as_ref()).ok()?;
-        let hash = self.claim.signing_hash(&domain(self.chain_id, self.contract));
+        let hash = self
+            .claim
+            .signing_hash(&domain(self.chain_id, self.contract));
         sig.recover_address_from_prehash(&hash).ok()
     }
 }
@@ -202,13 +204,18 @@ mod tests {
             capture_hash: B256::repeat_byte(2),
             uri: "ipfs://bafy".into(),
         };
-        let signed = sign(&w, 31337, Address::repeat_byte(5), claim).await.unwrap();
+        let signed = sign(&w, 31337, Address::repeat_byte(5), claim)
+            .await
+            .unwrap();
         assert_eq!(signed.signature.len(), 65);
         assert_eq!(signed.recover_surveyor(), Some(w.address()));
         let mut tampered = signed.clone();
         tampered.chain_id = 1;
         assert_ne!(tampered.recover_surveyor(), Some(w.address()));
         let json = serde_json::to_string(&signed).unwrap();
-        assert_eq!(serde_json::from_str::<SignedAttestation>(&json).unwrap(), signed);
+        assert_eq!(
+            serde_json::from_str::<SignedAttestation>(&json).unwrap(),
+            signed
+        );
     }
 }

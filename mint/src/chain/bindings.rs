@@ -89,7 +89,11 @@ fn format_value(value: &DynSolValue) -> String {
         DynSolValue::Array(items) | DynSolValue::FixedArray(items) | DynSolValue::Tuple(items) => {
             format!(
                 "[{}]",
-                items.iter().map(format_value).collect::<Vec<_>>().join(", ")
+                items
+                    .iter()
+                    .map(format_value)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         }
         other => format!("{other:?}"),
@@ -122,7 +126,10 @@ pub(crate) fn revert_error(action: &str, data: Bytes) -> ChainError {
             name: if data.is_empty() {
                 "<no revert data>".into()
             } else {
-                format!("<unknown error 0x{}>", alloy::hex::encode(&data[..data.len().min(4)]))
+                format!(
+                    "<unknown error 0x{}>",
+                    alloy::hex::encode(&data[..data.len().min(4)])
+                )
             },
             args: String::new(),
             data,
@@ -147,7 +154,10 @@ mod tests {
         assert_eq!(d.name, "Pledged");
         assert_eq!(
             d.args,
-            format!("tokenId=7, lender={}", Address::repeat_byte(0x11).to_checksum(None))
+            format!(
+                "tokenId=7, lender={}",
+                Address::repeat_byte(0x11).to_checksum(None)
+            )
         );
         match revert_error("pledge", data.into()) {
             ChainError::Reverted { name, .. } => assert_eq!(name, "Pledged"),
@@ -167,7 +177,10 @@ mod tests {
         ));
         let data = alloy::sol_types::Revert::from("boom").abi_encode();
         let d = decode_revert(&data).unwrap();
-        assert_eq!((d.name.as_str(), d.args.as_str()), ("Error", "message=\"boom\""));
+        assert_eq!(
+            (d.name.as_str(), d.args.as_str()),
+            ("Error", "message=\"boom\"")
+        );
         assert!(decode_revert(&[1, 2]).is_none());
     }
 }

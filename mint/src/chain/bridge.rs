@@ -62,7 +62,9 @@ pub struct BridgeHandle {
 
 impl std::fmt::Debug for BridgeHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BridgeHandle").field("base", &self.base).finish()
+        f.debug_struct("BridgeHandle")
+            .field("base", &self.base)
+            .finish()
     }
 }
 
@@ -196,7 +198,9 @@ impl State {
             (Method::Get, "/") | (Method::Get, "/tx") if !token_ok => {
                 respond(request, 403, "text/plain", "missing or wrong token".into())
             }
-            (Method::Get, "/") => respond(request, 200, "text/html; charset=utf-8", self.page.clone()),
+            (Method::Get, "/") => {
+                respond(request, 200, "text/html; charset=utf-8", self.page.clone())
+            }
             (Method::Get, "/tx") => respond(request, 200, "application/json", self.tx_json.clone()),
             (Method::Post, "/hash") | (Method::Post, "/error") => {
                 let json = request
@@ -205,7 +209,12 @@ impl State {
                     .find(|h| h.field.equiv("Content-Type"))
                     .is_some_and(|h| h.value.as_str().starts_with("application/json"));
                 if !json {
-                    return respond(request, 415, "text/plain", "expected application/json".into());
+                    return respond(
+                        request,
+                        415,
+                        "text/plain",
+                        "expected application/json".into(),
+                    );
                 }
                 let mut body = Vec::new();
                 if request
@@ -258,7 +267,8 @@ fn respond(request: Request, status: u16, content_type: &str, body: String) {
 }
 
 fn render_page(tx: &BridgeTx, token: &str) -> String {
-    let row = |k: &str, v: String| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(&v));
+    let row =
+        |k: &str, v: String| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(&v));
     let rows = [
         row("action", tx.action.clone()),
         row("chain id", tx.chain_id.to_string()),

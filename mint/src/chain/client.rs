@@ -165,12 +165,14 @@ impl Chain {
     }
 
     async fn connect_inner(config: ChainConfig, wallet: Option<Wallet>) -> ChainResult<Self> {
-        let url: reqwest::Url = config.rpc_url.parse().map_err(|e: url_error::E| {
-            ChainError::InvalidUrl {
-                url: config.rpc_url.clone(),
-                reason: e.to_string(),
-            }
-        })?;
+        let url: reqwest::Url =
+            config
+                .rpc_url
+                .parse()
+                .map_err(|e: url_error::E| ChainError::InvalidUrl {
+                    url: config.rpc_url.clone(),
+                    reason: e.to_string(),
+                })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ChainError::InvalidUrl {
                 url: config.rpc_url.clone(),
@@ -295,7 +297,11 @@ impl Chain {
     }
 
     /// Grant a role (the wallet must hold the authority role).
-    pub async fn grant_role(&self, role: Role, account: Address) -> ChainResult<TransactionReceipt> {
+    pub async fn grant_role(
+        &self,
+        role: Role,
+        account: Address,
+    ) -> ChainResult<TransactionReceipt> {
         self.send_call(
             "grantRole",
             TwinMintNFR::grantRoleCall {
@@ -306,7 +312,11 @@ impl Chain {
         .await
     }
 
-    pub async fn revoke_role(&self, role: Role, account: Address) -> ChainResult<TransactionReceipt> {
+    pub async fn revoke_role(
+        &self,
+        role: Role,
+        account: Address,
+    ) -> ChainResult<TransactionReceipt> {
         self.send_call(
             "revokeRole",
             TwinMintNFR::revokeRoleCall {
@@ -351,7 +361,13 @@ impl Chain {
     /// Sign `claim` as surveyor for this chain and contract (see [`attest::sign`]).
     pub async fn attest(&self, claim: Claim) -> ChainResult<SignedAttestation> {
         let (wallet, _) = self.signer("attest")?;
-        attest::sign(wallet, self.config.chain_id, self.contract_address()?, claim).await
+        attest::sign(
+            wallet,
+            self.config.chain_id,
+            self.contract_address()?,
+            claim,
+        )
+        .await
     }
 
     /// The digest the contract computes for `claim` (cross-checks the client's EIP-712 code).
@@ -400,7 +416,9 @@ impl Chain {
         let contract = self.contract_address()?;
         self.check_domain(signed)?;
         let (to, fingerprint) = match &signed.claim {
-            Claim::Mint { to, fingerprint, .. } => (*to, *fingerprint),
+            Claim::Mint {
+                to, fingerprint, ..
+            } => (*to, *fingerprint),
             Claim::Resurvey { .. } => {
                 return Err(ChainError::Unexpected(
                     "a resurvey attestation cannot mint; use resurvey".into(),
@@ -421,17 +439,17 @@ impl Chain {
                 });
             }
             journaled = true;
-            if let Some(receipt) = self.find_receipt("mint", pending.tx_hash).await? {
-                if receipt.status() {
-                    let token_id = minted_token(&receipt)?;
-                    PendingMint::remove(journal)?;
-                    return Ok(MintOutcome {
-                        token_id,
-                        status: MintStatus::Recovered,
-                        tx_hash: Some(pending.tx_hash),
-                        block: receipt.block_number,
-                    });
-                }
+            if let Some(receipt) = self.find_receipt("mint", pending.tx_hash).await?
+                && receipt.status()
+            {
+                let token_id = minted_token(&receipt)?;
+                PendingMint::remove(journal)?;
+                return Ok(MintOutcome {
+                    token_id,
+                    status: MintStatus::Recovered,
+                    tx_hash: Some(pending.tx_hash),
+                    block: receipt.block_number,
+                });
             }
             // Failed or dropped: nothing of ours is on chain; decide from the chain state.
             PendingMint::remove(journal)?;
@@ -461,17 +479,22 @@ impl Chain {
         let call = mint_call(signed)?;
         let chain_id = self.config.chain_id;
         let result = self
-            .send("mint", Some(contract), call.abi_encode().into(), |tx_hash| {
-                PendingMint {
-                    chain_id,
-                    contract,
-                    fingerprint,
-                    to,
-                    tx_hash,
-                    created: chrono::Utc::now().timestamp(),
-                }
-                .write(journal)
-            })
+            .send(
+                "mint",
+                Some(contract),
+                call.abi_encode().into(),
+                |tx_hash| {
+                    PendingMint {
+                        chain_id,
+                        contract,
+                        fingerprint,
+                        to,
+                        tx_hash,
+                        created: chrono::Utc::now().timestamp(),
+                    }
+                    .write(journal)
+                },
+            )
             .await;
         match result {
             Ok(receipt) => {
@@ -718,7 +741,12 @@ impl Chain {
     }
 
     /// ERC-7943-style pre-check: would `from → to` of `token_id` pass whitelist and pledge rules?
-    pub async fn can_transfer(&self, from: Address, to: Address, token_id: u64) -> ChainResult<bool> {
+    pub async fn can_transfer(
+        &self,
+        from: Address,
+        to: Address,
+        token_id: u64,
+    ) -> ChainResult<bool> {
         let c = self.contract()?;
         c.canTransfer(from, to, U256::from(token_id))
             .call()
@@ -808,7 +836,11 @@ impl Chain {
         Ok(())
     }
 
-    async fn send_call<C: SolCall>(&self, action: &str, call: C) -> ChainResult<TransactionReceipt> {
+    async fn send_call<C: SolCall>(
+        &self,
+        action: &str,
+        call: C,
+    ) -> ChainResult<TransactionReceipt> {
         let to = self.contract_address()?;
         self.send(action, Some(to), call.abi_encode().into(), |_| Ok(()))
             .await

@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use alloy::primitives::{Address, B256, TxHash};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::error::{ChainError, ChainResult};
 
@@ -167,6 +167,10 @@ mod tests {
         assert_eq!(ChainRecord::read(&path).unwrap(), r);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"fingerprint\": \"0xabab"), "{text}");
-        assert!(PendingMint::read(&dir.path().join("none")).unwrap().is_none());
+        assert!(
+            PendingMint::read(&dir.path().join("none"))
+                .unwrap()
+                .is_none()
+        );
     }
 }

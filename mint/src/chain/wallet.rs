@@ -44,10 +44,9 @@ impl Wallet {
     /// From a hex private key (optionally `0x`-prefixed). For tests and the local dev chain:
     /// a key on the command line ends up in shell history.
     pub fn from_private_key(hex_key: &str) -> ChainResult<Self> {
-        let signer: PrivateKeySigner = hex_key
-            .trim()
-            .parse()
-            .map_err(|_| ChainError::Wallet("invalid private key (expected 32 bytes of hex)".into()))?;
+        let signer: PrivateKeySigner = hex_key.trim().parse().map_err(|_| {
+            ChainError::Wallet("invalid private key (expected 32 bytes of hex)".into())
+        })?;
         Ok(Self::local(signer, "private key"))
     }
 
@@ -94,6 +93,8 @@ impl Wallet {
     /// `cast wallet import` does), so a mnemonic or dev key can be replaced by a password.
     /// Only local keys can be exported.
     pub fn write_keystore(&self, dir: &Path, name: &str, password: &str) -> ChainResult<PathBuf> {
+        // A `match`, not `let`, because the Ledger variant exists only with the feature.
+        #[allow(clippy::infallible_destructuring_match)]
         let signer = match &self.inner {
             Inner::Local(s) => s,
             #[cfg(feature = "ledger")]
@@ -197,11 +198,15 @@ mod tests {
         let w1 = Wallet::from_mnemonic(PHRASE, 1).unwrap();
         assert_eq!(
             w0.address(),
-            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse::<Address>().unwrap()
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+                .parse::<Address>()
+                .unwrap()
         );
         assert_eq!(
             w1.address(),
-            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8".parse::<Address>().unwrap()
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+                .parse::<Address>()
+                .unwrap()
         );
         let bad = Wallet::from_mnemonic("not a real phrase", 0).unwrap_err();
         assert!(!bad.to_string().contains("real phrase"), "{bad}");
@@ -214,7 +219,9 @@ mod tests {
             "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
         )
         .unwrap();
-        let path = w.write_keystore(dir.path(), "surveyor.json", "correct horse").unwrap();
+        let path = w
+            .write_keystore(dir.path(), "surveyor.json", "correct horse")
+            .unwrap();
         let back = Wallet::from_keystore(&path, "correct horse").unwrap();
         assert_eq!(back.address(), w.address());
         assert_eq!(back.origin(), "keystore");
