@@ -35,19 +35,23 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
     let mut reference = false;
     let mut json = false;
     let mut path = None;
+    let mut labels_file: Option<PathBuf> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--res" => opts.cloth_resolution_m = val()?.parse()?,
             "--rigidness" => opts.rigidness = val()?.parse()?,
+            "--sweeps" => opts.sweeps_per_rigidness = val()?.parse()?,
             "--threshold" => opts.class_threshold_m = val()?.parse()?,
             "--relaxation" => opts.relaxation = val()?.parse()?,
             "--nearest" => opts.intersection = IntersectionHeight::Nearest,
             "--no-smooth" => opts.slope_smooth = false,
+            "--smooth-height" => opts.smooth_height_threshold_m = val()?.parse()?,
             "--repeat" => repeat = val()?.parse()?,
             "--reference" => reference = true,
             "--json" => json = true,
+            "--labels" => labels_file = Some(PathBuf::from(val()?)),
             "--device" => {
                 devices = match val()?.as_str() {
                     "both" => vec![DevicePreference::Cpu, DevicePreference::Gpu],
@@ -76,13 +80,38 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
         truth.is_some()
     );
 
+    if let Some(f) = &labels_file {
+        // Ground labels from elsewhere (the reference script's --labels-out), same metric.
+        let l: Vec<bool> = std::fs::read(f)?.iter().map(|b| *b != 0).collect();
+        if let Some(t) = &truth {
+            let (e, n) = bench::dtm_rmse_vs_truth(&cloud, &l, t, 1.0)?;
+            eprintln!(
+                "labels {}: DTM RMSE vs truth {e:.4} m ({n} cells)",
+                f.display()
+            );
+        } else {
+            let (e, n, a) = bench::dtm_rmse_vs_classes(&cloud, &l, &[2, 9], 1.0)?;
+            eprintln!(
+                "labels {}: DTM RMSE vs 2+9 {e:.4} m ({n} cells, agreement {a:.4})",
+                f.display()
+            );
+        }
+    }
     let mut results = Vec::new();
     let mut labels = Vec::new();
     for d in &devices {
         let (b, g) = bench::bench_ground(&cloud, truth.as_ref(), &opts, *d, repeat)?;
         let mut line = format!(
-            "{:<48} {:>8.3} s (simulation {:.3} s, {} iterations, {} particles), {} ground",
-            b.device, b.seconds, b.simulation_seconds, b.iterations, b.particles, b.ground_points
+            "{:<48} {:>8.3} s (rasterize {:.3}, simulate {:.3}, smooth {:.3}, classify {:.3}; {} iterations, {} particles), {} ground",
+            b.device,
+            b.seconds,
+            b.phases.rasterize,
+            b.phases.simulate,
+            b.phases.smooth,
+            b.phases.classify,
+            b.iterations,
+            b.particles,
+            b.ground_points
         );
         if let Some(r) = b.dtm_rmse_vs_truth_m {
             line += &format!(", DTM RMSE vs truth {r:.4} m");

@@ -12,6 +12,8 @@ pub mod error;
 pub mod gpu;
 pub mod ground;
 pub mod model;
+pub mod noise;
+pub mod normalize;
 pub mod segment;
 pub mod stem;
 pub mod trees;

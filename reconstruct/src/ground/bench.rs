@@ -12,7 +12,7 @@ use capture::synth::Truth;
 use capture::{CancelToken, PointCloud};
 use serde::{Deserialize, Serialize};
 
-use super::{CsfOptions, GroundResult};
+use super::{CsfOptions, GroundResult, PhaseSeconds};
 use crate::dtm::{self, DtmOptions, NODATA};
 use crate::error::Result;
 use crate::gpu::DevicePreference;
@@ -106,7 +106,7 @@ pub struct GroundBench {
     pub device: String,
     /// Wall time of [`super::run`] (rasterise, simulate, smooth, classify), best of the runs.
     pub seconds: f64,
-    pub simulation_seconds: f64,
+    pub phases: PhaseSeconds,
     pub iterations: u32,
     pub particles: usize,
     pub ground_points: usize,
@@ -141,7 +141,7 @@ pub fn bench_ground(
             points: cloud.len(),
             device: g.device.clone(),
             seconds,
-            simulation_seconds: g.simulation_seconds,
+            phases: g.phases,
             iterations: g.iterations,
             particles: g.particles,
             ground_points: g.ground_count(),

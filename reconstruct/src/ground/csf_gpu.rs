@@ -1,7 +1,7 @@
 //! The cloth simulation of [`super::csf`] as wgpu compute (`shaders/csf_cloth.wgsl`).
 //!
 //! The cloth lives on the device for the whole run; the host records `check_every` time steps
-//! per submission (verlet, then `rigidness` sweeps ping-ponging two height buffers, the last
+//! per submission (verlet, then `rigidness × sweeps_per_rigidness` sweeps ping-ponging two height buffers, the last
 //! sweep fused with collision and a max-reduction) and reads back one `u32` per batch for the
 //! convergence test — the same schedule as the CPU twin, so both stop at the same step.
 
@@ -91,8 +91,9 @@ pub(crate) fn simulate(
         let mut enc = g.encoder();
         for b in 0..batch {
             g.dispatch(&mut enc, &kv, &bg_verlet[cur], groups);
-            for s in 0..o.rigidness {
-                if s + 1 == o.rigidness {
+            let sweeps = o.sweeps();
+            for s in 0..sweeps {
+                if s + 1 == sweeps {
                     if b + 1 == batch {
                         enc.clear_buffer(&max_diff, 0, None);
                     }

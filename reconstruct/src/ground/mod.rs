@@ -22,6 +22,8 @@ mod csf_gpu;
 
 pub use csf::{CsfOptions, IntersectionHeight, run, run_masked};
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::Raster;
 
 /// ASPRS class code of ground points (LAS 1.4 R15, table 17).
@@ -44,8 +46,21 @@ pub struct GroundResult {
     pub converged: bool,
     /// Number of cloth particles (grid width × height).
     pub particles: usize,
-    /// Seconds spent in the cloth simulation proper (the part that runs on the GPU).
-    pub simulation_seconds: f64,
+    /// Wall time of each phase.
+    pub phases: PhaseSeconds,
+}
+
+/// Wall time of the phases of a ground run, in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhaseSeconds {
+    /// Building the cloth: bounds, intersection heights, gap fill.
+    pub rasterize: f64,
+    /// The cloth simulation proper (the part that runs on the GPU).
+    pub simulate: f64,
+    /// Slope smoothing.
+    pub smooth: f64,
+    /// Point-to-cloth classification.
+    pub classify: f64,
 }
 
 impl GroundResult {
