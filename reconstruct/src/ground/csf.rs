@@ -169,13 +169,13 @@ impl CsfOptions {
         if !(1..=100).contains(&self.sweeps_per_rigidness) {
             return bad("sweeps_per_rigidness", "must be 1–100");
         }
-        if !(self.time_step > 0.0) {
+        if self.time_step.is_nan() || self.time_step <= 0.0 {
             return bad("time_step", "must be positive");
         }
         if self.check_every == 0 {
             return bad("check_every", "must be at least 1");
         }
-        if !(self.class_threshold_m > 0.0) {
+        if self.class_threshold_m.is_nan() || self.class_threshold_m <= 0.0 {
             return bad("class_threshold_m", "must be positive");
         }
         if !(self.relaxation > 0.0 && self.relaxation <= 1.0) {
@@ -649,7 +649,7 @@ fn simulate_cpu(
             std::mem::swap(&mut y, &mut tmp);
         }
         it += 1;
-        if it % o.check_every == 0 {
+        if it.is_multiple_of(o.check_every) {
             if cancel.is_cancelled() {
                 return Err(ReconstructError::Cancelled);
             }

@@ -106,7 +106,7 @@ pub(crate) fn simulate(
         }
         g.submit(enc)?;
         it += batch;
-        if it % o.check_every == 0 {
+        if it.is_multiple_of(o.check_every) {
             if cancel.is_cancelled() {
                 return Err(ReconstructError::Cancelled);
             }
