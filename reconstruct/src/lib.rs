@@ -18,6 +18,7 @@ pub mod segment;
 pub mod stem;
 pub mod trees;
 pub mod treetops;
+pub mod mesh;
 pub mod normals;
 pub mod pipes;
 
