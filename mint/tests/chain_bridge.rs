@@ -177,3 +177,77 @@ fn chain_bridge_reports_wallet_refusal() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The page's own script, run in Node against the live bridge with a fake injected wallet:
+/// it requests accounts, switches chain, sends exactly the prepared fields, posts the hash.
+#[test]
+fn chain_bridge_page_script_drives_the_wallet() {
+    let tx = sample_tx();
+    let from = tx.from.unwrap().to_checksum(None);
+    let hash = TxHash::repeat_byte(0x5a);
+    for reject in [false, true] {
+        let handle = bridge::serve(tx.clone()).unwrap();
+        let port = port_of(&handle);
+        let (status, page) = http(
+            port,
+            "GET",
+            &format!("/?t={}", handle.token()),
+            &format!("127.0.0.1:{port}"),
+            &[],
+            "",
+        );
+        assert_eq!(status, 200);
+        let dir = tempfile::tempdir().unwrap();
+        let page_file = dir.path().join("page.html");
+        std::fs::write(&page_file, chain_support::body(&page)).unwrap();
+        let harness = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/chain_support/bridge_page.mjs");
+        let mut cmd = std::process::Command::new("node");
+        cmd.arg(&harness)
+            .arg(handle.base_url())
+            .arg(&page_file)
+            .arg(&from)
+            .arg(hash.to_string());
+        if reject {
+            cmd.arg("reject");
+        }
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run `node` (Node.js ≥ 20 is needed): {e}"));
+        assert!(
+            out.status.success(),
+            "page script failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            report["calls"],
+            serde_json::json!([
+                "eth_requestAccounts",
+                "eth_chainId",
+                "wallet_switchEthereumChain",
+                "eth_sendTransaction"
+            ])
+        );
+        let sent = &report["sent"];
+        assert_eq!(
+            sent["from"].as_str().unwrap().to_lowercase(),
+            from.to_lowercase()
+        );
+        assert_eq!(
+            sent["to"].as_str().unwrap().to_lowercase(),
+            tx.to.unwrap().to_string().to_lowercase()
+        );
+        assert_eq!(sent["data"], "0xdeadbeef");
+        assert_eq!(sent["value"], "0x0");
+        if reject {
+            match handle.wait(Duration::from_secs(10)) {
+                Err(ChainError::BridgeRejected(m)) => assert!(m.contains("User rejected"), "{m}"),
+                other => panic!("expected BridgeRejected, got {other:?}"),
+            }
+        } else {
+            assert_eq!(handle.wait(Duration::from_secs(10)).unwrap(), hash);
+            assert!(report["status"].as_str().unwrap().starts_with("Sent: "));
+        }
+    }
+}

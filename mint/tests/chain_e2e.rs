@@ -22,7 +22,8 @@ use mint::chain::{
     Role, TwinMintNFR, TxHash, U256, Wallet, bridge, currency_code,
 };
 
-use chain_support::{Anvil, CHAIN_ID, MNEMONIC, free_port, http};
+use chain_support::{CHAIN_ID, MNEMONIC, anvil as start_anvil, free_port, http};
+use mint::chain::dev::Anvil;
 
 fn account(index: u32) -> Wallet {
     Wallet::from_mnemonic(MNEMONIC, index).unwrap()
@@ -58,7 +59,7 @@ fn expect_revert(result: Result<impl std::fmt::Debug, ChainError>, name: &str) -
 
 #[tokio::test]
 async fn chain_end_to_end_on_anvil() {
-    let anvil = Anvil::start();
+    let anvil = start_anvil();
     let dir = tempfile::tempdir().unwrap();
 
     // ---------------------------------------------------------------- deploy and roles
@@ -493,7 +494,7 @@ async fn chain_end_to_end_on_anvil() {
     ));
 
     // ---------------------------------------------------------------- RPC down
-    let dead = format!("http://127.0.0.1:{}", free_port());
+    let dead = format!("http://127.0.0.1:{}", free_port().unwrap());
     match Chain::connect(ChainConfig::new(dead.clone(), CHAIN_ID, None), account(0)).await {
         Err(e @ ChainError::RpcUnreachable { .. }) => {
             let msg = e.to_string();

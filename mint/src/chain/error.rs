@@ -98,6 +98,8 @@ pub enum ChainError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("dev chain: {0}")]
+    DevChain(String),
     #[error("browser-wallet bridge: {0}")]
     Bridge(String),
     #[error("browser-wallet bridge: the wallet rejected or failed the transaction: {0}")]

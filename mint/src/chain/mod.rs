@@ -8,6 +8,7 @@
 //! - [`attest`]: EIP-712 surveyor attestations, signable offline.
 //! - [`Wallet`]: keystore, mnemonic, dev private key, Ledger (feature `ledger`).
 //! - [`bridge`]: hand a prepared transaction to the user's browser wallet.
+//! - [`dev`]: the local anvil dev chain (npm `@foundry-rs/anvil`) for `chain dev` and tests.
 //! - [`ChainRecord`]: what `chain.json` in the project folder holds.
 //! - [`ChainError`]: wrong chain, RPC down, not whitelisted, already minted, insufficient funds,
 //!   and every other revert decoded into its custom error name and arguments.
@@ -18,6 +19,7 @@ pub mod attest;
 mod bindings;
 pub mod bridge;
 mod client;
+pub mod dev;
 mod error;
 mod record;
 mod wallet;
