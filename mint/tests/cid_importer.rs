@@ -55,14 +55,23 @@ fn make_folder(root: &Path) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
     };
-    w("metadata.json", br#"{"name":"Forest A","animation_url":"ipfs://..."}"#);
+    w(
+        "metadata.json",
+        br#"{"name":"Forest A","animation_url":"ipfs://..."}"#,
+    );
     w("model.glb", &random_bytes(2 * 1024 * 1024 + 12_345, 2));
     w("thumbnail.png", &random_bytes(70_000, 3));
-    w("Report.html", b"<html><body>collateral report</body></html>\n");
+    w(
+        "Report.html",
+        b"<html><body>collateral report</body></html>\n",
+    );
     w("report/appendix.txt", b"appendix\n");
     w("report/deeper/notes.txt", b"");
     w("r\u{e9}sum\u{e9}.txt", "é".as_bytes());
-    w("\u{1f332}tree.txt", b"emoji name sorts after U+E000 in UTF-8 bytes");
+    w(
+        "\u{1f332}tree.txt",
+        b"emoji name sorts after U+E000 in UTF-8 bytes",
+    );
     w("\u{e000}private.txt", b"private use area");
     std::fs::create_dir_all(root.join("empty")).unwrap();
 }

@@ -224,15 +224,22 @@ pub fn quantised_bounds(cloud: &PointCloud) -> Result<Option<BoundsMm>> {
         .par_chunks(BLOCK)
         .enumerate()
         .map(|(c, ps)| {
+            // Branch-free min/max and finiteness; the index of a bad point is only looked for
+            // when there is one.
             let mut a = init;
-            for (j, p) in ps.iter().enumerate() {
-                if a.bad.is_none() && !(p[0].is_finite() && p[1].is_finite() && p[2].is_finite()) {
-                    a.bad = Some(c * BLOCK + j);
+            let mut finite = true;
+            for p in ps {
+                for (k, &v) in p.iter().enumerate() {
+                    a.lo[k] = if v < a.lo[k] { v } else { a.lo[k] };
+                    a.hi[k] = if v > a.hi[k] { v } else { a.hi[k] };
+                    finite &= v.is_finite();
                 }
-                for k in 0..3 {
-                    a.lo[k] = a.lo[k].min(p[k]);
-                    a.hi[k] = a.hi[k].max(p[k]);
-                }
+            }
+            if !finite {
+                a.bad = ps
+                    .iter()
+                    .position(|p| !p.iter().all(|v| v.is_finite()))
+                    .map(|j| c * BLOCK + j);
             }
             a
         })
@@ -247,7 +254,8 @@ pub fn quantised_bounds(cloud: &PointCloud) -> Result<Option<BoundsMm>> {
     for k in 0..3 {
         for v in [acc.lo[k], acc.hi[k]] {
             let q = mm(o[k], v);
-            if !(q.abs() <= MAX_MM) {
+            // `is_nan` is unreachable here (finiteness was checked) but keeps the test total.
+            if q.is_nan() || q.abs() > MAX_MM {
                 let index = positions.iter().position(|p| p[k] == v).unwrap_or(0);
                 return Err(MintError::CoordinateOutOfRange {
                     index,
@@ -410,6 +418,18 @@ struct Item {
     colour: [u8; 4],
 }
 
+/// The portable record of an item whose key holds the full offsets from `min`.
+#[inline(always)]
+fn portable_from_item(min: &[i64; 3], it: &Item) -> [u8; PORTABLE_RECORD_BYTES] {
+    let k = it.key;
+    let mut r = [0u8; PORTABLE_RECORD_BYTES];
+    r[0..8].copy_from_slice(&(min[0] + compact3(k) as i64).to_le_bytes());
+    r[8..16].copy_from_slice(&(min[1] + compact3(k >> 1) as i64).to_le_bytes());
+    r[16..24].copy_from_slice(&(min[2] + compact3(k >> 2) as i64).to_le_bytes());
+    r[24..28].copy_from_slice(&it.colour);
+    r
+}
+
 /// A cloud in canonical order, ready to be encoded, hashed or proven chunk by chunk.
 pub struct CanonicalCloud<'a> {
     encoder: Encoder<'a>,
@@ -534,16 +554,7 @@ impl<'a> CanonicalCloud<'a> {
     #[inline(always)]
     fn encode(&self, it: &Item, out: &mut [u8]) {
         match self.from_items {
-            Some(min) => {
-                let k = it.key;
-                let x = min[0] + compact3(k) as i64;
-                let y = min[1] + compact3(k >> 1) as i64;
-                let z = min[2] + compact3(k >> 2) as i64;
-                out[0..8].copy_from_slice(&x.to_le_bytes());
-                out[8..16].copy_from_slice(&y.to_le_bytes());
-                out[16..24].copy_from_slice(&z.to_le_bytes());
-                out[24..28].copy_from_slice(&it.colour);
-            }
+            Some(min) => out.copy_from_slice(&portable_from_item(&min, it)),
             None => self.encoder.encode(it.idx as usize, out),
         }
     }
@@ -556,7 +567,24 @@ impl<'a> CanonicalCloud<'a> {
         let mut buf = vec![0u8; BLOCK * rl];
         let mut h = Sha256::new();
         h.update([merkle::LEAF_PREFIX]);
-        for items in self.items[self.leaf_range(index)].chunks(BLOCK) {
+        let items = &self.items[self.leaf_range(index)];
+        if let Some(min) = self.from_items {
+            // Fast path: fixed-size records straight from the sorted items.
+            for items in items.chunks(BLOCK) {
+                let used = &mut buf[..items.len() * PORTABLE_RECORD_BYTES];
+                for (dst, it) in used
+                    .as_chunks_mut::<PORTABLE_RECORD_BYTES>()
+                    .0
+                    .iter_mut()
+                    .zip(items)
+                {
+                    *dst = portable_from_item(&min, it);
+                }
+                h.update(&*used);
+            }
+            return h.finalize().into();
+        }
+        for items in items.chunks(BLOCK) {
             let used = &mut buf[..items.len() * rl];
             for (dst, it) in used.chunks_exact_mut(rl).zip(items) {
                 self.encode(it, dst);
@@ -595,13 +623,21 @@ const FIRST_LEVEL_BUCKET: usize = 512;
 /// Slices up to this length are insertion-sorted.
 const SMALL_SORT: usize = 16;
 
-/// Insertion sort for tiny slices (nearly always 2–3 items after the radix passes), pattern-
-/// defeating quicksort otherwise — so clustered or duplicate-heavy clouds stay `n log n`.
+/// Largest sub-bucket for which one insertion sort over the whole bucket is used.
+const SMALL_RUN: usize = 8;
+
+/// Insertion sort for tiny slices, pattern-defeating quicksort otherwise — so clustered or
+/// duplicate-heavy clouds stay `n log n`.
 fn sort_small_or_large(v: &mut [Item], cmp: &impl Fn(&Item, &Item) -> Ordering) {
     if v.len() > SMALL_SORT {
         v.sort_unstable_by(cmp);
-        return;
+    } else {
+        insertion_sort(v, cmp);
     }
+}
+
+/// Linear on nearly sorted input: each item moves past only the items it is out of order with.
+fn insertion_sort(v: &mut [Item], cmp: &impl Fn(&Item, &Item) -> Ordering) {
     for i in 1..v.len() {
         let mut j = i;
         while j > 0 && cmp(&v[j - 1], &v[j]) == Ordering::Greater {
@@ -712,7 +748,10 @@ fn sort(enc: &Encoder<'_>, b: &BoundsMm) -> (Vec<Item>, u32) {
             };
             // Second level: counting sort on the next bits, fused with the gather.
             let m = dst.len();
-            let sub_bits = bit_len(m as u64).min(bucket_shift).min(16);
+            // About two items per sub-bucket: few counters to clear and scan.
+            let sub_bits = (bit_len(m as u64).saturating_sub(1))
+                .min(bucket_shift)
+                .min(16);
             if m <= SMALL_SORT || sub_bits == 0 {
                 let mut at = 0;
                 for src in srcs() {
@@ -732,7 +771,9 @@ fn sort(enc: &Encoder<'_>, b: &BoundsMm) -> (Vec<Item>, u32) {
                     counts[sub(it) + 1] += 1;
                 }
             }
+            let mut largest = 0;
             for j in 0..1 << sub_bits {
+                largest = largest.max(counts[j + 1]);
                 counts[j + 1] += counts[j];
             }
             for src in srcs() {
@@ -742,7 +783,14 @@ fn sort(enc: &Encoder<'_>, b: &BoundsMm) -> (Vec<Item>, u32) {
                     *c += 1;
                 }
             }
-            // Now sub-bucket j ends at counts[j] and starts where j − 1 ended.
+            // Sorted by the radix bits; only items sharing a sub-bucket can be out of order.
+            // Small sub-buckets: one insertion sort over the bucket is linear. A large one
+            // (clustered points, duplicates) gets its own n log n sort.
+            if largest as usize <= SMALL_RUN {
+                insertion_sort(dst, &cmp);
+                return;
+            }
+            // Sub-bucket j ends at counts[j] and starts where j − 1 ended.
             let mut start = 0;
             for &end in &counts[..1 << sub_bits] {
                 let end = end as usize;
@@ -795,11 +843,85 @@ mod tests {
         let c = crate::bench::synthetic_cloud(5000, 3);
         let can = CanonicalCloud::new(&c, &FingerprintOptions::default()).unwrap();
         assert!(can.from_items.is_some());
-        let order = can.order();
-        for rank in 0..can.len() {
+        for (rank, &i) in can.order().iter().enumerate() {
             let mut direct = vec![0u8; PORTABLE_RECORD_BYTES];
-            can.encoder.encode(order[rank] as usize, &mut direct);
+            can.encoder.encode(i as usize, &mut direct);
             assert_eq!(can.record(rank), direct, "rank {rank}");
+        }
+    }
+
+    /// The canonical record sequence by definition: all records sorted by (Morton key of the
+    /// record's own xyz, record bytes).
+    fn reference(can: &CanonicalCloud) -> Vec<Vec<u8>> {
+        let b = can.bounds().unwrap();
+        let s = can.morton_shift();
+        let mut recs: Vec<Vec<u8>> = (0..can.len()).map(|r| can.record(r)).collect();
+        let key = |r: &Vec<u8>| {
+            let q = |k: usize| i64::from_le_bytes(r[8 * k..8 * k + 8].try_into().unwrap());
+            morton3(
+                ((q(0) - b.min[0]) as u64) >> s,
+                ((q(1) - b.min[1]) as u64) >> s,
+                ((q(2) - b.min[2]) as u64) >> s,
+            )
+        };
+        recs.sort_by(|x, y| key(x).cmp(&key(y)).then_with(|| x.cmp(y)));
+        recs
+    }
+
+    #[test]
+    fn sort_equals_definition_on_random_clustered_and_duplicate_clouds() {
+        let mut x = 99u64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut clouds = Vec::new();
+        let random: Vec<[f64; 3]> = (0..30_000)
+            .map(|_| {
+                [
+                    (rnd() % 100_000) as f64 / 1e3,
+                    (rnd() % 7_000) as f64 / 1e3,
+                    (rnd() % 900) as f64 / 1e3,
+                ]
+            })
+            .collect();
+        clouds.push(PointCloud::from_absolute(&random));
+        // 40 distinct positions, 30,000 points: long runs of equal keys, broken by colour.
+        let few: Vec<[f64; 3]> = (0..30_000)
+            .map(|i| [(i % 40) as f64 * 0.25, 1.0, 2.0])
+            .collect();
+        clouds.push(PointCloud::from_absolute(&few));
+        // One position.
+        clouds.push(PointCloud::from_absolute(&vec![[5.0, 5.0, 5.0]; 3_000]));
+        // A dense cluster inside a large sparse box.
+        let mut cl: Vec<[f64; 3]> = (0..20_000)
+            .map(|_| {
+                [
+                    (rnd() % 1000) as f64 / 1e6,
+                    (rnd() % 1000) as f64 / 1e6,
+                    0.0,
+                ]
+            })
+            .collect();
+        cl.extend((0..100).map(|i| [i as f64 * 10.0, i as f64 * 7.0, 3.0]));
+        clouds.push(PointCloud::from_absolute(&cl));
+        for (n, mut c) in clouds.into_iter().enumerate() {
+            c.rgb = Some(
+                (0..c.len())
+                    .map(|_| [(rnd() % 4) as u16 * 257, 0, 0])
+                    .collect(),
+            );
+            for schema in [Schema::Portable, Schema::Las] {
+                let opts = FingerprintOptions {
+                    chunk_points: 1000,
+                    schema,
+                };
+                let can = CanonicalCloud::new(&c, &opts).unwrap();
+                let got: Vec<Vec<u8>> = (0..can.len()).map(|r| can.record(r)).collect();
+                assert_eq!(got, reference(&can), "cloud {n} {schema:?}");
+            }
         }
     }
 
