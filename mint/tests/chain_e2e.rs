@@ -471,6 +471,22 @@ async fn chain_end_to_end_on_anvil() {
         Err(ChainError::AlreadyMinted { .. })
     ));
     drop(handle);
+    // A wallet that skips simulation (explicit gas) gets the same mint mined as a failed
+    // transaction: `confirm` replays it and decodes why.
+    let failing = TransactionRequest::default()
+        .with_from(owner_a)
+        .with_to(contract)
+        .with_input(tx.data.clone())
+        .with_gas_limit(500_000);
+    let failed: TxHash = reader
+        .provider()
+        .raw_request("eth_sendTransaction".into(), (failing,))
+        .await
+        .unwrap();
+    match reader.confirm("mint", failed).await {
+        Err(ChainError::AlreadyMinted { token_id, .. }) => assert_eq!(token_id, U256::from(4)),
+        other => panic!("expected the failed mint decoded as AlreadyMinted, got {other:?}"),
+    }
 
     // ---------------------------------------------------------------- wrong chain id
     match Chain::connect(ChainConfig::new(anvil.url(), 1, Some(contract)), account(0)).await {

@@ -165,14 +165,13 @@ impl Chain {
     }
 
     async fn connect_inner(config: ChainConfig, wallet: Option<Wallet>) -> ChainResult<Self> {
-        let url: reqwest::Url =
-            config
-                .rpc_url
-                .parse()
-                .map_err(|e: url_error::E| ChainError::InvalidUrl {
-                    url: config.rpc_url.clone(),
-                    reason: e.to_string(),
-                })?;
+        let url = config
+            .rpc_url
+            .parse::<reqwest::Url>()
+            .map_err(|e| ChainError::InvalidUrl {
+                url: config.rpc_url.clone(),
+                reason: e.to_string(),
+            })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ChainError::InvalidUrl {
                 url: config.rpc_url.clone(),
@@ -772,10 +771,9 @@ impl Chain {
                 .with_from(from)
                 .with_to(to)
                 .with_input(data.clone());
-            self.provider
-                .estimate_gas(tx)
-                .await
-                .map_err(|e| self.rpc_error(action, e))?;
+            if let Err(e) = self.provider.estimate_gas(tx).await {
+                return Err(self.with_balance(self.rpc_error(action, e), from).await);
+            }
         }
         Ok(BridgeTx {
             action: action.to_string(),
@@ -856,6 +854,20 @@ impl Chain {
         input: Bytes,
         before_broadcast: impl FnOnce(TxHash) -> ChainResult<()>,
     ) -> ChainResult<TransactionReceipt> {
+        let from = self.address()?;
+        match self.send_inner(action, to, input, before_broadcast).await {
+            Err(e @ ChainError::InsufficientFunds { .. }) => Err(self.with_balance(e, from).await),
+            other => other,
+        }
+    }
+
+    async fn send_inner(
+        &self,
+        action: &str,
+        to: Option<Address>,
+        input: Bytes,
+        before_broadcast: impl FnOnce(TxHash) -> ChainResult<()>,
+    ) -> ChainResult<TransactionReceipt> {
         let (wallet, eth_wallet) = self.signer("sending a transaction")?;
         let from = wallet.address();
         let mut tx = TransactionRequest::default()
@@ -893,11 +905,12 @@ impl Chain {
             .map_err(|e| ChainError::Signing(e.to_string()))?;
         let hash = *envelope.tx_hash();
         before_broadcast(hash)?;
-        let balance_check = self.provider.send_tx_envelope(envelope).await;
-        if let Err(e) = balance_check {
-            let err = self.rpc_error(action, e);
-            return Err(self.with_balance(err, from).await);
-        }
+        // The returned watcher is not used: `wait_receipt` polls, and also serves bridge hashes.
+        let _watcher = self
+            .provider
+            .send_tx_envelope(envelope)
+            .await
+            .map_err(|e| self.rpc_error(action, e))?;
         self.wait_receipt(action, hash).await
     }
 
@@ -979,7 +992,15 @@ impl Chain {
         let Ok(Some(tx)) = self.provider.get_transaction_by_hash(hash).await else {
             return failed;
         };
-        let request: TransactionRequest = tx.into_request();
+        // Replay as a plain call from the original sender: fee fields would make the node
+        // check the balance against the fee cap, which is not what failed.
+        let from = alloy::network::TransactionResponse::from(&tx);
+        let mut request: TransactionRequest = tx.into_request();
+        request.from = Some(from);
+        request.nonce = None;
+        request.gas_price = None;
+        request.max_fee_per_gas = None;
+        request.max_priority_fee_per_gas = None;
         let block = receipt
             .block_number
             .map(|b| BlockId::number(b.saturating_sub(1)))
@@ -1116,9 +1137,4 @@ fn truncate(s: &str, n: usize) -> String {
         }
         format!("{}…", &s[..end])
     }
-}
-
-/// `reqwest::Url`'s parse error type, named once.
-mod url_error {
-    pub(super) type E = <alloy::transports::http::reqwest::Url as std::str::FromStr>::Err;
 }
