@@ -164,8 +164,9 @@ fn solve3(mut m: [[f64; 3]; 3], mut v: [f64; 3]) -> Option<[f64; 3]> {
         v.swap(col, p);
         for row in col + 1..3 {
             let f = m[row][col] / m[col][col];
-            for k in col..3 {
-                m[row][k] -= f * m[col][k];
+            let pivot = m[col];
+            for (x, p) in m[row].iter_mut().zip(pivot).skip(col) {
+                *x -= f * p;
             }
             v[row] -= f * v[col];
         }
@@ -449,7 +450,7 @@ pub fn find_stems_in_slice(points: &[[f64; 2]], opts: &StemOptions) -> Result<Ve
         .filter_map(|c| {
             let pts: Vec<[f64; 2]> = c.iter().map(|&i| local[i]).collect();
             let fit = fit_circle(&pts, opts)?;
-            plausible(&fit, c.len(), opts).then(|| StemFit {
+            plausible(&fit, c.len(), opts).then_some(StemFit {
                 x: fit.cx + ox,
                 y: fit.cy + oy,
                 radius_m: fit.r,
