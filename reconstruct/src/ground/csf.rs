@@ -200,6 +200,7 @@ pub(crate) struct Cloth {
     pub w: usize,
     pub h: usize,
     pub res: f64,
+    pub inv_res: f64,
     /// Local (cloud-origin-relative) x, y of particle (0, 0).
     pub ox: f64,
     pub oy: f64,
@@ -290,43 +291,47 @@ impl Cloth {
         // Inverted heights: the cloth starts above the highest inverted point (= lowest z).
         let start = (-lo[2] + CLOTH_START_M) as f32;
 
-        // Per point (in parallel): its particle and the key that particle keeps the minimum
-        // of (z for Lowest, horizontal distance² for Nearest); then one sequential pass.
+        // Per point (in parallel, a block at a time so memory stays bounded): its particle and
+        // the key that particle keeps the minimum of (z for Lowest, horizontal distance² for
+        // Nearest); then a sequential merge. Ties go to the lower point.
         let mode = o.intersection;
-        let cells: Vec<(u32, f32)> = cloud
-            .positions
-            .par_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                if !ok(i, p) {
-                    return (u32::MAX, 0.0);
-                }
-                let dx = p[0] as f64 - ox;
-                let dy = p[1] as f64 - oy;
-                // Nearest particle: round half up, as the reference (`int(d/step + 0.5)`).
-                let c = ((dx / res + 0.5).floor() as usize).min(w - 1);
-                let r = ((dy / res + 0.5).floor() as usize).min(h - 1);
-                let key = match mode {
-                    IntersectionHeight::Lowest => p[2],
-                    IntersectionHeight::Nearest => {
-                        let ex = (dx - c as f64 * res) as f32;
-                        let ey = (dy - r as f64 * res) as f32;
-                        ex * ex + ey * ey
-                    }
-                };
-                ((r * w + c) as u32, key)
-            })
-            .collect();
-        // Per cell: (key, inverted height); ties go to the lower point.
+        let inv = 1.0 / res;
         let mut best = vec![(f32::INFINITY, f32::NAN); n];
-        for (i, &(cell, key)) in cells.iter().enumerate() {
-            if cell == u32::MAX {
-                continue;
-            }
-            let hgt = -cloud.positions[i][2];
-            let slot = &mut best[cell as usize];
-            if key < slot.0 || (key == slot.0 && hgt > slot.1) {
-                *slot = (key, hgt);
+        const BLOCK: usize = 1 << 20;
+        let mut cells: Vec<(u32, f32)> = Vec::with_capacity(BLOCK.min(cloud.len()));
+        for (bi, block) in cloud.positions.chunks(BLOCK).enumerate() {
+            block
+                .par_iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    if !ok(bi * BLOCK + k, p) {
+                        return (u32::MAX, 0.0);
+                    }
+                    let dx = p[0] as f64 - ox;
+                    let dy = p[1] as f64 - oy;
+                    // Nearest particle: round half up, as the reference (`int(d/step + 0.5)`).
+                    let c = ((dx * inv + 0.5).floor() as usize).min(w - 1);
+                    let r = ((dy * inv + 0.5).floor() as usize).min(h - 1);
+                    let key = match mode {
+                        IntersectionHeight::Lowest => p[2],
+                        IntersectionHeight::Nearest => {
+                            let ex = (dx - c as f64 * res) as f32;
+                            let ey = (dy - r as f64 * res) as f32;
+                            ex * ex + ey * ey
+                        }
+                    };
+                    ((r * w + c) as u32, key)
+                })
+                .collect_into_vec(&mut cells);
+            for (p, &(cell, key)) in block.iter().zip(&cells) {
+                if cell == u32::MAX {
+                    continue;
+                }
+                let hgt = -p[2];
+                let slot = &mut best[cell as usize];
+                if key < slot.0 || (key == slot.0 && hgt > slot.1) {
+                    *slot = (key, hgt);
+                }
             }
         }
         let mut hv: Vec<f32> = best.iter().map(|b| b.1).collect();
@@ -335,6 +340,7 @@ impl Cloth {
             w,
             h,
             res,
+            inv_res: inv,
             ox,
             oy,
             hv,
@@ -368,8 +374,8 @@ impl Cloth {
     /// Bilinear cloth height (inverted) at local (x, y), as the reference's `c2cdist`.
     #[inline]
     pub fn height_at(&self, x: f64, y: f64) -> f32 {
-        let fx = ((x - self.ox) / self.res).max(0.0);
-        let fy = ((y - self.oy) / self.res).max(0.0);
+        let fx = ((x - self.ox) * self.inv_res).max(0.0);
+        let fy = ((y - self.oy) * self.inv_res).max(0.0);
         let c0 = (fx.floor() as usize).min(self.w - 2);
         let r0 = (fy.floor() as usize).min(self.h - 2);
         let tx = (fx - c0 as f64).min(1.0);
