@@ -419,6 +419,14 @@ async fn chain_end_to_end_on_anvil() {
         reader.pledge(t1, lender_a, loan).await,
         Err(ChainError::NoWallet { .. })
     ));
+    let bridge_journal = dir.path().join("bridge-mint.pending.json");
+    assert_eq!(
+        reader
+            .reconcile_mint(&signed8, &bridge_journal)
+            .await
+            .unwrap(),
+        None
+    );
     let prepared = reader.prepare_mint(&signed8, Some(owner_a)).await.unwrap();
     let handle = bridge::serve(prepared.clone()).unwrap();
     let port: u16 = handle
@@ -462,8 +470,20 @@ async fn chain_end_to_end_on_anvil() {
     assert_eq!(status, 200);
     let got = handle.wait(Duration::from_secs(10)).unwrap();
     assert_eq!(got, hash);
+    reader.journal_mint(&signed8, got, &bridge_journal).unwrap();
     let receipt = reader.confirm("mint", got).await.unwrap();
     assert!(receipt.decoded_log::<TwinMintNFR::Minted>().is_some());
+    // The CLI restarted before recording the result: the journal finds the mint.
+    let found = reader
+        .reconcile_mint(&signed8, &bridge_journal)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.token_id, found.status, found.tx_hash),
+        (4, MintStatus::Recovered, Some(got))
+    );
+    assert!(!bridge_journal.exists());
     assert_eq!(reader.token_of_fingerprint(fp(8)).await.unwrap(), Some(4));
     // Preparing a transaction the contract would reject fails before reaching the wallet.
     assert!(matches!(

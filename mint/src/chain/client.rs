@@ -398,83 +398,23 @@ impl Chain {
 
     /// Mint the attested token, at most once per fingerprint however often this is called or
     /// the app restarted:
-    /// 1. a journal at `journal` from an earlier run is reconciled first: its transaction is
-    ///    looked up and, if mined, its token returned; if still pending, waited for;
-    /// 2. the chain is asked `tokenOfFingerprint`: if already minted to the same recipient the
-    ///    token is returned ([`MintStatus::AlreadyOnChain`]); if minted to anyone else (or as a
-    ///    resurvey) the answer is [`ChainError::AlreadyMinted`];
-    /// 3. the transaction is signed, its hash journaled, and only then broadcast.
+    /// 1. [`Chain::reconcile_mint`]: an earlier run's journal and the chain state are checked
+    ///    first, and an existing token is returned instead of sending again;
+    /// 2. otherwise the transaction is signed, its hash journaled at `journal`, and only then
+    ///    broadcast; the journal is removed once the receipt is in.
     ///
     /// The contract rejects a second mint of a fingerprint anyway; the journal saves the gas and
-    /// the confusing revert.
+    /// the confusing revert, and finds a transaction that was sent but not yet mined.
     pub async fn mint(
         &self,
         signed: &SignedAttestation,
         journal: &Path,
     ) -> ChainResult<MintOutcome> {
+        if let Some(outcome) = self.reconcile_mint(signed, journal).await? {
+            return Ok(outcome);
+        }
         let contract = self.contract_address()?;
-        self.check_domain(signed)?;
-        let (to, fingerprint) = match &signed.claim {
-            Claim::Mint {
-                to, fingerprint, ..
-            } => (*to, *fingerprint),
-            Claim::Resurvey { .. } => {
-                return Err(ChainError::Unexpected(
-                    "a resurvey attestation cannot mint; use resurvey".into(),
-                ));
-            }
-        };
-
-        let mut journaled = false;
-        if let Some(pending) = PendingMint::read(journal)? {
-            if pending.fingerprint != fingerprint
-                || pending.contract != contract
-                || pending.chain_id != self.config.chain_id
-            {
-                return Err(ChainError::PendingMismatch {
-                    path: journal.to_path_buf(),
-                    pending: pending.fingerprint,
-                    requested: fingerprint,
-                });
-            }
-            journaled = true;
-            if let Some(receipt) = self.find_receipt("mint", pending.tx_hash).await?
-                && receipt.status()
-            {
-                let token_id = minted_token(&receipt)?;
-                PendingMint::remove(journal)?;
-                return Ok(MintOutcome {
-                    token_id,
-                    status: MintStatus::Recovered,
-                    tx_hash: Some(pending.tx_hash),
-                    block: receipt.block_number,
-                });
-            }
-            // Failed or dropped: nothing of ours is on chain; decide from the chain state.
-            PendingMint::remove(journal)?;
-        }
-
-        if let Some(token_id) = self.token_of_fingerprint(fingerprint).await? {
-            let first = self.history(token_id).await?.first().copied();
-            let owner = self.owner_of(token_id).await?;
-            if first == Some(fingerprint) && owner == to {
-                return Ok(MintOutcome {
-                    token_id,
-                    status: if journaled {
-                        MintStatus::Recovered
-                    } else {
-                        MintStatus::AlreadyOnChain
-                    },
-                    tx_hash: None,
-                    block: None,
-                });
-            }
-            return Err(ChainError::AlreadyMinted {
-                fingerprint,
-                token_id: U256::from(token_id),
-            });
-        }
-
+        let (to, fingerprint) = mint_target(signed)?;
         let call = mint_call(signed)?;
         let chain_id = self.config.chain_id;
         let result = self
@@ -517,6 +457,95 @@ impl Chain {
                 Err(e)
             }
         }
+    }
+
+    /// The read-only half of [`Chain::mint`], also for mints sent through the browser bridge:
+    /// - a journal at `journal` (see [`PendingMint`]) is reconciled: its transaction is looked
+    ///   up (waited for while still in the node's pool) and, if mined, its token returned
+    ///   ([`MintStatus::Recovered`]); a failed or dropped one is forgotten;
+    /// - the chain is asked `tokenOfFingerprint`: minted for the same recipient (and still
+    ///   held) → that token ([`MintStatus::AlreadyOnChain`]); minted for anyone else, moved
+    ///   since, or taken by a resurvey → [`ChainError::AlreadyMinted`];
+    /// - `Ok(None)`: nothing on chain, the mint may be sent.
+    pub async fn reconcile_mint(
+        &self,
+        signed: &SignedAttestation,
+        journal: &Path,
+    ) -> ChainResult<Option<MintOutcome>> {
+        let contract = self.contract_address()?;
+        self.check_domain(signed)?;
+        let (to, fingerprint) = mint_target(signed)?;
+
+        let mut journaled = false;
+        if let Some(pending) = PendingMint::read(journal)? {
+            if pending.fingerprint != fingerprint
+                || pending.contract != contract
+                || pending.chain_id != self.config.chain_id
+            {
+                return Err(ChainError::PendingMismatch {
+                    path: journal.to_path_buf(),
+                    pending: pending.fingerprint,
+                    requested: fingerprint,
+                });
+            }
+            journaled = true;
+            if let Some(receipt) = self.find_receipt("mint", pending.tx_hash).await?
+                && receipt.status()
+            {
+                let token_id = minted_token(&receipt)?;
+                PendingMint::remove(journal)?;
+                return Ok(Some(MintOutcome {
+                    token_id,
+                    status: MintStatus::Recovered,
+                    tx_hash: Some(pending.tx_hash),
+                    block: receipt.block_number,
+                }));
+            }
+            // Failed or dropped: nothing of ours is on chain; decide from the chain state.
+            PendingMint::remove(journal)?;
+        }
+
+        let Some(token_id) = self.token_of_fingerprint(fingerprint).await? else {
+            return Ok(None);
+        };
+        let first = self.history(token_id).await?.first().copied();
+        let owner = self.owner_of(token_id).await?;
+        if first == Some(fingerprint) && owner == to {
+            return Ok(Some(MintOutcome {
+                token_id,
+                status: if journaled {
+                    MintStatus::Recovered
+                } else {
+                    MintStatus::AlreadyOnChain
+                },
+                tx_hash: None,
+                block: None,
+            }));
+        }
+        Err(ChainError::AlreadyMinted {
+            fingerprint,
+            token_id: U256::from(token_id),
+        })
+    }
+
+    /// Journal a mint the browser wallet sent (`hash` from [`super::BridgeHandle::wait`]) before
+    /// waiting for it, so a restart finds it through [`Chain::reconcile_mint`].
+    pub fn journal_mint(
+        &self,
+        signed: &SignedAttestation,
+        tx_hash: TxHash,
+        journal: &Path,
+    ) -> ChainResult<()> {
+        let (to, fingerprint) = mint_target(signed)?;
+        PendingMint {
+            chain_id: self.config.chain_id,
+            contract: self.contract_address()?,
+            fingerprint,
+            to,
+            tx_hash,
+            created: chrono::Utc::now().timestamp(),
+        }
+        .write(journal)
     }
 
     /// Send `mint` without the journal or the on-chain pre-check. For tools and tests that
@@ -1096,6 +1125,18 @@ fn mint_call(signed: &SignedAttestation) -> ChainResult<TwinMintNFR::mintCall> {
             captureHash: *capture_hash,
             signature: signed.signature.clone(),
         }),
+        Claim::Resurvey { .. } => Err(ChainError::Unexpected(
+            "a resurvey attestation cannot mint; use resurvey".into(),
+        )),
+    }
+}
+
+/// Recipient and fingerprint of a mint attestation.
+fn mint_target(signed: &SignedAttestation) -> ChainResult<(Address, B256)> {
+    match &signed.claim {
+        Claim::Mint {
+            to, fingerprint, ..
+        } => Ok((*to, *fingerprint)),
         Claim::Resurvey { .. } => Err(ChainError::Unexpected(
             "a resurvey attestation cannot mint; use resurvey".into(),
         )),
