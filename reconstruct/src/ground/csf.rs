@@ -29,7 +29,10 @@
 //!   *previous* sweep's heights toward the mean of its spring partners:
 //!   `h' = h + relaxation·(mean − h)`. That is order-free, so the WGSL kernel
 //!   (`shaders/csf_cloth.wgsl`) and the rayon twin below compute the same thing in the same
-//!   `f32` operation order, and the GPU parity test holds them to it.
+//!   `f32` operation order, and the GPU parity test holds them to it. A Jacobi sweep carries a
+//!   height change two particles where the reference's in-order pass carries it across the
+//!   cloth, so each unit of `rigidness` runs `sweeps_per_rigidness` (10) sweeps; with one sweep
+//!   the cloth is far softer than the reference's and sags into vegetation.
 //! * **The convergence test runs every `check_every` steps** (4), so the GPU reads one number
 //!   back per batch instead of per step; both paths use the same schedule. A cloth with no
 //!   movable particle left also stops (the reference then spins until `max_iterations`).
@@ -40,9 +43,15 @@
 //!   candidate (noise must be removed first, see [`crate::noise`]). Empty cells take the
 //!   nearest filled cell's value by breadth-first fill, isotropic where the reference scans
 //!   row first.
-//! * **Slope smoothing is order-free**: the seeds are the patch particles next to a particle
-//!   that had settled during the simulation (the reference also counts ones it settled
-//!   moments earlier in the same loop).
+//! * **Slope smoothing is order-free and bounded**: the seeds are the patch particles next to
+//!   a particle that had settled during the simulation (the reference also counts ones it
+//!   settled moments earlier in the same loop), and only particles hanging within
+//!   `smooth_height_threshold_m` (0.5 m) of their intersection height are laid down (the
+//!   reference's `heightThreshold` is 9999 m).
+//! * **Defaults** are the reference's steep-terrain setting (0.5 m cloth, rigidness 1), which
+//!   on gentle forest terrain costs nothing; measured (`tests/ground.rs`, same metric for
+//!   both): Topography.laz DTM RMSE vs the provider's ground 0.23 m (reference at the same
+//!   setting 0.31 m, at its defaults 1.08 m); synthetic forest 1.5 cm vs exact terrain.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -878,11 +887,10 @@ mod tests {
             "{wrong} wrong of {}",
             cloud.len()
         );
-        // Cloth under a roof is near the ground, not on the roof.
-        let z = g
-            .cloth
-            .sample(10.0 + cloud.origin[0] - cloud.origin[0], 10.0);
-        let _ = z;
+        // Under a roof the cloth bridges the 8 m × 6 m gap near the ground, not on the roof.
+        let z = g.cloth.sample(10.0, 10.0).unwrap();
+        let ground = 100.0 + 0.1 * 10.0 - 0.05 * 10.0;
+        assert!((z - ground).abs() < 1.0, "cloth {z} vs ground {ground}");
     }
 
     #[test]
