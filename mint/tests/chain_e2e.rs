@@ -548,3 +548,21 @@ async fn chain_end_to_end_on_anvil() {
         Err(ChainError::RpcUnreachable { .. })
     ));
 }
+
+/// The synchronous entry the CLI uses: `block_on` around the async client, here against a port
+/// nothing listens on.
+#[test]
+fn chain_block_on_reports_rpc_down() {
+    let url = format!("http://127.0.0.1:{}", free_port().unwrap());
+    let err = mint::chain::block_on(Chain::connect_read_only(ChainConfig::new(
+        url.clone(),
+        CHAIN_ID,
+        None,
+    )))
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("RPC at {url} is not reachable")),
+        "{err}"
+    );
+}
