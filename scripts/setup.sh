@@ -16,6 +16,25 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
 
+# npm toolchains under mint/: the Solidity compiler, OpenZeppelin and the anvil dev chain
+# (mint/contracts), and the reference IPFS importer the CID tests compare against (mint/js).
+# Pinned by package-lock.json; reinstalled only when the lockfile changed.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: npm not found; install Node.js 20+ (Debian: nodejs npm)" >&2
+  exit 1
+fi
+for dir in mint/contracts mint/js; do
+  if [ -f "$dir/package-lock.json" ]; then
+    stamp="$dir/node_modules/.twinmint-lock.sha256"
+    want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+      echo "setup: npm ci --prefix $dir"
+      npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+      echo "$want" > "$stamp"
+    fi
+  fi
+done
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust 1.95 (rustup) first" >&2
   exit 1
