@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what TwinMint's build, demo and tests need on Debian. Idempotent: skips what is there.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need_apt=()
 # wgpu compute and the studio render through Vulkan; lavapipe (mesa) is the CPU driver used

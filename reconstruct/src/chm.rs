@@ -211,6 +211,17 @@ impl ChmPlan {
     /// `shaders/chm_tin.wgsl` (one invocation per triangle, atomic max per covered cell centre).
     /// Heights travel as order-preserving u32 keys so `atomicMax` on integers is a float max.
     pub fn rasterize_gpu(&self, gpu: &GpuContext) -> Result<Raster> {
+        // Inputs go up in batches that fit one storage binding (atomic max does not care about
+        // the order, so batches give the same raster).
+        let max_bytes = gpu
+            .limits
+            .max_storage_buffer_binding_size
+            .min(gpu.limits.max_buffer_size)
+            .min(1 << 27) as usize;
+        self.rasterize_gpu_batched(gpu, max_bytes)
+    }
+
+    fn rasterize_gpu_batched(&self, gpu: &GpuContext, max_bytes: usize) -> Result<Raster> {
         let n = self.grid.width * self.grid.height;
         let cells = gpu.storage_zeroed("chm cells", 4 * n as u64)?;
         // Dispatches are 2-D when one dimension is not enough (65 535 groups of 64).
@@ -225,27 +236,33 @@ impl ChmPlan {
         };
         match self.method {
             ChmMethod::PointToRaster => {
-                let m = self.point_cells.len();
-                if m > 0 {
-                    let g = groups(m);
+                let k = gpu.kernel("chm_p2r", P2R_WGSL, "main")?;
+                let batch = (max_bytes / 4).max(1);
+                for (idx, z) in self
+                    .point_cells
+                    .chunks(batch)
+                    .zip(self.point_heights.chunks(batch))
+                {
+                    let g = groups(idx.len());
                     let params = gpu.uniform(
                         "chm p2r params",
                         &GpuParams {
-                            count: m as u32,
+                            count: idx.len() as u32,
                             width: 0,
                             height: 0,
                             row_stride: g[0] * 64,
                         },
                     );
-                    let idx = gpu.storage("chm p2r cells", &self.point_cells)?;
-                    let z = gpu.storage("chm p2r heights", &self.point_heights)?;
-                    let k = gpu.kernel("chm_p2r", P2R_WGSL, "main")?;
+                    let idx = gpu.storage("chm p2r cells", idx)?;
+                    let z = gpu.storage("chm p2r heights", z)?;
                     gpu.run(&k, &[&params, &idx, &z, &cells], g)?;
                 }
             }
             ChmMethod::PitFree => {
-                let m = self.triangle_count();
-                if m > 0 {
+                let k = gpu.kernel("chm_tin", TIN_WGSL, "main")?;
+                let batch = (max_bytes / 36).max(1) * 9;
+                for tris in self.triangles.chunks(batch) {
+                    let m = tris.len() / 9;
                     let g = groups(m);
                     let params = gpu.uniform(
                         "chm tin params",
@@ -256,8 +273,7 @@ impl ChmPlan {
                             row_stride: g[0] * 64,
                         },
                     );
-                    let tris = gpu.storage("chm tin triangles", &self.triangles)?;
-                    let k = gpu.kernel("chm_tin", TIN_WGSL, "main")?;
+                    let tris = gpu.storage("chm tin triangles", tris)?;
                     gpu.run(&k, &[&params, &tris, &cells], g)?;
                 }
             }
@@ -718,6 +734,35 @@ mod tests {
         let (col, row) = chm.cell_of(9.0, 2.0).unwrap();
         let v = chm.get(col, row);
         assert!(v < 15.0, "gap bridged: {v}");
+    }
+
+    #[test]
+    fn gpu_batches_match_cpu() {
+        let Ok(gpu) = GpuContext::shared() else {
+            eprintln!("skipping: no GPU adapter");
+            return;
+        };
+        let pts: Vec<[f64; 3]> = (0..2000)
+            .map(|i| {
+                let (x, y) = ((i % 50) as f64 * 0.37, (i / 50) as f64 * 0.41);
+                [x, y, 5.0 + 3.0 * (0.7 * x).sin() * (0.5 * y).cos()]
+            })
+            .collect();
+        let c = cloud(&pts);
+        for method in [ChmMethod::PitFree, ChmMethod::PointToRaster] {
+            let p = plan(
+                &c,
+                &ChmOptions {
+                    method,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let cpu = p.rasterize_cpu();
+            // Batches of 100 triangles / 900 points.
+            let g = p.rasterize_gpu_batched(&gpu, 3600).unwrap();
+            assert_eq!(cpu.data, g.data, "{method:?}");
+        }
     }
 
     #[test]

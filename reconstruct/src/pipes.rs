@@ -916,6 +916,11 @@ pub fn run(
     let m = pts.len();
     let mut alive_flag = vec![true; m];
     let mut alive: Vec<u32> = (0..m as u32).collect();
+    // Points a round may draw its first sample from: alive, and not part of a structure whose
+    // candidates all failed to grow (an elbow, a flange, a dense patch near a terrestrial
+    // scanner) — otherwise such clutter wins round after round and ends the search early.
+    let mut seedable = vec![true; m];
+    let mut seeds: Vec<u32> = alive.clone();
     let mut pieces: Vec<Piece> = Vec::new();
     let mut failures = 0usize;
     let mut round = 0u64;
@@ -923,20 +928,21 @@ pub fn run(
     // Normals closer than 10° in direction give an ill-conditioned axis.
     let min_sin = 10f64.to_radians().sin();
     while failures < opts.max_failures
-        && alive.len() >= opts.min_points
+        && seeds.len() >= opts.min_points
         && pieces.len() < opts.max_pieces
     {
         cancel.check()?;
         round += 1;
-        let alive_ref = &alive;
+        let seeds_ref = &seeds;
         let alive_flag_ref = &alive_flag;
         // Draw and locally score candidates.
-        let mut cands: Vec<(usize, u64, Cylinder)> = (0..opts.candidates_per_round as u64)
+        let mut cands: Vec<(usize, usize, u64, Cylinder)> = (0..opts.candidates_per_round
+            as u64)
             .into_par_iter()
             .filter_map(|j| {
                 let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
                 rng.set_stream(round.wrapping_mul(1 << 20).wrapping_add(j));
-                let i1 = alive_ref[rng.random_range(0..alive_ref.len())] as usize;
+                let i1 = seeds_ref[rng.random_range(0..seeds_ref.len())] as usize;
                 let ball: Vec<u32> = tree
                     .within_unsorted::<SquaredEuclidean>(&pos32[i1], r2)
                     .into_iter()
@@ -964,26 +970,31 @@ pub fn run(
                         d.abs() <= opts.epsilon_m && c >= ctx.cos_alpha
                     })
                     .count();
-                (score >= 8).then_some((score, j, cyl))
+                // Ranked by the inlier fraction of the ball, not the count, so that dense
+                // clutter does not crowd out sparse pipes.
+                let frac = score * 1000 / (ball.len() + 1);
+                (score >= 8).then_some((frac, score, j, cyl))
             })
             .collect();
         det.stats.candidates += opts.candidates_per_round as u64;
-        cands.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         cands.truncate(opts.candidates_evaluated);
         // Full evaluation: pick the candidate with the most connected inliers, then grow it.
-        let mut scored: Vec<(usize, u64, Cylinder)> = cands
+        let mut scored: Vec<(Vec<u32>, u64, Cylinder)> = cands
             .iter()
-            .map(|&(_, j, cyl)| {
+            .map(|&(_, _, j, cyl)| {
                 let mut inl = ctx.inliers(&cyl, &alive, opts.epsilon_m);
                 ctx.largest_component(&cyl, &mut inl);
-                (inl.len(), j, cyl)
+                (inl, j, cyl)
             })
-            .filter(|c| c.0 >= opts.min_points)
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
         let mut accepted = None;
-        for &(_, _, cyl) in &scored {
-            if let Some(p) = ctx.grow(cyl, &alive) {
+        for (inl, _, cyl) in &scored {
+            if inl.len() < opts.min_points {
+                break;
+            }
+            if let Some(p) = ctx.grow(*cyl, &alive) {
                 accepted = Some(p);
                 break;
             }
@@ -1003,8 +1014,16 @@ pub fn run(
                     total_bytes: None,
                 });
             }
-            None => failures += 1,
+            None => {
+                failures += 1;
+                for (inl, _, _) in &scored {
+                    for &i in inl {
+                        seedable[i as usize] = false;
+                    }
+                }
+            }
         }
+        seeds.retain(|&i| alive_flag[i as usize] && seedable[i as usize]);
     }
     det.stats.rounds = round;
     det.stats.pieces = pieces.len() as u64;

@@ -324,6 +324,15 @@ fn synthetic_forest_detection() {
             cb.iter().sum::<f64>() / cb.len().max(1) as f64,
             cb.len()
         );
+        let observed = res
+            .trees
+            .iter()
+            .filter(|t| t.dbh_status == DbhStatus::Observed)
+            .count();
+        println!(
+            "synthetic ALS ({name}): {} plausible stems at breast height, {observed} trees with an observed DBH",
+            res.stems.len()
+        );
         result.get_or_insert((f1, rms(&dh)));
     }
     let (f1, rmse) = result.unwrap();

@@ -319,8 +319,10 @@ impl Cloth {
                     let dx = p[0] as f64 - ox;
                     let dy = p[1] as f64 - oy;
                     // Nearest particle: round half up, as the reference (`int(d/step + 0.5)`).
-                    let c = ((dx * inv + 0.5).floor() as usize).min(w - 1);
-                    let r = ((dy * inv + 0.5).floor() as usize).min(h - 1);
+                    // Non-negative (the margin), so truncation is floor (and inlines, where
+                    // `f64::floor` is a libm call on baseline x86-64).
+                    let c = ((dx * inv + 0.5) as usize).min(w - 1);
+                    let r = ((dy * inv + 0.5) as usize).min(h - 1);
                     let key = match mode {
                         IntersectionHeight::Lowest => p[2],
                         IntersectionHeight::Nearest => {
@@ -385,8 +387,9 @@ impl Cloth {
     pub fn height_at(&self, x: f64, y: f64) -> f32 {
         let fx = ((x - self.ox) * self.inv_res).max(0.0);
         let fy = ((y - self.oy) * self.inv_res).max(0.0);
-        let c0 = (fx.floor() as usize).min(self.w - 2);
-        let r0 = (fy.floor() as usize).min(self.h - 2);
+        // fx, fy ≥ 0: truncation is floor.
+        let c0 = (fx as usize).min(self.w - 2);
+        let r0 = (fy as usize).min(self.h - 2);
         let tx = (fx - c0 as f64).min(1.0);
         let ty = (fy - r0 as f64).min(1.0);
         let at = |c: usize, r: usize| self.y[r * self.w + c] as f64;
