@@ -198,25 +198,38 @@ fn crown_surface(u: &synth::TreeTruth, x: f64, y: f64) -> Option<f64> {
     })
 }
 
-/// Detection scores against `truth` (greedy one-to-one matching within 0.6 × crown radius, at
-/// least 1 m and at most 2 m): (matches, precision, recall, F1, height errors).
-fn score(
-    trees: &[reconstruct::Tree],
-    truth: &[&synth::TreeTruth],
-) -> (Vec<(usize, usize, f64)>, f64, f64, f64, Vec<f64>) {
+/// Detection scores of trees against a truth list.
+struct Score {
+    /// (truth index, detection index, distance) of every match.
+    matches: Vec<(usize, usize, f64)>,
+    precision: f64,
+    recall: f64,
+    f1: f64,
+    /// Detected − true height of every match.
+    height_errors: Vec<f64>,
+}
+
+/// Greedy one-to-one matching within 0.6 × the truth crown radius, at least 1 m and at most 2 m.
+fn score(trees: &[reconstruct::Tree], truth: &[&synth::TreeTruth]) -> Score {
     let tp: Vec<(f64, f64)> = truth.iter().map(|t| (t.x, t.y)).collect();
     let dp: Vec<(f64, f64)> = trees.iter().map(|t| (t.x, t.y)).collect();
-    let m = match_trees(&dp, &tp, |k| {
+    let matches = match_trees(&dp, &tp, |k| {
         (0.6 * truth[k].crown_radius_m).clamp(1.0, 2.0)
     });
-    let precision = m.len() as f64 / dp.len().max(1) as f64;
-    let recall = m.len() as f64 / tp.len().max(1) as f64;
+    let precision = matches.len() as f64 / dp.len().max(1) as f64;
+    let recall = matches.len() as f64 / tp.len().max(1) as f64;
     let f1 = 2.0 * precision * recall / (precision + recall).max(1e-12);
-    let dh = m
+    let height_errors = matches
         .iter()
         .map(|&(ti, di, _)| trees[di].height_m - truth[ti].height_m)
         .collect();
-    (m, precision, recall, f1, dh)
+    Score {
+        matches,
+        precision,
+        recall,
+        f1,
+        height_errors,
+    }
 }
 
 fn rms(v: &[f64]) -> f64 {
@@ -292,8 +305,16 @@ fn synthetic_forest_detection() {
         let t1 = std::time::Instant::now();
         let res = trees::run(&cloud, None, &opts, None).unwrap();
         let secs = t1.elapsed().as_secs_f64();
-        let (m, p, r, f1, dh) = score(&res.trees, &truth);
-        let (_, pv, rv, f1v, _) = score(&res.trees, &visible);
+        let all = score(&res.trees, &truth);
+        let vis = score(&res.trees, &visible);
+        let (m, p, r, f1, dh) = (
+            &all.matches,
+            all.precision,
+            all.recall,
+            all.f1,
+            &all.height_errors,
+        );
+        let (pv, rv, f1v) = (vis.precision, vis.recall, vis.f1);
         let bias = dh.iter().sum::<f64>() / dh.len().max(1) as f64;
         let mut offs: Vec<f64> = m.iter().map(|x| x.2).collect();
         offs.sort_by(f64::total_cmp);
@@ -319,7 +340,7 @@ fn synthetic_forest_detection() {
             res.trees.len(),
             m.len(),
             offs.get(offs.len() / 2).copied().unwrap_or(f64::NAN),
-            rms(&dh),
+            rms(dh),
             rms(&cb),
             cb.iter().sum::<f64>() / cb.len().max(1) as f64,
             cb.len()
@@ -333,7 +354,7 @@ fn synthetic_forest_detection() {
             "synthetic ALS ({name}): {} plausible stems at breast height, {observed} trees with an observed DBH",
             res.stems.len()
         );
-        result.get_or_insert((f1, rms(&dh)));
+        result.get_or_insert((f1, rms(dh)));
     }
     let (f1, rmse) = result.unwrap();
     assert!(f1 >= 0.85, "F1 {f1}");
@@ -422,12 +443,13 @@ fn synthetic_tls_dbh() {
     };
     let res = trees::run(&cloud, None, &opts, None).unwrap();
     let tt: Vec<&synth::TreeTruth> = truth.iter().collect();
-    let (m, _, recall, _, _) = score(&res.trees, &tt);
+    let sc = score(&res.trees, &tt);
+    let (m, recall) = (&sc.matches, sc.recall);
     // Truth trees with a fitted stem within 0.3 m of their axis.
     let has_stem = |t: &synth::TreeTruth| stems.iter().any(|s| (s.x - t.x).hypot(s.y - t.y) <= 0.3);
     let mut with_stem = 0;
     let mut dbh_err = Vec::new();
-    for &(ti, di, _) in &m {
+    for &(ti, di, _) in m {
         if !has_stem(&truth[ti]) {
             continue;
         }
