@@ -253,6 +253,7 @@ impl Cloth {
         let used = |i: usize| use_point.is_none_or(|m| m[i]);
         let ok = |i: usize, p: &[f32; 3]| used(i) && p.iter().all(|v| v.is_finite());
         const CHUNK: usize = 1 << 16;
+        // f32::min/max skip NaN, so only masked-out points need testing here.
         let (lo, hi) = cloud
             .positions
             .par_chunks(CHUNK)
@@ -260,7 +261,7 @@ impl Cloth {
             .map(|(ci, chunk)| {
                 let (mut lo, mut hi) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
                 for (k, p) in chunk.iter().enumerate() {
-                    if ok(ci * CHUNK + k, p) {
+                    if use_point.is_none() || used(ci * CHUNK + k) {
                         for d in 0..3 {
                             lo[d] = lo[d].min(p[d]);
                             hi[d] = hi[d].max(p[d]);
@@ -278,6 +279,12 @@ impl Cloth {
                     )
                 },
             );
+        if lo.iter().chain(&hi).any(|v| v.is_infinite()) && lo[0] <= hi[0] {
+            return Err(ReconstructError::Input {
+                step: "ground",
+                reason: "infinite coordinates".into(),
+            });
+        }
         if lo[0] > hi[0] {
             return Err(ReconstructError::Input {
                 step: "ground",
@@ -305,6 +312,7 @@ impl Cloth {
         // Nearest); then a sequential merge. Ties go to the lower point.
         let mode = o.intersection;
         let inv = 1.0 / res;
+        let (oxf, oyf, invf, resf) = (ox as f32, oy as f32, inv as f32, res as f32);
         let mut best = vec![(f32::INFINITY, f32::NAN); n];
         const BLOCK: usize = 1 << 20;
         let mut cells: Vec<(u32, f32)> = Vec::with_capacity(BLOCK.min(cloud.len()));
@@ -316,18 +324,19 @@ impl Cloth {
                     if !ok(bi * BLOCK + k, p) {
                         return (u32::MAX, 0.0);
                     }
-                    let dx = p[0] as f64 - ox;
-                    let dy = p[1] as f64 - oy;
-                    // Nearest particle: round half up, as the reference (`int(d/step + 0.5)`).
-                    // Non-negative (the margin), so truncation is floor (and inlines, where
-                    // `f64::floor` is a libm call on baseline x86-64).
-                    let c = ((dx * inv + 0.5) as usize).min(w - 1);
-                    let r = ((dy * inv + 0.5) as usize).min(h - 1);
+                    // f32 is exact enough here: local coordinates, 0.5 mm at 5 km.
+                    let dx = p[0] - oxf;
+                    let dy = p[1] - oyf;
+                    // Nearest particle: round half up, as the reference (`int(d/step + 0.5)`);
+                    // non-negative (the margin), so truncation is floor (and inlines, where
+                    // `floor` is a libm call on baseline x86-64).
+                    let c = ((dx * invf + 0.5) as usize).min(w - 1);
+                    let r = ((dy * invf + 0.5) as usize).min(h - 1);
                     let key = match mode {
                         IntersectionHeight::Lowest => p[2],
                         IntersectionHeight::Nearest => {
-                            let ex = (dx - c as f64 * res) as f32;
-                            let ey = (dy - r as f64 * res) as f32;
+                            let ex = dx - c as f32 * resf;
+                            let ey = dy - r as f32 * resf;
                             ex * ex + ey * ey
                         }
                     };
@@ -804,7 +813,7 @@ pub fn run_masked(
             reason: format!("mask has {} flags for {} points", m.len(), cloud.len()),
         });
     }
-    let gpu = device.resolve()?;
+    let mut gpu = device.resolve()?;
     let t = Instant::now();
     let mut cloth = Cloth::new(cloud, use_point, opts)?;
     let rasterize = t.elapsed().as_secs_f64();
@@ -812,8 +821,21 @@ pub fn run_masked(
         return Err(ReconstructError::Cancelled);
     }
     let t = Instant::now();
-    let (iterations, converged) = match &gpu {
-        Some(g) => super::csf_gpu::simulate(g, &mut cloth, opts, progress, cancel)?,
+    let on_gpu = match &gpu {
+        Some(g) => match super::csf_gpu::simulate(g, &mut cloth, opts, progress, cancel) {
+            Ok(r) => Some(r),
+            // Auto falls back to the CPU twin when the device cannot take the job (buffer
+            // limits, device loss); the cloth is only written on success.
+            Err(ReconstructError::Gpu { .. }) if device == DevicePreference::Auto => {
+                gpu = None;
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let (iterations, converged) = match on_gpu {
+        Some(r) => r,
         None => simulate_cpu(&mut cloth, opts, progress, cancel)?,
     };
     let simulate = t.elapsed().as_secs_f64();
