@@ -62,9 +62,12 @@ pub struct ChmOptions {
     /// `max_edge[1]`: the base layer must cover the whole plot).
     pub max_edge_base_m: f64,
     /// Longest triangle edge kept in the layers above 0. `None` (default) = 3 × the larger of the
-    /// nominal first-return spacing and the cell size — the highest-per-cell thinning makes the
-    /// points at least one cell apart. Khosravipour et al. (2014) freeze triangles a few point
-    /// spacings long; at 0.5 m cells this gives lidR's documented `max_edge = c(0, 1.5)`.
+    /// nominal first-return spacing (over the cloud's bounding box) and the cell size — the
+    /// highest-per-cell thinning makes the points at least one cell apart. Khosravipour et al.
+    /// (2014) discard ("kill", LAStools `las2dem -kill`) partial-layer triangles longer than a
+    /// few point spacings so a layer does not bridge gaps between crowns; at 0.5 m cells the rule
+    /// gives the 1.5 m of lidR's documented `pitfree(c(0, 2, 5, 10, 15), c(0, 1.5))` example
+    /// (lidR's own default is 1 m).
     pub max_edge_m: Option<f64>,
     /// Replace each first return by 8 points on a circle of this radius before gridding
     /// (lidR `subcircle`, which emulates the laser footprint; e.g. 0.15 m). Default 0 = off.

@@ -563,8 +563,10 @@ pub fn single_tree(
     let mut gz = median_cell_minimum(cloud, ground.cell_m.max(0.05) * 2.0, |_| true)
         .unwrap_or(cloud.bounds().min[2]);
     let mut stems = Vec::new();
+    let mut fitted_at = f64::NAN;
     for _ in 0..5 {
         stems = find_stems_in_slice(&slice_xy(cloud, opts, |_, _| gz), opts)?;
+        fitted_at = gz;
         let Some(s) = stems.first() else {
             break;
         };
@@ -573,15 +575,15 @@ pub fn single_tree(
             let d = (p[0] - sx).hypot(p[1] - sy);
             d >= r + 0.05 && d <= r + ground.ring_m && p[2] < gz + opts.breast_height_m
         });
-        let Some(g) = near else {
-            break;
-        };
-        let moved = (g - gz).abs();
-        gz = g;
-        if moved < 0.005 {
-            stems = find_stems_in_slice(&slice_xy(cloud, opts, |_, _| gz), opts)?;
-            break;
+        match near {
+            // Converged (or nothing to refine with): the stems were fitted at this ground.
+            None => break,
+            Some(g) if (g - gz).abs() < 0.005 => break,
+            Some(g) => gz = g,
         }
+    }
+    if fitted_at != gz {
+        stems = find_stems_in_slice(&slice_xy(cloud, opts, |_, _| gz), opts)?;
     }
     Ok(SingleTreeStem {
         ground_z: gz,
