@@ -31,7 +31,7 @@ impl Default for BenchOptions {
     }
 }
 
-/// Result of [`bench`].
+/// Result of [`bench`](fn@bench).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchReport {
     pub points: usize,

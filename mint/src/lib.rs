@@ -7,7 +7,7 @@
 //!   chain ([`fingerprint::compute`]);
 //! - [`cid`]: IPFS CIDv1 of files and folders, computed locally exactly as
 //!   `ipfs-unixfs-importer` does (raw leaves, 1 MiB chunks, balanced DAG);
-//! - [`bench`]: the fingerprint throughput benchmark behind `twinmint bench fingerprint`;
+//! - [`bench`](mod@bench): the fingerprint throughput benchmark behind `twinmint bench fingerprint`;
 //! - [`chain`]: the TwinMintNFR contract's alloy client (deploy, attest, mint, pledge, verify reads).
 
 pub mod bench;
