@@ -460,9 +460,12 @@ pub(crate) const PARTNERS: [(isize, isize); 16] = [
     (2, 2),
 ];
 
-/// Row state of the CPU twin's bookkeeping: rows with a movable particle are computed; a row
-/// whose particles have all settled is copied once into the other height buffer and then
-/// skipped (both buffers hold its final heights). Pure bookkeeping: the arithmetic of every
+/// Block size (particles along a row) of the CPU twin's bookkeeping.
+const BLOCK: usize = 32;
+
+/// Block state of the CPU twin's bookkeeping: blocks (`BLOCK` particles of a row) with a
+/// movable particle are computed; a block whose particles have all settled is copied once
+/// into the other height buffer and then skipped (both buffers hold its final heights). Pure bookkeeping: the arithmetic of every
 /// particle is the kernel's.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum RowState {
@@ -477,24 +480,32 @@ fn verlet(
     y: &mut [f32],
     old: &mut [f32],
     pinned: &[u32],
-    rows: &[RowState],
+    blocks: &[RowState],
     w: usize,
     k: SimConsts,
 ) {
+    let nb = w.div_ceil(BLOCK);
     y.par_chunks_mut(w)
         .zip(old.par_chunks_mut(w))
         .zip(pinned.par_chunks(w))
-        .zip(rows.par_iter())
-        .for_each(|(((y, old), pinned), row)| {
-            if *row != RowState::Active {
-                return;
-            }
-            for ((y, old), &p) in y.iter_mut().zip(old.iter_mut()).zip(pinned) {
-                if p == 0 {
-                    let cur = *y;
-                    let v = cur - *old;
-                    *y = cur + v * k.keep + k.accel;
-                    *old = cur;
+        .zip(blocks.par_chunks(nb))
+        .for_each(|(((y, old), pinned), blocks)| {
+            for (b, state) in blocks.iter().enumerate() {
+                if *state != RowState::Active {
+                    continue;
+                }
+                let r = b * BLOCK..((b + 1) * BLOCK).min(w);
+                for ((y, old), &p) in y[r.clone()]
+                    .iter_mut()
+                    .zip(old[r.clone()].iter_mut())
+                    .zip(&pinned[r])
+                {
+                    if p == 0 {
+                        let cur = *y;
+                        let v = cur - *old;
+                        *y = cur + v * k.keep + k.accel;
+                        *old = cur;
+                    }
                 }
             }
         });
@@ -516,20 +527,33 @@ fn partner_mean(src: &[f32], w: usize, h: usize, i: usize, j: usize) -> f32 {
     s / c
 }
 
-/// One Jacobi relaxation sweep `src → dst` over row `j`. Interior particles take a fast path
-/// (equal-length shifted slices, so it vectorises) with the same summation order as
-/// [`partner_mean`].
+/// One Jacobi relaxation sweep `src → dst` over columns `cols` of row `j` (`dst` and
+/// `pinned` are the row's). Interior particles take a fast path (equal-length shifted slices,
+/// so it vectorises) with the same summation order as [`partner_mean`].
+#[allow(clippy::too_many_arguments)]
 #[inline]
-fn sweep_row(src: &[f32], dst: &mut [f32], pinned: &[u32], w: usize, h: usize, j: usize, rho: f32) {
+fn sweep_row(
+    src: &[f32],
+    dst: &mut [f32],
+    pinned: &[u32],
+    w: usize,
+    h: usize,
+    j: usize,
+    rho: f32,
+    cols: std::ops::Range<usize>,
+) {
     let row = |r: usize| &src[r * w..(r + 1) * w];
     let s0 = row(j);
     let interior = j >= 2 && j + 2 < h && w >= 5;
-    let edges: &mut dyn Iterator<Item = usize> = if interior {
-        &mut [0, 1, w - 2, w - 1].into_iter()
+    let (f0, f1) = if interior {
+        (
+            cols.start.max(2),
+            cols.end.min(w - 2).max(cols.start.max(2)),
+        )
     } else {
-        &mut (0..w)
+        (cols.start, cols.start)
     };
-    for i in edges {
+    for i in cols.clone().filter(|i| *i < f0 || *i >= f1) {
         let cur = s0[i];
         dst[i] = if pinned[i] != 0 {
             cur
@@ -537,29 +561,28 @@ fn sweep_row(src: &[f32], dst: &mut [f32], pinned: &[u32], w: usize, h: usize, j
             cur + rho * (partner_mean(src, w, h, i, j) - cur)
         };
     }
-    if !interior {
+    if f1 <= f0 {
         return;
     }
-    let n = w - 4;
+    let n = f1 - f0;
     let (m2, m1, p1, p2) = (row(j - 2), row(j - 1), row(j + 1), row(j + 2));
-    fn sh(r: &[f32], d: usize, n: usize) -> &[f32] {
-        &r[d..d + n]
+    fn cut(r: &[f32], start: usize, n: usize) -> &[f32] {
+        &r[start..start + n]
+    }
+    macro_rules! at {
+        ($r:expr, $d:expr) => {
+            cut($r, f0 + $d - 2, n)
+        };
     }
     // PARTNERS order: (−1,0) (1,0) (0,−1) (0,1) (−1,−1) (1,−1) (−1,1) (1,1)
-    // (−2,0) (2,0) (0,−2) (0,2) (−2,−2) (2,−2) (−2,2) (2,2); column i ↔ slice index i − 2.
-    let (c, l1, r1, l2, r2) = (
-        sh(s0, 2, n),
-        sh(s0, 1, n),
-        sh(s0, 3, n),
-        sh(s0, 0, n),
-        sh(s0, 4, n),
-    );
-    let (m1c, m1l, m1r) = (sh(m1, 2, n), sh(m1, 1, n), sh(m1, 3, n));
-    let (p1c, p1l, p1r) = (sh(p1, 2, n), sh(p1, 1, n), sh(p1, 3, n));
-    let (m2c, m2l, m2r) = (sh(m2, 2, n), sh(m2, 0, n), sh(m2, 4, n));
-    let (p2c, p2l, p2r) = (sh(p2, 2, n), sh(p2, 0, n), sh(p2, 4, n));
-    let pin = &pinned[2..2 + n];
-    let out = &mut dst[2..2 + n];
+    // (−2,0) (2,0) (0,−2) (0,2) (−2,−2) (2,−2) (−2,2) (2,2); offset d ↔ column i + d − 2.
+    let (c, l1, r1, l2, r2) = (at!(s0, 2), at!(s0, 1), at!(s0, 3), at!(s0, 0), at!(s0, 4));
+    let (m1c, m1l, m1r) = (at!(m1, 2), at!(m1, 1), at!(m1, 3));
+    let (p1c, p1l, p1r) = (at!(p1, 2), at!(p1, 1), at!(p1, 3));
+    let (m2c, m2l, m2r) = (at!(m2, 2), at!(m2, 0), at!(m2, 4));
+    let (p2c, p2l, p2r) = (at!(p2, 2), at!(p2, 0), at!(p2, 4));
+    let pin = &pinned[f0..f1];
+    let out = &mut dst[f0..f1];
     for k in 0..n {
         let s = l1[k]
             + r1[k]
@@ -600,45 +623,49 @@ fn sweep(
     src: &[f32],
     dst: &mut [f32],
     pinned: &mut [u32],
-    rows: &mut [RowState],
+    blocks: &mut [RowState],
     collide: bool,
 ) -> f32 {
     let w = b.w;
+    let nb = w.div_ceil(BLOCK);
     dst.par_chunks_mut(w)
         .zip(pinned.par_chunks_mut(w))
-        .zip(rows.par_iter_mut())
+        .zip(blocks.par_chunks_mut(nb))
         .enumerate()
-        .map(|(j, ((dst, pin), state))| {
-            match *state {
-                RowState::Settled => return 0.0,
-                RowState::SettledOnce => {
-                    dst.copy_from_slice(&src[j * w..(j + 1) * w]);
-                    *state = RowState::Settled;
-                    return 0.0;
-                }
-                RowState::Active => {}
-            }
-            sweep_row(src, dst, pin, w, b.h, j, b.rho);
-            if !collide {
-                return 0.0f32;
-            }
+        .map(|(j, ((dst, pin), blocks))| {
             let base = j * w;
             let mut m = 0.0f32;
-            let mut movable = false;
-            for i in 0..w {
-                if pin[i] == 0 {
-                    let d = (dst[i] - b.old[base + i]).abs();
-                    m = m.max(d);
-                    if dst[i] < b.hv[base + i] {
-                        dst[i] = b.hv[base + i];
-                        pin[i] = 1;
-                    } else {
-                        movable = true;
+            for (bi, state) in blocks.iter_mut().enumerate() {
+                let cols = bi * BLOCK..((bi + 1) * BLOCK).min(w);
+                match *state {
+                    RowState::Settled => continue,
+                    RowState::SettledOnce => {
+                        dst[cols.clone()].copy_from_slice(&src[base + cols.start..base + cols.end]);
+                        *state = RowState::Settled;
+                        continue;
+                    }
+                    RowState::Active => {}
+                }
+                sweep_row(src, dst, pin, w, b.h, j, b.rho, cols.clone());
+                if !collide {
+                    continue;
+                }
+                let mut movable = false;
+                for i in cols {
+                    if pin[i] == 0 {
+                        let d = (dst[i] - b.old[base + i]).abs();
+                        m = m.max(d);
+                        if dst[i] < b.hv[base + i] {
+                            dst[i] = b.hv[base + i];
+                            pin[i] = 1;
+                        } else {
+                            movable = true;
+                        }
                     }
                 }
-            }
-            if !movable {
-                *state = RowState::SettledOnce;
+                if !movable {
+                    *state = RowState::SettledOnce;
+                }
             }
             m
         })
@@ -656,12 +683,12 @@ fn simulate_cpu(
     let (w, h) = (cloth.w, cloth.h);
     let mut y = std::mem::take(&mut cloth.y);
     let mut tmp = y.clone();
-    let mut rows = vec![RowState::Active; h];
+    let mut blocks = vec![RowState::Active; h * w.div_ceil(BLOCK)];
     let sweeps = o.sweeps();
     let mut it = 0;
     let mut converged = false;
     while it < o.max_iterations {
-        verlet(&mut y, &mut cloth.old, &cloth.pinned, &rows, w, k);
+        verlet(&mut y, &mut cloth.old, &cloth.pinned, &blocks, w, k);
         let b = SweepBufs {
             w,
             h,
@@ -672,7 +699,7 @@ fn simulate_cpu(
         let mut max_diff = 0.0;
         for s in 0..sweeps {
             let last = s + 1 == sweeps;
-            max_diff = sweep(&b, &y, &mut tmp, &mut cloth.pinned, &mut rows, last);
+            max_diff = sweep(&b, &y, &mut tmp, &mut cloth.pinned, &mut blocks, last);
             std::mem::swap(&mut y, &mut tmp);
         }
         it += 1;
