@@ -927,6 +927,23 @@ mod tests {
     }
 
     #[test]
+    fn root_does_not_depend_on_thread_count() {
+        let c = crate::bench::synthetic_cloud(200_000, 5);
+        let opts = FingerprintOptions::default();
+        let roots: Vec<[u8; 32]> = [1, 2, 3, 8]
+            .iter()
+            .map(|&t| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(t)
+                    .build()
+                    .unwrap();
+                pool.install(|| CanonicalCloud::new(&c, &opts).unwrap().digest().0.root)
+            })
+            .collect();
+        assert!(roots.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    #[test]
     fn compact_inverts_split() {
         for v in [0u64, 1, 2, 0x15_5555, 0x0a_aaaa, 0x1f_ffff, 123_456] {
             assert_eq!(compact3(split3(v)), v);
