@@ -125,9 +125,13 @@ fn mixed_conifer_matches_lidr() {
         .collect::<HashSet<u32>>()
         .len();
     let mut measured = Vec::new();
+    // The automatic profile must pick lidR's sparse-ALS workflow for this 4.7 pts/m² file.
+    let density = trees::first_return_density(&cloud);
+    let auto = TreeOptions::for_density(density);
+    assert_eq!(auto, lidr_example_options(), "density {density:.2} pts/m²");
     for (name, opts) in [
-        ("lidR example parameters", lidr_example_options()),
-        ("TwinMint defaults", TreeOptions::default()),
+        ("automatic profile for the scan's density", auto),
+        ("pit-free defaults", TreeOptions::default()),
     ] {
         let t0 = std::time::Instant::now();
         let res = trees::run(&cloud, None, &opts, None).unwrap();
@@ -297,10 +301,13 @@ fn synthetic_forest_detection() {
         },
         ..Default::default()
     };
+    let density = trees::first_return_density(&cloud);
+    let auto = TreeOptions::for_density(density);
+    assert_eq!(auto, dense, "density {density:.1} first returns/m²");
     let mut result = None;
     for (name, opts) in [
-        ("2 m window, 0.25 m CHM", dense),
-        ("defaults", TreeOptions::default()),
+        ("automatic profile (2 m window, 0.25 m CHM)", auto),
+        ("pit-free defaults", TreeOptions::default()),
     ] {
         let t1 = std::time::Instant::now();
         let res = trees::run(&cloud, None, &opts, None).unwrap();
