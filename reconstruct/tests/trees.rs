@@ -23,10 +23,11 @@ fn data_root() -> PathBuf {
 
 fn read(rel: &str) -> Option<PointCloud> {
     let path = data_root().join(rel);
-    if !path.exists() {
-        println!("SKIP: {} not found (set TWINMINT_DATA)", path.display());
-        return None;
-    }
+    assert!(
+        path.exists(),
+        "{} not found: set TWINMINT_DATA to the shared data folder",
+        path.display()
+    );
     Some(
         capture::read(
             &path,
