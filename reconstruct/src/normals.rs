@@ -146,7 +146,7 @@ pub(crate) fn pca_normal(pts: impl Iterator<Item = [f32; 3]>, centre: [f32; 3]) 
     ];
     let (vals, vecs) = symmetric_eigen3(c);
     let total = vals[0] + vals[1] + vals[2];
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return ([0.0, 0.0, 1.0], 1.0 / 3.0);
     }
     let v = vecs[0];
@@ -176,17 +176,15 @@ pub(crate) fn symmetric_eigen3(m: [[f64; 3]; 3]) -> ([f64; 3], [[f64; 3]; 3]) {
             let c = 1.0 / (t * t + 1.0).sqrt();
             let s = t * c;
             // A ← Jᵀ A J with the rotation in the (p, q) plane.
-            for k in 0..3 {
-                let akp = a[k][p];
-                let akq = a[k][q];
-                a[k][p] = c * akp - s * akq;
-                a[k][q] = s * akp + c * akq;
+            for row in a.iter_mut() {
+                let (akp, akq) = (row[p], row[q]);
+                row[p] = c * akp - s * akq;
+                row[q] = s * akp + c * akq;
             }
+            let (rp, rq) = (a[p], a[q]);
             for k in 0..3 {
-                let apk = a[p][k];
-                let aqk = a[q][k];
-                a[p][k] = c * apk - s * aqk;
-                a[q][k] = s * apk + c * aqk;
+                a[p][k] = c * rp[k] - s * rq[k];
+                a[q][k] = s * rp[k] + c * rq[k];
             }
             for row in v.iter_mut() {
                 let vp = row[p];

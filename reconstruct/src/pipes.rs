@@ -598,7 +598,7 @@ pub(crate) fn refine(
             let mut m = jtj;
             for a in 0..5 {
                 for b in 0..a {
-                    m[a][b] = m[b][a];
+                    m[a][b] = jtj[b][a];
                 }
                 m[a][a] += lambda * jtj[a][a].max(1e-9);
             }
@@ -657,10 +657,11 @@ fn solve5(mut a: [[f64; 5]; 5], mut b: [f64; 5]) -> Option<[f64; 5]> {
         }
         a.swap(col, piv);
         b.swap(col, piv);
+        let pivot = a[col];
         for row in col + 1..5 {
-            let f = a[row][col] / a[col][col];
-            for k in col..5 {
-                a[row][k] -= f * a[col][k];
+            let f = a[row][col] / pivot[col];
+            for (x, p) in a[row].iter_mut().zip(pivot).skip(col) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -936,8 +937,7 @@ pub fn run(
         let seeds_ref = &seeds;
         let alive_flag_ref = &alive_flag;
         // Draw and locally score candidates.
-        let mut cands: Vec<(usize, usize, u64, Cylinder)> = (0..opts.candidates_per_round
-            as u64)
+        let mut cands: Vec<(usize, usize, u64, Cylinder)> = (0..opts.candidates_per_round as u64)
             .into_par_iter()
             .filter_map(|j| {
                 let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
@@ -1210,10 +1210,10 @@ fn build_runs(ctx: &Ctx, pieces: Vec<Piece>) -> Vec<RunBuild> {
         consumed.sort_unstable();
         consumed.dedup();
         let mut cyl = pieces[seed].cyl;
-        if g.len() > 1 {
-            if let Some((fit, _)) = ctx.fit(&inl, cyl) {
-                cyl = fit;
-            }
+        if g.len() > 1
+            && let Some((fit, _)) = ctx.fit(&inl, cyl)
+        {
+            cyl = fit;
         }
         // Orient runs consistently: the axis points to increasing x (then y, then z).
         let d = cyl.dir;
