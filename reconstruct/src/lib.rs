@@ -7,8 +7,8 @@
 
 pub mod ari;
 pub mod chm;
-pub mod dtm;
 pub mod error;
+pub mod dtm;
 pub mod gpu;
 pub mod ground;
 pub mod model;
@@ -18,6 +18,9 @@ pub mod segment;
 pub mod stem;
 pub mod trees;
 pub mod treetops;
+pub mod classified;
+pub mod geotiff;
+pub mod gltf;
 pub mod mesh;
 pub mod normals;
 pub mod pipes;
