@@ -263,8 +263,13 @@ impl Cloth {
                 for (k, p) in chunk.iter().enumerate() {
                     if use_point.is_none() || used(ci * CHUNK + k) {
                         for d in 0..3 {
-                            lo[d] = lo[d].min(p[d]);
-                            hi[d] = hi[d].max(p[d]);
+                            // Comparisons (not f32::min) compile to minss/maxss; NaN is skipped.
+                            if p[d] < lo[d] {
+                                lo[d] = p[d];
+                            }
+                            if p[d] > hi[d] {
+                                hi[d] = p[d];
+                            }
                         }
                     }
                 }
@@ -313,47 +318,85 @@ impl Cloth {
         let mode = o.intersection;
         let inv = 1.0 / res;
         let (oxf, oyf, invf, resf) = (ox as f32, oy as f32, inv as f32, res as f32);
-        let mut best = vec![(f32::INFINITY, f32::NAN); n];
-        const BLOCK: usize = 1 << 20;
-        let mut cells: Vec<(u32, f32)> = Vec::with_capacity(BLOCK.min(cloud.len()));
-        for (bi, block) in cloud.positions.chunks(BLOCK).enumerate() {
-            block
-                .par_iter()
-                .enumerate()
-                .map(|(k, p)| {
-                    if !ok(bi * BLOCK + k, p) {
-                        return (u32::MAX, 0.0);
-                    }
-                    // f32 is exact enough here: local coordinates, 0.5 mm at 5 km.
-                    let dx = p[0] - oxf;
-                    let dy = p[1] - oyf;
-                    // Nearest particle: round half up, as the reference (`int(d/step + 0.5)`);
-                    // non-negative (the margin), so truncation is floor (and inlines, where
-                    // `floor` is a libm call on baseline x86-64).
-                    let c = ((dx * invf + 0.5) as usize).min(w - 1);
-                    let r = ((dy * invf + 0.5) as usize).min(h - 1);
-                    let key = match mode {
-                        IntersectionHeight::Lowest => p[2],
-                        IntersectionHeight::Nearest => {
-                            let ex = dx - c as f32 * resf;
-                            let ey = dy - r as f32 * resf;
-                            ex * ex + ey * ey
-                        }
-                    };
-                    ((r * w + c) as u32, key)
-                })
-                .collect_into_vec(&mut cells);
-            for (p, &(cell, key)) in block.iter().zip(&cells) {
-                if cell == u32::MAX {
-                    continue;
+        let cell_key = |p: &[f32; 3]| {
+            // f32 is exact enough here: local coordinates, 0.5 mm at 5 km.
+            let dx = p[0] - oxf;
+            let dy = p[1] - oyf;
+            // Nearest particle: round half up, as the reference (`int(d/step + 0.5)`);
+            // non-negative (the margin), so truncation is floor (and inlines, where
+            // `floor` is a libm call on baseline x86-64).
+            let c = ((dx * invf + 0.5) as usize).min(w - 1);
+            let r = ((dy * invf + 0.5) as usize).min(h - 1);
+            let key = match mode {
+                IntersectionHeight::Lowest => p[2],
+                IntersectionHeight::Nearest => {
+                    let ex = dx - c as f32 * resf;
+                    let ey = dy - r as f32 * resf;
+                    ex * ex + ey * ey
                 }
-                let hgt = -p[2];
-                let slot = &mut best[cell as usize];
-                if key < slot.0 || (key == slot.0 && hgt > slot.1) {
-                    *slot = (key, hgt);
+            };
+            (r * w + c, key)
+        };
+        // Keep the smaller key; ties go to the lower point (order-independent).
+        let better = |a: (f32, f32), b: (f32, f32)| a.0 < b.0 || (a.0 == b.0 && a.1 > b.1);
+        let threads = rayon::current_num_threads().max(1);
+        let best: Vec<(f32, f32)> = if n.saturating_mul(2 * threads) <= 1 << 24 {
+            // One private grid per thread, merged: no shared writes, no per-point buffer.
+            // Two pieces per thread: balance when a core is shared.
+            let per = cloud.len().div_ceil(2 * threads).max(1 << 16);
+            cloud
+                .positions
+                .par_chunks(per)
+                .enumerate()
+                .map(|(ci, ps)| {
+                    let mut best = vec![(f32::INFINITY, f32::NAN); n];
+                    for (k, p) in ps.iter().enumerate() {
+                        if ok(ci * per + k, p) {
+                            let (cell, key) = cell_key(p);
+                            let cand = (key, -p[2]);
+                            if better(cand, best[cell]) {
+                                best[cell] = cand;
+                            }
+                        }
+                    }
+                    best
+                })
+                .reduce_with(|mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        if better(y, *x) {
+                            *x = y;
+                        }
+                    }
+                    a
+                })
+                .unwrap_or_else(|| vec![(f32::INFINITY, f32::NAN); n])
+        } else {
+            // Huge cloths: cells computed in parallel a block at a time (bounded memory),
+            // merged sequentially.
+            let mut best = vec![(f32::INFINITY, f32::NAN); n];
+            const BLOCK: usize = 1 << 20;
+            let mut cells: Vec<(u32, f32)> = Vec::with_capacity(BLOCK.min(cloud.len()));
+            for (bi, block) in cloud.positions.chunks(BLOCK).enumerate() {
+                block
+                    .par_iter()
+                    .enumerate()
+                    .map(|(k, p)| {
+                        if ok(bi * BLOCK + k, p) {
+                            let (cell, key) = cell_key(p);
+                            (cell as u32, key)
+                        } else {
+                            (u32::MAX, 0.0)
+                        }
+                    })
+                    .collect_into_vec(&mut cells);
+                for (p, &(cell, key)) in block.iter().zip(&cells) {
+                    if cell != u32::MAX && better((key, -p[2]), best[cell as usize]) {
+                        best[cell as usize] = (key, -p[2]);
+                    }
                 }
             }
-        }
+            best
+        };
         let mut hv: Vec<f32> = best.iter().map(|b| b.1).collect();
         fill_nearest(&mut hv, w, h);
         Ok(Cloth {
@@ -389,24 +432,6 @@ impl Cloth {
             }
         }
         r
-    }
-
-    /// Bilinear cloth height (inverted) at local (x, y), as the reference's `c2cdist`.
-    #[inline]
-    pub fn height_at(&self, x: f64, y: f64) -> f32 {
-        let fx = ((x - self.ox) * self.inv_res).max(0.0);
-        let fy = ((y - self.oy) * self.inv_res).max(0.0);
-        // fx, fy ≥ 0: truncation is floor.
-        let c0 = (fx as usize).min(self.w - 2);
-        let r0 = (fy as usize).min(self.h - 2);
-        let tx = (fx - c0 as f64).min(1.0);
-        let ty = (fy - r0 as f64).min(1.0);
-        let at = |c: usize, r: usize| self.y[r * self.w + c] as f64;
-        let v = at(c0, r0) * (1.0 - tx) * (1.0 - ty)
-            + at(c0, r0 + 1) * (1.0 - tx) * ty
-            + at(c0 + 1, r0 + 1) * tx * ty
-            + at(c0 + 1, r0) * tx * (1.0 - ty);
-        v as f32
     }
 }
 
@@ -791,18 +816,39 @@ fn classify(
     threshold: f64,
     use_point: Option<&[bool]>,
 ) -> Vec<bool> {
-    cloud
-        .positions
-        .par_iter()
+    // f32 throughout: local coordinates and heights, far inside f32's 0.5 mm at 5 km.
+    let (ox, oy, inv) = (cloth.ox as f32, cloth.oy as f32, cloth.inv_res as f32);
+    let (w, h) = (cloth.w, cloth.h);
+    let thr = threshold as f32;
+    let y = &cloth.y;
+    const CH: usize = 1 << 14;
+    let mut out = vec![false; cloud.len()];
+    out.par_chunks_mut(CH)
+        .zip(cloud.positions.par_chunks(CH))
         .enumerate()
-        .map(|(i, p)| {
-            if use_point.is_some_and(|m| !m[i]) || !p.iter().all(|v| v.is_finite()) {
-                return false;
+        .for_each(|(ci, (out, ps))| {
+            for (k, (g, p)) in out.iter_mut().zip(ps).enumerate() {
+                if use_point.is_some_and(|m| !m[ci * CH + k]) || !p.iter().all(|v| v.is_finite()) {
+                    continue;
+                }
+                // Bilinear between the four surrounding particles (reference `c2cdist`).
+                let fx = ((p[0] - ox) * inv).max(0.0);
+                let fy = ((p[1] - oy) * inv).max(0.0);
+                // Non-negative: truncation is floor.
+                let c0 = (fx as usize).min(w - 2);
+                let r0 = (fy as usize).min(h - 2);
+                let tx = (fx - c0 as f32).min(1.0);
+                let ty = (fy - r0 as f32).min(1.0);
+                let i = r0 * w + c0;
+                let c = y[i] * (1.0 - tx) * (1.0 - ty)
+                    + y[i + w] * (1.0 - tx) * ty
+                    + y[i + w + 1] * tx * ty
+                    + y[i + 1] * tx * (1.0 - ty);
+                // Cloth heights are inverted: distance = |cloth − (−z)|.
+                *g = (c + p[2]).abs() < thr;
             }
-            let c = cloth.height_at(p[0] as f64, p[1] as f64) as f64;
-            (c + p[2] as f64).abs() < threshold
-        })
-        .collect()
+        });
+    out
 }
 
 /// Classify ground with the Cloth Simulation Filter.
