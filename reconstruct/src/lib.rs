@@ -23,6 +23,7 @@ pub mod geotiff;
 pub mod gltf;
 pub mod mesh;
 pub mod normals;
+pub mod pipeline;
 pub mod pipes;
 
 pub use error::{ReconstructError, Result};

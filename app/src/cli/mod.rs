@@ -5,6 +5,7 @@ mod convert;
 mod info;
 mod ingest;
 mod progress;
+mod reconstruct;
 mod simulate;
 mod synth;
 
@@ -37,6 +38,9 @@ enum Command {
     /// Simulate an airborne or terrestrial LiDAR scan of a procedural forest or pipe runs, with
     /// its truth table (tree positions, heights, DBH, crowns; pipe axes and radii).
     Synth(synth::SynthArgs),
+    /// Reconstruct the asset: ground (cloth simulation), terrain model, canopy, trees, pipes,
+    /// meshes (writes reconstruction.json, classified.laz, model.glb, dtm.tif, chm.tif).
+    Reconstruct(reconstruct::ReconstructArgs),
     /// Project the trees forward: growth, mortality, Monte Carlo carbon bands, value and
     /// collateral (writes simulation.json and CSV tables into the project).
     Simulate(simulate::SimulateArgs),
@@ -120,6 +124,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(a) => ingest::run(a, &ctx),
         Command::Convert(a) => convert::run(a, &ctx),
         Command::Synth(a) => synth::run(a, &ctx),
+        Command::Reconstruct(a) => reconstruct::run(a, &ctx),
         Command::Simulate(a) => simulate::run(a, &ctx),
         Command::Bench(a) => bench::run(a, &ctx),
     };

@@ -1,0 +1,121 @@
+//! `twinmint reconstruct PROJECT`: ground, terrain, canopy, trees, pipes and meshes from the
+//! project's cloud; writes reconstruction.json, classified.laz, model.glb, dtm.tif, chm.tif.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use clap::Args;
+
+use reconstruct::gpu::DevicePreference;
+use reconstruct::pipeline::{self, ReconstructOptions, Stage};
+
+use super::Ctx;
+use super::progress::Bar;
+
+#[derive(Args, Debug)]
+pub struct ReconstructArgs {
+    /// Project folder made by `twinmint ingest` (or `synth` + `ingest`).
+    project: PathBuf,
+    /// Where compute kernels run: auto (hardware GPU if present), gpu (any adapter, e.g.
+    /// lavapipe), cpu.
+    #[arg(long, default_value = "auto")]
+    device: String,
+    /// Cloth resolution in metres for the ground filter.
+    #[arg(long)]
+    cloth_resolution: Option<f64>,
+    /// Cloth rigidness (1 steep … 3 flat).
+    #[arg(long)]
+    rigidness: Option<u32>,
+    /// DTM cell size in metres.
+    #[arg(long)]
+    dtm_resolution: Option<f64>,
+    /// Skip tree detection (pipeline sites).
+    #[arg(long)]
+    no_trees: bool,
+    /// Skip pipe detection (forests).
+    #[arg(long)]
+    no_pipes: bool,
+    /// Full options as JSON (ReconstructOptions); flags override it.
+    #[arg(long)]
+    options: Option<PathBuf>,
+}
+
+pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let mut o: ReconstructOptions = match &a.options {
+        Some(p) => serde_json::from_slice(&std::fs::read(p)?)
+            .with_context(|| format!("{}: invalid reconstruct options", p.display()))?,
+        None => ReconstructOptions::default(),
+    };
+    o.device = a.device.parse::<DevicePreference>()?;
+    if let Some(r) = a.cloth_resolution {
+        o.ground.cloth_resolution_m = r;
+    }
+    if let Some(r) = a.rigidness {
+        o.ground.rigidness = r;
+    }
+    if let Some(r) = a.dtm_resolution {
+        o.dtm.resolution_m = r;
+    }
+    o.skip_trees |= a.no_trees;
+    if a.no_pipes {
+        o.pipes = None;
+    }
+    let bar = Bar::new(ctx.quiet, "loading");
+    let (_manifest, cloud) =
+        capture::project::load_cloud(&a.project, &mut |e| bar.update(e), &ctx.cancel)?;
+    bar.finish();
+    let steps = indicatif::ProgressBar::new(1000);
+    if ctx.quiet {
+        steps.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    steps.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40.cyan/blue}] {percent}%")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let shared = Mutex::new(steps);
+    let mut progress = |stage: Stage, f: f32| {
+        let s = shared.lock().unwrap();
+        s.set_message(stage.label());
+        s.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64);
+    };
+    let out = pipeline::run(&cloud, &o, &mut progress, &ctx.cancel)?;
+    let steps = shared.into_inner().unwrap();
+    steps.set_message("writing");
+    pipeline::write_outputs(&a.project, &out, &o, &mut capture::NoProgress, &ctx.cancel)?;
+    steps.finish_and_clear();
+    let r = &out.reconstruction;
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "project": a.project.display().to_string(),
+                "device": r.device,
+                "trees": r.trees.len(),
+                "trees_with_observed_dbh": r.trees.iter().filter(|t| t.dbh_cm.is_some()).count(),
+                "pipes": r.pipes.len(),
+                "terrain": r.terrain,
+                "timings": r.timings,
+            })
+        );
+    } else {
+        println!(
+            "{}: {} trees ({} with a fitted stem), {} pipe runs; ground {} points, terrain {:.1}–{:.1} m, mean slope {:.1}°",
+            a.project.display(),
+            r.trees.len(),
+            r.trees.iter().filter(|t| t.dbh_cm.is_some()).count(),
+            r.pipes.len(),
+            r.terrain.ground_points,
+            r.terrain.min_z,
+            r.terrain.max_z,
+            r.terrain.mean_slope_deg
+        );
+        println!("| step | device | seconds |");
+        println!("|---|---|---|");
+        for t in &r.timings {
+            println!("| {} | {} | {:.3} |", t.step, t.device, t.seconds);
+        }
+    }
+    Ok(())
+}

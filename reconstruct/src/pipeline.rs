@@ -1,0 +1,295 @@
+//! The whole reconstruct stage in one call: noise → ground (CSF) → DTM → heights → trees → pipes
+//! → classified cloud, with per-step timings; and the project files it writes.
+//!
+//! Each step keeps its own options struct (cited defaults in its module); this module only
+//! sequences them, so `twinmint reconstruct`, the studio and the tests run the same code.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use capture::{CancelToken, PointCloud};
+
+use crate::classified::{self, ClassifyOptions, PointLabels};
+use crate::dtm::{self, DtmOptions};
+use crate::error::{ReconstructError, Result};
+use crate::geotiff::{self, GeoTiffOptions};
+use crate::gltf::{self, GlbOptions};
+use crate::gpu::{DevicePreference, device_label};
+use crate::ground::{self, CsfOptions};
+use crate::model::{RECONSTRUCTION_SCHEMA_VERSION, Raster, Reconstruction, StepTiming};
+use crate::noise::{self, NoiseOptions};
+use crate::normalize;
+use crate::pipes::{self, PipeOptions};
+use crate::trees::{self, TreeOptions};
+
+/// File names the stage writes into a project folder.
+pub const RECONSTRUCTION_JSON: &str = "reconstruction.json";
+pub const CLASSIFIED_LAZ: &str = "classified.laz";
+pub const MODEL_GLB: &str = "model.glb";
+pub const DTM_TIF: &str = "dtm.tif";
+pub const CHM_TIF: &str = "chm.tif";
+
+/// Options of the whole stage. Every field defaults to its step's documented default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReconstructOptions {
+    /// Where the GPU kernels run: `auto` (a hardware GPU when present, else the CPU twin),
+    /// `gpu` (any adapter, including a software one such as lavapipe), `cpu`.
+    pub device: DevicePreference,
+    /// Statistical outlier removal before anything else (`None` skips it).
+    pub noise: Option<NoiseOptions>,
+    pub ground: CsfOptions,
+    pub dtm: DtmOptions,
+    /// Tree detection. `None` (default) picks a profile from the scan's first-return density
+    /// ([`TreeOptions::for_density`]); `Some` uses these options as given.
+    pub trees: Option<TreeOptions>,
+    /// Skip tree detection entirely (pipeline-only sites).
+    pub skip_trees: bool,
+    /// Pipe detection over points that are neither noise, ground nor tree (`None` skips it).
+    pub pipes: Option<PipeOptions>,
+    pub classify: ClassifyOptions,
+    pub glb: GlbOptions,
+}
+
+impl Default for ReconstructOptions {
+    fn default() -> Self {
+        ReconstructOptions {
+            device: DevicePreference::Auto,
+            noise: Some(NoiseOptions::default()),
+            ground: CsfOptions::default(),
+            dtm: DtmOptions::default(),
+            trees: None,
+            skip_trees: false,
+            pipes: Some(PipeOptions::default()),
+            classify: ClassifyOptions::default(),
+            glb: GlbOptions::default(),
+        }
+    }
+}
+
+/// The steps, for progress reporting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Noise,
+    Ground,
+    Dtm,
+    Trees,
+    Pipes,
+    Classify,
+}
+
+impl Stage {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Stage::Noise => "noise",
+            Stage::Ground => "ground",
+            Stage::Dtm => "terrain",
+            Stage::Trees => "trees",
+            Stage::Pipes => "pipes",
+            Stage::Classify => "classify",
+        }
+    }
+}
+
+/// Everything the stage produced.
+#[derive(Clone, Debug)]
+pub struct ReconstructOutput {
+    pub reconstruction: Reconstruction,
+    /// The input with ASPRS classes (2 ground, 5 tree, 64 pipe, 7 noise) and `treeID`.
+    pub classified: PointCloud,
+    pub dtm: Raster,
+    pub chm: Option<Raster>,
+}
+
+/// Run the stage on a capture cloud (absolute heights). `progress(stage, fraction)`; `cancel`
+/// is checked between and inside steps.
+pub fn run(
+    cloud: &PointCloud,
+    opts: &ReconstructOptions,
+    progress: &mut (dyn FnMut(Stage, f32) + Send),
+    cancel: &CancelToken,
+) -> Result<ReconstructOutput> {
+    if cloud.is_empty() {
+        return Err(ReconstructError::Input {
+            step: "reconstruct",
+            reason: "the point cloud is empty".into(),
+        });
+    }
+    let gpu = opts.device.resolve()?;
+    let dev = device_label(gpu.as_deref());
+    let mut timings = Vec::new();
+    let mut time = |step: &str, device: &str, t: Instant| {
+        timings.push(StepTiming {
+            step: step.into(),
+            device: device.into(),
+            seconds: t.elapsed().as_secs_f64(),
+        })
+    };
+    let n = cloud.len();
+
+    // Noise.
+    let t = Instant::now();
+    let is_noise = match &opts.noise {
+        Some(o) => noise::run(cloud, o, &mut |f| progress(Stage::Noise, f), cancel)?.is_noise,
+        None => vec![false; n],
+    };
+    time("noise", "cpu", t);
+    cancel.check().map_err(|_| ReconstructError::Cancelled)?;
+
+    // Ground.
+    let t = Instant::now();
+    let keep: Vec<bool> = is_noise.iter().map(|x| !x).collect();
+    let g = ground::run_masked(
+        cloud,
+        Some(&keep),
+        &opts.ground,
+        opts.device,
+        &mut |f| progress(Stage::Ground, f),
+        cancel,
+    )?;
+    time("ground", &g.device, t);
+
+    // Terrain model and heights.
+    let t = Instant::now();
+    progress(Stage::Dtm, 0.0);
+    let dtm = dtm::run(cloud, &g.is_ground, &opts.dtm)?;
+    let terrain = normalize::terrain_stats(&dtm, g.ground_count() as u64);
+    progress(Stage::Dtm, 1.0);
+    time("dtm", "cpu", t);
+    cancel.check().map_err(|_| ReconstructError::Cancelled)?;
+
+    // Trees, on the height-normalised cloud without noise.
+    let mut tree_id = vec![0u32; n];
+    let mut trees_found = Vec::new();
+    let mut chm = None;
+    let mut tree_opts_used = None;
+    if !opts.skip_trees {
+        let t = Instant::now();
+        progress(Stage::Trees, 0.0);
+        let kept: Vec<usize> = (0..n).filter(|&i| !is_noise[i]).collect();
+        let sub = cloud.select(&kept);
+        let normalized = normalize::normalized(&sub, &dtm);
+        let topts = opts
+            .trees
+            .clone()
+            .unwrap_or_else(|| TreeOptions::for_density(trees::first_return_density(&sub)));
+        let res = trees::run(&normalized, Some(&dtm), &topts, gpu.as_deref())?;
+        for (k, &i) in kept.iter().enumerate() {
+            tree_id[i] = res.labels[k];
+        }
+        trees_found = res.trees;
+        chm = Some(res.chm);
+        tree_opts_used = Some(topts);
+        progress(Stage::Trees, 1.0);
+        time("trees", &dev, t);
+        cancel.check().map_err(|_| ReconstructError::Cancelled)?;
+    }
+
+    // Pipes, among what is left.
+    let mut pipe_runs = Vec::new();
+    let mut point_run = vec![0u32; n];
+    let mut point_post = vec![0u32; n];
+    if let Some(po) = &opts.pipes {
+        let t = Instant::now();
+        let mask: Vec<bool> = (0..n)
+            .map(|i| !is_noise[i] && !g.is_ground[i] && tree_id[i] == 0)
+            .collect();
+        let mut sink = |e: capture::ProgressEvent| {
+            if let Some(total) = e.total_points.filter(|t| *t > 0) {
+                progress(Stage::Pipes, e.points as f32 / total as f32)
+            }
+        };
+        let det = pipes::run(cloud, Some(&mask), po, &mut sink, cancel)?;
+        pipe_runs = det.runs;
+        point_run = det.point_run;
+        point_post = det.point_post;
+        time("pipes", "cpu", t);
+    }
+
+    // Classified cloud.
+    let t = Instant::now();
+    progress(Stage::Classify, 0.0);
+    let labels = PointLabels {
+        ground: Some(&g.is_ground),
+        tree_id: (!opts.skip_trees).then_some(&tree_id[..]),
+        pipe_run: opts.pipes.is_some().then_some(&point_run[..]),
+        post: opts.pipes.is_some().then_some(&point_post[..]),
+        noise: opts.noise.is_some().then_some(&is_noise[..]),
+    };
+    let classified = classified::classified_cloud(cloud, &labels, &opts.classify)?;
+    progress(Stage::Classify, 1.0);
+    time("classify", "cpu", t);
+
+    let mut options_json = serde_json::to_value(opts).unwrap_or(serde_json::Value::Null);
+    if let (Some(obj), Some(t)) = (options_json.as_object_mut(), tree_opts_used) {
+        obj.insert(
+            "trees_used".into(),
+            serde_json::to_value(t).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    let reconstruction = Reconstruction {
+        schema_version: RECONSTRUCTION_SCHEMA_VERSION,
+        crs: cloud.crs.clone(),
+        origin: cloud.origin,
+        terrain,
+        dtm: Some(dtm.clone()),
+        chm: chm.clone(),
+        trees: trees_found,
+        pipes: pipe_runs,
+        options: options_json,
+        device: dev,
+        timings,
+    };
+    Ok(ReconstructOutput {
+        reconstruction,
+        classified,
+        dtm,
+        chm,
+    })
+}
+
+/// Write the stage's files into a project folder: `reconstruction.json`, `classified.laz`,
+/// `model.glb`, `dtm.tif`, `chm.tif` — each atomically.
+pub fn write_outputs(
+    dir: &Path,
+    out: &ReconstructOutput,
+    opts: &ReconstructOptions,
+    progress: &mut dyn capture::Progress,
+    cancel: &CancelToken,
+) -> Result<()> {
+    let werr = |path: &Path, e: String| ReconstructError::Write {
+        path: path.to_path_buf(),
+        reason: e,
+    };
+    let rec = &out.reconstruction;
+    let crs = &rec.crs;
+    let tif = GeoTiffOptions::default();
+    geotiff::write_geotiff(&dir.join(DTM_TIF), &out.dtm, crs, &tif)?;
+    if let Some(chm) = &out.chm {
+        geotiff::write_geotiff(&dir.join(CHM_TIF), chm, crs, &tif)?;
+    }
+    gltf::write_glb(&dir.join(MODEL_GLB), rec, &BTreeMap::new(), &opts.glb)?;
+    classified::write_classified(&dir.join(CLASSIFIED_LAZ), &out.classified, progress, cancel)?;
+    let json = serde_json::to_vec_pretty(rec)
+        .map_err(|e| werr(&dir.join(RECONSTRUCTION_JSON), e.to_string()))?;
+    capture::atomic::write_bytes(&dir.join(RECONSTRUCTION_JSON), &json)
+        .map_err(|e| werr(&dir.join(RECONSTRUCTION_JSON), e.to_string()))?;
+    Ok(())
+}
+
+/// Read a project's `reconstruction.json`.
+pub fn read_reconstruction(dir: &Path) -> Result<Reconstruction> {
+    let p = dir.join(RECONSTRUCTION_JSON);
+    let bytes = std::fs::read(&p).map_err(|e| ReconstructError::Input {
+        step: "reconstruction.json",
+        reason: format!("{}: {e}", p.display()),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ReconstructError::Input {
+        step: "reconstruction.json",
+        reason: format!("{}: {e}", p.display()),
+    })
+}
