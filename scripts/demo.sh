@@ -9,4 +9,6 @@ T=target/debug/twinmint
 if [ -n "${CARGO_TARGET_DIR:-}" ]; then T="$CARGO_TARGET_DIR/debug/twinmint"; fi
 "$T" info assets/sample/forest.laz
 "$T" ingest assets/sample/forest.laz -o demo/forest.twinmint --force
+"$T" reconstruct demo/forest.twinmint
+"$T" simulate demo/forest.twinmint --runs 500
 echo "project written to demo/forest.twinmint"
