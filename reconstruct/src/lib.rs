@@ -7,24 +7,24 @@
 
 pub mod ari;
 pub mod chm;
-pub mod error;
+pub mod classified;
 pub mod dtm;
+pub mod error;
+pub mod geotiff;
+pub mod gltf;
 pub mod gpu;
 pub mod ground;
+pub mod mesh;
 pub mod model;
 pub mod noise;
 pub mod normalize;
+pub mod normals;
+pub mod pipeline;
+pub mod pipes;
 pub mod segment;
 pub mod stem;
 pub mod trees;
 pub mod treetops;
-pub mod classified;
-pub mod geotiff;
-pub mod gltf;
-pub mod mesh;
-pub mod normals;
-pub mod pipeline;
-pub mod pipes;
 
 pub use error::{ReconstructError, Result};
 pub use model::{
