@@ -74,6 +74,15 @@ def rmse(a, b):
     return float(np.sqrt(np.mean(d * d))), int(ok.sum())
 
 
+def package_version():
+    try:
+        from importlib.metadata import version
+
+        return version("cloth-simulation-filter")
+    except Exception:  # noqa: BLE001 - informational only
+        return "?"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("tile", help="LAS/LAZ file")
@@ -140,7 +149,7 @@ def main():
     ours = tin(xyz[is_ground], gx, gy)
 
     out = {
-        "implementation": "jianboqi/CSF (PyPI cloth-simulation-filter %s)" % getattr(CSF, "__version__", ""),
+        "implementation": "jianboqi/CSF (PyPI cloth-simulation-filter %s)" % package_version(),
         "tile": args.tile,
         "points": n,
         "threads": os.environ.get("OMP_NUM_THREADS", str(os.cpu_count())),
