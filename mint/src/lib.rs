@@ -8,7 +8,11 @@
 //! - [`cid`]: IPFS CIDv1 of files and folders, computed locally exactly as
 //!   `ipfs-unixfs-importer` does (raw leaves, 1 MiB chunks, balanced DAG);
 //! - [`bench`](mod@bench): the fingerprint throughput benchmark behind `twinmint bench fingerprint`;
-//! - [`chain`]: the TwinMintNFR contract's alloy client (deploy, attest, mint, pledge, verify reads).
+//! - [`chain`]: the TwinMintNFR contract's alloy client (deploy, attest, mint, pledge, verify reads);
+//! - [`package`]: the NFR package of a project (ERC-721 metadata, thumbnail, model, collateral
+//!   report, CIDs) and `fingerprint.json`;
+//! - [`verify`]: recompute a package's hashes, CIDs and fingerprint and compare with the project
+//!   and the chain.
 
 pub mod bench;
 pub mod chain;
@@ -16,6 +20,8 @@ pub mod cid;
 pub mod error;
 pub mod fingerprint;
 pub mod hex32;
+pub mod package;
+pub mod verify;
 
 pub use error::{MintError, Result};
 pub use fingerprint::{

@@ -1,0 +1,248 @@
+//! The NFR package of a synthetic project: every file, its CIDs, ERC-721 metadata, the
+//! self-contained report, determinism, and the errors a surveyor meets.
+
+mod package_support;
+
+use mint::cid::{ImportOptions, import_dir};
+use mint::package::{
+    self, CIDS_JSON, METADATA_JSON, PackageManifest, PackageOptions, ProjectFingerprint,
+    TokenMetadata,
+};
+use package_support::synth_project;
+
+fn surveyor() -> mint::chain::Address {
+    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+        .parse()
+        .unwrap()
+}
+
+fn options() -> PackageOptions {
+    PackageOptions {
+        surveyor_address: Some(surveyor()),
+        surveyor_name: Some("J. Doe, PLS 1234".into()),
+        external_url: Some("https://lender.example/assets/plot-7".into()),
+        extra_attributes: vec![mint::package::Attribute::text("Programme", "test")],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn package_has_every_file_with_matching_cids_and_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = synth_project(dir.path(), "plot", 7, true);
+    let built = package::build(&project, &options()).unwrap();
+    let pkg = project.join("package");
+    assert_eq!(built.dir, pkg);
+    for f in [
+        "metadata.json",
+        "thumbnail.png",
+        "model.glb",
+        "report.html",
+        "cids.json",
+    ] {
+        assert!(pkg.join(f).is_file(), "{f} missing");
+    }
+    // No staging or backup folders left behind.
+    let hidden: Vec<_> = std::fs::read_dir(&project)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+
+    // cids.json is what build returned, and its CIDs are the files' CIDs.
+    let cids = PackageManifest::read(&pkg).unwrap();
+    assert_eq!(cids, built);
+    for (name, rec) in &cids.files {
+        let actual = package::packaged_file(&pkg.join(name)).unwrap();
+        assert_eq!(&actual, rec, "{name}");
+    }
+    // The directory CID is the folder of the four content files (cids.json excluded).
+    let copy = dir.path().join("ipfs");
+    std::fs::create_dir(&copy).unwrap();
+    for name in package::CONTENT_FILES {
+        std::fs::copy(pkg.join(name), copy.join(name)).unwrap();
+    }
+    let root = import_dir(&copy, &ImportOptions::default())
+        .unwrap()
+        .root
+        .cid;
+    assert_eq!(cids.directory, root);
+    assert_eq!(cids.token_uri, format!("ipfs://{root}/metadata.json"));
+    assert!(cids.directory.to_string().starts_with("bafy"));
+
+    // ERC-721 metadata.
+    let meta: TokenMetadata =
+        serde_json::from_slice(&std::fs::read(pkg.join(METADATA_JSON)).unwrap()).unwrap();
+    assert_eq!(
+        meta.image,
+        format!("ipfs://{}", cids.files["thumbnail.png"].cid)
+    );
+    assert_eq!(
+        meta.animation_url,
+        format!("ipfs://{}", cids.files["model.glb"].cid)
+    );
+    assert_eq!(
+        meta.external_url.as_deref(),
+        Some("https://lender.example/assets/plot-7")
+    );
+    assert!(meta.name.contains("forest"), "{}", meta.name);
+    let attr = |t: &str| {
+        meta.attributes
+            .iter()
+            .find(|a| a.trait_type == t)
+            .unwrap_or_else(|| panic!("attribute {t} missing: {:?}", meta.attributes))
+            .value
+            .clone()
+    };
+    assert_eq!(attr("Asset type"), "forest");
+    // Scene origin 500000 E, 5000000 N in UTM 33N: about 45.1° N, 15.0° E.
+    let lat = attr("Latitude").as_f64().unwrap();
+    let lon = attr("Longitude").as_f64().unwrap();
+    assert!(
+        (lat - 45.15).abs() < 0.05 && (lon - 15.0).abs() < 0.05,
+        "{lat} {lon}"
+    );
+    assert!((attr("Area (ha)").as_f64().unwrap() - 0.16).abs() < 1e-9);
+    assert!(attr("Trees").as_u64().unwrap() > 0);
+    let p50 = attr("Carbon stock P50 (t CO2e)").as_f64().unwrap();
+    let p90 = attr("Carbon stock P90 (t CO2e)").as_f64().unwrap();
+    assert!(p50 > 0.0 && p90 >= p50, "{p50} {p90}");
+    assert!(attr("Price anchor").as_str().unwrap().contains("CNY"));
+    assert!(attr("Projected value P50 (CNY)").as_f64().is_some());
+    assert!(attr("Survey date").as_str().unwrap().starts_with("2024-"));
+    assert_eq!(attr("Fingerprint"), built.fingerprint.as_str());
+    assert_eq!(
+        attr("Surveyor"),
+        "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    );
+    assert_eq!(attr("Programme"), "test");
+
+    // The twinmint object: fingerprint parts agree with fingerprint.json, and the capture
+    // metadata in it hashes to the capture hash.
+    let fp = ProjectFingerprint::read(&project).unwrap();
+    assert_eq!(meta.twinmint.fingerprint, fp.fingerprint);
+    assert_eq!(fp.model_0x, built.fingerprint);
+    assert_eq!(
+        meta.twinmint.capture.hash().unwrap(),
+        meta.twinmint.fingerprint.capture_hash
+    );
+    assert_eq!(
+        meta.twinmint.capture.surveyor.as_deref(),
+        Some("J. Doe, PLS 1234 (0x70997970C51812dc3A010C7d01b50e0d17dc79C8)")
+    );
+    for name in [
+        "manifest.json",
+        "cloud.laz",
+        "reconstruction.json",
+        "simulation.json",
+        "model.glb",
+    ] {
+        assert!(meta.twinmint.project.contains_key(name), "{name}");
+    }
+    assert_eq!(meta.twinmint.files.len(), 3);
+
+    // The thumbnail is a 512×512 PNG with content.
+    let img = image::load_from_memory(&std::fs::read(pkg.join("thumbnail.png")).unwrap())
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(img.dimensions(), (512, 512));
+    let opaque = img.pixels().filter(|p| p[3] == 255).count();
+    assert!(opaque > 512 * 512 / 2, "{opaque} opaque pixels");
+
+    // The report is self-contained and has every section.
+    let html = std::fs::read_to_string(pkg.join("report.html")).unwrap();
+    for needle in [
+        "<h2>Provenance</h2>",
+        "<h2>Reconstruction</h2>",
+        "<h2>Carbon stock and credits</h2>",
+        "<h2>Valuation and collateral</h2>",
+        "<h2>Fingerprint</h2>",
+        "<h2>Content identifiers</h2>",
+        "<h2>Chain record</h2>",
+        "Liquidation line",
+        "data:image/png;base64,",
+        &built.fingerprint,
+        &cids.files["model.glb"].cid.to_string(),
+    ] {
+        assert!(html.contains(needle), "report lacks {needle}");
+    }
+    let lower = html.to_ascii_lowercase();
+    for banned in ["<script", "<link", "src=\"http", "url(http", "@import"] {
+        assert!(!lower.contains(banned), "report references {banned}");
+    }
+    // The bands table has a row every five years: 2024, 2029, 2034.
+    for y in ["<td>2024</td>", "<td>2029</td>", "<td>2034</td>"] {
+        assert!(html.contains(y), "{y}");
+    }
+}
+
+#[test]
+fn rebuilding_gives_the_same_bytes_and_surveyor_changes_only_the_capture_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = synth_project(dir.path(), "det", 3, false);
+    let a = package::build(&project, &options()).unwrap();
+    let b = package::build(&project, &options()).unwrap();
+    assert_eq!(a, b, "a rebuild must reproduce every CID");
+    // Without simulation.json the report says how to get one and metadata has no carbon.
+    let html = std::fs::read_to_string(project.join("package/report.html")).unwrap();
+    assert!(html.contains("twinmint simulate"));
+    let meta = std::fs::read_to_string(project.join("package/metadata.json")).unwrap();
+    assert!(!meta.contains("Carbon stock"));
+
+    let other = PackageOptions {
+        surveyor_address: None,
+        surveyor_name: Some("Someone Else".into()),
+        ..Default::default()
+    };
+    let c = package::build(&project, &other).unwrap();
+    assert_ne!(c.fingerprint, a.fingerprint);
+    let fa: ProjectFingerprint = ProjectFingerprint::read(&project).unwrap();
+    let fb = package::fingerprint_project(
+        &project,
+        Some("J. Doe, PLS 1234 (0x70997970C51812dc3A010C7d01b50e0d17dc79C8)"),
+        &mut capture::NoProgress,
+        &capture::CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(fa.fingerprint.cloud_root, fb.fingerprint.cloud_root);
+    assert_eq!(
+        fa.fingerprint.reconstruction_hash,
+        fb.fingerprint.reconstruction_hash
+    );
+    assert_ne!(fa.fingerprint.capture_hash, fb.fingerprint.capture_hash);
+    assert_eq!(fb.model_0x, a.fingerprint);
+    assert_eq!(fb.inputs.len(), 3);
+}
+
+#[test]
+fn missing_inputs_name_the_step_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = synth_project(dir.path(), "bare", 5, false);
+    std::fs::remove_file(project.join("model.glb")).unwrap();
+    let msg = package::build(&project, &options())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("model.glb") && msg.contains("twinmint reconstruct"),
+        "{msg}"
+    );
+    assert!(!project.join("package").exists());
+    std::fs::write(project.join("model.glb"), package_support::minimal_glb()).unwrap();
+    std::fs::remove_file(project.join("reconstruction.json")).unwrap();
+    let msg = package::build(&project, &options())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("reconstruction.json") && msg.contains("twinmint reconstruct"),
+        "{msg}"
+    );
+    let bad_url = PackageOptions {
+        external_url: Some("javascript:alert(1)".into()),
+        ..Default::default()
+    };
+    let msg = package::build(&project, &bad_url).unwrap_err().to_string();
+    assert!(msg.contains("external_url"), "{msg}");
+    assert!(!project.join(CIDS_JSON).exists());
+}
