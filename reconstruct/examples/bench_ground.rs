@@ -15,11 +15,10 @@
 //! byte per point), `--json`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use capture::{CancelToken, NoProgress, ReadOptions};
 use reconstruct::gpu::DevicePreference;
-use reconstruct::ground::bench::{self, ReferenceRun};
+use reconstruct::ground::bench::{self, ReferenceCommand};
 use reconstruct::ground::{CsfOptions, IntersectionHeight};
 
 fn main() {
@@ -139,23 +138,17 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut reference_run = None;
     if reference {
-        let labels_path = std::env::temp_dir().join(format!("csf-ref-{}.bin", std::process::id()));
         // The wheel's OpenMP build uses every core by default; on a busy 2-core machine its
         // barriers make it slower than one thread, so time both and compare with the faster.
-        let mut r = run_reference(&path, &opts, repeat, &labels_path, None)?;
-        let single = run_reference(&path, &opts, repeat, &labels_path, Some(1))?;
+        let (mut r, mut l) = bench::run_reference(&reference_cmd(None, repeat), &path, &opts)?;
+        let (single, l1) = bench::run_reference(&reference_cmd(Some(1), repeat), &path, &opts)?;
         eprintln!(
             "reference with OpenMP default threads ({}): {:.3} s; with 1 thread: {:.3} s",
             r.threads, r.seconds, single.seconds
         );
         if single.seconds < r.seconds {
-            r = single;
+            (r, l) = (single, l1);
         }
-        let l: Vec<bool> = std::fs::read(&labels_path)?
-            .iter()
-            .map(|b| *b != 0)
-            .collect();
-        let _ = std::fs::remove_file(&labels_path);
         // Score the reference's labels with the same Rust metric as ours.
         let ours_best = results
             .iter()
@@ -203,45 +196,14 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn run_reference(
-    tile: &Path,
-    o: &CsfOptions,
-    repeat: usize,
-    labels: &Path,
-    threads: Option<usize>,
-) -> Result<ReferenceRun, Box<dyn std::error::Error>> {
+fn reference_cmd(threads: Option<usize>, repeat: usize) -> ReferenceCommand {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = std::env::var_os("TWINMINT_BENCH_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv-bench/bin/python"));
-    let mut cmd = Command::new(&python);
-    if let Some(t) = threads {
-        cmd.env("OMP_NUM_THREADS", t.to_string());
+    ReferenceCommand {
+        python: std::env::var_os("TWINMINT_BENCH_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".venv-bench/bin/python")),
+        script: root.join("scripts/bench_csf_reference.py"),
+        repeat,
+        threads,
     }
-    let out = cmd
-        .arg(root.join("scripts/bench_csf_reference.py"))
-        .arg(tile)
-        .args(["--resolution", &o.cloth_resolution_m.to_string()])
-        .args(["--rigidness", &o.rigidness.to_string()])
-        .args(["--class-threshold", &o.class_threshold_m.to_string()])
-        .args(["--time-step", &o.time_step.to_string()])
-        .args(["--iterations", &o.max_iterations.to_string()])
-        .args(["--repeat", &repeat.to_string()])
-        .arg("--labels-out")
-        .arg(labels)
-        .args(if o.slope_smooth {
-            &[][..]
-        } else {
-            &["--no-slope-smooth"][..]
-        })
-        .output()
-        .map_err(|e| format!("{}: {e}", python.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "reference script failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    Ok(serde_json::from_slice(&out.stdout)?)
 }

@@ -6,6 +6,8 @@
 //! file's own ground classes, over the cells both triangulations cover (no hull fill).
 //! `scripts/bench_csf_reference.py` computes the same numbers for the C++ reference.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
 use capture::synth::Truth;
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CsfOptions, GroundResult, PhaseSeconds};
 use crate::dtm::{self, DtmOptions, NODATA};
-use crate::error::Result;
+use crate::error::{ReconstructError, Result};
 use crate::gpu::DevicePreference;
 use crate::model::Raster;
 
@@ -97,6 +99,70 @@ pub struct ReferenceRun {
     pub ground_points: u64,
     pub dtm_rmse_vs_truth_m: Option<f64>,
     pub dtm_rmse_vs_reference_m: Option<f64>,
+}
+
+/// How to run `scripts/bench_csf_reference.py`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReferenceCommand {
+    /// Python with `scripts/bench-requirements.txt` installed (e.g. `.venv-bench/bin/python`).
+    pub python: PathBuf,
+    /// Path of `scripts/bench_csf_reference.py`.
+    pub script: PathBuf,
+    /// Runs to time (best kept).
+    pub repeat: usize,
+    /// `OMP_NUM_THREADS` for the run (`None`: the wheel's default, every core).
+    pub threads: Option<usize>,
+}
+
+/// Run the C++ reference on the file `tile` with the parameters of `o` (resolution,
+/// rigidness, class threshold, time step, iterations, slope smoothing) and return its report
+/// and its ground labels. (Benchmark helper: it spawns a process and uses a temporary file.)
+pub fn run_reference(
+    cmd: &ReferenceCommand,
+    tile: &Path,
+    o: &CsfOptions,
+) -> Result<(ReferenceRun, Vec<bool>)> {
+    let fail = |reason: String| ReconstructError::Input {
+        step: "reference benchmark",
+        reason,
+    };
+    let labels = std::env::temp_dir().join(format!(
+        "twinmint-csf-ref-{}-{:?}.bin",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let mut c = Command::new(&cmd.python);
+    if let Some(t) = cmd.threads {
+        c.env("OMP_NUM_THREADS", t.to_string());
+    }
+    c.arg(&cmd.script)
+        .arg(tile)
+        .args(["--resolution", &o.cloth_resolution_m.to_string()])
+        .args(["--rigidness", &o.rigidness.to_string()])
+        .args(["--class-threshold", &o.class_threshold_m.to_string()])
+        .args(["--time-step", &o.time_step.to_string()])
+        .args(["--iterations", &o.max_iterations.to_string()])
+        .args(["--repeat", &cmd.repeat.max(1).to_string()])
+        .arg("--labels-out")
+        .arg(&labels);
+    if !o.slope_smooth {
+        c.arg("--no-slope-smooth");
+    }
+    let out = c
+        .output()
+        .map_err(|e| fail(format!("{}: {e}", cmd.python.display())))?;
+    if !out.status.success() {
+        return Err(fail(format!(
+            "{} failed: {}",
+            cmd.script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let run: ReferenceRun =
+        serde_json::from_slice(&out.stdout).map_err(|e| fail(format!("bad JSON: {e}")))?;
+    let bytes = std::fs::read(&labels).map_err(|e| fail(format!("{}: {e}", labels.display())));
+    let _ = std::fs::remove_file(&labels);
+    Ok((run, bytes?.iter().map(|b| *b != 0).collect()))
 }
 
 /// One timed run of the ground step.
