@@ -128,6 +128,21 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
         results.push(b);
         labels.push(g);
     }
+    if let Some(g) = labels.first() {
+        // The steps after ground, for the bench table: DTM (TIN, 1 m) and heights.
+        let t = std::time::Instant::now();
+        let d = reconstruct::dtm::run(&cloud, &g.is_ground, &Default::default())?;
+        let dtm_s = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        let hag = reconstruct::normalize::height_above_ground(&cloud, &d);
+        let hag_s = t.elapsed().as_secs_f64();
+        eprintln!(
+            "DTM (TIN, 1 m, {}×{}) {dtm_s:.3} s; heights above ground ({} points) {hag_s:.3} s",
+            d.width,
+            d.height,
+            hag.len()
+        );
+    }
     if labels.len() == 2 {
         let a = bench::agreement(&labels[0].is_ground, &labels[1].is_ground);
         eprintln!(
