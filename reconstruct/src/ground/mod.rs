@@ -68,4 +68,20 @@ impl GroundResult {
     pub fn ground_count(&self) -> usize {
         self.is_ground.iter().filter(|g| **g).count()
     }
+
+    /// ASPRS classes for `classified.laz`: [`CLASS_GROUND`] (2) for ground; other points keep
+    /// their class, except that a point the source called ground and we do not becomes 1
+    /// (unclassified), as does every non-ground point of an unclassified cloud.
+    pub fn classification(&self, cloud: &capture::PointCloud) -> Vec<u8> {
+        let base = cloud.classification.as_deref();
+        self.is_ground
+            .iter()
+            .enumerate()
+            .map(|(i, g)| match (g, base.map(|c| c[i])) {
+                (true, _) => CLASS_GROUND,
+                (false, Some(CLASS_GROUND) | None) => 1,
+                (false, Some(c)) => c,
+            })
+            .collect()
+    }
 }
