@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export TWINMINT_DATA="${TWINMINT_DATA:-$(cd .. && pwd)/shared/data}"
+# GPU parity tests must run (on lavapipe where there is no GPU), not skip.
+export TWINMINT_REQUIRE_GPU="${TWINMINT_REQUIRE_GPU:-1}"
+# lavapipe warns when no runtime dir is set; give it one.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 cargo test --workspace --locked "$@"

@@ -53,7 +53,7 @@ impl Raster {
         let c = ((x - self.x_min) / self.resolution_m).floor();
         let r = ((self.y_max - y) / self.resolution_m).floor();
         (c >= 0.0 && r >= 0.0 && (c as usize) < self.width && (r as usize) < self.height)
-            .then(|| (c as usize, r as usize))
+            .then_some((c as usize, r as usize))
     }
     /// Absolute centre of cell (column, row).
     pub fn center(&self, col: usize, row: usize) -> (f64, f64) {
