@@ -22,10 +22,44 @@ enum BenchWhat {
         #[arg(long, default_value_t = 1_000)]
         runs: u32,
     },
+    /// Cloud fingerprint (canonical records, Morton sort, Merkle tree) on a synthetic cloud
+    /// (target: 20 M points/s on 2 cores).
+    Fingerprint {
+        #[arg(long, default_value_t = 5_000_000)]
+        points: usize,
+        /// Timed runs (best and mean are reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
     match a.what {
+        BenchWhat::Fingerprint { points, runs } => {
+            let r = mint::bench::bench(&mint::bench::BenchOptions {
+                points,
+                runs,
+                ..Default::default()
+            })?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                return Ok(());
+            }
+            let target = 20e6;
+            println!("{r}");
+            println!(
+                "{:.1} M points/s on {} threads; target {:.0} M points/s (ratio {:.2}×{})",
+                r.points_per_s / 1e6,
+                r.threads,
+                target / 1e6,
+                r.points_per_s / target,
+                if cfg!(debug_assertions) {
+                    ", debug build: use --release"
+                } else {
+                    ""
+                }
+            );
+        }
         BenchWhat::Simulate { trees, years, runs } => {
             let r = growth_model::bench(trees, years, runs)?;
             if ctx.json {

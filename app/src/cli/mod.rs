@@ -1,9 +1,11 @@
 //! Command-line interface: one module per verb, each a thin shell over a core crate.
 
 mod bench;
+mod chain;
 mod convert;
 mod info;
 mod ingest;
+mod mint;
 mod progress;
 mod reconstruct;
 mod simulate;
@@ -46,6 +48,25 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Benchmarks against the issues' targets.
     Bench(bench::BenchArgs),
+    /// Model fingerprint of a project (cloud root, capture hash, reconstruction hash, keccak
+    /// model fingerprint); writes fingerprint.json.
+    Fingerprint(self::mint::FingerprintArgs),
+    /// Build the NFR package: metadata.json, thumbnail.png, model.glb, report.html, cids.json.
+    Package(self::mint::PackageArgs),
+    /// Local dev chain, contract deployment, roles and KYC whitelist.
+    Chain(chain::ChainCmd),
+    /// Fingerprint, package, surveyor attestation and mint (at most once per fingerprint).
+    Mint(self::mint::MintArgs),
+    /// Recompute a package's hashes, CIDs and fingerprint; compare with the project and chain.
+    Verify(self::mint::VerifyArgs),
+    /// Pledge a token to a lender (freezes it).
+    Pledge(self::mint::PledgeArgs),
+    /// Release a pledge (lender).
+    Release(self::mint::TokenArgs),
+    /// Seize a pledged token on default (lender).
+    Seize(self::mint::TokenArgs),
+    /// Publish a valuation (valuation oracle).
+    Value(self::mint::ValueArgs),
 }
 
 /// Reading options shared by every verb that loads scans.
@@ -127,6 +148,15 @@ pub fn main() -> ExitCode {
         Command::Reconstruct(a) => reconstruct::run(a, &ctx),
         Command::Simulate(a) => simulate::run(a, &ctx),
         Command::Bench(a) => bench::run(a, &ctx),
+        Command::Fingerprint(a) => self::mint::fingerprint(a, &ctx),
+        Command::Package(a) => self::mint::package(a, &ctx),
+        Command::Chain(a) => chain::run(a, &ctx),
+        Command::Mint(a) => self::mint::mint_token(a, &ctx),
+        Command::Verify(a) => self::mint::verify(a, &ctx),
+        Command::Pledge(a) => self::mint::collateral(self::mint::Action::Pledge(a), &ctx),
+        Command::Release(a) => self::mint::collateral(self::mint::Action::Release(a), &ctx),
+        Command::Seize(a) => self::mint::collateral(self::mint::Action::Seize(a), &ctx),
+        Command::Value(a) => self::mint::collateral(self::mint::Action::Value(a), &ctx),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

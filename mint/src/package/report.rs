@@ -78,9 +78,9 @@ pub(crate) fn render(r: &ReportInput) -> String {
     // ------------------------------------------------------------------ summary
     let img = base64::engine::general_purpose::STANDARD.encode(r.thumbnail_png);
     h.push_str("<div class=\"top\">\n");
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<img alt=\"Top-down view of the scan\" src=\"data:image/png;base64,{img}\">\n"
+        "<img alt=\"Top-down view of the scan\" src=\"data:image/png;base64,{img}\">"
     );
     h.push_str("<table>\n");
     row(&mut h, "Asset type", &esc(s.asset_type.label()));
@@ -397,11 +397,11 @@ fn carbon_and_collateral(h: &mut String, sim: &Simulation) {
     let st = &sim.stand;
     let cur = &st.currency;
     h.push_str("<h2>Carbon stock and credits</h2>\n");
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<p class=\"note\">Percentiles across {} Monte Carlo runs, per year (a band is not one \
          run's path). Stock is live-tree carbon above and below ground in t CO2e; credits are \
-         after baseline, leakage, uncertainty deduction and buffer.</p>\n",
+         after baseline, leakage, uncertainty deduction and buffer.</p>",
         sim.settings.options.runs
     );
     h.push_str(

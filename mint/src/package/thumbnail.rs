@@ -12,20 +12,21 @@
 //! 2. **Gap fill**: a few passes give an empty cell the highest of its filled neighbours when
 //!    at least three of its eight are filled, closing the speckle of a sparse scan without
 //!    growing the outline.
-//! 3. **Hillshade**: Horn's (1981) 3×3 gradient, sun at azimuth 315°, altitude 45° (the
+//! 3. **Smoothing**: a 3×3 binomial filter over the filled cells takes the scan-line texture
+//!    off the surface.
+//! 4. **Hillshade**: Horn's (1981) 3×3 gradient, sun at azimuth 315°, altitude 45° (the
 //!    cartographic convention, as in GDAL's `gdaldem hillshade`); the colour is scaled by
 //!    `0.3 + 0.7 × shade`.
-//! 4. **Height colours**: a brown-to-green ramp over the 2nd–98th percentile of the surface
+//! 5. **Height colours**: a brown-to-green ramp over the 2nd–98th percentile of the surface
 //!    heights (outliers — birds, noise — do not flatten the ramp).
 //!
 //! Empty pixels are transparent. Everything is integer or `f32`/`f64` arithmetic in a fixed
 //! order and the PNG encoder is deterministic, so the same cloud gives the same bytes — and the
 //! same CID — on every machine.
 
-use std::io::Cursor;
-
 use capture::PointCloud;
-use image::{ImageFormat, RgbaImage};
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{ExtendedColorType, ImageEncoder, RgbaImage};
 
 use super::error::{PackageError, PackageResult};
 
@@ -52,10 +53,13 @@ const RAMP: [(f64, [f64; 3]); 5] = [
 /// The thumbnail as PNG bytes.
 pub fn render_png(cloud: &PointCloud, size: u32) -> PackageResult<Vec<u8>> {
     let img = render(cloud, size)?;
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png)
+    let mut out = Vec::new();
+    // Best compression: the thumbnail is also embedded (base64) in report.html, and both are
+    // pinned; encoding 512 × 512 takes milliseconds either way.
+    PngEncoder::new_with_quality(&mut out, CompressionType::Best, FilterType::Adaptive)
+        .write_image(img.as_raw(), size, size, ExtendedColorType::Rgba8)
         .map_err(|e| PackageError::Image(e.to_string()))?;
-    Ok(out.into_inner())
+    Ok(out)
 }
 
 /// The thumbnail as an RGBA image (`size` × `size`).
@@ -80,7 +84,7 @@ pub fn render(cloud: &PointCloud, size: u32) -> PackageResult<RgbaImage> {
     let Some(grid) = Surface::splat(cloud, g) else {
         return Ok(img);
     };
-    let surface = grid.filled(FILL_PASSES);
+    let surface = grid.filled(FILL_PASSES).smoothed();
     let shade = surface.hillshade();
     let (lo, hi) = surface.height_range();
     let scale = g as f64 / n as f64;
@@ -227,6 +231,39 @@ impl Surface {
             }
             if !changed {
                 break;
+            }
+        }
+        self
+    }
+
+    /// A 3×3 binomial (1-2-1) smoothing of the filled heights, over filled cells only: takes
+    /// the scan-line texture off crowns and ground so the shading shows shapes, not pulses.
+    fn smoothed(mut self) -> Surface {
+        let n = self.n;
+        let z0 = self.z.clone();
+        for row in 0..n {
+            for col in 0..n {
+                let i = row * n + col;
+                if z0[i].is_nan() {
+                    continue;
+                }
+                let (mut acc, mut w) = (0.0f64, 0.0f64);
+                for dr in -1isize..=1 {
+                    for dc in -1isize..=1 {
+                        let (r, c) = (row as isize + dr, col as isize + dc);
+                        if r < 0 || c < 0 || r >= n as isize || c >= n as isize {
+                            continue;
+                        }
+                        let v = z0[r as usize * n + c as usize];
+                        if v.is_nan() {
+                            continue;
+                        }
+                        let k = ((2 - dr.abs()) * (2 - dc.abs())) as f64;
+                        acc += k * v as f64;
+                        w += k;
+                    }
+                }
+                self.z[i] = (acc / w) as f32;
             }
         }
         self

@@ -13,7 +13,7 @@ use capture::{CancelToken, NoProgress};
 /// The smallest valid binary glTF 2.0: a 12-byte header and one JSON chunk.
 pub fn minimal_glb() -> Vec<u8> {
     let mut json = br#"{"asset":{"version":"2.0","generator":"twinmint test"}}"#.to_vec();
-    while json.len() % 4 != 0 {
+    while !json.len().is_multiple_of(4) {
         json.push(b' ');
     }
     let total = 12 + 8 + json.len();

@@ -1,0 +1,567 @@
+//! `twinmint chain dev|deploy|grant|whitelist`, and the chain and wallet flags every on-chain
+//! verb shares.
+//!
+//! Keys never appear on the command line (shell history, `ps`): a private key or mnemonic is
+//! named by the environment variable that holds it (`--key-env VAR`, `--mnemonic-env VAR`), a
+//! keystore's password is prompted without echo or read from `--password-env VAR`, and an owner
+//! who keeps their key in a browser wallet uses `--browser` (a localhost page hands the
+//! transaction to MetaMask & co.). Nothing secret is printed or logged.
+//!
+//! Without `--rpc`, the verbs use the dev chain `twinmint chain dev` wrote to
+//! `.twinmint-dev-chain.json` (in the project folder, else the current folder).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use mint::chain::{
+    self, Address, B256, BridgeTx, Chain, ChainConfig, Deployment, Role, TxHash, Wallet, block_on,
+    bridge, dev,
+};
+
+use super::Ctx;
+
+/// File `twinmint chain dev` writes: the dev chain's endpoint and contract.
+pub const DEV_CHAIN_FILE: &str = ".twinmint-dev-chain.json";
+
+/// `.twinmint-dev-chain.json`. Holds no keys: the dev accounts derive from anvil's public test
+/// mnemonic.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevChain {
+    pub schema_version: u32,
+    pub rpc_url: String,
+    pub chain_id: u64,
+    pub contract: Address,
+    pub deployment: Deployment,
+    /// Dev accounts 0–4 (whitelisted); account 0 holds every role.
+    pub accounts: Vec<Address>,
+    /// Process id of the `twinmint chain dev` that runs the chain.
+    pub pid: u32,
+}
+
+impl DevChain {
+    /// The dev chain file in `project` (if given and present), else in the current folder.
+    pub fn find(project: Option<&Path>) -> Option<(PathBuf, DevChain)> {
+        let mut places: Vec<PathBuf> = project
+            .map(|p| p.join(DEV_CHAIN_FILE))
+            .into_iter()
+            .collect();
+        places.push(PathBuf::from(DEV_CHAIN_FILE));
+        places.into_iter().find_map(|p| {
+            let bytes = std::fs::read(&p).ok()?;
+            let d: DevChain = serde_json::from_slice(&bytes).ok()?;
+            Some((p, d))
+        })
+    }
+}
+
+/// Where the chain is.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ChainArgs {
+    /// JSON-RPC endpoint (default: the dev chain of `twinmint chain dev`).
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
+    /// Chain id the node must report (a mismatch is refused, never switched).
+    #[arg(long, value_name = "N")]
+    pub chain_id: Option<u64>,
+    /// The TwinMintNFR contract.
+    #[arg(long, value_name = "ADDR")]
+    pub contract: Option<Address>,
+}
+
+impl ChainArgs {
+    /// The connection: flags first, then the project's `chain.json` for the contract and chain
+    /// id, then the dev chain file.
+    pub fn config(
+        &self,
+        project: Option<&Path>,
+        need_contract: bool,
+    ) -> anyhow::Result<ChainConfig> {
+        let record = project
+            .map(|p| p.join(mint::package::CHAIN_JSON))
+            .filter(|p| p.is_file())
+            .map(|p| chain::ChainRecord::read(&p))
+            .transpose()?;
+        let dev = DevChain::find(project);
+        let (rpc, dev_used) = match (&self.rpc, &dev) {
+            (Some(r), _) => (r.clone(), false),
+            (None, Some((_, d))) => (d.rpc_url.clone(), true),
+            (None, None) => bail!(
+                "no chain given: pass --rpc URL --chain-id N (and --contract ADDR), or start a \
+                 local one with `twinmint chain dev`"
+            ),
+        };
+        let chain_id = self
+            .chain_id
+            .or(record.as_ref().map(|r| r.chain_id))
+            .or(dev.as_ref().filter(|_| dev_used).map(|(_, d)| d.chain_id))
+            .context("--chain-id is required with --rpc")?;
+        let contract = self
+            .contract
+            .or(record
+                .as_ref()
+                .filter(|r| r.chain_id == chain_id)
+                .map(|r| r.contract))
+            .or(dev.as_ref().filter(|_| dev_used).map(|(_, d)| d.contract));
+        if need_contract && contract.is_none() {
+            bail!("--contract ADDR is required (the TwinMintNFR deployment)");
+        }
+        Ok(ChainConfig::new(rpc, chain_id, contract))
+    }
+}
+
+/// A signing key, named without putting the secret on the command line.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WalletArgs {
+    /// Hex private key from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// BIP-39 mnemonic from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub mnemonic_env: Option<String>,
+    /// Account index for --mnemonic-env (m/44'/60'/0'/0/N).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub index: u32,
+    /// Encrypted JSON keystore (password prompted, or from --password-env).
+    #[arg(long, value_name = "PATH")]
+    pub keystore: Option<PathBuf>,
+    /// Keystore password from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+}
+
+/// The surveyor's key for `twinmint mint` (default: the submitting wallet).
+#[derive(Args, Debug, Clone, Default)]
+pub struct SurveyorWalletArgs {
+    /// Surveyor's hex private key from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub surveyor_key_env: Option<String>,
+    /// Surveyor's mnemonic from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub surveyor_mnemonic_env: Option<String>,
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub surveyor_index: u32,
+    /// Surveyor's encrypted JSON keystore.
+    #[arg(long, value_name = "PATH")]
+    pub surveyor_keystore: Option<PathBuf>,
+    #[arg(long, value_name = "VAR")]
+    pub surveyor_password_env: Option<String>,
+}
+
+impl SurveyorWalletArgs {
+    pub fn as_wallet_args(&self) -> WalletArgs {
+        WalletArgs {
+            key_env: self.surveyor_key_env.clone(),
+            mnemonic_env: self.surveyor_mnemonic_env.clone(),
+            index: self.surveyor_index,
+            keystore: self.surveyor_keystore.clone(),
+            password_env: self.surveyor_password_env.clone(),
+        }
+    }
+}
+
+impl WalletArgs {
+    pub fn is_given(&self) -> bool {
+        self.key_env.is_some() || self.mnemonic_env.is_some() || self.keystore.is_some()
+    }
+
+    /// Load the wallet; `who` names it in messages ("wallet", "surveyor").
+    pub fn load(&self, who: &str) -> anyhow::Result<Wallet> {
+        let given = [
+            self.key_env.is_some(),
+            self.mnemonic_env.is_some(),
+            self.keystore.is_some(),
+        ]
+        .iter()
+        .filter(|g| **g)
+        .count();
+        if given > 1 {
+            bail!("{who}: give one of a key variable, a mnemonic variable or a keystore");
+        }
+        let secret = |var: &str| -> anyhow::Result<String> {
+            std::env::var(var).with_context(|| {
+                format!("{who}: environment variable {var} is not set (or not UTF-8)")
+            })
+        };
+        if let Some(var) = &self.key_env {
+            return Wallet::from_private_key(&secret(var)?)
+                .with_context(|| format!("{who}: the key in ${var}"));
+        }
+        if let Some(var) = &self.mnemonic_env {
+            return Wallet::from_mnemonic(&secret(var)?, self.index)
+                .with_context(|| format!("{who}: the mnemonic in ${var}"));
+        }
+        if let Some(path) = &self.keystore {
+            let password = match &self.password_env {
+                Some(var) => secret(var)?,
+                None => {
+                    rpassword::prompt_password(format!("{who}: password for {}: ", path.display()))
+                        .context("cannot read the keystore password from the terminal")?
+                }
+            };
+            return Ok(Wallet::from_keystore(path, &password)?);
+        }
+        bail!(
+            "{who}: no key given: use --key-env VAR, --mnemonic-env VAR [--index N], \
+             --keystore PATH, or --browser for the owner's browser wallet"
+        )
+    }
+}
+
+/// A human name for the network ("anvil", "sepolia", …), for `chain.json`.
+pub fn network_name(chain_id: u64) -> String {
+    match chain_id {
+        1 => "mainnet".into(),
+        10 => "optimism".into(),
+        137 => "polygon".into(),
+        8453 => "base".into(),
+        42161 => "arbitrum".into(),
+        80002 => "polygon-amoy".into(),
+        84532 => "base-sepolia".into(),
+        11155111 => "sepolia".into(),
+        31337 => "anvil".into(),
+        n => format!("chain-{n}"),
+    }
+}
+
+/// Hand a prepared transaction to the user's browser wallet and wait for its hash.
+pub fn via_browser(tx: BridgeTx, timeout_s: u64) -> anyhow::Result<TxHash> {
+    let handle = bridge::serve(tx)?;
+    eprintln!(
+        "open {} in the browser that holds your wallet, check the transaction and confirm it \
+         (waiting up to {timeout_s} s)",
+        handle.url()
+    );
+    Ok(handle.wait(Duration::from_secs(timeout_s))?)
+}
+
+#[derive(Args, Debug)]
+pub struct ChainCmd {
+    #[command(subcommand)]
+    what: ChainWhat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum RoleArg {
+    Registrar,
+    Surveyor,
+    Oracle,
+    Authority,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Registrar => Role::Registrar,
+            RoleArg::Surveyor => Role::Surveyor,
+            RoleArg::Oracle => Role::ValuationOracle,
+            RoleArg::Authority => Role::Authority,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum ChainWhat {
+    /// Start a local anvil chain, deploy TwinMintNFR (dev account 0: admin, registrar,
+    /// surveyor, oracle), whitelist dev accounts 0–4, write .twinmint-dev-chain.json, and run
+    /// until Ctrl-C.
+    Dev {
+        /// Port on 127.0.0.1 (default: any free port).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Write the dev chain file into this project folder (default: the current folder).
+        #[arg(long)]
+        project: Option<PathBuf>,
+        /// Print the deployment only; write no file.
+        #[arg(long)]
+        no_write: bool,
+    },
+    /// Deploy a new TwinMintNFR contract.
+    Deploy {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        wallet: WalletArgs,
+        /// The admin (DEFAULT_ADMIN_ROLE) of the new contract (default: the deploying wallet).
+        #[arg(long, value_name = "ADDR")]
+        authority: Option<Address>,
+        /// Also write the deployment JSON here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Grant a role (the wallet must be the authority).
+    Grant {
+        #[arg(value_enum)]
+        role: RoleArg,
+        account: Address,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        wallet: WalletArgs,
+    },
+    /// Add accounts to (or, with --remove, take them off) the KYC whitelist (registrar only).
+    Whitelist {
+        #[arg(required = true)]
+        accounts: Vec<Address>,
+        #[arg(long)]
+        remove: bool,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        wallet: WalletArgs,
+    },
+}
+
+pub fn run(a: ChainCmd, ctx: &Ctx) -> anyhow::Result<()> {
+    match a.what {
+        ChainWhat::Dev {
+            port,
+            project,
+            no_write,
+        } => run_dev(port, project, no_write, ctx),
+        ChainWhat::Deploy {
+            chain,
+            wallet,
+            authority,
+            out,
+        } => {
+            let cfg = chain.config(None, false)?;
+            let w = wallet.load("wallet")?;
+            let d = block_on(async {
+                let mut c = Chain::connect(
+                    ChainConfig {
+                        contract: None,
+                        ..cfg
+                    },
+                    w,
+                )
+                .await?;
+                c.deploy(authority).await
+            })?;
+            if let Some(out) = &out {
+                d.write(out)?;
+            }
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&d)?);
+            } else {
+                println!(
+                    "deployed TwinMintNFR at {} on chain {} (authority {}, tx {})",
+                    d.contract, d.chain_id, d.authority, d.tx_hash
+                );
+            }
+            Ok(())
+        }
+        ChainWhat::Grant {
+            role,
+            account,
+            chain,
+            wallet,
+        } => {
+            let cfg = chain.config(None, true)?;
+            let w = wallet.load("wallet")?;
+            let receipt = block_on(async {
+                let c = Chain::connect(cfg, w).await?;
+                c.grant_role(role.into(), account).await
+            })?;
+            print_tx(
+                ctx,
+                &format!("granted {role:?} to {account}"),
+                receipt.transaction_hash,
+            )
+        }
+        ChainWhat::Whitelist {
+            accounts,
+            remove,
+            chain,
+            wallet,
+        } => {
+            let cfg = chain.config(None, true)?;
+            let w = wallet.load("wallet")?;
+            let hashes = block_on(async {
+                let c = Chain::connect(cfg, w).await?;
+                let mut hashes = Vec::new();
+                for a in &accounts {
+                    hashes.push(c.set_whitelisted(*a, !remove).await?.transaction_hash);
+                }
+                Ok::<_, chain::ChainError>(hashes)
+            })?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&hashes)?);
+            } else {
+                for (a, h) in accounts.iter().zip(&hashes) {
+                    println!(
+                        "{} {a} (tx {h})",
+                        if remove { "removed" } else { "whitelisted" }
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn print_tx(ctx: &Ctx, what: &str, hash: TxHash) -> anyhow::Result<()> {
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"action": what, "tx_hash": hash}))?
+        );
+    } else {
+        println!("{what} (tx {hash})");
+    }
+    Ok(())
+}
+
+/// anvil on a fixed port (`Anvil::start` picks a free one); killed on drop.
+struct FixedPortAnvil(std::process::Child);
+
+impl Drop for FixedPortAnvil {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+enum DevNode {
+    Free(dev::Anvil),
+    /// The process is held only to be killed on drop.
+    Fixed {
+        _node: FixedPortAnvil,
+        url: String,
+    },
+}
+
+impl DevNode {
+    fn url(&self) -> String {
+        match self {
+            DevNode::Free(a) => a.url(),
+            DevNode::Fixed { url, .. } => url.clone(),
+        }
+    }
+}
+
+fn start_dev_node(port: Option<u16>) -> anyhow::Result<DevNode> {
+    let Some(port) = port else {
+        return Ok(DevNode::Free(dev::Anvil::start()?));
+    };
+    let bin = dev::find_anvil(&dev::contracts_dir())?;
+    let child = std::process::Command::new(&bin)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--chain-id", &dev::CHAIN_ID.to_string(), "--accounts", "10"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let mut node = FixedPortAnvil(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Some(status)) = node.0.try_wait() {
+            bail!("anvil exited ({status}); is port {port} already in use?");
+        }
+        let cfg = ChainConfig::new(url.clone(), dev::CHAIN_ID, None);
+        if block_on(Chain::connect_read_only(cfg)).is_ok() {
+            return Ok(DevNode::Fixed { _node: node, url });
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("anvil did not answer on port {port} within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn run_dev(
+    port: Option<u16>,
+    project: Option<PathBuf>,
+    no_write: bool,
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let node = start_dev_node(port)?;
+    let url = node.url();
+    let admin = dev::dev_account(0);
+    let accounts: Vec<Address> = (0..5).map(|i| dev::dev_account(i).address()).collect();
+    let deployment = block_on(async {
+        let mut c =
+            Chain::connect(ChainConfig::new(url.clone(), dev::CHAIN_ID, None), admin).await?;
+        let d = c.deploy(None).await?;
+        for role in [Role::Registrar, Role::Surveyor, Role::ValuationOracle] {
+            c.grant_role(role, accounts[0]).await?;
+        }
+        for a in &accounts {
+            c.set_whitelisted(*a, true).await?;
+        }
+        Ok::<_, chain::ChainError>(d)
+    })?;
+    let info = DevChain {
+        schema_version: 1,
+        rpc_url: url.clone(),
+        chain_id: dev::CHAIN_ID,
+        contract: deployment.contract,
+        deployment,
+        accounts,
+        pid: std::process::id(),
+    };
+    let path = (!no_write).then(|| {
+        project
+            .as_deref()
+            .unwrap_or(Path::new("."))
+            .join(DEV_CHAIN_FILE)
+    });
+    if let Some(p) = &path {
+        capture::atomic::write_json(p, &info)?;
+    }
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+    } else {
+        println!("dev chain: {url} (chain id {})", info.chain_id);
+        println!("contract:  {}", info.contract);
+        for (i, a) in info.accounts.iter().enumerate() {
+            println!(
+                "account {i}: {a}{}",
+                if i == 0 {
+                    " (admin, registrar, surveyor, oracle)"
+                } else {
+                    ""
+                }
+            );
+        }
+        println!("all five are whitelisted");
+        if let Some(p) = &path {
+            println!(
+                "wrote {} (the default chain for mint, verify, pledge …)",
+                p.display()
+            );
+        }
+        println!(
+            "dev keys: the accounts derive from anvil's public test mnemonic; e.g. \
+             TWINMINT_DEV_MNEMONIC=\"{}\" and --mnemonic-env TWINMINT_DEV_MNEMONIC --index N",
+            dev::MNEMONIC
+        );
+        println!("Ctrl-C stops the chain");
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    while !ctx.cancel.is_cancelled() {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if let Some(p) = &path {
+        // The chain is gone with this process; a stale file would point the next verb at it.
+        let _ = std::fs::remove_file(p);
+    }
+    drop(node);
+    if !ctx.quiet && !ctx.json {
+        eprintln!("dev chain stopped");
+    }
+    // Ctrl-C is the normal way out of `chain dev`, not a failure: exit 0.
+    Ok(())
+}
+
+/// Parse a loan reference: 32 bytes of hex, or any text (hashed with keccak-256).
+pub fn loan_ref(s: &str) -> B256 {
+    s.parse::<B256>()
+        .unwrap_or_else(|_| mint::fingerprint::keccak256(s.as_bytes()).into())
+}

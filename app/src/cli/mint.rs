@@ -1,0 +1,596 @@
+//! The mint verbs: `twinmint fingerprint`, `package`, `mint`, `verify`, and the collateral
+//! wrappers `pledge`, `release`, `seize`, `value`. Thin shells over `mint::package`,
+//! `mint::verify` and `mint::chain`; chain and wallet flags are in [`super::chain`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use mint::chain::{
+    self, Address, B256, Chain, ChainRecord, Claim, MintOutcome, MintStatus, TwinMintNFR, U256,
+    attest, block_on,
+};
+use mint::package::{
+    self, Attribute, METADATA_JSON, PACKAGE_DIR, PackageManifest, PackageOptions, TokenMetadata,
+};
+use mint::verify::{ChainReads, PackageSource};
+
+use super::Ctx;
+use super::chain::{
+    ChainArgs, SurveyorWalletArgs, WalletArgs, network_name, print_tx, via_browser,
+};
+use super::progress::Bar;
+
+/// The pending-mint journal in the project (see `mint::chain::PendingMint`).
+const MINT_JOURNAL: &str = ".mint-journal.json";
+
+/// Surveyor identity flags shared by `fingerprint` and `package`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SurveyorArgs {
+    /// The surveyor's on-chain address (the key that will attest the mint); hashed into the
+    /// capture metadata, so it is part of the fingerprint.
+    #[arg(long, value_name = "ADDR")]
+    surveyor: Option<Address>,
+    /// The surveyor's name or licence, hashed with the address.
+    #[arg(long, value_name = "NAME")]
+    surveyor_name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FingerprintArgs {
+    /// Project folder (reads cloud.laz, manifest.json, reconstruction.json; writes
+    /// fingerprint.json).
+    project: PathBuf,
+    #[command(flatten)]
+    surveyor: SurveyorArgs,
+}
+
+pub fn fingerprint(a: FingerprintArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let bar = Bar::new(ctx.quiet, "reading");
+    let identity =
+        package::surveyor_identity(a.surveyor.surveyor, a.surveyor.surveyor_name.as_deref());
+    let t = std::time::Instant::now();
+    let fp = package::fingerprint_project(
+        &a.project,
+        identity.as_deref(),
+        &mut |e| bar.update(e),
+        &ctx.cancel,
+    )?;
+    bar.finish();
+    fp.write(&a.project)?;
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&fp)?);
+    } else {
+        let f = &fp.fingerprint;
+        println!(
+            "cloud root:          {}",
+            mint::hex32::to_hex(&f.cloud_root)
+        );
+        println!(
+            "capture hash:        {}",
+            mint::hex32::to_hex(&f.capture_hash)
+        );
+        println!(
+            "reconstruction hash: {}",
+            mint::hex32::to_hex(&f.reconstruction_hash)
+        );
+        println!("model fingerprint:   {}", fp.model_0x);
+        println!(
+            "{} points in {} leaves ({:.2} s); wrote {}",
+            fp.cloud.points,
+            fp.cloud.leaves,
+            t.elapsed().as_secs_f64(),
+            a.project.join(package::FINGERPRINT_JSON).display()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct PackageArgs {
+    /// Project folder (needs cloud.laz, reconstruction.json and model.glb; uses
+    /// simulation.json and chain.json when present).
+    project: PathBuf,
+    #[command(flatten)]
+    surveyor: SurveyorArgs,
+    /// Token name (default: "TwinMint forest — <project>").
+    #[arg(long)]
+    name: Option<String>,
+    /// Token description (default: a summary of the asset).
+    #[arg(long)]
+    description: Option<String>,
+    /// ERC-721 external_url.
+    #[arg(long, value_name = "URL")]
+    external_url: Option<String>,
+    /// Extra attribute, repeatable.
+    #[arg(long = "attribute", value_name = "TRAIT=VALUE")]
+    attributes: Vec<String>,
+}
+
+impl PackageArgs {
+    fn options(&self) -> anyhow::Result<PackageOptions> {
+        let extra = self
+            .attributes
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv
+                    .split_once('=')
+                    .with_context(|| format!("--attribute {kv:?}: expected TRAIT=VALUE"))?;
+                Ok(Attribute::text(k.trim(), v.trim()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(PackageOptions {
+            surveyor_address: self.surveyor.surveyor,
+            surveyor_name: self.surveyor.surveyor_name.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            external_url: self.external_url.clone(),
+            extra_attributes: extra,
+        })
+    }
+}
+
+fn build_package(
+    project: &Path,
+    opts: &PackageOptions,
+    ctx: &Ctx,
+) -> anyhow::Result<PackageManifest> {
+    let bar = Bar::new(ctx.quiet, "reading");
+    let m = package::build_with(project, opts, &mut |e| bar.update(e), &ctx.cancel)?;
+    bar.finish();
+    Ok(m)
+}
+
+pub fn package(a: PackageArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let opts = a.options()?;
+    let m = build_package(&a.project, &opts, ctx)?;
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        println!("{}", m.dir.display());
+        for (name, f) in &m.files {
+            println!("  {name:<14} {}  {:>10} bytes", f.cid, f.bytes);
+        }
+        println!("  directory      {}", m.directory);
+        println!("token URI:   {}", m.token_uri);
+        println!("fingerprint: {}", m.fingerprint);
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct MintArgs {
+    /// Project folder (packaged here first if package/ is missing).
+    project: PathBuf,
+    /// The owner: must be on the contract's KYC whitelist.
+    #[arg(long, value_name = "ADDR")]
+    to: Address,
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The wallet that submits the mint (gas payer; anyone may submit an attested mint).
+    #[command(flatten)]
+    wallet: WalletArgs,
+    /// The surveyor's key that signs the EIP-712 attestation (default: the submitting wallet).
+    #[command(flatten)]
+    surveyor: SurveyorWalletArgs,
+    /// Submit from the browser wallet instead (prints a localhost URL to open); needs a
+    /// surveyor key.
+    #[arg(long)]
+    browser: bool,
+    /// Account the browser wallet must send from (default: any).
+    #[arg(long, value_name = "ADDR", requires = "browser")]
+    from: Option<Address>,
+    /// Seconds to wait for the browser wallet.
+    #[arg(long, default_value_t = 600)]
+    browser_timeout: u64,
+}
+
+/// Package files and the fingerprint a mint uses, checked against the project.
+fn package_for_mint(
+    project: &Path,
+    surveyor: Address,
+    ctx: &Ctx,
+) -> anyhow::Result<(PackageManifest, TokenMetadata)> {
+    let pkg = project.join(PACKAGE_DIR);
+    if !pkg.join(METADATA_JSON).is_file() {
+        if !ctx.quiet {
+            eprintln!("no package yet: building {}", pkg.display());
+        }
+        let opts = PackageOptions {
+            surveyor_address: Some(surveyor),
+            ..Default::default()
+        };
+        build_package(project, &opts, ctx)?;
+    }
+    let meta: TokenMetadata = serde_json::from_slice(&std::fs::read(pkg.join(METADATA_JSON))?)
+        .with_context(|| {
+            format!(
+                "{}: not TwinMint metadata",
+                pkg.join(METADATA_JSON).display()
+            )
+        })?;
+    if meta.twinmint.surveyor.address != Some(surveyor) {
+        bail!(
+            "the package names surveyor {} but the attesting key is {surveyor}: rebuild it with \
+             `twinmint package {} --surveyor {surveyor}`",
+            meta.twinmint
+                .surveyor
+                .address
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "none".into()),
+            project.display()
+        );
+    }
+    // Never mint a package that does not match the project as it is now.
+    let report = mint::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
+    if !report.ok() {
+        bail!(
+            "the package does not match the project; rebuild it with `twinmint package`:\n{report}"
+        );
+    }
+    Ok((PackageManifest::read(&pkg)?, meta))
+}
+
+pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let cfg = a.chain.config(Some(&a.project), true)?;
+    let contract = cfg.contract.expect("config checked the contract");
+    let surveyor_flags = a.surveyor.as_wallet_args();
+    let owner_wallet = if a.browser {
+        None
+    } else {
+        Some(a.wallet.load("wallet")?)
+    };
+    let surveyor = if surveyor_flags.is_given() {
+        surveyor_flags.load("surveyor")?
+    } else {
+        match &owner_wallet {
+            Some(w) => w.clone(),
+            None => bail!(
+                "--browser needs the surveyor's key: --surveyor-key-env, --surveyor-mnemonic-env \
+                 or --surveyor-keystore"
+            ),
+        }
+    };
+    let (cids, meta) = package_for_mint(&a.project, surveyor.address(), ctx)?;
+    let claim = Claim::Mint {
+        to: a.to,
+        fingerprint: B256::from(meta.twinmint.fingerprint.model),
+        capture_hash: B256::from(meta.twinmint.fingerprint.capture_hash),
+        uri: cids.token_uri.clone(),
+    };
+    let signed = block_on(attest::sign(&surveyor, cfg.chain_id, contract, claim))?;
+    let journal = a.project.join(MINT_JOURNAL);
+    let outcome: MintOutcome = match owner_wallet {
+        Some(w) => block_on(async {
+            let c = Chain::connect(cfg.clone(), w).await?;
+            c.mint(&signed, &journal).await
+        })?,
+        None => {
+            let c = block_on(Chain::connect_read_only(cfg.clone()))?;
+            match block_on(c.reconcile_mint(&signed, &journal))? {
+                Some(done) => done,
+                None => {
+                    let tx = block_on(c.prepare_mint(&signed, a.from))?;
+                    let hash = via_browser(tx, a.browser_timeout)?;
+                    // Journal before waiting, so a restart finds this transaction.
+                    c.journal_mint(&signed, hash, &journal)?;
+                    block_on(c.confirm("mint", hash))?;
+                    let mut done = block_on(c.reconcile_mint(&signed, &journal))?.context(
+                        "the browser wallet's mint was mined but no token holds the fingerprint",
+                    )?;
+                    done.status = MintStatus::Minted;
+                    done.tx_hash = Some(hash);
+                    done
+                }
+            }
+        }
+    };
+
+    // chain.json: keep earlier transactions of the same deployment.
+    let record_path = a.project.join(package::CHAIN_JSON);
+    let mut record = ChainRecord::read(&record_path)
+        .ok()
+        .filter(|r| r.chain_id == cfg.chain_id && r.contract == contract)
+        .unwrap_or_else(|| ChainRecord::new(network_name(cfg.chain_id), cfg.chain_id, contract));
+    record.token_id = Some(outcome.token_id);
+    record.fingerprint = Some(B256::from(meta.twinmint.fingerprint.model));
+    if let Some(h) = outcome.tx_hash
+        && !record.tx_hashes.iter().any(|t| t.hash == h)
+    {
+        record.push_tx("mint", h, outcome.block);
+    }
+    record.write(&record_path)?;
+
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "token_id": outcome.token_id,
+                "status": format!("{:?}", outcome.status),
+                "tx_hash": outcome.tx_hash,
+                "block": outcome.block,
+                "contract": contract,
+                "chain_id": cfg.chain_id,
+                "to": a.to,
+                "surveyor": surveyor.address(),
+                "fingerprint": cids.fingerprint,
+                "token_uri": cids.token_uri,
+            }))?
+        );
+    } else {
+        let how = match outcome.status {
+            MintStatus::Minted => "minted",
+            MintStatus::Recovered => "found the earlier run's mint",
+            MintStatus::AlreadyOnChain => "already minted (nothing sent)",
+        };
+        println!(
+            "token #{} {how} on {} ({}) at {}",
+            outcome.token_id, record.network, cfg.chain_id, contract
+        );
+        if let Some(h) = outcome.tx_hash {
+            println!("tx:          {h}");
+        }
+        println!("owner:       {}", a.to);
+        println!("fingerprint: {}", cids.fingerprint);
+        println!("token URI:   {}", cids.token_uri);
+        println!("wrote {}", record_path.display());
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Package folder (PROJECT/package) or gateway URL (https://…/ipfs/<CID>).
+    package: String,
+    /// Recompute the fingerprint from this project and compare.
+    #[arg(long)]
+    project: Option<PathBuf>,
+    /// Compare with this token on chain (--rpc/--chain-id/--contract, or the project's
+    /// chain.json / the dev chain).
+    #[arg(long, value_name = "N")]
+    token: Option<u64>,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let source = PackageSource::parse(&a.package);
+    let reads = match a.token {
+        Some(token) => {
+            let cfg = a.chain.config(a.project.as_deref(), true)?;
+            Some(block_on(async {
+                let c = Chain::connect_read_only(cfg).await?;
+                ChainReads::fetch(&c, token).await
+            })?)
+        }
+        None => None,
+    };
+    let report = mint::verify::verify(&source, a.project.as_deref(), reads.as_ref());
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "ok": report.ok(),
+                "report": report,
+            }))?
+        );
+    } else {
+        println!("{report}");
+    }
+    if !report.ok() {
+        bail!(
+            "verification failed: {} difference(s)",
+            report.differences().count()
+        );
+    }
+    Ok(())
+}
+
+/// A token id, or a project folder whose chain.json names one.
+fn token_of(spec: &str) -> anyhow::Result<(u64, Option<PathBuf>)> {
+    if let Ok(n) = spec.parse::<u64>() {
+        return Ok((n, None));
+    }
+    let project = PathBuf::from(spec);
+    let record = ChainRecord::read(&project.join(package::CHAIN_JSON)).with_context(|| {
+        format!("{spec}: neither a token id nor a minted project (no chain.json)")
+    })?;
+    let id = record
+        .token_id
+        .with_context(|| format!("{spec}: chain.json has no token id"))?;
+    Ok((id, Some(project)))
+}
+
+/// Flags shared by the collateral verbs.
+#[derive(Args, Debug)]
+pub struct TxArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    #[command(flatten)]
+    wallet: WalletArgs,
+    /// Send from the browser wallet (prints a localhost URL to open).
+    #[arg(long)]
+    browser: bool,
+    /// Seconds to wait for the browser wallet.
+    #[arg(long, default_value_t = 600)]
+    browser_timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct PledgeArgs {
+    /// Token id, or a minted project folder.
+    token: String,
+    /// The lender the token is pledged to (whitelisted).
+    #[arg(long, value_name = "ADDR")]
+    lender: Address,
+    /// Loan reference: 32 bytes of hex, or text (stored as its keccak-256).
+    #[arg(long, value_name = "REF")]
+    loan_ref: String,
+    #[command(flatten)]
+    tx: TxArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// Token id, or a minted project folder.
+    token: String,
+    #[command(flatten)]
+    tx: TxArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ValueArgs {
+    /// Token id, or a minted project folder (its simulation.json supplies the defaults).
+    token: String,
+    /// Value in whole currency units (default: the collateral value in simulation.json).
+    #[arg(long)]
+    amount: Option<u64>,
+    /// ISO 4217 code (default: simulation.json's currency).
+    #[arg(long)]
+    currency: Option<String>,
+    /// Valuation time, Unix seconds (default: now).
+    #[arg(long)]
+    as_of: Option<u64>,
+    #[command(flatten)]
+    tx: TxArgs,
+}
+
+/// Which collateral action.
+pub enum Action {
+    Pledge(PledgeArgs),
+    Release(TokenArgs),
+    Seize(TokenArgs),
+    Value(ValueArgs),
+}
+
+/// One collateral call, typed.
+enum Call {
+    Pledge(TwinMintNFR::pledgeCall),
+    Release(TwinMintNFR::releaseCall),
+    Seize(TwinMintNFR::seizeCall),
+    Value(TwinMintNFR::setValuationCall),
+}
+
+pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
+    let (spec, tx) = match &action {
+        Action::Pledge(a) => (&a.token, &a.tx),
+        Action::Release(a) | Action::Seize(a) => (&a.token, &a.tx),
+        Action::Value(a) => (&a.token, &a.tx),
+    };
+    let (token_id, project) = token_of(spec)?;
+    let cfg = tx.chain.config(project.as_deref(), true)?;
+    let id = U256::from(token_id);
+    let (call, what) = match &action {
+        Action::Pledge(a) => {
+            let r = super::chain::loan_ref(&a.loan_ref);
+            (
+                Call::Pledge(TwinMintNFR::pledgeCall {
+                    tokenId: id,
+                    lender: a.lender,
+                    loanRef: r,
+                }),
+                format!("pledged token #{token_id} to {} (loan ref {r})", a.lender),
+            )
+        }
+        Action::Release(_) => (
+            Call::Release(TwinMintNFR::releaseCall { tokenId: id }),
+            format!("released token #{token_id}"),
+        ),
+        Action::Seize(_) => (
+            Call::Seize(TwinMintNFR::seizeCall { tokenId: id }),
+            format!("seized token #{token_id}"),
+        ),
+        Action::Value(a) => {
+            let sim = project
+                .as_deref()
+                .map(|p| p.join(package::SIMULATION_JSON))
+                .filter(|p| p.is_file())
+                .map(|p| -> anyhow::Result<growth_model::Simulation> {
+                    serde_json::from_slice(&std::fs::read(&p)?)
+                        .with_context(|| format!("{}: not a simulation", p.display()))
+                })
+                .transpose()?;
+            let amount = match (a.amount, &sim) {
+                (Some(v), _) => v,
+                (None, Some(s)) => s.collateral.value.max(0.0).round() as u64,
+                (None, None) => bail!("--amount is required (no simulation.json to take it from)"),
+            };
+            let currency = a
+                .currency
+                .clone()
+                .or_else(|| sim.as_ref().map(|s| s.collateral.currency.clone()))
+                .context("--currency is required (no simulation.json to take it from)")?;
+            let as_of = a
+                .as_of
+                .unwrap_or_else(|| chrono::Utc::now().timestamp().max(0) as u64);
+            (
+                Call::Value(TwinMintNFR::setValuationCall {
+                    tokenId: id,
+                    value: U256::from(amount),
+                    currency: chain::currency_code(&currency),
+                    asOf: as_of,
+                }),
+                format!("valued token #{token_id} at {currency} {amount}"),
+            )
+        }
+    };
+    let name = match &call {
+        Call::Pledge(_) => "pledge",
+        Call::Release(_) => "release",
+        Call::Seize(_) => "seize",
+        Call::Value(_) => "setValuation",
+    };
+    let hash = if tx.browser {
+        block_on(async {
+            let c = Chain::connect_read_only(cfg).await?;
+            // Pin the account that must send, so the call is simulated (and a revert decoded)
+            // before it reaches the wallet.
+            let bridge_tx = match &call {
+                Call::Pledge(k) => {
+                    let owner = c.owner_of(token_id).await?;
+                    c.prepare(name, k, Some(owner)).await?
+                }
+                Call::Release(k) => {
+                    let lender = c.pledge_of(token_id).await?.map(|p| p.lender);
+                    c.prepare(name, k, lender).await?
+                }
+                Call::Seize(k) => {
+                    let lender = c.pledge_of(token_id).await?.map(|p| p.lender);
+                    c.prepare(name, k, lender).await?
+                }
+                Call::Value(k) => c.prepare(name, k, None).await?,
+            };
+            Ok::<_, chain::ChainError>((c, bridge_tx))
+        })
+        .map_err(anyhow::Error::from)
+        .and_then(|(c, bridge_tx)| {
+            let hash = via_browser(bridge_tx, tx.browser_timeout)?;
+            block_on(c.confirm(name, hash))?;
+            Ok(hash)
+        })?
+    } else {
+        let w = tx.wallet.load("wallet")?;
+        block_on(async {
+            let c = Chain::connect(cfg, w).await?;
+            let receipt = match &call {
+                Call::Pledge(k) => c.pledge(token_id, k.lender, k.loanRef).await?,
+                Call::Release(_) => c.release(token_id).await?,
+                Call::Seize(_) => c.seize(token_id).await?,
+                Call::Value(k) => {
+                    c.set_valuation(token_id, k.value, k.currency, k.asOf)
+                        .await?
+                }
+            };
+            Ok::<_, chain::ChainError>(receipt.transaction_hash)
+        })?
+    };
+    if let Some(p) = &project {
+        let path = p.join(package::CHAIN_JSON);
+        if let Ok(mut r) = ChainRecord::read(&path) {
+            r.push_tx(name, hash, None);
+            r.write(&path)?;
+        }
+    }
+    print_tx(ctx, &what, hash)
+}

@@ -1,0 +1,542 @@
+//! The mint verbs end to end through the `twinmint` binary on a real local chain (anvil from
+//! the pinned npm package): synth → ingest → reconstruction → fingerprint → package → deploy →
+//! roles and whitelist → mint → mint again (no second transaction) → verify against project
+//! and chain → pledge, value, release → one byte of report.html changed → verify exits 1
+//! naming it. Also `chain dev` (starts, deploys, writes its file, stops on Ctrl-C).
+//!
+//! Needs `npm ci --prefix mint/contracts` (anvil ships inside the npm package).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use mint::chain::{Address, Chain, ChainConfig, block_on, dev};
+
+/// Anvil's public dev mnemonic, handed to the CLI through the environment only.
+const MNEMONIC_VAR: &str = "TWINMINT_TEST_MNEMONIC";
+/// Private key of anvil dev account 2 (public knowledge; dev chains only).
+const OWNER_KEY: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const OWNER_KEY_VAR: &str = "TWINMINT_TEST_OWNER_KEY";
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_twinmint"));
+    c.env(MNEMONIC_VAR, dev::MNEMONIC)
+        .env(OWNER_KEY_VAR, OWNER_KEY);
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = bin().args(args).output().unwrap();
+    // No secret ever reaches the output.
+    for text in [&out.stdout, &out.stderr] {
+        let t = String::from_utf8_lossy(text);
+        assert!(
+            !t.contains(&OWNER_KEY[2..]),
+            "the owner key was printed: {t}"
+        );
+    }
+    out
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "twinmint {}\nstdout: {}\nstderr: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let text = ok(args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn addr(i: u32) -> Address {
+    dev::dev_account(i).address()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// The smallest valid binary glTF 2.0.
+fn minimal_glb() -> Vec<u8> {
+    let mut j = br#"{"asset":{"version":"2.0"}}"#.to_vec();
+    while !j.len().is_multiple_of(4) {
+        j.push(b' ');
+    }
+    let total = (20 + j.len()) as u32;
+    let mut out = b"glTF".to_vec();
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&total.to_le_bytes());
+    out.extend_from_slice(&(j.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"JSON");
+    out.extend_from_slice(&j);
+    out
+}
+
+/// reconstruction.json from the synthetic scan's truth (the reconstruct stage's own type).
+fn write_reconstruction(project: &Path, truth: &Path) {
+    let truth = capture::synth::read_truth(truth).unwrap();
+    let manifest = capture::project::open(project).unwrap();
+    let trees = truth
+        .trees
+        .iter()
+        .map(|t| reconstruct::Tree {
+            id: t.id,
+            x: t.x,
+            y: t.y,
+            ground_z: t.ground_z,
+            height_m: t.height_m,
+            crown_area_m2: std::f64::consts::PI * t.crown_radius_m.powi(2),
+            crown_diameter_m: 2.0 * t.crown_radius_m,
+            crown_base_height_m: Some(t.crown_base_height_m),
+            point_count: 50,
+            hull: vec![
+                [t.x - 1.0, t.y - 1.0],
+                [t.x + 1.0, t.y - 1.0],
+                [t.x, t.y + 1.0],
+            ],
+            dbh_status: reconstruct::DbhStatus::NotObserved,
+            dbh_cm: None,
+            dbh_fit_rms_cm: None,
+        })
+        .collect();
+    let rec = reconstruct::Reconstruction {
+        schema_version: reconstruct::model::RECONSTRUCTION_SCHEMA_VERSION,
+        crs: manifest.crs.clone(),
+        origin: manifest.origin,
+        terrain: reconstruct::TerrainStats::default(),
+        dtm: None,
+        chm: None,
+        trees,
+        pipes: Vec::new(),
+        options: serde_json::json!({}),
+        device: "cpu".into(),
+        timings: Vec::new(),
+    };
+    std::fs::write(
+        project.join("reconstruction.json"),
+        serde_json::to_vec_pretty(&rec).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(project.join("model.glb"), minimal_glb()).unwrap();
+}
+
+fn balance(url: &str, who: Address) -> mint::chain::U256 {
+    block_on(async {
+        let c = Chain::connect_read_only(ChainConfig::new(url, dev::CHAIN_ID, None)).await?;
+        c.balance(who).await
+    })
+    .unwrap()
+}
+
+#[test]
+fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
+    let anvil = dev::Anvil::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = anvil.url();
+    let chain_id = dev::CHAIN_ID.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("plot.laz");
+    let project = dir.path().join("plot.twinmint");
+
+    // ------------------------------------------------------------ scan → project
+    ok(&[
+        "synth",
+        "-q",
+        "-o",
+        p(&laz),
+        "--scene",
+        "forest",
+        "--size",
+        "40",
+        "--points",
+        "20000",
+        "--seed",
+        "9",
+    ]);
+    ok(&["ingest", "-q", p(&laz), "-o", p(&project)]);
+    write_reconstruction(&project, &dir.path().join("plot.truth.json"));
+
+    // ------------------------------------------------------------ fingerprint and package
+    let surveyor = addr(1);
+    let fp = json(&[
+        "fingerprint",
+        "--json",
+        "-q",
+        p(&project),
+        "--surveyor",
+        &surveyor.to_string(),
+    ]);
+    let model = fp["model_0x"].as_str().unwrap().to_string();
+    assert!(model.starts_with("0x") && model.len() == 66, "{model}");
+    assert!(project.join("fingerprint.json").is_file());
+    let text = ok(&[
+        "fingerprint",
+        "-q",
+        p(&project),
+        "--surveyor",
+        &surveyor.to_string(),
+    ]);
+    for line in [
+        "cloud root:",
+        "capture hash:",
+        "reconstruction hash:",
+        "model fingerprint:",
+    ] {
+        assert!(text.contains(line), "{text}");
+    }
+    assert!(
+        text.contains(&model),
+        "the fingerprint is deterministic: {text}"
+    );
+    let pkg = json(&[
+        "package",
+        "--json",
+        "-q",
+        p(&project),
+        "--surveyor",
+        &surveyor.to_string(),
+        "--surveyor-name",
+        "Test Survey Ltd",
+        "--attribute",
+        "Programme=e2e",
+    ]);
+    // --surveyor-name changes the capture metadata, so the fingerprint follows it.
+    assert_ne!(pkg["fingerprint"], model.as_str());
+    let token_uri = pkg["token_uri"].as_str().unwrap().to_string();
+    assert!(token_uri.starts_with("ipfs://bafy") && token_uri.ends_with("/metadata.json"));
+    let model = pkg["fingerprint"].as_str().unwrap().to_string();
+
+    // ------------------------------------------------------------ deploy, roles, whitelist
+    let admin = ["--mnemonic-env", MNEMONIC_VAR, "--index", "0"];
+    let conn = ["--rpc", &url, "--chain-id", &chain_id];
+    let mut args = vec!["chain", "deploy", "--json"];
+    args.extend(conn);
+    args.extend(admin);
+    let deployment = json(&args);
+    let contract = deployment["contract"].as_str().unwrap().to_string();
+    assert_eq!(
+        deployment["authority"].as_str().unwrap().to_lowercase(),
+        addr(0).to_string().to_lowercase()
+    );
+    let with_contract = |v: Vec<&'static str>| -> Vec<String> {
+        let mut out: Vec<String> = v.into_iter().map(String::from).collect();
+        out.extend(
+            [
+                "--rpc",
+                &url,
+                "--chain-id",
+                &chain_id,
+                "--contract",
+                &contract,
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        out
+    };
+    let call = |v: Vec<String>| -> String { ok(&v.iter().map(String::as_str).collect::<Vec<_>>()) };
+    for (role, who) in [
+        ("registrar", addr(0)),
+        ("surveyor", surveyor),
+        ("oracle", addr(0)),
+    ] {
+        let mut v = with_contract(vec!["chain", "grant", "-q"]);
+        v.push(role.into());
+        v.push(who.to_string());
+        v.extend(admin.iter().map(|s| s.to_string()));
+        call(v);
+    }
+    let owner = addr(2);
+    let lender = addr(3);
+    let mut v = with_contract(vec!["chain", "whitelist", "-q"]);
+    v.extend([owner.to_string(), lender.to_string()]);
+    v.extend(admin.iter().map(|s| s.to_string()));
+    call(v);
+
+    // ------------------------------------------------------------ mint, twice
+    let mint_args = || {
+        let mut v = with_contract(vec!["mint", "--json", "-q"]);
+        v.extend([
+            p(&project).to_string(),
+            "--to".into(),
+            owner.to_string(),
+            "--key-env".into(),
+            OWNER_KEY_VAR.into(),
+            "--surveyor-mnemonic-env".into(),
+            MNEMONIC_VAR.into(),
+            "--surveyor-index".into(),
+            "1".into(),
+        ]);
+        v
+    };
+    let first: serde_json::Value = serde_json::from_str(&call(mint_args())).unwrap();
+    assert_eq!(first["token_id"], 1);
+    assert_eq!(first["status"], "Minted");
+    assert_eq!(first["fingerprint"], model.as_str());
+    assert_eq!(first["token_uri"], token_uri.as_str());
+    let tx = first["tx_hash"].as_str().unwrap().to_string();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("chain.json")).unwrap()).unwrap();
+    assert_eq!(record["token_id"], 1);
+    assert_eq!(record["chain_id"], dev::CHAIN_ID);
+    assert_eq!(record["fingerprint"], model.as_str());
+    assert_eq!(record["tx_hashes"][0]["hash"], tx.as_str());
+    assert!(!project.join(".mint-journal.json").exists());
+
+    let before = balance(&url, owner);
+    let second: serde_json::Value = serde_json::from_str(&call(mint_args())).unwrap();
+    assert_eq!(second["token_id"], 1);
+    assert_eq!(second["status"], "AlreadyOnChain");
+    assert!(second["tx_hash"].is_null());
+    assert_eq!(
+        balance(&url, owner),
+        before,
+        "a second transaction was sent"
+    );
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("chain.json")).unwrap()).unwrap();
+    assert_eq!(record["tx_hashes"].as_array().unwrap().len(), 1);
+
+    // ------------------------------------------------------------ verify against project + chain
+    let verify_args = |extra: &[&str]| {
+        let mut v = with_contract(vec!["verify"]);
+        v.extend([
+            p(&project.join("package")).to_string(),
+            "--project".into(),
+            p(&project).to_string(),
+            "--token".into(),
+            "1".into(),
+        ]);
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let text = call(verify_args(&[]));
+    assert!(text.contains("nothing differs"), "{text}");
+    let report: serde_json::Value = serde_json::from_str(&call(verify_args(&["--json"]))).unwrap();
+    assert_eq!(report["ok"], true);
+
+    // ------------------------------------------------------------ pledge, value, release
+    // Through the project folder: chain.json supplies the token, contract and chain id.
+    let pledge = ok(&[
+        "pledge",
+        "-q",
+        p(&project),
+        "--lender",
+        &lender.to_string(),
+        "--loan-ref",
+        "LOAN-42",
+        "--rpc",
+        &url,
+        "--key-env",
+        OWNER_KEY_VAR,
+    ]);
+    assert!(pledge.contains("pledged token #1"), "{pledge}");
+    // A second pledge is refused with the contract's decoded error.
+    let again = run(&[
+        "pledge",
+        "-q",
+        p(&project),
+        "--lender",
+        &lender.to_string(),
+        "--loan-ref",
+        "LOAN-43",
+        "--rpc",
+        &url,
+        "--key-env",
+        OWNER_KEY_VAR,
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("Pledged"), "{err}");
+    let valued = ok(&[
+        "value",
+        "-q",
+        "1",
+        "--amount",
+        "125000",
+        "--currency",
+        "USD",
+        "--rpc",
+        &url,
+        "--chain-id",
+        &chain_id,
+        "--contract",
+        &contract,
+        "--mnemonic-env",
+        MNEMONIC_VAR,
+    ]);
+    assert!(valued.contains("USD 125000"), "{valued}");
+    let released = ok(&[
+        "release",
+        "-q",
+        p(&project),
+        "--rpc",
+        &url,
+        "--mnemonic-env",
+        MNEMONIC_VAR,
+        "--index",
+        "3",
+    ]);
+    assert!(released.contains("released token #1"), "{released}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("chain.json")).unwrap()).unwrap();
+    let actions: Vec<&str> = record["tx_hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["mint", "pledge", "release"]);
+
+    // ------------------------------------------------------------ tamper → exit 1, file named
+    let report_html = project.join("package/report.html");
+    let mut bytes = std::fs::read(&report_html).unwrap();
+    let i = bytes.len() / 2;
+    bytes[i] ^= 1;
+    std::fs::write(&report_html, bytes).unwrap();
+    let v = verify_args(&[]);
+    let out = run(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("DIFF  report.html: sha256"), "{stdout}");
+    assert!(stdout.contains("DIFF  report.html: cid"), "{stdout}");
+    assert!(stdout.contains("DIFF  chain: token 1 URI"), "{stdout}");
+    assert!(!stdout.contains("DIFF  thumbnail.png"), "{stdout}");
+    assert!(stderr.contains("verification failed"), "{stderr}");
+
+    // Minting a package that no longer matches the project is refused before any transaction.
+    let out = run(&mint_args().iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not match the project") && err.contains("report.html"),
+        "{err}"
+    );
+    drop(anvil);
+}
+
+#[test]
+fn missing_model_says_to_run_reconstruct() {
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("a.laz");
+    let project = dir.path().join("a.twinmint");
+    ok(&[
+        "synth",
+        "-q",
+        "-o",
+        p(&laz),
+        "--size",
+        "30",
+        "--points",
+        "5000",
+        "--seed",
+        "2",
+    ]);
+    ok(&["ingest", "-q", p(&laz), "-o", p(&project)]);
+    write_reconstruction(&project, &dir.path().join("a.truth.json"));
+    std::fs::remove_file(project.join("model.glb")).unwrap();
+    let out = run(&["package", "-q", p(&project)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("model.glb") && err.contains("twinmint reconstruct"),
+        "{err}"
+    );
+    // verify of a folder that is not a package fails cleanly too.
+    let out = run(&["verify", p(&dir.path().join("nope"))]);
+    assert_eq!(out.status.code(), Some(1));
+    // Keys are never taken from the command line.
+    let out = run(&[
+        "chain",
+        "deploy",
+        "--rpc",
+        "http://127.0.0.1:9",
+        "--chain-id",
+        "1",
+        "--key",
+        "00",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap rejects an unknown --key flag"
+    );
+}
+
+#[test]
+fn chain_dev_deploys_writes_its_file_and_stops_on_ctrl_c() {
+    // Fail with the npm command when anvil is not installed.
+    dev::find_anvil(&dev::contracts_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args(["chain", "dev", "--project"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let file: PathBuf = dir.path().join(".twinmint-dev-chain.json");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !file.is_file() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "chain dev exited early ({status}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chain dev wrote no file within 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let url = info["rpc_url"].as_str().unwrap().to_string();
+    let contract: Address = info["contract"].as_str().unwrap().parse().unwrap();
+    assert_eq!(info["accounts"].as_array().unwrap().len(), 5);
+    block_on(async {
+        let c = Chain::connect_read_only(ChainConfig::new(&url, dev::CHAIN_ID, Some(contract)))
+            .await
+            .unwrap();
+        for i in 0..5 {
+            assert!(c.is_whitelisted(addr(i)).await.unwrap());
+        }
+        for role in [
+            mint::chain::Role::Authority,
+            mint::chain::Role::Registrar,
+            mint::chain::Role::Surveyor,
+            mint::chain::Role::ValuationOracle,
+        ] {
+            assert!(c.has_role(role, addr(0)).await.unwrap(), "{role:?}");
+        }
+    });
+    // Ctrl-C (SIGINT) ends it cleanly: exit 0, the chain stops, the file is removed.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("{contract}")), "{stdout}");
+    assert!(!file.exists(), "the dev chain file outlived the chain");
+    let gone = block_on(Chain::connect_read_only(ChainConfig::new(
+        &url,
+        dev::CHAIN_ID,
+        None,
+    )));
+    assert!(gone.is_err(), "anvil still answers after chain dev stopped");
+}
