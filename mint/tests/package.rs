@@ -246,3 +246,31 @@ fn missing_inputs_name_the_step_to_run() {
     assert!(msg.contains("external_url"), "{msg}");
     assert!(!project.join(CIDS_JSON).exists());
 }
+
+#[test]
+fn chain_record_goes_into_the_report_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = synth_project(dir.path(), "minted", 4, false);
+    let before = package::build(&project, &options()).unwrap();
+    let mut record =
+        mint::chain::ChainRecord::new("anvil", 31337, mint::chain::Address::repeat_byte(0x5f));
+    record.token_id = Some(7);
+    record.fingerprint = Some(before.fingerprint.parse().unwrap());
+    record.push_tx("mint", mint::chain::TxHash::repeat_byte(0xab), Some(12));
+    record.write(&project.join("chain.json")).unwrap();
+    // A minted project rebuilds to the minted CIDs.
+    assert_eq!(package::build(&project, &options()).unwrap(), before);
+    let html = std::fs::read_to_string(project.join("package/report.html")).unwrap();
+    assert!(!html.contains("<th>Token</th>"));
+    // The credit-file copy names the token, and so has other CIDs.
+    let with = PackageOptions {
+        chain_record: true,
+        ..options()
+    };
+    let after = package::build(&project, &with).unwrap();
+    assert_ne!(after.directory, before.directory);
+    assert_eq!(after.fingerprint, before.fingerprint);
+    let html = std::fs::read_to_string(project.join("package/report.html")).unwrap();
+    assert!(html.contains("<th>Token</th><td>#7</td>") && html.contains("(block 12)"));
+    assert!(html.contains(&mint::chain::Address::repeat_byte(0x5f).to_checksum(None)));
+}

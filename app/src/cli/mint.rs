@@ -106,6 +106,10 @@ pub struct PackageArgs {
     /// Extra attribute, repeatable.
     #[arg(long = "attribute", value_name = "TRAIT=VALUE")]
     attributes: Vec<String>,
+    /// Put chain.json (token, contract, transactions) into the report: a credit-file copy after
+    /// minting, whose CIDs then differ from the token's.
+    #[arg(long)]
+    with_chain_record: bool,
 }
 
 impl PackageArgs {
@@ -127,6 +131,7 @@ impl PackageArgs {
             description: self.description.clone(),
             external_url: self.external_url.clone(),
             extra_attributes: extra,
+            chain_record: self.with_chain_record,
         })
     }
 }

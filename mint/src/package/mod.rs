@@ -26,7 +26,8 @@
 //!
 //! **Determinism.** Nothing in a package depends on the clock or the machine: the same project
 //! and options give the same bytes, hence the same CIDs, so rebuilding a minted package
-//! reproduces the token URI.
+//! reproduces the token URI (unless [`PackageOptions::chain_record`] adds the mint to the
+//! report).
 
 pub mod error;
 pub mod metadata;
@@ -84,6 +85,11 @@ pub struct PackageOptions {
     pub external_url: Option<String>,
     /// Appended to the generated attributes.
     pub extra_attributes: Vec<Attribute>,
+    /// Put the project's `chain.json` (network, contract, token, transactions) into the report.
+    /// Off by default: the package a token points to is built before the mint, and rebuilding
+    /// it must reproduce the minted CIDs. Turn it on for a credit-file copy after minting (its
+    /// report, and so its folder CID, then differ from the token's).
+    pub chain_record: bool,
 }
 
 /// `cids.json`, and what [`build`] returns.
@@ -155,7 +161,11 @@ pub fn build_with(
     let recon_json = project::read_reconstruction_json(project)?;
     let recon = ReconstructionView::from_json(&project.join(RECONSTRUCTION_JSON), &recon_json)?;
     let simulation = project::read_simulation(project)?;
-    let chain = project::read_chain_record(project)?;
+    let chain = if opts.chain_record {
+        project::read_chain_record(project)?
+    } else {
+        None
+    };
 
     let cloud = project::read_cloud(project, &manifest, progress, cancel)?;
     cancel.check()?;

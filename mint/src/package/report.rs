@@ -374,10 +374,11 @@ pub(crate) fn render(r: &ReportInput) -> String {
             h.push_str("</table>\n");
         }
         None => h.push_str(
-            "<p class=\"note\">Not minted when this package was built. After <code>twinmint \
-             mint</code> the project's <code>chain.json</code> names the network, contract, \
-             token and transactions; <code>twinmint verify --token N</code> checks the \
-             fingerprint on chain.</p>\n",
+            "<p class=\"note\">This package is what a token points to, so it is built before \
+             the mint and names no token. After <code>twinmint mint</code> the project's \
+             <code>chain.json</code> names the network, contract, token and transactions, and \
+             <code>twinmint verify --token N</code> checks this package's fingerprint and URI \
+             against the token.</p>\n",
         ),
     }
 
