@@ -540,3 +540,144 @@ fn chain_dev_deploys_writes_its_file_and_stops_on_ctrl_c() {
     )));
     assert!(gone.is_err(), "anvil still answers after chain dev stopped");
 }
+
+/// One HTTP/1.1 request to 127.0.0.1:`port`; returns the body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn mint_through_the_browser_wallet_bridge() {
+    let anvil = dev::Anvil::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = anvil.url();
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("b.laz");
+    let project = dir.path().join("b.twinmint");
+    ok(&[
+        "synth",
+        "-q",
+        "-o",
+        p(&laz),
+        "--size",
+        "30",
+        "--points",
+        "5000",
+        "--seed",
+        "3",
+    ]);
+    ok(&["ingest", "-q", p(&laz), "-o", p(&project)]);
+    write_reconstruction(&project, &dir.path().join("b.truth.json"));
+    // Contract, roles and whitelist through the library (the CLI path is tested above).
+    let owner = addr(4);
+    let contract = block_on(async {
+        let mut c = Chain::connect(
+            ChainConfig::new(&url, dev::CHAIN_ID, None),
+            dev::dev_account(0),
+        )
+        .await?;
+        let d = c.deploy(None).await?;
+        c.grant_role(mint::chain::Role::Registrar, addr(0)).await?;
+        c.grant_role(mint::chain::Role::Surveyor, addr(1)).await?;
+        c.set_whitelisted(owner, true).await?;
+        Ok::<_, mint::chain::ChainError>(d.contract)
+    })
+    .unwrap();
+
+    let mut child = bin()
+        .args([
+            "mint",
+            "-q",
+            "--json",
+            p(&project),
+            "--to",
+            &owner.to_string(),
+        ])
+        .args([
+            "--rpc",
+            &url,
+            "--chain-id",
+            "31337",
+            "--contract",
+            &contract.to_string(),
+        ])
+        .args(["--browser", "--from", &owner.to_string()])
+        .args([
+            "--surveyor-mnemonic-env",
+            MNEMONIC_VAR,
+            "--surveyor-index",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The CLI prints the page's URL; play the page: fetch the transaction, have the "wallet"
+    // (anvil's unlocked dev account) send it, post the hash back.
+    let stderr = child.stderr.take().unwrap();
+    let (page_tx, page_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(u) = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://127.0.0.1:"))
+            {
+                let _ = page_tx.send(u.to_string());
+            }
+        }
+    });
+    let page = page_rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("mint --browser printed no URL");
+    let rest = page.strip_prefix("http://127.0.0.1:").unwrap();
+    let (port, query) = rest.split_once("/?t=").unwrap();
+    let port: u16 = port.parse().unwrap();
+    let tx: serde_json::Value =
+        serde_json::from_str(&http(port, "GET", &format!("/tx?t={query}"), "")).unwrap();
+    assert_eq!(tx["action"], "mint");
+    assert_eq!(tx["chain_id"], 31337);
+    assert_eq!(
+        tx["to"].as_str().unwrap().to_lowercase(),
+        contract.to_string().to_lowercase()
+    );
+    let anvil_port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let send = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction",
+        "params": [{"from": owner, "to": tx["to"], "data": tx["data"]}],
+    });
+    let sent: serde_json::Value =
+        serde_json::from_str(&http(anvil_port, "POST", "/", &send.to_string())).unwrap();
+    let hash = sent["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{sent}"))
+        .to_string();
+    let body = serde_json::json!({"token": query, "hash": hash}).to_string();
+    http(port, "POST", "/hash", &body);
+
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "mint --browser failed");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["token_id"], 1);
+    assert_eq!(v["tx_hash"], hash.as_str());
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("chain.json")).unwrap()).unwrap();
+    assert_eq!(record["tx_hashes"][0]["hash"], hash.as_str());
+    assert!(!project.join(".mint-journal.json").exists());
+    drop(anvil);
+}
