@@ -22,6 +22,18 @@ enum BenchWhat {
         #[arg(long, default_value_t = 1_000)]
         runs: u32,
     },
+    /// Reconstruct steps on a ≥ 1 M-point tile (synthetic unless --tile), with the C++ CSF
+    /// reference on the same tile (target: ground ≥ 5× faster at equal or lower DTM RMSE).
+    Reconstruct {
+        /// A LAS/LAZ tile (a `NAME.truth.json` beside it is used for the DTM RMSE).
+        #[arg(long)]
+        tile: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 1_500_000)]
+        points: u64,
+        /// Python with scripts/bench-requirements.txt (default .venv-bench/bin/python).
+        #[arg(long)]
+        python: Option<std::path::PathBuf>,
+    },
     /// Cloud fingerprint (canonical records, Morton sort, Merkle tree) on a synthetic cloud
     /// (target: 20 M points/s on 2 cores).
     Fingerprint {
@@ -35,6 +47,11 @@ enum BenchWhat {
 
 pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
     match a.what {
+        BenchWhat::Reconstruct {
+            tile,
+            points,
+            python,
+        } => super::bench_reconstruct::run(tile, points, python, ctx.json)?,
         BenchWhat::Fingerprint { points, runs } => {
             let r = mint::bench::bench(&mint::bench::BenchOptions {
                 points,
