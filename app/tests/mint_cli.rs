@@ -423,7 +423,7 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
 }
 
 #[test]
-fn missing_model_says_to_run_reconstruct() {
+fn clear_errors_for_a_missing_model_a_missing_package_and_keys() {
     let dir = tempfile::tempdir().unwrap();
     let laz = dir.path().join("a.laz");
     let project = dir.path().join("a.twinmint");
@@ -468,6 +468,42 @@ fn missing_model_says_to_run_reconstruct() {
         Some(2),
         "clap rejects an unknown --key flag"
     );
+
+    // A keystore: a wrong password is named as such and never echoed; the right one gets as
+    // far as the (unreachable) node.
+    let ks = dev::dev_account(0)
+        .write_keystore(dir.path(), "admin.json", "correct horse")
+        .unwrap();
+    let deploy = |password: &str| {
+        bin()
+            .env("TWINMINT_TEST_PW", password)
+            .args([
+                "chain",
+                "deploy",
+                "--rpc",
+                "http://127.0.0.1:9",
+                "--chain-id",
+                "31337",
+            ])
+            .args(["--keystore", p(&ks), "--password-env", "TWINMINT_TEST_PW"])
+            .output()
+            .unwrap()
+    };
+    let out = deploy("battery staple");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("wrong password") && !err.contains("battery"),
+        "{err}"
+    );
+    let out = deploy("correct horse");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("password") && !err.contains("correct"),
+        "{err}"
+    );
+    assert!(err.contains("127.0.0.1:9"), "{err}");
 }
 
 #[test]
