@@ -83,6 +83,14 @@ pub struct PipeOptions {
     /// Least angular coverage of a piece's inliers around its axis (default 60°; a pipe seen
     /// from one side covers ~180°, a curved patch of something else much less).
     pub min_arc_deg: f64,
+    /// Largest number of points inside a piece's mantle (deeper than max(2 × band, r / 4)),
+    /// as a fraction of its inliers (default 0.25). Scanners see pipes as hollow shells; a
+    /// cylinder through vegetation or other volumetric clutter has its inside full of points.
+    pub max_interior_fraction: f64,
+    /// Least share of a piece's inliers in the inner half of its band (default 0.6). Points
+    /// spread evenly through the band — no surface, e.g. foliage — give 0.5; a surface with
+    /// Gaussian noise gives 0.68 when the band is ±2σ and 0.8 at ±2.5σ (the refit band).
+    pub min_sharpness: f64,
     /// Inliers further apart than this along the axis are different pieces (default 0.5 m;
     /// the connectivity step of Schnabel et al.).
     pub cluster_gap_m: f64,
@@ -91,9 +99,15 @@ pub struct PipeOptions {
     pub sample_radius_m: f64,
     /// Candidates drawn per round (default 200).
     pub candidates_per_round: usize,
+    /// Points of the random subset the best candidates are compared on before the winner is
+    /// grown on all points (default 20 000; Schnabel et al. §4.5 score on subsets likewise).
+    pub score_subset: usize,
     /// Best candidates (by local score) evaluated on all remaining points per round (default 8).
     pub candidates_evaluated: usize,
-    /// Rounds in a row without a new piece before the search stops (default 6).
+    /// Rounds in a row without a new piece before the search stops (default 30). Failed rounds
+    /// are cheap once the pipes are taken (few points left) but are what finds the last pipes
+    /// when clutter remains in the input: on a simulated forest with pipes whose vegetation was
+    /// *not* masked, 6 rounds found 4 of 8 airborne legs, 30 found all 8.
     pub max_failures: usize,
     /// Upper bound on pieces (default 10 000).
     pub max_pieces: usize,
@@ -135,11 +149,14 @@ impl Default for PipeOptions {
             min_points: 50,
             min_length_m: 0.5,
             min_arc_deg: 60.0,
+            max_interior_fraction: 0.25,
+            min_sharpness: 0.6,
             cluster_gap_m: 0.5,
             sample_radius_m: 0.5,
             candidates_per_round: 200,
+            score_subset: 20_000,
             candidates_evaluated: 8,
-            max_failures: 6,
+            max_failures: 30,
             max_pieces: 10_000,
             refit_rounds: 4,
             refit_band_sigmas: 2.5,
@@ -181,7 +198,10 @@ impl PipeOptions {
                 "sample radius and cluster gap must be positive",
             );
         }
-        if self.candidates_per_round == 0 || self.candidates_evaluated == 0 {
+        if self.candidates_per_round == 0
+            || self.candidates_evaluated == 0
+            || self.score_subset == 0
+        {
             return bad("pipes.candidates", "need at least one candidate per round");
         }
         if self.normal_k < 3 {
@@ -195,6 +215,8 @@ impl PipeOptions {
             && self.junction_tolerance_m >= 0.0
             && self.min_length_m >= 0.0
             && self.min_arc_deg >= 0.0
+            && self.max_interior_fraction >= 0.0
+            && (0.0..=1.0).contains(&self.min_sharpness)
             && self.refit_band_sigmas > 0.0)
         {
             return bad("pipes.merge", "tolerances must be non-negative");
@@ -696,6 +718,114 @@ struct Ctx<'a> {
     cos_alpha: f64,
     /// Per subset point: the beam direction, when the noise model uses one.
     beams: Option<Vec<V3>>,
+    grid: Grid,
+}
+
+/// A uniform grid over the candidate points, so that evaluating a cylinder touches only the
+/// points near its axis line instead of the whole cloud.
+struct Grid {
+    cell: f64,
+    lo: V3,
+    hi: V3,
+    /// Point indices sorted by cell; `cells` maps a cell to its range in `order`.
+    order: Vec<u32>,
+    cells: std::collections::HashMap<(i32, i32, i32), (u32, u32)>,
+}
+
+impl Grid {
+    fn new(pts: &[V3], cell: f64) -> Grid {
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        for p in pts {
+            for k in 0..3 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+        let key = |p: V3| {
+            (
+                ((p[0] - lo[0]) / cell).floor() as i32,
+                ((p[1] - lo[1]) / cell).floor() as i32,
+                ((p[2] - lo[2]) / cell).floor() as i32,
+            )
+        };
+        let mut keyed: Vec<((i32, i32, i32), u32)> = pts
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| (key(*p), i as u32))
+            .collect();
+        keyed.par_sort_unstable();
+        let mut cells = std::collections::HashMap::new();
+        let mut start = 0usize;
+        for k in 1..=keyed.len() {
+            if k == keyed.len() || keyed[k].0 != keyed[start].0 {
+                cells.insert(keyed[start].0, (start as u32, k as u32));
+                start = k;
+            }
+        }
+        Grid {
+            cell,
+            lo,
+            hi,
+            order: keyed.into_iter().map(|x| x.1).collect(),
+            cells,
+        }
+    }
+
+    /// A superset of the points within `reach` of the axis line of `c`, in cell order.
+    fn near_line(&self, pts: &[V3], c: &Cylinder, reach: f64) -> Vec<u32> {
+        if reach.is_nan() || reach > 0.5 * self.cell {
+            // Wider than the grid was built for: every point.
+            return (0..pts.len() as u32).collect();
+        }
+        // Clip the line to the points' box grown by `reach` (slab method).
+        let (mut ta, mut tb) = (f64::NEG_INFINITY, f64::INFINITY);
+        for k in 0..3 {
+            let (a, b) = (self.lo[k] - reach, self.hi[k] + reach);
+            if c.dir[k].abs() < 1e-12 {
+                if c.point[k] < a || c.point[k] > b {
+                    return Vec::new();
+                }
+            } else {
+                let (t1, t2) = ((a - c.point[k]) / c.dir[k], (b - c.point[k]) / c.dir[k]);
+                ta = ta.max(t1.min(t2));
+                tb = tb.min(t1.max(t2));
+            }
+        }
+        if ta > tb {
+            return Vec::new();
+        }
+        // Samples every half cell along the line; a point within `reach` ≤ cell / 2 of the
+        // line lies within 0.56 cells of a sample, so in the 3×3×3 block around its cell.
+        let step = 0.5 * self.cell;
+        let n = ((tb - ta) / step).ceil() as usize + 1;
+        let mut keys: Vec<(i32, i32, i32)> = Vec::with_capacity(27 * n);
+        for s in 0..=n {
+            let t = (ta + s as f64 * step).min(tb);
+            let p = add(c.point, scale(c.dir, t));
+            let k = (
+                ((p[0] - self.lo[0]) / self.cell).floor() as i32,
+                ((p[1] - self.lo[1]) / self.cell).floor() as i32,
+                ((p[2] - self.lo[2]) / self.cell).floor() as i32,
+            );
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    for dz in -1..=1 {
+                        keys.push((k.0 + dx, k.1 + dy, k.2 + dz));
+                    }
+                }
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let mut out = Vec::new();
+        for k in keys {
+            if let Some(&(a, b)) = self.cells.get(&k) {
+                out.extend_from_slice(&self.order[a as usize..b as usize]);
+            }
+        }
+        out
+    }
 }
 
 impl Ctx<'_> {
@@ -709,18 +839,25 @@ impl Ctx<'_> {
         refine(&pts, cyl, beams.as_deref(), 30)
     }
 
-    /// Indices (from `alive`) within `band` of the surface with agreeing normals.
-    fn inliers(&self, cyl: &Cylinder, alive: &[u32], band: f64) -> Vec<u32> {
-        self.inliers_with(cyl, alive, band, self.cos_alpha)
+    /// Alive points within `band` of the surface whose normals agree to `cos_alpha` (−1: any).
+    fn inliers(&self, cyl: &Cylinder, alive: &[bool], band: f64, cos_alpha: f64) -> Vec<u32> {
+        self.grid
+            .near_line(self.pts, cyl, cyl.radius + band)
+            .into_par_iter()
+            .filter(|&i| {
+                let (d, c) = cyl.residual(self.pts[i as usize], self.nrm[i as usize]);
+                alive[i as usize] && d.abs() <= band && c >= cos_alpha
+            })
+            .collect()
     }
 
-    fn inliers_with(&self, cyl: &Cylinder, alive: &[u32], band: f64, cos_alpha: f64) -> Vec<u32> {
-        alive
-            .par_iter()
+    /// The same among the points of `list`.
+    fn inliers_in(&self, cyl: &Cylinder, list: &[u32], band: f64) -> Vec<u32> {
+        list.par_iter()
             .copied()
             .filter(|&i| {
                 let (d, c) = cyl.residual(self.pts[i as usize], self.nrm[i as usize]);
-                d.abs() <= band && c >= cos_alpha
+                d.abs() <= band && c >= self.cos_alpha
             })
             .collect()
     }
@@ -768,41 +905,47 @@ impl Ctx<'_> {
     }
 
     /// Full evaluation + refinement of a candidate against the alive points.
-    fn grow(&self, cand: Cylinder, alive: &[u32]) -> Option<Piece> {
+    /// Grow a candidate into a piece; on failure, the inliers it had (empty when it never
+    /// reached `min_points`, so a poor candidate on a real pipe does not block the pipe).
+    fn grow(&self, cand: Cylinder, alive: &[bool]) -> Result<Piece, Vec<u32>> {
         let o = self.opts;
         let mut cyl = cand;
         let mut band = o.epsilon_m;
-        let mut inl = self.inliers(&cyl, alive, band);
+        let mut inl = self.inliers(&cyl, alive, band, self.cos_alpha);
         let (mut t0, mut t1) = self.largest_component(&cyl, &mut inl);
         if inl.len() < o.min_points {
-            return None;
+            return Err(Vec::new());
         }
         for _ in 0..o.refit_rounds.max(1) {
-            let (fit, rms) = self.fit(&inl, cyl)?;
+            let Some((fit, rms)) = self.fit(&inl, cyl) else {
+                return Err(inl);
+            };
             cyl = fit;
             if !(o.min_radius_m..=o.max_radius_m).contains(&cyl.radius) {
-                return None;
+                return Err(inl);
             }
             let new_band = (o.refit_band_sigmas * rms).clamp(0.005, o.epsilon_m);
             // Refits select by distance only: normal agreement is the right test for scoring
             // candidates, but PCA normals of noisy, one-sided neighbourhoods (the flanks of a
             // pipe seen from above) are off in a way that correlates with the residual, and
             // filtering on them biased radii by up to +2 % on simulated airborne scans.
-            let mut next = self.inliers_with(&cyl, alive, new_band, -1.0);
+            let mut next = self.inliers(&cyl, alive, new_band, -1.0);
             let ext = self.largest_component(&cyl, &mut next);
             let same = next == inl && (new_band - band).abs() < 1e-4;
             band = new_band;
             inl = next;
             (t0, t1) = ext;
             if inl.len() < o.min_points {
-                return None;
+                return Err(inl);
             }
             if same {
                 break;
             }
         }
         // Final fit on the final inlier set.
-        let (fit, _) = self.fit(&inl, cyl)?;
+        let Some((fit, _)) = self.fit(&inl, cyl) else {
+            return Err(inl);
+        };
         cyl = fit;
         let ts = inl
             .iter()
@@ -818,17 +961,46 @@ impl Ctx<'_> {
             || len < o.min_length_m.max(3.0 * cyl.radius)
             || self.arc_deg(&cyl, &inl) < o.min_arc_deg
         {
-            return None;
+            return Err(inl);
+        }
+        // A surface concentrates its inliers near the fitted mantle; points spread evenly through
+        // the band (foliage, clutter) put only half of them in its inner half.
+        let inner = inl
+            .iter()
+            .filter(|&&i| {
+                let (_, radial) = cyl.decompose(self.pts[i as usize]);
+                (norm(radial) - cyl.radius).abs() <= 0.5 * band
+            })
+            .count();
+        if (inner as f64) < o.min_sharpness * inl.len() as f64 {
+            return Err(inl);
+        }
+        // A pipe is hollow to the scanner: points well inside the mantle mean a volumetric
+        // structure (a crown, a shrub, a pile) that a cylinder band merely passes through.
+        let r_in = cyl.radius - (2.0 * band).max(0.25 * cyl.radius);
+        let interior = self
+            .grid
+            .near_line(self.pts, &cyl, cyl.radius)
+            .into_par_iter()
+            .filter(|&i| {
+                let (t, radial) = cyl.decompose(self.pts[i as usize]);
+                t >= t0 && t <= t1 && norm(radial) < r_in
+            })
+            .count();
+        if interior as f64 > o.max_interior_fraction * inl.len() as f64 {
+            return Err(inl);
         }
         // Points explained by the piece: the 2ε band within the extent (normals ignored), so
         // the noise tail of a pipe does not come back as a thin coaxial shell.
         let remove = 2.0 * o.epsilon_m;
-        let mut consumed: Vec<u32> = alive
-            .par_iter()
-            .copied()
+        let mut consumed: Vec<u32> = self
+            .grid
+            .near_line(self.pts, &cyl, cyl.radius + remove)
+            .into_par_iter()
             .filter(|&i| {
                 let (t, radial) = cyl.decompose(self.pts[i as usize]);
-                (norm(radial) - cyl.radius).abs() <= remove
+                alive[i as usize]
+                    && (norm(radial) - cyl.radius).abs() <= remove
                     && t >= t0 - o.epsilon_m
                     && t <= t1 + o.epsilon_m
             })
@@ -836,7 +1008,7 @@ impl Ctx<'_> {
         consumed.extend_from_slice(&inl);
         consumed.sort_unstable();
         consumed.dedup();
-        Some(Piece {
+        Ok(Piece {
             cyl,
             inliers: inl,
             consumed,
@@ -913,6 +1085,7 @@ pub fn run(
         opts,
         cos_alpha: opts.normal_angle_deg.to_radians().cos(),
         beams: beam_directions(cloud, &subset, opts.noise_model),
+        grid: Grid::new(&pts, 2.0 * (opts.max_radius_m + 2.0 * opts.epsilon_m)),
     };
     let m = pts.len();
     let mut alive_flag = vec![true; m];
@@ -979,25 +1152,49 @@ pub fn run(
         det.stats.candidates += opts.candidates_per_round as u64;
         cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         cands.truncate(opts.candidates_evaluated);
-        // Full evaluation: pick the candidate with the most connected inliers, then grow it.
-        let mut scored: Vec<(Vec<u32>, u64, Cylinder)> = cands
+        // Compare the best local candidates on a random subset of the remaining points
+        // (inliers with agreeing normals), then grow them in that order until one succeeds.
+        let subset_idx: Vec<u32> = if alive.len() <= opts.score_subset.max(1) {
+            alive.clone()
+        } else {
+            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5C0E);
+            rng.set_stream(round);
+            (0..opts.score_subset)
+                .map(|_| alive[rng.random_range(0..alive.len())])
+                .collect()
+        };
+        let scale_up = alive.len() as f64 / subset_idx.len().max(1) as f64;
+        let mut ranked: Vec<(usize, u64, Cylinder)> = cands
             .iter()
             .map(|&(_, _, j, cyl)| {
-                let mut inl = ctx.inliers(&cyl, &alive, opts.epsilon_m);
-                ctx.largest_component(&cyl, &mut inl);
-                (inl, j, cyl)
+                let n = subset_idx
+                    .par_iter()
+                    .filter(|&&i| {
+                        let (d, c) = cyl.residual(pts[i as usize], nrm[i as usize]);
+                        d.abs() <= opts.epsilon_m && c >= ctx.cos_alpha
+                    })
+                    .count();
+                (n, j, cyl)
             })
             .collect();
-        scored.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut accepted = None;
-        for (inl, _, cyl) in &scored {
-            if inl.len() < opts.min_points {
+        let mut rejected: Vec<u32> = Vec::new();
+        for &(n, _, cyl) in &ranked {
+            if (n as f64 * scale_up) < 0.5 * opts.min_points as f64 {
                 break;
             }
-            if let Some(p) = ctx.grow(*cyl, &alive) {
-                accepted = Some(p);
-                break;
+            match ctx.grow(cyl, &alive_flag) {
+                Ok(p) => {
+                    accepted = Some(p);
+                    break;
+                }
+                Err(inl) => rejected.extend(inl),
             }
+        }
+        // Structures that grew but are not pipes are not seeded from again.
+        for &i in &rejected {
+            seedable[i as usize] = false;
         }
         match accepted {
             Some(p) => {
@@ -1016,8 +1213,13 @@ pub fn run(
             }
             None => {
                 failures += 1;
-                for (inl, _, _) in &scored {
-                    for &i in inl {
+                // Nothing grew: the seeds of this round's candidates sit in clutter (an elbow,
+                // a flange, a dense patch near a terrestrial scanner) that would otherwise win
+                // round after round and end the search early.
+                for &(_, _, cyl) in &ranked {
+                    let mut inl = ctx.inliers_in(&cyl, &subset_idx, opts.epsilon_m);
+                    ctx.largest_component(&cyl, &mut inl);
+                    for i in inl {
                         seedable[i as usize] = false;
                     }
                 }
@@ -1268,7 +1470,15 @@ fn build_runs(ctx: &Ctx, pieces: Vec<Piece>) -> Vec<RunBuild> {
     let mut out: Vec<RunBuild> = Vec::new();
     for (ra, mut cut) in runs.into_iter().zip(cuts) {
         cut.sort_by(f64::total_cmp);
-        cut.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+        // Keep cuts at least a piece apart, so no sliver run is left between two tees.
+        let spacing = o.min_length_m.max(3.0 * ra.cyl.radius);
+        let mut kept: Vec<f64> = Vec::new();
+        for c in cut {
+            if kept.last().is_none_or(|&k| c - k >= spacing) {
+                kept.push(c);
+            }
+        }
+        let cut = kept;
         let all: Vec<u32> = ra.segments.into_iter().flat_map(|s| s.inliers).collect();
         let t_of = |i: u32| dot(sub(ctx.pts[i as usize], ra.cyl.point), ra.cyl.dir);
         // Pieces between cuts.

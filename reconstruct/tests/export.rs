@@ -291,6 +291,10 @@ fn glb_export_round_trip() {
     let path = dir.path("model.glb");
     gltf::write_glb(&path, &recon, &estimates, &GlbOptions::default()).unwrap();
     let bytes = std::fs::read(&path).unwrap();
+    // Keep a copy for a look in a viewer: TWINMINT_KEEP_GLB=/some/where/model.glb.
+    if let Ok(keep) = std::env::var("TWINMINT_KEEP_GLB") {
+        std::fs::write(keep, &bytes).unwrap();
+    }
     let doc = check_glb(&bytes);
     // Our own reader agrees.
     let parts = gltf::read_glb(&bytes).unwrap();

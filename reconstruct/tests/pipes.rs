@@ -335,3 +335,65 @@ fn airborne_scan_pipes() {
     }
     report("ALS", &all);
 }
+
+/// Robustness: vegetation left in the input (a forest of 300 stems/ha around the pipes, only
+/// ground masked). Crowns must not become pipe runs (the sharpness and hollowness tests), stems
+/// come out as posts, and most legs are still found; every leg found meets the bounds.
+#[test]
+fn airborne_pipes_with_vegetation_left_in() {
+    let mut sc = scene(1, 0.15);
+    sc.trees.density_per_ha = 300.0;
+    let (cloud, truth) = simulate(
+        sc,
+        ScanPattern::Airborne(AirborneOptions {
+            altitude_m: 40.0,
+            target_density_per_m2: Some(600.0),
+            ..Default::default()
+        }),
+    );
+    println!(
+        "ALS forest + pipes: {} points, {} trees",
+        cloud.len(),
+        truth.trees.len()
+    );
+    let det = detect(&cloud);
+    let mut found = 0;
+    for leg in &truth.pipes {
+        let d = unit(sub(leg.end, leg.start));
+        let best = det
+            .runs
+            .iter()
+            .filter_map(|r| overlap(r, leg.start, leg.end, leg.radius_m).map(|o| (o, r)))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, run)) = best {
+            let (ra, rb) = run_ends(run);
+            let err = 100.0 * (run.radius_m - leg.radius_m) / leg.radius_m;
+            let ang = dot(unit(sub(rb, ra)), d).abs().min(1.0).acos().to_degrees();
+            println!(
+                "  leg {:>2}: r {:.3} m → radius error {err:+.2} %, axis angle {ang:.3}°",
+                leg.id, leg.radius_m
+            );
+            assert!(err.abs() <= 2.0 && ang <= 1.0);
+            found += 1;
+        } else {
+            println!("  leg {:>2}: r {:.3} m → not found", leg.id, leg.radius_m);
+        }
+    }
+    let spurious = det
+        .runs
+        .iter()
+        .filter(|r| {
+            !truth
+                .pipes
+                .iter()
+                .any(|leg| overlap(r, leg.start, leg.end, leg.radius_m).is_some())
+        })
+        .count();
+    println!(
+        "  {found}/{} legs found, {spurious} spurious runs, {} posts",
+        truth.pipes.len(),
+        det.posts.len()
+    );
+    assert_eq!(spurious, 0, "crowns became pipe runs");
+    assert!(4 * found >= 3 * truth.pipes.len(), "found {found}");
+}
