@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: set up, build the CLI, and run capture on the bundled synthetic sample
-# (assets/sample/forest.laz, made by `twinmint synth`): inspect it and ingest it into a project.
+# (assets/sample/forest.laz, made by `twinmint synth`): inspect, ingest, reconstruct, simulate,
+# fingerprint, package and verify it (see README for minting on a local chain: `twinmint chain dev`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,4 +12,7 @@ if [ -n "${CARGO_TARGET_DIR:-}" ]; then T="$CARGO_TARGET_DIR/debug/twinmint"; fi
 "$T" ingest assets/sample/forest.laz -o demo/forest.twinmint --force
 "$T" reconstruct demo/forest.twinmint
 "$T" simulate demo/forest.twinmint --runs 500
+"$T" fingerprint demo/forest.twinmint --surveyor-name "Demo Surveyor"
+"$T" package demo/forest.twinmint --surveyor-name "Demo Surveyor" --name "Demo forest plot"
+"$T" verify demo/forest.twinmint/package --project demo/forest.twinmint
 echo "project written to demo/forest.twinmint"
