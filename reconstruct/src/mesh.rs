@@ -328,8 +328,9 @@ fn crown_profile(u: f64) -> f64 {
 }
 
 /// The crown: the 2-D crown outline (the tree's convex hull, or a circle of the crown
-/// diameter when it has none) lofted between crown base and top with [`crown_profile`], its
-/// centre drifting from the hull's centroid to the treetop, closed by a flat base and an apex.
+/// diameter when it has none) lofted between crown base and top with a rounded profile
+/// (widest at a third of the crown length, pointed at the top), its centre drifting from the
+/// hull's centroid to the treetop, closed by a flat base and an apex.
 pub fn crown(tree: &Tree, origin: [f64; 3], opts: &TreeMeshOptions) -> TriMesh {
     let h = tree.height_m.max(0.5);
     let base = tree
