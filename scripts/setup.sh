@@ -18,13 +18,14 @@ if ((${#need_apt[@]})); then
 fi
 
 # npm toolchains under mint/: the Solidity compiler, OpenZeppelin and the anvil dev chain
-# (mint/contracts), and the reference IPFS importer the CID tests compare against (mint/js).
+# (mint/contracts), the reference IPFS importer the CID tests compare against (mint/js), and the
+# Khronos glTF validator the GLB export is checked with (reconstruct/js).
 # Pinned by package-lock.json; reinstalled only when the lockfile changed.
 if ! command -v npm >/dev/null 2>&1; then
   echo "setup: npm not found; install Node.js 20+ (Debian: nodejs npm)" >&2
   exit 1
 fi
-for dir in mint/contracts mint/js; do
+for dir in mint/contracts mint/js reconstruct/js; do
   if [ -f "$dir/package-lock.json" ]; then
     stamp="$dir/node_modules/.twinmint-lock.sha256"
     want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
