@@ -630,31 +630,3 @@ fn synth_scene_is_plausible() {
     }
     assert!(hi - lo > 3.0 && lo >= scene.terrain.min_z && hi <= scene.terrain.max_z);
 }
-
-/// Throughput at the current profile: `cargo test -p capture synth_speed -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn synth_speed() {
-    for scan in [
-        ScanPattern::default(),
-        ScanPattern::Airborne(AirborneOptions {
-            target_points: Some(3_000_000),
-            ..Default::default()
-        }),
-        ScanPattern::Terrestrial(TerrestrialOptions::default()),
-    ] {
-        let t = std::time::Instant::now();
-        let out = simulate(SceneOptions::default(), scan);
-        let s = t.elapsed().as_secs_f64();
-        println!(
-            "{} points in {s:.2} s = {:.0} points/s ({} pulses, {:.1} points/m², {} terrain, {} stem, {} crown)",
-            out.cloud.len(),
-            out.cloud.len() as f64 / s,
-            out.truth.scan.pulse_count,
-            out.cloud.len() as f64 / 10_000.0,
-            out.truth.counts.terrain,
-            out.truth.counts.stem,
-            out.truth.counts.crown
-        );
-    }
-}
