@@ -7,6 +7,17 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_twinmint"))
 }
 
+/// Run the command and require success, showing its stderr otherwise.
+fn succeed(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn data(rel: &str) -> PathBuf {
     let root = std::env::var_os("TWINMINT_DATA")
         .map(PathBuf::from)
@@ -16,15 +27,10 @@ fn data(rel: &str) -> PathBuf {
 
 #[test]
 fn info_json_reports_counts_bounds_and_classes() {
-    let out = bin()
-        .args(["info", "--json", "--quiet"])
-        .arg(data("als/Topography.laz"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        bin()
+            .args(["info", "--json", "--quiet"])
+            .arg(data("als/Topography.laz")),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["point_count"], 73_403);
@@ -50,17 +56,12 @@ fn bad_input_exits_nonzero_naming_the_file() {
 fn ingest_then_convert_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let proj = dir.path().join("mc.twinmint");
-    let out = bin()
-        .args(["ingest", "-q", "--json"])
-        .arg(data("als/MixedConifer.laz"))
-        .arg("-o")
-        .arg(&proj)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        bin()
+            .args(["ingest", "-q", "--json"])
+            .arg(data("als/MixedConifer.laz"))
+            .arg("-o")
+            .arg(&proj),
     );
     let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(m["point_count"], 37_657);
@@ -76,16 +77,11 @@ fn ingest_then_convert_round_trip() {
         .unwrap();
     assert!(!again.status.success());
     let ply = dir.path().join("mc.ply");
-    let out = bin()
-        .args(["convert", "-q"])
-        .arg(proj.join("cloud.laz"))
-        .arg(&ply)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        bin()
+            .args(["convert", "-q"])
+            .arg(proj.join("cloud.laz"))
+            .arg(&ply),
     );
     let out = bin()
         .args(["info", "--json", "-q"])
@@ -108,42 +104,21 @@ fn ingest_then_convert_round_trip() {
 fn synth_ingest_simulate_from_truth() {
     let dir = tempfile::tempdir().unwrap();
     let laz = dir.path().join("plot.laz");
-    let out = bin()
-        .args([
-            "synth", "-q", "--seed", "3", "--size", "40", "--points", "30000", "-o",
-        ])
-        .arg(&laz)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        bin()
+            .args([
+                "synth", "-q", "--seed", "3", "--size", "40", "--points", "30000", "-o",
+            ])
+            .arg(&laz),
     );
     let proj = dir.path().join("plot.twinmint");
-    let out = bin()
-        .args(["ingest", "-q"])
-        .arg(&laz)
-        .arg("-o")
-        .arg(&proj)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = bin()
-        .args(["simulate", "-q", "--json", "--runs", "64", "--years", "20"])
-        .arg(&proj)
-        .arg("--truth")
-        .arg(dir.path().join("plot.truth.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(bin().args(["ingest", "-q"]).arg(&laz).arg("-o").arg(&proj));
+    let out = succeed(
+        bin()
+            .args(["simulate", "-q", "--json", "--runs", "64", "--years", "20"])
+            .arg(&proj)
+            .arg("--truth")
+            .arg(dir.path().join("plot.truth.json")),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = &v["stock_co2e_t_final"];
