@@ -77,7 +77,7 @@ fn ingest_then_convert_round_trip() {
         .unwrap();
     assert!(!again.status.success());
     let ply = dir.path().join("mc.ply");
-    let out = succeed(
+    succeed(
         bin()
             .args(["convert", "-q"])
             .arg(proj.join("cloud.laz"))
@@ -104,7 +104,7 @@ fn ingest_then_convert_round_trip() {
 fn synth_ingest_simulate_from_truth() {
     let dir = tempfile::tempdir().unwrap();
     let laz = dir.path().join("plot.laz");
-    let out = succeed(
+    succeed(
         bin()
             .args([
                 "synth", "-q", "--seed", "3", "--size", "40", "--points", "30000", "-o",
@@ -112,7 +112,7 @@ fn synth_ingest_simulate_from_truth() {
             .arg(&laz),
     );
     let proj = dir.path().join("plot.twinmint");
-    let out = succeed(bin().args(["ingest", "-q"]).arg(&laz).arg("-o").arg(&proj));
+    succeed(bin().args(["ingest", "-q"]).arg(&laz).arg("-o").arg(&proj));
     let out = succeed(
         bin()
             .args(["simulate", "-q", "--json", "--runs", "64", "--years", "20"])
