@@ -43,6 +43,17 @@ enum BenchWhat {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Viewer: load a synthetic cloud, build the octree, time per-frame LOD selection along a
+    /// camera orbit (target: selection under 2 ms a frame for 20 M points).
+    View {
+        #[arg(long, default_value_t = 20_000_000)]
+        points: u64,
+        /// Point budget per frame.
+        #[arg(long, default_value_t = 3_000_000)]
+        budget: u64,
+        #[arg(long, default_value_t = 240)]
+        frames: u32,
+    },
 }
 
 pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -52,6 +63,11 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
             points,
             python,
         } => super::bench_reconstruct::run(tile, points, python, ctx.json)?,
+        BenchWhat::View {
+            points,
+            budget,
+            frames,
+        } => super::bench_view::run(points, budget, frames)?,
         BenchWhat::Fingerprint { points, runs } => {
             let r = mint::bench::bench(&mint::bench::BenchOptions {
                 points,

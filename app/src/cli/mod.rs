@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_reconstruct;
+mod bench_view;
 mod chain;
 mod convert;
 mod info;
@@ -10,6 +11,7 @@ mod mint;
 mod progress;
 mod reconstruct;
 mod simulate;
+mod studio;
 mod synth;
 
 use std::process::ExitCode;
@@ -26,8 +28,9 @@ pub struct Cli {
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Without a verb, the studio opens.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -47,6 +50,11 @@ enum Command {
     /// Project the trees forward: growth, mortality, Monte Carlo carbon bands, value and
     /// collateral (writes simulation.json and CSV tables into the project).
     Simulate(simulate::SimulateArgs),
+    /// The desktop studio (the default without a verb).
+    Studio(studio::StudioArgs),
+    /// Render a project offscreen with the studio's renderer: a still (PNG) or a growth
+    /// time-lapse (GIF).
+    Render(studio::RenderArgs),
     /// Benchmarks against the issues' targets.
     Bench(bench::BenchArgs),
     /// Model fingerprint of a project (cloud root, capture hash, reconstruction hash, keccak
@@ -141,7 +149,23 @@ pub fn main() -> ExitCode {
         quiet: cli.quiet,
         cancel,
     };
-    let result = match cli.command {
+    let Some(command) = cli.command else {
+        return match studio::studio(studio::StudioArgs {
+            dev_chain: true,
+            width: 1600,
+            height: 960,
+            ..Default::default()
+        }) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {}", chain(&e));
+                ExitCode::FAILURE
+            }
+        };
+    };
+    let result = match command {
+        Command::Studio(a) => studio::studio(a),
+        Command::Render(a) => studio::render(a, &ctx),
         Command::Info(a) => info::run(a, &ctx),
         Command::Ingest(a) => ingest::run(a, &ctx),
         Command::Convert(a) => convert::run(a, &ctx),

@@ -41,6 +41,20 @@ impl Bar {
         self.bar.set_message(message.into());
     }
 
+    /// Follow a staged fraction (0–1) instead of points.
+    pub fn set(&self, stage: &str, fraction: f32) {
+        if self.bar.length() != Some(1000) {
+            self.bar.set_style(
+                ProgressStyle::with_template("{msg:>16} [{bar:40.cyan/blue}] {percent}%")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            self.bar.set_length(1000);
+        }
+        self.bar.set_message(stage.to_string());
+        self.bar.set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }

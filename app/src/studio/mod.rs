@@ -1,0 +1,49 @@
+//! The studio: Bevy plugins over the core crates. Each concern is one plugin (points, scene,
+//! time-lapse, UI panels, mint flow, credit officer); none of them holds business logic of its
+//! own beyond state machines over capture, reconstruct, growth-model and mint.
+
+pub mod app;
+pub mod headless;
+pub mod jobs;
+pub mod panels;
+pub mod points;
+pub mod points_render;
+pub mod project;
+pub mod scene;
+pub mod selection;
+pub mod timelapse;
+pub mod ui;
+
+use bevy::math::DVec3;
+use bevy::prelude::*;
+
+use crate::studio::points_render::local_to_world;
+use crate::studio::project::OpenedProject;
+
+/// The viewport's background (dark slate, so height and class colours read well).
+pub const BACKGROUND: Color = Color::srgb(0.07, 0.08, 0.10);
+
+/// The studio's default view of a project: looking at the cloud's centre from the south-east,
+/// 35° above the horizon, far enough to see all of it. Returns the camera pose and the focus
+/// point (Bevy world coordinates).
+pub fn home_view(p: &OpenedProject, aspect: f32) -> (Transform, Vec3) {
+    let [lo, hi] = p.bounds;
+    let center = (lo + hi) * 0.5;
+    let radius = ((hi - lo).length() * 0.5).max(1.0);
+    let fov = std::f64::consts::FRAC_PI_4;
+    let fit = radius / (fov * 0.5).tan() / (aspect.min(1.0) as f64).max(0.3);
+    let dir = DVec3::new(0.55, -0.75, 0.62).normalize();
+    let eye = center + dir * fit * 0.95;
+    let focus = local_to_world(center);
+    let t = Transform::from_translation(local_to_world(eye)).looking_at(focus, Vec3::Y);
+    (t, focus)
+}
+
+pub use app::{FileDialog, PanelExtras, StudioOptions, StudioState, Tab, run_studio};
+
+/// Camera requests from the panels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CameraCommand {
+    Reset,
+    FocusSelection,
+}

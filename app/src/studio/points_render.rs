@@ -1,0 +1,841 @@
+//! The point renderer's render-world half: a pool of GPU chunks holding resident octree nodes,
+//! two rasterisers (screen-space quads, and a compute rasteriser with 64-bit atomics after
+//! Schütz et al. 2021) writing the same colour + distance layer, and an Eye-Dome Lighting
+//! composite into the camera's target that also writes depth, so points and meshes occlude
+//! each other. It runs as one system in Bevy's `Core3d` schedule between the opaque and
+//! transparent main passes (Bevy 0.19 has no render graph).
+//!
+//! Pipelines are built on the raw wgpu device Bevy renders with; shaders are the WGSL files in
+//! `shaders/`, compiled into the binary.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bevy::core_pipeline::Core3dSystems;
+use bevy::core_pipeline::core_3d::{main_opaque_pass_3d, main_transparent_pass_3d};
+use bevy::core_pipeline::schedule::Core3d;
+use bevy::math::{DVec3, Mat3, Mat4};
+use bevy::prelude::*;
+use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
+use bevy::render::extract_resource::{ExtractResource, ExtractResourcePlugin};
+use bevy::render::renderer::{RenderContext, RenderDevice, RenderQueue, ViewQuery};
+use bevy::render::view::{ExtractedView, ViewDepthTexture, ViewTarget};
+use bevy::render::{Render, RenderApp, RenderStartup, RenderSystems};
+use wgpu::util::DeviceExt;
+
+use crate::viewer::colormap::GpuPoint;
+
+/// Largest chunk buffer (one storage binding). WebGPU guarantees 128 MiB bindings.
+pub const MAX_CHUNK_BYTES: u64 = 128 << 20;
+/// GPU memory the pool may use before it compacts to what is selected now.
+pub const POOL_BYTES: u64 = 768 << 20;
+
+/// Which rasteriser draws the points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rasterizer {
+    /// Compute where the adapter has 64-bit atomics, else quads.
+    #[default]
+    Auto,
+    Quads,
+    Compute,
+}
+
+/// Display settings of the point layer (main world, extracted every frame).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PointSettings {
+    /// Point size in pixels.
+    pub point_size: f32,
+    pub rasterizer: Rasterizer,
+    /// Eye-Dome Lighting strength (0 = off); Potree's default is 1.
+    pub edl_strength: f32,
+    /// EDL neighbour radius in pixels; Potree's default is 1.4.
+    pub edl_radius: f32,
+    pub visible: bool,
+}
+
+impl Default for PointSettings {
+    fn default() -> Self {
+        PointSettings {
+            point_size: 2.0,
+            rasterizer: Rasterizer::Auto,
+            edl_strength: 0.6,
+            edl_radius: 1.4,
+            visible: true,
+        }
+    }
+}
+
+/// One node to draw: its centre in cloud-local (z-up) coordinates and its coloured points.
+#[derive(Clone, Debug)]
+pub struct LayerNode {
+    pub id: u32,
+    pub center: DVec3,
+    pub points: Arc<Vec<GpuPoint>>,
+}
+
+/// What the main world wants drawn this frame.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct PointLayer {
+    pub nodes: Vec<LayerNode>,
+    /// Bumped whenever resident colours change (mode, filter, new cloud): the pool restarts.
+    pub generation: u64,
+    pub settings: PointSettings,
+}
+
+impl ExtractResource for PointLayer {
+    type Source = PointLayer;
+    fn extract_resource(source: &Self::Source) -> Self {
+        source.clone()
+    }
+}
+
+/// Marks the cameras the point layer is drawn into.
+#[derive(Component, Clone, Copy, Debug, Default, ExtractComponent)]
+pub struct PointCloudCamera;
+
+/// What the render world found out about the adapter (read back by the UI and tests).
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RasterizerSupport {
+    pub compute: bool,
+}
+
+/// Cloud-local (z-up, x east, y north) to Bevy world (y-up, right-handed): (x, z, −y).
+pub fn world_from_local() -> Mat3 {
+    Mat3::from_cols(Vec3::X, Vec3::NEG_Z, Vec3::Y)
+}
+
+pub fn local_to_world(p: DVec3) -> Vec3 {
+    Vec3::new(p.x as f32, p.z as f32, -p.y as f32)
+}
+
+pub fn world_to_local(p: Vec3) -> DVec3 {
+    DVec3::new(p.x as f64, -(p.z as f64), p.y as f64)
+}
+
+pub struct PointRenderPlugin;
+
+impl Plugin for PointRenderPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<PointLayer>()
+            .init_resource::<RasterizerSupport>()
+            .add_plugins((
+                ExtractResourcePlugin::<PointLayer>::default(),
+                ExtractComponentPlugin::<PointCloudCamera>::default(),
+            ));
+        let support = SupportShare::default();
+        app.insert_resource(support.clone())
+            .add_systems(First, publish_support);
+        let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+            return;
+        };
+        render_app
+            .insert_resource(support)
+            .init_resource::<PointPool>()
+            .init_resource::<ViewLayers>()
+            .add_systems(RenderStartup, init_pipelines)
+            .add_systems(
+                Render,
+                upload_nodes.in_set(RenderSystems::PrepareResources),
+            )
+            .add_systems(
+                Core3d,
+                point_pass
+                    .after(main_opaque_pass_3d)
+                    .before(main_transparent_pass_3d)
+                    .in_set(Core3dSystems::MainPass),
+            );
+    }
+}
+
+/// Shares the render world's adapter findings with the main world.
+#[derive(Resource, Clone, Default)]
+struct SupportShare(Arc<std::sync::atomic::AtomicU8>);
+
+fn publish_support(share: Res<SupportShare>, mut support: ResMut<RasterizerSupport>) {
+    let v = share.0.load(std::sync::atomic::Ordering::Relaxed);
+    let s = RasterizerSupport { compute: v == 2 };
+    if *support != s {
+        *support = s;
+    }
+}
+
+#[derive(Resource)]
+struct PointPipelines {
+    frame_layout: wgpu::BindGroupLayout,
+    quad: wgpu::RenderPipeline,
+    compute: Option<ComputePipelines>,
+    composite_layout: wgpu::BindGroupLayout,
+    composite: HashMap<wgpu::TextureFormat, wgpu::RenderPipeline>,
+}
+
+struct ComputePipelines {
+    raster_layout: wgpu::BindGroupLayout,
+    raster: wgpu::ComputePipeline,
+    resolve_layout: wgpu::BindGroupLayout,
+    resolve: wgpu::ComputePipeline,
+}
+
+const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+const DIST_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Float;
+const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+
+fn storage(binding: u32, vis: wgpu::ShaderStages, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: vis,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn uniform(binding: u32, vis: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: vis,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn texture(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable: false },
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        count: None,
+    }
+}
+
+fn storage_texture(binding: u32, format: wgpu::TextureFormat) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::StorageTexture {
+            access: wgpu::StorageTextureAccess::WriteOnly,
+            format,
+            view_dimension: wgpu::TextureViewDimension::D2,
+        },
+        count: None,
+    }
+}
+
+fn shader(device: &wgpu::Device, label: &str, src: &str) -> wgpu::ShaderModule {
+    device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(src.into()),
+    })
+}
+
+/// Whether the adapter can run the compute rasteriser.
+pub fn compute_supported(features: wgpu::Features) -> bool {
+    features.contains(wgpu::Features::SHADER_INT64 | wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX)
+}
+
+fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<SupportShare>) {
+    let features = device.features();
+    let device = device.wgpu_device();
+    let vf = wgpu::ShaderStages::VERTEX | wgpu::ShaderStages::COMPUTE;
+    let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("points_quad_layout"),
+        entries: &[uniform(0, vf), storage(1, vf, true), storage(2, vf, true)],
+    });
+    let quad_shader = shader(device, "points_quad", include_str!("../../../shaders/points_quad.wgsl"));
+    let quad_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("points_quad"),
+        bind_group_layouts: &[Some(&frame_layout)],
+        immediate_size: 0,
+    });
+    let quad = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some("points_quad"),
+        layout: Some(&quad_layout),
+        vertex: wgpu::VertexState {
+            module: &quad_shader,
+            entry_point: Some("vs"),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: wgpu::PrimitiveState::default(),
+        depth_stencil: Some(wgpu::DepthStencilState {
+            format: DEPTH_FORMAT,
+            depth_write_enabled: Some(true),
+            depth_compare: Some(wgpu::CompareFunction::Greater),
+            stencil: Default::default(),
+            bias: Default::default(),
+        }),
+        multisample: Default::default(),
+        fragment: Some(wgpu::FragmentState {
+            module: &quad_shader,
+            entry_point: Some("fs"),
+            compilation_options: Default::default(),
+            targets: &[Some(COLOR_FORMAT.into()), Some(DIST_FORMAT.into())],
+        }),
+        multiview_mask: None,
+        cache: None,
+    });
+
+    let compute = compute_supported(features).then(|| {
+        let raster_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("points_compute_layout"),
+            entries: &[
+                uniform(0, vf),
+                storage(1, vf, true),
+                storage(2, vf, true),
+                storage(3, vf, true),
+                storage(4, vf, false),
+            ],
+        });
+        let module = shader(device, "points_compute", include_str!("../../../shaders/points_compute.wgsl"));
+        let raster = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("points_compute"),
+            layout: Some(&device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("points_compute"),
+                bind_group_layouts: &[Some(&raster_layout)],
+                immediate_size: 0,
+            })),
+            module: &module,
+            entry_point: Some("rasterize"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        let resolve_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("points_resolve_layout"),
+            entries: &[
+                uniform(0, vf),
+                storage(1, vf, true),
+                storage_texture(2, COLOR_FORMAT),
+                storage_texture(3, DIST_FORMAT),
+            ],
+        });
+        let module = shader(device, "points_resolve", include_str!("../../../shaders/points_resolve.wgsl"));
+        let resolve = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("points_resolve"),
+            layout: Some(&device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("points_resolve"),
+                bind_group_layouts: &[Some(&resolve_layout)],
+                immediate_size: 0,
+            })),
+            module: &module,
+            entry_point: Some("resolve"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        ComputePipelines {
+            raster_layout,
+            raster,
+            resolve_layout,
+            resolve,
+        }
+    });
+    share.0.store(
+        if compute.is_some() { 2 } else { 1 },
+        std::sync::atomic::Ordering::Relaxed,
+    );
+
+    let composite_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("points_edl_layout"),
+        entries: &[uniform(0, wgpu::ShaderStages::FRAGMENT), texture(1), texture(2)],
+    });
+    let edl = shader(device, "points_edl", include_str!("../../../shaders/points_edl.wgsl"));
+    let edl_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("points_edl"),
+        bind_group_layouts: &[Some(&composite_layout)],
+        immediate_size: 0,
+    });
+    let mut composite = HashMap::new();
+    for format in [
+        wgpu::TextureFormat::Rgba8UnormSrgb,
+        wgpu::TextureFormat::Bgra8UnormSrgb,
+        wgpu::TextureFormat::Rgba16Float,
+    ] {
+        let p = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("points_edl"),
+            layout: Some(&edl_layout),
+            vertex: wgpu::VertexState {
+                module: &edl,
+                entry_point: Some("vs"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: Some(wgpu::DepthStencilState {
+                format: DEPTH_FORMAT,
+                depth_write_enabled: Some(true),
+                depth_compare: Some(wgpu::CompareFunction::GreaterEqual),
+                stencil: Default::default(),
+                bias: Default::default(),
+            }),
+            multisample: Default::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &edl,
+                entry_point: Some("fs"),
+                compilation_options: Default::default(),
+                targets: &[Some(format.into())],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        composite.insert(format, p);
+    }
+    commands.insert_resource(PointPipelines {
+        frame_layout,
+        quad,
+        compute,
+        composite_layout,
+        composite,
+    });
+}
+
+struct Chunk {
+    buffer: wgpu::Buffer,
+    capacity: u32,
+    used: u32,
+}
+
+/// Resident nodes on the GPU: bump-allocated in chunk buffers; when the pool is full it
+/// restarts with only the nodes selected now (cheaper than a general allocator, and rare).
+#[derive(Resource, Default)]
+struct PointPool {
+    generation: u64,
+    chunks: Vec<Chunk>,
+    /// node id → (chunk, first point, count)
+    resident: HashMap<u32, (usize, u32, u32)>,
+}
+
+impl PointPool {
+    fn reset(&mut self) {
+        for c in &mut self.chunks {
+            c.used = 0;
+        }
+        self.resident.clear();
+    }
+
+    fn alloc(&mut self, device: &wgpu::Device, count: u32, max_chunk_points: u32) -> Option<(usize, u32)> {
+        if let Some(i) = self.chunks.iter().position(|c| c.capacity - c.used >= count) {
+            let first = self.chunks[i].used;
+            self.chunks[i].used += count;
+            return Some((i, first));
+        }
+        let bytes: u64 = self.chunks.iter().map(|c| c.capacity as u64 * 16).sum();
+        let cap = max_chunk_points.max(count);
+        if bytes + cap as u64 * 16 > POOL_BYTES && !self.chunks.is_empty() {
+            return None;
+        }
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("points_chunk"),
+            size: cap as u64 * 16,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.chunks.push(Chunk {
+            buffer,
+            capacity: cap,
+            used: count,
+        });
+        Some((self.chunks.len() - 1, 0))
+    }
+}
+
+fn upload_nodes(
+    layer: Res<PointLayer>,
+    mut pool: ResMut<PointPool>,
+    device: Res<RenderDevice>,
+    queue: Res<RenderQueue>,
+) {
+    if layer.generation != pool.generation {
+        pool.reset();
+        pool.generation = layer.generation;
+    }
+    let max_binding = device.limits().max_storage_buffer_binding_size as u64;
+    let max_chunk_points = (MAX_CHUNK_BYTES.min(max_binding) / 16).min(8 << 20) as u32;
+    let device = device.wgpu_device();
+    for pass in 0..2 {
+        let mut full = false;
+        for n in &layer.nodes {
+            if pool.resident.contains_key(&n.id) || n.points.is_empty() {
+                continue;
+            }
+            let count = n.points.len() as u32;
+            match pool.alloc(device, count, max_chunk_points) {
+                Some((chunk, first)) => {
+                    queue.write_buffer(
+                        &pool.chunks[chunk].buffer,
+                        first as u64 * 16,
+                        bytemuck::cast_slice(&n.points),
+                    );
+                    pool.resident.insert(n.id, (chunk, first, count));
+                }
+                None => {
+                    full = true;
+                    break;
+                }
+            }
+        }
+        if !full || pass == 1 {
+            break;
+        }
+        pool.reset();
+    }
+}
+
+/// Per-view intermediate targets, re-made when the view's size changes.
+struct ViewLayer {
+    size: UVec2,
+    color: wgpu::TextureView,
+    dist: wgpu::TextureView,
+    depth: wgpu::TextureView,
+    framebuffer: Option<wgpu::Buffer>,
+}
+
+#[derive(Resource, Default)]
+struct ViewLayers(HashMap<Entity, ViewLayer>);
+
+fn make_texture(device: &wgpu::Device, size: UVec2, format: wgpu::TextureFormat, usage: wgpu::TextureUsages) -> wgpu::TextureView {
+    device
+        .create_texture(&wgpu::TextureDescriptor {
+            label: Some("points_layer"),
+            size: wgpu::Extent3d {
+                width: size.x,
+                height: size.y,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format,
+            usage,
+            view_formats: &[],
+        })
+        .create_view(&Default::default())
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct FrameUniform {
+    clip_from_rel: [[f32; 4]; 4],
+    viewport: [f32; 2],
+    point_size: f32,
+    groups_x: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct NodeUniform {
+    offset: [f32; 3],
+    first: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct WorkItem {
+    slot: u32,
+    first: u32,
+    count: u32,
+    _pad: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct CompositeUniform {
+    proj: [f32; 4],
+    proj_e: f32,
+    edl_strength: f32,
+    edl_radius: f32,
+    _pad: f32,
+    offset: [f32; 2],
+    _pad2: [f32; 2],
+}
+
+const WORKGROUP: u32 = 128;
+
+/// Camera-relative projection: clip ← view rotation ← Bevy world axes ← cloud-local offsets.
+pub fn clip_from_rel(clip_from_view: Mat4, world_from_view: &GlobalTransform) -> Mat4 {
+    let rot = world_from_view.affine().matrix3;
+    let view_from_world = Mat3::from(rot).transpose();
+    clip_from_view * Mat4::from_mat3(view_from_world * world_from_local())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn point_pass(
+    view: ViewQuery<(&ExtractedView, &ViewTarget, &ViewDepthTexture, &PointCloudCamera)>,
+    layer: Res<PointLayer>,
+    pool: Res<PointPool>,
+    pipelines: Option<Res<PointPipelines>>,
+    mut layers: ResMut<ViewLayers>,
+    mut ctx: RenderContext,
+) {
+    let Some(pipes) = pipelines else {
+        return;
+    };
+    let entity = view.entity();
+    let (extracted, target, depth, _) = view.into_inner();
+    let settings = layer.settings;
+    if !settings.visible || layer.nodes.is_empty() {
+        return;
+    }
+    let size = UVec2::new(extracted.viewport.z, extracted.viewport.w);
+    if size.x == 0 || size.y == 0 {
+        return;
+    }
+    let Some(composite) = pipes.composite.get(&target.main_texture_format()) else {
+        return;
+    };
+    let use_compute = pipes.compute.is_some() && settings.rasterizer != Rasterizer::Quads;
+    let device = ctx.render_device().wgpu_device().clone();
+
+    // Targets for this view.
+    let stale = layers
+        .0
+        .get(&entity)
+        .is_none_or(|l| l.size != size || l.framebuffer.is_some() != use_compute);
+    if stale {
+        let att = wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::STORAGE_BINDING;
+        layers.0.insert(
+            entity,
+            ViewLayer {
+                size,
+                color: make_texture(&device, size, COLOR_FORMAT, att),
+                dist: make_texture(&device, size, DIST_FORMAT, att),
+                depth: make_texture(&device, size, DEPTH_FORMAT, wgpu::TextureUsages::RENDER_ATTACHMENT),
+                framebuffer: use_compute.then(|| {
+                    device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("points_framebuffer"),
+                        size: size.x as u64 * size.y as u64 * 8,
+                        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                        mapped_at_creation: false,
+                    })
+                }),
+            },
+        );
+    }
+    let vl = &layers.0[&entity];
+
+    // Node offsets relative to the camera, in f64 then narrowed.
+    let cam_world = extracted.world_from_view.translation();
+    let cam_local = world_to_local(cam_world);
+    let mut nodes = Vec::new();
+    let mut per_chunk: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); pool.chunks.len()];
+    for n in &layer.nodes {
+        let Some(&(chunk, first, count)) = pool.resident.get(&n.id) else {
+            continue;
+        };
+        let off = n.center - cam_local;
+        let slot = nodes.len() as u32;
+        nodes.push(NodeUniform {
+            offset: [off.x as f32, off.y as f32, off.z as f32],
+            first,
+        });
+        per_chunk[chunk].push((slot, first, count));
+    }
+    if nodes.is_empty() {
+        return;
+    }
+    let clip = clip_from_rel(extracted.clip_from_view, &extracted.world_from_view);
+    let node_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("points_nodes"),
+        contents: bytemuck::cast_slice(&nodes),
+        usage: wgpu::BufferUsages::STORAGE,
+    });
+    let frame_for = |groups_x: u32| FrameUniform {
+        clip_from_rel: clip.to_cols_array_2d(),
+        viewport: [size.x as f32, size.y as f32],
+        point_size: settings.point_size.max(1.0),
+        groups_x,
+    };
+
+    let encoder = ctx.command_encoder();
+    if let (true, Some(cp), Some(fb)) = (use_compute, pipes.compute.as_ref(), vl.framebuffer.as_ref()) {
+        encoder.clear_buffer(fb, 0, None);
+        let mut binds = Vec::new();
+        for (chunk, items) in per_chunk.iter().enumerate() {
+            if items.is_empty() {
+                continue;
+            }
+            let mut work = Vec::new();
+            for &(slot, first, count) in items {
+                let mut k = 0;
+                while k < count {
+                    work.push(WorkItem {
+                        slot,
+                        first: first + k,
+                        count: WORKGROUP.min(count - k),
+                        _pad: 0,
+                    });
+                    k += WORKGROUP;
+                }
+            }
+            let groups = work.len() as u32;
+            let gx = groups.min(65535);
+            let gy = groups.div_ceil(gx);
+            // Pad so every dispatched group reads a valid (empty) item.
+            work.resize((gx * gy) as usize, WorkItem { slot: 0, first: 0, count: 0, _pad: 0 });
+            let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("points_frame"),
+                contents: bytemuck::bytes_of(&frame_for(gx)),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+            let work_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("points_work"),
+                contents: bytemuck::cast_slice(&work),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+            let bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("points_compute"),
+                layout: &cp.raster_layout,
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: frame.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 1, resource: pool.chunks[chunk].buffer.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 2, resource: node_buf.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 3, resource: work_buf.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 4, resource: fb.as_entire_binding() },
+                ],
+            });
+            binds.push((bg, gx, gy));
+        }
+        let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("points_frame"),
+            contents: bytemuck::bytes_of(&frame_for(1)),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let resolve_bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("points_resolve"),
+            layout: &cp.resolve_layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: frame.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: fb.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&vl.color) },
+                wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&vl.dist) },
+            ],
+        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("points_compute"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&cp.raster);
+        for (bg, gx, gy) in &binds {
+            pass.set_bind_group(0, bg, &[]);
+            pass.dispatch_workgroups(*gx, *gy, 1);
+        }
+        pass.set_pipeline(&cp.resolve);
+        pass.set_bind_group(0, &resolve_bg, &[]);
+        pass.dispatch_workgroups(size.x.div_ceil(8), size.y.div_ceil(8), 1);
+    } else {
+        let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("points_frame"),
+            contents: bytemuck::bytes_of(&frame_for(1)),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let binds: Vec<_> = per_chunk
+            .iter()
+            .enumerate()
+            .filter(|(_, items)| !items.is_empty())
+            .map(|(chunk, items)| {
+                let bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("points_quad"),
+                    layout: &pipes.frame_layout,
+                    entries: &[
+                        wgpu::BindGroupEntry { binding: 0, resource: frame.as_entire_binding() },
+                        wgpu::BindGroupEntry { binding: 1, resource: pool.chunks[chunk].buffer.as_entire_binding() },
+                        wgpu::BindGroupEntry { binding: 2, resource: node_buf.as_entire_binding() },
+                    ],
+                });
+                (bg, items)
+            })
+            .collect();
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("points_quads"),
+            color_attachments: &[
+                Some(wgpu::RenderPassColorAttachment {
+                    view: &vl.color,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                        store: wgpu::StoreOp::Store,
+                    },
+                }),
+                Some(wgpu::RenderPassColorAttachment {
+                    view: &vl.dist,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                        store: wgpu::StoreOp::Store,
+                    },
+                }),
+            ],
+            depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                view: &vl.depth,
+                depth_ops: Some(wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(0.0),
+                    store: wgpu::StoreOp::Discard,
+                }),
+                stencil_ops: None,
+            }),
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(&pipes.quad);
+        for (bg, items) in &binds {
+            pass.set_bind_group(0, bg, &[]);
+            for &(slot, first, count) in items.iter() {
+                pass.draw(first * 6..(first + count) * 6, slot..slot + 1);
+            }
+        }
+    }
+
+    // Composite with EDL into the camera's target, writing depth.
+    let p = extracted.clip_from_view;
+    let cu = CompositeUniform {
+        proj: [p.z_axis.z, p.w_axis.z, p.z_axis.w, 0.0],
+        proj_e: p.w_axis.w,
+        edl_strength: settings.edl_strength.max(0.0),
+        edl_radius: settings.edl_radius.max(1.0),
+        _pad: 0.0,
+        offset: [extracted.viewport.x as f32, extracted.viewport.y as f32],
+        _pad2: [0.0; 2],
+    };
+    let cbuf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("points_edl"),
+        contents: bytemuck::bytes_of(&cu),
+        usage: wgpu::BufferUsages::UNIFORM,
+    });
+    let bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("points_edl"),
+        layout: &pipes.composite_layout,
+        entries: &[
+            wgpu::BindGroupEntry { binding: 0, resource: cbuf.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&vl.color) },
+            wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&vl.dist) },
+        ],
+    });
+    let color = target.get_color_attachment();
+    let depth_att = depth.get_attachment(wgpu::StoreOp::Store);
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("points_edl"),
+        color_attachments: &[Some(color)],
+        depth_stencil_attachment: Some(depth_att),
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    let vp = extracted.viewport.as_vec4();
+    pass.set_viewport(vp.x, vp.y, vp.z, vp.w, 0.0, 1.0);
+    pass.set_pipeline(composite);
+    pass.set_bind_group(0, &bg, &[]);
+    pass.draw(0..3, 0..1);
+}

@@ -1,0 +1,132 @@
+//! Opening a project folder for viewing: its cloud (the classified one when reconstruct has
+//! run, so classes and tree ids can colour it), the on-disk viewer octree built from it, and the
+//! reconstruction and simulation results the scene and time-lapse draw.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bevy::math::DVec3;
+use capture::{CancelToken, ProgressEvent};
+
+use crate::studio::scene::SceneData;
+use crate::viewer::octree::{Octree, OctreeOptions};
+
+/// Why a project could not be opened for viewing.
+#[derive(Debug, thiserror::Error)]
+pub enum StudioError {
+    #[error("{0}")]
+    Capture(#[from] capture::CaptureError),
+    #[error("{0}")]
+    Reconstruct(#[from] reconstruct::ReconstructError),
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Octree(#[from] crate::viewer::octree::OctreeError),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("render: {0}")]
+    Render(String),
+}
+
+/// A project ready to view.
+#[derive(Clone)]
+pub struct OpenedProject {
+    pub dir: PathBuf,
+    pub name: String,
+    pub cloud_file: PathBuf,
+    pub points: u64,
+    pub octree: Arc<Octree>,
+    pub scene: SceneData,
+    /// Cloud bounds in local coordinates (relative to `scene.origin`).
+    pub bounds: [DVec3; 2],
+}
+
+/// The viewer's octree for a project lives in `viewer/octree.bin` inside the project.
+pub const OCTREE_FILE: &str = "viewer/octree.bin";
+
+/// Progress of opening: a stage name and its fraction done.
+pub type OpenProgress<'a> = &'a (dyn Fn(&str, f32) + Sync);
+
+/// Open `dir` for viewing. `cancel` is polled throughout.
+pub fn open_project(dir: &Path, progress: OpenProgress, cancel: &Arc<AtomicBool>) -> Result<OpenedProject, StudioError> {
+    let manifest = capture::project::open(dir)?;
+    let classified = dir.join(reconstruct::pipeline::CLASSIFIED_LAZ);
+    let cloud_file = if classified.exists() {
+        classified
+    } else {
+        dir.join(capture::project::CLOUD)
+    };
+    let token = CancelToken::from_flag(cancel.clone());
+    progress("Reading cloud", 0.0);
+    let mut report = |e: ProgressEvent| {
+        if let Some(t) = e.total_points.filter(|&t| t > 0) {
+            progress("Reading cloud", e.points as f32 / t as f32);
+        }
+    };
+    let cloud = capture::read(&cloud_file, &Default::default(), &mut report, &token).map_err(|e| match e {
+        capture::CaptureError::Cancelled => StudioError::Cancelled,
+        e => e.into(),
+    })?;
+    let b = cloud.bounds();
+    let origin = DVec3::from(cloud.origin);
+    let bounds = [DVec3::from(b.min) - origin, DVec3::from(b.max) - origin];
+    let octree_file = dir.join(OCTREE_FILE);
+    if let Some(parent) = octree_file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| StudioError::Invalid {
+            path: parent.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    }
+    let octree = Octree::build(
+        &cloud,
+        &OctreeOptions::default(),
+        &octree_file,
+        &|f| progress("Building octree", f),
+        &|| cancel.load(Ordering::Relaxed),
+    )
+    .map_err(|e| match e {
+        crate::viewer::octree::OctreeError::Cancelled => StudioError::Cancelled,
+        e => e.into(),
+    })?;
+    progress("Loading results", 0.0);
+    let reconstruction = if dir.join(reconstruct::pipeline::RECONSTRUCTION_JSON).exists() {
+        let mut rec = reconstruct::pipeline::read_reconstruction(dir)?;
+        let dtm = dir.join(reconstruct::pipeline::DTM_TIF);
+        if let Ok(bytes) = std::fs::read(&dtm)
+            && let Ok(tif) = reconstruct::geotiff::read_geotiff(&bytes)
+        {
+            rec.dtm = Some(tif.raster);
+        }
+        Some(rec)
+    } else {
+        None
+    };
+    let sim_path = dir.join("simulation.json");
+    let simulation = if sim_path.exists() {
+        let bytes = std::fs::read(&sim_path).map_err(|e| StudioError::Invalid {
+            path: sim_path.clone(),
+            reason: e.to_string(),
+        })?;
+        Some(serde_json::from_slice(&bytes).map_err(|e| StudioError::Invalid {
+            path: sim_path.clone(),
+            reason: e.to_string(),
+        })?)
+    } else {
+        None
+    };
+    let name = manifest.name.clone();
+    Ok(OpenedProject {
+        dir: dir.to_path_buf(),
+        name,
+        cloud_file,
+        points: cloud.len() as u64,
+        octree: Arc::new(octree),
+        scene: SceneData {
+            origin: cloud.origin,
+            reconstruction,
+            simulation,
+        },
+        bounds,
+    })
+}

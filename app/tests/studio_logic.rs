@@ -1,0 +1,92 @@
+//! Studio plugin logic on headless Bevy apps (no renderer, no window): the time-lapse clock,
+//! panel requests becoming background jobs, finished jobs opening projects, and failures
+//! reaching the error panel instead of crashing.
+
+mod common;
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use twinmint_app::studio::app::{finish_jobs, handle_requests};
+use twinmint_app::studio::jobs::{Errors, Jobs};
+use twinmint_app::studio::points::ViewerCloud;
+use twinmint_app::studio::scene::SceneData;
+use twinmint_app::studio::selection::{Measure, Selection};
+use twinmint_app::studio::timelapse::{Timelapse, TimelapsePlugin};
+use twinmint_app::studio::ui::UiRequest;
+use twinmint_app::studio::StudioState;
+
+fn logic_app() -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .init_resource::<StudioState>()
+        .init_resource::<Jobs>()
+        .init_resource::<Errors>()
+        .init_resource::<Selection>()
+        .init_resource::<Measure>()
+        .add_message::<UiRequest>()
+        .add_systems(Update, (handle_requests, finish_jobs).chain());
+    app
+}
+
+fn run_until(app: &mut App, mut done: impl FnMut(&mut App) -> bool) {
+    for _ in 0..6000 {
+        app.update();
+        if done(app) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("condition not reached");
+}
+
+#[test]
+fn timelapse_plays_with_the_app_clock() {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(TimelapsePlugin);
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(500)));
+    {
+        let mut tl = app.world_mut().resource_mut::<Timelapse>();
+        tl.years = (2025..=2055).collect();
+        tl.speed = 4.0;
+        tl.toggle_play();
+    }
+    for _ in 0..4 {
+        app.update();
+    }
+    let tl = app.world().resource::<Timelapse>();
+    // The first update has no delta; three half-seconds at 4 years/s = 6 years.
+    assert_eq!(tl.year(), Some(2031), "{tl:?}");
+    assert!(tl.playing);
+}
+
+#[test]
+fn opening_a_missing_project_reports_an_error() {
+    let mut app = logic_app();
+    let missing = std::env::temp_dir().join("no-such-twinmint-project");
+    app.world_mut().write_message(UiRequest::OpenProject(missing.clone()));
+    run_until(&mut app, |a| !a.world().resource::<Errors>().0.is_empty());
+    let e = &app.world().resource::<Errors>().0[0];
+    assert!(e.message.contains("no-such-twinmint-project"), "{e:?}");
+    assert!(app.world().get_resource::<ViewerCloud>().is_none());
+    assert!(app.world().resource::<StudioState>().project.is_none());
+}
+
+#[test]
+fn opening_a_project_installs_the_cloud_and_scene() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = common::sample_project(tmp.path());
+    let mut app = logic_app();
+    app.world_mut().write_message(UiRequest::OpenProject(project.clone()));
+    run_until(&mut app, |a| a.world().get_resource::<ViewerCloud>().is_some());
+    let state = app.world().resource::<StudioState>();
+    assert_eq!(state.project.as_deref(), Some(project.as_path()));
+    let cloud = app.world().resource::<ViewerCloud>();
+    assert_eq!(cloud.octree.total_points, 150_095);
+    let scene = app.world().resource::<SceneData>();
+    let rec = scene.reconstruction.as_ref().expect("reconstruction loaded");
+    assert!(rec.trees.len() > 20, "{} trees", rec.trees.len());
+    assert!(scene.simulation.is_some());
+    assert!(app.world().resource::<Errors>().0.is_empty());
+}
