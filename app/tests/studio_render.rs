@@ -83,7 +83,7 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
     // The cloud fills most of the view, in viridis (height colours).
     let cov = coverage(quads);
     eprintln!("coverage {:.1}%", cov * 100.0);
-    assert!(cov > 0.5, "only {:.1}% of pixels show the cloud", cov * 100.0);
+    assert!(cov > 0.4, "only {:.1}% of pixels show the cloud", cov * 100.0);
     let fg: Vec<_> = quads.image.pixels().filter(|p| !is_background(p)).collect();
     let on_ramp = fg.iter().filter(|p| distance_to_viridis([p[0], p[1], p[2]]) < 12.0).count();
     eprintln!("{:.1}% of cloud pixels on the viridis ramp", 100.0 * on_ramp as f64 / fg.len() as f64);

@@ -134,7 +134,7 @@ pub fn render(project: &OpenedProject, shots: &[Shot]) -> Result<Vec<Frame>, Stu
             let mut c = w.resource_mut::<ViewerCloud>();
             c.mode = shot.color_mode;
             c.filter = if shot.hide_vegetation {
-                crate::viewer::colormap::ClassFilter::without_vegetation()
+                crate::viewer::colormap::ClassFilter::terrain_and_structures()
             } else {
                 Default::default()
             };

@@ -106,20 +106,20 @@ fn setup_materials(mut commands: Commands, mut materials: ResMut<Assets<Standard
     };
     commands.insert_resource(SceneMaterials {
         trunk: materials.add(mat(Color::srgb(0.42, 0.30, 0.20))),
-        conifer: materials.add(mat(Color::srgb(0.13, 0.42, 0.22))),
-        broadleaf: materials.add(mat(Color::srgb(0.35, 0.60, 0.22))),
+        conifer: materials.add(mat(Color::srgb(0.10, 0.34, 0.16))),
+        broadleaf: materials.add(mat(Color::srgb(0.22, 0.45, 0.14))),
         dead: materials.add(mat(Color::srgb(0.55, 0.50, 0.45))),
     });
     commands.spawn((
         DirectionalLight {
-            illuminance: 8_000.0,
+            illuminance: 12_000.0,
             shadow_maps_enabled: false,
             ..default()
         },
-        Transform::from_xyz(0.3, 1.0, 0.5).looking_at(Vec3::ZERO, Vec3::Y),
+        Transform::from_xyz(-0.4, 1.0, 0.3).looking_at(Vec3::ZERO, Vec3::Y),
     ));
     commands.insert_resource(GlobalAmbientLight {
-        brightness: 600.0,
+        brightness: 250.0,
         ..default()
     });
 }
@@ -157,7 +157,7 @@ fn spawn_scene(
         commands.spawn((
             Mesh3d(meshes.add(bevy_mesh(&m))),
             MeshMaterial3d(materials.add(StandardMaterial {
-                base_color: Color::srgb(0.55, 0.47, 0.36),
+                base_color: Color::srgb(0.33, 0.27, 0.19),
                 perceptual_roughness: 1.0,
                 ..default()
             })),
@@ -277,8 +277,10 @@ fn apply_layers(
 
 /// Trunk from the ground to the top (unit cylinder: radius 1, height 1, centred).
 fn trunk_transform(s: &TreeShape) -> Transform {
+    // Up into the crown, not through its top.
     let r = (s.dbh_m * 0.5).max(0.02);
-    Transform::from_xyz(0.0, s.height_m * 0.5, 0.0).with_scale(Vec3::new(r, s.height_m.max(0.1), r))
+    let h = (s.crown_base_m + 0.5 * (s.height_m - s.crown_base_m)).max(0.1);
+    Transform::from_xyz(0.0, h * 0.5, 0.0).with_scale(Vec3::new(r, h, r))
 }
 
 /// Crown from the crown base to the top (unit cone / sphere).

@@ -161,7 +161,7 @@ pub fn panels(
     // Time-lapse hides vegetation points so grown tree models stand alone.
     if let Some(c) = cloud.as_deref_mut() {
         let want = if state.tab == Tab::Growth && layers.trees {
-            ClassFilter::without_vegetation()
+            ClassFilter::terrain_and_structures()
         } else {
             ClassFilter::default()
         };

@@ -118,6 +118,16 @@ impl ClassFilter {
     pub fn without_vegetation() -> Self {
         ClassFilter::default().hide(3).hide(4).hide(5)
     }
+    /// Show only the ground, water, buildings and pipes/structures (ASPRS 2, 6, 9, 17 and
+    /// user class 64): what stays when grown tree models replace the scanned canopy (the
+    /// canopy also leaves unassigned and noise points behind).
+    pub fn terrain_and_structures() -> Self {
+        let mut f = ClassFilter { hidden: [u64::MAX; 4] };
+        for c in [2u8, 6, 9, 17, 64] {
+            f.hidden[(c / 64) as usize] &= !(1 << (c % 64));
+        }
+        f
+    }
 }
 
 /// Pack RGBA bytes the way WGSL's `unpack4x8unorm` reads them.
@@ -283,6 +293,17 @@ mod tests {
         let alpha: Vec<u8> = pts.iter().map(|p| unpack(p.color)[3]).collect();
         assert_eq!(alpha, vec![255, 0, 0]);
         assert_eq!(&unpack(pts[0].color)[..3], &class_color(2));
+    }
+
+    #[test]
+    fn terrain_filter_keeps_ground_and_pipes_only() {
+        let f = ClassFilter::terrain_and_structures();
+        for c in [2u8, 9, 64] {
+            assert!(!f.is_hidden(c), "{c}");
+        }
+        for c in [0u8, 1, 3, 4, 5, 7, 200] {
+            assert!(f.is_hidden(c), "{c}");
+        }
     }
 
     #[test]
