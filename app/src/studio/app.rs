@@ -94,8 +94,6 @@ pub struct PanelExtras<'w, 's> {
     windows: Query<'w, 's, &'static Window, With<PrimaryWindow>>,
     mint: ResMut<'w, MintPanel>,
     officer: ResMut<'w, OfficerPanel>,
-    state: Res<'w, StudioState>,
-    errors: ResMut<'w, Errors>,
 }
 
 impl PanelExtras<'_, '_> {
@@ -122,13 +120,11 @@ impl PanelExtras<'_, '_> {
             }
         }
     }
-    pub fn mint_panel(&mut self, ui: &mut egui::Ui) {
-        let project = self.state.project.clone();
-        self.mint.ui(ui, project.as_deref(), &mut self.errors);
+    pub fn mint_panel(&mut self, ui: &mut egui::Ui, project: Option<&std::path::Path>, errors: &mut Errors) {
+        self.mint.ui(ui, project, errors);
     }
-    pub fn officer_panel(&mut self, ui: &mut egui::Ui) {
-        let project = self.state.project.clone();
-        self.officer.ui(ui, project.as_deref(), &mut self.errors);
+    pub fn officer_panel(&mut self, ui: &mut egui::Ui, project: Option<&std::path::Path>, errors: &mut Errors) {
+        self.officer.ui(ui, project, errors);
     }
 }
 
@@ -176,7 +172,7 @@ pub fn handle_requests(
     mut errors: ResMut<Errors>,
     selection: Res<Selection>,
     scene: Option<Res<SceneData>>,
-    mut cams: Query<(&mut Transform, Option<&mut PanOrbitCamera>), With<PointCloudCamera>>,
+    mut cams: Query<(&mut Transform, Option<&mut PanOrbitCamera>, &Camera), With<PointCloudCamera>>,
 ) {
     for r in requests.read() {
         match r {
@@ -206,8 +202,8 @@ pub fn handle_requests(
                     CameraCommand::Reset => None,
                     CameraCommand::FocusSelection => scene.as_deref().and_then(|s| selection_focus(s, &selection)),
                 };
-                for (mut t, orbit) in &mut cams {
-                    let (pose, focus) = home_view(p, 1.6);
+                for (mut t, orbit, cam) in &mut cams {
+                    let (pose, focus) = home_view(p, aspect(cam));
                     match (orbit, target) {
                         (Some(mut o), Some((f, r))) => {
                             o.target_focus = f;
@@ -226,6 +222,13 @@ pub fn handle_requests(
             }
         }
     }
+}
+
+/// Width over height of a camera's viewport (1.6 before the first frame sizes it).
+fn aspect(cam: &Camera) -> f32 {
+    cam.logical_viewport_size()
+        .filter(|s| s.y > 0.0)
+        .map_or(1.6, |s| s.x / s.y)
 }
 
 /// Where to look for the selection, and from how far.
@@ -257,7 +260,7 @@ pub fn finish_jobs(
     scene: Option<ResMut<SceneData>>,
     mut selection: ResMut<Selection>,
     mut measure: ResMut<Measure>,
-    mut cams: Query<(&mut Transform, Option<&mut PanOrbitCamera>), With<PointCloudCamera>>,
+    mut cams: Query<(&mut Transform, Option<&mut PanOrbitCamera>, &Camera), With<PointCloudCamera>>,
 ) {
     let mut scene = scene;
     for (label, result, cancelled) in jobs.take_finished() {
@@ -271,8 +274,8 @@ pub fn finish_jobs(
                 *measure = Measure::default();
                 commands.insert_resource(ViewerCloud::new(p.octree.clone()));
                 commands.insert_resource(p.scene.clone());
-                for (mut t, orbit) in &mut cams {
-                    let (pose, focus) = home_view(&p, 1.6);
+                for (mut t, orbit, cam) in &mut cams {
+                    let (pose, focus) = home_view(&p, aspect(cam));
                     match orbit {
                         Some(mut o) => {
                             // Jump (no smoothing) to the home view of the new project.
@@ -363,7 +366,24 @@ fn camera_input_gate(captures: Res<UiCapturesPointer>, mut cams: Query<&mut PanO
     }
 }
 
-fn setup_camera(mut commands: Commands) {
+fn setup_camera(mut commands: Commands, mut egui_settings: ResMut<bevy_egui::EguiGlobalSettings>) {
+    // egui gets its own camera over the whole window, so the 3D camera's viewport can be the
+    // area between the panels.
+    egui_settings.auto_create_primary_context = false;
+    commands.spawn((
+        bevy_egui::PrimaryEguiContext,
+        Camera2d,
+        bevy::camera::visibility::RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: bevy::camera::CameraOutputMode::Write {
+                blend_state: Some(bevy::render::render_resource::BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+    ));
     commands.spawn((
         Camera3d::default(),
         Camera {

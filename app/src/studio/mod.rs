@@ -31,9 +31,12 @@ pub fn home_view(p: &OpenedProject, aspect: f32) -> (Transform, Vec3) {
     let center = (lo + hi) * 0.5;
     let radius = ((hi - lo).length() * 0.5).max(1.0);
     let fov = std::f64::consts::FRAC_PI_4;
-    let fit = radius / (fov * 0.5).tan() / (aspect.min(1.0) as f64).max(0.3);
+    // Fit the bounding sphere vertically and horizontally; a box seldom fills its sphere, so
+    // come a little closer than the sphere needs.
+    let t = (fov * 0.5).tan();
+    let fit = (radius / t).max(radius / (t * (aspect as f64).max(0.3)));
     let dir = DVec3::new(0.55, -0.75, 0.62).normalize();
-    let eye = center + dir * fit * 0.75;
+    let eye = center + dir * fit * 0.8;
     let focus = local_to_world(center);
     let t = Transform::from_translation(local_to_world(eye)).looking_at(focus, Vec3::Y);
     (t, focus)

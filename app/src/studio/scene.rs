@@ -90,7 +90,7 @@ impl Plugin for ScenePlugin {
             .add_systems(
                 Update,
                 (
-                    spawn_scene.run_if(resource_changed::<SceneData>),
+                    spawn_scene.run_if(resource_exists_and_changed::<SceneData>),
                     apply_layers,
                 )
                     .chain(),
@@ -238,7 +238,7 @@ fn apply_layers(
     mut trees: Query<(&mut Visibility, &TreeModel), Without<PipeModel>>,
     mut pipes: Query<&mut Visibility, (With<PipeModel>, Without<TreeModel>)>,
     timelapse: Res<Timelapse>,
-    scene: Res<SceneData>,
+    scene: Option<Res<SceneData>>,
     mut parts: Query<(&mut Transform, Option<&TreeTrunk>, &ChildOf), Or<(With<TreeTrunk>, With<TreeCrown>)>>,
 ) {
     let vis = |on: bool| if on { Visibility::Inherited } else { Visibility::Hidden };
@@ -248,6 +248,9 @@ fn apply_layers(
     for mut v in &mut pipes {
         v.set_if_neq(vis(layers.pipes));
     }
+    let Some(scene) = scene else {
+        return;
+    };
     let Some(rec) = &scene.reconstruction else {
         return;
     };

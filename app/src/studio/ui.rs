@@ -153,8 +153,8 @@ pub fn panels(
                 survey_panel(ui, &mut layers, &mut settings, cloud.as_deref_mut(), &support, &mut measure, &selection, scene.as_deref())
             }
             Tab::Growth => growth_panel(ui, scene.as_deref(), &mut timelapse, &mut state, &mut requests, jobs.is_busy()),
-            Tab::Mint => extra.mint_panel(ui),
-            Tab::Credit => extra.officer_panel(ui),
+            Tab::Mint => extra.mint_panel(ui, state.project.as_deref(), &mut errors),
+            Tab::Credit => extra.officer_panel(ui, state.project.as_deref(), &mut errors),
         });
     });
 
