@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
+use twinmint_app::studio::StudioState;
 use twinmint_app::studio::app::{finish_jobs, handle_requests};
 use twinmint_app::studio::jobs::{Errors, Jobs};
 use twinmint_app::studio::points::ViewerCloud;
@@ -15,7 +16,6 @@ use twinmint_app::studio::scene::SceneData;
 use twinmint_app::studio::selection::{Measure, Selection};
 use twinmint_app::studio::timelapse::{Timelapse, TimelapsePlugin};
 use twinmint_app::studio::ui::UiRequest;
-use twinmint_app::studio::StudioState;
 
 fn logic_app() -> App {
     let mut app = App::new();
@@ -45,7 +45,9 @@ fn run_until(app: &mut App, mut done: impl FnMut(&mut App) -> bool) {
 fn timelapse_plays_with_the_app_clock() {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins).add_plugins(TimelapsePlugin);
-    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(250)));
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+        250,
+    )));
     {
         let mut tl = app.world_mut().resource_mut::<Timelapse>();
         tl.years = (2025..=2055).collect();
@@ -65,7 +67,8 @@ fn timelapse_plays_with_the_app_clock() {
 fn opening_a_missing_project_reports_an_error() {
     let mut app = logic_app();
     let missing = std::env::temp_dir().join("no-such-twinmint-project");
-    app.world_mut().write_message(UiRequest::OpenProject(missing.clone()));
+    app.world_mut()
+        .write_message(UiRequest::OpenProject(missing.clone()));
     run_until(&mut app, |a| !a.world().resource::<Errors>().0.is_empty());
     let e = &app.world().resource::<Errors>().0[0];
     assert!(e.message.contains("no-such-twinmint-project"), "{e:?}");
@@ -78,14 +81,20 @@ fn opening_a_project_installs_the_cloud_and_scene() {
     let tmp = tempfile::tempdir().unwrap();
     let project = common::sample_project(tmp.path());
     let mut app = logic_app();
-    app.world_mut().write_message(UiRequest::OpenProject(project.clone()));
-    run_until(&mut app, |a| a.world().get_resource::<ViewerCloud>().is_some());
+    app.world_mut()
+        .write_message(UiRequest::OpenProject(project.clone()));
+    run_until(&mut app, |a| {
+        a.world().get_resource::<ViewerCloud>().is_some()
+    });
     let state = app.world().resource::<StudioState>();
     assert_eq!(state.project.as_deref(), Some(project.as_path()));
     let cloud = app.world().resource::<ViewerCloud>();
     assert_eq!(cloud.octree.total_points, 150_095);
     let scene = app.world().resource::<SceneData>();
-    let rec = scene.reconstruction.as_ref().expect("reconstruction loaded");
+    let rec = scene
+        .reconstruction
+        .as_ref()
+        .expect("reconstruction loaded");
     assert!(rec.trees.len() > 20, "{} trees", rec.trees.len());
     assert!(scene.simulation.is_some());
     assert!(app.world().resource::<Errors>().0.is_empty());

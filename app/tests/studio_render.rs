@@ -87,10 +87,20 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
     // The cloud fills most of the view, in viridis (height colours).
     let cov = coverage(quads);
     eprintln!("coverage {:.1}%", cov * 100.0);
-    assert!(cov > 0.5, "only {:.1}% of pixels show the cloud", cov * 100.0);
+    assert!(
+        cov > 0.5,
+        "only {:.1}% of pixels show the cloud",
+        cov * 100.0
+    );
     let fg: Vec<_> = quads.image.pixels().filter(|p| !is_background(p)).collect();
-    let on_ramp = fg.iter().filter(|p| distance_to_viridis([p[0], p[1], p[2]]) < 12.0).count();
-    eprintln!("{:.1}% of cloud pixels on the viridis ramp", 100.0 * on_ramp as f64 / fg.len() as f64);
+    let on_ramp = fg
+        .iter()
+        .filter(|p| distance_to_viridis([p[0], p[1], p[2]]) < 12.0)
+        .count();
+    eprintln!(
+        "{:.1}% of cloud pixels on the viridis ramp",
+        100.0 * on_ramp as f64 / fg.len() as f64
+    );
     assert!(on_ramp as f64 > 0.95 * fg.len() as f64);
 
     // The compute rasteriser (64-bit atomics) draws the same picture.
@@ -103,10 +113,16 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
             .zip(compute.image.pixels())
             .filter(|(a, b)| !differs(a, b, 6))
             .count();
-        eprintln!("quad vs compute: {:.2}% of pixels agree", 100.0 * agree as f64 / total as f64);
+        eprintln!(
+            "quad vs compute: {:.2}% of pixels agree",
+            100.0 * agree as f64 / total as f64
+        );
         assert!(agree as f64 > 0.97 * total as f64);
     } else {
-        assert!(!require, "the adapter lacks SHADER_INT64_ATOMIC_MIN_MAX; TWINMINT_REQUIRE_GPU=1");
+        assert!(
+            !require,
+            "the adapter lacks SHADER_INT64_ATOMIC_MIN_MAX; TWINMINT_REQUIRE_GPU=1"
+        );
     }
 
     // Eye-Dome Lighting darkens edges: same coverage, darker on average.
@@ -120,11 +136,20 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
         fg.iter().sum::<f64>() / fg.len().max(1) as f64
     };
     assert!((coverage(edl) - cov).abs() < 0.05);
-    assert!(lum(edl) < 0.97 * lum(quads), "EDL {} vs flat {}", lum(edl), lum(quads));
+    assert!(
+        lum(edl) < 0.97 * lum(quads),
+        "EDL {} vs flat {}",
+        lum(edl),
+        lum(quads)
+    );
 
     // Time-lapse: year 0 and year 30 differ, and only where trees are.
     let tree_px = |f: &Frame| -> Vec<bool> {
-        f.image.pixels().zip(no_trees.image.pixels()).map(|(a, b)| differs(a, b, 4)).collect()
+        f.image
+            .pixels()
+            .zip(no_trees.image.pixels())
+            .map(|(a, b)| differs(a, b, 4))
+            .collect()
     };
     let (t0, t30) = (tree_px(year0), tree_px(year30));
     let changed: Vec<usize> = year0
@@ -142,9 +167,15 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
         100.0 * t0.iter().filter(|&&b| b).count() as f64 / total as f64,
         100.0 * t30.iter().filter(|&&b| b).count() as f64 / total as f64
     );
-    assert!(changed.len() > total / 50, "growth should change at least 2% of the picture");
+    assert!(
+        changed.len() > total / 50,
+        "growth should change at least 2% of the picture"
+    );
     let on_trees = changed.iter().filter(|&&i| t0[i] || t30[i]).count();
-    assert!(on_trees as f64 > 0.98 * changed.len() as f64, "changes outside the trees");
+    assert!(
+        on_trees as f64 > 0.98 * changed.len() as f64,
+        "changes outside the trees"
+    );
     assert!(
         t30.iter().filter(|&&b| b).count() > t0.iter().filter(|&&b| b).count(),
         "trees grow: they cover more of the picture in year 30"

@@ -38,7 +38,8 @@ fn the_window_opens_the_sample_and_screenshots_itself() {
     let img = image::open(&shot).expect("screenshot written").to_rgb8();
     assert_eq!((img.width(), img.height()), (1280, 800));
     if let Some(dir) = std::env::var_os("TWINMINT_TEST_OUT") {
-        img.save(std::path::Path::new(&dir).join("studio-window.png")).unwrap();
+        img.save(std::path::Path::new(&dir).join("studio-window.png"))
+            .unwrap();
     }
     // The viewport (right of the side panel, between the bars) shows the cloud…
     let bg = [0x12u8, 0x14, 0x1a];
@@ -53,9 +54,15 @@ fn the_window_opens_the_sample_and_screenshots_itself() {
             }
         }
     }
-    eprintln!("viewport: {:.1}% cloud", 100.0 * cloud as f64 / total as f64);
+    eprintln!(
+        "viewport: {:.1}% cloud",
+        100.0 * cloud as f64 / total as f64
+    );
     assert!(cloud * 3 > total, "the viewport is mostly empty");
     // …and the side panel is drawn (egui's panel fill, not the viewport background).
     let panel = img.get_pixel(20, 400);
-    assert!((0..3).any(|k| (panel[k] as i32 - bg[k] as i32).abs() > 3), "no side panel: {panel:?}");
+    assert!(
+        (0..3).any(|k| (panel[k] as i32 - bg[k] as i32).abs() > 3),
+        "no side panel: {panel:?}"
+    );
 }

@@ -52,7 +52,8 @@ impl Bar {
             self.bar.set_length(1000);
         }
         self.bar.set_message(stage.to_string());
-        self.bar.set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
+        self.bar
+            .set_position((fraction.clamp(0.0, 1.0) * 1000.0) as u64);
     }
 
     pub fn finish(&self) {

@@ -129,13 +129,13 @@ fn parse_years(s: &str) -> anyhow::Result<(i32, i32)> {
 
 pub fn render(a: RenderArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let cancel = ctx.cancel.flag();
-    let years = a.timelapse.as_ref().map(|_| parse_years(&a.years)).transpose()?;
+    let years = a
+        .timelapse
+        .as_ref()
+        .map(|_| parse_years(&a.years))
+        .transpose()?;
     let bar = super::progress::Bar::new(ctx.quiet, "opening");
-    let project = open_project(
-        &a.project,
-        &|stage, f| bar.set(stage, f),
-        &cancel,
-    )?;
+    let project = open_project(&a.project, &|stage, f| bar.set(stage, f), &cancel)?;
     bar.finish();
     let base = Shot {
         width: a.width,
@@ -171,29 +171,44 @@ pub fn render(a: RenderArgs, ctx: &Ctx) -> anyhow::Result<()> {
     }
     let mut gif_frames = Vec::new();
     if let (Some(_), Some((y0, y1))) = (&a.timelapse, years) {
-        let sim = project
-            .scene
-            .simulation
-            .as_ref()
-            .with_context(|| format!("{}: no simulation.json (run `twinmint simulate` first)", a.project.display()))?;
-        let first = *sim.stand.year.first().context("the simulation has no years")?;
+        let sim = project.scene.simulation.as_ref().with_context(|| {
+            format!(
+                "{}: no simulation.json (run `twinmint simulate` first)",
+                a.project.display()
+            )
+        })?;
+        let first = *sim
+            .stand
+            .year
+            .first()
+            .context("the simulation has no years")?;
         let mut y = y0;
         while y <= y1 {
             gif_frames.push(Shot {
                 year: Some(first + y),
                 hide_vegetation: true,
-                layers: Layers { trees: true, terrain: true, ..base.layers },
+                layers: Layers {
+                    trees: true,
+                    terrain: true,
+                    ..base.layers
+                },
                 ..base.clone()
             });
             y += a.step.max(1) as i32;
         }
     }
-    let all: Vec<Shot> = shots.iter().map(|(_, s)| s.clone()).chain(gif_frames.iter().cloned()).collect();
+    let all: Vec<Shot> = shots
+        .iter()
+        .map(|(_, s)| s.clone())
+        .chain(gif_frames.iter().cloned())
+        .collect();
     let frames = headless::render(&project, &all)?;
     let mut frames = frames.into_iter();
     for (path, _) in &shots {
         let f = frames.next().context("renderer returned too few frames")?;
-        f.image.save(path).with_context(|| format!("cannot write {}", path.display()))?;
+        f.image
+            .save(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         if !ctx.quiet {
             eprintln!("wrote {} ({}×{})", path.display(), a.width, a.height);
         }
@@ -216,9 +231,15 @@ fn write_gif(path: &std::path::Path, frames: Vec<image::RgbaImage>) -> anyhow::R
         let mut enc = GifEncoder::new_with_speed(&mut bytes, 10);
         enc.set_repeat(Repeat::Infinite)?;
         for f in frames {
-            enc.encode_frame(image::Frame::from_parts(f, 0, 0, image::Delay::from_numer_denom_ms(250, 1)))?;
+            enc.encode_frame(image::Frame::from_parts(
+                f,
+                0,
+                0,
+                image::Delay::from_numer_denom_ms(250, 1),
+            ))?;
         }
     }
-    capture::atomic::write_bytes(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    capture::atomic::write_bytes(path, &bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -72,7 +72,12 @@ impl Dialogs for RfdDialogs {
     fn pick_files(&self, title: &str) -> Vec<PathBuf> {
         rfd::FileDialog::new()
             .set_title(title)
-            .add_filter("Scans", &["las", "laz", "e57", "ply", "xyz", "txt", "csv", "pts", "obj"])
+            .add_filter(
+                "Scans",
+                &[
+                    "las", "laz", "e57", "ply", "xyz", "txt", "csv", "pts", "obj",
+                ],
+            )
             .pick_files()
             .unwrap_or_default()
     }
@@ -115,15 +120,27 @@ impl PanelExtras<'_, '_> {
             ..default()
         };
         for mut cam in &mut self.cameras {
-            if cam.viewport.as_ref().is_none_or(|v| v.physical_position != vp.physical_position || v.physical_size != vp.physical_size) {
+            if cam.viewport.as_ref().is_none_or(|v| {
+                v.physical_position != vp.physical_position || v.physical_size != vp.physical_size
+            }) {
                 cam.viewport = Some(vp.clone());
             }
         }
     }
-    pub fn mint_panel(&mut self, ui: &mut egui::Ui, project: Option<&std::path::Path>, errors: &mut Errors) {
+    pub fn mint_panel(
+        &mut self,
+        ui: &mut egui::Ui,
+        project: Option<&std::path::Path>,
+        errors: &mut Errors,
+    ) {
         self.mint.ui(ui, project, errors);
     }
-    pub fn officer_panel(&mut self, ui: &mut egui::Ui, project: Option<&std::path::Path>, errors: &mut Errors) {
+    pub fn officer_panel(
+        &mut self,
+        ui: &mut egui::Ui,
+        project: Option<&std::path::Path>,
+        errors: &mut Errors,
+    ) {
         self.officer.ui(ui, project, errors);
     }
 }
@@ -150,17 +167,30 @@ pub struct StudioCorePlugin;
 
 impl Plugin for StudioCorePlugin {
     fn build(&self, app: &mut App) {
-        app.add_plugins((PointCloudPlugin, ScenePlugin, TimelapsePlugin, SelectionPlugin))
-            .init_resource::<StudioState>()
-            .init_resource::<Jobs>()
-            .init_resource::<Errors>()
-            .init_resource::<PointViewSettings>()
-            .init_resource::<FileDialog>()
-            .init_resource::<UiCapturesPointer>()
-            .init_resource::<MintPanel>()
-            .init_resource::<OfficerPanel>()
-            .add_message::<UiRequest>()
-            .add_systems(Update, (handle_requests, finish_jobs, crate::studio::panels::poll_panels).chain());
+        app.add_plugins((
+            PointCloudPlugin,
+            ScenePlugin,
+            TimelapsePlugin,
+            SelectionPlugin,
+        ))
+        .init_resource::<StudioState>()
+        .init_resource::<Jobs>()
+        .init_resource::<Errors>()
+        .init_resource::<PointViewSettings>()
+        .init_resource::<FileDialog>()
+        .init_resource::<UiCapturesPointer>()
+        .init_resource::<MintPanel>()
+        .init_resource::<OfficerPanel>()
+        .add_message::<UiRequest>()
+        .add_systems(
+            Update,
+            (
+                handle_requests,
+                finish_jobs,
+                crate::studio::panels::poll_panels,
+            )
+                .chain(),
+        );
     }
 }
 
@@ -178,7 +208,9 @@ pub fn handle_requests(
         match r {
             UiRequest::OpenProject(dir) => {
                 let dir = dir.clone();
-                jobs.spawn(format!("Opening {}", dir.display()), move |ctx| jobs::open(&dir, ctx));
+                jobs.spawn(format!("Opening {}", dir.display()), move |ctx| {
+                    jobs::open(&dir, ctx)
+                });
             }
             UiRequest::ImportScans(files) => {
                 let files = files.clone();
@@ -189,7 +221,8 @@ pub fn handle_requests(
                 Some(dir) => {
                     let (dir, s) = (dir.clone(), s.clone());
                     jobs.spawn("Re-running the simulation", move |ctx| {
-                        jobs::simulate_project(&dir, &s, ctx).map(|sim| JobOutput::Simulated(Box::new(sim)))
+                        jobs::simulate_project(&dir, &s, ctx)
+                            .map(|sim| JobOutput::Simulated(Box::new(sim)))
                     });
                 }
                 None => errors.push("Simulation", "no project is open"),
@@ -200,7 +233,9 @@ pub fn handle_requests(
                 };
                 let target = match cmd {
                     CameraCommand::Reset => None,
-                    CameraCommand::FocusSelection => scene.as_deref().and_then(|s| selection_focus(s, &selection)),
+                    CameraCommand::FocusSelection => scene
+                        .as_deref()
+                        .and_then(|s| selection_focus(s, &selection)),
                 };
                 for (mut t, orbit, cam) in &mut cams {
                     let (pose, focus) = home_view(p, aspect(cam));
@@ -215,7 +250,10 @@ pub fn handle_requests(
                             o.target_yaw = 0.6;
                             o.target_pitch = 0.6;
                         }
-                        (None, Some((f, r))) => *t = Transform::from_translation(f + Vec3::new(r, r, r) * 0.6).looking_at(f, Vec3::Y),
+                        (None, Some((f, r))) => {
+                            *t = Transform::from_translation(f + Vec3::new(r, r, r) * 0.6)
+                                .looking_at(f, Vec3::Y)
+                        }
                         (None, None) => *t = pose,
                     }
                 }
@@ -336,10 +374,20 @@ fn viewport_clicks(
     let (Some(scene), Ok(cam)) = (scene, cams.single()) else {
         return;
     };
-    selection::click(end, cam, &scene, cloud.as_deref(), &mut selection, &mut measure);
+    selection::click(
+        end,
+        cam,
+        &scene,
+        cloud.as_deref(),
+        &mut selection,
+        &mut measure,
+    );
 }
 
-fn dropped_files(mut drops: MessageReader<FileDragAndDrop>, mut requests: MessageWriter<UiRequest>) {
+fn dropped_files(
+    mut drops: MessageReader<FileDragAndDrop>,
+    mut requests: MessageWriter<UiRequest>,
+) {
     let mut files = Vec::new();
     for d in drops.read() {
         if let FileDragAndDrop::DroppedFile { path_buf, .. } = d {
@@ -437,7 +485,9 @@ fn scripted_screenshot(
     }
     shot.shown += 1;
     if shot.shown >= shot.after {
-        commands.spawn(Screenshot::primary_window()).observe(save_to_disk(shot.path.clone()));
+        commands
+            .spawn(Screenshot::primary_window())
+            .observe(save_to_disk(shot.path.clone()));
         shot.taken = true;
     }
 }
@@ -454,7 +504,11 @@ pub fn run_studio(opts: StudioOptions) -> AppExit {
         }),
         ..default()
     }))
-    .add_plugins((EguiPlugin::default(), PanOrbitCameraPlugin, StudioCorePlugin))
+    .add_plugins((
+        EguiPlugin::default(),
+        PanOrbitCameraPlugin,
+        StudioCorePlugin,
+    ))
     .insert_resource(StudioState {
         tab: opts.tab,
         ..default()
@@ -462,12 +516,23 @@ pub fn run_studio(opts: StudioOptions) -> AppExit {
     .insert_resource(Layers::default())
     .add_systems(Startup, setup_camera)
     .add_systems(EguiPrimaryContextPass, panels)
-    .add_systems(Update, (viewport_clicks, dropped_files, camera_input_gate, scripted_screenshot));
+    .add_systems(
+        Update,
+        (
+            viewport_clicks,
+            dropped_files,
+            camera_input_gate,
+            scripted_screenshot,
+        ),
+    );
     if let Some(dir) = &opts.project {
-        app.world_mut().write_message(UiRequest::OpenProject(dir.clone()));
+        app.world_mut()
+            .write_message(UiRequest::OpenProject(dir.clone()));
     }
     if opts.dev_chain {
-        app.world_mut().resource_mut::<MintPanel>().start_dev_chain();
+        app.world_mut()
+            .resource_mut::<MintPanel>()
+            .start_dev_chain();
     }
     if let Some((path, frames)) = &opts.screenshot {
         app.insert_resource(ScriptedShot {

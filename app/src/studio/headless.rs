@@ -105,7 +105,8 @@ pub fn render(project: &OpenedProject, shots: &[Shot]) -> Result<Vec<Frame>, Stu
                 TextureFormat::Rgba8UnormSrgb,
                 RenderAssetUsages::RENDER_WORLD,
             );
-            img.texture_descriptor.usage |= TextureUsages::RENDER_ATTACHMENT | TextureUsages::COPY_SRC;
+            img.texture_descriptor.usage |=
+                TextureUsages::RENDER_ATTACHMENT | TextureUsages::COPY_SRC;
             let handle = app.world_mut().resource_mut::<Assets<Image>>().add(img);
             let cam = app
                 .world_mut()
@@ -125,7 +126,9 @@ pub fn render(project: &OpenedProject, shots: &[Shot]) -> Result<Vec<Frame>, Stu
             target = Some((size, handle, cam));
         }
         let (_, handle, cam) = target.clone().expect("target made above");
-        let pose = shot.camera.unwrap_or_else(|| home_view(project, size.x as f32 / size.y as f32).0);
+        let pose = shot
+            .camera
+            .unwrap_or_else(|| home_view(project, size.x as f32 / size.y as f32).0);
         {
             let w = app.world_mut();
             *w.get_mut::<Transform>(cam).expect("camera") = pose;

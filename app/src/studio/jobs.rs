@@ -49,7 +49,11 @@ pub struct Job {
 
 impl Job {
     pub fn progress(&self) -> (String, f32) {
-        self.ctx.progress.lock().map(|p| p.clone()).unwrap_or_default()
+        self.ctx
+            .progress
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
     }
     pub fn cancel(&self) {
         self.ctx.cancel.store(true, Ordering::Relaxed);
@@ -95,7 +99,10 @@ impl Jobs {
         let mut out = Vec::new();
         let mut i = 0;
         while i < self.running.len() {
-            let done = self.running[i].handle.as_ref().is_none_or(|h| h.is_finished());
+            let done = self.running[i]
+                .handle
+                .as_ref()
+                .is_none_or(|h| h.is_finished());
             if !done {
                 i += 1;
                 continue;
@@ -190,7 +197,11 @@ pub fn reconstruction_trees(rec: &reconstruct::Reconstruction) -> Vec<growth_mod
 
 /// Simulate a reconstructed project and write `simulation.json` and its CSV tables, as
 /// `twinmint simulate` does with these settings.
-pub fn simulate_project(dir: &Path, s: &SimulateSettings, ctx: &JobCtx) -> Result<Simulation, String> {
+pub fn simulate_project(
+    dir: &Path,
+    s: &SimulateSettings,
+    ctx: &JobCtx,
+) -> Result<Simulation, String> {
     let manifest = capture::project::open(dir).map_err(|e| e.to_string())?;
     let rec = reconstruct::pipeline::read_reconstruction(dir).map_err(|e| e.to_string())?;
     let trees = reconstruction_trees(&rec);
@@ -249,7 +260,8 @@ pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     ctx.set("Writing results", 1.0);
-    reconstruct::pipeline::write_outputs(dir, &out, &o, &mut capture::NoProgress, &cancel).map_err(|e| e.to_string())
+    reconstruct::pipeline::write_outputs(dir, &out, &o, &mut capture::NoProgress, &cancel)
+        .map_err(|e| e.to_string())
 }
 
 /// The surveyor's import: scans → new project → reconstruct → simulate → open.
@@ -270,7 +282,8 @@ pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> Result<JobOutput, Stri
         }
         capture::project::IngestEvent::Writing { .. } => ctx.set("Writing project", 1.0),
     };
-    capture::project::ingest(&files, &dir, &opts, &mut events, &cancel).map_err(|e| e.to_string())?;
+    capture::project::ingest(&files, &dir, &opts, &mut events, &cancel)
+        .map_err(|e| e.to_string())?;
     reconstruct_project(&dir, ctx)?;
     if let Err(e) = simulate_project(&dir, &SimulateSettings::default(), ctx) {
         // No trees (a pipe rack, a building): the project is still worth opening.
@@ -282,7 +295,8 @@ pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> Result<JobOutput, Stri
 /// Open a project for viewing.
 pub fn open(dir: &Path, ctx: &JobCtx) -> Result<JobOutput, String> {
     let c = ctx.clone();
-    let p = open_project(dir, &move |stage, f| c.set(stage, f), &ctx.cancel).map_err(|e| e.to_string())?;
+    let p = open_project(dir, &move |stage, f| c.set(stage, f), &ctx.cancel)
+        .map_err(|e| e.to_string())?;
     Ok(JobOutput::Opened(Box::new(p)))
 }
 

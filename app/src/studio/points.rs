@@ -86,7 +86,12 @@ impl ViewerCloud {
         self.raw.iter().flat_map(move |(&id, np)| {
             let c = DVec3::from(self.octree.nodes[id as usize].center);
             np.positions.iter().enumerate().map(move |(i, p)| {
-                (c + DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64), id, &**np, i)
+                (
+                    c + DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64),
+                    id,
+                    &**np,
+                    i,
+                )
             })
         })
     }
@@ -119,7 +124,13 @@ impl Plugin for PointCloudPlugin {
     }
 }
 
-fn load_node(octree: &Octree, id: u32, mode: ColorMode, ranges: &ColorRanges, filter: &ClassFilter) -> Option<(Arc<NodePoints>, Vec<GpuPoint>)> {
+fn load_node(
+    octree: &Octree,
+    id: u32,
+    mode: ColorMode,
+    ranges: &ColorRanges,
+    filter: &ClassFilter,
+) -> Option<(Arc<NodePoints>, Vec<GpuPoint>)> {
     match octree.read_node(id) {
         Ok(np) => {
             let colored = colorize(&np, mode, ranges, filter);
@@ -174,7 +185,13 @@ fn update_point_layer(
     };
     let t0 = std::time::Instant::now();
     let mut selected = Vec::new();
-    select(&cloud.octree, &lod, cloud.budget, cloud.min_pixel_spacing, &mut selected);
+    select(
+        &cloud.octree,
+        &lod,
+        cloud.budget,
+        cloud.min_pixel_spacing,
+        &mut selected,
+    );
     let select_ms = t0.elapsed().as_secs_f64() * 1e3;
 
     // Finish loads that are done.
@@ -201,7 +218,9 @@ fn update_point_layer(
             continue;
         }
         if cloud.synchronous {
-            if let Some((np, colored)) = load_node(&cloud.octree, id, want.0, &cloud.ranges, &want.1) {
+            if let Some((np, colored)) =
+                load_node(&cloud.octree, id, want.0, &cloud.ranges, &want.1)
+            {
                 cloud.raw.insert(id, np);
                 cloud.colored.insert(id, Arc::new(colored));
             }

@@ -133,10 +133,7 @@ impl Plugin for PointRenderPlugin {
             .init_resource::<PointPool>()
             .init_resource::<ViewLayers>()
             .add_systems(RenderStartup, init_pipelines)
-            .add_systems(
-                Render,
-                upload_nodes.in_set(RenderSystems::PrepareResources),
-            )
+            .add_systems(Render, upload_nodes.in_set(RenderSystems::PrepareResources))
             .add_systems(
                 Core3d,
                 point_pass
@@ -251,7 +248,11 @@ fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<
         label: Some("points_quad_layout"),
         entries: &[uniform(0, vf), storage(1, vf, true), storage(2, vf, true)],
     });
-    let quad_shader = shader(device, "points_quad", include_str!("../../../shaders/points_quad.wgsl"));
+    let quad_shader = shader(
+        device,
+        "points_quad",
+        include_str!("../../../shaders/points_quad.wgsl"),
+    );
     let quad_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some("points_quad"),
         bind_group_layouts: &[Some(&frame_layout)],
@@ -296,14 +297,20 @@ fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<
                 storage(4, vf, false),
             ],
         });
-        let module = shader(device, "points_compute", include_str!("../../../shaders/points_compute.wgsl"));
+        let module = shader(
+            device,
+            "points_compute",
+            include_str!("../../../shaders/points_compute.wgsl"),
+        );
         let raster = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("points_compute"),
-            layout: Some(&device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("points_compute"),
-                bind_group_layouts: &[Some(&raster_layout)],
-                immediate_size: 0,
-            })),
+            layout: Some(
+                &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some("points_compute"),
+                    bind_group_layouts: &[Some(&raster_layout)],
+                    immediate_size: 0,
+                }),
+            ),
             module: &module,
             entry_point: Some("rasterize"),
             compilation_options: Default::default(),
@@ -318,14 +325,20 @@ fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<
                 storage_texture(3, DIST_FORMAT),
             ],
         });
-        let module = shader(device, "points_resolve", include_str!("../../../shaders/points_resolve.wgsl"));
+        let module = shader(
+            device,
+            "points_resolve",
+            include_str!("../../../shaders/points_resolve.wgsl"),
+        );
         let resolve = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some("points_resolve"),
-            layout: Some(&device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("points_resolve"),
-                bind_group_layouts: &[Some(&resolve_layout)],
-                immediate_size: 0,
-            })),
+            layout: Some(
+                &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some("points_resolve"),
+                    bind_group_layouts: &[Some(&resolve_layout)],
+                    immediate_size: 0,
+                }),
+            ),
             module: &module,
             entry_point: Some("resolve"),
             compilation_options: Default::default(),
@@ -345,9 +358,17 @@ fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<
 
     let composite_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("points_edl_layout"),
-        entries: &[uniform(0, wgpu::ShaderStages::FRAGMENT), texture(1), texture(2)],
+        entries: &[
+            uniform(0, wgpu::ShaderStages::FRAGMENT),
+            texture(1),
+            texture(2),
+        ],
     });
-    let edl = shader(device, "points_edl", include_str!("../../../shaders/points_edl.wgsl"));
+    let edl = shader(
+        device,
+        "points_edl",
+        include_str!("../../../shaders/points_edl.wgsl"),
+    );
     let edl_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some("points_edl"),
         bind_group_layouts: &[Some(&composite_layout)],
@@ -421,8 +442,17 @@ impl PointPool {
         self.resident.clear();
     }
 
-    fn alloc(&mut self, device: &wgpu::Device, count: u32, max_chunk_points: u32) -> Option<(usize, u32)> {
-        if let Some(i) = self.chunks.iter().position(|c| c.capacity - c.used >= count) {
+    fn alloc(
+        &mut self,
+        device: &wgpu::Device,
+        count: u32,
+        max_chunk_points: u32,
+    ) -> Option<(usize, u32)> {
+        if let Some(i) = self
+            .chunks
+            .iter()
+            .position(|c| c.capacity - c.used >= count)
+        {
             let first = self.chunks[i].used;
             self.chunks[i].used += count;
             return Some((i, first));
@@ -457,7 +487,7 @@ fn upload_nodes(
         pool.reset();
         pool.generation = layer.generation;
     }
-    let max_binding = device.limits().max_storage_buffer_binding_size as u64;
+    let max_binding = device.limits().max_storage_buffer_binding_size;
     let max_chunk_points = (MAX_CHUNK_BYTES.min(max_binding) / 16).min(8 << 20) as u32;
     let device = device.wgpu_device();
     for pass in 0..2 {
@@ -501,7 +531,12 @@ struct ViewLayer {
 #[derive(Resource, Default)]
 struct ViewLayers(HashMap<Entity, ViewLayer>);
 
-fn make_texture(device: &wgpu::Device, size: UVec2, format: wgpu::TextureFormat, usage: wgpu::TextureUsages) -> wgpu::TextureView {
+fn make_texture(
+    device: &wgpu::Device,
+    size: UVec2,
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::TextureView {
     device
         .create_texture(&wgpu::TextureDescriptor {
             label: Some("points_layer"),
@@ -568,7 +603,12 @@ pub fn clip_from_rel(clip_from_view: Mat4, world_from_view: &GlobalTransform) ->
 
 #[allow(clippy::too_many_arguments)]
 fn point_pass(
-    view: ViewQuery<(&ExtractedView, &ViewTarget, &ViewDepthTexture, &PointCloudCamera)>,
+    view: ViewQuery<(
+        &ExtractedView,
+        &ViewTarget,
+        &ViewDepthTexture,
+        &PointCloudCamera,
+    )>,
     layer: Res<PointLayer>,
     pool: Res<PointPool>,
     pipelines: Option<Res<PointPipelines>>,
@@ -609,7 +649,12 @@ fn point_pass(
                 size,
                 color: make_texture(&device, size, COLOR_FORMAT, att),
                 dist: make_texture(&device, size, DIST_FORMAT, att),
-                depth: make_texture(&device, size, DEPTH_FORMAT, wgpu::TextureUsages::RENDER_ATTACHMENT),
+                depth: make_texture(
+                    &device,
+                    size,
+                    DEPTH_FORMAT,
+                    wgpu::TextureUsages::RENDER_ATTACHMENT,
+                ),
                 framebuffer: use_compute.then(|| {
                     device.create_buffer(&wgpu::BufferDescriptor {
                         label: Some("points_framebuffer"),
@@ -657,7 +702,9 @@ fn point_pass(
     };
 
     let encoder = ctx.command_encoder();
-    if let (true, Some(cp), Some(fb)) = (use_compute, pipes.compute.as_ref(), vl.framebuffer.as_ref()) {
+    if let (true, Some(cp), Some(fb)) =
+        (use_compute, pipes.compute.as_ref(), vl.framebuffer.as_ref())
+    {
         encoder.clear_buffer(fb, 0, None);
         let mut binds = Vec::new();
         for (chunk, items) in per_chunk.iter().enumerate() {
@@ -681,7 +728,15 @@ fn point_pass(
             let gx = groups.min(65535);
             let gy = groups.div_ceil(gx);
             // Pad so every dispatched group reads a valid (empty) item.
-            work.resize((gx * gy) as usize, WorkItem { slot: 0, first: 0, count: 0, _pad: 0 });
+            work.resize(
+                (gx * gy) as usize,
+                WorkItem {
+                    slot: 0,
+                    first: 0,
+                    count: 0,
+                    _pad: 0,
+                },
+            );
             let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("points_frame"),
                 contents: bytemuck::bytes_of(&frame_for(gx)),
@@ -696,11 +751,26 @@ fn point_pass(
                 label: Some("points_compute"),
                 layout: &cp.raster_layout,
                 entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: frame.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 1, resource: pool.chunks[chunk].buffer.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 2, resource: node_buf.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 3, resource: work_buf.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 4, resource: fb.as_entire_binding() },
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: frame.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: pool.chunks[chunk].buffer.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: node_buf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: work_buf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 4,
+                        resource: fb.as_entire_binding(),
+                    },
                 ],
             });
             binds.push((bg, gx, gy));
@@ -714,10 +784,22 @@ fn point_pass(
             label: Some("points_resolve"),
             layout: &cp.resolve_layout,
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: frame.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: fb.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&vl.color) },
-                wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&vl.dist) },
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: frame.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: fb.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(&vl.color),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::TextureView(&vl.dist),
+                },
             ],
         });
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -747,9 +829,18 @@ fn point_pass(
                     label: Some("points_quad"),
                     layout: &pipes.frame_layout,
                     entries: &[
-                        wgpu::BindGroupEntry { binding: 0, resource: frame.as_entire_binding() },
-                        wgpu::BindGroupEntry { binding: 1, resource: pool.chunks[chunk].buffer.as_entire_binding() },
-                        wgpu::BindGroupEntry { binding: 2, resource: node_buf.as_entire_binding() },
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: frame.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: pool.chunks[chunk].buffer.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: node_buf.as_entire_binding(),
+                        },
                     ],
                 });
                 (bg, items)
@@ -818,9 +909,18 @@ fn point_pass(
         label: Some("points_edl"),
         layout: &pipes.composite_layout,
         entries: &[
-            wgpu::BindGroupEntry { binding: 0, resource: cbuf.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&vl.color) },
-            wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&vl.dist) },
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: cbuf.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: wgpu::BindingResource::TextureView(&vl.color),
+            },
+            wgpu::BindGroupEntry {
+                binding: 2,
+                resource: wgpu::BindingResource::TextureView(&vl.dist),
+            },
         ],
     });
     let color = target.get_color_attachment();

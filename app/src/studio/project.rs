@@ -49,7 +49,11 @@ pub const OCTREE_FILE: &str = "viewer/octree.bin";
 pub type OpenProgress<'a> = &'a (dyn Fn(&str, f32) + Sync);
 
 /// Open `dir` for viewing. `cancel` is polled throughout.
-pub fn open_project(dir: &Path, progress: OpenProgress, cancel: &Arc<AtomicBool>) -> Result<OpenedProject, StudioError> {
+pub fn open_project(
+    dir: &Path,
+    progress: OpenProgress,
+    cancel: &Arc<AtomicBool>,
+) -> Result<OpenedProject, StudioError> {
     let manifest = capture::project::open(dir)?;
     let classified = dir.join(reconstruct::pipeline::CLASSIFIED_LAZ);
     let cloud_file = if classified.exists() {
@@ -64,10 +68,12 @@ pub fn open_project(dir: &Path, progress: OpenProgress, cancel: &Arc<AtomicBool>
             progress("Reading cloud", e.points as f32 / t as f32);
         }
     };
-    let cloud = capture::read(&cloud_file, &Default::default(), &mut report, &token).map_err(|e| match e {
-        capture::CaptureError::Cancelled => StudioError::Cancelled,
-        e => e.into(),
-    })?;
+    let cloud = capture::read(&cloud_file, &Default::default(), &mut report, &token).map_err(
+        |e| match e {
+            capture::CaptureError::Cancelled => StudioError::Cancelled,
+            e => e.into(),
+        },
+    )?;
     let b = cloud.bounds();
     let origin = DVec3::from(cloud.origin);
     let bounds = [DVec3::from(b.min) - origin, DVec3::from(b.max) - origin];
@@ -90,7 +96,10 @@ pub fn open_project(dir: &Path, progress: OpenProgress, cancel: &Arc<AtomicBool>
         e => e.into(),
     })?;
     progress("Loading results", 0.0);
-    let reconstruction = if dir.join(reconstruct::pipeline::RECONSTRUCTION_JSON).exists() {
+    let reconstruction = if dir
+        .join(reconstruct::pipeline::RECONSTRUCTION_JSON)
+        .exists()
+    {
         let mut rec = reconstruct::pipeline::read_reconstruction(dir)?;
         let dtm = dir.join(reconstruct::pipeline::DTM_TIF);
         if let Ok(bytes) = std::fs::read(&dtm)
@@ -108,10 +117,12 @@ pub fn open_project(dir: &Path, progress: OpenProgress, cancel: &Arc<AtomicBool>
             path: sim_path.clone(),
             reason: e.to_string(),
         })?;
-        Some(serde_json::from_slice(&bytes).map_err(|e| StudioError::Invalid {
-            path: sim_path.clone(),
-            reason: e.to_string(),
-        })?)
+        Some(
+            serde_json::from_slice(&bytes).map_err(|e| StudioError::Invalid {
+                path: sim_path.clone(),
+                reason: e.to_string(),
+            })?,
+        )
     } else {
         None
     };

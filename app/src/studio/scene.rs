@@ -128,10 +128,13 @@ fn setup_materials(mut commands: Commands, mut materials: ResMut<Assets<Standard
 pub fn bevy_mesh(m: &TriMesh) -> Mesh {
     let pos: Vec<[f32; 3]> = m.positions.iter().map(|p| [p[0], p[2], -p[1]]).collect();
     let nrm: Vec<[f32; 3]> = m.normals.iter().map(|n| [n[0], n[2], -n[1]]).collect();
-    Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default())
-        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
-        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, nrm)
-        .with_inserted_indices(Indices::U32(m.indices.clone()))
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, pos)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, nrm)
+    .with_inserted_indices(Indices::U32(m.indices.clone()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,14 +237,26 @@ pub fn is_conifer(g: growth_model::allometry::SpeciesGroup) -> bool {
 
 fn apply_layers(
     layers: Res<Layers>,
-    mut terrain: Query<&mut Visibility, (With<TerrainModel>, Without<TreeModel>, Without<PipeModel>)>,
+    mut terrain: Query<
+        &mut Visibility,
+        (With<TerrainModel>, Without<TreeModel>, Without<PipeModel>),
+    >,
     mut trees: Query<(&mut Visibility, &TreeModel), Without<PipeModel>>,
     mut pipes: Query<&mut Visibility, (With<PipeModel>, Without<TreeModel>)>,
     timelapse: Res<Timelapse>,
     scene: Option<Res<SceneData>>,
-    mut parts: Query<(&mut Transform, Option<&TreeTrunk>, &ChildOf), Or<(With<TreeTrunk>, With<TreeCrown>)>>,
+    mut parts: Query<
+        (&mut Transform, Option<&TreeTrunk>, &ChildOf),
+        Or<(With<TreeTrunk>, With<TreeCrown>)>,
+    >,
 ) {
-    let vis = |on: bool| if on { Visibility::Inherited } else { Visibility::Hidden };
+    let vis = |on: bool| {
+        if on {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        }
+    };
     for mut v in &mut terrain {
         v.set_if_neq(vis(layers.terrain));
     }
@@ -257,7 +272,13 @@ fn apply_layers(
     let sim = scene.simulation.as_ref();
     let mut shapes = std::collections::HashMap::new();
     for (mut v, model) in &mut trees {
-        let shape = tree_shape(&rec.trees[model.index], model.sim_index, model.conifer, sim, &timelapse);
+        let shape = tree_shape(
+            &rec.trees[model.index],
+            model.sim_index,
+            model.conifer,
+            sim,
+            &timelapse,
+        );
         v.set_if_neq(vis(layers.trees && shape.alive));
         shapes.insert(model.index, shape);
     }
@@ -271,7 +292,11 @@ fn apply_layers(
         let Some(s) = shapes.get(&model.index) else {
             continue;
         };
-        let want = if trunk.is_some() { trunk_transform(s) } else { crown_transform(s) };
+        let want = if trunk.is_some() {
+            trunk_transform(s)
+        } else {
+            crown_transform(s)
+        };
         if *t != want {
             *t = want;
         }
@@ -290,5 +315,9 @@ fn trunk_transform(s: &TreeShape) -> Transform {
 fn crown_transform(s: &TreeShape) -> Transform {
     let r = (s.crown_diameter_m * 0.5).max(0.1);
     let h = (s.height_m - s.crown_base_m).max(0.2);
-    Transform::from_xyz(0.0, s.crown_base_m + h * 0.5, 0.0).with_scale(Vec3::new(r, if s.conifer { h } else { h * 0.5 }, r))
+    Transform::from_xyz(0.0, s.crown_base_m + h * 0.5, 0.0).with_scale(Vec3::new(
+        r,
+        if s.conifer { h } else { h * 0.5 },
+        r,
+    ))
 }

@@ -110,7 +110,11 @@ fn ray_segment(r: &LocalRay, a: DVec3, b: DVec3) -> (f64, f64) {
     let w = r.origin - a;
     let (uu, uv, vv, uw, vw) = (u.dot(u), u.dot(v), v.dot(v), u.dot(w), v.dot(w));
     let den = uu * vv - uv * uv;
-    let mut s = if den > 1e-12 { (uv * vw - vv * uw) / den } else { 0.0 };
+    let mut s = if den > 1e-12 {
+        (uv * vw - vv * uw) / den
+    } else {
+        0.0
+    };
     let mut t = if vv > 1e-12 { (vw + s * uv) / vv } else { 0.0 };
     t = t.clamp(0.0, 1.0);
     s = ((t * uv - uw) / uu).max(0.0);
@@ -144,7 +148,11 @@ pub fn pick(rec: &Reconstruction, origin: [f64; 3], ray: &LocalRay, slack_m: f64
 
 /// The point nearest the ray within `tolerance_rad` of its direction (nearest to the eye
 /// among those), for the distance tool.
-pub fn pick_point(points: impl Iterator<Item = DVec3>, ray: &LocalRay, tolerance_rad: f64) -> Option<DVec3> {
+pub fn pick_point(
+    points: impl Iterator<Item = DVec3>,
+    ray: &LocalRay,
+    tolerance_rad: f64,
+) -> Option<DVec3> {
     let cos_tol = tolerance_rad.cos();
     let mut best: Option<(f64, DVec3)> = None;
     for p in points {
@@ -252,10 +260,18 @@ fn draw_selection(
         }
     }
     for p in [measure.a, measure.b].into_iter().flatten() {
-        gizmos.sphere(Isometry3d::from_translation(local_to_world(p)), 0.15, Color::srgb(0.2, 0.9, 1.0));
+        gizmos.sphere(
+            Isometry3d::from_translation(local_to_world(p)),
+            0.15,
+            Color::srgb(0.2, 0.9, 1.0),
+        );
     }
     if let (Some(a), Some(b)) = (measure.a, measure.b) {
-        gizmos.line(local_to_world(a), local_to_world(b), Color::srgb(0.2, 0.9, 1.0));
+        gizmos.line(
+            local_to_world(a),
+            local_to_world(b),
+            Color::srgb(0.2, 0.9, 1.0),
+        );
     }
 }
 
@@ -317,15 +333,35 @@ mod tests {
     fn picks_the_first_tree_along_the_ray() {
         let r = rec();
         // From the west, level at 5 m: tree 1 (x = 0) comes before tree 2 (x = 10).
-        assert_eq!(pick(&r, [0.0; 3], &ray([-30.0, 0.0, 5.0], [1.0, 0.0, 0.0]), 0.0), Selection::Tree(0));
+        assert_eq!(
+            pick(&r, [0.0; 3], &ray([-30.0, 0.0, 5.0], [1.0, 0.0, 0.0]), 0.0),
+            Selection::Tree(0)
+        );
         // From the east: tree 2 first.
-        assert_eq!(pick(&r, [0.0; 3], &ray([40.0, 0.0, 5.0], [-1.0, 0.0, 0.0]), 0.0), Selection::Tree(1));
+        assert_eq!(
+            pick(&r, [0.0; 3], &ray([40.0, 0.0, 5.0], [-1.0, 0.0, 0.0]), 0.0),
+            Selection::Tree(1)
+        );
         // Above tree 2's top (15 m) but below tree 1's: only tree 1.
-        assert_eq!(pick(&r, [0.0; 3], &ray([40.0, 0.0, 17.0], [-1.0, 0.0, 0.0]), 0.0), Selection::Tree(0));
+        assert_eq!(
+            pick(&r, [0.0; 3], &ray([40.0, 0.0, 17.0], [-1.0, 0.0, 0.0]), 0.0),
+            Selection::Tree(0)
+        );
         // Straight down onto tree 2's crown.
-        assert_eq!(pick(&r, [0.0; 3], &ray([10.5, 0.5, 100.0], [0.0, 0.0, -1.0]), 0.0), Selection::Tree(1));
+        assert_eq!(
+            pick(
+                &r,
+                [0.0; 3],
+                &ray([10.5, 0.5, 100.0], [0.0, 0.0, -1.0]),
+                0.0
+            ),
+            Selection::Tree(1)
+        );
         // Missing everything.
-        assert_eq!(pick(&r, [0.0; 3], &ray([-30.0, 50.0, 5.0], [1.0, 0.0, 0.0]), 0.0), Selection::None);
+        assert_eq!(
+            pick(&r, [0.0; 3], &ray([-30.0, 50.0, 5.0], [1.0, 0.0, 0.0]), 0.0),
+            Selection::None
+        );
     }
 
     #[test]
@@ -333,9 +369,19 @@ mod tests {
         let r = rec();
         let origin = [100.0, 200.0, 0.0];
         // The same scene shifted: local = absolute − origin.
-        let hit = pick(&r, origin, &ray([5.0 - 100.0, 20.0 - 200.0, 10.0], [0.0, 0.0, -1.0]), 0.0);
+        let hit = pick(
+            &r,
+            origin,
+            &ray([5.0 - 100.0, 20.0 - 200.0, 10.0], [0.0, 0.0, -1.0]),
+            0.0,
+        );
         assert_eq!(hit, Selection::Pipe(0));
-        let miss = pick(&r, origin, &ray([5.0 - 100.0, 20.5 - 200.0, 10.0], [0.0, 0.0, -1.0]), 0.0);
+        let miss = pick(
+            &r,
+            origin,
+            &ray([5.0 - 100.0, 20.5 - 200.0, 10.0], [0.0, 0.0, -1.0]),
+            0.0,
+        );
         assert_eq!(miss, Selection::None);
     }
 
@@ -356,9 +402,19 @@ mod tests {
 
     #[test]
     fn pick_point_prefers_the_point_on_the_ray() {
-        let pts = vec![DVec3::new(10.0, 0.3, 0.0), DVec3::new(10.0, 0.01, 0.0), DVec3::new(-10.0, 0.0, 0.0)];
+        let pts = vec![
+            DVec3::new(10.0, 0.3, 0.0),
+            DVec3::new(10.0, 0.01, 0.0),
+            DVec3::new(-10.0, 0.0, 0.0),
+        ];
         let r = ray([0.0; 3], [1.0, 0.0, 0.0]);
-        assert_eq!(pick_point(pts.clone().into_iter(), &r, 0.01), Some(DVec3::new(10.0, 0.01, 0.0)));
-        assert_eq!(pick_point(pts.into_iter(), &ray([0.0; 3], [0.0, 1.0, 0.0]), 0.01), None);
+        assert_eq!(
+            pick_point(pts.clone().into_iter(), &r, 0.01),
+            Some(DVec3::new(10.0, 0.01, 0.0))
+        );
+        assert_eq!(
+            pick_point(pts.into_iter(), &ray([0.0; 3], [0.0, 1.0, 0.0]), 0.01),
+            None
+        );
     }
 }

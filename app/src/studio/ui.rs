@@ -70,7 +70,9 @@ pub fn panels(
                     ui.close();
                 }
                 if ui.button("Import scans…").clicked() {
-                    let files = dialog.0.pick_files("Import scans (LAS, LAZ, E57, PLY, XYZ, OBJ)");
+                    let files = dialog
+                        .0
+                        .pick_files("Import scans (LAS, LAZ, E57, PLY, XYZ, OBJ)");
                     if !files.is_empty() {
                         requests.write(UiRequest::ImportScans(files));
                     }
@@ -86,7 +88,10 @@ pub fn panels(
                 requests.write(UiRequest::Camera(CameraCommand::Reset));
             }
             let has_sel = *selection != Selection::None;
-            if ui.add_enabled(has_sel, egui::Button::new("Focus selection")).clicked() {
+            if ui
+                .add_enabled(has_sel, egui::Button::new("Focus selection"))
+                .clicked()
+            {
                 requests.write(UiRequest::Camera(CameraCommand::FocusSelection));
             }
         });
@@ -147,16 +152,32 @@ pub fn panels(
     });
 
     let bottom = bottom.response.rect.height();
-    let left = egui::Panel::left("side").default_size(380.0).show(&mut root, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| match state.tab {
-            Tab::Survey => {
-                survey_panel(ui, &mut layers, &mut settings, cloud.as_deref_mut(), &support, &mut measure, &selection, scene.as_deref())
-            }
-            Tab::Growth => growth_panel(ui, scene.as_deref(), &mut timelapse, &mut state, &mut requests, jobs.is_busy()),
-            Tab::Mint => extra.mint_panel(ui, state.project.as_deref(), &mut errors),
-            Tab::Credit => extra.officer_panel(ui, state.project.as_deref(), &mut errors),
+    let left = egui::Panel::left("side")
+        .default_size(380.0)
+        .show(&mut root, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| match state.tab {
+                Tab::Survey => survey_panel(
+                    ui,
+                    &mut layers,
+                    &mut settings,
+                    cloud.as_deref_mut(),
+                    &support,
+                    &mut measure,
+                    &selection,
+                    scene.as_deref(),
+                ),
+                Tab::Growth => growth_panel(
+                    ui,
+                    scene.as_deref(),
+                    &mut timelapse,
+                    &mut state,
+                    &mut requests,
+                    jobs.is_busy(),
+                ),
+                Tab::Mint => extra.mint_panel(ui, state.project.as_deref(), &mut errors),
+                Tab::Credit => extra.officer_panel(ui, state.project.as_deref(), &mut errors),
+            });
         });
-    });
 
     // Time-lapse hides vegetation points so grown tree models stand alone.
     if let Some(c) = cloud.as_deref_mut() {
@@ -205,11 +226,18 @@ fn survey_panel(
                 }
             });
         let mut budget_m = c.budget as f64 / 1e6;
-        if ui.add(egui::Slider::new(&mut budget_m, 0.2..=10.0).text("Point budget (M)")).changed() {
+        if ui
+            .add(egui::Slider::new(&mut budget_m, 0.2..=10.0).text("Point budget (M)"))
+            .changed()
+        {
             c.budget = (budget_m * 1e6) as u64;
         }
     }
-    ui.add(egui::Slider::new(&mut settings.0.point_size, 1.0..=8.0).step_by(1.0).text("Point size (px)"));
+    ui.add(
+        egui::Slider::new(&mut settings.0.point_size, 1.0..=8.0)
+            .step_by(1.0)
+            .text("Point size (px)"),
+    );
     ui.add(egui::Slider::new(&mut settings.0.edl_strength, 0.0..=2.0).text("Eye-Dome Lighting"));
     ui.horizontal(|ui| {
         ui.label("Rasteriser");
@@ -228,7 +256,11 @@ fn survey_panel(
             d.slope_m, d.horizontal_m, d.vertical_m
         ));
     } else if measure.active {
-        ui.label(if measure.a.is_some() { "pick the second point" } else { "pick the first point" });
+        ui.label(if measure.a.is_some() {
+            "pick the second point"
+        } else {
+            "pick the first point"
+        });
     }
     ui.separator();
     ui.heading("Selection");
@@ -249,7 +281,10 @@ fn survey_panel(
                 row(
                     "DBH",
                     match t.dbh_cm {
-                        Some(d) => format!("{d:.1} cm (fitted, RMS {:.1} cm)", t.dbh_fit_rms_cm.unwrap_or(0.0)),
+                        Some(d) => format!(
+                            "{d:.1} cm (fitted, RMS {:.1} cm)",
+                            t.dbh_fit_rms_cm.unwrap_or(0.0)
+                        ),
                         None => "not observed (predicted by the growth model)".into(),
                     },
                 );
@@ -291,7 +326,10 @@ fn growth_panel(
     };
     ui.heading("Growth time-lapse");
     ui.horizontal(|ui| {
-        if ui.button(if tl.playing { "⏸ Pause" } else { "▶ Play" }).clicked() {
+        if ui
+            .button(if tl.playing { "⏸ Pause" } else { "▶ Play" })
+            .clicked()
+        {
             tl.toggle_play();
         }
         ui.add(egui::Slider::new(&mut tl.speed, 0.5..=10.0).text("years/s"));
@@ -299,7 +337,10 @@ fn growth_panel(
     });
     if let (Some(&first), Some(&last)) = (tl.years.first(), tl.years.last()) {
         let mut year = tl.year().unwrap_or(first);
-        if ui.add(egui::Slider::new(&mut year, first..=last).text("Year")).changed() {
+        if ui
+            .add(egui::Slider::new(&mut year, first..=last).text("Year"))
+            .changed()
+        {
             tl.playing = false;
             tl.set_year(year);
         }
@@ -317,20 +358,33 @@ fn growth_panel(
         ));
     }
     let xs: Vec<f64> = st.year.iter().map(|&y| y as f64).collect();
-    let band_plot = |ui: &mut egui::Ui, id: &str, title: &str, band: &growth_model::output::Band, color: egui::Color32| {
+    let band_plot = |ui: &mut egui::Ui,
+                     id: &str,
+                     title: &str,
+                     band: &growth_model::output::Band,
+                     color: egui::Color32| {
         ui.label(title);
         Plot::new(id.to_string())
             .height(170.0)
             .legend(Legend::default())
             .allow_scroll(false)
             .show(ui, |p| {
-                p.add(FilledArea::new("P10–P90", &xs, &band.p10, &band.p90).fill_color(color.gamma_multiply(0.25)));
+                p.add(
+                    FilledArea::new("P10–P90", &xs, &band.p10, &band.p90)
+                        .fill_color(color.gamma_multiply(0.25)),
+                );
                 let pts: Vec<[f64; 2]> = xs.iter().zip(&band.p50).map(|(&x, &y)| [x, y]).collect();
                 p.line(Line::new("P50", pts).color(color));
                 p.vline(VLine::new("year", cursor).color(egui::Color32::YELLOW));
             });
     };
-    band_plot(ui, "stock", "Carbon stock (t CO2e)", &st.stock_co2e_t, egui::Color32::from_rgb(80, 190, 110));
+    band_plot(
+        ui,
+        "stock",
+        "Carbon stock (t CO2e)",
+        &st.stock_co2e_t,
+        egui::Color32::from_rgb(80, 190, 110),
+    );
     band_plot(
         ui,
         "value",
@@ -379,7 +433,10 @@ fn growth_panel(
             s.scenario = PriceScenario::stochastic();
         }
     });
-    if ui.add_enabled(!busy, egui::Button::new("Re-run simulation")).clicked() {
+    if ui
+        .add_enabled(!busy, egui::Button::new("Re-run simulation"))
+        .clicked()
+    {
         requests.write(UiRequest::Resimulate(s.clone()));
     }
 }

@@ -95,15 +95,9 @@ fn percentiles(v: impl Iterator<Item = f32>, lo: f64, hi: f64) -> Option<(f32, f
 }
 
 /// Which classes are drawn; the time-lapse hides vegetation so grown tree models replace it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ClassFilter {
     hidden: [u64; 4],
-}
-
-impl Default for ClassFilter {
-    fn default() -> Self {
-        ClassFilter { hidden: [0; 4] }
-    }
 }
 
 impl ClassFilter {
@@ -122,7 +116,9 @@ impl ClassFilter {
     /// user class 64): what stays when grown tree models replace the scanned canopy (the
     /// canopy also leaves unassigned and noise points behind).
     pub fn terrain_and_structures() -> Self {
-        let mut f = ClassFilter { hidden: [u64::MAX; 4] };
+        let mut f = ClassFilter {
+            hidden: [u64::MAX; 4],
+        };
         for c in [2u8, 6, 9, 17, 64] {
             f.hidden[(c / 64) as usize] &= !(1 << (c % 64));
         }
@@ -154,7 +150,11 @@ pub const VIRIDIS: [[u8; 3]; 9] = [
 
 /// Viridis at `t` in 0..=1 (piecewise linear between the control points).
 pub fn viridis(t: f32) -> [u8; 3] {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let x = t * (VIRIDIS.len() - 1) as f32;
     let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
     let f = x - i as f32;
@@ -269,7 +269,12 @@ mod tests {
 
     #[test]
     fn height_ramp_spans_viridis_ends() {
-        let pts = colorize(&node(), ColorMode::Height, &ColorRanges::default(), &ClassFilter::default());
+        let pts = colorize(
+            &node(),
+            ColorMode::Height,
+            &ColorRanges::default(),
+            &ClassFilter::default(),
+        );
         assert_eq!(&unpack(pts[0].color)[..3], &VIRIDIS[0]);
         assert_eq!(&unpack(pts[2].color)[..3], &VIRIDIS[8]);
         assert_eq!(unpack(pts[1].color)[3], 255);
@@ -277,8 +282,18 @@ mod tests {
 
     #[test]
     fn rgb_falls_back_to_height_without_colour() {
-        let a = colorize(&node(), ColorMode::Rgb, &ColorRanges::default(), &ClassFilter::default());
-        let b = colorize(&node(), ColorMode::Height, &ColorRanges::default(), &ClassFilter::default());
+        let a = colorize(
+            &node(),
+            ColorMode::Rgb,
+            &ColorRanges::default(),
+            &ClassFilter::default(),
+        );
+        let b = colorize(
+            &node(),
+            ColorMode::Height,
+            &ColorRanges::default(),
+            &ClassFilter::default(),
+        );
         assert_eq!(a, b);
     }
 
@@ -328,6 +343,9 @@ mod tests {
         n.positions = vec![[0.0; 3]; 1000];
         n.intensity = None;
         let r = ColorRanges::from_sample(&n);
-        assert!((r.z[0] - 1.0).abs() < 0.2 && (r.z[1] - 98.9).abs() < 0.2, "{r:?}");
+        assert!(
+            (r.z[0] - 1.0).abs() < 0.2 && (r.z[1] - 98.9).abs() < 0.2,
+            "{r:?}"
+        );
     }
 }

@@ -28,4 +28,3 @@ pub fn sample_project(dir: &Path) -> PathBuf {
     jobs::simulate_project(&project, &s, &ctx).expect("simulate the sample");
     project
 }
-
