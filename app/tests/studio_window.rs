@@ -66,3 +66,45 @@ fn the_window_opens_the_sample_and_screenshots_itself() {
         "no side panel: {panel:?}"
     );
 }
+
+/// `twinmint render`: a still and a growth time-lapse GIF from the same offscreen renderer.
+#[test]
+fn render_verb_writes_a_still_and_a_timelapse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = common::sample_project(tmp.path());
+    let png = tmp.path().join("shot.png");
+    let gif = tmp.path().join("growth.gif");
+    let out = Command::new(env!("CARGO_BIN_EXE_twinmint"))
+        .args(["--quiet", "render"])
+        .arg(&project)
+        .arg("--out")
+        .arg(&png)
+        .arg("--timelapse")
+        .arg(&gif)
+        .args(["--years", "0..30", "--step", "10", "--width", "320", "--height", "200"])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .expect("run twinmint render");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let still = image::open(&png).expect("png").to_rgb8();
+    assert_eq!((still.width(), still.height()), (320, 200));
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(std::fs::File::open(&gif).unwrap())).unwrap();
+    let frames = image::AnimationDecoder::into_frames(decoder).collect_frames().expect("gif frames");
+    assert_eq!(frames.len(), 4, "years 0, 10, 20, 30");
+    let (a, b) = (frames[0].buffer(), frames[3].buffer());
+    let changed = a.pixels().zip(b.pixels()).filter(|(p, q)| p != q).count();
+    assert!(changed > (320 * 200) / 20, "year 30 looks like year 0 ({changed} pixels differ)");
+
+    // Bad input: a folder that is no project, named in the error.
+    let out = Command::new(env!("CARGO_BIN_EXE_twinmint"))
+        .args(["render"])
+        .arg(tmp.path())
+        .arg("--out")
+        .arg(tmp.path().join("x.png"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("manifest.json"), "{err}");
+    assert!(!tmp.path().join("x.png").exists(), "no partial output");
+}
