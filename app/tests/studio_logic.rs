@@ -99,3 +99,119 @@ fn opening_a_project_installs_the_cloud_and_scene() {
     assert!(scene.simulation.is_some());
     assert!(app.world().resource::<Errors>().0.is_empty());
 }
+
+fn panel_app() -> App {
+    use twinmint_app::studio::panels::{MintPanel, OfficerPanel, poll_panels};
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .init_resource::<MintPanel>()
+        .init_resource::<OfficerPanel>()
+        .init_resource::<Errors>()
+        .add_systems(Update, poll_panels);
+    app
+}
+
+/// The owner's mint flow and the credit officer's view, driven through their panels' state on
+/// a headless app against a real local chain (anvil from mint/contracts' npm packages).
+#[test]
+fn mint_panel_mints_once_and_the_officer_verifies_the_token() {
+    use twinmint_app::studio::mint_flow::MintStep;
+    use twinmint_app::studio::panels::{MintPanel, OfficerPanel};
+    let tmp = tempfile::tempdir().unwrap();
+    let project = common::sample_project(tmp.path());
+    let mut app = panel_app();
+    app.world_mut()
+        .resource_mut::<MintPanel>()
+        .start_dev_chain();
+    run_until(&mut app, |a| {
+        a.world().resource::<MintPanel>().dev.info().is_some()
+    });
+
+    app.world_mut()
+        .resource_mut::<MintPanel>()
+        .start(&project)
+        .expect("mint starts");
+    let mut seen = Vec::new();
+    run_until(&mut app, |a| {
+        let step = a.world().resource::<MintPanel>().flow.step.clone();
+        if seen.last() != Some(&step.label()) {
+            seen.push(step.label());
+        }
+        !step.is_running()
+    });
+    let panel = app.world().resource::<MintPanel>();
+    let MintStep::Minted {
+        token_id,
+        ref status,
+        ..
+    } = panel.flow.step
+    else {
+        panic!(
+            "mint ended in {:?}; log {:#?}",
+            panel.flow.step, panel.flow.log
+        );
+    };
+    eprintln!("mint steps: {seen:?}, token #{token_id} ({status})");
+    assert!(
+        seen.contains(&"fingerprinting") && seen.contains(&"minted"),
+        "{seen:?}"
+    );
+    assert!(
+        panel.flow.package.is_some(),
+        "the package preview is filled in"
+    );
+    assert!(project.join("chain.json").is_file());
+
+    // Minting again from the panel is refused: one token per fingerprint.
+    let again = app.world_mut().resource_mut::<MintPanel>().start(&project);
+    assert!(again.is_err(), "a second mint must not start");
+
+    // The credit officer opens the token on the same chain and verifies it against the package.
+    {
+        let mut o = app.world_mut().resource_mut::<OfficerPanel>();
+        o.token = token_id.to_string();
+    }
+    app.update(); // poll_panels hands the dev chain to the officer panel
+    let q = app
+        .world()
+        .resource::<OfficerPanel>()
+        .query(Some(&project))
+        .expect("query");
+    let job = twinmint_app::studio::officer::OfficerJob::start(q, Default::default());
+    let report = loop {
+        if let Some(r) = job.poll() {
+            break r.expect("officer report");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(report.token_id, token_id);
+    assert!(report.verified, "{:#?}", report.files);
+    assert!(report.files.iter().all(|f| f.ok));
+    assert!(report.pledge.is_none());
+    assert!(app.world().resource::<Errors>().0.is_empty());
+}
+
+#[test]
+fn mint_panel_reports_an_unreachable_rpc() {
+    use twinmint_app::studio::mint_flow::MintStep;
+    use twinmint_app::studio::panels::MintPanel;
+    let tmp = tempfile::tempdir().unwrap();
+    let project = common::sample_project(tmp.path());
+    let mut app = panel_app();
+    {
+        let mut p = app.world_mut().resource_mut::<MintPanel>();
+        p.use_rpc = true;
+        p.rpc_url = "http://127.0.0.1:9".into();
+        p.chain_id = "31337".into();
+        p.contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3".into();
+        p.start(&project).expect("starts");
+    }
+    run_until(&mut app, |a| {
+        !a.world().resource::<MintPanel>().flow.step.is_running()
+    });
+    let step = app.world().resource::<MintPanel>().flow.step.clone();
+    let MintStep::Failed { error, .. } = step else {
+        panic!("expected a failure, got {step:?}");
+    };
+    assert!(error.contains("127.0.0.1:9"), "{error}");
+}

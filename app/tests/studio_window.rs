@@ -81,19 +81,33 @@ fn render_verb_writes_a_still_and_a_timelapse() {
         .arg(&png)
         .arg("--timelapse")
         .arg(&gif)
-        .args(["--years", "0..30", "--step", "10", "--width", "320", "--height", "200"])
+        .args([
+            "--years", "0..30", "--step", "10", "--width", "320", "--height", "200",
+        ])
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
         .output()
         .expect("run twinmint render");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let still = image::open(&png).expect("png").to_rgb8();
     assert_eq!((still.width(), still.height()), (320, 200));
-    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(std::fs::File::open(&gif).unwrap())).unwrap();
-    let frames = image::AnimationDecoder::into_frames(decoder).collect_frames().expect("gif frames");
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&gif).unwrap(),
+    ))
+    .unwrap();
+    let frames = image::AnimationDecoder::into_frames(decoder)
+        .collect_frames()
+        .expect("gif frames");
     assert_eq!(frames.len(), 4, "years 0, 10, 20, 30");
     let (a, b) = (frames[0].buffer(), frames[3].buffer());
     let changed = a.pixels().zip(b.pixels()).filter(|(p, q)| p != q).count();
-    assert!(changed > (320 * 200) / 20, "year 30 looks like year 0 ({changed} pixels differ)");
+    assert!(
+        changed > (320 * 200) / 20,
+        "year 30 looks like year 0 ({changed} pixels differ)"
+    );
 
     // Bad input: a folder that is no project, named in the error.
     let out = Command::new(env!("CARGO_BIN_EXE_twinmint"))

@@ -5,6 +5,8 @@
 pub mod app;
 pub mod headless;
 pub mod jobs;
+pub mod mint_flow;
+pub mod officer;
 pub mod panels;
 pub mod points;
 pub mod points_render;

@@ -1,24 +1,618 @@
-//! TEMPORARY scaffolding — replaced by the mint and credit-officer panels.
-use std::path::Path;
+//! The owner's mint panel and the credit officer's token panel: egui views over the state
+//! machines in `mint_flow` and `officer`, with their workers polled once a frame.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 
 use crate::studio::jobs::Errors;
+use crate::studio::mint_flow::{
+    DevChainHandle, DevChainInfo, MintFlow, MintJob, MintStep, Network, PackagePreview,
+    WalletChoice, start_dev_chain,
+};
+use crate::studio::officer::{OfficerJob, OfficerReport, TokenQuery};
 
+const GREEN: egui::Color32 = egui::Color32::from_rgb(90, 200, 110);
+const RED: egui::Color32 = egui::Color32::from_rgb(240, 90, 80);
+
+/// Which kind of wallet the panel's selector shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WalletKind {
+    #[default]
+    Dev,
+    Keystore,
+    Env,
+    Browser,
+    Ledger,
+}
+
+/// The dev chain the studio runs for minting without real funds.
+#[derive(Default)]
+pub enum DevChainState {
+    #[default]
+    Off,
+    Starting(JoinHandle<Result<(DevChainHandle, DevChainInfo), String>>),
+    Running(DevChainHandle, DevChainInfo),
+    Failed(String),
+}
+
+impl DevChainState {
+    pub fn info(&self) -> Option<&DevChainInfo> {
+        match self {
+            DevChainState::Running(_, i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// The mint panel's state.
 #[derive(Resource, Default)]
-pub struct MintPanel;
+pub struct MintPanel {
+    pub flow: MintFlow,
+    /// The running mint (a Mutex only to make the worker's channel `Sync` for Bevy).
+    pub job: Option<Mutex<MintJob>>,
+    pub cancel: Arc<AtomicBool>,
+    pub dev: DevChainState,
+    pub wallet_kind: WalletKind,
+    pub dev_account: u32,
+    pub keystore_path: String,
+    pub keystore_password: String,
+    pub key_env: String,
+    pub ledger_index: usize,
+    pub use_rpc: bool,
+    pub rpc_url: String,
+    pub chain_id: String,
+    pub contract: String,
+    pub recipient: String,
+}
+
 impl MintPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, _project: Option<&Path>, _errors: &mut Errors) {
-        ui.label("mint");
+    /// Start anvil and deploy the contract in the background.
+    pub fn start_dev_chain(&mut self) {
+        if matches!(self.dev, DevChainState::Off | DevChainState::Failed(_)) {
+            self.dev = match std::thread::Builder::new()
+                .name("twinmint-dev-chain".into())
+                .spawn(start_dev_chain)
+            {
+                Ok(h) => DevChainState::Starting(h),
+                Err(e) => DevChainState::Failed(e.to_string()),
+            };
+        }
     }
-    pub fn start_dev_chain(&mut self) {}
+
+    /// Build the wallet and network choice from the form fields.
+    pub fn settings(&self) -> Result<(WalletChoice, Network), String> {
+        let wallet = match self.wallet_kind {
+            WalletKind::Dev => WalletChoice::DevAccount(self.dev_account),
+            WalletKind::Keystore => WalletChoice::Keystore {
+                path: PathBuf::from(self.keystore_path.trim()),
+                password: self.keystore_password.clone(),
+            },
+            WalletKind::Env => WalletChoice::PrivateKeyEnv(self.key_env.trim().to_string()),
+            WalletKind::Browser => WalletChoice::Browser,
+            WalletKind::Ledger => WalletChoice::Ledger {
+                index: self.ledger_index,
+            },
+        };
+        let network = if self.use_rpc {
+            Network::Rpc {
+                url: self.rpc_url.trim().to_string(),
+                chain_id: self
+                    .chain_id
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("chain id {:?} is not a number", self.chain_id))?,
+                contract: self.contract.trim().to_string(),
+            }
+        } else {
+            Network::DevChain
+        };
+        Ok((wallet, network))
+    }
+
+    /// Start the mint for `project` with the form's settings.
+    pub fn start(&mut self, project: &Path) -> Result<(), String> {
+        let (wallet, network) = self.settings()?;
+        self.flow.wallet = wallet;
+        self.flow.network = network;
+        self.flow.recipient = Some(self.recipient.trim().to_string()).filter(|s| !s.is_empty());
+        let ready = project
+            .join(reconstruct::pipeline::RECONSTRUCTION_JSON)
+            .is_file();
+        self.flow.begin(ready)?;
+        self.cancel = Arc::new(AtomicBool::new(false));
+        self.job = Some(Mutex::new(MintJob::start(
+            project.to_path_buf(),
+            self.flow.clone(),
+            self.dev.info().cloned(),
+            self.cancel.clone(),
+        )));
+        Ok(())
+    }
+
+    /// Apply the worker's events and finish the dev chain's start.
+    pub fn poll(&mut self) {
+        if let Some(job) = &self.job {
+            let job = job.lock().expect("mint job lock");
+            for ev in job.poll() {
+                self.flow.apply(ev);
+            }
+            let finished = job.is_finished();
+            if finished {
+                for ev in job.poll() {
+                    self.flow.apply(ev);
+                }
+            }
+            drop(job);
+            if finished {
+                self.job = None;
+            }
+        }
+        if matches!(&self.dev, DevChainState::Starting(h) if h.is_finished()) {
+            let DevChainState::Starting(h) = std::mem::take(&mut self.dev) else {
+                unreachable!("checked above")
+            };
+            self.dev = match h.join() {
+                Ok(Ok((handle, info))) => DevChainState::Running(handle, info),
+                Ok(Err(e)) => DevChainState::Failed(e),
+                Err(_) => DevChainState::Failed("the dev chain thread panicked".into()),
+            };
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, project: Option<&Path>, errors: &mut Errors) {
+        ui.heading("Network");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut self.use_rpc, false, "Local dev chain");
+            ui.radio_value(&mut self.use_rpc, true, "RPC URL");
+        });
+        if self.use_rpc {
+            egui::Grid::new("rpc").num_columns(2).show(ui, |ui| {
+                ui.label("RPC URL");
+                ui.text_edit_singleline(&mut self.rpc_url);
+                ui.end_row();
+                ui.label("Chain id");
+                ui.text_edit_singleline(&mut self.chain_id);
+                ui.end_row();
+                ui.label("Contract");
+                ui.text_edit_singleline(&mut self.contract);
+                ui.end_row();
+            });
+        } else {
+            match &self.dev {
+                DevChainState::Off => {
+                    if ui.button("Start dev chain (anvil)").clicked() {
+                        self.start_dev_chain();
+                    }
+                }
+                DevChainState::Starting(_) => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("starting anvil and deploying TwinMintNFR…");
+                    });
+                }
+                DevChainState::Running(_, info) => {
+                    ui.label(format!(
+                        "{} · chain {} · contract {}",
+                        info.rpc_url, info.chain_id, info.contract
+                    ));
+                }
+                DevChainState::Failed(e) => {
+                    ui.colored_label(RED, format!("dev chain: {e}"));
+                    if ui.button("Retry").clicked() {
+                        self.start_dev_chain();
+                    }
+                }
+            }
+        }
+        ui.separator();
+        ui.heading("Wallet");
+        ui.horizontal_wrapped(|ui| {
+            ui.selectable_value(&mut self.wallet_kind, WalletKind::Dev, "Dev account");
+            ui.selectable_value(&mut self.wallet_kind, WalletKind::Keystore, "Keystore");
+            ui.selectable_value(&mut self.wallet_kind, WalletKind::Env, "Key in env");
+            ui.selectable_value(&mut self.wallet_kind, WalletKind::Browser, "Browser wallet");
+            ui.selectable_value(&mut self.wallet_kind, WalletKind::Ledger, "Ledger");
+        });
+        match self.wallet_kind {
+            WalletKind::Dev => {
+                ui.add(egui::Slider::new(&mut self.dev_account, 0..=4).text("dev account"));
+            }
+            WalletKind::Keystore => {
+                ui.horizontal(|ui| {
+                    ui.label("File");
+                    ui.text_edit_singleline(&mut self.keystore_path);
+                });
+                ui.horizontal(|ui| {
+                    ui.label("Password");
+                    ui.add(egui::TextEdit::singleline(&mut self.keystore_password).password(true));
+                });
+            }
+            WalletKind::Env => {
+                ui.horizontal(|ui| {
+                    ui.label("Variable");
+                    ui.text_edit_singleline(&mut self.key_env);
+                });
+            }
+            WalletKind::Browser => {
+                ui.label("The mint opens a local page that hands the transaction to your browser wallet.");
+            }
+            WalletKind::Ledger => {
+                ui.add(
+                    egui::Slider::new(&mut self.ledger_index, 0..=9).text("Ledger Live account"),
+                );
+            }
+        }
+        ui.horizontal(|ui| {
+            ui.label("Mint to");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.recipient)
+                    .hint_text("the wallet's own address"),
+            );
+        });
+        ui.separator();
+        ui.heading("Package");
+        if let Some(fp) = &self.flow.fingerprint {
+            ui.label(format!("fingerprint {fp}"));
+        }
+        if self.flow.package.is_none()
+            && let Some(p) = project
+            && let Ok(preview) = PackagePreview::read(&p.join(mint::package::PACKAGE_DIR))
+        {
+            self.flow.package = Some(preview);
+        }
+        match &self.flow.package {
+            Some(p) => {
+                ui.label(egui::RichText::new(&p.name).strong());
+                ui.label(format!("token URI {}", p.token_uri));
+                egui::Grid::new("files")
+                    .num_columns(3)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for f in &p.files {
+                            ui.label(&f.name);
+                            ui.label(format!("{} B", f.bytes));
+                            ui.label(egui::RichText::new(short(&f.cid)).monospace());
+                            ui.end_row();
+                        }
+                    });
+                egui::CollapsingHeader::new("Attributes").show(ui, |ui| {
+                    for (k, v) in &p.attributes {
+                        ui.label(format!("{k}: {v}"));
+                    }
+                });
+            }
+            None => {
+                ui.label("No package yet: minting builds it (fingerprint, metadata, thumbnail, model, report).");
+            }
+        }
+        ui.separator();
+        ui.heading("Mint");
+        let running = self.job.is_some();
+        ui.horizontal(|ui| {
+            let can =
+                project.is_some() && !running && !matches!(self.flow.step, MintStep::Minted { .. });
+            if ui
+                .add_enabled(can, egui::Button::new("Mint to wallet"))
+                .clicked()
+                && let Some(p) = project
+                && let Err(e) = self.start(p)
+            {
+                errors.push("Mint", e);
+            }
+            if running && ui.button("Cancel").clicked() {
+                self.cancel.store(true, Ordering::Relaxed);
+            }
+            if !running && !matches!(self.flow.step, MintStep::Idle) && ui.button("Reset").clicked()
+            {
+                self.flow.reset();
+            }
+        });
+        match &self.flow.step {
+            MintStep::Minted {
+                token_id,
+                tx,
+                block,
+                status,
+            } => {
+                ui.colored_label(GREEN, format!("token #{token_id} — {status}"));
+                if let Some(tx) = tx {
+                    ui.label(format!("tx {tx}"));
+                }
+                if let Some(b) = block {
+                    ui.label(format!("block {b}"));
+                }
+            }
+            MintStep::Failed { during, error } => {
+                ui.colored_label(RED, format!("failed while {during}: {error}"));
+            }
+            MintStep::Idle => {}
+            s => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(s.label());
+                });
+            }
+        }
+        if let Some(url) = &self.flow.wallet_url {
+            ui.hyperlink_to("Approve in your browser wallet", url);
+        }
+        egui::CollapsingHeader::new("Log").show(ui, |ui| {
+            for l in &self.flow.log {
+                ui.label(l);
+            }
+        });
+    }
 }
+
+/// The credit officer's panel: open a token, verify it, inspect, export.
 #[derive(Resource, Default)]
-pub struct OfficerPanel;
+pub struct OfficerPanel {
+    pub token: String,
+    pub use_rpc: bool,
+    pub rpc_url: String,
+    pub chain_id: String,
+    pub contract: String,
+    pub package: String,
+    pub job: Option<Mutex<OfficerJob>>,
+    pub cancel: Arc<AtomicBool>,
+    pub report: Option<OfficerReport>,
+    pub exported: Option<PathBuf>,
+    /// The dev chain as the mint panel started it (copied in each frame).
+    pub dev: Option<DevChainInfo>,
+}
+
 impl OfficerPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, _project: Option<&Path>, _errors: &mut Errors) {
-        ui.label("officer");
+    pub fn query(&self, project: Option<&Path>) -> Result<TokenQuery, String> {
+        let token_id = self
+            .token
+            .trim()
+            .trim_start_matches('#')
+            .parse()
+            .map_err(|_| format!("token id {:?} is not a number", self.token))?;
+        let target = if self.use_rpc {
+            Network::Rpc {
+                url: self.rpc_url.trim().to_string(),
+                chain_id: self
+                    .chain_id
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("chain id {:?} is not a number", self.chain_id))?,
+                contract: self.contract.trim().to_string(),
+            }
+            .resolve(None)?
+        } else {
+            Network::DevChain.resolve(self.dev.as_ref())?
+        };
+        let package = Some(self.package.trim())
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| project.map(|p| p.join(mint::package::PACKAGE_DIR)));
+        Ok(TokenQuery {
+            target,
+            token_id,
+            package,
+            project: project.map(Path::to_path_buf),
+        })
+    }
+
+    pub fn poll(&mut self, errors: &mut Errors) {
+        let done = self
+            .job
+            .as_ref()
+            .and_then(|j| j.lock().expect("officer job lock").poll());
+        if let Some(r) = done {
+            self.job = None;
+            match r {
+                Ok(rep) => self.report = Some(rep),
+                Err(e) => errors.push("Credit officer", e),
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, project: Option<&Path>, errors: &mut Errors) {
+        ui.heading("Open a token");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut self.use_rpc, false, "Local dev chain");
+            ui.radio_value(&mut self.use_rpc, true, "RPC URL");
+        });
+        egui::Grid::new("officer").num_columns(2).show(ui, |ui| {
+            ui.label("Token id");
+            ui.text_edit_singleline(&mut self.token);
+            ui.end_row();
+            if self.use_rpc {
+                ui.label("RPC URL");
+                ui.text_edit_singleline(&mut self.rpc_url);
+                ui.end_row();
+                ui.label("Chain id");
+                ui.text_edit_singleline(&mut self.chain_id);
+                ui.end_row();
+                ui.label("Contract");
+                ui.text_edit_singleline(&mut self.contract);
+                ui.end_row();
+            }
+            ui.label("Package");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.package)
+                    .hint_text("the open project's package/"),
+            );
+            ui.end_row();
+        });
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(self.job.is_none(), egui::Button::new("Open & verify"))
+                .clicked()
+            {
+                match self.query(project) {
+                    Ok(q) => {
+                        self.cancel = Arc::new(AtomicBool::new(false));
+                        self.report = None;
+                        self.exported = None;
+                        self.job = Some(Mutex::new(OfficerJob::start(q, self.cancel.clone())));
+                    }
+                    Err(e) => errors.push("Credit officer", e),
+                }
+            }
+            if self.job.is_some() {
+                ui.spinner();
+                if ui.button("Cancel").clicked() {
+                    self.cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        });
+        let Some(r) = &self.report else {
+            return;
+        };
+        ui.separator();
+        let (c, verdict) = if r.verified {
+            (GREEN, "VERIFIED")
+        } else {
+            (RED, "NOT VERIFIED")
+        };
+        ui.colored_label(
+            c,
+            egui::RichText::new(format!("Token #{} — {verdict}", r.token_id)).strong(),
+        );
+        ui.label(format!(
+            "{} (chain {}) · contract {}",
+            r.network, r.chain_id, r.contract
+        ));
+        ui.label(format!("owner {}", r.owner));
+        ui.label(format!("fingerprint {}", r.fingerprint));
+        egui::Grid::new("checks")
+            .num_columns(3)
+            .striped(true)
+            .show(ui, |ui| {
+                for f in &r.files {
+                    ui.colored_label(if f.ok { GREEN } else { RED }, if f.ok { "✔" } else { "✖" });
+                    ui.label(&f.name);
+                    ui.label(&f.detail);
+                    ui.end_row();
+                }
+            });
+        ui.separator();
+        ui.heading("Collateral");
+        match &r.pledge {
+            Some(p) => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(240, 190, 60),
+                    format!("PLEDGED to {} since {}", p.lender, p.since_utc),
+                );
+                ui.label(format!("loan reference {}", p.loan_ref));
+            }
+            None => {
+                ui.label("not pledged");
+            }
+        }
+        if let Some(v) = &r.valuation {
+            ui.label(format!(
+                "on-chain valuation {} {} as of {} (oracle {})",
+                v.value, v.currency, v.as_of_utc, v.oracle
+            ));
+        }
+        if let Some(c) = &r.collateral {
+            ui.label(format!(
+                "collateral value {:.0} {} ({})",
+                c.collateral_value, c.currency, c.source
+            ));
+            if let (Some(loan), Some(ltv)) = (c.loan, c.ltv) {
+                ui.label(format!(
+                    "loan {loan:.0} {} → LTV {:.1}%{}",
+                    c.currency,
+                    ltv * 100.0,
+                    c.max_ltv
+                        .map(|m| format!(" (max {:.0}%)", m * 100.0))
+                        .unwrap_or_default()
+                ));
+            }
+            if let (Some(liq), Some(cur)) = (c.liquidation_price_per_t, c.current_price_per_t) {
+                ui.label(format!(
+                    "liquidation line: {liq:.2} {}/t (today {cur:.2}; margin {:.0}%)",
+                    c.currency,
+                    c.margin_fraction.unwrap_or(0.0) * 100.0
+                ));
+            }
+        }
+        if let Some(a) = &r.attestation {
+            ui.separator();
+            ui.heading("Attestation");
+            ui.label(format!(
+                "surveyor {}{} ({}) at {}",
+                a.surveyor,
+                a.surveyor_name
+                    .as_deref()
+                    .map(|n| format!(" — {n}"))
+                    .unwrap_or_default(),
+                if a.surveyor_active {
+                    "active"
+                } else {
+                    "role revoked"
+                },
+                a.timestamp_utc
+            ));
+        }
+        if !r.surveys.is_empty() {
+            ui.separator();
+            ui.heading("Survey history");
+            for s in &r.surveys {
+                ui.label(format!(
+                    "#{} {} by {} — {}{}",
+                    s.index,
+                    s.timestamp_utc,
+                    s.surveyor,
+                    short(&s.fingerprint),
+                    if s.is_package { " (this package)" } else { "" }
+                ));
+            }
+        }
+        for n in &r.notes {
+            ui.label(egui::RichText::new(n).italics());
+        }
+        ui.separator();
+        let pkg = self.query(project).ok().and_then(|q| q.package);
+        if ui
+            .add_enabled(pkg.is_some(), egui::Button::new("Export collateral report"))
+            .clicked()
+            && let Some(pkg) = pkg
+        {
+            let out = project
+                .map(|p| p.join(format!("collateral-report-token-{}.html", r.token_id)))
+                .unwrap_or_else(|| {
+                    PathBuf::from(format!("collateral-report-token-{}.html", r.token_id))
+                });
+            match crate::studio::officer::export_report(r, &pkg, &out) {
+                Ok(p) => self.exported = Some(p),
+                Err(e) => errors.push("Export", e),
+            }
+        }
+        if let Some(p) = &self.exported {
+            ui.label(format!("wrote {}", p.display()));
+        }
     }
 }
-pub fn poll_panels() {}
+
+fn short(s: &str) -> String {
+    if s.len() > 20 {
+        format!("{}…{}", &s[..10], &s[s.len() - 8..])
+    } else {
+        s.to_string()
+    }
+}
+
+/// Poll the mint and officer workers once a frame.
+pub fn poll_panels(
+    mut mint: ResMut<MintPanel>,
+    mut officer: ResMut<OfficerPanel>,
+    mut errors: ResMut<Errors>,
+) {
+    mint.poll();
+    let dev = mint.dev.info().cloned();
+    if officer.dev != dev {
+        officer.dev = dev;
+    }
+    officer.poll(&mut errors);
+}

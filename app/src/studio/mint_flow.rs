@@ -1,0 +1,1783 @@
+//! The owner's mint panel, without Bevy: a strict state machine ([`MintFlow`]) driven by the
+//! events of a worker thread ([`MintJob`]) that does what `twinmint fingerprint`, `package` and
+//! `mint` do, and the studio's own dev chain ([`start_dev_chain`], as `twinmint chain dev`).
+//!
+//! The UI only ever calls [`MintFlow::begin`], [`MintJob::start`], [`MintJob::poll`] and
+//! [`MintFlow::apply`]; everything slow (reading the cloud, RPC, waiting for a browser wallet)
+//! happens on the worker, and everything it learns arrives as a [`MintEvent`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use mint::chain::{
+    self, Address, B256, Chain, ChainConfig, ChainError, ChainRecord, Claim, Deployment,
+    MintOutcome, MintStatus, Role, SignedAttestation, TxHash, Wallet, attest, block_on, bridge,
+    dev,
+};
+use mint::package::{
+    self, METADATA_JSON, PACKAGE_DIR, PackageManifest, PackageOptions, TokenMetadata,
+};
+use mint::verify::PackageSource;
+
+/// The pending-mint journal in the project; the same file the CLI uses, so either can finish
+/// a mint the other started.
+pub const MINT_JOURNAL: &str = ".mint-journal.json";
+
+/// How long the browser wallet gets to send the mint (the CLI's `--browser-timeout` default).
+pub const BROWSER_TIMEOUT: Duration = Duration::from_secs(600);
+
+// ---------------------------------------------------------------------------------- choices
+
+/// Who signs. Secrets are never taken as values except the keystore password the user typed
+/// into the panel; `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum WalletChoice {
+    /// Account N of anvil's public test mnemonic ([`dev::MNEMONIC`]); dev chains only.
+    DevAccount(u32),
+    /// Encrypted JSON keystore.
+    Keystore { path: PathBuf, password: String },
+    /// Hex private key in this environment variable.
+    PrivateKeyEnv(String),
+    /// The user's browser wallet through the localhost bridge (`--browser` in the CLI).
+    Browser,
+    /// Ledger at Ledger Live index N.
+    Ledger { index: usize },
+}
+
+impl fmt::Debug for WalletChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WalletChoice::DevAccount(i) => write!(f, "DevAccount({i})"),
+            WalletChoice::Keystore { path, .. } => {
+                write!(f, "Keystore {{ path: {path:?}, password: <hidden> }}")
+            }
+            WalletChoice::PrivateKeyEnv(v) => write!(f, "PrivateKeyEnv({v:?})"),
+            WalletChoice::Browser => write!(f, "Browser"),
+            WalletChoice::Ledger { index } => write!(f, "Ledger {{ index: {index} }}"),
+        }
+    }
+}
+
+impl WalletChoice {
+    /// For the panel and the log.
+    pub fn label(&self) -> String {
+        match self {
+            WalletChoice::DevAccount(i) => format!("dev account {i}"),
+            WalletChoice::Keystore { path, .. } => format!("keystore {}", path.display()),
+            WalletChoice::PrivateKeyEnv(v) => format!("private key in ${v}"),
+            WalletChoice::Browser => "browser wallet".into(),
+            WalletChoice::Ledger { index } => format!("Ledger account {index}"),
+        }
+    }
+
+    /// Browser and Ledger need the user's approval outside the studio.
+    pub fn needs_approval(&self) -> bool {
+        matches!(self, WalletChoice::Browser | WalletChoice::Ledger { .. })
+    }
+
+    /// The signing key. The browser wallet has none the studio can hold.
+    pub fn load(&self) -> Result<Wallet, String> {
+        match self {
+            WalletChoice::DevAccount(i) => Ok(dev::dev_account(*i)),
+            WalletChoice::Keystore { path, password } => {
+                Wallet::from_keystore(path, password).map_err(|e| e.to_string())
+            }
+            WalletChoice::PrivateKeyEnv(var) => {
+                let key = std::env::var(var)
+                    .map_err(|_| format!("environment variable {var} is not set (or not UTF-8)"))?;
+                Wallet::from_private_key(&key).map_err(|e| format!("the key in ${var}: {e}"))
+            }
+            WalletChoice::Browser => Err(
+                "the browser wallet signs in the browser; the studio holds no key for it".into(),
+            ),
+            // The mint crate's `ledger` feature is off in the studio build (it needs USB HID).
+            WalletChoice::Ledger { index } => Err(format!(
+                "Ledger account {index}: this build has no Ledger support (the mint crate's \
+                 `ledger` feature is off); use the browser wallet with the Ledger behind it"
+            )),
+        }
+    }
+}
+
+/// Where to mint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Network {
+    /// The dev chain the studio started ([`start_dev_chain`]).
+    DevChain,
+    /// Any chain with a deployed TwinMintNFR.
+    Rpc {
+        url: String,
+        chain_id: u64,
+        contract: String,
+    },
+}
+
+/// A resolved chain: endpoint, expected chain id, contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainTarget {
+    pub rpc_url: String,
+    pub chain_id: u64,
+    pub contract: Address,
+}
+
+impl ChainTarget {
+    pub fn config(&self) -> ChainConfig {
+        ChainConfig::new(self.rpc_url.clone(), self.chain_id, Some(self.contract))
+    }
+
+    /// "anvil", "sepolia", … for `chain.json`.
+    pub fn network_name(&self) -> String {
+        network_name(self.chain_id)
+    }
+}
+
+impl Network {
+    /// The dev chain needs the running chain's info; an RPC target needs a valid contract.
+    pub fn resolve(&self, dev: Option<&DevChainInfo>) -> Result<ChainTarget, String> {
+        match self {
+            Network::DevChain => dev.map(DevChainInfo::target).ok_or_else(|| {
+                "no dev chain is running: start one first, or choose an RPC network".to_string()
+            }),
+            Network::Rpc {
+                url,
+                chain_id,
+                contract,
+            } => {
+                if url.trim().is_empty() {
+                    return Err("the RPC URL is empty".into());
+                }
+                let contract = contract.trim().parse::<Address>().map_err(|_| {
+                    format!("contract {contract:?} is not an address (0x and 40 hex digits)")
+                })?;
+                Ok(ChainTarget {
+                    rpc_url: url.trim().to_string(),
+                    chain_id: *chain_id,
+                    contract,
+                })
+            }
+        }
+    }
+}
+
+/// The same names `twinmint` writes into `chain.json` (kept in step with `cli::chain`).
+pub fn network_name(chain_id: u64) -> String {
+    match chain_id {
+        1 => "mainnet".into(),
+        10 => "optimism".into(),
+        137 => "polygon".into(),
+        8453 => "base".into(),
+        42161 => "arbitrum".into(),
+        80002 => "polygon-amoy".into(),
+        84532 => "base-sepolia".into(),
+        11155111 => "sepolia".into(),
+        31337 => "anvil".into(),
+        n => format!("chain-{n}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------- state
+
+/// Where the mint is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MintStep {
+    Idle,
+    Fingerprinting,
+    Packaging,
+    Connecting,
+    Attesting,
+    /// The browser page (or the Ledger) waits for the user.
+    AwaitingWallet,
+    Sending,
+    Confirming,
+    Minted {
+        token_id: u64,
+        tx: Option<String>,
+        block: Option<u64>,
+        /// "minted", "found the earlier run's mint" or "already on chain".
+        status: String,
+    },
+    Failed {
+        during: String,
+        error: String,
+    },
+}
+
+impl MintStep {
+    pub fn is_running(&self) -> bool {
+        !matches!(
+            self,
+            MintStep::Idle | MintStep::Minted { .. } | MintStep::Failed { .. }
+        )
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            MintStep::Idle => "idle",
+            MintStep::Fingerprinting => "fingerprinting",
+            MintStep::Packaging => "packaging",
+            MintStep::Connecting => "connecting",
+            MintStep::Attesting => "attesting",
+            MintStep::AwaitingWallet => "awaiting wallet",
+            MintStep::Sending => "sending",
+            MintStep::Confirming => "confirming",
+            MintStep::Minted { .. } => "minted",
+            MintStep::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// What the worker reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MintEvent {
+    Log(String),
+    Fingerprinting,
+    /// The model fingerprint (`0x…`).
+    Fingerprinted(String),
+    /// The package is missing or stale and is being rebuilt.
+    Packaging,
+    PackageReady(PackagePreview),
+    Connecting,
+    Attesting,
+    AwaitingWallet,
+    /// The browser-wallet page to open.
+    OpenUrl(String),
+    Sending,
+    Confirming {
+        tx: String,
+    },
+    Minted {
+        token_id: u64,
+        tx: Option<String>,
+        block: Option<u64>,
+        status: String,
+    },
+    Failed {
+        during: String,
+        error: String,
+    },
+}
+
+/// One package file as the panel lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageFilePreview {
+    pub name: String,
+    pub cid: String,
+    pub bytes: u64,
+}
+
+/// What the token will point to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackagePreview {
+    pub name: String,
+    pub token_uri: String,
+    /// The package folder's IPFS directory CID.
+    pub directory: String,
+    /// The model fingerprint (`0x…`) the package carries.
+    pub fingerprint: String,
+    pub files: Vec<PackageFilePreview>,
+    /// ERC-721 attributes as (trait, value).
+    pub attributes: Vec<(String, String)>,
+}
+
+impl PackagePreview {
+    pub fn new(cids: &PackageManifest, meta: &TokenMetadata) -> Self {
+        PackagePreview {
+            name: meta.name.clone(),
+            token_uri: cids.token_uri.clone(),
+            directory: cids.directory.to_string(),
+            fingerprint: cids.fingerprint.clone(),
+            files: cids
+                .files
+                .iter()
+                .map(|(name, f)| PackageFilePreview {
+                    name: name.clone(),
+                    cid: f.cid.to_string(),
+                    bytes: f.bytes,
+                })
+                .collect(),
+            attributes: meta
+                .attributes
+                .iter()
+                .map(|a| (a.trait_type.clone(), attribute_text(&a.value)))
+                .collect(),
+        }
+    }
+
+    /// Read `cids.json` and `metadata.json` of a package folder (for a preview before minting).
+    pub fn read(package_dir: &Path) -> Result<Self, String> {
+        let cids = PackageManifest::read(package_dir).map_err(|e| e.to_string())?;
+        let meta = read_metadata(package_dir)?;
+        Ok(Self::new(&cids, &meta))
+    }
+}
+
+/// An attribute value as text: strings without quotes.
+pub fn attribute_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The mint panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MintFlow {
+    /// Submits the mint (pays gas).
+    pub wallet: WalletChoice,
+    /// Signs the EIP-712 attestation; `None`: the submitting wallet (the CLI's default). The
+    /// browser wallet cannot attest, so with it a surveyor key is required.
+    pub surveyor: Option<WalletChoice>,
+    pub network: Network,
+    /// The owner (must be whitelisted); `None`: the wallet's address.
+    pub recipient: Option<String>,
+    pub step: MintStep,
+    /// Model fingerprint (`0x…`), kept across [`MintFlow::reset`].
+    pub fingerprint: Option<String>,
+    /// Kept across [`MintFlow::reset`].
+    pub package: Option<PackagePreview>,
+    /// The browser-wallet page while the wallet is awaited.
+    pub wallet_url: Option<String>,
+    /// The transaction being confirmed or minted with.
+    pub tx: Option<String>,
+    pub log: Vec<String>,
+}
+
+impl Default for MintFlow {
+    fn default() -> Self {
+        Self::new(WalletChoice::DevAccount(0), Network::DevChain)
+    }
+}
+
+impl MintFlow {
+    pub fn new(wallet: WalletChoice, network: Network) -> Self {
+        MintFlow {
+            wallet,
+            surveyor: None,
+            network,
+            recipient: None,
+            step: MintStep::Idle,
+            fingerprint: None,
+            package: None,
+            wallet_url: None,
+            tx: None,
+            log: Vec::new(),
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.step.is_running()
+    }
+
+    /// Why the mint button is disabled, if it is. Checks only what needs no I/O.
+    pub fn can_start(&self, project_ready: bool) -> Result<(), String> {
+        if !project_ready {
+            return Err(
+                "open a reconstructed project first (the mint needs cloud.laz, \
+                 reconstruction.json and model.glb)"
+                    .into(),
+            );
+        }
+        match &self.step {
+            s if s.is_running() => {
+                return Err(format!("a mint is already running ({})", s.label()));
+            }
+            MintStep::Minted { token_id, .. } => {
+                return Err(format!("already minted as token #{token_id}"));
+            }
+            _ => {}
+        }
+        if let Some(r) = &self.recipient
+            && r.trim().parse::<Address>().is_err()
+        {
+            return Err(format!("recipient {r:?} is not an address"));
+        }
+        if self.wallet == WalletChoice::Browser {
+            if self.recipient.is_none() {
+                return Err(
+                    "with the browser wallet, set the recipient (its address is not \
+                     known before it signs)"
+                        .into(),
+                );
+            }
+            if self.surveyor.is_none() {
+                return Err(
+                    "the browser wallet cannot sign the surveyor's attestation: choose a \
+                     surveyor key"
+                        .into(),
+                );
+            }
+        }
+        if self.surveyor == Some(WalletChoice::Browser) {
+            return Err(
+                "the surveyor's attestation needs a key the studio can use, not the \
+                 browser wallet"
+                    .into(),
+            );
+        }
+        if let Network::Rpc { .. } = self.network {
+            self.network.resolve(None)?;
+        }
+        Ok(())
+    }
+
+    /// Check [`MintFlow::can_start`] and enter `Fingerprinting`, so a second click before the
+    /// worker's first event is refused.
+    pub fn begin(&mut self, project_ready: bool) -> Result<(), String> {
+        self.can_start(project_ready)?;
+        self.step = MintStep::Fingerprinting;
+        self.wallet_url = None;
+        self.tx = None;
+        self.log
+            .push(format!("mint started with the {}", self.wallet.label()));
+        Ok(())
+    }
+
+    /// Back to `Idle` after a mint ended; refused while one runs (cancel it first).
+    pub fn reset(&mut self) -> bool {
+        if self.is_running() {
+            self.log.push(format!(
+                "reset ignored: the mint is still running ({})",
+                self.step.label()
+            ));
+            return false;
+        }
+        self.step = MintStep::Idle;
+        self.wallet_url = None;
+        self.tx = None;
+        true
+    }
+
+    /// Apply a worker event. Events out of order are logged and ignored.
+    pub fn apply(&mut self, ev: MintEvent) {
+        use MintStep as S;
+        let running = self.is_running();
+        let ok = match &ev {
+            MintEvent::Log(_) => true,
+            MintEvent::Fingerprinting => self.advance(S::Fingerprinting, &[S::Idle]),
+            MintEvent::Fingerprinted(_) => self.step == S::Fingerprinting,
+            MintEvent::Packaging => self.advance(S::Packaging, &[S::Fingerprinting]),
+            MintEvent::PackageReady(_) => {
+                matches!(self.step, S::Fingerprinting | S::Packaging)
+            }
+            MintEvent::Connecting => {
+                self.advance(S::Connecting, &[S::Fingerprinting, S::Packaging])
+            }
+            MintEvent::Attesting => self.advance(S::Attesting, &[S::Connecting]),
+            MintEvent::AwaitingWallet => self.advance(S::AwaitingWallet, &[S::Attesting]),
+            MintEvent::OpenUrl(_) => self.step == S::AwaitingWallet,
+            MintEvent::Sending => self.advance(S::Sending, &[S::Attesting, S::AwaitingWallet]),
+            MintEvent::Confirming { .. } => {
+                self.advance(S::Confirming, &[S::AwaitingWallet, S::Sending])
+            }
+            MintEvent::Minted { .. } => {
+                matches!(self.step, S::Attesting | S::Sending | S::Confirming)
+            }
+            MintEvent::Failed { .. } => running,
+        };
+        if !ok {
+            self.log.push(format!(
+                "ignored out-of-order event {} while {}",
+                event_name(&ev),
+                self.step.label()
+            ));
+            return;
+        }
+        match ev {
+            MintEvent::Log(s) => self.log.push(s),
+            MintEvent::Fingerprinted(fp) => {
+                self.log.push(format!("fingerprint {fp}"));
+                self.fingerprint = Some(fp);
+            }
+            MintEvent::PackageReady(p) => {
+                self.log.push(format!("package ready: {}", p.token_uri));
+                self.package = Some(p);
+            }
+            MintEvent::OpenUrl(u) => {
+                self.log
+                    .push(format!("open {u} in the browser that holds your wallet"));
+                self.wallet_url = Some(u);
+            }
+            MintEvent::Confirming { tx } => {
+                self.log.push(format!("waiting for {tx}"));
+                self.wallet_url = None;
+                self.tx = Some(tx);
+            }
+            MintEvent::Minted {
+                token_id,
+                tx,
+                block,
+                status,
+            } => {
+                self.log.push(match &tx {
+                    Some(t) => format!("token #{token_id}: {status} (tx {t})"),
+                    None => format!("token #{token_id}: {status}"),
+                });
+                self.wallet_url = None;
+                if tx.is_some() {
+                    self.tx = tx.clone();
+                }
+                self.step = S::Minted {
+                    token_id,
+                    tx,
+                    block,
+                    status,
+                };
+            }
+            MintEvent::Failed { during, error } => {
+                self.log.push(format!("failed while {during}: {error}"));
+                self.wallet_url = None;
+                self.step = S::Failed { during, error };
+            }
+            // Step changes were made by `advance`.
+            _ => {}
+        }
+    }
+
+    /// Move to `to` when the current step is one of `from`; re-entering the current step (the
+    /// worker's `Fingerprinting` after [`MintFlow::begin`]) is a no-op.
+    fn advance(&mut self, to: MintStep, from: &[MintStep]) -> bool {
+        if self.step == to && to.is_running() {
+            return true;
+        }
+        if !from.contains(&self.step) {
+            return false;
+        }
+        if to == MintStep::AwaitingWallet {
+            self.log.push("waiting for the wallet's approval".into());
+        }
+        self.step = to;
+        true
+    }
+}
+
+fn event_name(ev: &MintEvent) -> &'static str {
+    match ev {
+        MintEvent::Log(_) => "Log",
+        MintEvent::Fingerprinting => "Fingerprinting",
+        MintEvent::Fingerprinted(_) => "Fingerprinted",
+        MintEvent::Packaging => "Packaging",
+        MintEvent::PackageReady(_) => "PackageReady",
+        MintEvent::Connecting => "Connecting",
+        MintEvent::Attesting => "Attesting",
+        MintEvent::AwaitingWallet => "AwaitingWallet",
+        MintEvent::OpenUrl(_) => "OpenUrl",
+        MintEvent::Sending => "Sending",
+        MintEvent::Confirming { .. } => "Confirming",
+        MintEvent::Minted { .. } => "Minted",
+        MintEvent::Failed { .. } => "Failed",
+    }
+}
+
+// ---------------------------------------------------------------------------------- dev chain
+
+/// The studio's dev chain (what `twinmint chain dev` prints; no keys: the accounts derive from
+/// anvil's public mnemonic).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DevChainInfo {
+    pub rpc_url: String,
+    pub chain_id: u64,
+    pub contract: Address,
+    /// Dev accounts 0–4, whitelisted; account 0 holds every role.
+    pub accounts: Vec<Address>,
+    pub deployment: Deployment,
+}
+
+impl DevChainInfo {
+    pub fn target(&self) -> ChainTarget {
+        ChainTarget {
+            rpc_url: self.rpc_url.clone(),
+            chain_id: self.chain_id,
+            contract: self.contract,
+        }
+    }
+}
+
+/// Keeps anvil running; dropping it kills the chain.
+#[derive(Debug)]
+pub struct DevChainHandle {
+    anvil: dev::Anvil,
+}
+
+impl DevChainHandle {
+    pub fn url(&self) -> String {
+        self.anvil.url()
+    }
+}
+
+/// Start anvil, deploy TwinMintNFR, grant Registrar/Surveyor/ValuationOracle to dev account 0
+/// and whitelist accounts 0–4, as `twinmint chain dev` does. Blocks for a few seconds: call it
+/// off the UI thread. Writes no `.twinmint-dev-chain.json` (the studio holds the info).
+pub fn start_dev_chain() -> Result<(DevChainHandle, DevChainInfo), String> {
+    let anvil = dev::Anvil::start().map_err(|e| e.to_string())?;
+    let url = anvil.url();
+    let admin = dev::dev_account(0);
+    let accounts: Vec<Address> = (0..5).map(|i| dev::dev_account(i).address()).collect();
+    let deployment = block_on(async {
+        let mut c =
+            Chain::connect(ChainConfig::new(url.clone(), dev::CHAIN_ID, None), admin).await?;
+        let d = c.deploy(None).await?;
+        for role in [Role::Registrar, Role::Surveyor, Role::ValuationOracle] {
+            c.grant_role(role, accounts[0]).await?;
+        }
+        for a in &accounts {
+            c.set_whitelisted(*a, true).await?;
+        }
+        Ok::<_, ChainError>(d)
+    })
+    .map_err(|e| e.to_string())?;
+    let info = DevChainInfo {
+        rpc_url: url,
+        chain_id: dev::CHAIN_ID,
+        contract: deployment.contract,
+        accounts,
+        deployment,
+    };
+    Ok((DevChainHandle { anvil }, info))
+}
+
+// ---------------------------------------------------------------------------------- worker
+
+/// The mint running on a worker thread.
+#[derive(Debug)]
+pub struct MintJob {
+    events: Receiver<MintEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MintJob {
+    /// Start fingerprint → package (when missing or stale) → attest → mint for `project`
+    /// with the settings in `flow`. Setting `cancel` stops the job before the next step; once
+    /// the transaction is sent it runs to the end (the journal makes that safe either way).
+    pub fn start(
+        project: PathBuf,
+        flow: MintFlow,
+        dev: Option<DevChainInfo>,
+        cancel: Arc<AtomicBool>,
+    ) -> MintJob {
+        let (send, events) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("twinmint-mint".into())
+            .spawn(move || {
+                let mut w = Worker {
+                    events: send,
+                    cancel,
+                    during: "starting",
+                };
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    w.run(&project, &flow, dev.as_ref())
+                }));
+                let ev = match result {
+                    Ok(Ok(minted)) => minted,
+                    Ok(Err(error)) => MintEvent::Failed {
+                        during: w.during.to_string(),
+                        error,
+                    },
+                    Err(panic) => MintEvent::Failed {
+                        during: w.during.to_string(),
+                        error: format!("internal error: {}", panic_text(&*panic)),
+                    },
+                };
+                let _ = w.events.send(ev);
+            });
+        match thread {
+            Ok(t) => MintJob {
+                events,
+                thread: Some(t),
+            },
+            Err(e) => {
+                // No thread: hand the failure over the channel like any other.
+                let (send, events) = mpsc::channel();
+                let _ = send.send(MintEvent::Fingerprinting);
+                let _ = send.send(MintEvent::Failed {
+                    during: "starting".into(),
+                    error: format!("cannot start the mint thread: {e}"),
+                });
+                MintJob {
+                    events,
+                    thread: None,
+                }
+            }
+        }
+    }
+
+    /// Every event since the last poll; never blocks.
+    pub fn poll(&self) -> Vec<MintEvent> {
+        self.events.try_iter().collect()
+    }
+
+    /// The worker has ended (its last events may still be unpolled).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+struct Worker {
+    events: Sender<MintEvent>,
+    cancel: Arc<AtomicBool>,
+    /// What `Failed.during` will say.
+    during: &'static str,
+}
+
+enum Prepared {
+    Done(MintOutcome),
+    Bridge(chain::BridgeTx),
+}
+
+impl Worker {
+    fn send(&self, ev: MintEvent) {
+        let _ = self.events.send(ev);
+    }
+
+    fn log(&self, s: impl Into<String>) {
+        self.send(MintEvent::Log(s.into()));
+    }
+
+    fn cancelled(&self) -> Result<(), String> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err("cancelled".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Check for cancellation, then report the next step.
+    fn enter(&mut self, ev: MintEvent, during: &'static str) -> Result<(), String> {
+        self.cancelled()?;
+        self.during = during;
+        self.send(ev);
+        Ok(())
+    }
+
+    fn run(
+        &mut self,
+        project: &Path,
+        flow: &MintFlow,
+        dev: Option<&DevChainInfo>,
+    ) -> Result<MintEvent, String> {
+        self.enter(MintEvent::Fingerprinting, "fingerprinting")?;
+        self.during = "preparing";
+        let target = flow.network.resolve(dev)?;
+        self.during = "loading the wallet";
+        let owner = match &flow.wallet {
+            WalletChoice::Browser => None,
+            w => Some(w.load()?),
+        };
+        let surveyor = match (&flow.surveyor, &owner) {
+            (Some(s), _) => s.load().map_err(|e| format!("surveyor: {e}"))?,
+            (None, Some(w)) => w.clone(),
+            (None, None) => {
+                return Err(
+                    "the browser wallet cannot sign the surveyor's attestation: \
+                     choose a surveyor key"
+                        .into(),
+                );
+            }
+        };
+        let to = match (&flow.recipient, &owner) {
+            (Some(r), _) => r
+                .trim()
+                .parse::<Address>()
+                .map_err(|_| format!("recipient {r:?} is not an address"))?,
+            (None, Some(w)) => w.address(),
+            (None, None) => {
+                return Err("with the browser wallet, set the recipient".into());
+            }
+        };
+        self.log(format!(
+            "surveyor {}, owner {to}, {} at {} (chain {})",
+            surveyor.address(),
+            target.network_name(),
+            target.contract,
+            target.chain_id
+        ));
+
+        let (cids, meta) = self.fingerprint_and_package(project, surveyor.address())?;
+        let claim = Claim::Mint {
+            to,
+            fingerprint: B256::from(meta.twinmint.fingerprint.model),
+            capture_hash: B256::from(meta.twinmint.fingerprint.capture_hash),
+            uri: cids.token_uri.clone(),
+        };
+        let journal = project.join(MINT_JOURNAL);
+        let outcome = match owner {
+            Some(w) => self.mint_local(&target, w, &surveyor, claim, &journal)?,
+            None => self.mint_browser(&target, &surveyor, claim, &journal)?,
+        };
+
+        // chain.json: keep earlier transactions of the same deployment (as `twinmint mint`).
+        self.during = "writing chain.json";
+        let record_path = project.join(package::CHAIN_JSON);
+        let mut record = ChainRecord::read(&record_path)
+            .ok()
+            .filter(|r| r.chain_id == target.chain_id && r.contract == target.contract)
+            .unwrap_or_else(|| {
+                ChainRecord::new(target.network_name(), target.chain_id, target.contract)
+            });
+        record.token_id = Some(outcome.token_id);
+        record.fingerprint = Some(B256::from(meta.twinmint.fingerprint.model));
+        if let Some(h) = outcome.tx_hash
+            && !record.tx_hashes.iter().any(|t| t.hash == h)
+        {
+            record.push_tx("mint", h, outcome.block);
+        }
+        record.write(&record_path).map_err(|e| e.to_string())?;
+        self.log(format!("wrote {}", record_path.display()));
+
+        Ok(MintEvent::Minted {
+            token_id: outcome.token_id,
+            tx: outcome.tx_hash.map(|h| h.to_string()),
+            block: outcome.block,
+            status: status_text(outcome.status).into(),
+        })
+    }
+
+    /// `twinmint fingerprint`, then the package checks of the CLI's `package_for_mint`; where
+    /// the CLI stops with "rebuild it", the studio rebuilds.
+    fn fingerprint_and_package(
+        &mut self,
+        project: &Path,
+        surveyor: Address,
+    ) -> Result<(PackageManifest, TokenMetadata), String> {
+        let pkg = project.join(PACKAGE_DIR);
+        let token = capture::CancelToken::from_flag(self.cancel.clone());
+        let existing = read_metadata(&pkg).ok();
+        // Keep the surveyor's name when the package was built for this surveyor: it is hashed
+        // into the fingerprint, so dropping it would change the asset's identity.
+        let surveyor_name = existing
+            .as_ref()
+            .filter(|m| m.twinmint.surveyor.address == Some(surveyor))
+            .and_then(|m| m.twinmint.surveyor.name.clone());
+        let identity = package::surveyor_identity(Some(surveyor), surveyor_name.as_deref());
+        let fp = package::fingerprint_project(
+            project,
+            identity.as_deref(),
+            &mut capture::NoProgress,
+            &token,
+        )
+        .map_err(|e| e.to_string())?;
+        fp.write(project).map_err(|e| e.to_string())?;
+        self.send(MintEvent::Fingerprinted(fp.model_0x.clone()));
+        self.cancelled()?;
+
+        let stale = match &existing {
+            None if !pkg.join(METADATA_JSON).is_file() => Some("no package yet".to_string()),
+            None => Some("its metadata.json is not TwinMint metadata".to_string()),
+            Some(m) if m.twinmint.surveyor.address != Some(surveyor) => Some(format!(
+                "it names surveyor {} but the attesting key is {surveyor}",
+                m.twinmint
+                    .surveyor
+                    .address
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "none".into())
+            )),
+            Some(m) if m.twinmint.fingerprint.model_hex0x() != fp.model_0x => {
+                Some("its fingerprint is not the project's".into())
+            }
+            Some(_) => {
+                self.log("checking the package against the project");
+                let report =
+                    mint::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
+                (!report.ok()).then(|| {
+                    format!(
+                        "it does not match the project ({} difference(s))",
+                        report.differences().count()
+                    )
+                })
+            }
+        };
+        if let Some(reason) = stale {
+            self.enter(MintEvent::Packaging, "packaging")?;
+            self.log(format!("building {}: {reason}", pkg.display()));
+            let opts = PackageOptions {
+                surveyor_address: Some(surveyor),
+                surveyor_name,
+                ..Default::default()
+            };
+            package::build_with(project, &opts, &mut capture::NoProgress, &token)
+                .map_err(|e| e.to_string())?;
+            // Never mint a package that does not match the project as it is now.
+            let report =
+                mint::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
+            if !report.ok() {
+                return Err(format!(
+                    "the rebuilt package does not match the project:\n{report}"
+                ));
+            }
+        }
+        let cids = PackageManifest::read(&pkg).map_err(|e| e.to_string())?;
+        let meta = read_metadata(&pkg)?;
+        self.send(MintEvent::PackageReady(PackagePreview::new(&cids, &meta)));
+        Ok((cids, meta))
+    }
+
+    fn mint_local(
+        &mut self,
+        target: &ChainTarget,
+        owner: Wallet,
+        surveyor: &Wallet,
+        claim: Claim,
+        journal: &Path,
+    ) -> Result<MintOutcome, String> {
+        self.enter(MintEvent::Connecting, "connecting")?;
+        // One runtime for the whole exchange: the client's pooled connections belong to it.
+        block_on(async {
+            let c = Chain::connect(target.config(), owner)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.enter(MintEvent::Attesting, "attesting")?;
+            let signed = attest::sign(surveyor, target.chain_id, target.contract, claim)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(done) = c
+                .reconcile_mint(&signed, journal)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Ok(done);
+            }
+            self.enter(MintEvent::Sending, "sending")?;
+            c.mint(&signed, journal).await.map_err(|e| e.to_string())
+        })
+    }
+
+    fn mint_browser(
+        &mut self,
+        target: &ChainTarget,
+        surveyor: &Wallet,
+        claim: Claim,
+        journal: &Path,
+    ) -> Result<MintOutcome, String> {
+        self.enter(MintEvent::Connecting, "connecting")?;
+        let (signed, prepared): (SignedAttestation, Prepared) = block_on(async {
+            let c = Chain::connect_read_only(target.config())
+                .await
+                .map_err(|e| e.to_string())?;
+            self.enter(MintEvent::Attesting, "attesting")?;
+            let signed = attest::sign(surveyor, target.chain_id, target.contract, claim)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(done) = c
+                .reconcile_mint(&signed, journal)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Ok((signed, Prepared::Done(done)));
+            }
+            let tx = c
+                .prepare_mint(&signed, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((signed, Prepared::Bridge(tx)))
+        })?;
+        let tx = match prepared {
+            Prepared::Done(done) => return Ok(done),
+            Prepared::Bridge(tx) => tx,
+        };
+
+        self.enter(MintEvent::AwaitingWallet, "awaiting the browser wallet")?;
+        let hash = self.via_browser(tx)?;
+        // From here the transaction exists: no more cancelling.
+        self.during = "confirming";
+        self.send(MintEvent::Confirming {
+            tx: hash.to_string(),
+        });
+        block_on(async {
+            let c = Chain::connect_read_only(target.config())
+                .await
+                .map_err(|e| e.to_string())?;
+            // Journal before waiting, so a restart finds this transaction.
+            c.journal_mint(&signed, hash, journal)
+                .map_err(|e| e.to_string())?;
+            c.confirm("mint", hash).await.map_err(|e| e.to_string())?;
+            let mut done = c
+                .reconcile_mint(&signed, journal)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    "the browser wallet's mint was mined but no token holds the fingerprint"
+                        .to_string()
+                })?;
+            done.status = MintStatus::Minted;
+            done.tx_hash = Some(hash);
+            Ok(done)
+        })
+    }
+
+    /// Serve the bridge page and wait for the hash, in short slices so cancel is honoured.
+    fn via_browser(&self, tx: chain::BridgeTx) -> Result<TxHash, String> {
+        let handle = bridge::serve(tx).map_err(|e| e.to_string())?;
+        self.send(MintEvent::OpenUrl(handle.url().to_string()));
+        let deadline = Instant::now() + BROWSER_TIMEOUT;
+        loop {
+            self.cancelled()?;
+            match handle.wait(Duration::from_millis(250)) {
+                Ok(h) => return Ok(h),
+                Err(ChainError::BridgeTimeout { .. }) if Instant::now() < deadline => {}
+                Err(ChainError::BridgeTimeout { .. }) => {
+                    return Err(ChainError::BridgeTimeout {
+                        seconds: BROWSER_TIMEOUT.as_secs(),
+                    }
+                    .to_string());
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+}
+
+fn status_text(s: MintStatus) -> &'static str {
+    match s {
+        MintStatus::Minted => "minted",
+        MintStatus::Recovered => "found the earlier run's mint",
+        MintStatus::AlreadyOnChain => "already on chain",
+    }
+}
+
+pub(crate) fn read_metadata(package_dir: &Path) -> Result<TokenMetadata, String> {
+    let path = package_dir.join(METADATA_JSON);
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{}: not TwinMint metadata: {e}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------- tests
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(step: MintStep) -> MintFlow {
+        let mut f = MintFlow::default();
+        f.step = step;
+        f
+    }
+
+    fn minted() -> MintEvent {
+        MintEvent::Minted {
+            token_id: 1,
+            tx: Some("0xab".into()),
+            block: Some(3),
+            status: "minted".into(),
+        }
+    }
+
+    fn failed() -> MintEvent {
+        MintEvent::Failed {
+            during: "connecting".into(),
+            error: "RPC at http://x is not reachable".into(),
+        }
+    }
+
+    fn preview() -> PackagePreview {
+        PackagePreview {
+            name: "forest".into(),
+            token_uri: "ipfs://bafy/metadata.json".into(),
+            directory: "bafy".into(),
+            fingerprint: "0x01".into(),
+            files: vec![],
+            attributes: vec![("Trees".into(), "94".into())],
+        }
+    }
+
+    /// Apply and say whether the event was taken (nothing "ignored" logged).
+    fn took(f: &mut MintFlow, ev: MintEvent) -> bool {
+        let n = f.log.len();
+        f.apply(ev);
+        !f.log[n..].iter().any(|l| l.starts_with("ignored"))
+    }
+
+    #[test]
+    fn local_wallet_happy_path() {
+        let mut f = MintFlow::default();
+        f.begin(true).unwrap();
+        assert_eq!(f.step, MintStep::Fingerprinting);
+        assert!(took(&mut f, MintEvent::Fingerprinting)); // the worker's first event: no-op
+        assert!(took(&mut f, MintEvent::Fingerprinted("0x01".into())));
+        assert_eq!(f.fingerprint.as_deref(), Some("0x01"));
+        assert!(took(&mut f, MintEvent::Packaging));
+        assert!(took(&mut f, MintEvent::PackageReady(preview())));
+        assert!(took(&mut f, MintEvent::Connecting));
+        assert!(took(&mut f, MintEvent::Attesting));
+        assert!(took(&mut f, MintEvent::Sending));
+        assert!(took(&mut f, minted()));
+        assert!(matches!(f.step, MintStep::Minted { token_id: 1, .. }));
+        assert_eq!(f.tx.as_deref(), Some("0xab"));
+        assert!(!f.is_running());
+    }
+
+    #[test]
+    fn package_step_may_be_skipped_and_already_minted_skips_sending() {
+        let mut f = running(MintStep::Idle);
+        assert!(took(&mut f, MintEvent::Fingerprinting));
+        assert!(took(&mut f, MintEvent::PackageReady(preview())));
+        assert!(took(&mut f, MintEvent::Connecting));
+        assert!(took(&mut f, MintEvent::Attesting));
+        assert!(took(
+            &mut f,
+            MintEvent::Minted {
+                token_id: 1,
+                tx: None,
+                block: None,
+                status: "already on chain".into()
+            }
+        ));
+        assert!(matches!(&f.step, MintStep::Minted { status, .. } if status == "already on chain"));
+    }
+
+    #[test]
+    fn browser_path() {
+        let mut f = running(MintStep::Attesting);
+        assert!(took(&mut f, MintEvent::AwaitingWallet));
+        assert!(took(
+            &mut f,
+            MintEvent::OpenUrl("http://127.0.0.1:1/?t=x".into())
+        ));
+        assert_eq!(f.wallet_url.as_deref(), Some("http://127.0.0.1:1/?t=x"));
+        assert!(took(&mut f, MintEvent::Confirming { tx: "0xcd".into() }));
+        assert_eq!(f.step, MintStep::Confirming);
+        assert_eq!(f.wallet_url, None);
+        assert!(took(&mut f, minted()));
+        // A browser mint that was already on chain ends at Attesting.
+        let mut g = running(MintStep::Attesting);
+        assert!(took(&mut g, minted()));
+    }
+
+    #[test]
+    fn ledger_approval_then_sending() {
+        let mut f = running(MintStep::Attesting);
+        assert!(took(&mut f, MintEvent::AwaitingWallet));
+        assert!(took(&mut f, MintEvent::Sending));
+        assert!(took(&mut f, MintEvent::Confirming { tx: "0x1".into() }));
+    }
+
+    #[test]
+    fn out_of_order_events_are_logged_and_ignored() {
+        let cases: Vec<(MintStep, MintEvent)> = vec![
+            (MintStep::Idle, minted()),
+            (MintStep::Idle, failed()),
+            (MintStep::Idle, MintEvent::Packaging),
+            (MintStep::Idle, MintEvent::Connecting),
+            (MintStep::Idle, MintEvent::Fingerprinted("0x1".into())),
+            (MintStep::Idle, MintEvent::PackageReady(preview())),
+            (MintStep::Idle, MintEvent::OpenUrl("u".into())),
+            (MintStep::Fingerprinting, MintEvent::Attesting),
+            (MintStep::Fingerprinting, MintEvent::Sending),
+            (MintStep::Fingerprinting, minted()),
+            (MintStep::Fingerprinting, MintEvent::OpenUrl("u".into())),
+            (MintStep::Packaging, MintEvent::Fingerprinting),
+            (MintStep::Packaging, MintEvent::Fingerprinted("0x1".into())),
+            (MintStep::Connecting, MintEvent::Packaging),
+            (MintStep::Connecting, MintEvent::Sending),
+            (MintStep::Connecting, minted()),
+            (MintStep::Connecting, MintEvent::PackageReady(preview())),
+            (
+                MintStep::Attesting,
+                MintEvent::Confirming { tx: "0x1".into() },
+            ),
+            (MintStep::Sending, MintEvent::AwaitingWallet),
+            (MintStep::Sending, MintEvent::Attesting),
+            (MintStep::Confirming, MintEvent::Sending),
+            (MintStep::Confirming, MintEvent::OpenUrl("u".into())),
+            (
+                MintStep::Minted {
+                    token_id: 1,
+                    tx: None,
+                    block: None,
+                    status: "minted".into(),
+                },
+                failed(),
+            ),
+            (
+                MintStep::Minted {
+                    token_id: 1,
+                    tx: None,
+                    block: None,
+                    status: "minted".into(),
+                },
+                MintEvent::Fingerprinting,
+            ),
+            (
+                MintStep::Failed {
+                    during: "x".into(),
+                    error: "y".into(),
+                },
+                minted(),
+            ),
+            (
+                MintStep::Failed {
+                    during: "x".into(),
+                    error: "y".into(),
+                },
+                MintEvent::Connecting,
+            ),
+        ];
+        for (step, ev) in cases {
+            let mut f = running(step.clone());
+            let name = event_name(&ev);
+            assert!(!took(&mut f, ev), "{name} while {step:?} was taken");
+            assert_eq!(f.step, step, "{name} changed the step");
+            assert!(
+                f.log.last().unwrap().contains(name),
+                "log names the event: {:?}",
+                f.log
+            );
+            assert_eq!(f.fingerprint, None);
+            assert_eq!(f.package, None);
+        }
+    }
+
+    #[test]
+    fn failed_from_every_running_step() {
+        for step in [
+            MintStep::Fingerprinting,
+            MintStep::Packaging,
+            MintStep::Connecting,
+            MintStep::Attesting,
+            MintStep::AwaitingWallet,
+            MintStep::Sending,
+            MintStep::Confirming,
+        ] {
+            let mut f = running(step.clone());
+            f.wallet_url = Some("u".into());
+            assert!(took(&mut f, failed()), "{step:?}");
+            assert!(
+                matches!(&f.step, MintStep::Failed { during, .. } if during == "connecting"),
+                "{step:?}"
+            );
+            assert_eq!(f.wallet_url, None);
+        }
+    }
+
+    #[test]
+    fn log_is_always_taken() {
+        for step in [MintStep::Idle, MintStep::Sending] {
+            let mut f = running(step);
+            f.apply(MintEvent::Log("hello".into()));
+            assert_eq!(f.log, vec!["hello".to_string()]);
+        }
+    }
+
+    #[test]
+    fn reset_keeps_previews_and_is_refused_while_running() {
+        let mut f = running(MintStep::Sending);
+        f.fingerprint = Some("0x1".into());
+        f.package = Some(preview());
+        assert!(!f.reset());
+        assert_eq!(f.step, MintStep::Sending);
+        f.apply(failed());
+        assert!(f.reset());
+        assert_eq!(f.step, MintStep::Idle);
+        assert_eq!(f.fingerprint.as_deref(), Some("0x1"));
+        assert_eq!(f.package, Some(preview()));
+        f.step = MintStep::Minted {
+            token_id: 2,
+            tx: None,
+            block: None,
+            status: "minted".into(),
+        };
+        assert!(f.reset());
+        assert_eq!(f.step, MintStep::Idle);
+        f.begin(true).unwrap();
+    }
+
+    #[test]
+    fn can_start_reasons() {
+        let f = MintFlow::default();
+        assert!(f.can_start(false).unwrap_err().contains("project"));
+        assert!(f.can_start(true).is_ok());
+        let f = running(MintStep::Packaging);
+        assert!(f.can_start(true).unwrap_err().contains("already running"));
+        let f = running(MintStep::Minted {
+            token_id: 4,
+            tx: None,
+            block: None,
+            status: "minted".into(),
+        });
+        assert!(f.can_start(true).unwrap_err().contains("already minted"));
+        let f = running(MintStep::Failed {
+            during: "x".into(),
+            error: "y".into(),
+        });
+        assert!(f.can_start(true).is_ok(), "a failed mint may be retried");
+
+        let mut f = MintFlow::new(WalletChoice::Browser, Network::DevChain);
+        assert!(f.can_start(true).unwrap_err().contains("recipient"));
+        f.recipient = Some("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".into());
+        assert!(f.can_start(true).unwrap_err().contains("surveyor"));
+        f.surveyor = Some(WalletChoice::DevAccount(0));
+        assert!(f.can_start(true).is_ok());
+        f.recipient = Some("nope".into());
+        assert!(f.can_start(true).unwrap_err().contains("not an address"));
+
+        let f = MintFlow::new(
+            WalletChoice::DevAccount(0),
+            Network::Rpc {
+                url: "http://127.0.0.1:8545".into(),
+                chain_id: 31337,
+                contract: "0x12".into(),
+            },
+        );
+        assert!(f.can_start(true).unwrap_err().contains("not an address"));
+
+        let mut f = MintFlow::default();
+        f.begin(true).unwrap();
+        assert!(f.begin(true).is_err(), "a second click is refused");
+    }
+
+    #[test]
+    fn keystore_password_is_not_debug_printed() {
+        let w = WalletChoice::Keystore {
+            path: "k.json".into(),
+            password: "hunter2".into(),
+        };
+        assert!(!format!("{w:?}").contains("hunter2"));
+        let mut f = MintFlow::new(w, Network::DevChain);
+        f.begin(true).unwrap();
+        assert!(!format!("{f:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn network_resolution() {
+        assert!(
+            Network::DevChain
+                .resolve(None)
+                .unwrap_err()
+                .contains("dev chain")
+        );
+        let t = Network::Rpc {
+            url: " http://h:1 ".into(),
+            chain_id: 11155111,
+            contract: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".into(),
+        }
+        .resolve(None)
+        .unwrap();
+        assert_eq!(t.rpc_url, "http://h:1");
+        assert_eq!(t.network_name(), "sepolia");
+    }
+}
+
+/// End to end against a real anvil and the demo project (copied; the original is not touched).
+#[cfg(test)]
+pub(crate) mod e2e {
+    use super::*;
+
+    /// `demo/forest.twinmint` of the workspace (`./scripts/demo.sh` makes it; it is not in git),
+    /// or `$TWINMINT_DEMO_PROJECT`.
+    pub(crate) fn demo_project() -> Option<PathBuf> {
+        let p = std::env::var_os("TWINMINT_DEMO_PROJECT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let contracts = dev::contracts_dir();
+                let root = contracts
+                    .parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(Path::new("."));
+                root.join("demo/forest.twinmint")
+            });
+        if p.join("manifest.json").is_file() {
+            Some(p)
+        } else {
+            eprintln!(
+                "skipping: no demo project at {} (run ./scripts/demo.sh)",
+                p.display()
+            );
+            None
+        }
+    }
+
+    pub(crate) fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let dst = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy_dir(&e.path(), &dst);
+            } else {
+                std::fs::copy(e.path(), &dst).unwrap();
+            }
+        }
+    }
+
+    /// A copy of the demo project in a fresh temporary folder.
+    pub(crate) fn demo_copy() -> Option<(tempfile::TempDir, PathBuf)> {
+        let demo = demo_project()?;
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("forest.twinmint");
+        copy_dir(&demo, &project);
+        Some((dir, project))
+    }
+
+    /// Run a job to its end, applying every event; returns the flow and the events.
+    pub(crate) fn run_job(
+        project: &Path,
+        mut flow: MintFlow,
+        dev: Option<DevChainInfo>,
+        cancel: Arc<AtomicBool>,
+    ) -> (MintFlow, Vec<MintEvent>) {
+        flow.begin(true).unwrap();
+        let job = MintJob::start(project.to_path_buf(), flow.clone(), dev, cancel);
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let mut all = Vec::new();
+        loop {
+            for ev in job.poll() {
+                all.push(ev.clone());
+                flow.apply(ev);
+            }
+            if !flow.is_running() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mint job timed out: {:?}",
+                flow.log
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            !flow.log.iter().any(|l| l.starts_with("ignored")),
+            "{:?}",
+            flow.log
+        );
+        (flow, all)
+    }
+
+    fn steps(events: &[MintEvent]) -> Vec<&'static str> {
+        events
+            .iter()
+            .filter(|e| !matches!(e, MintEvent::Log(_)))
+            .map(event_name)
+            .collect()
+    }
+
+    #[test]
+    fn mint_demo_on_anvil_then_again_is_idempotent() {
+        let Some((_tmp, project)) = demo_copy() else {
+            return;
+        };
+        let (_h, info) = start_dev_chain().expect("dev chain");
+        let cancel = Arc::new(AtomicBool::new(false));
+
+        let (flow, events) = run_job(
+            &project,
+            MintFlow::default(),
+            Some(info.clone()),
+            cancel.clone(),
+        );
+        let MintStep::Minted {
+            token_id,
+            tx,
+            status,
+            ..
+        } = &flow.step
+        else {
+            panic!("not minted: {:?}", flow.log);
+        };
+        assert_eq!(*token_id, 1);
+        assert_eq!(status, "minted");
+        assert!(tx.is_some());
+        // The demo package names no surveyor address, so it is rebuilt for dev account 0.
+        assert_eq!(
+            steps(&events),
+            [
+                "Fingerprinting",
+                "Fingerprinted",
+                "Packaging",
+                "PackageReady",
+                "Connecting",
+                "Attesting",
+                "Sending",
+                "Minted"
+            ],
+            "{:?}",
+            flow.log
+        );
+        let pkg = flow.package.clone().unwrap();
+        assert_eq!(Some(pkg.fingerprint.clone()), flow.fingerprint);
+        assert!(pkg.token_uri.starts_with("ipfs://"));
+        assert!(
+            pkg.files
+                .iter()
+                .any(|f| f.name == "report.html" && f.bytes > 0)
+        );
+        let record = ChainRecord::read(&project.join(package::CHAIN_JSON)).unwrap();
+        assert_eq!(record.token_id, Some(1));
+        assert_eq!(record.contract, info.contract);
+        assert_eq!(record.network, "anvil");
+        assert_eq!(record.tx_hashes.len(), 1);
+        assert!(!project.join(MINT_JOURNAL).exists());
+        // The original demo is untouched.
+        assert!(!demo_project().unwrap().join(package::CHAIN_JSON).exists());
+
+        // Again: the package is current (no Packaging) and nothing is sent.
+        let (flow2, events2) = run_job(&project, MintFlow::default(), Some(info.clone()), cancel);
+        assert_eq!(
+            steps(&events2),
+            [
+                "Fingerprinting",
+                "Fingerprinted",
+                "PackageReady",
+                "Connecting",
+                "Attesting",
+                "Minted"
+            ],
+            "{:?}",
+            flow2.log
+        );
+        assert!(
+            matches!(&flow2.step, MintStep::Minted { token_id: 1, tx: None, status, .. } if status == "already on chain"),
+            "{:?}",
+            flow2.step
+        );
+        let record = ChainRecord::read(&project.join(package::CHAIN_JSON)).unwrap();
+        assert_eq!(record.tx_hashes.len(), 1);
+        let (second, owner) = block_on(async {
+            let c = Chain::connect_read_only(info.target().config())
+                .await
+                .unwrap();
+            (c.owner_of(2).await, c.owner_of(1).await.unwrap())
+        });
+        assert!(second.is_err(), "a second token exists");
+        assert_eq!(owner, info.accounts[0]);
+    }
+
+    #[test]
+    fn stopped_rpc_fails_naming_the_url() {
+        let Some((_tmp, project)) = demo_copy() else {
+            return;
+        };
+        let port = dev::free_port().unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let flow = MintFlow::new(
+            WalletChoice::DevAccount(0),
+            Network::Rpc {
+                url: url.clone(),
+                chain_id: dev::CHAIN_ID,
+                contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3".into(),
+            },
+        );
+        let (flow, _) = run_job(&project, flow, None, Arc::new(AtomicBool::new(false)));
+        let MintStep::Failed { during, error } = &flow.step else {
+            panic!("{:?}", flow.step);
+        };
+        assert_eq!(during, "connecting");
+        assert!(error.contains(&url), "{error}");
+        assert!(!project.join(package::CHAIN_JSON).exists());
+    }
+
+    #[test]
+    fn cancelled_before_start_and_no_ledger_fail_cleanly() {
+        let Some((_tmp, project)) = demo_copy() else {
+            return;
+        };
+        let (flow, _) = run_job(
+            &project,
+            MintFlow::default(),
+            None,
+            Arc::new(AtomicBool::new(true)),
+        );
+        assert!(
+            matches!(&flow.step, MintStep::Failed { error, .. } if error == "cancelled"),
+            "{:?}",
+            flow.step
+        );
+        let (flow, _) = run_job(
+            &project,
+            MintFlow::new(WalletChoice::Ledger { index: 0 }, Network::DevChain),
+            None,
+            Arc::new(AtomicBool::new(false)),
+        );
+        // The dev chain is resolved before the wallet is loaded.
+        assert!(
+            matches!(&flow.step, MintStep::Failed { error, .. } if error.contains("dev chain")),
+            "{:?}",
+            flow.step
+        );
+        let flow = MintFlow::new(
+            WalletChoice::Ledger { index: 0 },
+            Network::Rpc {
+                url: "http://127.0.0.1:1".into(),
+                chain_id: 1,
+                contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3".into(),
+            },
+        );
+        let (flow, _) = run_job(&project, flow, None, Arc::new(AtomicBool::new(false)));
+        assert!(
+            matches!(&flow.step, MintStep::Failed { during, error } if during == "loading the wallet" && error.contains("Ledger")),
+            "{:?}",
+            flow.step
+        );
+    }
+
+    /// A raw HTTP/1.1 exchange (the bridge and anvil need nothing more); returns the body.
+    fn http(host: &str, method: &str, path: &str, body: Option<&str>) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        let body = body.unwrap_or("");
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let (head, rest) = out.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(" 200 "), "{method} {path}: {head}");
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            // One chunk is all these small answers need.
+            let (_, after) = rest.split_once("\r\n").unwrap();
+            after
+                .rsplit_once("\r\n0\r\n")
+                .map(|(b, _)| b)
+                .unwrap_or(after)
+                .trim_end()
+                .to_string()
+        } else {
+            rest.to_string()
+        }
+    }
+
+    /// Play the browser: read the bridge's transaction, send it from anvil's unlocked account
+    /// (what the wallet would do), post the hash back.
+    fn act_as_browser_wallet(page: &str, rpc_url: &str, from: Address) {
+        let rest = page.strip_prefix("http://").unwrap();
+        let (host, query) = rest.split_once("/?t=").unwrap();
+        let tx: serde_json::Value =
+            serde_json::from_str(&http(host, "GET", &format!("/tx?t={query}"), None)).unwrap();
+        let send = serde_json::json!({
+            "jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction",
+            "params": [{"from": from, "to": tx["to"], "data": tx["data"], "value": "0x0"}],
+        });
+        let anvil = rpc_url.strip_prefix("http://").unwrap();
+        let answer: serde_json::Value =
+            serde_json::from_str(&http(anvil, "POST", "/", Some(&send.to_string()))).unwrap();
+        let hash = answer["result"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{answer}"));
+        let posted = serde_json::json!({"token": query, "hash": hash}).to_string();
+        http(host, "POST", "/hash", Some(&posted));
+    }
+
+    fn browser_flow(owner: Address) -> MintFlow {
+        let mut f = MintFlow::new(WalletChoice::Browser, Network::DevChain);
+        f.recipient = Some(owner.to_string());
+        f.surveyor = Some(WalletChoice::DevAccount(0));
+        f
+    }
+
+    #[test]
+    fn browser_wallet_mint_through_the_bridge_and_cancel_while_waiting() {
+        let Some((_tmp, project)) = demo_copy() else {
+            return;
+        };
+        let (_h, info) = start_dev_chain().expect("dev chain");
+        let owner = info.accounts[2];
+
+        // Cancel while the page waits: nothing is sent, no journal is left.
+        let cancel = Arc::new(AtomicBool::new(false));
+        let mut flow = browser_flow(owner);
+        flow.begin(true).unwrap();
+        let job = MintJob::start(
+            project.clone(),
+            flow.clone(),
+            Some(info.clone()),
+            cancel.clone(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while flow.is_running() {
+            for ev in job.poll() {
+                if matches!(ev, MintEvent::OpenUrl(_)) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+                flow.apply(ev);
+            }
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            matches!(&flow.step, MintStep::Failed { during, error } if during == "awaiting the browser wallet" && error == "cancelled"),
+            "{:?}",
+            flow.step
+        );
+        assert!(!project.join(MINT_JOURNAL).exists());
+
+        // Now the wallet answers.
+        let mut flow = browser_flow(owner);
+        flow.begin(true).unwrap();
+        let job = MintJob::start(
+            project.clone(),
+            flow.clone(),
+            Some(info.clone()),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let mut seen = Vec::new();
+        while flow.is_running() {
+            for ev in job.poll() {
+                if let MintEvent::OpenUrl(u) = &ev {
+                    act_as_browser_wallet(u, &info.rpc_url, info.accounts[0]);
+                }
+                if !matches!(ev, MintEvent::Log(_)) {
+                    seen.push(event_name(&ev));
+                }
+                flow.apply(ev);
+            }
+            assert!(Instant::now() < deadline, "{:?}", flow.log);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            seen,
+            [
+                "Fingerprinting",
+                "Fingerprinted",
+                "PackageReady",
+                "Connecting",
+                "Attesting",
+                "AwaitingWallet",
+                "OpenUrl",
+                "Confirming",
+                "Minted"
+            ],
+            "{:?}",
+            flow.log
+        );
+        let MintStep::Minted {
+            token_id,
+            tx,
+            status,
+            ..
+        } = &flow.step
+        else {
+            panic!("{:?}", flow.log);
+        };
+        assert_eq!((*token_id, status.as_str()), (1, "minted"));
+        assert_eq!(tx, &flow.tx);
+        let record = ChainRecord::read(&project.join(package::CHAIN_JSON)).unwrap();
+        assert_eq!(record.token_id, Some(1));
+        assert_eq!(record.tx_hashes[0].hash.to_string(), tx.clone().unwrap());
+        assert!(!project.join(MINT_JOURNAL).exists());
+        let holder = block_on(async {
+            let c = Chain::connect_read_only(info.target().config())
+                .await
+                .unwrap();
+            c.owner_of(1).await.unwrap()
+        });
+        assert_eq!(holder, owner);
+    }
+}

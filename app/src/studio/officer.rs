@@ -1,0 +1,821 @@
+//! The credit officer's view, without Bevy: read a token from the chain, verify the package it
+//! points to with `mint::verify` (every hash, CID, the fingerprint, the token's URI and
+//! history), and gather pledge, valuation, surveys and the collateral figures the package was
+//! built from into one [`OfficerReport`]; [`export_report`] appends the result to the package's
+//! own `report.html` for the credit file.
+//!
+//! Nothing here computes a number of its own: every figure is a chain read, a verify check, or
+//! a value from `simulation.json` / the package metadata, labelled with where it came from.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
+
+use mint::chain::{
+    B256, Chain, ChainError, PledgeInfo, Role, SurveyEntry, ValuationInfo, block_on,
+};
+use mint::package::{PACKAGE_DIR, REPORT_HTML, SIMULATION_JSON, TokenMetadata};
+use mint::verify::{ChainReads, PackageSource, Status, VerifyReport};
+use serde::Serialize;
+
+use crate::studio::mint_flow::{ChainTarget, panic_text, read_metadata};
+
+/// What the officer asks about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenQuery {
+    pub target: ChainTarget,
+    pub token_id: u64,
+    /// A local package folder, or a gateway URL (`https://…/ipfs/<CID>`) as a path string.
+    pub package: Option<PathBuf>,
+    /// The surveyor's project: its fingerprint is recomputed, and its `package/` and
+    /// `simulation.json` are used when no package is given.
+    pub project: Option<PathBuf>,
+}
+
+/// One row of the verification table: one check of `mint::verify`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileCheck {
+    /// File name (`report.html`), `fingerprint`, `chain`, `package`, …
+    pub name: String,
+    /// Which value (`sha256 (vs cids.json)`, `model fingerprint`, …).
+    pub what: String,
+    /// Green (passed or a note) or red.
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// An active pledge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PledgeView {
+    pub lender: String,
+    /// bytes32 on chain (the keccak-256 of a text reference, or the reference itself).
+    pub loan_ref: String,
+    /// Unix seconds.
+    pub since: u64,
+    pub since_utc: String,
+}
+
+/// The latest on-chain valuation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ValuationView {
+    /// Whole currency units, as stored (a uint256, kept as text).
+    pub value: String,
+    pub currency: String,
+    pub as_of: u64,
+    pub as_of_utc: String,
+    pub oracle: String,
+}
+
+/// Who attested the latest survey.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AttestationView {
+    pub surveyor: String,
+    /// From the package metadata, when it names the same address.
+    pub surveyor_name: Option<String>,
+    /// The surveyor still holds the contract's Surveyor role.
+    pub surveyor_active: bool,
+    pub capture_hash: String,
+    pub timestamp: u64,
+    pub timestamp_utc: String,
+}
+
+/// One survey of the token, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SurveyView {
+    /// 1-based.
+    pub index: usize,
+    pub fingerprint: String,
+    pub capture_hash: String,
+    pub surveyor: String,
+    pub timestamp: u64,
+    pub timestamp_utc: String,
+    /// The verified package carries this survey's fingerprint.
+    pub is_package: bool,
+}
+
+/// Collateral figures as `twinmint simulate` computed them (or only the value, from the
+/// package's metadata attributes, when the simulation is not at hand).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CollateralView {
+    /// Where the figures come from.
+    pub source: String,
+    pub currency: String,
+    pub collateral_value: f64,
+    pub loan: Option<f64>,
+    /// No loan was given to `simulate`: `loan` is the grade's maximum loan, and `ltv` and
+    /// `liquidation_price_per_t` refer to it.
+    pub loan_is_grade_max: bool,
+    pub grade: Option<String>,
+    /// The grade's LTV threshold (1 / over-collateralisation).
+    pub max_ltv: Option<f64>,
+    /// LTV with the collateral marked at the current price.
+    pub ltv: Option<f64>,
+    pub current_price_per_t: Option<f64>,
+    /// The carbon price per t at which LTV reaches `max_ltv` (∞: no credits to sell).
+    pub liquidation_price_per_t: Option<f64>,
+    /// The fall in price the loan can absorb (1 − liquidation / current).
+    pub margin_fraction: Option<f64>,
+    /// `simulation.json` is the file the package recorded (its SHA-256 matches).
+    pub matches_package: Option<bool>,
+}
+
+/// Everything the officer's panel shows about one token.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OfficerReport {
+    pub token_id: u64,
+    pub chain_id: u64,
+    pub network: String,
+    pub contract: String,
+    pub owner: String,
+    pub token_uri: String,
+    /// The token's latest fingerprint on chain (`0x…`).
+    pub fingerprint: String,
+    /// What the package claims, when one was read.
+    pub package_fingerprint: Option<String>,
+    /// The package verified (a folder or gateway URL); `None` when only the URI is known.
+    pub package_source: Option<String>,
+    pub files: Vec<FileCheck>,
+    /// A package was checked and every check passed.
+    pub verified: bool,
+    pub pledge: Option<PledgeView>,
+    pub valuation: Option<ValuationView>,
+    pub attestation: Option<AttestationView>,
+    pub surveys: Vec<SurveyView>,
+    pub collateral: Option<CollateralView>,
+    /// What could not be checked, and why.
+    pub notes: Vec<String>,
+    /// RFC 3339, UTC.
+    pub checked_at: String,
+}
+
+impl OfficerReport {
+    /// The red rows.
+    pub fn failures(&self) -> impl Iterator<Item = &FileCheck> {
+        self.files.iter().filter(|f| !f.ok)
+    }
+}
+
+/// Chain reads and verification on a worker thread.
+#[derive(Debug)]
+pub struct OfficerJob {
+    result: Receiver<Result<OfficerReport, String>>,
+}
+
+impl OfficerJob {
+    /// `cancel` is checked between the chain reads and the (slow, with a project) verify.
+    pub fn start(query: TokenQuery, cancel: Arc<AtomicBool>) -> OfficerJob {
+        let (send, result) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("twinmint-officer".into())
+            .spawn({
+                let send = send.clone();
+                move || {
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        build_report(&query, &cancel)
+                    }))
+                    .unwrap_or_else(|p| Err(format!("internal error: {}", panic_text(&*p))));
+                    let _ = send.send(r);
+                }
+            });
+        if let Err(e) = spawned {
+            let _ = send.send(Err(format!("cannot start the officer thread: {e}")));
+        }
+        OfficerJob { result }
+    }
+
+    /// The report once it is ready (then `None` again); never blocks.
+    pub fn poll(&self) -> Option<Result<OfficerReport, String>> {
+        self.result.try_recv().ok()
+    }
+}
+
+struct Reads {
+    chain: ChainReads,
+    pledge: Option<PledgeInfo>,
+    valuation: Option<ValuationInfo>,
+    surveys: Vec<SurveyEntry>,
+    surveyor_active: Option<bool>,
+}
+
+fn cancelled(cancel: &AtomicBool) -> Result<(), String> {
+    if cancel.load(Ordering::Relaxed) {
+        Err("cancelled".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The whole report, synchronously (what [`OfficerJob`] runs).
+pub fn build_report(query: &TokenQuery, cancel: &AtomicBool) -> Result<OfficerReport, String> {
+    cancelled(cancel)?;
+    let id = query.token_id;
+    let reads = block_on(async {
+        let c = Chain::connect_read_only(query.target.config()).await?;
+        let chain = ChainReads::fetch(&c, id).await?;
+        let pledge = c.pledge_of(id).await?;
+        let valuation = c.valuation_of(id).await?;
+        let surveys = c.surveys(id).await?;
+        let surveyor_active = match surveys.last() {
+            Some(s) => Some(c.has_role(Role::Surveyor, s.surveyor).await?),
+            None => None,
+        };
+        Ok::<_, ChainError>(Reads {
+            chain,
+            pledge,
+            valuation,
+            surveys,
+            surveyor_active,
+        })
+    })
+    .map_err(|e| format!("token #{id}: {e}"))?;
+    cancelled(cancel)?;
+
+    let mut notes = Vec::new();
+    // Which package: the one given, else the project's; the token URI alone cannot be
+    // fetched (no IPFS node here).
+    let source = match (&query.package, &query.project) {
+        (Some(p), _) => Some(PackageSource::parse(&p.to_string_lossy())),
+        (None, Some(proj)) if proj.join(PACKAGE_DIR).is_dir() => {
+            Some(PackageSource::Dir(proj.join(PACKAGE_DIR)))
+        }
+        _ => None,
+    };
+    let verify_report: Option<VerifyReport> = match &source {
+        Some(s) => Some(mint::verify::verify(
+            s,
+            query.project.as_deref(),
+            Some(&reads.chain),
+        )),
+        None => {
+            notes.push(no_package_note(&reads.chain.token_uri));
+            None
+        }
+    };
+    let meta: Option<TokenMetadata> = match &source {
+        Some(PackageSource::Dir(d)) => read_metadata(d).ok(),
+        _ => None,
+    };
+    if matches!(source, Some(PackageSource::Url(_))) {
+        notes.push(
+            "package read from a gateway: the surveyor name and collateral attributes are not \
+             shown (only the verification)"
+                .into(),
+        );
+    }
+
+    let files: Vec<FileCheck> = verify_report
+        .as_ref()
+        .map(|r| r.checks.iter().map(file_check).collect())
+        .unwrap_or_default();
+    let verified = verify_report.as_ref().is_some_and(VerifyReport::ok);
+    let package_fingerprint = verify_report.as_ref().and_then(|r| r.fingerprint.clone());
+
+    let surveys: Vec<SurveyView> = reads
+        .surveys
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SurveyView {
+            index: i + 1,
+            fingerprint: s.fingerprint.to_string(),
+            capture_hash: s.capture_hash.to_string(),
+            surveyor: s.surveyor.to_checksum(None),
+            timestamp: s.timestamp,
+            timestamp_utc: utc(s.timestamp),
+            is_package: package_fingerprint.as_deref() == Some(&s.fingerprint.to_string()),
+        })
+        .collect();
+    let attestation = reads.surveys.last().map(|s| AttestationView {
+        surveyor: s.surveyor.to_checksum(None),
+        surveyor_name: meta
+            .as_ref()
+            .filter(|m| m.twinmint.surveyor.address == Some(s.surveyor))
+            .and_then(|m| m.twinmint.surveyor.name.clone()),
+        surveyor_active: reads.surveyor_active.unwrap_or(false),
+        capture_hash: s.capture_hash.to_string(),
+        timestamp: s.timestamp,
+        timestamp_utc: utc(s.timestamp),
+    });
+
+    let collateral = collateral_view(query.project.as_deref(), meta.as_ref(), &mut notes);
+    let c = &reads.chain;
+    Ok(OfficerReport {
+        token_id: id,
+        chain_id: c.chain_id,
+        network: query.target.network_name(),
+        contract: c.contract.to_checksum(None),
+        owner: c.owner.to_checksum(None),
+        token_uri: c.token_uri.clone(),
+        fingerprint: c.fingerprint.to_string(),
+        package_fingerprint,
+        package_source: verify_report.as_ref().map(|r| r.package.clone()),
+        files,
+        verified,
+        pledge: reads.pledge.map(|p| PledgeView {
+            lender: p.lender.to_checksum(None),
+            loan_ref: p.loan_ref.to_string(),
+            since: p.since,
+            since_utc: utc(p.since),
+        }),
+        valuation: reads.valuation.map(|v| ValuationView {
+            value: v.value.to_string(),
+            currency: currency_text(v.currency),
+            as_of: v.as_of,
+            as_of_utc: utc(v.as_of),
+            oracle: v.oracle.to_checksum(None),
+        }),
+        attestation,
+        surveys,
+        collateral,
+        notes,
+        checked_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+fn no_package_note(token_uri: &str) -> String {
+    let gateway = token_uri
+        .strip_prefix("ipfs://")
+        .and_then(|rest| rest.split('/').next())
+        .map(|cid| format!(" (e.g. https://ipfs.io/ipfs/{cid})"))
+        .unwrap_or_default();
+    format!(
+        "not verified: only the token URI {token_uri} is known and there is no IPFS node here \
+         to fetch it; give the package folder or a gateway URL{gateway}"
+    )
+}
+
+fn file_check(c: &mint::verify::Check) -> FileCheck {
+    let detail = match &c.status {
+        Status::Ok => "ok".to_string(),
+        Status::Mismatch { expected, actual } => format!("expected {expected}, found {actual}"),
+        Status::Missing => "missing".to_string(),
+        Status::Error { message } => message.clone(),
+        Status::Note { message } => message.clone(),
+    };
+    FileCheck {
+        name: c.subject.clone(),
+        what: c.what.clone(),
+        ok: c.passed(),
+        detail,
+    }
+}
+
+/// Collateral from the project's `simulation.json` (full liquidation line), else the value
+/// attribute the package metadata carries.
+fn collateral_view(
+    project: Option<&Path>,
+    meta: Option<&TokenMetadata>,
+    notes: &mut Vec<String>,
+) -> Option<CollateralView> {
+    if let Some(path) = project
+        .map(|p| p.join(SIMULATION_JSON))
+        .filter(|p| p.is_file())
+    {
+        match std::fs::read(&path).map(|b| serde_json::from_slice::<growth_model::Simulation>(&b)) {
+            Ok(Ok(sim)) => {
+                let matches_package = meta.and_then(|m| {
+                    let recorded = m.twinmint.project.get(SIMULATION_JSON)?;
+                    let actual = capture::hash::sha256_file(&path).ok()?.0;
+                    Some(*recorded == actual)
+                });
+                if matches_package == Some(false) {
+                    notes.push(
+                        "simulation.json has changed since the package was built: the \
+                         collateral figures are not the ones the token's report shows"
+                            .into(),
+                    );
+                }
+                let c = &sim.collateral;
+                let l = &c.liquidation;
+                return Some(CollateralView {
+                    source: format!("{} (twinmint simulate)", path.display()),
+                    currency: c.currency.clone(),
+                    collateral_value: c.value,
+                    loan: Some(l.loan),
+                    loan_is_grade_max: sim.settings.options.finance.collateral.loan.is_none(),
+                    grade: Some(l.grade.clone()),
+                    max_ltv: Some(l.max_ltv),
+                    ltv: Some(l.ltv_at_current_price),
+                    current_price_per_t: Some(l.current_price_per_t),
+                    liquidation_price_per_t: Some(l.breach_price_per_t),
+                    margin_fraction: Some(l.margin_fraction),
+                    matches_package,
+                });
+            }
+            Ok(Err(e)) => notes.push(format!("{}: not a simulation: {e}", path.display())),
+            Err(e) => notes.push(format!("{}: {e}", path.display())),
+        }
+    }
+    let m = meta?;
+    let a = m.attributes.iter().find_map(|a| {
+        let currency = a
+            .trait_type
+            .strip_prefix("Collateral value (")?
+            .strip_suffix(')')?;
+        Some((currency.to_string(), a.value.as_f64()?))
+    });
+    match a {
+        Some((currency, value)) => Some(CollateralView {
+            source: "package metadata attribute (rounded; no simulation.json at hand for the \
+                     loan, LTV and liquidation price)"
+                .into(),
+            currency,
+            collateral_value: value,
+            loan: None,
+            loan_is_grade_max: false,
+            grade: None,
+            max_ltv: None,
+            ltv: None,
+            current_price_per_t: None,
+            liquidation_price_per_t: None,
+            margin_fraction: None,
+            matches_package: None,
+        }),
+        None => {
+            notes.push("the package carries no collateral value (no simulation)".into());
+            None
+        }
+    }
+}
+
+/// bytes32 currency code → "USD".
+fn currency_text(code: B256) -> String {
+    let bytes: Vec<u8> = code.iter().copied().take_while(|b| *b != 0).collect();
+    String::from_utf8(bytes).unwrap_or_else(|_| code.to_string())
+}
+
+fn utc(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+// ---------------------------------------------------------------------------------- export
+
+/// Copy `package_dir/report.html` to `out` (a file, or a folder: then
+/// `report-token-N-verified.html` in it) with the verification appended, written atomically.
+/// The RPC URL is left out: it can carry an API key.
+pub fn export_report(
+    report: &OfficerReport,
+    package_dir: &Path,
+    out: &Path,
+) -> Result<PathBuf, String> {
+    let src = package_dir.join(REPORT_HTML);
+    let html = std::fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let section = verification_html(report);
+    // Inside <main> so the report's own styles apply.
+    let merged = match html.rfind("</main>").or_else(|| html.rfind("</body>")) {
+        Some(i) => format!("{}{section}{}", &html[..i], &html[i..]),
+        None => format!("{html}{section}"),
+    };
+    let path = if out.is_dir() {
+        out.join(format!("report-token-{}-verified.html", report.token_id))
+    } else {
+        out.to_path_buf()
+    };
+    capture::atomic::write_bytes(&path, merged.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn verification_html(r: &OfficerReport) -> String {
+    let mut h = String::new();
+    h.push_str("<section id=\"twinmint-verification\">\n");
+    h.push_str(&format!(
+        "<h2>Verification — token #{}</h2>\n<p class=\"note\">Checked {} on {} (chain id {}), \
+         contract <span class=\"mono\">{}</span>. Result: <strong style=\"color:{}\">{}</strong>.</p>\n",
+        r.token_id,
+        esc(&r.checked_at),
+        esc(&r.network),
+        r.chain_id,
+        esc(&r.contract),
+        if r.verified { "#1e7b34" } else { "#b3261e" },
+        if r.verified {
+            "verified — every check passed".to_string()
+        } else {
+            format!("NOT verified — {} check(s) failed", r.failures().count())
+        }
+    ));
+    let row = |k: &str, v: &str| format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(v));
+    h.push_str("<table>\n");
+    h.push_str(&row("Owner", &r.owner));
+    h.push_str(&row("Token URI", &r.token_uri));
+    h.push_str(&row("Fingerprint on chain", &r.fingerprint));
+    if let Some(p) = &r.package_source {
+        h.push_str(&row("Package checked", p));
+    }
+    match &r.pledge {
+        Some(p) => h.push_str(&row(
+            "Pledge",
+            &format!(
+                "to {} since {} (loan ref {})",
+                p.lender, p.since_utc, p.loan_ref
+            ),
+        )),
+        None => h.push_str(&row("Pledge", "none")),
+    }
+    if let Some(v) = &r.valuation {
+        h.push_str(&row(
+            "On-chain valuation",
+            &format!(
+                "{} {} as of {} (oracle {})",
+                v.currency, v.value, v.as_of_utc, v.oracle
+            ),
+        ));
+    }
+    if let Some(a) = &r.attestation {
+        let who = match &a.surveyor_name {
+            Some(n) => format!("{n} ({})", a.surveyor),
+            None => a.surveyor.clone(),
+        };
+        h.push_str(&row(
+            "Latest survey attested by",
+            &format!(
+                "{who} at {}{}",
+                a.timestamp_utc,
+                if a.surveyor_active {
+                    ""
+                } else {
+                    " — no longer holds the Surveyor role"
+                }
+            ),
+        ));
+    }
+    h.push_str("</table>\n");
+    if !r.notes.is_empty() {
+        h.push_str("<ul>\n");
+        for n in &r.notes {
+            h.push_str(&format!("<li>{}</li>\n", esc(n)));
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("<table>\n<tr><th></th><th>Subject</th><th>Check</th><th>Result</th></tr>\n");
+    for f in &r.files {
+        let (mark, colour, class) = if f.ok {
+            ("✓", "#1e7b34", "ok")
+        } else {
+            ("✗", "#b3261e", "fail")
+        };
+        h.push_str(&format!(
+            "<tr class=\"{class}\" style=\"color:{colour}\"><td>{mark}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td></tr>\n",
+            esc(&f.name),
+            esc(&f.what),
+            esc(&f.detail)
+        ));
+    }
+    h.push_str("</table>\n</section>\n");
+    h
+}
+
+// ---------------------------------------------------------------------------------- tests
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::studio::mint_flow::e2e::{copy_dir, demo_copy, run_job};
+    use crate::studio::mint_flow::{MintFlow, MintStep, start_dev_chain};
+    use mint::chain::{Address, U256, currency_code, dev};
+
+    fn sample_report(verified: bool) -> OfficerReport {
+        OfficerReport {
+            token_id: 7,
+            chain_id: 31337,
+            network: "anvil".into(),
+            contract: Address::repeat_byte(1).to_checksum(None),
+            owner: Address::repeat_byte(2).to_checksum(None),
+            token_uri: "ipfs://bafy/metadata.json".into(),
+            fingerprint: B256::repeat_byte(3).to_string(),
+            package_fingerprint: None,
+            package_source: Some("pkg".into()),
+            files: vec![
+                FileCheck {
+                    name: "report.html".into(),
+                    what: "sha256".into(),
+                    ok: verified,
+                    detail: "expected <a>, found b".into(),
+                },
+                FileCheck {
+                    name: "model.glb".into(),
+                    what: "cid".into(),
+                    ok: true,
+                    detail: "ok".into(),
+                },
+            ],
+            verified,
+            pledge: None,
+            valuation: None,
+            attestation: None,
+            surveys: vec![],
+            collateral: None,
+            notes: vec!["a <note>".into()],
+            checked_at: "2025-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn export_appends_inside_main_and_escapes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(REPORT_HTML),
+            "<html><body><main><h1>R</h1></main></body></html>",
+        )
+        .unwrap();
+        let out = export_report(&sample_report(false), dir.path(), dir.path()).unwrap();
+        assert_eq!(out, dir.path().join("report-token-7-verified.html"));
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(html.contains("Verification — token #7"));
+        assert!(html.find("twinmint-verification").unwrap() < html.find("</main>").unwrap());
+        assert!(html.contains("class=\"fail\""));
+        assert!(html.contains("class=\"ok\""));
+        assert!(html.contains("expected &lt;a&gt;"));
+        assert!(html.contains("a &lt;note&gt;"));
+        assert!(html.contains("NOT verified"));
+        // No partial files left beside it.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(export_report(&sample_report(true), &dir.path().join("none"), dir.path()).is_err());
+    }
+
+    #[test]
+    fn currency_and_time_text() {
+        assert_eq!(currency_text(currency_code("CNY")), "CNY");
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        let note = no_package_note("ipfs://bafyabc/metadata.json");
+        assert!(note.contains("https://ipfs.io/ipfs/bafyabc"), "{note}");
+    }
+
+    #[test]
+    fn unreachable_chain_is_an_error_naming_the_url() {
+        let port = dev::free_port().unwrap();
+        let q = TokenQuery {
+            target: ChainTarget {
+                rpc_url: format!("http://127.0.0.1:{port}"),
+                chain_id: 31337,
+                contract: Address::repeat_byte(1),
+            },
+            token_id: 1,
+            package: None,
+            project: None,
+        };
+        let job = OfficerJob::start(q, Arc::new(AtomicBool::new(false)));
+        let r = wait(&job);
+        let e = r.unwrap_err();
+        assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+    }
+
+    fn wait(job: &OfficerJob) -> Result<OfficerReport, String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        loop {
+            if let Some(r) = job.poll() {
+                return r;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "officer job timed out"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn officer_view_of_the_minted_demo() {
+        let Some((tmp, project)) = demo_copy() else {
+            return;
+        };
+        let (_h, info) = start_dev_chain().expect("dev chain");
+        let (flow, _) = run_job(
+            &project,
+            MintFlow::default(),
+            Some(info.clone()),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let MintStep::Minted { token_id, .. } = flow.step else {
+            panic!("{:?}", flow.log);
+        };
+        let cancel = Arc::new(AtomicBool::new(false));
+        let query = TokenQuery {
+            target: info.target(),
+            token_id,
+            package: None,
+            project: Some(project.clone()),
+        };
+
+        // The project's own package: everything green.
+        let r = wait(&OfficerJob::start(query.clone(), cancel.clone())).unwrap();
+        let red: Vec<_> = r.failures().collect();
+        assert!(r.verified, "{red:?}");
+        assert!(red.is_empty());
+        assert!(r.files.iter().any(|f| f.name == "report.html"));
+        assert!(r.files.iter().any(|f| f.name == "chain"));
+        assert_eq!(r.owner, info.accounts[0].to_checksum(None));
+        assert_eq!(Some(&r.fingerprint), r.package_fingerprint.as_ref());
+        assert_eq!(r.surveys.len(), 1);
+        assert!(r.surveys[0].is_package);
+        let a = r.attestation.as_ref().unwrap();
+        assert_eq!(a.surveyor, info.accounts[0].to_checksum(None));
+        assert!(a.surveyor_active);
+        assert!(r.pledge.is_none() && r.valuation.is_none());
+        let c = r.collateral.as_ref().unwrap();
+        assert_eq!(c.currency, "CNY");
+        assert!(c.collateral_value > 0.0 && c.loan.is_some() && c.loan_is_grade_max);
+        assert_eq!(c.matches_package, Some(true));
+        assert!(c.liquidation_price_per_t.unwrap() > 0.0);
+
+        // Only the URI: not verified, and the report says why.
+        let r0 = build_report(
+            &TokenQuery {
+                project: None,
+                ..query.clone()
+            },
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert!(!r0.verified && r0.files.is_empty());
+        assert!(
+            r0.notes.iter().any(|n| n.contains("no IPFS node")),
+            "{:?}",
+            r0.notes
+        );
+
+        // One byte of a copy of report.html changed: that row is red.
+        let copy = tmp.path().join("package-copy");
+        copy_dir(&project.join(PACKAGE_DIR), &copy);
+        let mut bytes = std::fs::read(copy.join(REPORT_HTML)).unwrap();
+        let i = bytes.len() / 2;
+        bytes[i] ^= 0x01;
+        std::fs::write(copy.join(REPORT_HTML), &bytes).unwrap();
+        let bad = wait(&OfficerJob::start(
+            TokenQuery {
+                package: Some(copy.clone()),
+                ..query.clone()
+            },
+            cancel.clone(),
+        ))
+        .unwrap();
+        assert!(!bad.verified);
+        assert!(
+            bad.files.iter().any(|f| f.name == REPORT_HTML && !f.ok),
+            "{:?}",
+            bad.files
+        );
+        assert!(bad.files.iter().any(|f| f.name == "model.glb" && f.ok));
+
+        // Pledge (owner = dev account 0) and value (account 0 is the oracle), then look again.
+        let lender = info.accounts[1];
+        let loan_ref: B256 = mint::fingerprint::keccak256(b"LOAN-2025-001").into();
+        block_on(async {
+            let c = Chain::connect(info.target().config(), dev::dev_account(0)).await?;
+            c.pledge(token_id, lender, loan_ref).await?;
+            c.set_valuation(
+                token_id,
+                U256::from(383u64),
+                currency_code("CNY"),
+                1_735_689_600,
+            )
+            .await
+        })
+        .unwrap();
+        let r2 = wait(&OfficerJob::start(query.clone(), cancel.clone())).unwrap();
+        let p = r2.pledge.as_ref().unwrap();
+        assert_eq!(p.lender, lender.to_checksum(None));
+        assert_eq!(p.loan_ref, loan_ref.to_string());
+        assert!(p.since > 0);
+        let v = r2.valuation.as_ref().unwrap();
+        assert_eq!((v.value.as_str(), v.currency.as_str()), ("383", "CNY"));
+        assert_eq!(v.as_of, 1_735_689_600);
+        assert!(r2.verified);
+
+        // Export: the tampered result, appended to the package's report.
+        let out = tmp.path().join("credit-file.html");
+        let written = export_report(&bad, &project.join(PACKAGE_DIR), &out).unwrap();
+        assert_eq!(written, out);
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(html.contains(&format!("token #{token_id}")));
+        assert!(html.contains("class=\"fail\""));
+        assert!(html.contains("class=\"ok\""));
+        assert!(html.contains(&info.contract.to_checksum(None)));
+        assert!(
+            !html.contains(&info.rpc_url),
+            "the RPC URL stays out of the file"
+        );
+        let original =
+            std::fs::read_to_string(project.join(PACKAGE_DIR).join(REPORT_HTML)).unwrap();
+        assert!(html.len() > original.len());
+        assert!(!original.contains("twinmint-verification"));
+
+        // Cancelled before it starts.
+        let e = build_report(&query, &AtomicBool::new(true)).unwrap_err();
+        assert_eq!(e, "cancelled");
+    }
+}
