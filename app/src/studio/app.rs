@@ -513,7 +513,16 @@ pub fn run_studio(opts: StudioOptions) -> AppExit {
         tab: opts.tab,
         ..default()
     })
-    .insert_resource(Layers::default())
+    .insert_resource(if opts.tab == Tab::Growth {
+        // The finance view starts on the grown tree models over the terrain.
+        Layers {
+            trees: true,
+            terrain: true,
+            ..default()
+        }
+    } else {
+        Layers::default()
+    })
     .add_systems(Startup, setup_camera)
     .add_systems(EguiPrimaryContextPass, panels)
     .add_systems(
