@@ -1060,9 +1060,10 @@ mod tests {
     use super::*;
 
     fn running(step: MintStep) -> MintFlow {
-        let mut f = MintFlow::default();
-        f.step = step;
-        f
+        MintFlow {
+            step,
+            ..MintFlow::default()
+        }
     }
 
     fn minted() -> MintEvent {

@@ -36,14 +36,14 @@ pub enum DevChainState {
     #[default]
     Off,
     Starting(JoinHandle<Result<(DevChainHandle, DevChainInfo), String>>),
-    Running(DevChainHandle, DevChainInfo),
+    Running(Box<(DevChainHandle, DevChainInfo)>),
     Failed(String),
 }
 
 impl DevChainState {
     pub fn info(&self) -> Option<&DevChainInfo> {
         match self {
-            DevChainState::Running(_, i) => Some(i),
+            DevChainState::Running(r) => Some(&r.1),
             _ => None,
         }
     }
@@ -157,7 +157,7 @@ impl MintPanel {
                 unreachable!("checked above")
             };
             self.dev = match h.join() {
-                Ok(Ok((handle, info))) => DevChainState::Running(handle, info),
+                Ok(Ok(running)) => DevChainState::Running(Box::new(running)),
                 Ok(Err(e)) => DevChainState::Failed(e),
                 Err(_) => DevChainState::Failed("the dev chain thread panicked".into()),
             };
@@ -195,7 +195,8 @@ impl MintPanel {
                         ui.label("starting anvil and deploying TwinMintNFR…");
                     });
                 }
-                DevChainState::Running(_, info) => {
+                DevChainState::Running(running) => {
+                    let info = &running.1;
                     ui.label(format!(
                         "{} · chain {} · contract {}",
                         info.rpc_url, info.chain_id, info.contract

@@ -56,9 +56,9 @@ pub struct PointSettings {
 impl Default for PointSettings {
     fn default() -> Self {
         PointSettings {
-            point_size: 2.0,
+            point_size: 3.0,
             rasterizer: Rasterizer::Auto,
-            edl_strength: 0.6,
+            edl_strength: 0.5,
             edl_radius: 1.4,
             visible: true,
         }
