@@ -1370,33 +1370,33 @@ mod tests {
     }
 }
 
-/// End to end against a real anvil and the demo project (copied; the original is not touched).
+/// End to end against a real anvil and the bundled sample made into a project.
 #[cfg(test)]
 pub(crate) mod e2e {
     use super::*;
 
-    /// `demo/forest.twinmint` of the workspace (`./scripts/demo.sh` makes it; it is not in git),
-    /// or `$TWINMINT_DEMO_PROJECT`.
-    pub(crate) fn demo_project() -> Option<PathBuf> {
-        let p = std::env::var_os("TWINMINT_DEMO_PROJECT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let contracts = dev::contracts_dir();
-                let root = contracts
-                    .parent()
-                    .and_then(Path::parent)
-                    .unwrap_or(Path::new("."));
-                root.join("demo/forest.twinmint")
-            });
-        if p.join("manifest.json").is_file() {
-            Some(p)
-        } else {
-            eprintln!(
-                "skipping: no demo project at {} (run ./scripts/demo.sh)",
-                p.display()
-            );
-            None
-        }
+    /// The bundled sample (`assets/sample/forest.laz`, our own simulator's output) as a fresh
+    /// ingested, reconstructed and simulated project in a temporary folder.
+    pub(crate) fn demo_copy() -> Option<(tempfile::TempDir, PathBuf)> {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("forest.twinmint");
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/sample/forest.laz");
+        capture::project::ingest(
+            &[sample],
+            &project,
+            &Default::default(),
+            &mut |_| {},
+            &capture::CancelToken::new(),
+        )
+        .unwrap();
+        let ctx = crate::studio::jobs::JobCtx::default();
+        crate::studio::jobs::reconstruct_project(&project, &ctx).unwrap();
+        let s = crate::studio::jobs::SimulateSettings {
+            runs: 40,
+            ..Default::default()
+        };
+        crate::studio::jobs::simulate_project(&project, &s, &ctx).unwrap();
+        Some((dir, project))
     }
 
     pub(crate) fn copy_dir(from: &Path, to: &Path) {
@@ -1410,15 +1410,6 @@ pub(crate) mod e2e {
                 std::fs::copy(e.path(), &dst).unwrap();
             }
         }
-    }
-
-    /// A copy of the demo project in a fresh temporary folder.
-    pub(crate) fn demo_copy() -> Option<(tempfile::TempDir, PathBuf)> {
-        let demo = demo_project()?;
-        let dir = tempfile::tempdir().unwrap();
-        let project = dir.path().join("forest.twinmint");
-        copy_dir(&demo, &project);
-        Some((dir, project))
     }
 
     /// Run a job to its end, applying every event; returns the flow and the events.
@@ -1519,8 +1510,6 @@ pub(crate) mod e2e {
         assert_eq!(record.network, "anvil");
         assert_eq!(record.tx_hashes.len(), 1);
         assert!(!project.join(MINT_JOURNAL).exists());
-        // The original demo is untouched.
-        assert!(!demo_project().unwrap().join(package::CHAIN_JSON).exists());
 
         // Again: the package is current (no Packaging) and nothing is sent.
         let (flow2, events2) = run_job(&project, MintFlow::default(), Some(info.clone()), cancel);
