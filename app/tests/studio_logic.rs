@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use bevy::math::DVec3;
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use twinmint_app::studio::StudioState;
@@ -13,7 +14,7 @@ use twinmint_app::studio::app::{finish_jobs, handle_requests};
 use twinmint_app::studio::jobs::{Errors, Jobs};
 use twinmint_app::studio::points::ViewerCloud;
 use twinmint_app::studio::scene::SceneData;
-use twinmint_app::studio::selection::{Measure, Selection};
+use twinmint_app::studio::selection::{LocalRay, Measure, PickRay, Selection, SelectionPlugin};
 use twinmint_app::studio::timelapse::{Timelapse, TimelapsePlugin};
 use twinmint_app::studio::ui::UiRequest;
 
@@ -98,6 +99,37 @@ fn opening_a_project_installs_the_cloud_and_scene() {
     assert!(rec.trees.len() > 20, "{} trees", rec.trees.len());
     assert!(scene.simulation.is_some());
     assert!(app.world().resource::<Errors>().0.is_empty());
+
+    // Clicking straight down onto a tree selects it; clicking beside the plot clears.
+    let (origin, tree) = (scene.origin, rec.trees[0].clone());
+    app.add_plugins(SelectionPlugin);
+    let down = |x: f64, y: f64| {
+        PickRay(LocalRay {
+            origin: DVec3::new(x - origin[0], y - origin[1], 500.0),
+            dir: DVec3::NEG_Z,
+        })
+    };
+    app.world_mut().write_message(down(tree.x, tree.y));
+    app.update();
+    let Selection::Tree(i) = *app.world().resource::<Selection>() else {
+        panic!("no tree selected");
+    };
+    let picked = &app
+        .world()
+        .resource::<SceneData>()
+        .reconstruction
+        .as_ref()
+        .unwrap()
+        .trees[i];
+    let d = ((picked.x - tree.x).powi(2) + (picked.y - tree.y).powi(2)).sqrt();
+    assert!(
+        d <= picked.crown_diameter_m / 2.0 + 1e-6,
+        "picked tree #{} is {d:.1} m away",
+        picked.id
+    );
+    app.world_mut().write_message(down(tree.x + 1000.0, tree.y));
+    app.update();
+    assert_eq!(*app.world().resource::<Selection>(), Selection::None);
 }
 
 fn panel_app() -> App {

@@ -348,10 +348,7 @@ fn viewport_clicks(
     windows: Query<&Window, With<PrimaryWindow>>,
     cams: Query<(&Camera, &GlobalTransform), With<PointCloudCamera>>,
     captures: Res<UiCapturesPointer>,
-    scene: Option<Res<SceneData>>,
-    cloud: Option<Res<ViewerCloud>>,
-    mut selection: ResMut<Selection>,
-    mut measure: ResMut<Measure>,
+    mut picks: MessageWriter<selection::PickRay>,
     mut pressed_at: Local<Option<Vec2>>,
 ) {
     let Ok(window) = windows.single() else {
@@ -371,17 +368,12 @@ fn viewport_clicks(
     if start.distance(end) > 4.0 {
         return;
     }
-    let (Some(scene), Ok(cam)) = (scene, cams.single()) else {
+    let Ok((camera, transform)) = cams.single() else {
         return;
     };
-    selection::click(
-        end,
-        cam,
-        &scene,
-        cloud.as_deref(),
-        &mut selection,
-        &mut measure,
-    );
+    if let Some(ray) = selection::cursor_ray(camera, transform, end) {
+        picks.write(selection::PickRay(ray));
+    }
 }
 
 fn dropped_files(

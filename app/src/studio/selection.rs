@@ -174,13 +174,57 @@ pub fn pick_point(
     best.map(|(_, p)| p)
 }
 
+/// A click in the viewport, as a ray in cloud-local coordinates: selects (or measures).
+#[derive(Message, Clone, Copy, Debug)]
+pub struct PickRay(pub LocalRay);
+
+/// Selection and measuring state, fed by [`PickRay`] messages (no rendering needed).
 pub struct SelectionPlugin;
 
 impl Plugin for SelectionPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Selection>()
             .init_resource::<Measure>()
-            .add_systems(Update, draw_selection);
+            .add_message::<PickRay>()
+            .add_systems(Update, apply_picks);
+    }
+}
+
+/// Draws the selection and the measured line (needs the gizmo plugin: windowed and offscreen
+/// apps only).
+pub struct SelectionGizmosPlugin;
+
+impl Plugin for SelectionGizmosPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, draw_selection);
+    }
+}
+
+/// Apply clicks: pick a point for the distance tool, or select the tree or pipe hit.
+pub fn apply_picks(
+    mut picks: MessageReader<PickRay>,
+    scene: Option<Res<SceneData>>,
+    cloud: Option<Res<ViewerCloud>>,
+    mut selection: ResMut<Selection>,
+    mut measure: ResMut<Measure>,
+) {
+    for PickRay(ray) in picks.read() {
+        if measure.active {
+            if let Some(c) = cloud.as_deref()
+                && let Some(p) = pick_point(c.resident_points().map(|(p, ..)| p), ray, 0.004)
+            {
+                measure.click(p);
+            }
+            continue;
+        }
+        let picked = match scene
+            .as_deref()
+            .and_then(|s| s.reconstruction.as_ref().map(|r| (s, r)))
+        {
+            Some((s, rec)) => pick(rec, s.origin, ray, 0.05),
+            None => Selection::None,
+        };
+        selection.set_if_neq(picked);
     }
 }
 
@@ -190,32 +234,6 @@ pub fn cursor_ray(camera: &Camera, transform: &GlobalTransform, cursor: Vec2) ->
     let o = world_to_local(ray.origin);
     let d = world_to_local(*ray.direction).normalize();
     Some(LocalRay { origin: o, dir: d })
-}
-
-/// Handle a click in the viewport at `cursor` (not over a panel).
-pub fn click(
-    world_cursor: Vec2,
-    camera: (&Camera, &GlobalTransform),
-    scene: &SceneData,
-    cloud: Option<&ViewerCloud>,
-    selection: &mut Selection,
-    measure: &mut Measure,
-) {
-    let Some(ray) = cursor_ray(camera.0, camera.1, world_cursor) else {
-        return;
-    };
-    if measure.active {
-        if let Some(c) = cloud
-            && let Some(p) = pick_point(c.resident_points().map(|(p, ..)| p), &ray, 0.004)
-        {
-            measure.click(p);
-        }
-        return;
-    }
-    *selection = match &scene.reconstruction {
-        Some(rec) => pick(rec, scene.origin, &ray, 0.05),
-        None => Selection::None,
-    };
 }
 
 fn draw_selection(
