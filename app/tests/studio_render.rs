@@ -138,7 +138,11 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
             .collect();
         fg.iter().sum::<f64>() / fg.len().max(1) as f64
     };
-    assert!((coverage(edl) - cov).abs() < 0.05, "EDL coverage {:.3} vs {cov:.3}", coverage(edl));
+    assert!(
+        (coverage(edl) - cov).abs() < 0.05,
+        "EDL coverage {:.3} vs {cov:.3}",
+        coverage(edl)
+    );
     assert!(
         lum(edl) < 0.97 * lum(quads),
         "EDL {} vs flat {}",

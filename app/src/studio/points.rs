@@ -56,10 +56,16 @@ impl ViewerCloud {
             .read_node(0)
             .map(|root| ColorRanges::from_sample(&root))
             .unwrap_or_default();
+        // Scan colour when the scan has it, else height.
+        let mode = if octree.attributes().rgb {
+            ColorMode::Rgb
+        } else {
+            ColorMode::Height
+        };
         ViewerCloud {
             octree,
             ranges,
-            mode: ColorMode::default(),
+            mode,
             filter: ClassFilter::default(),
             budget: 3_000_000,
             min_pixel_spacing: 0.5,
@@ -71,6 +77,18 @@ impl ViewerCloud {
             applied: None,
             frame: 0,
             stats: ViewerStats::default(),
+        }
+    }
+
+    /// Whether the cloud carries what `mode` colours by.
+    pub fn has(&self, mode: ColorMode) -> bool {
+        let a = self.octree.attributes();
+        match mode {
+            ColorMode::Rgb => a.rgb,
+            ColorMode::Height => true,
+            ColorMode::Class => a.class,
+            ColorMode::Intensity => a.intensity,
+            ColorMode::TreeId => a.tree,
         }
     }
 

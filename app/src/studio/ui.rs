@@ -222,7 +222,11 @@ fn survey_panel(
             .selected_text(c.mode.label())
             .show_ui(ui, |ui| {
                 for m in ColorMode::ALL {
-                    ui.selectable_value(&mut c.mode, m, m.label());
+                    let has = c.has(m);
+                    ui.add_enabled_ui(has, |ui| {
+                        ui.selectable_value(&mut c.mode, m, m.label())
+                            .on_disabled_hover_text("the scan has no such attribute");
+                    });
                 }
             });
         let mut budget_m = c.budget as f64 / 1e6;
