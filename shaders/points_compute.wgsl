@@ -6,23 +6,6 @@
 // SHADER_INT64_ATOMIC_MIN_MAX. Pixel coverage follows the same rule as the quad rasteriser
 // (pixel centres inside the point's square) so both produce the same image.
 
-struct Frame {
-    clip_from_rel: mat4x4<f32>,
-    viewport: vec2<f32>,
-    point_size: f32,
-    groups_x: u32,
-};
-
-struct Point {
-    pos: vec3<f32>,
-    color: u32,
-};
-
-struct Node {
-    offset: vec3<f32>,
-    first: u32,
-};
-
 // One workgroup's slice of one node: `count` points from `first` in the chunk.
 struct Work {
     slot: u32,

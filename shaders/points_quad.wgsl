@@ -4,24 +4,6 @@
 // Positions are relative to their octree node's centre; `nodes[slot].offset` is that centre
 // relative to the camera, computed in f64 on the CPU, so UTM-scale scenes keep f32 precision.
 
-struct Frame {
-    // clip ← camera-relative local (z-up) coordinates: projection × view rotation × axis swap.
-    clip_from_rel: mat4x4<f32>,
-    viewport: vec2<f32>,
-    point_size: f32,
-    groups_x: u32,
-};
-
-struct Point {
-    pos: vec3<f32>,
-    color: u32,
-};
-
-struct Node {
-    offset: vec3<f32>,
-    first: u32,
-};
-
 @group(0) @binding(0) var<uniform> frame: Frame;
 @group(0) @binding(1) var<storage, read> points: array<Point>;
 @group(0) @binding(2) var<storage, read> nodes: array<Node>;

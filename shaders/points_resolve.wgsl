@@ -1,13 +1,6 @@
 // Turns the compute rasteriser's 64-bit framebuffer into the colour and distance textures the
 // quad rasteriser renders, so both feed the same Eye-Dome Lighting composite.
 
-struct Frame {
-    clip_from_rel: mat4x4<f32>,
-    viewport: vec2<f32>,
-    point_size: f32,
-    groups_x: u32,
-};
-
 @group(0) @binding(0) var<uniform> frame: Frame;
 // The framebuffer as (low, high) words: low = colour, high = inverted distance.
 @group(0) @binding(1) var<storage, read> framebuffer: array<vec2<u32>>;

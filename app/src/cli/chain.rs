@@ -211,21 +211,7 @@ impl WalletArgs {
     }
 }
 
-/// A human name for the network ("anvil", "sepolia", …), for `chain.json`.
-pub fn network_name(chain_id: u64) -> String {
-    match chain_id {
-        1 => "mainnet".into(),
-        10 => "optimism".into(),
-        137 => "polygon".into(),
-        8453 => "base".into(),
-        42161 => "arbitrum".into(),
-        80002 => "polygon-amoy".into(),
-        84532 => "base-sepolia".into(),
-        11155111 => "sepolia".into(),
-        31337 => "anvil".into(),
-        n => format!("chain-{n}"),
-    }
-}
+pub use mint::chain::network_name;
 
 /// Hand a prepared transaction to the user's browser wallet and wait for its hash.
 pub fn via_browser(tx: BridgeTx, timeout_s: u64) -> anyhow::Result<TxHash> {

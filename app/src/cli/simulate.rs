@@ -96,19 +96,7 @@ fn trees_from(project: &Path, truth: Option<&Path>) -> anyhow::Result<Vec<TreeIn
     })?;
     let rec: reconstruct::Reconstruction = serde_json::from_slice(&bytes)
         .with_context(|| format!("{}: not a reconstruction", p.display()))?;
-    Ok(rec
-        .trees
-        .iter()
-        .map(|t| TreeInput {
-            id: t.id,
-            x: t.x,
-            y: t.y,
-            height_m: t.height_m,
-            crown_diameter_m: t.crown_diameter_m,
-            dbh_cm: t.dbh_cm,
-            species_group: None,
-        })
-        .collect())
+    Ok(twinmint_app::studio::jobs::reconstruction_trees(&rec))
 }
 
 pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {

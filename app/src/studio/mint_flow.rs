@@ -164,21 +164,7 @@ impl Network {
     }
 }
 
-/// The same names `twinmint` writes into `chain.json` (kept in step with `cli::chain`).
-pub fn network_name(chain_id: u64) -> String {
-    match chain_id {
-        1 => "mainnet".into(),
-        10 => "optimism".into(),
-        137 => "polygon".into(),
-        8453 => "base".into(),
-        42161 => "arbitrum".into(),
-        80002 => "polygon-amoy".into(),
-        84532 => "base-sepolia".into(),
-        11155111 => "sepolia".into(),
-        31337 => "anvil".into(),
-        n => format!("chain-{n}"),
-    }
-}
+pub use mint::chain::network_name;
 
 // ---------------------------------------------------------------------------------- state
 

@@ -99,15 +99,7 @@ impl MintPanel {
             },
         };
         let network = if self.use_rpc {
-            Network::Rpc {
-                url: self.rpc_url.trim().to_string(),
-                chain_id: self
-                    .chain_id
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("chain id {:?} is not a number", self.chain_id))?,
-                contract: self.contract.trim().to_string(),
-            }
+            rpc_network(&self.rpc_url, &self.chain_id, &self.contract)?
         } else {
             Network::DevChain
         };
@@ -376,16 +368,7 @@ impl OfficerPanel {
             .parse()
             .map_err(|_| format!("token id {:?} is not a number", self.token))?;
         let target = if self.use_rpc {
-            Network::Rpc {
-                url: self.rpc_url.trim().to_string(),
-                chain_id: self
-                    .chain_id
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("chain id {:?} is not a number", self.chain_id))?,
-                contract: self.contract.trim().to_string(),
-            }
-            .resolve(None)?
+            rpc_network(&self.rpc_url, &self.chain_id, &self.contract)?.resolve(None)?
         } else {
             Network::DevChain.resolve(self.dev.as_ref())?
         };
@@ -594,6 +577,18 @@ impl OfficerPanel {
             ui.label(format!("wrote {}", p.display()));
         }
     }
+}
+
+/// An RPC network from the panel's text fields.
+fn rpc_network(url: &str, chain_id: &str, contract: &str) -> Result<Network, String> {
+    Ok(Network::Rpc {
+        url: url.trim().to_string(),
+        chain_id: chain_id
+            .trim()
+            .parse()
+            .map_err(|_| format!("chain id {chain_id:?} is not a number"))?,
+        contract: contract.trim().to_string(),
+    })
 }
 
 fn short(s: &str) -> String {

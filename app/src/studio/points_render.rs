@@ -228,6 +228,49 @@ fn storage_texture(binding: u32, format: wgpu::TextureFormat) -> wgpu::BindGroup
     }
 }
 
+/// A point shader with the structs all three share (WGSL has no includes).
+fn points_shader(body: &str) -> String {
+    format!(
+        "{}\n{body}",
+        include_str!("../../../shaders/points_common.wgsl")
+    )
+}
+
+fn layout(
+    device: &wgpu::Device,
+    label: &str,
+    entries: &[wgpu::BindGroupLayoutEntry],
+) -> wgpu::BindGroupLayout {
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries,
+    })
+}
+
+fn compute_pipeline(
+    device: &wgpu::Device,
+    label: &str,
+    src: &str,
+    layout: &wgpu::BindGroupLayout,
+    entry: &str,
+) -> wgpu::ComputePipeline {
+    let module = shader(device, label, src);
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: Some(
+            &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(label),
+                bind_group_layouts: &[Some(layout)],
+                immediate_size: 0,
+            }),
+        ),
+        module: &module,
+        entry_point: Some(entry),
+        compilation_options: Default::default(),
+        cache: None,
+    })
+}
+
 fn shader(device: &wgpu::Device, label: &str, src: &str) -> wgpu::ShaderModule {
     device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(label),
@@ -251,7 +294,7 @@ fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<
     let quad_shader = shader(
         device,
         "points_quad",
-        include_str!("../../../shaders/points_quad.wgsl"),
+        &points_shader(include_str!("../../../shaders/points_quad.wgsl")),
     );
     let quad_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some("points_quad"),
@@ -287,63 +330,41 @@ fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<
     });
 
     let compute = compute_supported(features).then(|| {
-        let raster_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("points_compute_layout"),
-            entries: &[
+        let raster_layout = layout(
+            device,
+            "points_compute_layout",
+            &[
                 uniform(0, vf),
                 storage(1, vf, true),
                 storage(2, vf, true),
                 storage(3, vf, true),
                 storage(4, vf, false),
             ],
-        });
-        let module = shader(
+        );
+        let raster = compute_pipeline(
             device,
             "points_compute",
-            include_str!("../../../shaders/points_compute.wgsl"),
+            &points_shader(include_str!("../../../shaders/points_compute.wgsl")),
+            &raster_layout,
+            "rasterize",
         );
-        let raster = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("points_compute"),
-            layout: Some(
-                &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                    label: Some("points_compute"),
-                    bind_group_layouts: &[Some(&raster_layout)],
-                    immediate_size: 0,
-                }),
-            ),
-            module: &module,
-            entry_point: Some("rasterize"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        let resolve_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("points_resolve_layout"),
-            entries: &[
+        let resolve_layout = layout(
+            device,
+            "points_resolve_layout",
+            &[
                 uniform(0, vf),
                 storage(1, vf, true),
                 storage_texture(2, COLOR_FORMAT),
                 storage_texture(3, DIST_FORMAT),
             ],
-        });
-        let module = shader(
+        );
+        let resolve = compute_pipeline(
             device,
             "points_resolve",
-            include_str!("../../../shaders/points_resolve.wgsl"),
+            &points_shader(include_str!("../../../shaders/points_resolve.wgsl")),
+            &resolve_layout,
+            "resolve",
         );
-        let resolve = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("points_resolve"),
-            layout: Some(
-                &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                    label: Some("points_resolve"),
-                    bind_group_layouts: &[Some(&resolve_layout)],
-                    immediate_size: 0,
-                }),
-            ),
-            module: &module,
-            entry_point: Some("resolve"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
         ComputePipelines {
             raster_layout,
             raster,

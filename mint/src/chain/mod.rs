@@ -32,7 +32,7 @@ pub use client::{
     currency_code,
 };
 pub use error::{ChainError, ChainResult};
-pub use record::{ChainRecord, Deployment, PendingMint, RecordedTx};
+pub use record::{ChainRecord, Deployment, PendingMint, RecordedTx, network_name};
 pub use wallet::Wallet;
 
 /// Re-exported so callers need no direct alloy dependency for the common types.
