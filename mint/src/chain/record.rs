@@ -151,6 +151,22 @@ fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> ChainResult<()> {
     std::fs::rename(&tmp, path).map_err(|e| ChainError::io(path, e))
 }
 
+/// A human name for a network ("anvil", "sepolia", …), for `chain.json` and the studio.
+pub fn network_name(chain_id: u64) -> String {
+    match chain_id {
+        1 => "mainnet".into(),
+        10 => "optimism".into(),
+        137 => "polygon".into(),
+        8453 => "base".into(),
+        42161 => "arbitrum".into(),
+        80002 => "polygon-amoy".into(),
+        84532 => "base-sepolia".into(),
+        11155111 => "sepolia".into(),
+        31337 => "anvil".into(),
+        n => format!("chain-{n}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,21 +188,5 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-    }
-}
-
-/// A human name for a network ("anvil", "sepolia", …), for `chain.json` and the studio.
-pub fn network_name(chain_id: u64) -> String {
-    match chain_id {
-        1 => "mainnet".into(),
-        10 => "optimism".into(),
-        137 => "polygon".into(),
-        8453 => "base".into(),
-        42161 => "arbitrum".into(),
-        80002 => "polygon-amoy".into(),
-        84532 => "base-sepolia".into(),
-        11155111 => "sepolia".into(),
-        31337 => "anvil".into(),
-        n => format!("chain-{n}"),
     }
 }
