@@ -960,3 +960,57 @@ fn point_pass(
     pass.set_bind_group(0, &bg, &[]);
     pass.draw(0..3, 0..1);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_and_world_axes_round_trip() {
+        let p = DVec3::new(12.5, -3.25, 40.0);
+        let w = local_to_world(p);
+        assert_eq!(w, Vec3::new(12.5, 40.0, 3.25), "z-up local → y-up world");
+        assert!((world_to_local(w) - p).length() < 1e-6);
+        assert!((world_from_local() * p.as_vec3() - w).length() < 1e-5);
+        // A right-handed frame stays right-handed.
+        assert!((world_from_local().determinant() - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn camera_relative_projection_centres_what_the_camera_looks_at() {
+        // Camera 50 m south of a point, level, looking north (local +y).
+        let target_local = DVec3::new(1000.0, 2000.0, 30.0);
+        let eye_local = target_local - DVec3::new(0.0, 50.0, 0.0);
+        let eye = local_to_world(eye_local);
+        let view = GlobalTransform::from(
+            Transform::from_translation(eye).looking_at(local_to_world(target_local), Vec3::Y),
+        );
+        let proj = Mat4::perspective_infinite_reverse_rh(std::f32::consts::FRAC_PI_4, 1.5, 0.1);
+        let m = clip_from_rel(proj, &view);
+        let rel = (target_local - eye_local).as_vec3();
+        let clip = m * rel.extend(1.0);
+        let ndc = clip.truncate() / clip.w;
+        assert!(ndc.x.abs() < 1e-5 && ndc.y.abs() < 1e-5, "{ndc:?}");
+        assert!(
+            (clip.w - 50.0).abs() < 1e-3,
+            "w is the view distance: {}",
+            clip.w
+        );
+        // A point 10 m east appears right of centre; 10 m up appears above.
+        let east = m * (rel + Vec3::X * 10.0).extend(1.0);
+        let up = m * (rel + Vec3::Z * 10.0).extend(1.0);
+        assert!(east.x / east.w > 0.1);
+        assert!(up.y / up.w > 0.1);
+    }
+
+    #[test]
+    fn compute_needs_both_int64_features() {
+        assert!(!compute_supported(wgpu::Features::SHADER_INT64));
+        assert!(!compute_supported(
+            wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX
+        ));
+        assert!(compute_supported(
+            wgpu::Features::SHADER_INT64 | wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX
+        ));
+    }
+}
