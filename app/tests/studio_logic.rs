@@ -247,3 +247,66 @@ fn mint_panel_reports_an_unreachable_rpc() {
     };
     assert!(error.contains("127.0.0.1:9"), "{error}");
 }
+
+/// The surveyor's path: scans dropped on the window are imported (ingest → reconstruct →
+/// simulate) into a new project beside them, which then opens; a dropped project folder opens.
+#[test]
+fn dropped_scans_are_imported_and_opened() {
+    use bevy::window::FileDragAndDrop;
+    use twinmint_app::studio::app::dropped_files;
+    let tmp = tempfile::tempdir().unwrap();
+    let scan = tmp.path().join("plot.laz");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/sample/forest.laz"),
+        &scan,
+    )
+    .unwrap();
+    let mut app = logic_app();
+    app.add_message::<FileDragAndDrop>()
+        .add_systems(Update, dropped_files.before(handle_requests));
+    let window = app.world_mut().spawn_empty().id();
+    app.world_mut().write_message(FileDragAndDrop::DroppedFile {
+        window,
+        path_buf: scan.clone(),
+    });
+    run_until(&mut app, |a| {
+        a.world().get_resource::<ViewerCloud>().is_some()
+            || !a.world().resource::<Errors>().0.is_empty()
+    });
+    assert!(
+        app.world().resource::<Errors>().0.is_empty(),
+        "{:?}",
+        app.world().resource::<Errors>().0
+    );
+    let project = tmp.path().join("plot.twinmint");
+    assert_eq!(
+        app.world().resource::<StudioState>().project.as_deref(),
+        Some(project.as_path())
+    );
+    for f in [
+        "manifest.json",
+        "cloud.laz",
+        "reconstruction.json",
+        "classified.laz",
+        "simulation.json",
+        "viewer/octree.bin",
+    ] {
+        assert!(project.join(f).is_file(), "{f} missing");
+    }
+    let scene = app.world().resource::<SceneData>();
+    assert!(scene.simulation.is_some() && scene.reconstruction.is_some());
+
+    // Dropping the project folder itself opens it (no second import).
+    app.world_mut().remove_resource::<ViewerCloud>();
+    app.world_mut().write_message(FileDragAndDrop::DroppedFile {
+        window,
+        path_buf: project.clone(),
+    });
+    run_until(&mut app, |a| {
+        a.world().get_resource::<ViewerCloud>().is_some()
+    });
+    assert!(
+        !tmp.path().join("plot-2.twinmint").exists(),
+        "the folder was opened, not imported"
+    );
+}

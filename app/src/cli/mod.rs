@@ -150,7 +150,10 @@ pub fn main() -> ExitCode {
         cancel,
     };
     let Some(command) = cli.command else {
+        // The demo project scripts/studio.sh makes opens by default when it is there.
+        let demo = std::path::PathBuf::from("demo/forest.twinmint");
         return match studio::studio(studio::StudioArgs {
+            project: demo.join(capture::project::MANIFEST).is_file().then_some(demo),
             dev_chain: true,
             width: 1600,
             height: 960,

@@ -376,7 +376,7 @@ fn viewport_clicks(
     }
 }
 
-fn dropped_files(
+pub fn dropped_files(
     mut drops: MessageReader<FileDragAndDrop>,
     mut requests: MessageWriter<UiRequest>,
 ) {
