@@ -153,7 +153,10 @@ pub fn main() -> ExitCode {
         // The demo project scripts/studio.sh makes opens by default when it is there.
         let demo = std::path::PathBuf::from("demo/forest.twinmint");
         return match studio::studio(studio::StudioArgs {
-            project: demo.join(capture::project::MANIFEST).is_file().then_some(demo),
+            project: demo
+                .join(capture::project::MANIFEST)
+                .is_file()
+                .then_some(demo),
             dev_chain: true,
             width: 1600,
             height: 960,

@@ -43,6 +43,7 @@ pub enum TabArg {
 }
 
 pub fn studio(a: StudioArgs) -> anyhow::Result<()> {
+    twinmint_app::studio::require_gpu()?;
     let exit = twinmint_app::studio::run_studio(StudioOptions {
         project: a.project,
         dev_chain: a.dev_chain,

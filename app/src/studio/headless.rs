@@ -62,6 +62,7 @@ pub struct Frame {
 
 /// Render `shots` of `project` offscreen, in order, with one Bevy app.
 pub fn render(project: &OpenedProject, shots: &[Shot]) -> Result<Vec<Frame>, StudioError> {
+    crate::studio::require_gpu()?;
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins

@@ -22,6 +22,19 @@ use bevy::prelude::*;
 use crate::studio::points_render::local_to_world;
 use crate::studio::project::OpenedProject;
 
+/// Fail with a message instead of Bevy's panic when the machine has no Vulkan (or Metal/DX12)
+/// adapter at all, not even lavapipe.
+pub fn require_gpu() -> Result<(), project::StudioError> {
+    reconstruct::gpu::GpuContext::shared()
+        .map(|_| ())
+        .map_err(|e| {
+            project::StudioError::Render(format!(
+                "{e}; the studio and `render` need a Vulkan driver (on Debian without a GPU: apt \
+             install mesa-vulkan-drivers)"
+            ))
+        })
+}
+
 /// The viewport's background (dark slate, so height and class colours read well).
 pub const BACKGROUND: Color = Color::srgb(0.07, 0.08, 0.10);
 
