@@ -310,3 +310,36 @@ fn dropped_scans_are_imported_and_opened() {
         "the folder was opened, not imported"
     );
 }
+
+/// Reopening reuses the octree cache (no rebuild) until the cloud changes.
+#[test]
+fn reopening_reuses_the_octree_until_the_cloud_changes() {
+    use twinmint_app::studio::project::{OCTREE_FILE, open_project};
+    let tmp = tempfile::tempdir().unwrap();
+    let project = common::sample_project(tmp.path());
+    let open = || open_project(&project, &|_, _| {}, &Default::default()).expect("open");
+    let first = open();
+    let cache = project.join(OCTREE_FILE);
+    let built = std::fs::metadata(&cache).unwrap().modified().unwrap();
+    let again = open();
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().modified().unwrap(),
+        built,
+        "rebuilt needlessly"
+    );
+    assert_eq!(again.octree.total_points, first.octree.total_points);
+    assert_eq!(again.octree.nodes.len(), first.octree.nodes.len());
+    assert_eq!(again.scene.origin, first.scene.origin);
+    assert!((again.bounds[1] - first.bounds[1]).length() < 1e-6);
+
+    // A newer cloud (reconstruct ran again) invalidates the cache.
+    std::thread::sleep(Duration::from_millis(20));
+    let cloud = project.join("classified.laz");
+    let bytes = std::fs::read(&cloud).unwrap();
+    std::fs::write(&cloud, bytes).unwrap();
+    let _third = open();
+    assert!(
+        std::fs::metadata(&cache).unwrap().modified().unwrap() > built,
+        "stale cache reused"
+    );
+}

@@ -61,40 +61,20 @@ pub fn open_project(
     } else {
         dir.join(capture::project::CLOUD)
     };
-    let token = CancelToken::from_flag(cancel.clone());
-    progress("Reading cloud", 0.0);
-    let mut report = |e: ProgressEvent| {
-        if let Some(t) = e.total_points.filter(|&t| t > 0) {
-            progress("Reading cloud", e.points as f32 / t as f32);
-        }
-    };
-    let cloud = capture::read(&cloud_file, &Default::default(), &mut report, &token).map_err(
-        |e| match e {
-            capture::CaptureError::Cancelled => StudioError::Cancelled,
-            e => e.into(),
-        },
-    )?;
-    let b = cloud.bounds();
-    let origin = DVec3::from(cloud.origin);
-    let bounds = [DVec3::from(b.min) - origin, DVec3::from(b.max) - origin];
     let octree_file = dir.join(OCTREE_FILE);
-    if let Some(parent) = octree_file.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| StudioError::Invalid {
-            path: parent.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    }
-    let octree = Octree::build(
-        &cloud,
-        &OctreeOptions::default(),
-        &octree_file,
-        &|f| progress("Building octree", f),
-        &|| cancel.load(Ordering::Relaxed),
-    )
-    .map_err(|e| match e {
-        crate::viewer::octree::OctreeError::Cancelled => StudioError::Cancelled,
-        e => e.into(),
-    })?;
+    let (octree, origin, points) = match cached_octree(&octree_file, &cloud_file, &manifest) {
+        Some(o) => {
+            let origin = o.origin;
+            let n = o.total_points;
+            (o, origin, n)
+        }
+        None => build_octree(&cloud_file, &octree_file, progress, cancel)?,
+    };
+    let o = DVec3::from(origin);
+    let bounds = [
+        DVec3::from(manifest.bounds.min) - o,
+        DVec3::from(manifest.bounds.max) - o,
+    ];
     progress("Loading results", 0.0);
     let reconstruction = if dir
         .join(reconstruct::pipeline::RECONSTRUCTION_JSON)
@@ -131,13 +111,73 @@ pub fn open_project(
         dir: dir.to_path_buf(),
         name,
         cloud_file,
-        points: cloud.len() as u64,
+        points,
         octree: Arc::new(octree),
         scene: SceneData {
-            origin: cloud.origin,
+            origin,
             reconstruction,
             simulation,
         },
         bounds,
     })
+}
+
+/// The octree cache when it was built from this cloud as it is now: newer than the cloud file,
+/// same point count as the manifest. Reopening a large project then skips reading the cloud.
+fn cached_octree(
+    octree_file: &Path,
+    cloud_file: &Path,
+    manifest: &capture::project::Manifest,
+) -> Option<Octree> {
+    let built = std::fs::metadata(octree_file)
+        .and_then(|m| m.modified())
+        .ok()?;
+    let cloud = std::fs::metadata(cloud_file)
+        .and_then(|m| m.modified())
+        .ok()?;
+    if built < cloud {
+        return None;
+    }
+    let o = Octree::open(octree_file).ok()?;
+    (o.total_points == manifest.point_count).then_some(o)
+}
+
+/// Read the cloud and build its octree into `octree_file`.
+fn build_octree(
+    cloud_file: &Path,
+    octree_file: &Path,
+    progress: OpenProgress,
+    cancel: &Arc<AtomicBool>,
+) -> Result<(Octree, [f64; 3], u64), StudioError> {
+    let token = CancelToken::from_flag(cancel.clone());
+    progress("Reading cloud", 0.0);
+    let mut report = |e: ProgressEvent| {
+        if let Some(t) = e.total_points.filter(|&t| t > 0) {
+            progress("Reading cloud", e.points as f32 / t as f32);
+        }
+    };
+    let cloud = capture::read(cloud_file, &Default::default(), &mut report, &token).map_err(
+        |e| match e {
+            capture::CaptureError::Cancelled => StudioError::Cancelled,
+            e => e.into(),
+        },
+    )?;
+    if let Some(parent) = octree_file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| StudioError::Invalid {
+            path: parent.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    }
+    let octree = Octree::build(
+        &cloud,
+        &OctreeOptions::default(),
+        octree_file,
+        &|f| progress("Building octree", f),
+        &|| cancel.load(Ordering::Relaxed),
+    )
+    .map_err(|e| match e {
+        crate::viewer::octree::OctreeError::Cancelled => StudioError::Cancelled,
+        e => e.into(),
+    })?;
+    Ok((octree, cloud.origin, cloud.len() as u64))
 }
