@@ -31,6 +31,15 @@ pub struct StudioArgs {
     pub width: u32,
     #[arg(long, default_value_t = 960)]
     pub height: u32,
+    /// Open this token in the credit officer's panel (on the dev chain unless --rpc is given).
+    #[arg(long, value_name = "N")]
+    pub token: Option<u64>,
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub rpc: Option<String>,
+    #[arg(long, value_name = "N", requires = "rpc")]
+    pub chain_id: Option<u64>,
+    #[arg(long, value_name = "ADDR", requires = "rpc")]
+    pub contract: Option<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, Default)]
@@ -56,6 +65,14 @@ pub fn studio(a: StudioArgs) -> anyhow::Result<()> {
         screenshot: a.screenshot.map(|p| (p, 20)),
         width: a.width,
         height: a.height,
+        officer: a
+            .token
+            .map(|token| twinmint_app::studio::app::OfficerStart {
+                token,
+                rpc_url: a.rpc,
+                chain_id: a.chain_id,
+                contract: a.contract,
+            }),
     });
     if exit.is_error() {
         bail!("the studio exited with an error");

@@ -159,6 +159,38 @@ pub struct StudioOptions {
     pub screenshot: Option<(PathBuf, u32)>,
     pub width: u32,
     pub height: u32,
+    /// Open this token in the credit officer's panel once the project (and dev chain) is up.
+    pub officer: Option<OfficerStart>,
+}
+
+/// A token to open at start: id and, unless it is on the studio's dev chain, where it lives.
+#[derive(Clone, Debug, Default)]
+pub struct OfficerStart {
+    pub token: u64,
+    pub rpc_url: Option<String>,
+    pub chain_id: Option<u64>,
+    pub contract: Option<String>,
+}
+
+/// Pending start-up request for the officer panel (cleared once sent).
+#[derive(Resource)]
+struct OpenTokenAtStart;
+
+fn open_token_at_start(
+    mut commands: Commands,
+    pending: Option<Res<OpenTokenAtStart>>,
+    state: Res<StudioState>,
+    mut officer: ResMut<OfficerPanel>,
+    mut errors: ResMut<Errors>,
+) {
+    if pending.is_none() || state.project.is_none() || (!officer.use_rpc && officer.dev.is_none()) {
+        return;
+    }
+    commands.remove_resource::<OpenTokenAtStart>();
+    let project = state.project.clone();
+    if let Err(e) = officer.open(project.as_deref()) {
+        errors.push("Credit officer", e);
+    }
 }
 
 /// The plugins of the studio that do not need a window (the tests build headless apps with
@@ -457,6 +489,8 @@ fn scripted_screenshot(
     shot: Option<ResMut<ScriptedShot>>,
     cloud: Option<Res<ViewerCloud>>,
     jobs: Res<Jobs>,
+    officer: Res<OfficerPanel>,
+    pending_token: Option<Res<OpenTokenAtStart>>,
     mut exit: MessageWriter<AppExit>,
 ) {
     let Some(mut shot) = shot else {
@@ -472,7 +506,11 @@ fn scripted_screenshot(
         }
         return;
     }
-    if jobs.is_busy() || !cloud.is_some_and(|c| c.is_settled()) {
+    if jobs.is_busy()
+        || !cloud.is_some_and(|c| c.is_settled())
+        || officer.job.is_some()
+        || pending_token.is_some()
+    {
         return;
     }
     shot.shown += 1;
@@ -534,6 +572,16 @@ pub fn run_studio(opts: StudioOptions) -> AppExit {
         app.world_mut()
             .resource_mut::<MintPanel>()
             .start_dev_chain();
+    }
+    if let Some(o) = &opts.officer {
+        let mut panel = app.world_mut().resource_mut::<OfficerPanel>();
+        panel.token = o.token.to_string();
+        panel.use_rpc = o.rpc_url.is_some();
+        panel.rpc_url = o.rpc_url.clone().unwrap_or_default();
+        panel.chain_id = o.chain_id.map(|c| c.to_string()).unwrap_or_default();
+        panel.contract = o.contract.clone().unwrap_or_default();
+        app.insert_resource(OpenTokenAtStart)
+            .add_systems(Update, open_token_at_start);
     }
     if let Some((path, frames)) = &opts.screenshot {
         app.insert_resource(ScriptedShot {

@@ -384,6 +384,16 @@ impl OfficerPanel {
         })
     }
 
+    /// Fetch and verify the token in the form on a worker thread.
+    pub fn open(&mut self, project: Option<&Path>) -> Result<(), String> {
+        let q = self.query(project)?;
+        self.cancel = Arc::new(AtomicBool::new(false));
+        self.report = None;
+        self.exported = None;
+        self.job = Some(Mutex::new(OfficerJob::start(q, self.cancel.clone())));
+        Ok(())
+    }
+
     pub fn poll(&mut self, errors: &mut Errors) {
         let done = self
             .job
@@ -467,17 +477,6 @@ impl OfficerPanel {
         ));
         ui.label(format!("owner {}", r.owner));
         ui.label(format!("fingerprint {}", r.fingerprint));
-        egui::Grid::new("checks")
-            .num_columns(3)
-            .striped(true)
-            .show(ui, |ui| {
-                for f in &r.files {
-                    ui.colored_label(if f.ok { GREEN } else { RED }, if f.ok { "✔" } else { "✖" });
-                    ui.label(&f.name);
-                    ui.label(&f.detail);
-                    ui.end_row();
-                }
-            });
         ui.separator();
         ui.heading("Collateral");
         match &r.pledge {
@@ -505,7 +504,7 @@ impl OfficerPanel {
             ));
             if let (Some(loan), Some(ltv)) = (c.loan, c.ltv) {
                 ui.label(format!(
-                    "loan {loan:.0} {} → LTV {:.1}%{}",
+                    "loan {loan:.0} {}, LTV {:.1}%{}",
                     c.currency,
                     ltv * 100.0,
                     c.max_ltv
@@ -553,6 +552,31 @@ impl OfficerPanel {
                 ));
             }
         }
+        ui.separator();
+        let failed = r.files.iter().filter(|f| !f.ok).count();
+        egui::CollapsingHeader::new(format!(
+            "Package checks: {} of {} pass",
+            r.files.len() - failed,
+            r.files.len()
+        ))
+        .default_open(failed > 0)
+        .show(ui, |ui| {
+            egui::Grid::new("checks")
+                .num_columns(4)
+                .striped(true)
+                .show(ui, |ui| {
+                    for f in &r.files {
+                        ui.colored_label(
+                            if f.ok { GREEN } else { RED },
+                            if f.ok { "✔" } else { "✖" },
+                        );
+                        ui.label(&f.name);
+                        ui.label(&f.what);
+                        ui.label(&f.detail);
+                        ui.end_row();
+                    }
+                });
+        });
         for n in &r.notes {
             ui.label(egui::RichText::new(n).italics());
         }

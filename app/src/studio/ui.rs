@@ -139,7 +139,7 @@ pub fn panels(
                     ));
                 }
                 None => {
-                    ui.label("No project open: File → Open project… or drop scans on the window.");
+                    ui.label("No project open: File > Open project… or drop scans on the window.");
                 }
             }
             ui.separator();
@@ -153,7 +153,8 @@ pub fn panels(
 
     let bottom = bottom.response.rect.height();
     let left = egui::Panel::left("side")
-        .default_size(380.0)
+        .default_size(400.0)
+        .min_size(340.0)
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| match state.tab {
                 Tab::Survey => survey_panel(
