@@ -19,8 +19,9 @@ fn the_window_opens_the_sample_and_screenshots_itself() {
     let tmp = tempfile::tempdir().unwrap();
     let project = common::sample_project(tmp.path());
     let shot = tmp.path().join("studio.png");
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
+    // `timeout`: a window that never settles must fail the test, not hang CI.
+    let out = Command::new("timeout")
+        .args(["600", "xvfb-run", "-a", "-s", "-screen 0 1280x800x24"])
         .arg(env!("CARGO_BIN_EXE_twinmint"))
         .arg("studio")
         .arg(&project)

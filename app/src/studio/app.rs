@@ -482,6 +482,8 @@ struct ScriptedShot {
     shown: u32,
     taken: bool,
     wait: u32,
+    /// Frames before giving up (a project that never settles must not hang a script).
+    budget: u32,
 }
 
 fn scripted_screenshot(
@@ -496,6 +498,12 @@ fn scripted_screenshot(
     let Some(mut shot) = shot else {
         return;
     };
+    shot.budget = shot.budget.saturating_sub(1);
+    if shot.budget == 0 {
+        error!("--screenshot: gave up waiting for the scene to settle");
+        exit.write(AppExit::error());
+        return;
+    }
     if shot.taken {
         shot.wait += 1;
         if shot.wait > 30 && std::fs::metadata(&shot.path).is_ok_and(|m| m.len() > 0) {
@@ -590,6 +598,7 @@ pub fn run_studio(opts: StudioOptions) -> AppExit {
             shown: 0,
             taken: false,
             wait: 0,
+            budget: 20_000,
         });
     }
     let _ = Timelapse::default();
