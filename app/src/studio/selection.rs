@@ -293,12 +293,18 @@ fn draw_selection(
     }
 }
 
+/// Two trees (x = 0 and 10, heights 20 and 15 m, crowns 4 m) and one 10 m pipe, for tests.
+#[cfg(test)]
+pub(crate) fn test_reconstruction() -> Reconstruction {
+    tests::rec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use reconstruct::model::{PipeRun, PipeSegment, Tree};
 
-    fn rec() -> Reconstruction {
+    pub(super) fn rec() -> Reconstruction {
         let tree = |id, x: f64, h| Tree {
             id,
             x,

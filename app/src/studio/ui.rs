@@ -445,3 +445,82 @@ fn growth_panel(
         requests.write(UiRequest::Resimulate(s.clone()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    struct Survey {
+        layers: Layers,
+        settings: PointViewSettings,
+        support: RasterizerSupport,
+        measure: Measure,
+        selection: Selection,
+        scene: SceneData,
+    }
+
+    fn harness(selection: Selection) -> Harness<'static, Survey> {
+        let state = Survey {
+            layers: Layers::default(),
+            settings: PointViewSettings::default(),
+            support: RasterizerSupport { compute: false },
+            measure: Measure::default(),
+            selection,
+            scene: SceneData {
+                origin: [0.0; 3],
+                reconstruction: Some(crate::studio::selection::test_reconstruction()),
+                simulation: None,
+            },
+        };
+        Harness::new_ui_state(
+            |ui, s: &mut Survey| {
+                survey_panel(
+                    ui,
+                    &mut s.layers,
+                    &mut s.settings,
+                    None,
+                    &s.support,
+                    &mut s.measure,
+                    &s.selection,
+                    Some(&s.scene),
+                )
+            },
+            state,
+        )
+    }
+
+    #[test]
+    fn selected_tree_shows_its_metrics() {
+        let h = harness(Selection::Tree(1));
+        h.get_by_label("#2");
+        h.get_by_label("15.00 m");
+        h.get_by_label("4.00 m");
+        h.get_by_label("not observed (predicted by the growth model)");
+        let none = harness(Selection::None);
+        none.get_by_label("Click a tree or pipe in the view.");
+        let pipe = harness(Selection::Pipe(0));
+        pipe.get_by_label("600 mm");
+    }
+
+    #[test]
+    fn layer_and_measure_toggles_change_state() {
+        let mut h = harness(Selection::None);
+        assert!(!h.state().layers.trees);
+        h.get_by_label("Tree models").click();
+        h.run();
+        assert!(h.state().layers.trees);
+        h.get_by_label("Point cloud").click();
+        h.run();
+        assert!(!h.state().layers.points);
+        assert!(
+            !h.state().settings.0.visible,
+            "hiding the layer hides the points"
+        );
+        h.get_by_label("Click two points to measure").click();
+        h.run();
+        assert!(h.state().measure.active);
+        h.get_by_label("pick the first point");
+    }
+}
