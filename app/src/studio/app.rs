@@ -321,7 +321,6 @@ fn selection_focus(scene: &SceneData, sel: &Selection) -> Option<(Vec3, f32)> {
 }
 
 /// Apply finished jobs: open projects, new simulations, errors.
-#[allow(clippy::too_many_arguments)]
 pub fn finish_jobs(
     mut commands: Commands,
     mut jobs: ResMut<Jobs>,

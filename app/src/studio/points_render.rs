@@ -622,7 +622,6 @@ pub fn clip_from_rel(clip_from_view: Mat4, world_from_view: &GlobalTransform) ->
     clip_from_view * Mat4::from_mat3(view_from_world * world_from_local())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn point_pass(
     view: ViewQuery<(
         &ExtractedView,

@@ -137,7 +137,6 @@ pub fn bevy_mesh(m: &TriMesh) -> Mesh {
     .with_inserted_indices(Indices::U32(m.indices.clone()))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn spawn_scene(
     mut commands: Commands,
     scene: Res<SceneData>,

@@ -31,7 +31,6 @@ pub enum UiRequest {
 #[derive(Resource, Default, Clone, Copy)]
 pub struct UiCapturesPointer(pub bool);
 
-#[allow(clippy::too_many_arguments)]
 pub fn panels(
     mut contexts: EguiContexts,
     mut state: ResMut<StudioState>,
@@ -199,7 +198,6 @@ pub fn panels(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn survey_panel(
     ui: &mut egui::Ui,
     layers: &mut Layers,
