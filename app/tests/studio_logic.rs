@@ -232,10 +232,12 @@ fn mint_panel_reports_an_unreachable_rpc() {
     let mut app = panel_app();
     {
         let mut p = app.world_mut().resource_mut::<MintPanel>();
-        p.use_rpc = true;
-        p.rpc_url = "http://127.0.0.1:9".into();
-        p.chain_id = "31337".into();
-        p.contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3".into();
+        p.chain = twinmint_app::studio::panels::ChainForm {
+            use_rpc: true,
+            rpc_url: "http://127.0.0.1:9".into(),
+            chain_id: "31337".into(),
+            contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3".into(),
+        };
         p.start(&project).expect("starts");
     }
     run_until(&mut app, |a| {

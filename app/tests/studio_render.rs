@@ -74,6 +74,14 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
         trees(Some(y0), true),
         trees(Some(y0 + 30), true),
         trees(Some(y0), false),
+        Shot {
+            layers: Layers {
+                points: false,
+                pipes: false,
+                ..Default::default()
+            },
+            ..flat(Rasterizer::Quads)
+        },
     ];
     let frames = headless::render(&opened, &shots).expect("render");
     let out = std::env::var_os("TWINMINT_TEST_OUT").map(PathBuf::from);
@@ -83,8 +91,8 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
             f.image.save(dir.join(format!("studio-{i}.png"))).unwrap();
         }
     }
-    let [quads, compute, edl, year0, year30, no_trees] = &frames[..] else {
-        panic!("six frames");
+    let [quads, compute, edl, year0, year30, no_trees, hidden] = &frames[..] else {
+        panic!("seven frames");
     };
 
     // The cloud fills most of the view, in viridis (height colours).
@@ -105,6 +113,13 @@ fn renders_the_sample_with_both_rasterisers_and_the_timelapse() {
         100.0 * on_ramp as f64 / fg.len() as f64
     );
     assert!(on_ramp as f64 > 0.95 * fg.len() as f64);
+
+    // Hiding the point layer draws no points.
+    assert!(
+        coverage(hidden) < 0.001,
+        "hidden points still cover {:.3}",
+        coverage(hidden)
+    );
 
     // The compute rasteriser (64-bit atomics) draws the same picture.
     let require = std::env::var("TWINMINT_REQUIRE_GPU").is_ok_and(|v| v == "1");

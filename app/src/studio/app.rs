@@ -13,7 +13,7 @@ use bevy_egui::{EguiPlugin, EguiPrimaryContextPass, egui};
 use bevy_panorbit_camera::{PanOrbitCamera, PanOrbitCameraPlugin};
 
 use crate::studio::jobs::{self, Errors, JobOutput, Jobs, SimulateSettings};
-use crate::studio::panels::{MintPanel, OfficerPanel};
+use crate::studio::panels::{ChainForm, MintPanel, OfficerPanel};
 use crate::studio::points::{PointCloudPlugin, PointViewSettings, ViewerCloud};
 use crate::studio::points_render::{PointCloudCamera, local_to_world};
 use crate::studio::project::OpenedProject;
@@ -183,7 +183,10 @@ fn open_token_at_start(
     mut officer: ResMut<OfficerPanel>,
     mut errors: ResMut<Errors>,
 ) {
-    if pending.is_none() || state.project.is_none() || (!officer.use_rpc && officer.dev.is_none()) {
+    if pending.is_none()
+        || state.project.is_none()
+        || (!officer.chain.use_rpc && officer.dev.is_none())
+    {
         return;
     }
     commands.remove_resource::<OpenTokenAtStart>();
@@ -583,10 +586,12 @@ pub fn run_studio(opts: StudioOptions) -> AppExit {
     if let Some(o) = &opts.officer {
         let mut panel = app.world_mut().resource_mut::<OfficerPanel>();
         panel.token = o.token.to_string();
-        panel.use_rpc = o.rpc_url.is_some();
-        panel.rpc_url = o.rpc_url.clone().unwrap_or_default();
-        panel.chain_id = o.chain_id.map(|c| c.to_string()).unwrap_or_default();
-        panel.contract = o.contract.clone().unwrap_or_default();
+        panel.chain = ChainForm {
+            use_rpc: o.rpc_url.is_some(),
+            rpc_url: o.rpc_url.clone().unwrap_or_default(),
+            chain_id: o.chain_id.map(|c| c.to_string()).unwrap_or_default(),
+            contract: o.contract.clone().unwrap_or_default(),
+        };
         app.insert_resource(OpenTokenAtStart)
             .add_systems(Update, open_token_at_start);
     }

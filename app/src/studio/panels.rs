@@ -49,6 +49,56 @@ impl DevChainState {
     }
 }
 
+/// Which chain a panel talks to: the studio's dev chain, or any RPC with a deployed contract.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChainForm {
+    pub use_rpc: bool,
+    pub rpc_url: String,
+    pub chain_id: String,
+    pub contract: String,
+}
+
+impl ChainForm {
+    /// The network the form describes.
+    pub fn network(&self) -> Result<Network, String> {
+        if !self.use_rpc {
+            return Ok(Network::DevChain);
+        }
+        Ok(Network::Rpc {
+            url: self.rpc_url.trim().to_string(),
+            chain_id: self
+                .chain_id
+                .trim()
+                .parse()
+                .map_err(|_| format!("chain id {:?} is not a number", self.chain_id))?,
+            contract: self.contract.trim().to_string(),
+        })
+    }
+
+    fn choice_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut self.use_rpc, false, "Local dev chain");
+            ui.radio_value(&mut self.use_rpc, true, "RPC URL");
+        });
+    }
+
+    /// The RPC rows of a two-column grid (nothing on the dev chain).
+    fn rows_ui(&mut self, ui: &mut egui::Ui) {
+        if !self.use_rpc {
+            return;
+        }
+        for (label, value) in [
+            ("RPC URL", &mut self.rpc_url),
+            ("Chain id", &mut self.chain_id),
+            ("Contract", &mut self.contract),
+        ] {
+            ui.label(label);
+            ui.text_edit_singleline(value);
+            ui.end_row();
+        }
+    }
+}
+
 /// The mint panel's state.
 #[derive(Resource, Default)]
 pub struct MintPanel {
@@ -63,11 +113,10 @@ pub struct MintPanel {
     pub keystore_password: String,
     pub key_env: String,
     pub ledger_index: usize,
-    pub use_rpc: bool,
-    pub rpc_url: String,
-    pub chain_id: String,
-    pub contract: String,
+    pub chain: ChainForm,
     pub recipient: String,
+    /// The project whose package preview was last looked for (read once, not every frame).
+    preview_of: Option<PathBuf>,
 }
 
 impl MintPanel {
@@ -98,12 +147,7 @@ impl MintPanel {
                 index: self.ledger_index,
             },
         };
-        let network = if self.use_rpc {
-            rpc_network(&self.rpc_url, &self.chain_id, &self.contract)?
-        } else {
-            Network::DevChain
-        };
-        Ok((wallet, network))
+        Ok((wallet, self.chain.network()?))
     }
 
     /// Start the mint for `project` with the form's settings.
@@ -158,22 +202,11 @@ impl MintPanel {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, project: Option<&Path>, errors: &mut Errors) {
         ui.heading("Network");
-        ui.horizontal(|ui| {
-            ui.radio_value(&mut self.use_rpc, false, "Local dev chain");
-            ui.radio_value(&mut self.use_rpc, true, "RPC URL");
-        });
-        if self.use_rpc {
-            egui::Grid::new("rpc").num_columns(2).show(ui, |ui| {
-                ui.label("RPC URL");
-                ui.text_edit_singleline(&mut self.rpc_url);
-                ui.end_row();
-                ui.label("Chain id");
-                ui.text_edit_singleline(&mut self.chain_id);
-                ui.end_row();
-                ui.label("Contract");
-                ui.text_edit_singleline(&mut self.contract);
-                ui.end_row();
-            });
+        self.chain.choice_ui(ui);
+        if self.chain.use_rpc {
+            egui::Grid::new("rpc")
+                .num_columns(2)
+                .show(ui, |ui| self.chain.rows_ui(ui));
         } else {
             match &self.dev {
                 DevChainState::Off => {
@@ -252,11 +285,10 @@ impl MintPanel {
         if let Some(fp) = &self.flow.fingerprint {
             ui.label(format!("fingerprint {fp}"));
         }
-        if self.flow.package.is_none()
-            && let Some(p) = project
-            && let Ok(preview) = PackagePreview::read(&p.join(mint::package::PACKAGE_DIR))
-        {
-            self.flow.package = Some(preview);
+        if self.preview_of.as_deref() != project {
+            self.preview_of = project.map(Path::to_path_buf);
+            self.flow.package = project
+                .and_then(|p| PackagePreview::read(&p.join(mint::package::PACKAGE_DIR)).ok());
         }
         match &self.flow.package {
             Some(p) => {
@@ -346,10 +378,7 @@ impl MintPanel {
 #[derive(Resource, Default)]
 pub struct OfficerPanel {
     pub token: String,
-    pub use_rpc: bool,
-    pub rpc_url: String,
-    pub chain_id: String,
-    pub contract: String,
+    pub chain: ChainForm,
     pub package: String,
     pub job: Option<Mutex<OfficerJob>>,
     pub cancel: Arc<AtomicBool>,
@@ -367,11 +396,7 @@ impl OfficerPanel {
             .trim_start_matches('#')
             .parse()
             .map_err(|_| format!("token id {:?} is not a number", self.token))?;
-        let target = if self.use_rpc {
-            rpc_network(&self.rpc_url, &self.chain_id, &self.contract)?.resolve(None)?
-        } else {
-            Network::DevChain.resolve(self.dev.as_ref())?
-        };
+        let target = self.chain.network()?.resolve(self.dev.as_ref())?;
         let package = Some(self.package.trim())
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
@@ -410,25 +435,12 @@ impl OfficerPanel {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, project: Option<&Path>, errors: &mut Errors) {
         ui.heading("Open a token");
-        ui.horizontal(|ui| {
-            ui.radio_value(&mut self.use_rpc, false, "Local dev chain");
-            ui.radio_value(&mut self.use_rpc, true, "RPC URL");
-        });
+        self.chain.choice_ui(ui);
         egui::Grid::new("officer").num_columns(2).show(ui, |ui| {
             ui.label("Token id");
             ui.text_edit_singleline(&mut self.token);
             ui.end_row();
-            if self.use_rpc {
-                ui.label("RPC URL");
-                ui.text_edit_singleline(&mut self.rpc_url);
-                ui.end_row();
-                ui.label("Chain id");
-                ui.text_edit_singleline(&mut self.chain_id);
-                ui.end_row();
-                ui.label("Contract");
-                ui.text_edit_singleline(&mut self.contract);
-                ui.end_row();
-            }
+            self.chain.rows_ui(ui);
             ui.label("Package");
             ui.add(
                 egui::TextEdit::singleline(&mut self.package)
@@ -601,18 +613,6 @@ impl OfficerPanel {
             ui.label(format!("wrote {}", p.display()));
         }
     }
-}
-
-/// An RPC network from the panel's text fields.
-fn rpc_network(url: &str, chain_id: &str, contract: &str) -> Result<Network, String> {
-    Ok(Network::Rpc {
-        url: url.trim().to_string(),
-        chain_id: chain_id
-            .trim()
-            .parse()
-            .map_err(|_| format!("chain id {chain_id:?} is not a number"))?,
-        contract: contract.trim().to_string(),
-    })
 }
 
 fn short(s: &str) -> String {

@@ -13,6 +13,7 @@ use crate::studio::points_render::{
     LayerNode, PointCloudCamera, PointLayer, PointRenderPlugin, PointSettings, world_from_local,
     world_to_local,
 };
+use crate::studio::scene::Layers;
 use crate::viewer::colormap::{ClassFilter, ColorMode, ColorRanges, GpuPoint, colorize};
 use crate::viewer::lod::{LodCamera, select};
 use crate::viewer::node_store::NodePoints;
@@ -165,6 +166,7 @@ fn update_point_layer(
     cameras: Query<(&Camera, &GlobalTransform, &Projection), With<PointCloudCamera>>,
     cloud: Option<ResMut<ViewerCloud>>,
     settings: Res<PointViewSettings>,
+    layers: Option<Res<Layers>>,
     mut layer: ResMut<PointLayer>,
 ) {
     let Some(mut cloud) = cloud else {
@@ -191,6 +193,10 @@ fn update_point_layer(
         layer.generation += 1;
     }
 
+    if layers.is_some_and(|l| !l.points) {
+        layer.nodes.clear();
+        return;
+    }
     let Some((camera, transform, projection)) = cameras.iter().find(|(c, ..)| c.is_active) else {
         return;
     };

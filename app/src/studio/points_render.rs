@@ -50,7 +50,6 @@ pub struct PointSettings {
     pub edl_strength: f32,
     /// EDL neighbour radius in pixels; Potree's default is 1.4.
     pub edl_radius: f32,
-    pub visible: bool,
 }
 
 impl Default for PointSettings {
@@ -60,7 +59,6 @@ impl Default for PointSettings {
             rasterizer: Rasterizer::Auto,
             edl_strength: 0.5,
             edl_radius: 1.4,
-            visible: true,
         }
     }
 }
@@ -73,7 +71,7 @@ pub struct LayerNode {
     pub points: Arc<Vec<GpuPoint>>,
 }
 
-/// What the main world wants drawn this frame.
+/// What the main world wants drawn this frame (no nodes while the point layer is hidden).
 #[derive(Resource, Clone, Debug, Default)]
 pub struct PointLayer {
     pub nodes: Vec<LayerNode>,
@@ -641,7 +639,7 @@ fn point_pass(
     let entity = view.entity();
     let (extracted, target, depth, _) = view.into_inner();
     let settings = layer.settings;
-    if !settings.visible || layer.nodes.is_empty() {
+    if layer.nodes.is_empty() {
         return;
     }
     let size = UVec2::new(extracted.viewport.z, extracted.viewport.w);

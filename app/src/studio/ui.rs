@@ -213,7 +213,6 @@ fn survey_panel(
     ui.checkbox(&mut layers.terrain, "Terrain model");
     ui.checkbox(&mut layers.trees, "Tree models");
     ui.checkbox(&mut layers.pipes, "Pipes");
-    settings.0.visible = layers.points;
     ui.separator();
     ui.heading("Points");
     if let Some(c) = cloud {
@@ -512,10 +511,6 @@ mod tests {
         h.get_by_label("Point cloud").click();
         h.run();
         assert!(!h.state().layers.points);
-        assert!(
-            !h.state().settings.0.visible,
-            "hiding the layer hides the points"
-        );
         h.get_by_label("Click two points to measure").click();
         h.run();
         assert!(h.state().measure.active);
