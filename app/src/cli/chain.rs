@@ -468,20 +468,7 @@ fn run_dev(
 ) -> anyhow::Result<()> {
     let node = start_dev_node(port)?;
     let url = node.url();
-    let admin = dev::dev_account(0);
-    let accounts: Vec<Address> = (0..5).map(|i| dev::dev_account(i).address()).collect();
-    let deployment = block_on(async {
-        let mut c =
-            Chain::connect(ChainConfig::new(url.clone(), dev::CHAIN_ID, None), admin).await?;
-        let d = c.deploy(None).await?;
-        for role in [Role::Registrar, Role::Surveyor, Role::ValuationOracle] {
-            c.grant_role(role, accounts[0]).await?;
-        }
-        for a in &accounts {
-            c.set_whitelisted(*a, true).await?;
-        }
-        Ok::<_, chain::ChainError>(d)
-    })?;
+    let (deployment, accounts) = block_on(dev::deploy_dev_contract(&url))?;
     let info = DevChain {
         schema_version: 1,
         rpc_url: url.clone(),

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use mint::chain::{
     self, Address, B256, Chain, ChainConfig, ChainError, ChainRecord, Claim, Deployment,
-    MintOutcome, MintStatus, Role, SignedAttestation, TxHash, Wallet, attest, block_on, bridge,
-    dev,
+    MintOutcome, MintStatus, SignedAttestation, TxHash, Wallet, attest, block_on, bridge, dev,
 };
 use mint::package::{
     self, METADATA_JSON, PACKAGE_DIR, PackageManifest, PackageOptions, TokenMetadata,
@@ -601,21 +600,8 @@ impl DevChainHandle {
 pub fn start_dev_chain() -> Result<(DevChainHandle, DevChainInfo), String> {
     let anvil = dev::Anvil::start().map_err(|e| e.to_string())?;
     let url = anvil.url();
-    let admin = dev::dev_account(0);
-    let accounts: Vec<Address> = (0..5).map(|i| dev::dev_account(i).address()).collect();
-    let deployment = block_on(async {
-        let mut c =
-            Chain::connect(ChainConfig::new(url.clone(), dev::CHAIN_ID, None), admin).await?;
-        let d = c.deploy(None).await?;
-        for role in [Role::Registrar, Role::Surveyor, Role::ValuationOracle] {
-            c.grant_role(role, accounts[0]).await?;
-        }
-        for a in &accounts {
-            c.set_whitelisted(*a, true).await?;
-        }
-        Ok::<_, ChainError>(d)
-    })
-    .map_err(|e| e.to_string())?;
+    let (deployment, accounts) =
+        block_on(dev::deploy_dev_contract(&url)).map_err(|e| e.to_string())?;
     let info = DevChainInfo {
         rpc_url: url,
         chain_id: dev::CHAIN_ID,

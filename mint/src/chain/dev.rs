@@ -24,6 +24,26 @@ pub fn dev_account(index: u32) -> Wallet {
 }
 
 /// `mint/contracts` of this source tree (where `npm ci` installs anvil).
+/// Deploy TwinMintNFR on the dev chain at `url` as dev account 0, grant that account the
+/// registrar, surveyor and valuation-oracle roles, and whitelist dev accounts 0–4: the setup
+/// `twinmint chain dev` and the studio's dev chain share. Returns the deployment and the
+/// whitelisted accounts.
+pub async fn deploy_dev_contract(
+    url: &str,
+) -> ChainResult<(super::Deployment, Vec<alloy::primitives::Address>)> {
+    use super::{Chain, ChainConfig, Role};
+    let accounts: Vec<_> = (0..5).map(|i| dev_account(i).address()).collect();
+    let mut c = Chain::connect(ChainConfig::new(url, CHAIN_ID, None), dev_account(0)).await?;
+    let deployment = c.deploy(None).await?;
+    for role in [Role::Registrar, Role::Surveyor, Role::ValuationOracle] {
+        c.grant_role(role, accounts[0]).await?;
+    }
+    for a in &accounts {
+        c.set_whitelisted(*a, true).await?;
+    }
+    Ok((deployment, accounts))
+}
+
 pub fn contracts_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("contracts")
 }
