@@ -9,6 +9,8 @@ use clap::{Args, ValueEnum};
 use growth_model::prices::{self, Market, PriceScenario};
 use growth_model::{SimulationOptions, SpeciesGroup, TreeInput};
 
+use twinmint_app::studio::jobs;
+
 use super::Ctx;
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -96,7 +98,7 @@ fn trees_from(project: &Path, truth: Option<&Path>) -> anyhow::Result<Vec<TreeIn
     })?;
     let rec: reconstruct::Reconstruction = serde_json::from_slice(&bytes)
         .with_context(|| format!("{}: not a reconstruction", p.display()))?;
-    Ok(twinmint_app::studio::jobs::reconstruction_trees(&rec))
+    Ok(jobs::reconstruction_trees(&rec))
 }
 
 pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -115,16 +117,9 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
     o.seed = a.seed;
     o.start_year = a
         .start_year
-        .or_else(|| {
-            manifest
-                .capture_start
-                .map(|t| chrono::Datelike::year(&t.date_naive()))
-        })
+        .or_else(|| jobs::capture_year(&manifest))
         .unwrap_or(o.start_year);
-    o.area_ha = a.area_ha.or_else(|| {
-        let b = &manifest.bounds;
-        (!b.is_empty()).then(|| b.area_xy() / 10_000.0)
-    });
+    o.area_ha = a.area_ha.or_else(|| jobs::plot_area_ha(&manifest));
     o.price.series = match a.price.to_ascii_lowercase().as_str() {
         "cea" => prices::builtin(Market::Cea)?,
         "eua" => prices::builtin(Market::Eua)?,
@@ -172,19 +167,7 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
     )?;
     bar.finish_and_clear();
     let dir = &a.project;
-    capture::atomic::write_bytes(&dir.join("simulation.json"), sim.to_json().as_bytes())?;
-    capture::atomic::write_bytes(
-        &dir.join("stand.csv"),
-        growth_model::stand_csv(&sim).as_bytes(),
-    )?;
-    capture::atomic::write_bytes(
-        &dir.join("trees.csv"),
-        growth_model::trees_csv(&sim).as_bytes(),
-    )?;
-    capture::atomic::write_bytes(
-        &dir.join("collateral.csv"),
-        growth_model::collateral_csv(&sim).as_bytes(),
-    )?;
+    jobs::write_simulation(dir, &sim)?;
     let s = &sim.stand;
     let last = s.year.len().saturating_sub(1);
     let c = &sim.collateral;

@@ -214,10 +214,10 @@ pub fn simulate_project(
         seed: s.seed,
         ..Default::default()
     };
-    if let Some(t) = manifest.capture_start {
-        o.start_year = chrono::Datelike::year(&t.date_naive());
+    if let Some(y) = capture_year(&manifest) {
+        o.start_year = y;
     }
-    o.area_ha = (!manifest.bounds.is_empty()).then(|| manifest.bounds.area_xy() / 10_000.0);
+    o.area_ha = plot_area_ha(&manifest);
     o.price.series = growth_model::prices::builtin(s.market).map_err(|e| e.to_string())?;
     o.price.scenario = s.scenario.clone();
     let cancel = growth_model::CancelToken::from_flag(ctx.cancel.clone());
@@ -228,14 +228,34 @@ pub fn simulate_project(
         &cancel,
     )
     .map_err(|e| e.to_string())?;
-    let write = |name: &str, text: String| {
-        capture::atomic::write_bytes(&dir.join(name), text.as_bytes()).map_err(|e| e.to_string())
-    };
-    write("simulation.json", sim.to_json())?;
-    write("stand.csv", growth_model::stand_csv(&sim))?;
-    write("trees.csv", growth_model::trees_csv(&sim))?;
-    write("collateral.csv", growth_model::collateral_csv(&sim))?;
+    write_simulation(dir, &sim).map_err(|e| e.to_string())?;
     Ok(sim)
+}
+
+/// The year the capture started (the simulation's year 0), when the manifest knows it.
+pub fn capture_year(manifest: &capture::project::Manifest) -> Option<i32> {
+    manifest
+        .capture_start
+        .map(|t| chrono::Datelike::year(&t.date_naive()))
+}
+
+/// The plot's area from the manifest's bounding box, in hectares.
+pub fn plot_area_ha(manifest: &capture::project::Manifest) -> Option<f64> {
+    let b = &manifest.bounds;
+    (!b.is_empty()).then(|| b.area_xy() / 10_000.0)
+}
+
+/// Write `simulation.json`, `stand.csv`, `trees.csv` and `collateral.csv` into the project.
+pub fn write_simulation(dir: &Path, sim: &Simulation) -> capture::Result<()> {
+    for (name, text) in [
+        ("simulation.json", sim.to_json()),
+        ("stand.csv", growth_model::stand_csv(sim)),
+        ("trees.csv", growth_model::trees_csv(sim)),
+        ("collateral.csv", growth_model::collateral_csv(sim)),
+    ] {
+        capture::atomic::write_bytes(&dir.join(name), text.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Reconstruct a project with default options (device auto), writing its outputs.
