@@ -25,14 +25,22 @@ use crate::studio::project::OpenedProject;
 /// Fail with a message instead of Bevy's panic when the machine has no Vulkan (or Metal/DX12)
 /// adapter at all, not even lavapipe.
 pub fn require_gpu() -> Result<(), project::StudioError> {
-    reconstruct::gpu::GpuContext::shared()
-        .map(|_| ())
-        .map_err(|e| {
-            project::StudioError::Render(format!(
-                "{e}; the studio and `render` need a Vulkan driver (on Debian without a GPU: apt \
-             install mesa-vulkan-drivers)"
-            ))
-        })
+    // Ask for an adapter only: Bevy opens the device itself, a second one would be wasted.
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12;
+    let instance = wgpu::Instance::new(desc.with_env());
+    bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        force_fallback_adapter: false,
+        compatible_surface: None,
+    }))
+    .map(|_| ())
+    .map_err(|e| {
+        project::StudioError::Render(format!(
+            "no GPU adapter ({e}); the studio and `render` need a Vulkan driver (on Debian \
+             without a GPU: apt install mesa-vulkan-drivers)"
+        ))
+    })
 }
 
 /// The viewport's background (dark slate, so height and class colours read well).
