@@ -269,6 +269,44 @@ fn compute_pipeline(
     })
 }
 
+/// A vertex+fragment pipeline (`vs`/`fs`) that tests and writes Depth32Float with `compare`.
+fn render_pipeline(
+    device: &wgpu::Device,
+    label: &str,
+    module: &wgpu::ShaderModule,
+    layout: &wgpu::PipelineLayout,
+    compare: wgpu::CompareFunction,
+    targets: &[Option<wgpu::ColorTargetState>],
+) -> wgpu::RenderPipeline {
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(label),
+        layout: Some(layout),
+        vertex: wgpu::VertexState {
+            module,
+            entry_point: Some("vs"),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: wgpu::PrimitiveState::default(),
+        depth_stencil: Some(wgpu::DepthStencilState {
+            format: DEPTH_FORMAT,
+            depth_write_enabled: Some(true),
+            depth_compare: Some(compare),
+            stencil: Default::default(),
+            bias: Default::default(),
+        }),
+        multisample: Default::default(),
+        fragment: Some(wgpu::FragmentState {
+            module,
+            entry_point: Some("fs"),
+            compilation_options: Default::default(),
+            targets,
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
+}
+
 fn shader(device: &wgpu::Device, label: &str, src: &str) -> wgpu::ShaderModule {
     device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(label),
@@ -299,33 +337,14 @@ fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<
         bind_group_layouts: &[Some(&frame_layout)],
         immediate_size: 0,
     });
-    let quad = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-        label: Some("points_quad"),
-        layout: Some(&quad_layout),
-        vertex: wgpu::VertexState {
-            module: &quad_shader,
-            entry_point: Some("vs"),
-            compilation_options: Default::default(),
-            buffers: &[],
-        },
-        primitive: wgpu::PrimitiveState::default(),
-        depth_stencil: Some(wgpu::DepthStencilState {
-            format: DEPTH_FORMAT,
-            depth_write_enabled: Some(true),
-            depth_compare: Some(wgpu::CompareFunction::Greater),
-            stencil: Default::default(),
-            bias: Default::default(),
-        }),
-        multisample: Default::default(),
-        fragment: Some(wgpu::FragmentState {
-            module: &quad_shader,
-            entry_point: Some("fs"),
-            compilation_options: Default::default(),
-            targets: &[Some(COLOR_FORMAT.into()), Some(DIST_FORMAT.into())],
-        }),
-        multiview_mask: None,
-        cache: None,
-    });
+    let quad = render_pipeline(
+        device,
+        "points_quad",
+        &quad_shader,
+        &quad_layout,
+        wgpu::CompareFunction::Greater,
+        &[Some(COLOR_FORMAT.into()), Some(DIST_FORMAT.into())],
+    );
 
     let compute = compute_supported(features).then(|| {
         let raster_layout = layout(
@@ -399,33 +418,14 @@ fn init_pipelines(mut commands: Commands, device: Res<RenderDevice>, share: Res<
         wgpu::TextureFormat::Bgra8UnormSrgb,
         wgpu::TextureFormat::Rgba16Float,
     ] {
-        let p = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("points_edl"),
-            layout: Some(&edl_layout),
-            vertex: wgpu::VertexState {
-                module: &edl,
-                entry_point: Some("vs"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: Some(wgpu::DepthStencilState {
-                format: DEPTH_FORMAT,
-                depth_write_enabled: Some(true),
-                depth_compare: Some(wgpu::CompareFunction::GreaterEqual),
-                stencil: Default::default(),
-                bias: Default::default(),
-            }),
-            multisample: Default::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &edl,
-                entry_point: Some("fs"),
-                compilation_options: Default::default(),
-                targets: &[Some(format.into())],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let p = render_pipeline(
+            device,
+            "points_edl",
+            &edl,
+            &edl_layout,
+            wgpu::CompareFunction::GreaterEqual,
+            &[Some(format.into())],
+        );
         composite.insert(format, p);
     }
     commands.insert_resource(PointPipelines {
