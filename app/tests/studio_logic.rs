@@ -74,7 +74,7 @@ fn opening_a_missing_project_reports_an_error() {
     let e = &app.world().resource::<Errors>().0[0];
     assert!(e.message.contains("no-such-twinmint-project"), "{e:?}");
     assert!(app.world().get_resource::<ViewerCloud>().is_none());
-    assert!(app.world().resource::<StudioState>().project.is_none());
+    assert!(app.world().resource::<StudioState>().project().is_none());
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn opening_a_project_installs_the_cloud_and_scene() {
         a.world().get_resource::<ViewerCloud>().is_some()
     });
     let state = app.world().resource::<StudioState>();
-    assert_eq!(state.project.as_deref(), Some(project.as_path()));
+    assert_eq!(state.project(), Some(project.as_path()));
     let cloud = app.world().resource::<ViewerCloud>();
     assert_eq!(cloud.octree.total_points, 150_095);
     let scene = app.world().resource::<SceneData>();
@@ -282,7 +282,7 @@ fn dropped_scans_are_imported_and_opened() {
     );
     let project = tmp.path().join("plot.twinmint");
     assert_eq!(
-        app.world().resource::<StudioState>().project.as_deref(),
+        app.world().resource::<StudioState>().project(),
         Some(project.as_path())
     );
     for f in [

@@ -49,11 +49,16 @@ impl Tab {
 #[derive(Resource, Default)]
 pub struct StudioState {
     pub tab: Tab,
-    pub project: Option<PathBuf>,
-    pub project_name: String,
     pub simulate: SimulateSettings,
-    /// Bounds and origin of the open project, for camera resets.
+    /// The open project (folder, name, bounds for camera resets).
     pub opened: Option<Arc<OpenedProject>>,
+}
+
+impl StudioState {
+    /// The open project's folder.
+    pub fn project(&self) -> Option<&std::path::Path> {
+        self.opened.as_deref().map(|p| p.dir.as_path())
+    }
 }
 
 /// File dialogs behind a trait: the desktop uses `rfd`; tests feed paths.
@@ -184,13 +189,13 @@ fn open_token_at_start(
     mut errors: ResMut<Errors>,
 ) {
     if pending.is_none()
-        || state.project.is_none()
+        || state.project().is_none()
         || (!officer.chain.use_rpc && officer.dev.is_none())
     {
         return;
     }
     commands.remove_resource::<OpenTokenAtStart>();
-    let project = state.project.clone();
+    let project = state.project().map(std::path::Path::to_path_buf);
     if let Err(e) = officer.open(project.as_deref()) {
         errors.push("Credit officer", e);
     }
@@ -252,9 +257,9 @@ pub fn handle_requests(
                 let label = format!("Importing {} scan(s)", files.len());
                 jobs.spawn(label, move |ctx| jobs::import_scans(files, ctx));
             }
-            UiRequest::Resimulate(s) => match &state.project {
+            UiRequest::Resimulate(s) => match state.project() {
                 Some(dir) => {
-                    let (dir, s) = (dir.clone(), s.clone());
+                    let (dir, s) = (dir.to_path_buf(), s.clone());
                     jobs.spawn("Re-running the simulation", move |ctx| {
                         jobs::simulate_project(&dir, &s, ctx)
                             .map(|sim| JobOutput::Simulated(Box::new(sim)))
@@ -339,8 +344,6 @@ pub fn finish_jobs(
         match result {
             Ok(JobOutput::Opened(p)) => {
                 let p = Arc::new(*p);
-                state.project = Some(p.dir.clone());
-                state.project_name = p.name.clone();
                 state.opened = Some(p.clone());
                 *selection = Selection::None;
                 *measure = Measure::default();

@@ -129,7 +129,7 @@ pub fn panels(
                     let s = c.stats;
                     ui.label(format!(
                         "{} — {:.2} M points drawn of {:.2} M in {} nodes; LOD {:.2} ms; {} loading",
-                        state.project_name,
+                        state.opened.as_ref().map_or("", |p| p.name.as_str()),
                         s.drawn_points as f64 / 1e6,
                         c.octree.total_points as f64 / 1e6,
                         s.selected_nodes,
@@ -174,8 +174,8 @@ pub fn panels(
                     &mut requests,
                     jobs.is_busy(),
                 ),
-                Tab::Mint => extra.mint_panel(ui, state.project.as_deref(), &mut errors),
-                Tab::Credit => extra.officer_panel(ui, state.project.as_deref(), &mut errors),
+                Tab::Mint => extra.mint_panel(ui, state.project(), &mut errors),
+                Tab::Credit => extra.officer_panel(ui, state.project(), &mut errors),
             });
         });
 
