@@ -19,7 +19,7 @@ use crate::studio::points_render::{PointCloudCamera, local_to_world};
 use crate::studio::project::OpenedProject;
 use crate::studio::scene::{Layers, SceneData, ScenePlugin};
 use crate::studio::selection::{self, Measure, Selection, SelectionPlugin};
-use crate::studio::timelapse::{Timelapse, TimelapsePlugin};
+use crate::studio::timelapse::TimelapsePlugin;
 use crate::studio::ui::{UiCapturesPointer, UiRequest, panels};
 use crate::studio::{BACKGROUND, CameraCommand, home_view};
 
@@ -608,6 +608,5 @@ pub fn run_studio(opts: StudioOptions) -> AppExit {
             budget: 20_000,
         });
     }
-    let _ = Timelapse::default();
     app.run()
 }

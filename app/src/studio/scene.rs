@@ -78,7 +78,6 @@ struct SceneMaterials {
     trunk: Handle<StandardMaterial>,
     conifer: Handle<StandardMaterial>,
     broadleaf: Handle<StandardMaterial>,
-    dead: Handle<StandardMaterial>,
 }
 
 pub struct ScenePlugin;
@@ -108,7 +107,6 @@ fn setup_materials(mut commands: Commands, mut materials: ResMut<Assets<Standard
         trunk: materials.add(mat(Color::srgb(0.42, 0.30, 0.20))),
         conifer: materials.add(mat(Color::srgb(0.10, 0.34, 0.16))),
         broadleaf: materials.add(mat(Color::srgb(0.22, 0.45, 0.14))),
-        dead: materials.add(mat(Color::srgb(0.55, 0.50, 0.45))),
     });
     commands.spawn((
         DirectionalLight {
@@ -224,7 +222,6 @@ fn spawn_scene(
             Visibility::Hidden,
         ));
     }
-    let _ = &mats.dead;
     timelapse.reset_for(scene.simulation.as_ref());
 }
 

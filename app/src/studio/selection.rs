@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use reconstruct::model::Reconstruction;
 
 use crate::studio::points::ViewerCloud;
-use crate::studio::points_render::{PointCloudCamera, local_to_world, world_to_local};
+use crate::studio::points_render::{local_to_world, world_to_local};
 use crate::studio::scene::SceneData;
 
 /// What is selected.
@@ -241,7 +241,6 @@ fn draw_selection(
     selection: Res<Selection>,
     measure: Res<Measure>,
     scene: Option<Res<SceneData>>,
-    _cams: Query<&GlobalTransform, With<PointCloudCamera>>,
 ) {
     let Some(scene) = scene else {
         return;

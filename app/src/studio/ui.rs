@@ -34,7 +34,7 @@ pub struct UiCapturesPointer(pub bool);
 pub fn panels(
     mut contexts: EguiContexts,
     mut state: ResMut<StudioState>,
-    mut jobs: ResMut<Jobs>,
+    jobs: Res<Jobs>,
     mut errors: ResMut<Errors>,
     mut layers: ResMut<Layers>,
     mut settings: ResMut<PointViewSettings>,
@@ -193,8 +193,6 @@ pub fn panels(
     let left = left.response.rect.width();
     extra.set_viewport(left, top, bottom);
     captures.0 = ctx.egui_wants_pointer_input() || ctx.is_pointer_over_egui();
-    let _ = &mut jobs;
-    let _ = &mut errors;
     Ok(())
 }
 
