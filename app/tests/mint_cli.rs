@@ -108,6 +108,7 @@ fn write_reconstruction(project: &Path, truth: &Path) {
         .collect();
     let rec = reconstruct::Reconstruction {
         schema_version: reconstruct::model::RECONSTRUCTION_SCHEMA_VERSION,
+        generator: reconstruct::model::GENERATOR.into(),
         crs: manifest.crs.clone(),
         origin: manifest.origin,
         terrain: reconstruct::TerrainStats::default(),
@@ -116,8 +117,7 @@ fn write_reconstruction(project: &Path, truth: &Path) {
         trees,
         pipes: Vec::new(),
         options: serde_json::json!({}),
-        device: "cpu".into(),
-        timings: Vec::new(),
+        run: Default::default(),
     };
     std::fs::write(
         project.join("reconstruction.json"),
@@ -153,9 +153,9 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         "--scene",
         "forest",
         "--size",
-        "40",
+        "50",
         "--points",
-        "20000",
+        "30000",
         "--seed",
         "9",
     ]);
@@ -206,8 +206,8 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         "--attribute",
         "Programme=e2e",
     ]);
-    // --surveyor-name changes the capture metadata, so the fingerprint follows it.
-    assert_ne!(pkg["fingerprint"], model.as_str());
+    // The surveyor's name is shown in the package, not hashed: the fingerprint stays.
+    assert_eq!(pkg["fingerprint"], model.as_str());
     let token_uri = pkg["token_uri"].as_str().unwrap().to_string();
     assert!(token_uri.starts_with("ipfs://bafy") && token_uri.ends_with("/metadata.json"));
     let model = pkg["fingerprint"].as_str().unwrap().to_string();
@@ -254,7 +254,7 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
     }
     let owner = addr(2);
     let lender = addr(3);
-    let mut v = with_contract(vec!["chain", "whitelist", "-q"]);
+    let mut v = with_contract(vec!["chain", "kyc", "admit", "-q", "--category", "accredited"]);
     v.extend([owner.to_string(), lender.to_string()]);
     v.extend(admin.iter().map(|s| s.to_string()));
     call(v);
@@ -331,12 +331,33 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         &lender.to_string(),
         "--loan-ref",
         "LOAN-42",
+        "--seizable-after",
+        "2099-01-01",
         "--rpc",
         &url,
         "--key-env",
         OWNER_KEY_VAR,
     ]);
-    assert!(pledge.contains("pledged token #1"), "{pledge}");
+    assert!(pledge.contains("offered token #1"), "{pledge}");
+    // The lender (dev account 3) accepts; from now on the token is frozen.
+    let accepted = ok(&[
+        "accept-pledge",
+        "-q",
+        p(&project),
+        "--loan-ref",
+        "LOAN-42",
+        "--rpc",
+        &url,
+        "--chain-id",
+        &chain_id,
+        "--contract",
+        &contract,
+        "--mnemonic-env",
+        MNEMONIC_VAR,
+        "--index",
+        "3",
+    ]);
+    assert!(accepted.contains("accepted the pledge of token #1"), "{accepted}");
     // A second pledge is refused with the contract's decoded error.
     let again = run(&[
         "pledge",
@@ -346,6 +367,8 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         &lender.to_string(),
         "--loan-ref",
         "LOAN-43",
+        "--seizable-after",
+        "2099-01-01",
         "--rpc",
         &url,
         "--key-env",
@@ -392,7 +415,7 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         .iter()
         .map(|t| t["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["mint", "pledge", "release"]);
+    assert_eq!(actions, ["mint", "offerPledge", "acceptPledge", "release"]);
 
     // ------------------------------------------------------------ tamper → exit 1, file named
     let report_html = project.join("package/report.html");
@@ -433,9 +456,9 @@ fn clear_errors_for_a_missing_model_a_missing_package_and_keys() {
         "-o",
         p(&laz),
         "--size",
-        "30",
+        "40",
         "--points",
-        "5000",
+        "10000",
         "--seed",
         "2",
     ]);
@@ -543,7 +566,7 @@ fn chain_dev_deploys_writes_its_file_and_stops_on_ctrl_c() {
             .await
             .unwrap();
         for i in 0..5 {
-            assert!(c.is_whitelisted(addr(i)).await.unwrap());
+            assert!(c.has_kyc(addr(i)).await.unwrap());
         }
         for role in [
             mint::chain::Role::Authority,
@@ -608,9 +631,9 @@ fn mint_through_the_browser_wallet_bridge() {
         "-o",
         p(&laz),
         "--size",
-        "30",
+        "40",
         "--points",
-        "5000",
+        "10000",
         "--seed",
         "3",
     ]);
@@ -627,7 +650,12 @@ fn mint_through_the_browser_wallet_bridge() {
         let d = c.deploy(None).await?;
         c.grant_role(mint::chain::Role::Registrar, addr(0)).await?;
         c.grant_role(mint::chain::Role::Surveyor, addr(1)).await?;
-        c.set_whitelisted(owner, true).await?;
+        c.admit(
+            owner,
+            mint::chain::KycCategory::Retail,
+            chrono::Utc::now().timestamp() as u64 + 3600 * 24 * 365,
+        )
+        .await?;
         Ok::<_, mint::chain::ChainError>(d.contract)
     })
     .unwrap();

@@ -189,6 +189,10 @@ pub fn read_chunks(
         end: gps_to_utc(end_t),
         source: TimeSource::E57Acquisition,
     });
+    src.creation_date = reader
+        .creation()
+        .and_then(|t| gps_to_utc(t.gps_time))
+        .map(|t| t.date_naive());
     if src.capture_time.is_none()
         && let Some(t) = reader.creation()
     {

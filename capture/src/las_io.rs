@@ -436,6 +436,7 @@ pub fn read_chunks(
     src.system_identifier = non_empty(header.system_identifier());
     src.device = src.system_identifier.clone();
     src.capture_time = capture_time;
+    src.creation_date = header.date();
     src.up_axis = UpAxis::Z;
     src.up_axis_reason = "LAS coordinates are Z-up by definition".into();
     src.crs = crs;
@@ -679,13 +680,12 @@ pub fn write(
             .find_map(|s| s.device.as_deref())
             .unwrap_or("TwinMint"),
     );
-    builder.date = Some(
-        cloud
-            .provenance
-            .capture_start()
-            .map(|t| t.date_naive())
-            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
-    );
+    // The source's own creation date, else the capture date, else none (0/0, "unknown"):
+    // never today's, so converting the same input twice gives the same bytes.
+    builder.date = cloud
+        .provenance
+        .creation_date()
+        .or_else(|| cloud.provenance.capture_start().map(|t| t.date_naive()));
     if cloud.gps_standard_time {
         builder.gps_time_type = GpsTimeType::Standard;
     }

@@ -69,6 +69,12 @@ pub struct Source {
     pub generating_software: Option<String>,
     pub system_identifier: Option<String>,
     pub capture_time: Option<CaptureTime>,
+    /// The file's own creation date, when its format records one (LAS header "File Creation
+    /// Day of Year / Year", E57 `creationDateTime`). Kept apart from `capture_time` so that a
+    /// conversion writes the source's date back rather than today's: the same input then
+    /// converts to the same bytes.
+    #[serde(default)]
+    pub creation_date: Option<NaiveDate>,
     /// Scanner / camera make and model, when the file says.
     pub device: Option<String>,
     pub up_axis: UpAxis,
@@ -94,6 +100,7 @@ impl Source {
             generating_software: None,
             system_identifier: None,
             capture_time: None,
+            creation_date: None,
             device: None,
             up_axis: UpAxis::Z,
             up_axis_reason: String::new(),
@@ -115,6 +122,11 @@ impl Provenance {
     pub fn merge(&mut self, other: Provenance) {
         self.sources.extend(other.sources);
         self.warnings.extend(other.warnings);
+    }
+
+    /// Earliest file creation date over all sources (see [`Source::creation_date`]).
+    pub fn creation_date(&self) -> Option<NaiveDate> {
+        self.sources.iter().filter_map(|s| s.creation_date).min()
     }
 
     /// Earliest capture start over all sources.

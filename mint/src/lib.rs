@@ -5,6 +5,8 @@
 //!   Morton order, SHA-256 Merkle tree with proofs, RFC 6962), capture and reconstruction
 //!   metadata canonicalised with RFC 8785, and the keccak-256 model fingerprint that goes on
 //!   chain ([`fingerprint::compute`]);
+//! - [`footprint`]: the asset's footprint as H3 grid cells (from the scan's coverage or a
+//!   GeoJSON parcel) and their keccak root, so the contract can refuse overlapping claims;
 //! - [`cid`]: IPFS CIDv1 of files and folders, computed locally exactly as
 //!   `ipfs-unixfs-importer` does (raw leaves, 1 MiB chunks, balanced DAG);
 //! - [`bench`](mod@bench): the fingerprint throughput benchmark behind `twinmint bench fingerprint`;
@@ -19,6 +21,7 @@ pub mod chain;
 pub mod cid;
 pub mod error;
 pub mod fingerprint;
+pub mod footprint;
 pub mod hex32;
 pub mod package;
 pub mod verify;

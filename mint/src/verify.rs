@@ -607,15 +607,13 @@ fn check_project(
             return None;
         }
     };
-    let surveyor = meta.and_then(|m| m.twinmint.capture.surveyor.clone());
-    let (fp, _cloud_fp, capture) =
-        match proj::fingerprint_cloud(&cloud, surveyor.as_deref(), &recon) {
-            Ok(x) => x,
-            Err(e) => {
-                report.error("fingerprint", "recompute", e);
-                return None;
-            }
-        };
+    let (fp, _cloud_fp, capture) = match proj::fingerprint_cloud(&cloud, &recon) {
+        Ok(x) => x,
+        Err(e) => {
+            report.error("fingerprint", "recompute", e);
+            return None;
+        }
+    };
     let Some(m) = meta else {
         report.note(
             "fingerprint",
@@ -644,7 +642,7 @@ fn check_project(
     );
     report.compare(
         "fingerprint",
-        "reconstruction hash (reconstruction.json)",
+        "reconstruction hash (reconstruction.json without run facts)",
         &hex::encode(claimed.reconstruction_hash),
         &hex::encode(fp.reconstruction_hash),
     );

@@ -1,12 +1,13 @@
 //! End to end against a real local chain (issue 5): anvil from the pinned npm package, the
 //! committed contract artifact, and the alloy client.
 //!
-//! deploy → roles → whitelist → attest (EIP-712, cross-checked with the contract's digest) →
-//! mint → idempotent re-mint and journal recovery → duplicate mint rejected (AlreadyMinted
-//! decoded) → pledge → transfer blocked (Pledged decoded) → second pledge rejected → release →
-//! transfer to a non-whitelisted address rejected (NotWhitelisted decoded) → seize on another
-//! token → setValuation emits MetadataUpdate → resurvey appends history → insufficient funds →
-//! browser-bridge round trip → wrong chain id → RPC down.
+//! deploy → roles → KYC admissions → attest (EIP-712, cross-checked with the contract's digest)
+//! → mint → idempotent re-mint and journal recovery → duplicate mint rejected (AlreadyMinted
+//! decoded) → pledge offered and accepted → transfer blocked (Pledged decoded) → second pledge
+//! rejected → release → transfer to an address without KYC rejected (KycMissing decoded) →
+//! seize on another token after maturity → setValuation emits MetadataUpdate → resurvey appends
+//! history → insufficient funds → browser-bridge round trip → wrong chain id → RPC down.
+//! The attacks the v2 contract closes are in `chain_attacks.rs`.
 //!
 //! Needs `npm ci --prefix mint/contracts` (anvil ships inside the npm package).
 
@@ -22,8 +23,11 @@ use mint::chain::{
     Role, TwinMintNFR, TxHash, U256, Wallet, bridge, currency_code,
 };
 
-use chain_support::{CHAIN_ID, MNEMONIC, anvil as start_anvil, free_port, http};
+use chain_support::{
+    CHAIN_ID, MNEMONIC, advance, anvil as start_anvil, cells, chain_now, free_port, http,
+};
 use mint::chain::dev::Anvil;
+use mint::chain::{KycCategory, footprint_root};
 
 fn account(index: u32) -> Wallet {
     Wallet::from_mnemonic(MNEMONIC, index).unwrap()
@@ -33,14 +37,32 @@ fn fp(n: u8) -> B256 {
     B256::repeat_byte(n)
 }
 
+/// A mint claim whose scan root and footprint are unique to `fingerprint` (cells from
+/// `100 * fingerprint[0]`, three of them).
 fn mint_claim(to: Address, fingerprint: B256, uri: &str) -> Claim {
+    let cells = claim_cells(fingerprint);
     Claim::Mint {
         to,
         fingerprint,
+        scan_root: B256::from(alloy::primitives::keccak256(fingerprint)),
         capture_hash: B256::repeat_byte(0xcc),
+        footprint_root: footprint_root(&cells),
+        cell_count: cells.len() as u32,
         uri: uri.to_string(),
+        deadline: 4_000_000_000,
     }
 }
+
+fn claim_cells(fingerprint: B256) -> Vec<u64> {
+    cells(100 * fingerprint[0] as u64, 3)
+}
+
+async fn attest(surveyor: &Chain, claim: Claim) -> mint::chain::SignedAttestation {
+    let c = claim_cells(claim.fingerprint());
+    surveyor.attest(claim, c).await.unwrap()
+}
+
+const YEAR: u64 = 365 * 24 * 3600;
 
 async fn connect(anvil: &Anvil, contract: Option<Address>, wallet: Wallet) -> Chain {
     Chain::connect(ChainConfig::new(anvil.url(), CHAIN_ID, contract), wallet)
@@ -90,19 +112,31 @@ async fn chain_end_to_end_on_anvil() {
     let owner_a = owner_w.address();
     let lender_a = lender_w.address();
 
-    // Only the registrar may whitelist.
+    // Only a registrar may admit.
+    let now = chain_now(&owner).await;
     let args = expect_revert(
-        owner.set_whitelisted(owner_a, true).await,
+        owner.admit(owner_a, KycCategory::Retail, now + YEAR).await,
         "AccessControlUnauthorizedAccount",
     );
     assert!(args.contains(&owner_a.to_checksum(None)), "{args}");
-    registrar.set_whitelisted(owner_a, true).await.unwrap();
-    registrar.set_whitelisted(lender_a, true).await.unwrap();
-    assert!(owner.is_whitelisted(owner_a).await.unwrap());
+    registrar
+        .admit(owner_a, KycCategory::Accredited, now + 10 * YEAR)
+        .await
+        .unwrap();
+    registrar
+        .admit(lender_a, KycCategory::Institutional, now + 10 * YEAR)
+        .await
+        .unwrap();
+    assert!(owner.has_kyc(owner_a).await.unwrap());
+    let k = owner.kyc_of(owner_a).await.unwrap().unwrap();
+    assert_eq!(
+        (k.registrar, k.category),
+        (registrar_w.address(), KycCategory::Accredited)
+    );
 
     // ---------------------------------------------------------------- attest and mint
     let claim1 = mint_claim(owner_a, fp(1), "ipfs://bafy-forest-a/metadata.json");
-    let signed1 = surveyor.attest(claim1.clone()).await.unwrap();
+    let signed1 = attest(&surveyor, claim1.clone()).await;
     assert_eq!(signed1.recover_surveyor(), Some(surveyor_w.address()));
     // The client's EIP-712 hash is the contract's.
     assert_eq!(
@@ -147,10 +181,7 @@ async fn chain_end_to_end_on_anvil() {
     assert_eq!(again.tx_hash, None);
 
     // Crash after broadcast: the journal names a mined transaction → recovered, not re-sent.
-    let signed2 = surveyor
-        .attest(mint_claim(owner_a, fp(2), "ipfs://forest-b"))
-        .await
-        .unwrap();
+    let signed2 = attest(&surveyor, mint_claim(owner_a, fp(2), "ipfs://forest-b")).await;
     let sent = owner.send_mint(&signed2).await.unwrap();
     PendingMint {
         chain_id: CHAIN_ID,
@@ -169,10 +200,7 @@ async fn chain_end_to_end_on_anvil() {
     assert!(!journal.exists());
 
     // Crash before broadcast: the journal names a transaction the node never saw → minted now.
-    let signed3 = surveyor
-        .attest(mint_claim(owner_a, fp(3), "ipfs://forest-c"))
-        .await
-        .unwrap();
+    let signed3 = attest(&surveyor, mint_claim(owner_a, fp(3), "ipfs://forest-c")).await;
     PendingMint {
         chain_id: CHAIN_ID,
         contract,
@@ -207,10 +235,7 @@ async fn chain_end_to_end_on_anvil() {
 
     // ---------------------------------------------------------------- duplicate mint rejected
     // Same fingerprint for another recipient: the client's pre-check refuses.
-    let dup = surveyor
-        .attest(mint_claim(lender_a, fp(1), "ipfs://copy"))
-        .await
-        .unwrap();
+    let dup = attest(&surveyor, mint_claim(lender_a, fp(1), "ipfs://copy")).await;
     match owner.mint(&dup, &journal).await {
         Err(ChainError::AlreadyMinted {
             fingerprint,
@@ -231,30 +256,42 @@ async fn chain_end_to_end_on_anvil() {
         other => panic!("expected AlreadyMinted revert, got {other:?}"),
     }
     // Attested by someone without SURVEYOR_ROLE.
-    let forged = owner
-        .attest(mint_claim(owner_a, fp(5), "ipfs://forged"))
-        .await
-        .unwrap();
+    let forged = attest(&owner, mint_claim(owner_a, fp(5), "ipfs://forged")).await;
     let args = expect_revert(owner.send_mint(&forged).await, "InvalidAttestation");
     assert_eq!(args, format!("recovered={}", owner_a.to_checksum(None)));
-    // Valid attestation, but the recipient is not on the whitelist.
+    // Valid attestation, but the recipient has no KYC.
     let stranger = Address::repeat_byte(0x5e);
-    let to_stranger = surveyor
-        .attest(mint_claim(stranger, fp(6), "ipfs://stranger"))
-        .await
-        .unwrap();
+    let to_stranger = attest(&surveyor, mint_claim(stranger, fp(6), "ipfs://stranger")).await;
     assert!(matches!(
         owner.send_mint(&to_stranger).await,
-        Err(ChainError::NotWhitelisted { account }) if account == stranger
+        Err(ChainError::KycMissing { account }) if account == stranger
     ));
 
     // ---------------------------------------------------------------- pledge
     let loan = B256::repeat_byte(0x10);
-    let args = expect_revert(lender.pledge(t1, lender_a, loan).await, "NotOwner");
+    let maturity = chain_now(&owner).await + 30 * 24 * 3600;
+    let args = expect_revert(
+        lender.offer_pledge(t1, lender_a, loan, maturity, 0).await,
+        "NotOwner",
+    );
     assert!(args.starts_with("tokenId=1, caller="), "{args}");
-    owner.pledge(t1, lender_a, loan).await.unwrap();
+    owner
+        .offer_pledge(t1, lender_a, loan, maturity, 0)
+        .await
+        .unwrap();
+    // Offered, not yet in force: the token can still move until the lender accepts.
+    assert!(owner.can_transfer(owner_a, lender_a, t1).await.unwrap());
+    let accepted = lender.accept_pledge(t1, loan).await.unwrap();
+    assert!(
+        accepted
+            .decoded_log::<TwinMintNFR::MetadataUpdate>()
+            .is_some()
+    );
     let p = owner.pledge_of(t1).await.unwrap().unwrap();
-    assert_eq!((p.lender, p.loan_ref), (lender_a, loan));
+    assert_eq!(
+        (p.lender, p.loan_ref, p.owner, p.accepted, p.seizable_after),
+        (lender_a, loan, owner_a, true, maturity)
+    );
     assert!(!owner.can_transfer(owner_a, lender_a, t1).await.unwrap());
 
     // Transfer blocked while pledged, even to the (whitelisted) lender.
@@ -265,7 +302,9 @@ async fn chain_end_to_end_on_anvil() {
     );
     // A second pledge is rejected.
     expect_revert(
-        owner.pledge(t1, Address::repeat_byte(0x33), loan).await,
+        owner
+            .offer_pledge(t1, Address::repeat_byte(0x33), loan, maturity, 0)
+            .await,
         "Pledged",
     );
     // Only the lender releases.
@@ -274,40 +313,70 @@ async fn chain_end_to_end_on_anvil() {
     assert_eq!(owner.pledge_of(t1).await.unwrap(), None);
     expect_revert(lender.release(t1).await, "NotPledged");
 
-    // Transfer to a non-whitelisted address rejected, decoded.
+    // Transfer to an address without KYC rejected, decoded.
     match owner.transfer(stranger, t1).await {
-        Err(e @ ChainError::NotWhitelisted { .. }) => {
-            assert!(matches!(e, ChainError::NotWhitelisted { account } if account == stranger));
-            assert!(e.to_string().contains("not on the KYC whitelist"), "{e}");
+        Err(e @ ChainError::KycMissing { .. }) => {
+            assert!(matches!(e, ChainError::KycMissing { account } if account == stranger));
+            assert!(e.to_string().contains("no KYC admission"), "{e}");
         }
-        other => panic!("expected NotWhitelisted, got {other:?}"),
+        other => panic!("expected KycMissing, got {other:?}"),
     }
     assert!(owner.can_transfer(owner_a, lender_a, t1).await.unwrap());
     assert!(!owner.can_transfer(owner_a, stranger, t1).await.unwrap());
 
     // ---------------------------------------------------------------- seize (token 3)
-    owner.pledge(t3, lender_a, loan).await.unwrap();
-    // The defaulting owner's KYC lapses: seizure must still work.
-    registrar.set_whitelisted(owner_a, false).await.unwrap();
+    let maturity = chain_now(&owner).await + 3600;
+    owner
+        .offer_pledge(t3, lender_a, loan, maturity, 0)
+        .await
+        .unwrap();
+    lender.accept_pledge(t3, loan).await.unwrap();
+    // Before maturity the lender cannot seize.
+    expect_revert(lender.seize(t3).await, "SeizeTooEarly");
+    advance(&owner, 3601).await;
+    // The defaulting owner's KYC lapses after the pledge: seizure must still work.
+    registrar.revoke_kyc(owner_a).await.unwrap();
     let seized = lender.seize(t3).await.unwrap();
-    assert!(seized.decoded_log::<TwinMintNFR::TokenSeized>().is_some());
+    let log = seized
+        .decoded_log::<TwinMintNFR::TokenSeized>()
+        .expect("TokenSeized");
+    assert_eq!((log.data.owner, log.data.lender), (owner_a, lender_a));
+    assert!(
+        seized
+            .decoded_log::<TwinMintNFR::MetadataUpdate>()
+            .is_some()
+    );
     assert_eq!(owner.owner_of(t3).await.unwrap(), lender_a);
     assert_eq!(owner.pledge_of(t3).await.unwrap(), None);
-    registrar.set_whitelisted(owner_a, true).await.unwrap();
-    // A lender that is not whitelisted cannot seize.
+    let now = chain_now(&owner).await;
+    registrar
+        .admit(owner_a, KycCategory::Accredited, now + 10 * YEAR)
+        .await
+        .unwrap();
+    // A lender whose KYC lapsed after accepting cannot seize.
     let shady_w = account(7);
     let shady = connect(&anvil, Some(contract), shady_w.clone()).await;
-    owner.pledge(2, shady_w.address(), loan).await.unwrap();
+    registrar
+        .admit(shady_w.address(), KycCategory::Retail, now + 2 * 3600)
+        .await
+        .unwrap();
+    owner
+        .offer_pledge(2, shady_w.address(), loan, now + 3600, 0)
+        .await
+        .unwrap();
+    shady.accept_pledge(2, loan).await.unwrap();
+    advance(&owner, 3 * 3600).await;
     assert!(matches!(
         shady.seize(2).await,
-        Err(ChainError::NotWhitelisted { account }) if account == shady_w.address()
+        Err(ChainError::KycExpired { account, .. }) if account == shady_w.address()
     ));
     shady.release(2).await.unwrap();
 
     // ---------------------------------------------------------------- valuation
     let usd = currency_code("USD");
+    let as_of = chain_now(&owner).await - 60;
     let receipt = oracle
-        .set_valuation(t1, U256::from(125_000_000_u64), usd, 1_767_225_600)
+        .set_valuation(t1, U256::from(125_000_000_u64), usd, as_of)
         .await
         .unwrap();
     let update = receipt
@@ -317,12 +386,7 @@ async fn chain_end_to_end_on_anvil() {
     let v = owner.valuation_of(t1).await.unwrap().unwrap();
     assert_eq!(
         (v.value, v.currency, v.as_of, v.oracle),
-        (
-            U256::from(125_000_000_u64),
-            usd,
-            1_767_225_600,
-            oracle_w.address()
-        )
+        (U256::from(125_000_000_u64), usd, as_of, oracle_w.address())
     );
     expect_revert(
         owner.set_valuation(t1, U256::from(1), usd, 0).await,
@@ -340,13 +404,22 @@ async fn chain_end_to_end_on_anvil() {
     );
 
     // ---------------------------------------------------------------- resurvey
+    let resurvey_cells = claim_cells(fp(1));
     let resurvey = surveyor
-        .attest(Claim::Resurvey {
-            token_id: U256::from(t1),
-            fingerprint: fp(4),
-            capture_hash: B256::repeat_byte(0xdd),
-            uri: "ipfs://bafy-forest-a-2027/metadata.json".into(),
-        })
+        .attest(
+            Claim::Resurvey {
+                token_id: U256::from(t1),
+                previous_fingerprint: fp(1),
+                fingerprint: fp(4),
+                scan_root: B256::repeat_byte(0x44),
+                capture_hash: B256::repeat_byte(0xdd),
+                footprint_root: footprint_root(&resurvey_cells),
+                cell_count: resurvey_cells.len() as u32,
+                uri: "ipfs://bafy-forest-a-2027/metadata.json".into(),
+                deadline: 4_000_000_000,
+            },
+            resurvey_cells.clone(),
+        )
         .await
         .unwrap();
     let receipt = owner.resurvey(&resurvey).await.unwrap();
@@ -365,12 +438,20 @@ async fn chain_end_to_end_on_anvil() {
     );
     // A fingerprint already in any history cannot be appended again.
     let stale = surveyor
-        .attest(Claim::Resurvey {
-            token_id: U256::from(t1),
-            fingerprint: fp(1),
-            capture_hash: B256::ZERO,
-            uri: "ipfs://old".into(),
-        })
+        .attest(
+            Claim::Resurvey {
+                token_id: U256::from(t1),
+                previous_fingerprint: fp(4),
+                fingerprint: fp(1),
+                scan_root: B256::repeat_byte(0x45),
+                capture_hash: B256::ZERO,
+                footprint_root: footprint_root(&resurvey_cells),
+                cell_count: resurvey_cells.len() as u32,
+                uri: "ipfs://old".into(),
+                deadline: 4_000_000_000,
+            },
+            resurvey_cells.clone(),
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -384,10 +465,7 @@ async fn chain_end_to_end_on_anvil() {
     )
     .unwrap();
     let broke = connect(&anvil, Some(contract), broke_w.clone()).await;
-    let signed7 = surveyor
-        .attest(mint_claim(owner_a, fp(7), "ipfs://forest-g"))
-        .await
-        .unwrap();
+    let signed7 = attest(&surveyor, mint_claim(owner_a, fp(7), "ipfs://forest-g")).await;
     match broke.send_mint(&signed7).await {
         Err(e @ ChainError::InsufficientFunds { .. }) => {
             let ChainError::InsufficientFunds {
@@ -408,15 +486,12 @@ async fn chain_end_to_end_on_anvil() {
     // The test plays the browser wallet: it reads the prepared transaction from the bridge,
     // has anvil send it from its unlocked account (what the wallet's eth_sendTransaction does),
     // and posts the hash back.
-    let signed8 = surveyor
-        .attest(mint_claim(owner_a, fp(8), "ipfs://forest-h"))
-        .await
-        .unwrap();
+    let signed8 = attest(&surveyor, mint_claim(owner_a, fp(8), "ipfs://forest-h")).await;
     let reader = Chain::connect_read_only(ChainConfig::new(anvil.url(), CHAIN_ID, Some(contract)))
         .await
         .unwrap();
     assert!(matches!(
-        reader.pledge(t1, lender_a, loan).await,
+        reader.offer_pledge(t1, lender_a, loan, maturity, 0).await,
         Err(ChainError::NoWallet { .. })
     ));
     let bridge_journal = dir.path().join("bridge-mint.pending.json");

@@ -201,14 +201,14 @@ fn model_fingerprint_binds_cloud_capture_and_reconstruction() {
     let ply = round_trip(&source, dir.path(), "c.ply");
     let recon = serde_json::json!({"schema_version": 1, "trees": 412, "canopy_height_m": 23.4});
 
-    let capture = CaptureMetadata::from_cloud(&source, Some("A. Surveyor")).unwrap();
+    let capture = CaptureMetadata::from_cloud(&source).unwrap();
     assert_eq!(capture.points, source.len() as u64);
     assert_eq!(capture.sources[0].name, "MixedConifer.laz");
     assert_eq!(capture.sources[0].sha256.len(), 64);
     let model = fingerprint::compute(&source, &capture, &recon).unwrap();
 
     // The PLY copy: same cloud root; its own capture metadata names different source bytes.
-    let ply_capture = CaptureMetadata::from_cloud(&ply, Some("A. Surveyor")).unwrap();
+    let ply_capture = CaptureMetadata::from_cloud(&ply).unwrap();
     assert_eq!(ply_capture.bounds_mm, capture.bounds_mm);
     let from_ply = fingerprint::compute(&ply, &ply_capture, &recon).unwrap();
     assert_eq!(from_ply.cloud_root, model.cloud_root);

@@ -128,9 +128,25 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
         meta.twinmint.capture.hash().unwrap(),
         meta.twinmint.fingerprint.capture_hash
     );
+    // The surveyor is shown (metadata, report), not hashed: the capture metadata has none.
     assert_eq!(
-        meta.twinmint.capture.surveyor.as_deref(),
-        Some("J. Doe, PLS 1234 (0x70997970C51812dc3A010C7d01b50e0d17dc79C8)")
+        meta.twinmint.surveyor.name.as_deref(),
+        Some("J. Doe, PLS 1234")
+    );
+    assert_eq!(meta.twinmint.surveyor.address, Some(surveyor()));
+    assert!(
+        !serde_json::to_string(&meta.twinmint.capture)
+            .unwrap()
+            .contains("surveyor")
+    );
+    assert_eq!(fp.schema_version, 2);
+    assert_eq!(fp.covers.reconstruction_hash.files, ["reconstruction.json"]);
+    assert!(
+        fp.covers
+            .capture_hash
+            .excludes
+            .iter()
+            .any(|e| e.contains("surveyor"))
     );
     for name in [
         "manifest.json",
@@ -162,6 +178,7 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
         "<h2>Content identifiers</h2>",
         "<h2>Chain record</h2>",
         "Liquidation line",
+        "J. Doe, PLS 1234",
         "data:image/png;base64,",
         &built.fingerprint,
         &cids.files["model.glb"].cid.to_string(),
@@ -179,7 +196,7 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
 }
 
 #[test]
-fn rebuilding_gives_the_same_bytes_and_surveyor_changes_only_the_capture_hash() {
+fn rebuilding_gives_the_same_bytes_and_the_surveyor_does_not_change_the_fingerprint() {
     let dir = tempfile::tempdir().unwrap();
     let project = synth_project(dir.path(), "det", 3, false);
     let a = package::build(&project, &options()).unwrap();
@@ -190,15 +207,23 @@ fn rebuilding_gives_the_same_bytes_and_surveyor_changes_only_the_capture_hash() 
     assert!(html.contains("twinmint simulate"));
     let meta = std::fs::read_to_string(project.join("package/metadata.json")).unwrap();
     assert!(!meta.contains("Carbon stock"));
+    let fa: ProjectFingerprint = ProjectFingerprint::read(&project).unwrap();
 
+    // Another surveyor (name, no address): the same fingerprint — the surveyor is attested
+    // on chain, not hashed —, but a different package, because the package shows them.
     let other = PackageOptions {
         surveyor_address: None,
         surveyor_name: Some("Someone Else".into()),
         ..Default::default()
     };
     let c = package::build(&project, &other).unwrap();
-    assert_ne!(c.fingerprint, a.fingerprint);
-    let fa: ProjectFingerprint = ProjectFingerprint::read(&project).unwrap();
+    assert_eq!(c.fingerprint, a.fingerprint);
+    assert_ne!(c.directory, a.directory, "the package shows the surveyor");
+    let html = std::fs::read_to_string(project.join("package/report.html")).unwrap();
+    assert!(html.contains("Someone Else"));
+    let fc: ProjectFingerprint = ProjectFingerprint::read(&project).unwrap();
+    assert_eq!(fc, fa);
+    // The schema 1 entry point ignores its surveyor argument.
     let fb = package::fingerprint_project(
         &project,
         Some("J. Doe, PLS 1234 (0x70997970C51812dc3A010C7d01b50e0d17dc79C8)"),
@@ -206,12 +231,7 @@ fn rebuilding_gives_the_same_bytes_and_surveyor_changes_only_the_capture_hash() 
         &capture::CancelToken::new(),
     )
     .unwrap();
-    assert_eq!(fa.fingerprint.cloud_root, fb.fingerprint.cloud_root);
-    assert_eq!(
-        fa.fingerprint.reconstruction_hash,
-        fb.fingerprint.reconstruction_hash
-    );
-    assert_ne!(fa.fingerprint.capture_hash, fb.fingerprint.capture_hash);
+    assert_eq!(fb, fa);
     assert_eq!(fb.model_0x, a.fingerprint);
     assert_eq!(fb.inputs.len(), 3);
 }

@@ -242,7 +242,6 @@ pub fn build_glb(
                     "crs_wkt": recon.crs.wkt,
                     "axes": AXIS_NOTE,
                     "units": "metre",
-                    "device": recon.device,
                 }
             }
         },
@@ -372,6 +371,7 @@ mod tests {
     fn empty_reconstruction_is_a_valid_container() {
         let recon = Reconstruction {
             schema_version: 1,
+            generator: String::new(),
             crs: capture::Crs::epsg(32633),
             origin: [500000.0, 5000000.0, 250.0],
             terrain: Default::default(),
@@ -380,8 +380,7 @@ mod tests {
             trees: vec![],
             pipes: vec![],
             options: Value::Null,
-            device: "cpu".into(),
-            timings: vec![],
+            run: Default::default(),
         };
         let glb = build_glb(&recon, &BTreeMap::new(), &GlbOptions::default()).unwrap();
         let parts = read_glb(&glb).unwrap();

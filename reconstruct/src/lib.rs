@@ -28,5 +28,6 @@ pub mod treetops;
 
 pub use error::{ReconstructError, Result};
 pub use model::{
-    DbhStatus, PipeRun, PipeSegment, Raster, Reconstruction, StepTiming, TerrainStats, Tree,
+    DbhStatus, PipeRun, PipeSegment, Raster, Reconstruction, RunInfo, StepTiming, TerrainStats,
+    Tree,
 };

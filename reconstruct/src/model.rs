@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use capture::Crs;
 
 /// Version of `reconstruction.json`'s layout.
-pub const RECONSTRUCTION_SCHEMA_VERSION: u32 = 1;
+/// 2: `device` and `timings` moved into `run` ([`RunInfo`]); `generator` added.
+pub const RECONSTRUCTION_SCHEMA_VERSION: u32 = 2;
 
 /// A north-up raster in the project CRS (DTM, CHM). Row 0 is the northern edge, as in GeoTIFF.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -183,10 +184,59 @@ pub struct StepTiming {
     pub seconds: f64,
 }
 
+/// How one reconstruction run went: where it ran, how long it took, with how many threads, on
+/// which host. None of it describes the asset, and all of it changes from run to run, so it
+/// lives apart from the asset description ([`Reconstruction::run`]) and the model fingerprint
+/// never covers it (see `mint/FINGERPRINT.md`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunInfo {
+    /// `gpu (adapter name, backend)` or `cpu`: where the GPU-capable kernels ran.
+    pub device: String,
+    /// Wall time of every step.
+    pub timings: Vec<StepTiming>,
+    /// Rayon worker threads of the pool the run used.
+    pub threads: usize,
+    /// Host name of the machine, when the OS says.
+    pub host: Option<String>,
+}
+
+impl RunInfo {
+    /// The run facts of the calling thread's environment: its rayon pool size and the host
+    /// name; `device` and `timings` are the caller's.
+    pub fn here(device: String, timings: Vec<StepTiming>) -> Self {
+        RunInfo {
+            device,
+            timings,
+            threads: rayon::current_num_threads(),
+            host: host_name(),
+        }
+    }
+}
+
+/// Host name from the environment or `/proc` (no extra dependency; `None` when neither says).
+fn host_name() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
 /// Everything the reconstruct stage found; written as `reconstruction.json`.
+///
+/// Two halves: the *asset* — terrain, rasters' extents, trees, pipes, the options and the tool
+/// version that produced them — which the model fingerprint covers, and [`RunInfo`] (`run`),
+/// which it does not. Reading also accepts schema 1 files, whose `device` and `timings` were
+/// top-level fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ReconstructionFile")]
 pub struct Reconstruction {
     pub schema_version: u32,
+    /// The tool that made it (`twinmint-reconstruct <version>`): a new version may find other
+    /// trees in the same scan, so it is part of the asset description.
+    pub generator: String,
     pub crs: Crs,
     pub origin: [f64; 3],
     pub terrain: TerrainStats,
@@ -196,7 +246,91 @@ pub struct Reconstruction {
     pub pipes: Vec<PipeRun>,
     /// The options used, as JSON (so the file documents how it was made).
     pub options: serde_json::Value,
-    /// `gpu (adapter name)` or `cpu`.
-    pub device: String,
-    pub timings: Vec<StepTiming>,
+    /// Device, timings, threads, host of the run (not part of the fingerprint).
+    pub run: RunInfo,
+}
+
+/// The generator string of this build, for [`Reconstruction::generator`].
+pub const GENERATOR: &str = concat!("twinmint-reconstruct ", env!("CARGO_PKG_VERSION"));
+
+/// `reconstruction.json` as read: today's layout or schema 1's top-level `device` and
+/// `timings`, which [`From`] moves into [`RunInfo`].
+#[derive(Deserialize)]
+struct ReconstructionFile {
+    schema_version: u32,
+    #[serde(default)]
+    generator: String,
+    crs: Crs,
+    origin: [f64; 3],
+    terrain: TerrainStats,
+    dtm: Option<Raster>,
+    chm: Option<Raster>,
+    trees: Vec<Tree>,
+    pipes: Vec<PipeRun>,
+    options: serde_json::Value,
+    #[serde(default)]
+    run: Option<RunInfo>,
+    /// Schema 1.
+    #[serde(default)]
+    device: Option<String>,
+    /// Schema 1.
+    #[serde(default)]
+    timings: Option<Vec<StepTiming>>,
+}
+
+impl From<ReconstructionFile> for Reconstruction {
+    fn from(f: ReconstructionFile) -> Self {
+        let mut run = f.run.unwrap_or_default();
+        if let Some(d) = f.device.filter(|_| run.device.is_empty()) {
+            run.device = d;
+        }
+        if let Some(t) = f.timings.filter(|_| run.timings.is_empty()) {
+            run.timings = t;
+        }
+        Reconstruction {
+            schema_version: f.schema_version,
+            generator: f.generator,
+            crs: f.crs,
+            origin: f.origin,
+            terrain: f.terrain,
+            dtm: f.dtm,
+            chm: f.chm,
+            trees: f.trees,
+            pipes: f.pipes,
+            options: f.options,
+            run,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_1_device_and_timings_move_into_run() {
+        let v1 = serde_json::json!({
+            "schema_version": 1,
+            "crs": Crs::default(),
+            "origin": [1.0, 2.0, 3.0],
+            "terrain": TerrainStats::default(),
+            "dtm": null,
+            "chm": null,
+            "trees": [],
+            "pipes": [],
+            "options": {"device": "cpu"},
+            "device": "gpu (llvmpipe, Vulkan)",
+            "timings": [{"step": "ground", "device": "cpu", "seconds": 1.5}],
+        });
+        let r: Reconstruction = serde_json::from_value(v1).unwrap();
+        assert_eq!(r.run.device, "gpu (llvmpipe, Vulkan)");
+        assert_eq!(r.run.timings.len(), 1);
+        assert_eq!(r.generator, "");
+        // Written back in today's layout: no top-level device or timings.
+        let back = serde_json::to_value(&r).unwrap();
+        assert!(back.get("device").is_none() && back.get("timings").is_none());
+        assert_eq!(back["run"]["device"], "gpu (llvmpipe, Vulkan)");
+        let again: Reconstruction = serde_json::from_value(back).unwrap();
+        assert_eq!(again, r);
+    }
 }

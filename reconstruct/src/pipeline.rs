@@ -19,7 +19,9 @@ use crate::geotiff::{self, GeoTiffOptions};
 use crate::gltf::{self, GlbOptions};
 use crate::gpu::{DevicePreference, device_label};
 use crate::ground::{self, CsfOptions};
-use crate::model::{RECONSTRUCTION_SCHEMA_VERSION, Raster, Reconstruction, StepTiming};
+use crate::model::{
+    GENERATOR, RECONSTRUCTION_SCHEMA_VERSION, Raster, Reconstruction, RunInfo, StepTiming,
+};
 use crate::noise::{self, NoiseOptions};
 use crate::normalize;
 use crate::pipes::{self, PipeOptions};
@@ -233,6 +235,7 @@ pub fn run(
     }
     let reconstruction = Reconstruction {
         schema_version: RECONSTRUCTION_SCHEMA_VERSION,
+        generator: GENERATOR.to_string(),
         crs: cloud.crs.clone(),
         origin: cloud.origin,
         terrain,
@@ -241,8 +244,7 @@ pub fn run(
         trees: trees_found,
         pipes: pipe_runs,
         options: options_json,
-        device: dev,
-        timings,
+        run: RunInfo::here(dev, timings),
     };
     Ok(ReconstructOutput {
         reconstruction,

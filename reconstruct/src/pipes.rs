@@ -585,14 +585,11 @@ pub(crate) fn refine(
     };
     let cost_of = |c: &Cylinder| -> f64 {
         let (u, v) = frame(c.dir);
-        pts.par_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let beam = beams.map(|b| b[i]);
-                let (f, _) = residual_jac(sub(*p, c.point), (u, v, c.dir), c.radius, beam);
-                f * f
-            })
-            .sum()
+        chunked_sum(pts, |i, p| {
+            let beam = beams.map(|b| b[i]);
+            let (f, _) = residual_jac(sub(*p, c.point), (u, v, c.dir), c.radius, beam);
+            f * f
+        })
     };
     let mut cur = Cylinder {
         point: foot(&cyl),
@@ -603,14 +600,15 @@ pub(crate) fn refine(
     for _ in 0..iterations {
         let w = cur.dir;
         let (u, v) = frame(w);
-        // Normal equations JᵀJ δ = −Jᵀf in parameters (x0, y0, a, b, r).
-        let (jtj, jtf) = pts
-            .par_iter()
+        // Normal equations JᵀJ δ = −Jᵀf in parameters (x0, y0, a, b, r), accumulated per
+        // fixed chunk and the chunks added in order (see [`SUM_CHUNK`]).
+        let partial: Vec<([[f64; 5]; 5], [f64; 5])> = pts
+            .par_chunks(SUM_CHUNK)
             .enumerate()
-            .fold(
-                || ([[0f64; 5]; 5], [0f64; 5]),
-                |(mut jtj, mut jtf), (i, p)| {
-                    let beam = beams.map(|b| b[i]);
+            .map(|(ci, chunk)| {
+                let (mut jtj, mut jtf) = ([[0f64; 5]; 5], [0f64; 5]);
+                for (k, p) in chunk.iter().enumerate() {
+                    let beam = beams.map(|b| b[ci * SUM_CHUNK + k]);
                     let (f, j) = residual_jac(sub(*p, cur.point), (u, v, w), cur.radius, beam);
                     for a in 0..5 {
                         jtf[a] += j[a] * f;
@@ -618,21 +616,19 @@ pub(crate) fn refine(
                             jtj[a][b] += j[a] * j[b];
                         }
                     }
-                    (jtj, jtf)
-                },
-            )
-            .reduce(
-                || ([[0f64; 5]; 5], [0f64; 5]),
-                |(mut a, mut b), (c, d)| {
-                    for i in 0..5 {
-                        b[i] += d[i];
-                        for k in 0..5 {
-                            a[i][k] += c[i][k];
-                        }
-                    }
-                    (a, b)
-                },
-            );
+                }
+                (jtj, jtf)
+            })
+            .collect();
+        let (mut jtj, mut jtf) = ([[0f64; 5]; 5], [0f64; 5]);
+        for (c, d) in &partial {
+            for i in 0..5 {
+                jtf[i] += d[i];
+                for k in 0..5 {
+                    jtj[i][k] += c[i][k];
+                }
+            }
+        }
         let mut improved = false;
         for _ in 0..8 {
             let mut m = jtj;
@@ -677,15 +673,35 @@ pub(crate) fn refine(
 }
 
 fn finish(c: Cylinder, pts: &[V3]) -> Option<(Cylinder, f64)> {
-    let ss: f64 = pts
-        .par_iter()
-        .map(|p| {
-            let (_, r) = c.decompose(*p);
-            (norm(r) - c.radius).powi(2)
-        })
-        .sum();
+    let ss = chunked_sum(pts, |_, p| {
+        let (_, r) = c.decompose(*p);
+        (norm(r) - c.radius).powi(2)
+    });
     let rms = (ss / pts.len() as f64).sqrt();
     (c.radius > 0.0 && c.radius.is_finite() && rms.is_finite()).then_some((c, rms))
+}
+
+/// Points per chunk of the parallel sums of the fit. Fixed, not derived from the pool: a
+/// rayon `sum` or `fold`/`reduce` adds floats in an order that depends on how the work was
+/// split and stolen, so the fitted radius — and with it which points a pipe consumes — could
+/// differ in the last bits between runs and thread counts. Summing each fixed chunk in order
+/// and then the chunk sums in order gives the same bits on any pool.
+const SUM_CHUNK: usize = 1024;
+
+/// `Σ f(i, pts[i])` in parallel, in a fixed order (see [`SUM_CHUNK`]).
+fn chunked_sum(pts: &[V3], f: impl Fn(usize, &V3) -> f64 + Sync) -> f64 {
+    let partial: Vec<f64> = pts
+        .par_chunks(SUM_CHUNK)
+        .enumerate()
+        .map(|(ci, chunk)| {
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(k, p)| f(ci * SUM_CHUNK + k, p))
+                .sum::<f64>()
+        })
+        .collect();
+    partial.iter().sum()
 }
 
 /// Gaussian elimination with partial pivoting for the 5×5 normal equations.

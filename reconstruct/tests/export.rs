@@ -132,6 +132,7 @@ fn reconstruction(cloud: &PointCloud, truth: &Truth) -> (Reconstruction, Vec<u32
     assert!(!det.runs.is_empty(), "the scene has pipes");
     let recon = Reconstruction {
         schema_version: reconstruct::model::RECONSTRUCTION_SCHEMA_VERSION,
+        generator: reconstruct::model::GENERATOR.into(),
         crs: cloud.crs.clone(),
         origin: cloud.origin,
         terrain: TerrainStats {
@@ -143,8 +144,7 @@ fn reconstruction(cloud: &PointCloud, truth: &Truth) -> (Reconstruction, Vec<u32
         trees,
         pipes: det.runs.clone(),
         options: Value::Null,
-        device: "cpu".into(),
-        timings: vec![],
+        run: Default::default(),
     };
     (recon, det.point_run)
 }

@@ -53,6 +53,7 @@ pub fn run(
     let out = pipeline::run(&cloud, &opts, &mut |_, _| {}, &CancelToken::new())?;
     let ours_ground = out
         .reconstruction
+        .run
         .timings
         .iter()
         .find(|t| t.step == "ground")
@@ -101,7 +102,7 @@ pub fn run(
             serde_json::json!({
                 "tile": tile.display().to_string(),
                 "points": cloud.len(),
-                "timings": out.reconstruction.timings,
+                "timings": out.reconstruction.run.timings,
                 "ground_seconds": ours_ground,
                 "dtm_rmse_m": ours_rmse,
                 "reference": reference.map(|(s, e, t)| serde_json::json!({"seconds": s, "dtm_rmse_m": e, "threads": t})),
@@ -112,7 +113,7 @@ pub fn run(
     println!("{}: {} points", tile.display(), cloud.len());
     println!("| step | device | seconds |");
     println!("|---|---|---|");
-    for t in &out.reconstruction.timings {
+    for t in &out.reconstruction.run.timings {
         println!("| {} | {} | {:.3} |", t.step, t.device, t.seconds);
     }
     match reference {

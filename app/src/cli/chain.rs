@@ -1,4 +1,4 @@
-//! `twinmint chain dev|deploy|grant|whitelist`, and the chain and wallet flags every on-chain
+//! `twinmint chain dev|deploy|grant|revoke|kyc`, and the chain and wallet flags every on-chain
 //! verb shares.
 //!
 //! Keys never appear on the command line (shell history, `ps`): a private key or mnemonic is
@@ -36,7 +36,7 @@ pub struct DevChain {
     pub chain_id: u64,
     pub contract: Address,
     pub deployment: Deployment,
-    /// Dev accounts 0–4 (whitelisted); account 0 holds every role.
+    /// Dev accounts 0–4 (KYC-admitted); account 0 holds every role.
     pub accounts: Vec<Address>,
     /// Process id of the `twinmint chain dev` that runs the chain.
     pub pid: u32,
@@ -252,7 +252,7 @@ impl From<RoleArg> for Role {
 #[derive(Subcommand, Debug)]
 enum ChainWhat {
     /// Start a local anvil chain, deploy TwinMintNFR (dev account 0: admin, registrar,
-    /// surveyor, oracle), whitelist dev accounts 0–4, write .twinmint-dev-chain.json, and run
+    /// surveyor, oracle), admit dev accounts 0–4 (KYC), write .twinmint-dev-chain.json, and run
     /// until Ctrl-C.
     Dev {
         /// Port on 127.0.0.1 (default: any free port).
@@ -271,9 +271,14 @@ enum ChainWhat {
         chain: ChainArgs,
         #[command(flatten)]
         wallet: WalletArgs,
-        /// The admin (DEFAULT_ADMIN_ROLE) of the new contract (default: the deploying wallet).
+        /// The admin (DEFAULT_ADMIN_ROLE) of the new contract (default: the deploying wallet);
+        /// the zero address is refused.
         #[arg(long, value_name = "ADDR")]
         authority: Option<Address>,
+        /// Delay of a two-step authority transfer, in hours (OpenZeppelin
+        /// AccessControlDefaultAdminRules).
+        #[arg(long, default_value_t = 48, value_name = "HOURS")]
+        admin_delay_hours: u64,
         /// Also write the deployment JSON here.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -288,17 +293,91 @@ enum ChainWhat {
         #[command(flatten)]
         wallet: WalletArgs,
     },
-    /// Add accounts to (or, with --remove, take them off) the KYC whitelist (registrar only).
-    Whitelist {
-        #[arg(required = true)]
-        accounts: Vec<Address>,
-        #[arg(long)]
-        remove: bool,
+    /// Remove a role (the wallet must be the authority), e.g. dismiss a registrar.
+    Revoke {
+        #[arg(value_enum)]
+        role: RoleArg,
+        account: Address,
         #[command(flatten)]
         chain: ChainArgs,
         #[command(flatten)]
         wallet: WalletArgs,
     },
+    /// KYC: a registrar admits or revokes clients; anyone can show an admission.
+    Kyc {
+        #[command(subcommand)]
+        what: KycWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KycWhat {
+    /// Admit (or renew) clients with a category until a date (registrar only).
+    Admit {
+        #[arg(required = true)]
+        accounts: Vec<Address>,
+        #[arg(long, value_enum, default_value_t = CategoryArg::Retail)]
+        category: CategoryArg,
+        /// End of the admission: YYYY-MM-DD, RFC 3339 or Unix seconds (default: one year).
+        #[arg(long, value_name = "DATE")]
+        expires: Option<String>,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        wallet: WalletArgs,
+    },
+    /// Revoke admissions (only the registrar that admitted them, or the authority).
+    Revoke {
+        #[arg(required = true)]
+        accounts: Vec<Address>,
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        wallet: WalletArgs,
+    },
+    /// Who admitted an account, in which category, until when.
+    Show {
+        account: Address,
+        #[command(flatten)]
+        chain: ChainArgs,
+    },
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum CategoryArg {
+    Institutional,
+    Accredited,
+    Retail,
+}
+
+impl From<CategoryArg> for chain::KycCategory {
+    fn from(c: CategoryArg) -> Self {
+        match c {
+            CategoryArg::Institutional => chain::KycCategory::Institutional,
+            CategoryArg::Accredited => chain::KycCategory::Accredited,
+            CategoryArg::Retail => chain::KycCategory::Retail,
+        }
+    }
+}
+
+/// `2027-06-30`, `2027-06-30T12:00:00Z` or Unix seconds → Unix seconds.
+pub fn parse_when(flag: &str, text: &str) -> anyhow::Result<u64> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<u64>() {
+        return Ok(n);
+    }
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
+        return u64::try_from(d.timestamp()).with_context(|| format!("{flag} {t}: before 1970"));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        let ts = d
+            .and_hms_opt(0, 0, 0)
+            .context("midnight exists")?
+            .and_utc()
+            .timestamp();
+        return u64::try_from(ts).with_context(|| format!("{flag} {t}: before 1970"));
+    }
+    bail!("{flag} {t:?}: expected YYYY-MM-DD, an RFC 3339 time or Unix seconds")
 }
 
 pub fn run(a: ChainCmd, ctx: &Ctx) -> anyhow::Result<()> {
@@ -312,8 +391,14 @@ pub fn run(a: ChainCmd, ctx: &Ctx) -> anyhow::Result<()> {
             chain,
             wallet,
             authority,
+            admin_delay_hours,
             out,
         } => {
+            if authority == Some(Address::ZERO) {
+                bail!(
+                    "--authority 0x0000000000000000000000000000000000000000: the zero address can never appoint registrars or surveyors; give a real authority"
+                );
+            }
             let cfg = chain.config(None, false)?;
             let w = wallet.load("wallet")?;
             let d = block_on(async {
@@ -325,7 +410,8 @@ pub fn run(a: ChainCmd, ctx: &Ctx) -> anyhow::Result<()> {
                     w,
                 )
                 .await?;
-                c.deploy(authority).await
+                c.deploy_with(authority, admin_delay_hours.saturating_mul(3600))
+                    .await
             })?;
             if let Some(out) = &out {
                 d.write(out)?;
@@ -358,9 +444,73 @@ pub fn run(a: ChainCmd, ctx: &Ctx) -> anyhow::Result<()> {
                 receipt.transaction_hash,
             )
         }
-        ChainWhat::Whitelist {
+        ChainWhat::Revoke {
+            role,
+            account,
+            chain,
+            wallet,
+        } => {
+            let cfg = chain.config(None, true)?;
+            let w = wallet.load("wallet")?;
+            let receipt = block_on(async {
+                let c = Chain::connect(cfg, w).await?;
+                c.revoke_role(role.into(), account).await
+            })?;
+            print_tx(
+                ctx,
+                &format!("revoked {role:?} from {account}"),
+                receipt.transaction_hash,
+            )
+        }
+        ChainWhat::Kyc { what } => run_kyc(what, ctx),
+    }
+}
+
+fn run_kyc(what: KycWhat, ctx: &Ctx) -> anyhow::Result<()> {
+    match what {
+        KycWhat::Admit {
             accounts,
-            remove,
+            category,
+            expires,
+            chain,
+            wallet,
+        } => {
+            let now = chrono::Utc::now().timestamp().max(0) as u64;
+            let expiry = match expires {
+                Some(e) => parse_when("--expires", &e)?,
+                None => now + 365 * 24 * 3600,
+            };
+            if expiry <= now {
+                bail!(
+                    "--expires {} is not in the future",
+                    chain::date(expiry)
+                );
+            }
+            let cfg = chain.config(None, true)?;
+            let w = wallet.load("wallet")?;
+            let hashes = block_on(async {
+                let c = Chain::connect(cfg, w).await?;
+                let mut hashes = Vec::new();
+                for a in &accounts {
+                    hashes.push(c.admit(*a, category.into(), expiry).await?.transaction_hash);
+                }
+                Ok::<_, chain::ChainError>(hashes)
+            })?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&hashes)?);
+            } else {
+                for (a, h) in accounts.iter().zip(&hashes) {
+                    println!(
+                        "admitted {a} as {} until {} (tx {h})",
+                        chain::KycCategory::from(category).label(),
+                        chain::date(expiry)
+                    );
+                }
+            }
+            Ok(())
+        }
+        KycWhat::Revoke {
+            accounts,
             chain,
             wallet,
         } => {
@@ -370,7 +520,7 @@ pub fn run(a: ChainCmd, ctx: &Ctx) -> anyhow::Result<()> {
                 let c = Chain::connect(cfg, w).await?;
                 let mut hashes = Vec::new();
                 for a in &accounts {
-                    hashes.push(c.set_whitelisted(*a, !remove).await?.transaction_hash);
+                    hashes.push(c.revoke_kyc(*a).await?.transaction_hash);
                 }
                 Ok::<_, chain::ChainError>(hashes)
             })?;
@@ -378,10 +528,36 @@ pub fn run(a: ChainCmd, ctx: &Ctx) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&hashes)?);
             } else {
                 for (a, h) in accounts.iter().zip(&hashes) {
-                    println!(
-                        "{} {a} (tx {h})",
-                        if remove { "removed" } else { "whitelisted" }
-                    );
+                    println!("revoked the admission of {a} (tx {h})");
+                }
+            }
+            Ok(())
+        }
+        KycWhat::Show { account, chain } => {
+            let cfg = chain.config(None, true)?;
+            let (kyc, valid) = block_on(async {
+                let c = Chain::connect_read_only(cfg).await?;
+                Ok::<_, chain::ChainError>((c.kyc_of(account).await?, c.has_kyc(account).await?))
+            })?;
+            if ctx.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "account": account,
+                        "kyc": kyc,
+                        "valid": valid,
+                    }))?
+                );
+            } else {
+                match kyc {
+                    None => println!("{account}: not admitted"),
+                    Some(k) => println!(
+                        "{account}: admitted by {} as {} until {} — {}",
+                        k.registrar,
+                        k.category.label(),
+                        chain::date(k.expiry),
+                        if valid { "valid" } else { "NOT valid (expired or registrar removed)" }
+                    ),
                 }
             }
             Ok(())
@@ -502,7 +678,7 @@ fn run_dev(
                 }
             );
         }
-        println!("all five are whitelisted");
+        println!("all five are KYC-admitted (institutional, ten years)");
         if let Some(p) = &path {
             println!(
                 "wrote {} (the default chain for mint, verify, pledge …)",

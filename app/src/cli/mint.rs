@@ -18,7 +18,7 @@ use mint::verify::{ChainReads, PackageSource};
 
 use super::Ctx;
 use super::chain::{
-    ChainArgs, SurveyorWalletArgs, WalletArgs, network_name, print_tx, via_browser,
+    ChainArgs, SurveyorWalletArgs, WalletArgs, network_name, parse_when, print_tx, via_browser,
 };
 use super::progress::Bar;
 
@@ -189,6 +189,28 @@ pub struct MintArgs {
     /// Seconds to wait for the browser wallet.
     #[arg(long, default_value_t = 600)]
     browser_timeout: u64,
+    /// The parcel boundary (GeoJSON Polygon/MultiPolygon, any CRS the project reads) whose
+    /// whole H3 cells are claimed as the land footprint; default: the scan's coverage.
+    #[arg(long, value_name = "GEOJSON")]
+    parcel: Option<PathBuf>,
+    /// How long the surveyor's attestation stays valid, in hours.
+    #[arg(long, default_value_t = 168, value_name = "HOURS")]
+    attestation_hours: u64,
+}
+
+/// The land footprint a mint claims: from `--parcel`, else the project's `footprint.json`,
+/// else the scan's coverage (written to `footprint.json` so the package and a verifier see it).
+fn footprint_for_mint(
+    project: &Path,
+    parcel: Option<&Path>,
+) -> anyhow::Result<mint::footprint::Footprint> {
+    let path = project.join(mint::footprint::FOOTPRINT_JSON);
+    if parcel.is_none() && path.is_file() {
+        return Ok(mint::footprint::Footprint::read(&path)?);
+    }
+    let fp = mint::footprint::for_project(project, parcel)?;
+    fp.write(&path)?;
+    Ok(fp)
 }
 
 /// Package files and the fingerprint a mint uses, checked against the project.
@@ -258,13 +280,34 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
         }
     };
     let (cids, meta) = package_for_mint(&a.project, surveyor.address(), ctx)?;
+    let footprint = footprint_for_mint(&a.project, a.parcel.as_deref())?;
+    let cells = footprint.cells.clone();
+    let deadline = chrono::Utc::now().timestamp().max(0) as u64 + a.attestation_hours * 3600;
     let claim = Claim::Mint {
         to: a.to,
         fingerprint: B256::from(meta.twinmint.fingerprint.model),
+        scan_root: B256::from(meta.twinmint.fingerprint.cloud_root),
         capture_hash: B256::from(meta.twinmint.fingerprint.capture_hash),
+        footprint_root: chain::footprint_root(&cells),
+        cell_count: u32::try_from(cells.len()).context("footprint has too many cells")?,
         uri: cids.token_uri.clone(),
+        deadline,
     };
-    let signed = block_on(attest::sign(&surveyor, cfg.chain_id, contract, claim))?;
+    if !ctx.quiet {
+        eprintln!(
+            "footprint: {} H3 cells at resolution {} ({:.2} ha)",
+            cells.len(),
+            footprint.resolution,
+            footprint.area_m2 / 1e4
+        );
+    }
+    let signed = block_on(attest::sign(
+        &surveyor,
+        cfg.chain_id,
+        contract,
+        claim,
+        cells,
+    ))?;
     let journal = a.project.join(MINT_JOURNAL);
     let outcome: MintOutcome = match owner_wallet {
         Some(w) => block_on(async {
@@ -426,15 +469,36 @@ pub struct TxArgs {
 pub struct PledgeArgs {
     /// Token id, or a minted project folder.
     token: String,
-    /// The lender the token is pledged to (whitelisted).
+    /// The lender the token is offered to (needs valid KYC); nothing is locked until the
+    /// lender runs `twinmint accept-pledge`.
     #[arg(long, value_name = "ADDR")]
     lender: Address,
     /// Loan reference: 32 bytes of hex, or text (stored as its keccak-256).
     #[arg(long, value_name = "REF")]
     loan_ref: String,
+    /// When the lender may seize on default (loan maturity): YYYY-MM-DD, RFC 3339 or Unix
+    /// seconds; must be in the future.
+    #[arg(long, value_name = "DATE")]
+    seizable_after: String,
+    /// When the pledge lapses (after it the owner may release it): YYYY-MM-DD, RFC 3339 or Unix
+    /// seconds; default never.
+    #[arg(long, value_name = "DATE")]
+    expires: Option<String>,
     #[command(flatten)]
     tx: TxArgs,
 }
+
+#[derive(Args, Debug)]
+pub struct AcceptPledgeArgs {
+    /// Token id, or a minted project folder.
+    token: String,
+    /// The loan reference of the offer (must match it).
+    #[arg(long, value_name = "REF")]
+    loan_ref: String,
+    #[command(flatten)]
+    tx: TxArgs,
+}
+
 
 #[derive(Args, Debug)]
 pub struct TokenArgs {
@@ -464,6 +528,7 @@ pub struct ValueArgs {
 /// Which collateral action.
 pub enum Action {
     Pledge(PledgeArgs),
+    Accept(AcceptPledgeArgs),
     Release(TokenArgs),
     Seize(TokenArgs),
     Value(ValueArgs),
@@ -471,7 +536,8 @@ pub enum Action {
 
 /// One collateral call, typed.
 enum Call {
-    Pledge(TwinMintNFR::pledgeCall),
+    Pledge(TwinMintNFR::offerPledgeCall),
+    Accept(TwinMintNFR::acceptPledgeCall),
     Release(TwinMintNFR::releaseCall),
     Seize(TwinMintNFR::seizeCall),
     Value(TwinMintNFR::setValuationCall),
@@ -480,6 +546,7 @@ enum Call {
 pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
     let (spec, tx) = match &action {
         Action::Pledge(a) => (&a.token, &a.tx),
+        Action::Accept(a) => (&a.token, &a.tx),
         Action::Release(a) | Action::Seize(a) => (&a.token, &a.tx),
         Action::Value(a) => (&a.token, &a.tx),
     };
@@ -489,13 +556,50 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
     let (call, what) = match &action {
         Action::Pledge(a) => {
             let r = super::chain::loan_ref(&a.loan_ref);
+            let seizable = parse_when("--seizable-after", &a.seizable_after)?;
+            let expires = a
+                .expires
+                .as_deref()
+                .map(|e| parse_when("--expires", e))
+                .transpose()?
+                .unwrap_or(0);
+            let now = chrono::Utc::now().timestamp().max(0) as u64;
+            if seizable <= now {
+                bail!(
+                    "--seizable-after {} is not in the future: a lender must not be able to seize at once",
+                    chain::date(seizable)
+                );
+            }
+            if expires != 0 && expires <= seizable {
+                bail!(
+                    "--expires {} must come after --seizable-after {}",
+                    chain::date(expires),
+                    chain::date(seizable)
+                );
+            }
             (
-                Call::Pledge(TwinMintNFR::pledgeCall {
+                Call::Pledge(TwinMintNFR::offerPledgeCall {
                     tokenId: id,
                     lender: a.lender,
                     loanRef: r,
+                    seizableAfter: seizable,
+                    expiresAt: expires,
                 }),
-                format!("pledged token #{token_id} to {} (loan ref {r})", a.lender),
+                format!(
+                    "offered token #{token_id} to {} (loan ref {r}, seizable after {}); the lender accepts with `twinmint accept-pledge`",
+                    a.lender,
+                    chain::date(seizable)
+                ),
+            )
+        }
+        Action::Accept(a) => {
+            let r = super::chain::loan_ref(&a.loan_ref);
+            (
+                Call::Accept(TwinMintNFR::acceptPledgeCall {
+                    tokenId: id,
+                    loanRef: r,
+                }),
+                format!("accepted the pledge of token #{token_id} (loan ref {r})"),
             )
         }
         Action::Release(_) => (
@@ -541,7 +645,8 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
         }
     };
     let name = match &call {
-        Call::Pledge(_) => "pledge",
+        Call::Pledge(_) => "offerPledge",
+        Call::Accept(_) => "acceptPledge",
         Call::Release(_) => "release",
         Call::Seize(_) => "seize",
         Call::Value(_) => "setValuation",
@@ -555,6 +660,10 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
                 Call::Pledge(k) => {
                     let owner = c.owner_of(token_id).await?;
                     c.prepare(name, k, Some(owner)).await?
+                }
+                Call::Accept(k) => {
+                    let lender = c.pledge_of(token_id).await?.map(|p| p.lender);
+                    c.prepare(name, k, lender).await?
                 }
                 Call::Release(k) => {
                     let lender = c.pledge_of(token_id).await?.map(|p| p.lender);
@@ -579,7 +688,11 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
         block_on(async {
             let c = Chain::connect(cfg, w).await?;
             let receipt = match &call {
-                Call::Pledge(k) => c.pledge(token_id, k.lender, k.loanRef).await?,
+                Call::Pledge(k) => {
+                    c.offer_pledge(token_id, k.lender, k.loanRef, k.seizableAfter, k.expiresAt)
+                        .await?
+                }
+                Call::Accept(k) => c.accept_pledge(token_id, k.loanRef).await?,
                 Call::Release(_) => c.release(token_id).await?,
                 Call::Seize(_) => c.seize(token_id).await?,
                 Call::Value(k) => {

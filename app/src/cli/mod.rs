@@ -68,8 +68,10 @@ enum Command {
     Mint(self::mint::MintArgs),
     /// Recompute a package's hashes, CIDs and fingerprint; compare with the project and chain.
     Verify(self::mint::VerifyArgs),
-    /// Pledge a token to a lender (freezes it).
+    /// Offer a token to a lender as collateral (owner); locked once the lender accepts.
     Pledge(self::mint::PledgeArgs),
+    /// Accept a pledge offer (lender): the token is frozen until released, seized or expired.
+    AcceptPledge(self::mint::AcceptPledgeArgs),
     /// Release a pledge (lender).
     Release(self::mint::TokenArgs),
     /// Seize a pledged token on default (lender).
@@ -185,6 +187,7 @@ pub fn main() -> ExitCode {
         Command::Mint(a) => self::mint::mint_token(a, &ctx),
         Command::Verify(a) => self::mint::verify(a, &ctx),
         Command::Pledge(a) => self::mint::collateral(self::mint::Action::Pledge(a), &ctx),
+        Command::AcceptPledge(a) => self::mint::collateral(self::mint::Action::Accept(a), &ctx),
         Command::Release(a) => self::mint::collateral(self::mint::Action::Release(a), &ctx),
         Command::Seize(a) => self::mint::collateral(self::mint::Action::Seize(a), &ctx),
         Command::Value(a) => self::mint::collateral(self::mint::Action::Value(a), &ctx),

@@ -91,12 +91,13 @@ pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
             "{}",
             serde_json::json!({
                 "project": a.project.display().to_string(),
-                "device": r.device,
+                "device": r.run.device,
                 "trees": r.trees.len(),
                 "trees_with_observed_dbh": r.trees.iter().filter(|t| t.dbh_cm.is_some()).count(),
                 "pipes": r.pipes.len(),
                 "terrain": r.terrain,
-                "timings": r.timings,
+                "timings": r.run.timings,
+                "threads": r.run.threads,
             })
         );
     } else {
@@ -113,7 +114,7 @@ pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
         );
         println!("| step | device | seconds |");
         println!("|---|---|---|");
-        for t in &r.timings {
+        for t in &r.run.timings {
             println!("| {} | {} | {:.3} |", t.step, t.device, t.seconds);
         }
     }

@@ -777,16 +777,38 @@ impl Worker {
         ));
 
         let (cids, meta) = self.fingerprint_and_package(project, surveyor.address())?;
+        self.during = "computing the land footprint";
+        let footprint_path = project.join(mint::footprint::FOOTPRINT_JSON);
+        let footprint = if footprint_path.is_file() {
+            mint::footprint::Footprint::read(&footprint_path).map_err(|e| e.to_string())?
+        } else {
+            let f = mint::footprint::for_project(project, None).map_err(|e| e.to_string())?;
+            f.write(&footprint_path).map_err(|e| e.to_string())?;
+            f
+        };
+        let cells = footprint.cells.clone();
+        self.log(format!(
+            "footprint: {} H3 cells at resolution {} ({:.2} ha)",
+            cells.len(),
+            footprint.resolution,
+            footprint.area_m2 / 1e4
+        ));
         let claim = Claim::Mint {
             to,
             fingerprint: B256::from(meta.twinmint.fingerprint.model),
+            scan_root: B256::from(meta.twinmint.fingerprint.cloud_root),
             capture_hash: B256::from(meta.twinmint.fingerprint.capture_hash),
+            footprint_root: mint::chain::footprint_root(&cells),
+            cell_count: u32::try_from(cells.len())
+                .map_err(|_| "the footprint has too many cells".to_string())?,
             uri: cids.token_uri.clone(),
+            deadline: chrono::Utc::now().timestamp().max(0) as u64
+                + mint::chain::DEFAULT_ATTESTATION_SECONDS,
         };
         let journal = project.join(MINT_JOURNAL);
         let outcome = match owner {
-            Some(w) => self.mint_local(&target, w, &surveyor, claim, &journal)?,
-            None => self.mint_browser(&target, &surveyor, claim, &journal)?,
+            Some(w) => self.mint_local(&target, w, &surveyor, claim, cells, &journal)?,
+            None => self.mint_browser(&target, &surveyor, claim, cells, &journal)?,
         };
 
         // chain.json: keep earlier transactions of the same deployment (as `twinmint mint`).
@@ -901,6 +923,7 @@ impl Worker {
         owner: Wallet,
         surveyor: &Wallet,
         claim: Claim,
+        cells: Vec<u64>,
         journal: &Path,
     ) -> Result<MintOutcome, String> {
         self.enter(MintEvent::Connecting, "connecting")?;
@@ -910,7 +933,7 @@ impl Worker {
                 .await
                 .map_err(|e| e.to_string())?;
             self.enter(MintEvent::Attesting, "attesting")?;
-            let signed = attest::sign(surveyor, target.chain_id, target.contract, claim)
+            let signed = attest::sign(surveyor, target.chain_id, target.contract, claim, cells)
                 .await
                 .map_err(|e| e.to_string())?;
             if let Some(done) = c
@@ -930,6 +953,7 @@ impl Worker {
         target: &ChainTarget,
         surveyor: &Wallet,
         claim: Claim,
+        cells: Vec<u64>,
         journal: &Path,
     ) -> Result<MintOutcome, String> {
         self.enter(MintEvent::Connecting, "connecting")?;
@@ -938,7 +962,7 @@ impl Worker {
                 .await
                 .map_err(|e| e.to_string())?;
             self.enter(MintEvent::Attesting, "attesting")?;
-            let signed = attest::sign(surveyor, target.chain_id, target.contract, claim)
+            let signed = attest::sign(surveyor, target.chain_id, target.contract, claim, cells)
                 .await
                 .map_err(|e| e.to_string())?;
             if let Some(done) = c

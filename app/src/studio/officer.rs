@@ -45,15 +45,62 @@ pub struct FileCheck {
     pub detail: String,
 }
 
-/// An active pledge.
+/// A pledge: offered, or accepted (in force until released, seized or expired).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PledgeView {
     pub lender: String,
     /// bytes32 on chain (the keccak-256 of a text reference, or the reference itself).
     pub loan_ref: String,
-    /// Unix seconds.
+    /// Unix seconds (0 while only offered).
     pub since: u64,
     pub since_utc: String,
+    pub accepted: bool,
+    /// The lender may seize from then on.
+    pub seizable_after_utc: String,
+    /// The pledge lapses then (`None`: never).
+    pub expires_utc: Option<String>,
+}
+
+impl PledgeView {
+    /// One line for the panel and the report.
+    pub fn summary(&self) -> String {
+        let state = if self.accepted {
+            format!("PLEDGED to {} since {}", self.lender, self.since_utc)
+        } else {
+            format!("OFFERED to {} (not yet accepted)", self.lender)
+        };
+        format!(
+            "{state}; seizable after {}{}; loan ref {}",
+            self.seizable_after_utc,
+            self.expires_utc
+                .as_deref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default(),
+            self.loan_ref
+        )
+    }
+}
+
+/// Who admitted the owner (KYC) and until when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KycView {
+    pub registrar: String,
+    pub category: String,
+    pub expiry_utc: String,
+    /// Unexpired and the registrar still holds its role.
+    pub valid: bool,
+}
+
+impl KycView {
+    pub fn summary(&self) -> String {
+        format!(
+            "{} client admitted by {} until {}{}",
+            self.category,
+            self.registrar,
+            self.expiry_utc,
+            if self.valid { "" } else { " — NOT VALID" }
+        )
+    }
 }
 
 /// The latest on-chain valuation.
@@ -139,6 +186,10 @@ pub struct OfficerReport {
     /// A package was checked and every check passed.
     pub verified: bool,
     pub pledge: Option<PledgeView>,
+    /// The owner's KYC admission (`None`: not admitted).
+    pub owner_kyc: Option<KycView>,
+    /// The land footprint on chain: `claimed of expected` H3 cells.
+    pub footprint: Option<String>,
     pub valuation: Option<ValuationView>,
     pub attestation: Option<AttestationView>,
     pub surveys: Vec<SurveyView>,
@@ -196,6 +247,8 @@ struct Reads {
     valuation: Option<ValuationInfo>,
     surveys: Vec<SurveyEntry>,
     surveyor_active: Option<bool>,
+    kyc: Option<(mint::chain::KycInfo, bool)>,
+    footprint: mint::chain::FootprintInfo,
 }
 
 fn cancelled(cancel: &AtomicBool) -> Result<(), String> {
@@ -220,12 +273,20 @@ pub fn build_report(query: &TokenQuery, cancel: &AtomicBool) -> Result<OfficerRe
             Some(s) => Some(c.has_role(Role::Surveyor, s.surveyor).await?),
             None => None,
         };
+        let owner = chain.owner;
+        let kyc = match c.kyc_of(owner).await? {
+            Some(k) => Some((k, c.has_kyc(owner).await?)),
+            None => None,
+        };
+        let footprint = c.footprint_of(id).await?;
         Ok::<_, ChainError>(Reads {
             chain,
             pledge,
             valuation,
             surveys,
             surveyor_active,
+            kyc,
+            footprint,
         })
     })
     .map_err(|e| format!("token #{id}: {e}"))?;
@@ -316,7 +377,27 @@ pub fn build_report(query: &TokenQuery, cancel: &AtomicBool) -> Result<OfficerRe
             loan_ref: p.loan_ref.to_string(),
             since: p.since,
             since_utc: utc(p.since),
+            accepted: p.accepted,
+            seizable_after_utc: utc(p.seizable_after),
+            expires_utc: (p.expires_at != 0).then(|| utc(p.expires_at)),
         }),
+        owner_kyc: reads.kyc.map(|(k, valid)| KycView {
+            registrar: k.registrar.to_checksum(None),
+            category: k.category.label().to_string(),
+            expiry_utc: utc(k.expiry),
+            valid,
+        }),
+        footprint: Some(format!(
+            "{} of {} H3 cells claimed (root {}){}",
+            reads.footprint.claimed,
+            reads.footprint.expected,
+            reads.footprint.root,
+            if reads.footprint.complete() {
+                ""
+            } else {
+                " — INCOMPLETE: cannot be pledged"
+            }
+        )),
         valuation: reads.valuation.map(|v| ValuationView {
             value: v.value.to_string(),
             currency: currency_text(v.currency),
@@ -512,14 +593,15 @@ fn verification_html(r: &OfficerReport) -> String {
     if let Some(p) = &r.package_source {
         h.push_str(&row("Package checked", p));
     }
+    match &r.owner_kyc {
+        Some(k) => h.push_str(&row("Owner KYC", &k.summary())),
+        None => h.push_str(&row("Owner KYC", "not admitted")),
+    }
+    if let Some(f) = &r.footprint {
+        h.push_str(&row("Land footprint", f));
+    }
     match &r.pledge {
-        Some(p) => h.push_str(&row(
-            "Pledge",
-            &format!(
-                "to {} since {} (loan ref {})",
-                p.lender, p.since_utc, p.loan_ref
-            ),
-        )),
+        Some(p) => h.push_str(&row("Pledge", &p.summary())),
         None => h.push_str(&row("Pledge", "none")),
     }
     if let Some(v) = &r.valuation {
@@ -611,6 +693,8 @@ mod tests {
             ],
             verified,
             pledge: None,
+            owner_kyc: None,
+            footprint: None,
             valuation: None,
             attestation: None,
             surveys: vec![],
@@ -776,7 +860,12 @@ mod tests {
         let loan_ref: B256 = mint::fingerprint::keccak256(b"LOAN-2025-001").into();
         block_on(async {
             let c = Chain::connect(info.target().config(), dev::dev_account(0)).await?;
-            c.pledge(token_id, lender, loan_ref).await?;
+            let seizable = chrono::Utc::now().timestamp() as u64 + 30 * 24 * 3600;
+            c.offer_pledge(token_id, lender, loan_ref, seizable, 0).await?;
+            Chain::connect(info.target().config(), dev::dev_account(1))
+                .await?
+                .accept_pledge(token_id, loan_ref)
+                .await?;
             c.set_valuation(
                 token_id,
                 U256::from(383u64),
@@ -790,7 +879,10 @@ mod tests {
         let p = r2.pledge.as_ref().unwrap();
         assert_eq!(p.lender, lender.to_checksum(None));
         assert_eq!(p.loan_ref, loan_ref.to_string());
-        assert!(p.since > 0);
+        assert!(p.since > 0 && p.accepted);
+        let k = r2.owner_kyc.as_ref().expect("the dev owner is admitted");
+        assert!(k.valid && k.category == "institutional", "{k:?}");
+        assert!(r2.footprint.as_deref().is_some_and(|f| !f.contains("INCOMPLETE")));
         let v = r2.valuation.as_ref().unwrap();
         assert_eq!((v.value.as_str(), v.currency.as_str()), ("383", "CNY"));
         assert_eq!(v.as_of, 1_735_689_600);

@@ -491,13 +491,29 @@ impl OfficerPanel {
         ui.label(format!("fingerprint {}", r.fingerprint));
         ui.separator();
         ui.heading("Collateral");
+        match &r.owner_kyc {
+            Some(k) if k.valid => {
+                ui.label(format!("owner KYC: {}", k.summary()));
+            }
+            Some(k) => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(230, 80, 80),
+                    format!("owner KYC: {}", k.summary()),
+                );
+            }
+            None => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(230, 80, 80),
+                    "owner KYC: not admitted",
+                );
+            }
+        }
+        if let Some(f) = &r.footprint {
+            ui.label(format!("land footprint: {f}"));
+        }
         match &r.pledge {
             Some(p) => {
-                ui.colored_label(
-                    egui::Color32::from_rgb(240, 190, 60),
-                    format!("PLEDGED to {} since {}", p.lender, p.since_utc),
-                );
-                ui.label(format!("loan reference {}", p.loan_ref));
+                ui.colored_label(egui::Color32::from_rgb(240, 190, 60), p.summary());
             }
             None => {
                 ui.label("not pledged");

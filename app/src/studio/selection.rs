@@ -334,14 +334,14 @@ mod tests {
                 radius_m: 0.3,
             }],
             schema_version: 1,
+            generator: String::new(),
             crs: Default::default(),
             origin: [0.0; 3],
             terrain: Default::default(),
             dtm: None,
             chm: None,
             options: serde_json::Value::Null,
-            device: "cpu".into(),
-            timings: vec![],
+            run: Default::default(),
         }
     }
 

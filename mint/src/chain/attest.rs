@@ -3,12 +3,19 @@
 //! JSON file) to whoever submits the transaction — the owner from their own wallet, or the
 //! surveyor — because the signature binds every argument, the submitter cannot change any.
 //!
-//! Domain: name "TwinMint", version "1", chain id, contract address. Types (exact strings, also
+//! Domain: name "TwinMint", version "2", chain id, contract address. Types (exact strings, also
 //! in `contracts/src/TwinMintNFR.sol`):
-//! - `Attestation(address to,bytes32 fingerprint,bytes32 captureHash,string uri)`
-//! - `Resurvey(uint256 tokenId,bytes32 fingerprint,bytes32 captureHash,string uri)`
+//! - `Attestation(address to,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)`
+//! - `Resurvey(uint256 tokenId,bytes32 previousFingerprint,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)`
+//!
+//! Every attestation carries a deadline (an attestation signed for a recipient who was not yet
+//! admitted must not work a year later) and the surveyor can cancel an unused one on chain.
+//! The footprint (H3 cells, ascending) is bound by `footprintRoot`: the keccak-256 of the
+//! packed keccak-256 hashes of its batches of [`FOOTPRINT_BATCH`] cells, each batch hashed as
+//! 32-byte big-endian words — exactly `keccak256(abi.encodePacked(uint64[] cells))` — so the
+//! contract can check every batch as it arrives.
 
-use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy::sol;
 use alloy::sol_types::{Eip712Domain, SolStruct, eip712_domain};
 use serde::{Deserialize, Serialize};
@@ -16,23 +23,40 @@ use serde::{Deserialize, Serialize};
 use super::error::ChainResult;
 use super::wallet::Wallet;
 
+/// Cells per footprint batch (the contract's `FOOTPRINT_BATCH`): one batch fits a 30 M gas
+/// block at about 22.5 k gas a cell.
+pub const FOOTPRINT_BATCH: usize = 1000;
+
+/// Default validity of a new attestation: seven days, long enough to hand the file to the owner,
+/// short enough that a stale one cannot be replayed months later.
+pub const DEFAULT_ATTESTATION_SECONDS: u64 = 7 * 24 * 3600;
+
 sol! {
     /// EIP-712 struct a surveyor signs to attest a mint.
     #[derive(Debug, PartialEq, Eq)]
     struct Attestation {
         address to;
         bytes32 fingerprint;
+        bytes32 scanRoot;
         bytes32 captureHash;
+        bytes32 footprintRoot;
+        uint32 cellCount;
         string uri;
+        uint64 deadline;
     }
 
     /// EIP-712 struct a surveyor signs to attest a resurvey of an existing token.
     #[derive(Debug, PartialEq, Eq)]
     struct Resurvey {
         uint256 tokenId;
+        bytes32 previousFingerprint;
         bytes32 fingerprint;
+        bytes32 scanRoot;
         bytes32 captureHash;
+        bytes32 footprintRoot;
+        uint32 cellCount;
         string uri;
+        uint64 deadline;
     }
 }
 
@@ -40,10 +64,34 @@ sol! {
 pub fn domain(chain_id: u64, contract: Address) -> Eip712Domain {
     eip712_domain! {
         name: "TwinMint",
-        version: "1",
+        version: "2",
         chain_id: chain_id,
         verifying_contract: contract,
     }
+}
+
+/// The batch hashes of a footprint (cells ascending): `keccak256(abi.encodePacked(batch))`.
+pub fn footprint_batches(cells: &[u64]) -> Vec<B256> {
+    cells
+        .chunks(FOOTPRINT_BATCH)
+        .map(|batch| {
+            let mut bytes = Vec::with_capacity(batch.len() * 32);
+            for &c in batch {
+                bytes.extend_from_slice(&[0u8; 24]);
+                bytes.extend_from_slice(&c.to_be_bytes());
+            }
+            keccak256(&bytes)
+        })
+        .collect()
+}
+
+/// The footprint root the surveyor signs: `keccak256(abi.encodePacked(batchHashes))`.
+pub fn footprint_root(cells: &[u64]) -> B256 {
+    let mut bytes = Vec::new();
+    for h in footprint_batches(cells) {
+        bytes.extend_from_slice(h.as_slice());
+    }
+    keccak256(&bytes)
 }
 
 /// What the surveyor vouches for.
@@ -54,15 +102,25 @@ pub enum Claim {
     Mint {
         to: Address,
         fingerprint: B256,
+        scan_root: B256,
         capture_hash: B256,
+        footprint_root: B256,
+        cell_count: u32,
         uri: String,
+        /// Unix seconds after which the contract refuses the attestation.
+        deadline: u64,
     },
-    /// A new survey appended to `token_id`.
+    /// A new survey appended to `token_id`, following `previous_fingerprint`.
     Resurvey {
         token_id: U256,
+        previous_fingerprint: B256,
         fingerprint: B256,
+        scan_root: B256,
         capture_hash: B256,
+        footprint_root: B256,
+        cell_count: u32,
         uri: String,
+        deadline: u64,
     },
 }
 
@@ -73,38 +131,148 @@ impl Claim {
         }
     }
 
-    /// The digest the contract's `attestationDigest` / `resurveyDigest` return.
-    pub fn signing_hash(&self, domain: &Eip712Domain) -> B256 {
+    pub fn scan_root(&self) -> B256 {
+        match self {
+            Claim::Mint { scan_root, .. } | Claim::Resurvey { scan_root, .. } => *scan_root,
+        }
+    }
+
+    pub fn deadline(&self) -> u64 {
+        match self {
+            Claim::Mint { deadline, .. } | Claim::Resurvey { deadline, .. } => *deadline,
+        }
+    }
+
+    pub fn footprint_root(&self) -> B256 {
+        match self {
+            Claim::Mint { footprint_root, .. } | Claim::Resurvey { footprint_root, .. } => {
+                *footprint_root
+            }
+        }
+    }
+
+    pub fn uri(&self) -> &str {
+        match self {
+            Claim::Mint { uri, .. } | Claim::Resurvey { uri, .. } => uri,
+        }
+    }
+
+    /// The contract's `MintClaim` argument (None for a resurvey).
+    pub fn mint_struct(&self) -> Option<crate::chain::bindings::TwinMintNFR::MintClaim> {
         match self {
             Claim::Mint {
                 to,
                 fingerprint,
+                scan_root,
                 capture_hash,
+                footprint_root,
+                cell_count,
                 uri,
-            } => Attestation {
+                deadline,
+            } => Some(crate::chain::bindings::TwinMintNFR::MintClaim {
                 to: *to,
                 fingerprint: *fingerprint,
+                scanRoot: *scan_root,
                 captureHash: *capture_hash,
+                footprintRoot: *footprint_root,
+                cellCount: *cell_count,
                 uri: uri.clone(),
-            }
-            .eip712_signing_hash(domain),
+                deadline: *deadline,
+            }),
+            Claim::Resurvey { .. } => None,
+        }
+    }
+
+    /// The contract's `ResurveyClaim` argument (None for a mint).
+    pub fn resurvey_struct(&self) -> Option<crate::chain::bindings::TwinMintNFR::ResurveyClaim> {
+        match self {
             Claim::Resurvey {
                 token_id,
+                previous_fingerprint,
                 fingerprint,
+                scan_root,
                 capture_hash,
+                footprint_root,
+                cell_count,
                 uri,
-            } => Resurvey {
+                deadline,
+            } => Some(crate::chain::bindings::TwinMintNFR::ResurveyClaim {
                 tokenId: *token_id,
+                previousFingerprint: *previous_fingerprint,
                 fingerprint: *fingerprint,
+                scanRoot: *scan_root,
                 captureHash: *capture_hash,
+                footprintRoot: *footprint_root,
+                cellCount: *cell_count,
                 uri: uri.clone(),
-            }
-            .eip712_signing_hash(domain),
+                deadline: *deadline,
+            }),
+            Claim::Mint { .. } => None,
+        }
+    }
+
+    /// The digest the contract's `mintDigest` / `resurveyDigest` return.
+    pub fn signing_hash(&self, domain: &Eip712Domain) -> B256 {
+        match self.typed() {
+            Typed::Mint(a) => a.eip712_signing_hash(domain),
+            Typed::Resurvey(r) => r.eip712_signing_hash(domain),
+        }
+    }
+
+    fn typed(&self) -> Typed {
+        match self {
+            Claim::Mint {
+                to,
+                fingerprint,
+                scan_root,
+                capture_hash,
+                footprint_root,
+                cell_count,
+                uri,
+                deadline,
+            } => Typed::Mint(Attestation {
+                to: *to,
+                fingerprint: *fingerprint,
+                scanRoot: *scan_root,
+                captureHash: *capture_hash,
+                footprintRoot: *footprint_root,
+                cellCount: *cell_count,
+                uri: uri.clone(),
+                deadline: *deadline,
+            }),
+            Claim::Resurvey {
+                token_id,
+                previous_fingerprint,
+                fingerprint,
+                scan_root,
+                capture_hash,
+                footprint_root,
+                cell_count,
+                uri,
+                deadline,
+            } => Typed::Resurvey(Resurvey {
+                tokenId: *token_id,
+                previousFingerprint: *previous_fingerprint,
+                fingerprint: *fingerprint,
+                scanRoot: *scan_root,
+                captureHash: *capture_hash,
+                footprintRoot: *footprint_root,
+                cellCount: *cell_count,
+                uri: uri.clone(),
+                deadline: *deadline,
+            }),
         }
     }
 }
 
-/// A claim with the surveyor's signature and the domain it was signed for.
+/// A claim as the EIP-712 struct that is signed.
+enum Typed {
+    Mint(Attestation),
+    Resurvey(Resurvey),
+}
+
+/// A claim with the surveyor's signature, the domain it was signed for, and the footprint cells
+/// its `footprint_root` commits to (ascending H3 indices; not signed one by one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedAttestation {
     pub claim: Claim,
@@ -113,6 +281,8 @@ pub struct SignedAttestation {
     pub surveyor: Address,
     /// 65-byte r‖s‖v signature.
     pub signature: Bytes,
+    /// The footprint's H3 cells, ascending.
+    pub cells: Vec<u64>,
 }
 
 impl SignedAttestation {
@@ -120,51 +290,40 @@ impl SignedAttestation {
     /// file before spending gas on it.
     pub fn recover_surveyor(&self) -> Option<Address> {
         let sig = alloy::primitives::Signature::try_from(self.signature.as_ref()).ok()?;
-        let hash = self
-            .claim
-            .signing_hash(&domain(self.chain_id, self.contract));
+        let hash = self.digest();
         sig.recover_address_from_prehash(&hash).ok()
+    }
+
+    /// The EIP-712 digest signed (what `cancelAttestation` takes).
+    pub fn digest(&self) -> B256 {
+        self.claim
+            .signing_hash(&domain(self.chain_id, self.contract))
+    }
+
+    /// The cells hash to the claim's footprint root and their count matches.
+    pub fn footprint_matches(&self) -> bool {
+        let count = match &self.claim {
+            Claim::Mint { cell_count, .. } | Claim::Resurvey { cell_count, .. } => *cell_count,
+        };
+        count as usize == self.cells.len()
+            && self.cells.windows(2).all(|w| w[0] < w[1])
+            && footprint_root(&self.cells) == self.claim.footprint_root()
     }
 }
 
 /// Sign `claim` with the surveyor's wallet for `contract` on `chain_id`. Needs no RPC: a
-/// surveyor can attest on an offline machine.
+/// surveyor can attest on an offline machine. `cells` must be the footprint `claim` commits to.
 pub async fn sign(
     surveyor: &Wallet,
     chain_id: u64,
     contract: Address,
     claim: Claim,
+    cells: Vec<u64>,
 ) -> ChainResult<SignedAttestation> {
     let domain = domain(chain_id, contract);
-    let signature = match &claim {
-        Claim::Mint {
-            to,
-            fingerprint,
-            capture_hash,
-            uri,
-        } => {
-            let value = Attestation {
-                to: *to,
-                fingerprint: *fingerprint,
-                captureHash: *capture_hash,
-                uri: uri.clone(),
-            };
-            surveyor.sign_typed(&value, &domain).await?
-        }
-        Claim::Resurvey {
-            token_id,
-            fingerprint,
-            capture_hash,
-            uri,
-        } => {
-            let value = Resurvey {
-                tokenId: *token_id,
-                fingerprint: *fingerprint,
-                captureHash: *capture_hash,
-                uri: uri.clone(),
-            };
-            surveyor.sign_typed(&value, &domain).await?
-        }
+    let signature = match claim.typed() {
+        Typed::Mint(value) => surveyor.sign_typed(&value, &domain).await?,
+        Typed::Resurvey(value) => surveyor.sign_typed(&value, &domain).await?,
     };
     Ok(SignedAttestation {
         claim,
@@ -172,6 +331,7 @@ pub async fn sign(
         contract,
         surveyor: surveyor.address(),
         signature: Bytes::from(signature.as_bytes().to_vec()),
+        cells,
     })
 }
 
@@ -183,12 +343,30 @@ mod tests {
     fn type_strings_match_the_contract() {
         assert_eq!(
             Attestation::eip712_encode_type(),
-            "Attestation(address to,bytes32 fingerprint,bytes32 captureHash,string uri)"
+            "Attestation(address to,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)"
         );
         assert_eq!(
             Resurvey::eip712_encode_type(),
-            "Resurvey(uint256 tokenId,bytes32 fingerprint,bytes32 captureHash,string uri)"
+            "Resurvey(uint256 tokenId,bytes32 previousFingerprint,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)"
         );
+    }
+
+    #[test]
+    fn footprint_root_covers_every_batch() {
+        let cells: Vec<u64> = (0..2500u64)
+            .map(|i| 0x08c0_0000_0000_01ff + (i << 9))
+            .collect();
+        let batches = footprint_batches(&cells);
+        assert_eq!(batches.len(), 3);
+        let root = footprint_root(&cells);
+        let mut other = cells.clone();
+        other[2400] += 1 << 9;
+        assert_ne!(
+            footprint_root(&other),
+            root,
+            "a change in the last batch changes the root"
+        );
+        assert_ne!(footprint_root(&cells[..2499]), root);
     }
 
     #[tokio::test]
@@ -198,20 +376,29 @@ mod tests {
             3,
         )
         .unwrap();
+        let cells = vec![0x08c0_0000_0000_01ffu64, 0x08c0_0000_0000_03ff];
         let claim = Claim::Mint {
             to: Address::repeat_byte(9),
             fingerprint: B256::repeat_byte(1),
+            scan_root: B256::repeat_byte(3),
             capture_hash: B256::repeat_byte(2),
+            footprint_root: footprint_root(&cells),
+            cell_count: 2,
             uri: "ipfs://bafy".into(),
+            deadline: 2_000_000_000,
         };
-        let signed = sign(&w, 31337, Address::repeat_byte(5), claim)
+        let signed = sign(&w, 31337, Address::repeat_byte(5), claim, cells)
             .await
             .unwrap();
         assert_eq!(signed.signature.len(), 65);
         assert_eq!(signed.recover_surveyor(), Some(w.address()));
+        assert!(signed.footprint_matches());
         let mut tampered = signed.clone();
         tampered.chain_id = 1;
         assert_ne!(tampered.recover_surveyor(), Some(w.address()));
+        let mut moved = signed.clone();
+        moved.cells[1] += 1 << 9;
+        assert!(!moved.footprint_matches());
         let json = serde_json::to_string(&signed).unwrap();
         assert_eq!(
             serde_json::from_str::<SignedAttestation>(&json).unwrap(),

@@ -100,12 +100,35 @@ fn format_value(value: &DynSolValue) -> String {
     }
 }
 
-/// Turn revert data into the most specific [`ChainError`]: the two errors callers branch on get
+/// Turn revert data into the most specific [`ChainError`]: the errors callers branch on get
 /// their own variants, everything else is [`ChainError::Reverted`] with name and arguments.
 pub(crate) fn revert_error(action: &str, data: Bytes) -> ChainError {
     use TwinMintNFR::TwinMintNFRErrors as E;
     match E::abi_decode(&data) {
-        Ok(E::NotWhitelisted(e)) => return ChainError::NotWhitelisted { account: e.account },
+        Ok(E::KycMissing(e)) => return ChainError::KycMissing { account: e.account },
+        Ok(E::KycExpired(e)) => {
+            return ChainError::KycExpired {
+                account: e.account,
+                expiry: e.expiry,
+            };
+        }
+        Ok(E::ScanAlreadyMinted(e)) => {
+            return ChainError::ScanAlreadyMinted {
+                scan_root: e.scanRoot,
+                token_id: e.tokenId,
+            };
+        }
+        Ok(E::FootprintOverlap(e)) => {
+            return ChainError::FootprintOverlap {
+                cell: e.cell,
+                token_id: e.tokenId,
+            };
+        }
+        Ok(E::AttestationExpired(e)) => {
+            return ChainError::AttestationExpired {
+                deadline: e.deadline,
+            };
+        }
         Ok(E::AlreadyMinted(e)) => {
             return ChainError::AlreadyMinted {
                 fingerprint: e.fingerprint,
@@ -167,14 +190,21 @@ mod tests {
 
     #[test]
     fn dedicated_variants_and_standard_errors() {
-        let data = TwinMintNFR::NotWhitelisted {
+        let data = TwinMintNFR::KycMissing {
             account: Address::repeat_byte(2),
         }
         .abi_encode();
         assert!(matches!(
             revert_error("x", data.into()),
-            ChainError::NotWhitelisted { account } if account == Address::repeat_byte(2)
+            ChainError::KycMissing { account } if account == Address::repeat_byte(2)
         ));
+        let data = TwinMintNFR::FootprintOverlap {
+            cell: 0x08c2_a107_2b59_ffff,
+            tokenId: U256::from(3),
+        }
+        .abi_encode();
+        let e = revert_error("mint", data.into());
+        assert!(e.to_string().contains("token 3"), "{e}");
         let data = alloy::sol_types::Revert::from("boom").abi_encode();
         let d = decode_revert(&data).unwrap();
         assert_eq!(

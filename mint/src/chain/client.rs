@@ -24,8 +24,9 @@ use super::error::{ChainError, ChainResult};
 use super::record::{Deployment, PendingMint};
 use super::wallet::Wallet;
 
-/// Where to connect and what to expect there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where to connect and what to expect there. `Debug` shows the RPC URL redacted (it often
+/// carries an API key; see [`super::redact_url`]).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainConfig {
     /// HTTP(S) JSON-RPC endpoint.
     pub rpc_url: String,
@@ -38,10 +39,21 @@ pub struct ChainConfig {
     /// pending-mint journal covers that case for mints).
     #[serde(default = "default_receipt_timeout_s")]
     pub receipt_timeout_s: u64,
+    /// The most a transaction may offer per gas (wei): a send whose fee estimate is above it is
+    /// refused ([`ChainError::FeeTooHigh`]) instead of paying whatever the RPC suggests.
+    #[serde(default = "default_max_fee_per_gas_wei")]
+    pub max_fee_per_gas_wei: u128,
 }
+
+/// Default cap on the fee per gas: 500 gwei.
+pub const DEFAULT_MAX_FEE_GWEI: u64 = 500;
 
 fn default_receipt_timeout_s() -> u64 {
     180
+}
+
+fn default_max_fee_per_gas_wei() -> u128 {
+    u128::from(DEFAULT_MAX_FEE_GWEI) * 1_000_000_000
 }
 
 impl ChainConfig {
@@ -51,7 +63,20 @@ impl ChainConfig {
             chain_id,
             contract,
             receipt_timeout_s: default_receipt_timeout_s(),
+            max_fee_per_gas_wei: default_max_fee_per_gas_wei(),
         }
+    }
+}
+
+impl std::fmt::Debug for ChainConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainConfig")
+            .field("rpc_url", &super::redact_url(&self.rpc_url))
+            .field("chain_id", &self.chain_id)
+            .field("contract", &self.contract)
+            .field("receipt_timeout_s", &self.receipt_timeout_s)
+            .field("max_fee_per_gas_wei", &self.max_fee_per_gas_wei)
+            .finish()
     }
 }
 
@@ -104,17 +129,68 @@ pub struct MintOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SurveyEntry {
     pub fingerprint: B256,
+    pub scan_root: B256,
     pub capture_hash: B256,
+    pub footprint_root: B256,
+    pub cell_count: u32,
     pub surveyor: Address,
     pub timestamp: u64,
 }
 
-/// An active pledge.
+/// A pledge: offered by the owner, in force once the lender accepted (and until it expires).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PledgeInfo {
     pub lender: Address,
+    /// The owner who offered it.
+    pub owner: Address,
     pub loan_ref: B256,
+    /// When the lender accepted (0 while only offered).
     pub since: u64,
+    /// The lender may seize from this time on.
+    pub seizable_after: u64,
+    /// The pledge lapses at this time (0: never).
+    pub expires_at: u64,
+    pub accepted: bool,
+}
+
+impl PledgeInfo {
+    /// Accepted and not expired at `now` (unix seconds).
+    pub fn in_force(&self, now: u64) -> bool {
+        self.accepted && (self.expires_at == 0 || now <= self.expires_at)
+    }
+}
+
+/// A KYC admission on the contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KycInfo {
+    /// The registrar that admitted the account.
+    pub registrar: Address,
+    pub category: KycCategory,
+    /// Unix seconds; the admission is void from then on.
+    pub expiry: u64,
+}
+
+/// KYC client categories (the contract's `INSTITUTIONAL`, `ACCREDITED`, `RETAIL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KycCategory {
+    Institutional,
+    Accredited,
+    Retail,
+}
+
+/// A token's land-footprint claim for its latest survey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FootprintInfo {
+    pub root: B256,
+    pub expected: u32,
+    pub claimed: u32,
+}
+
+impl FootprintInfo {
+    pub fn complete(&self) -> bool {
+        self.claimed == self.expected
+    }
 }
 
 /// The latest valuation.
@@ -126,6 +202,37 @@ pub struct ValuationInfo {
     pub as_of: u64,
     pub oracle: Address,
 }
+
+impl KycCategory {
+    pub fn code(self) -> u8 {
+        match self {
+            KycCategory::Institutional => 1,
+            KycCategory::Accredited => 2,
+            KycCategory::Retail => 3,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(KycCategory::Institutional),
+            2 => Some(KycCategory::Accredited),
+            3 => Some(KycCategory::Retail),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            KycCategory::Institutional => "institutional",
+            KycCategory::Accredited => "accredited",
+            KycCategory::Retail => "retail",
+        }
+    }
+}
+
+/// Default delay of a two-step authority transfer (`AccessControlDefaultAdminRules`): two days,
+/// time for registrars and lenders to notice and react to an unexpected handover.
+pub const DEFAULT_ADMIN_DELAY_S: u64 = 2 * 24 * 3600;
 
 /// `"USD"` → bytes32 left-aligned and zero-padded (what `setValuation` takes).
 pub fn currency_code(code: &str) -> B256 {
@@ -169,12 +276,12 @@ impl Chain {
             .rpc_url
             .parse::<reqwest::Url>()
             .map_err(|e| ChainError::InvalidUrl {
-                url: config.rpc_url.clone(),
+                url: config.rpc_url.clone().into(),
                 reason: e.to_string(),
             })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ChainError::InvalidUrl {
-                url: config.rpc_url.clone(),
+                url: config.rpc_url.clone().into(),
                 reason: "only http:// and https:// endpoints are supported".into(),
             });
         }
@@ -188,8 +295,8 @@ impl Chain {
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ChainError::Rpc {
-                url: config.rpc_url.clone(),
-                detail: e.to_string(),
+                url: config.rpc_url.clone().into(),
+                detail: super::rpc_url::redact_in(&e.to_string(), &config.rpc_url),
             })?;
         let provider = ProviderBuilder::default()
             .connect_reqwest(http, url)
@@ -215,7 +322,7 @@ impl Chain {
             .map_err(|e| chain.rpc_error("connect", e))?;
         if actual != chain.config.chain_id {
             return Err(ChainError::WrongChainId {
-                url: chain.config.rpc_url.clone(),
+                url: chain.config.rpc_url.clone().into(),
                 expected: chain.config.chain_id,
                 actual,
             });
@@ -273,12 +380,36 @@ impl Chain {
 
     // ------------------------------------------------------------------ deploy and admin
 
-    /// Deploy a new TwinMintNFR with `authority` (default: the wallet) as admin, and use it.
+    /// Deploy a new TwinMintNFR with `authority` (default: the wallet) as admin and the
+    /// default admin-transfer delay, and use it.
     pub async fn deploy(&mut self, authority: Option<Address>) -> ChainResult<Deployment> {
+        self.deploy_with(authority, DEFAULT_ADMIN_DELAY_S).await
+    }
+
+    /// Deploy with an explicit admin-transfer delay (seconds). A zero authority is refused here
+    /// (and by the contract's constructor).
+    pub async fn deploy_with(
+        &mut self,
+        authority: Option<Address>,
+        admin_delay_s: u64,
+    ) -> ChainResult<Deployment> {
         let deployer = self.address()?;
         let authority = authority.unwrap_or(deployer);
+        if authority == Address::ZERO {
+            return Err(ChainError::InvalidArgument(
+                "the authority cannot be the zero address: nobody could ever appoint registrars or surveyors".into(),
+            ));
+        }
+        let admin_delay =
+            alloy::primitives::Uint::<48, 1>::from(admin_delay_s.min((1u64 << 48) - 1));
         let mut code = TwinMintNFR::BYTECODE.to_vec();
-        code.extend(TwinMintNFR::constructorCall { authority }.abi_encode());
+        code.extend(
+            TwinMintNFR::constructorCall {
+                authority,
+                adminDelay: admin_delay,
+            }
+            .abi_encode(),
+        );
         let receipt = self.send("deploy", None, code.into(), |_| Ok(())).await?;
         let contract = receipt.contract_address.ok_or_else(|| {
             ChainError::Unexpected("deployment receipt has no contract address".into())
@@ -334,37 +465,80 @@ impl Chain {
             .map_err(|e| self.call_error("hasRole", e))
     }
 
-    /// Add or remove an address on the KYC whitelist (registrar only).
-    pub async fn set_whitelisted(
+    /// Admit (or renew) `client` with a category until `expiry` (unix seconds; registrar only).
+    pub async fn admit(
         &self,
-        account: Address,
-        allowed: bool,
+        client: Address,
+        category: KycCategory,
+        expiry: u64,
     ) -> ChainResult<TransactionReceipt> {
         self.send_call(
-            "setWhitelisted",
-            TwinMintNFR::setWhitelistedCall { account, allowed },
+            "admit",
+            TwinMintNFR::admitCall {
+                client,
+                category: category.code(),
+                expiry,
+            },
         )
         .await
     }
 
-    pub async fn is_whitelisted(&self, account: Address) -> ChainResult<bool> {
+    /// Revoke `client`'s admission (only the registrar that admitted it, or the authority).
+    pub async fn revoke_kyc(&self, client: Address) -> ChainResult<TransactionReceipt> {
+        self.send_call("revoke", TwinMintNFR::revokeCall { client })
+            .await
+    }
+
+    /// The account's admission record, if any (expired ones included; see [`Chain::has_kyc`]).
+    pub async fn kyc_of(&self, account: Address) -> ChainResult<Option<KycInfo>> {
         let c = self.contract()?;
-        c.isWhitelisted(account)
+        let k = c
+            .kycOf(account)
             .call()
             .await
-            .map_err(|e| self.call_error("isWhitelisted", e))
+            .map_err(|e| self.call_error("kycOf", e))?;
+        if k.registrar == Address::ZERO {
+            return Ok(None);
+        }
+        Ok(Some(KycInfo {
+            registrar: k.registrar,
+            category: KycCategory::from_code(k.category).ok_or_else(|| {
+                ChainError::Unexpected(format!("unknown KYC category {}", k.category))
+            })?,
+            expiry: k.expiry,
+        }))
+    }
+
+    /// Unexpired admission by a registrar that still holds the role.
+    pub async fn has_kyc(&self, account: Address) -> ChainResult<bool> {
+        let c = self.contract()?;
+        c.hasKyc(account)
+            .call()
+            .await
+            .map_err(|e| self.call_error("hasKyc", e))
     }
 
     // ------------------------------------------------------------------ attest and mint
 
-    /// Sign `claim` as surveyor for this chain and contract (see [`attest::sign`]).
-    pub async fn attest(&self, claim: Claim) -> ChainResult<SignedAttestation> {
+    /// Sign `claim` (whose footprint is `cells`) as surveyor for this chain and contract (see
+    /// [`attest::sign`]).
+    pub async fn attest(&self, claim: Claim, cells: Vec<u64>) -> ChainResult<SignedAttestation> {
         let (wallet, _) = self.signer("attest")?;
         attest::sign(
             wallet,
             self.config.chain_id,
             self.contract_address()?,
             claim,
+            cells,
+        )
+        .await
+    }
+
+    /// Withdraw an unused attestation this wallet signed (by its EIP-712 digest).
+    pub async fn cancel_attestation(&self, digest: B256) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "cancelAttestation",
+            TwinMintNFR::cancelAttestationCall { digest },
         )
         .await
     }
@@ -372,27 +546,18 @@ impl Chain {
     /// The digest the contract computes for `claim` (cross-checks the client's EIP-712 code).
     pub async fn contract_digest(&self, claim: &Claim) -> ChainResult<B256> {
         let c = self.contract()?;
-        match claim {
-            Claim::Mint {
-                to,
-                fingerprint,
-                capture_hash,
-                uri,
-            } => c
-                .attestationDigest(*to, *fingerprint, *capture_hash, uri.clone())
+        if let Some(m) = claim.mint_struct() {
+            c.mintDigest(m)
                 .call()
                 .await
-                .map_err(|e| self.call_error("attestationDigest", e)),
-            Claim::Resurvey {
-                token_id,
-                fingerprint,
-                capture_hash,
-                uri,
-            } => c
-                .resurveyDigest(*token_id, *fingerprint, *capture_hash, uri.clone())
+                .map_err(|e| self.call_error("mintDigest", e))
+        } else if let Some(r) = claim.resurvey_struct() {
+            c.resurveyDigest(r)
                 .call()
                 .await
-                .map_err(|e| self.call_error("resurveyDigest", e)),
+                .map_err(|e| self.call_error("resurveyDigest", e))
+        } else {
+            Err(ChainError::Unexpected("unknown claim kind".into()))
         }
     }
 
@@ -401,7 +566,9 @@ impl Chain {
     /// 1. [`Chain::reconcile_mint`]: an earlier run's journal and the chain state are checked
     ///    first, and an existing token is returned instead of sending again;
     /// 2. otherwise the transaction is signed, its hash journaled at `journal`, and only then
-    ///    broadcast; the journal is removed once the receipt is in.
+    ///    broadcast. After a mined mint the journal is kept: the caller removes it
+    ///    ([`PendingMint::remove`]) once the outcome is recorded (`chain.json`), so a crash in
+    ///    between still finds the mint.
     ///
     /// The contract rejects a second mint of a fingerprint anyway; the journal saves the gas and
     /// the confusing revert, and finds a transaction that was sent but not yet mined.
@@ -437,8 +604,10 @@ impl Chain {
             .await;
         match result {
             Ok(receipt) => {
-                let token_id = minted_token(&receipt)?;
-                PendingMint::remove(journal)?;
+                let token_id = minted_token(&receipt, contract)?;
+                self.complete_footprint(token_id, &signed.cells).await?;
+                // The journal stays until the caller has recorded the token (chain.json) and
+                // calls `PendingMint::remove`: a crash before that recovers this mint.
                 Ok(MintOutcome {
                     token_id,
                     status: MintStatus::Minted,
@@ -491,9 +660,12 @@ impl Chain {
             journaled = true;
             if let Some(receipt) = self.find_receipt("mint", pending.tx_hash).await?
                 && receipt.status()
+                // Only a Minted event of this contract counts: a journaled hash of some other
+                // transaction (a bridge page posting a foreign hash) is not our mint.
+                && let Ok(token_id) = minted_token(&receipt, contract)
             {
-                let token_id = minted_token(&receipt)?;
-                PendingMint::remove(journal)?;
+                self.complete_footprint(token_id, &signed.cells).await?;
+                // Kept until the caller recorded the token (see `mint`).
                 return Ok(Some(MintOutcome {
                     token_id,
                     status: MintStatus::Recovered,
@@ -511,6 +683,7 @@ impl Chain {
         let first = self.history(token_id).await?.first().copied();
         let owner = self.owner_of(token_id).await?;
         if first == Some(fingerprint) && owner == to {
+            self.complete_footprint(token_id, &signed.cells).await?;
             return Ok(Some(MintOutcome {
                 token_id,
                 status: if journaled {
@@ -553,36 +726,83 @@ impl Chain {
     pub async fn send_mint(&self, signed: &SignedAttestation) -> ChainResult<MintOutcome> {
         self.check_domain(signed)?;
         let receipt = self.send_call("mint", mint_call(signed)?).await?;
+        let token_id = minted_token(&receipt, self.contract_address()?)?;
+        self.complete_footprint(token_id, &signed.cells).await?;
         Ok(MintOutcome {
-            token_id: minted_token(&receipt)?,
+            token_id,
             status: MintStatus::Minted,
             tx_hash: Some(receipt.transaction_hash),
             block: receipt.block_number,
         })
     }
 
-    /// Append a surveyor-attested survey to a token.
+    /// Claim the batches of `token_id`'s latest footprint that are not on chain yet (each batch
+    /// is one transaction of up to [`attest::FOOTPRINT_BATCH`] cells). Idempotent: reads how
+    /// many cells the contract holds first.
+    pub async fn complete_footprint(&self, token_id: u64, cells: &[u64]) -> ChainResult<u32> {
+        let mut info = self.footprint_of(token_id).await?;
+        if info.expected as usize != cells.len() || attest::footprint_root(cells) != info.root {
+            return Err(ChainError::InvalidArgument(format!(
+                "the footprint given ({} cells) is not the one token {token_id} was attested with ({} cells, root {})",
+                cells.len(),
+                info.expected,
+                info.root
+            )));
+        }
+        let mut batches = 0;
+        while !info.complete() {
+            let start = info.claimed as usize;
+            let end = (start + attest::FOOTPRINT_BATCH).min(cells.len());
+            self.send_call(
+                "claimFootprint",
+                TwinMintNFR::claimFootprintCall {
+                    tokenId: U256::from(token_id),
+                    cells: cells[start..end].to_vec(),
+                },
+            )
+            .await?;
+            batches += 1;
+            info = self.footprint_of(token_id).await?;
+        }
+        Ok(batches)
+    }
+
+    /// Append a surveyor-attested survey to a token (owner only; while pledged, after the
+    /// lender's [`Chain::consent_resurvey`]), then claim the rest of its footprint.
     pub async fn resurvey(&self, signed: &SignedAttestation) -> ChainResult<TransactionReceipt> {
         self.check_domain(signed)?;
-        let Claim::Resurvey {
-            token_id,
-            fingerprint,
-            capture_hash,
-            uri,
-        } = &signed.claim
-        else {
+        let Some(claim) = signed.claim.resurvey_struct() else {
             return Err(ChainError::Unexpected(
                 "a mint attestation cannot resurvey".into(),
             ));
         };
+        let token_id = token_u64(claim.tokenId)?;
+        let receipt = self
+            .send_call(
+                "resurvey",
+                TwinMintNFR::resurveyCall {
+                    c: claim,
+                    batchHashes: attest::footprint_batches(&signed.cells),
+                    cells: first_batch(&signed.cells),
+                    signature: signed.signature.clone(),
+                },
+            )
+            .await?;
+        self.complete_footprint(token_id, &signed.cells).await?;
+        Ok(receipt)
+    }
+
+    /// The lender of a pledged token agrees to a resurvey with exactly `fingerprint`.
+    pub async fn consent_resurvey(
+        &self,
+        token_id: u64,
+        fingerprint: B256,
+    ) -> ChainResult<TransactionReceipt> {
         self.send_call(
-            "resurvey",
-            TwinMintNFR::resurveyCall {
-                tokenId: *token_id,
-                newFingerprint: *fingerprint,
-                captureHash: *capture_hash,
-                uri: uri.clone(),
-                signature: signed.signature.clone(),
+            "consentResurvey",
+            TwinMintNFR::consentResurveyCall {
+                tokenId: U256::from(token_id),
+                fingerprint,
             },
         )
         .await
@@ -604,25 +824,59 @@ impl Chain {
         .await
     }
 
-    /// Pledge the wallet's token to `lender` under `loan_ref` (owner only).
-    pub async fn pledge(
+    /// Offer the wallet's token to `lender` as collateral under `loan_ref` (owner only; both
+    /// need valid KYC). Nothing is locked until the lender calls [`Chain::accept_pledge`].
+    /// `seizable_after`: the lender may seize from then on (unix seconds, in the future);
+    /// `expires_at`: the pledge lapses then (0: until released or seized).
+    pub async fn offer_pledge(
         &self,
         token_id: u64,
         lender: Address,
         loan_ref: B256,
+        seizable_after: u64,
+        expires_at: u64,
     ) -> ChainResult<TransactionReceipt> {
         self.send_call(
-            "pledge",
-            TwinMintNFR::pledgeCall {
+            "offerPledge",
+            TwinMintNFR::offerPledgeCall {
                 tokenId: U256::from(token_id),
                 lender,
+                loanRef: loan_ref,
+                seizableAfter: seizable_after,
+                expiresAt: expires_at,
+            },
+        )
+        .await
+    }
+
+    /// The lender accepts the offered pledge (`loan_ref` must match the offer).
+    pub async fn accept_pledge(
+        &self,
+        token_id: u64,
+        loan_ref: B256,
+    ) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "acceptPledge",
+            TwinMintNFR::acceptPledgeCall {
+                tokenId: U256::from(token_id),
                 loanRef: loan_ref,
             },
         )
         .await
     }
 
-    /// Release a pledge (lender only).
+    /// The owner withdraws an offer the lender has not accepted.
+    pub async fn cancel_pledge_offer(&self, token_id: u64) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "cancelPledgeOffer",
+            TwinMintNFR::cancelPledgeOfferCall {
+                tokenId: U256::from(token_id),
+            },
+        )
+        .await
+    }
+
+    /// Release a pledge (the lender; the owner too once the pledge expired).
     pub async fn release(&self, token_id: u64) -> ChainResult<TransactionReceipt> {
         self.send_call(
             "release",
@@ -633,7 +887,8 @@ impl Chain {
         .await
     }
 
-    /// Seize a pledged token on default (lender only; the lender must be whitelisted).
+    /// Seize a pledged token on default (lender only, after `seizable_after`, before expiry;
+    /// the lender needs valid KYC).
     pub async fn seize(&self, token_id: u64) -> ChainResult<TransactionReceipt> {
         self.send_call(
             "seize",
@@ -706,7 +961,10 @@ impl Chain {
             .into_iter()
             .map(|s| SurveyEntry {
                 fingerprint: s.fingerprint,
+                scan_root: s.scanRoot,
                 capture_hash: s.captureHash,
+                footprint_root: s.footprintRoot,
+                cell_count: s.cellCount,
                 surveyor: s.surveyor,
                 timestamp: s.timestamp,
             })
@@ -748,9 +1006,58 @@ impl Chain {
             .map_err(|e| self.call_error("pledgeOf", e))?;
         Ok((p.lender != Address::ZERO).then_some(PledgeInfo {
             lender: p.lender,
+            owner: p.owner,
             loan_ref: p.loanRef,
             since: p.since,
+            seizable_after: p.seizableAfter,
+            expires_at: p.expiresAt,
+            accepted: p.accepted,
         }))
+    }
+
+    /// The latest survey's footprint claim.
+    pub async fn footprint_of(&self, token_id: u64) -> ChainResult<FootprintInfo> {
+        let c = self.contract()?;
+        let f = c
+            .footprintOf(U256::from(token_id))
+            .call()
+            .await
+            .map_err(|e| self.call_error("footprintOf", e))?;
+        Ok(FootprintInfo {
+            root: f.root,
+            expected: f.expected,
+            claimed: f.claimed,
+        })
+    }
+
+    /// The token whose survey has this scan (cloud Merkle) root, if any.
+    pub async fn token_of_scan(&self, scan_root: B256) -> ChainResult<Option<u64>> {
+        let c = self.contract()?;
+        let id = c
+            .tokenOfScan(scan_root)
+            .call()
+            .await
+            .map_err(|e| self.call_error("tokenOfScan", e))?;
+        if id.is_zero() {
+            Ok(None)
+        } else {
+            token_u64(id).map(Some)
+        }
+    }
+
+    /// The token holding this H3 cell, if any.
+    pub async fn token_of_cell(&self, cell: u64) -> ChainResult<Option<u64>> {
+        let c = self.contract()?;
+        let id = c
+            .tokenOfCell(cell)
+            .call()
+            .await
+            .map_err(|e| self.call_error("tokenOfCell", e))?;
+        if id.is_zero() {
+            Ok(None)
+        } else {
+            token_u64(id).map(Some)
+        }
     }
 
     pub async fn valuation_of(&self, token_id: u64) -> ChainResult<Option<ValuationInfo>> {
@@ -824,9 +1131,62 @@ impl Chain {
         self.prepare("mint", &mint_call(signed)?, from).await
     }
 
-    /// Wait for a transaction sent elsewhere (by the bridge) and decode a failure.
+    /// Wait for a transaction sent elsewhere and decode a failure. For a hash the browser
+    /// bridge posted back, use [`Chain::confirm_bridge`], which also checks it is the prepared
+    /// transaction.
     pub async fn confirm(&self, action: &str, hash: TxHash) -> ChainResult<TransactionReceipt> {
         self.wait_receipt(action, hash).await
+    }
+
+    /// Wait for the transaction the browser wallet sent for `prepared` (`hash`, as the bridge
+    /// page posted it) and accept it only if it is that transaction: once mined, it is fetched
+    /// and its chain id, recipient, calldata, value and — when `prepared.from` is set — sender
+    /// must be the prepared ones, else [`ChainError::BridgeTxMismatch`]. A page (or anything
+    /// else that can post to the bridge) cannot pass off some other transaction.
+    pub async fn confirm_bridge(
+        &self,
+        prepared: &BridgeTx,
+        hash: TxHash,
+    ) -> ChainResult<TransactionReceipt> {
+        let action = prepared.action.as_str();
+        let result = self.wait_receipt(action, hash).await;
+        // Not mined (or the node is gone): there is nothing to compare yet.
+        if let Err(
+            ChainError::TxTimeout { .. }
+            | ChainError::Rpc { .. }
+            | ChainError::RpcUnreachable { .. },
+        ) = &result
+        {
+            return result;
+        }
+        let tx = self
+            .provider
+            .get_transaction_by_hash(hash)
+            .await
+            .map_err(|e| self.rpc_error(action, e))?
+            .ok_or_else(|| ChainError::TxUnknown {
+                action: action.to_string(),
+                hash,
+            })?;
+        use alloy::consensus::Transaction as _;
+        let sent = super::bridge::SentTx {
+            chain_id: tx.chain_id(),
+            from: alloy::network::TransactionResponse::from(&tx),
+            to: tx.to(),
+            input: tx.input().clone(),
+            value: tx.value(),
+        };
+        prepared.check_sent(hash, &sent)?;
+        if prepared.chain_id != self.config.chain_id {
+            return Err(ChainError::BridgeTxMismatch {
+                action: action.to_string(),
+                hash,
+                field: "chain id",
+                expected: self.config.chain_id.to_string(),
+                actual: prepared.chain_id.to_string(),
+            });
+        }
+        result
     }
 
     // ------------------------------------------------------------------ internals
@@ -922,6 +1282,14 @@ impl Chain {
             .estimate_eip1559_fees()
             .await
             .map_err(|e| self.rpc_error(action, e))?;
+        // The RPC's estimate is not trusted blindly: above the cap, nothing is signed.
+        if fees.max_fee_per_gas > self.config.max_fee_per_gas_wei {
+            return Err(ChainError::FeeTooHigh {
+                action: action.to_string(),
+                estimate_wei: fees.max_fee_per_gas,
+                cap_wei: self.config.max_fee_per_gas_wei,
+            });
+        }
         // 20 % headroom: state can change between estimate and inclusion.
         let tx = tx
             .with_gas_limit(gas.saturating_add(gas / 5))
@@ -1046,7 +1414,9 @@ impl Chain {
     /// Classify a JSON-RPC error: revert data is decoded, funds problems and unreachable nodes
     /// get their own variants, anything else keeps the node's message.
     fn rpc_error(&self, action: &str, e: RpcError<TransportErrorKind>) -> ChainError {
-        let url = self.config.rpc_url.clone();
+        let url: super::RedactedUrl = self.config.rpc_url.clone().into();
+        // Transport errors quote the URL, API key and all.
+        let scrub = |detail: String| super::rpc_url::redact_in(&detail, &self.config.rpc_url);
         match e {
             RpcError::ErrorResp(payload) => {
                 if let Some(data) = payload.as_revert_data() {
@@ -1066,20 +1436,20 @@ impl Chain {
                 }
                 ChainError::Rpc {
                     url,
-                    detail: format!("{action}: {message} (code {})", payload.code),
+                    detail: scrub(format!("{action}: {message} (code {})", payload.code)),
                 }
             }
             RpcError::Transport(TransportErrorKind::HttpError(h)) => ChainError::Rpc {
                 url,
-                detail: format!("HTTP {}: {}", h.status, truncate(&h.body, 200)),
+                detail: scrub(format!("HTTP {}: {}", h.status, truncate(&h.body, 200))),
             },
             RpcError::Transport(kind) => ChainError::RpcUnreachable {
                 url,
-                detail: innermost(&kind),
+                detail: scrub(innermost(&kind)),
             },
             other => ChainError::Rpc {
                 url,
-                detail: format!("{action}: {other}"),
+                detail: scrub(format!("{action}: {other}")),
             },
         }
     }
@@ -1112,23 +1482,29 @@ impl Chain {
 }
 
 fn mint_call(signed: &SignedAttestation) -> ChainResult<TwinMintNFR::mintCall> {
-    match &signed.claim {
-        Claim::Mint {
-            to,
-            fingerprint,
-            capture_hash,
-            uri,
-        } => Ok(TwinMintNFR::mintCall {
-            to: *to,
-            uri: uri.clone(),
-            fingerprint: *fingerprint,
-            captureHash: *capture_hash,
-            signature: signed.signature.clone(),
-        }),
-        Claim::Resurvey { .. } => Err(ChainError::Unexpected(
+    let Some(c) = signed.claim.mint_struct() else {
+        return Err(ChainError::Unexpected(
             "a resurvey attestation cannot mint; use resurvey".into(),
-        )),
+        ));
+    };
+    if !signed.footprint_matches() {
+        return Err(ChainError::InvalidArgument(format!(
+            "the attestation's {} footprint cells do not hash to its footprint root {}",
+            signed.cells.len(),
+            c.footprintRoot
+        )));
     }
+    Ok(TwinMintNFR::mintCall {
+        c,
+        batchHashes: attest::footprint_batches(&signed.cells),
+        cells: first_batch(&signed.cells),
+        signature: signed.signature.clone(),
+    })
+}
+
+/// The cells the mint / resurvey transaction itself claims.
+fn first_batch(cells: &[u64]) -> Vec<u64> {
+    cells[..cells.len().min(attest::FOOTPRINT_BATCH)].to_vec()
 }
 
 /// Recipient and fingerprint of a mint attestation.
@@ -1143,10 +1519,21 @@ fn mint_target(signed: &SignedAttestation) -> ChainResult<(Address, B256)> {
     }
 }
 
-fn minted_token(receipt: &TransactionReceipt) -> ChainResult<u64> {
+/// The token of the `Minted` event that `contract` emitted. A log with the same signature from
+/// any other address (a look-alike contract called in the same transaction) is not ours.
+fn minted_token(receipt: &TransactionReceipt, contract: Address) -> ChainResult<u64> {
     let log = receipt
-        .decoded_log::<TwinMintNFR::Minted>()
-        .ok_or_else(|| ChainError::Unexpected("mint receipt has no Minted event".into()))?;
+        .logs()
+        .iter()
+        .filter(|log| log.address() == contract)
+        .find_map(|log| {
+            <TwinMintNFR::Minted as alloy::sol_types::SolEvent>::decode_log(&log.inner).ok()
+        })
+        .ok_or_else(|| {
+            ChainError::Unexpected(format!(
+                "the mint receipt has no Minted event of contract {contract}"
+            ))
+        })?;
     token_u64(log.data.tokenId)
 }
 

@@ -18,6 +18,9 @@ pub const CHAIN_ID: u64 = 31337;
 /// chains only.
 pub const MNEMONIC: &str = "test test test test test test test test test test test junk";
 
+/// How long the dev chain's KYC admissions last.
+pub const DEV_KYC_SECONDS: u64 = 10 * 365 * 24 * 3600;
+
 /// Dev account `index` of [`MNEMONIC`].
 pub fn dev_account(index: u32) -> Wallet {
     Wallet::from_mnemonic(MNEMONIC, index).expect("the anvil mnemonic derives")
@@ -25,7 +28,8 @@ pub fn dev_account(index: u32) -> Wallet {
 
 /// `mint/contracts` of this source tree (where `npm ci` installs anvil).
 /// Deploy TwinMintNFR on the dev chain at `url` as dev account 0, grant that account the
-/// registrar, surveyor and valuation-oracle roles, and whitelist dev accounts 0–4: the setup
+/// registrar, surveyor and valuation-oracle roles, and admit dev accounts 0–4 (KYC, institutional,
+/// ten years): the setup
 /// `twinmint chain dev` and the studio's dev chain share. Returns the deployment and the
 /// whitelisted accounts.
 pub async fn deploy_dev_contract(
@@ -38,8 +42,11 @@ pub async fn deploy_dev_contract(
     for role in [Role::Registrar, Role::Surveyor, Role::ValuationOracle] {
         c.grant_role(role, accounts[0]).await?;
     }
+    // Admitted as institutional clients for ten years: a dev chain must not lapse mid-demo.
+    let expiry = chrono::Utc::now().timestamp().max(0) as u64 + DEV_KYC_SECONDS;
     for a in &accounts {
-        c.set_whitelisted(*a, true).await?;
+        c.admit(*a, super::KycCategory::Institutional, expiry)
+            .await?;
     }
     Ok((deployment, accounts))
 }

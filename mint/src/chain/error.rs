@@ -7,31 +7,48 @@ use std::path::PathBuf;
 
 use alloy::primitives::{Address, B256, Bytes, TxHash, U256};
 
-/// Everything that can go wrong talking to the chain.
+use super::rpc_url::RedactedUrl;
+
+/// Everything that can go wrong talking to the chain. RPC URLs are held as [`RedactedUrl`], so
+/// neither `Display` nor `Debug` shows an API key in them.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     #[error(
         "RPC at {url} is on chain id {actual}, but chain id {expected} was expected: check --rpc / the network in the config"
     )]
     WrongChainId {
-        url: String,
+        url: RedactedUrl,
         expected: u64,
         actual: u64,
     },
     #[error("RPC at {url} is not reachable: {detail}")]
-    RpcUnreachable { url: String, detail: String },
+    RpcUnreachable { url: RedactedUrl, detail: String },
     #[error("RPC at {url} answered with an error: {detail}")]
-    Rpc { url: String, detail: String },
-    #[error("invalid RPC URL {url:?}: {reason}")]
-    InvalidUrl { url: String, reason: String },
+    Rpc { url: RedactedUrl, detail: String },
+    #[error("invalid RPC URL {url}: {reason}")]
+    InvalidUrl { url: RedactedUrl, reason: String },
     #[error("no contract address is configured: deploy one first or set `contract` in the config")]
     NoContract,
     #[error("there is no contract at {address} on chain id {chain_id} (wrong network or address?)")]
     NoCode { address: Address, chain_id: u64 },
     #[error("{what} needs a signing wallet, but the client was connected read-only")]
     NoWallet { what: &'static str },
-    #[error("address {account} is not on the KYC whitelist of this contract")]
-    NotWhitelisted { account: Address },
+    #[error(
+        "address {account} has no KYC admission on this contract: a registrar must admit it first (`twinmint chain kyc admit`)"
+    )]
+    KycMissing { account: Address },
+    #[error("the KYC admission of {account} expired on {}: its registrar must renew it", date(*.expiry))]
+    KycExpired { account: Address, expiry: u64 },
+    #[error(
+        "the scan (cloud root {scan_root}) already backs token {token_id}: one scan can back one token only"
+    )]
+    ScanAlreadyMinted { scan_root: B256, token_id: U256 },
+    #[error(
+        "the footprint overlaps token {token_id} (H3 cell {cell:x} is already claimed by it): the same land cannot back two tokens"
+    )]
+    FootprintOverlap { cell: u64, token_id: U256 },
+    #[error("the surveyor's attestation expired on {}: ask the surveyor for a new one", date(*.deadline))]
+    AttestationExpired { deadline: u64 },
     #[error("fingerprint {fingerprint} is already minted as token {token_id}")]
     AlreadyMinted { fingerprint: B256, token_id: U256 },
     #[error(
@@ -63,6 +80,9 @@ pub enum ChainError {
     TxUnknown { action: String, hash: TxHash },
     #[error("unexpected answer from the contract: {0}")]
     Unexpected(String),
+    /// An argument the client refuses before anything is sent.
+    #[error("{0}; nothing was sent")]
+    InvalidArgument(String),
     #[error("wallet: {0}")]
     Wallet(String),
     #[error("keystore {path}: {reason}")]
@@ -98,6 +118,16 @@ pub enum ChainError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "{action}: the network's fee estimate is {} gwei per gas, above the cap of {} gwei (--max-fee-gwei, or max_fee_gwei in the network's entry); nothing was sent",
+        gwei(*.estimate_wei),
+        gwei(*.cap_wei)
+    )]
+    FeeTooHigh {
+        action: String,
+        estimate_wei: u128,
+        cap_wei: u128,
+    },
     #[error("dev chain: {0}")]
     DevChain(String),
     #[error("browser-wallet bridge: {0}")]
@@ -106,15 +136,49 @@ pub enum ChainError {
     BridgeRejected(String),
     #[error("browser-wallet bridge: no transaction hash arrived within {seconds} s")]
     BridgeTimeout { seconds: u64 },
+    /// The hash the browser page posted back names a transaction other than the one prepared.
+    #[error(
+        "browser-wallet bridge: transaction {hash} is not the prepared {action}: its {field} is {actual}, expected {expected}; not accepted"
+    )]
+    BridgeTxMismatch {
+        action: String,
+        hash: TxHash,
+        field: &'static str,
+        expected: String,
+        actual: String,
+    },
+}
+
+/// Unix seconds as an RFC 3339 UTC date, for messages.
+pub fn date(unix: u64) -> String {
+    chrono::DateTime::from_timestamp(i64::try_from(unix).unwrap_or(i64::MAX), 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| format!("unix time {unix}"))
+}
+
+/// Wei as gwei, exactly (`1500000000` → `"1.5"`).
+pub fn gwei(wei: u128) -> String {
+    let whole = wei / 1_000_000_000;
+    let frac = wei % 1_000_000_000;
+    if frac == 0 {
+        whole.to_string()
+    } else {
+        let digits = format!("{frac:09}");
+        format!("{whole}.{}", digits.trim_end_matches('0'))
+    }
 }
 
 impl ChainError {
-    /// The custom error name when this is a decoded contract revert (`NotWhitelisted` and
-    /// `AlreadyMinted` have their own variants and answer their names too).
+    /// The custom error name when this is a decoded contract revert (the KYC, uniqueness and
+    /// deadline errors have their own variants and answer their names too).
     pub fn revert_name(&self) -> Option<&str> {
         match self {
             ChainError::Reverted { name, .. } => Some(name),
-            ChainError::NotWhitelisted { .. } => Some("NotWhitelisted"),
+            ChainError::KycMissing { .. } => Some("KycMissing"),
+            ChainError::KycExpired { .. } => Some("KycExpired"),
+            ChainError::ScanAlreadyMinted { .. } => Some("ScanAlreadyMinted"),
+            ChainError::FootprintOverlap { .. } => Some("FootprintOverlap"),
+            ChainError::AttestationExpired { .. } => Some("AttestationExpired"),
             ChainError::AlreadyMinted { .. } => Some("AlreadyMinted"),
             _ => None,
         }
@@ -130,3 +194,54 @@ impl ChainError {
 
 /// Result with [`ChainError`].
 pub type ChainResult<T> = std::result::Result<T, ChainError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_urls_are_redacted_in_display_and_debug() {
+        let url = "https://user:pass@eth-mainnet.example/v2/KEY123?x=1";
+        for e in [
+            ChainError::RpcUnreachable {
+                url: url.into(),
+                detail: "connection refused".into(),
+            },
+            ChainError::Rpc {
+                url: url.into(),
+                detail: "HTTP 500".into(),
+            },
+            ChainError::InvalidUrl {
+                url: url.into(),
+                reason: "bad".into(),
+            },
+            ChainError::WrongChainId {
+                url: url.into(),
+                expected: 1,
+                actual: 5,
+            },
+        ] {
+            for text in [e.to_string(), format!("{e:?}")] {
+                assert!(!text.contains("KEY123") && !text.contains("pass"), "{text}");
+                assert!(text.contains("eth-mainnet.example"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn fee_cap_error_names_both_numbers() {
+        assert_eq!(gwei(1_500_000_000), "1.5");
+        assert_eq!(gwei(500_000_000_000), "500");
+        assert_eq!(gwei(1), "0.000000001");
+        let e = ChainError::FeeTooHigh {
+            action: "mint".into(),
+            estimate_wei: 612_500_000_000,
+            cap_wei: 500_000_000_000,
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.contains("612.5 gwei") && msg.contains("500 gwei"),
+            "{msg}"
+        );
+    }
+}

@@ -22,17 +22,22 @@ mod client;
 pub mod dev;
 mod error;
 mod record;
+mod rpc_url;
 mod wallet;
 
-pub use attest::{Claim, SignedAttestation};
+pub use attest::{
+    Claim, DEFAULT_ATTESTATION_SECONDS, FOOTPRINT_BATCH, SignedAttestation, footprint_batches,
+    footprint_root,
+};
 pub use bindings::{ARTIFACT_JSON, DecodedRevert, TwinMintNFR, decode_revert};
 pub use bridge::{BridgeHandle, BridgeTx};
 pub use client::{
-    Chain, ChainConfig, MintOutcome, MintStatus, PledgeInfo, Role, SurveyEntry, ValuationInfo,
-    currency_code,
+    Chain, ChainConfig, DEFAULT_ADMIN_DELAY_S, FootprintInfo, KycCategory, KycInfo, MintOutcome,
+    MintStatus, PledgeInfo, Role, SurveyEntry, ValuationInfo, currency_code,
 };
-pub use error::{ChainError, ChainResult};
+pub use error::{ChainError, ChainResult, date, gwei};
 pub use record::{ChainRecord, Deployment, PendingMint, RecordedTx, network_name};
+pub use rpc_url::{RedactedUrl, is_loopback_url, redact_url};
 pub use wallet::Wallet;
 
 /// Re-exported so callers need no direct alloy dependency for the common types.

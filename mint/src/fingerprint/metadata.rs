@@ -1,11 +1,14 @@
 //! Capture metadata: what a lender needs to tie a cloud to a survey — when, where (bounding box
-//! and CRS), with what device, by whom, from which files. It is canonicalised with RFC 8785
-//! (see [`super::jcs`]) and hashed into the model fingerprint, so none of it can change after
+//! and CRS), with what device, from which files. It is canonicalised with RFC 8785 (see
+//! [`super::jcs`]) and hashed into the model fingerprint, so none of it can change after
 //! minting without changing the fingerprint.
 //!
-//! Only deterministic, machine-independent facts go in: file *names* and SHA-256s, not paths;
-//! bounds in integer millimetres (the fingerprint's own quantisation), not floats; times as
-//! RFC 3339 UTC strings.
+//! Only deterministic, machine-independent facts about the *capture* go in: file *names* and
+//! SHA-256s, not paths; bounds in integer millimetres (the fingerprint's own quantisation), not
+//! floats; times as RFC 3339 UTC strings. Who vouches for the survey is not one of them: the
+//! surveyor is bound by their EIP-712 attestation on chain (and shown in the package), so
+//! spelling their name differently, or another surveyor attesting a resurvey of the same data,
+//! does not make it another model.
 
 use capture::{Crs, PointCloud, TimeSource};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -17,7 +20,8 @@ use super::jcs;
 use crate::error::Result;
 
 /// Version of the [`CaptureMetadata`] layout; bump when fields change meaning.
-pub const CAPTURE_METADATA_VERSION: u32 = 1;
+/// 2: `surveyor` removed (see the module docs).
+pub const CAPTURE_METADATA_VERSION: u32 = 2;
 
 /// One scan file the cloud came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,15 +54,13 @@ pub struct CaptureMetadata {
     /// Scanner or camera make and model (distinct values over the sources, in order, joined by
     /// `"; "`).
     pub device: Option<String>,
-    /// Who surveyed (name, licence number …), supplied by the user.
-    pub surveyor: Option<String>,
     pub crs: Crs,
     pub sources: Vec<SourceDigest>,
 }
 
 impl CaptureMetadata {
-    /// Metadata of `cloud` from its provenance, with the surveyor supplied by the caller.
-    pub fn from_cloud(cloud: &PointCloud, surveyor: Option<&str>) -> Result<Self> {
+    /// Metadata of `cloud` from its provenance.
+    pub fn from_cloud(cloud: &PointCloud) -> Result<Self> {
         let sources = &cloud.provenance.sources;
         let times: Vec<_> = sources
             .iter()
@@ -81,7 +83,6 @@ impl CaptureMetadata {
             bounds_mm: quantised_bounds(cloud)?,
             points: cloud.len() as u64,
             device: (!devices.is_empty()).then(|| devices.join("; ")),
-            surveyor: surveyor.map(str::to_string),
             crs: cloud.crs.clone(),
             sources: sources
                 .iter()
@@ -164,7 +165,7 @@ mod tests {
 
     #[test]
     fn from_cloud_and_canonical_json() {
-        let m = CaptureMetadata::from_cloud(&sample(), Some("J. Doe, PLS 1234")).unwrap();
+        let m = CaptureMetadata::from_cloud(&sample()).unwrap();
         assert_eq!(
             m.bounds_mm.unwrap().min,
             [500_000_000, 4_000_000_000, 10_000]
@@ -192,7 +193,9 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back.hash().unwrap(), m.hash().unwrap());
         let mut other = m.clone();
-        other.surveyor = Some("someone else".into());
+        other.device = Some("another scanner".into());
         assert_ne!(other.hash().unwrap(), m.hash().unwrap());
+        // No surveyor in the hashed JSON (it is attested on chain instead).
+        assert!(!j.contains("surveyor"), "{j}");
     }
 }

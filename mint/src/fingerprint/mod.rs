@@ -4,14 +4,17 @@
 //! ```text
 //! cloud ──canonical records──► Merkle root (SHA-256, RFC 6962)      = cloud_root
 //! capture metadata ──RFC 8785 JCS──► SHA-256                         = capture_hash
-//! reconstruction metadata ──RFC 8785 JCS──► SHA-256                  = reconstruction_hash
+//! reconstruction asset view ──RFC 8785 JCS──► SHA-256                = reconstruction_hash
 //! keccak-256(cloud_root ‖ capture_hash ‖ reconstruction_hash)        = model (on chain, bytes32)
 //! ```
 //!
 //! - [`canonical`]: millimetre quantisation, Morton order, record layouts — why the same scan
 //!   saved as LAS, LAZ or PLY, or shuffled, gives the same `cloud_root`;
 //! - [`merkle`]: the tree, inclusion proofs and their verifier;
-//! - [`jcs`]: RFC 8785 canonical JSON; [`metadata`]: the capture metadata.
+//! - [`jcs`]: RFC 8785 canonical JSON; [`metadata`]: the capture metadata;
+//! - [`reconstruction`]: the asset view of `reconstruction.json` — what the reconstruction hash
+//!   covers (not the run's timings, device or host; numbers to the millimetre), so the same
+//!   scan reconstructed again, on another machine or device, gives the same fingerprint.
 //!
 //! The combination uses keccak-256 because that is what the EVM computes natively
 //! (`keccak256(abi.encodePacked(a, b, c))` reproduces it on chain for 32-byte inputs); the
@@ -21,6 +24,7 @@ pub mod canonical;
 pub mod jcs;
 pub mod merkle;
 pub mod metadata;
+pub mod reconstruction;
 
 use capture::PointCloud;
 use serde::{Deserialize, Serialize};
@@ -31,6 +35,7 @@ pub use canonical::{
 };
 pub use merkle::{Leaf, MerkleProof, MerkleTree, verify};
 pub use metadata::{CaptureMetadata, SourceDigest};
+pub use reconstruction::{reconstruction_hash, reconstruction_view};
 
 use crate::error::{MintError, Result};
 use crate::hex32;
@@ -101,8 +106,9 @@ pub fn cloud_fingerprint(
 }
 
 /// The on-chain model fingerprint of a cloud, its capture metadata and its reconstruction
-/// metadata, using the portable schema and default leaf size. Checks that the metadata
-/// describes this cloud (point count, and bounds when given).
+/// metadata (`reconstruction.json` as JSON; hashed through [`reconstruction_view`]), using the
+/// portable schema and default leaf size. Checks that the metadata describes this cloud (point
+/// count, and bounds when given).
 pub fn compute(
     cloud: &PointCloud,
     capture: &CaptureMetadata,
@@ -129,7 +135,7 @@ pub fn compute(
     Ok(ModelFingerprint::combine(
         cloud_fp.root,
         capture.hash()?,
-        jcs::sha256(reconstruction)?,
+        reconstruction_hash(reconstruction)?,
     ))
 }
 
@@ -148,7 +154,7 @@ mod tests {
     #[test]
     fn compute_combines_and_checks_metadata() {
         let cloud = PointCloud::from_absolute(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-        let capture = CaptureMetadata::from_cloud(&cloud, Some("surveyor")).unwrap();
+        let capture = CaptureMetadata::from_cloud(&cloud).unwrap();
         let recon = serde_json::json!({"trees": 2, "height_m": 12.5});
         let m = compute(&cloud, &capture, &recon).unwrap();
         let mut cat = Vec::new();

@@ -48,8 +48,9 @@ pub use metadata::{
     TwinMintRecord,
 };
 pub use project::{
-    CHAIN_JSON, FINGERPRINT_JSON, MODEL_GLB, PACKAGE_DIR, ProjectFingerprint, RECONSTRUCTION_JSON,
-    SIMULATION_JSON, fingerprint_project, surveyor_identity,
+    CHAIN_JSON, Coverage, Covers, FINGERPRINT_JSON, MODEL_GLB, PACKAGE_DIR, ProjectFingerprint,
+    RECONSTRUCTION_JSON, SIMULATION_JSON, compute_project_fingerprint, fingerprint_project,
+    surveyor_identity,
 };
 
 use crate::chain::Address;
@@ -72,10 +73,10 @@ pub const CIDS_SCHEMA_VERSION: u32 = 1;
 /// What the package says about the asset and who vouches for it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PackageOptions {
-    /// The surveyor's on-chain address (the key that will attest the mint). Goes into the
-    /// capture metadata and so into the fingerprint.
+    /// The surveyor's on-chain address (the key that will attest the mint), shown in the
+    /// metadata and the report. Not part of the fingerprint: the attestation binds it on chain.
     pub surveyor_address: Option<Address>,
-    /// The surveyor's name or licence, shown in the report and hashed with the address.
+    /// The surveyor's name or licence, shown in the metadata and the report (not hashed).
     pub surveyor_name: Option<String>,
     /// Token name (default: "TwinMint forest — <project name>").
     pub name: Option<String>,
@@ -169,8 +170,7 @@ pub fn build_with(
 
     let cloud = project::read_cloud(project, &manifest, progress, cancel)?;
     cancel.check()?;
-    let identity = surveyor_identity(opts.surveyor_address, opts.surveyor_name.as_deref());
-    let fp = project::project_fingerprint(project, &cloud, identity.as_deref(), &recon_json)?;
+    let fp = project::project_fingerprint(project, &cloud, &recon_json)?;
     cancel.check()?;
     fp.write(project)?;
 

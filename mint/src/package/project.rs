@@ -8,10 +8,14 @@
 //!   [`capture::project::load_cloud`], so a cloud that no longer matches the manifest can still
 //!   be fingerprinted — `verify` must say *what* changed, not refuse to look);
 //! - **capture metadata**: [`CaptureMetadata::from_cloud`] over that cloud with the
-//!   manifest's sources (the original scan files, their SHA-256, capture times, devices) and
-//!   the surveyor identity ([`surveyor_identity`]);
-//! - **reconstruction**: `reconstruction.json` as JSON (RFC 8785 canonical form, so key order
-//!   and number spelling do not matter).
+//!   manifest's sources (the original scan files, their SHA-256, capture times, devices) — not
+//!   the surveyor, who is bound by the on-chain attestation instead;
+//! - **reconstruction**: the asset view of `reconstruction.json`
+//!   ([`crate::fingerprint::reconstruction_view`]: without the run's device, timings and host,
+//!   numbers to 0.001, RFC 8785 canonical form), so reconstructing the same scan again — on
+//!   another machine, thread count or device — gives the same fingerprint.
+//!
+//! [`Covers`] (in `fingerprint.json`) says the same for whoever reads the file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,8 +26,10 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{PackageError, PackageResult};
 use crate::chain::{Address, ChainRecord};
+use crate::fingerprint::reconstruction::{OPTION_RUN_KEYS, RUN_KEYS, STEPS_PER_UNIT};
 use crate::fingerprint::{
-    CaptureMetadata, CloudFingerprint, FingerprintOptions, ModelFingerprint, cloud_fingerprint, jcs,
+    CaptureMetadata, CloudFingerprint, FingerprintOptions, ModelFingerprint, cloud_fingerprint,
+    reconstruction_hash,
 };
 
 /// `fingerprint.json` in the project: what `twinmint fingerprint` writes.
@@ -39,8 +45,10 @@ pub const CHAIN_JSON: &str = "chain.json";
 /// The package folder inside the project.
 pub const PACKAGE_DIR: &str = "package";
 
-/// Version of [`ProjectFingerprint`]'s layout.
-pub const FINGERPRINT_SCHEMA_VERSION: u32 = 1;
+/// Version of [`ProjectFingerprint`]'s layout and of what its hashes cover. 2: the
+/// reconstruction hash covers the asset view (no run facts, numbers quantised), the capture
+/// hash no longer covers the surveyor, and [`ProjectFingerprint::covers`] says so.
+pub const FINGERPRINT_SCHEMA_VERSION: u32 = 2;
 
 /// `fingerprint.json`: the model fingerprint of a project, its parts, and what it was computed
 /// from — enough for anyone to recompute and compare each part.
@@ -58,6 +66,89 @@ pub struct ProjectFingerprint {
     /// SHA-256 of the project files read (`manifest.json`, `cloud.laz`, `reconstruction.json`),
     /// so a stale `fingerprint.json` is recognisable without recomputing.
     pub inputs: BTreeMap<String, String>,
+    /// Which parts of which files each hash covers (empty in schema 1 files).
+    #[serde(default)]
+    pub covers: Covers,
+}
+
+/// What each part hash of the fingerprint covers, in words, so a reader of `fingerprint.json`
+/// knows which edits change the fingerprint and which do not (`mint/FINGERPRINT.md` has the
+/// byte layouts).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Covers {
+    pub cloud_root: Coverage,
+    pub capture_hash: Coverage,
+    pub reconstruction_hash: Coverage,
+}
+
+/// The project files one hash is computed from, what of them it covers, and what it leaves
+/// out on purpose.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub files: Vec<String>,
+    pub covers: Vec<String>,
+    pub excludes: Vec<String>,
+}
+
+impl Covers {
+    /// The coverage of this version of the fingerprint (schema [`FINGERPRINT_SCHEMA_VERSION`]).
+    /// Built from the same constants the hashing uses, so the words cannot drift from it.
+    pub fn current(cloud: &CloudFingerprint) -> Self {
+        let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let decimals = STEPS_PER_UNIT.log10().round() as u32;
+        Covers {
+            cloud_root: Coverage {
+                files: strs(&[CLOUD]),
+                covers: vec![
+                    "every point's absolute x, y, z in the project CRS, rounded to integer                      millimetres"
+                        .into(),
+                    "every point's colour (r, g, b, top 8 bits) when the cloud has colour".into(),
+                    format!(
+                        "record schema {} ({} bytes a point), Morton order, SHA-256 Merkle tree                          of {} points a leaf (RFC 6962)",
+                        cloud.schema, cloud.record_bytes, cloud.chunk_points
+                    ),
+                ],
+                excludes: strs(&[
+                    "point order, file format (LAS, LAZ, PLY) and LAS header fields",
+                    "classification, intensity, returns, GPS time, scan angle, extra columns",
+                ]),
+            },
+            capture_hash: Coverage {
+                files: strs(&[MANIFEST, CLOUD]),
+                covers: strs(&[
+                    "manifest.json sources: file name, format, SHA-256, size and points loaded                      of every original scan file",
+                    "capture start and end (RFC 3339 UTC) and how they were established",
+                    "scanner / camera devices named by the sources",
+                    "cloud.laz: point count, bounds in integer millimetres, CRS",
+                    "RFC 8785 canonical JSON of `capture` in this file, SHA-256",
+                ]),
+                excludes: strs(&[
+                    "the surveyor's name and address (bound by the on-chain attestation,                      shown in the package)",
+                    "source paths (only file names), ingest warnings",
+                ]),
+            },
+            reconstruction_hash: Coverage {
+                files: strs(&[RECONSTRUCTION_JSON]),
+                covers: vec![
+                    "every field (terrain, raster extents, trees, pipes, options, generator                      version, schema version) except those excluded"
+                        .into(),
+                    format!(
+                        "integers exactly; every other number rounded to {decimals} decimals                          (the nearest multiple of 0.001: a millimetre for metres), halves away                          from zero"
+                    ),
+                    "RFC 8785 canonical JSON of that view, SHA-256".into(),
+                ],
+                excludes: RUN_KEYS
+                    .iter()
+                    .map(|k| format!("top-level `{k}` (run facts: device, timings, threads, host)"))
+                    .chain(
+                        OPTION_RUN_KEYS
+                            .iter()
+                            .map(|k| format!("`options.{k}` (where it ran, not what it found)")),
+                    )
+                    .collect(),
+            },
+        }
+    }
 }
 
 impl ProjectFingerprint {
@@ -75,9 +166,10 @@ impl ProjectFingerprint {
     }
 }
 
-/// The surveyor string hashed into the capture metadata: the on-chain address (EIP-55) when
-/// known — it ties the capture hash to the key that attests it —, with the person's name in
-/// front when both are given (`"J. Doe, PLS 1234 (0xAb…)"`).
+/// The surveyor as one display string: the on-chain address (EIP-55) when known, with the
+/// person's name in front when both are given (`"J. Doe, PLS 1234 (0xAb…)"`). Not hashed
+/// since fingerprint schema 2: the attestation binds the surveyor's key on chain, and the
+/// package shows name and address.
 pub fn surveyor_identity(address: Option<Address>, name: Option<&str>) -> Option<String> {
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     match (name, address) {
@@ -111,7 +203,8 @@ pub fn read_cloud(
     Ok(cloud)
 }
 
-/// `reconstruction.json` as JSON (what the reconstruction hash covers).
+/// `reconstruction.json` as JSON (the reconstruction hash covers its asset view,
+/// [`crate::fingerprint::reconstruction_view`]).
 pub fn read_reconstruction_json(project: &Path) -> PackageResult<serde_json::Value> {
     let path = project.join(RECONSTRUCTION_JSON);
     if !path.is_file() {
@@ -127,24 +220,25 @@ pub fn read_reconstruction_json(project: &Path) -> PackageResult<serde_json::Val
 }
 
 /// The fingerprint of `cloud` (already read with [`read_cloud`]), its capture metadata and the
-/// reconstruction JSON.
+/// reconstruction JSON (`reconstruction.json` as read; hashed through its asset view).
 pub fn fingerprint_cloud(
     cloud: &PointCloud,
-    surveyor: Option<&str>,
     reconstruction: &serde_json::Value,
 ) -> PackageResult<(ModelFingerprint, CloudFingerprint, CaptureMetadata)> {
-    let capture = CaptureMetadata::from_cloud(cloud, surveyor)?;
+    let capture = CaptureMetadata::from_cloud(cloud)?;
     let (cloud_fp, _tree) = cloud_fingerprint(cloud, &FingerprintOptions::default())?;
-    let model =
-        ModelFingerprint::combine(cloud_fp.root, capture.hash()?, jcs::sha256(reconstruction)?);
+    let model = ModelFingerprint::combine(
+        cloud_fp.root,
+        capture.hash()?,
+        reconstruction_hash(reconstruction)?,
+    );
     Ok((model, cloud_fp, capture))
 }
 
 /// Compute a project's fingerprint (does not write `fingerprint.json`; see
 /// [`ProjectFingerprint::write`]).
-pub fn fingerprint_project(
+pub fn compute_project_fingerprint(
     project: &Path,
-    surveyor: Option<&str>,
     progress: &mut dyn Progress,
     cancel: &CancelToken,
 ) -> PackageResult<ProjectFingerprint> {
@@ -152,21 +246,33 @@ pub fn fingerprint_project(
     let reconstruction = read_reconstruction_json(project)?;
     let cloud = read_cloud(project, &manifest, progress, cancel)?;
     cancel.check()?;
-    project_fingerprint(project, &cloud, surveyor, &reconstruction)
+    project_fingerprint(project, &cloud, &reconstruction)
 }
 
-/// [`fingerprint_project`] with the inputs already read.
+/// [`compute_project_fingerprint`] under its schema 1 signature. The surveyor is no longer
+/// part of the fingerprint (see the module docs), so `_surveyor` is ignored: kept only so
+/// existing callers compile while they move to [`compute_project_fingerprint`].
+pub fn fingerprint_project(
+    project: &Path,
+    _surveyor: Option<&str>,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> PackageResult<ProjectFingerprint> {
+    compute_project_fingerprint(project, progress, cancel)
+}
+
+/// [`compute_project_fingerprint`] with the inputs already read.
 pub(crate) fn project_fingerprint(
     project: &Path,
     cloud: &PointCloud,
-    surveyor: Option<&str>,
     reconstruction: &serde_json::Value,
 ) -> PackageResult<ProjectFingerprint> {
-    let (fingerprint, cloud_fp, capture) = fingerprint_cloud(cloud, surveyor, reconstruction)?;
+    let (fingerprint, cloud_fp, capture) = fingerprint_cloud(cloud, reconstruction)?;
     Ok(ProjectFingerprint {
         schema_version: FINGERPRINT_SCHEMA_VERSION,
         model_0x: fingerprint.model_hex0x(),
         fingerprint,
+        covers: Covers::current(&cloud_fp),
         cloud: cloud_fp,
         capture,
         inputs: input_hashes(project, &[MANIFEST, CLOUD, RECONSTRUCTION_JSON])?,
@@ -198,6 +304,14 @@ pub(crate) struct ReconstructionView {
     pub trees: Vec<TreeView>,
     pub pipes: Vec<PipeView>,
     pub terrain: TerrainView,
+    pub run: RunView,
+    /// Schema 1 kept the device at the top level.
+    pub device: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct RunView {
     pub device: String,
 }
 
@@ -234,6 +348,15 @@ impl ReconstructionView {
 
     pub fn pipe_length_m(&self) -> f64 {
         self.pipes.iter().map(|p| p.length_m).sum()
+    }
+
+    /// Where the reconstruction ran (`run.device`, or schema 1's top-level `device`).
+    pub fn device(&self) -> &str {
+        if self.run.device.is_empty() {
+            &self.device
+        } else {
+            &self.run.device
+        }
     }
 }
 

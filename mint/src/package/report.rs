@@ -257,8 +257,8 @@ pub(crate) fn render(r: &ReportInput) -> String {
             ),
         );
     }
-    if !rec.device.is_empty() {
-        row(&mut h, "Computed on", &esc(&rec.device));
+    if !rec.device().is_empty() {
+        row(&mut h, "Computed on", &esc(rec.device()));
     }
     h.push_str("</table>\n");
 

@@ -48,3 +48,41 @@ pub fn body(response: &str) -> &str {
         .map(|(_, b)| b)
         .unwrap_or("")
 }
+
+/// A well-formed H3 cell index at the contract's resolution (12), distinct for each `k`
+/// (`k < 2^43`): mode 1, resolution 12, the unused digits 13–15 all 7.
+pub fn cell(k: u64) -> u64 {
+    (1u64 << 59) | (12u64 << 52) | (k << 9) | 0x1ff
+}
+
+/// `n` ascending cells starting at `cell(start)`.
+pub fn cells(start: u64, n: u64) -> Vec<u64> {
+    (start..start + n).map(cell).collect()
+}
+
+/// Unix seconds of the chain's latest block.
+pub async fn chain_now(c: &mint::chain::Chain) -> u64 {
+    use alloy::providers::Provider;
+    let b = c
+        .provider()
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .unwrap()
+        .unwrap();
+    b.header.timestamp
+}
+
+/// Move anvil's clock forward and mine a block.
+pub async fn advance(c: &mint::chain::Chain, seconds: u64) {
+    use alloy::providers::Provider;
+    let _: serde_json::Value = c
+        .provider()
+        .raw_request("evm_increaseTime".into(), (seconds,))
+        .await
+        .unwrap();
+    let _: serde_json::Value = c
+        .provider()
+        .raw_request("evm_mine".into(), ())
+        .await
+        .unwrap();
+}

@@ -90,6 +90,7 @@ pub fn synth_project(dir: &Path, name: &str, seed: u64, simulate: bool) -> PathB
     assert!(!trees.is_empty(), "the synthetic plot has trees");
     let rec = reconstruct::Reconstruction {
         schema_version: reconstruct::model::RECONSTRUCTION_SCHEMA_VERSION,
+        generator: reconstruct::model::GENERATOR.into(),
         crs: out.cloud.crs.clone(),
         origin: out.cloud.origin,
         terrain: reconstruct::model::TerrainStats {
@@ -106,8 +107,7 @@ pub fn synth_project(dir: &Path, name: &str, seed: u64, simulate: bool) -> PathB
         trees: trees.clone(),
         pipes: Vec::new(),
         options: serde_json::json!({"test": true}),
-        device: "cpu".into(),
-        timings: Vec::new(),
+        run: Default::default(),
     };
     capture::atomic::write_json(&project.join("reconstruction.json"), &rec).unwrap();
     std::fs::write(project.join("model.glb"), minimal_glb()).unwrap();
