@@ -732,7 +732,7 @@ fn mint_through_the_browser_wallet_bridge() {
         .unwrap_or_else(|| panic!("{sent}"))
         .to_string();
     let body = serde_json::json!({"token": query, "hash": hash}).to_string();
-    http(port, "POST", "/hash", &body);
+    http(port, "POST", &format!("/hash?t={query}"), &body);
 
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "mint --browser failed");

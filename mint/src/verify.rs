@@ -93,6 +93,10 @@ pub struct ChainReads {
     /// `tokenURI(token)`.
     pub token_uri: String,
     pub owner: Address,
+    /// The latest survey's scan (cloud Merkle) root.
+    pub scan_root: B256,
+    /// The latest survey's land footprint on chain.
+    pub footprint: crate::chain::FootprintInfo,
 }
 
 impl ChainReads {
@@ -106,6 +110,13 @@ impl ChainReads {
             history: chain.history(token_id).await?,
             token_uri: chain.token_uri(token_id).await?,
             owner: chain.owner_of(token_id).await?,
+            scan_root: chain
+                .surveys(token_id)
+                .await?
+                .last()
+                .map(|s| s.scan_root)
+                .unwrap_or_default(),
+            footprint: chain.footprint_of(token_id).await?,
         })
     }
 }
@@ -449,6 +460,7 @@ pub fn verify(
             directory.as_ref(),
             cids.as_ref(),
         );
+        check_land(&mut report, c, meta.as_ref(), project_fp.as_ref(), project);
     }
     report
 }
@@ -731,6 +743,69 @@ fn check_chain(
             "token URI",
             format!("{} (no package folder CID to compare)", c.token_uri),
         ),
+    }
+}
+
+/// The token's scan root against the package's and the project's cloud root, and its land
+/// footprint against the project's `footprint.json` (recomputed root and cell count): what
+/// makes the asset unique on chain is checkable by anyone holding the project.
+fn check_land(
+    report: &mut VerifyReport,
+    c: &ChainReads,
+    meta: Option<&TokenMetadata>,
+    project_fp: Option<&ModelFingerprint>,
+    project: Option<&Path>,
+) {
+    let subject = "chain";
+    let on_chain = c.scan_root.to_string();
+    if let Some(m) = meta {
+        report.compare(
+            subject,
+            &format!("token {} scan root vs the package's cloud root", c.token_id),
+            &on_chain,
+            &B256::from(m.twinmint.fingerprint.cloud_root).to_string(),
+        );
+    }
+    if let Some(fp) = project_fp {
+        report.compare(
+            subject,
+            &format!("token {} scan root vs the project's cloud", c.token_id),
+            &on_chain,
+            &B256::from(fp.cloud_root).to_string(),
+        );
+    }
+    let what = format!("token {} land footprint", c.token_id);
+    if !c.footprint.complete() {
+        report.push(
+            subject,
+            &format!("{what} (claimed on chain)"),
+            Status::Mismatch {
+                expected: format!("{} cells", c.footprint.expected),
+                actual: format!("{} cells", c.footprint.claimed),
+            },
+        );
+    }
+    let Some(project) = project else { return };
+    let path = project.join(crate::footprint::FOOTPRINT_JSON);
+    if !path.is_file() {
+        report.note(
+            subject,
+            &what,
+            format!(
+                "{} cells, root {} (the project has no footprint.json to compare)",
+                c.footprint.expected, c.footprint.root
+            ),
+        );
+        return;
+    }
+    match crate::footprint::Footprint::read(&path) {
+        Ok(f) => report.compare(
+            subject,
+            &format!("{what} root vs footprint.json ({} cells)", f.cells.len()),
+            &c.footprint.root.to_string(),
+            &crate::chain::footprint_root(&f.cells).to_string(),
+        ),
+        Err(e) => report.error(crate::footprint::FOOTPRINT_JSON, "read", e),
     }
 }
 

@@ -148,8 +148,8 @@ async fn chain_end_to_end_on_anvil() {
     assert_eq!(minted.status, MintStatus::Minted);
     assert_eq!(minted.token_id, 1);
     assert!(
-        !journal.exists(),
-        "the journal is removed once the mint is mined"
+        journal.exists(),
+        "the journal stays until the caller has recorded the token"
     );
     let t1 = minted.token_id;
     assert_eq!(owner.owner_of(t1).await.unwrap(), owner_a);
@@ -171,6 +171,8 @@ async fn chain_end_to_end_on_anvil() {
     record.fingerprint = Some(fp(1));
     record.push_tx("mint", minted.tx_hash.unwrap(), minted.block);
     record.write(&dir.path().join("chain.json")).unwrap();
+    // Recorded: now the journal may go.
+    PendingMint::remove(&journal).unwrap();
 
     // Same attestation again (app restarted, journal gone): nothing is sent, same token.
     let again = owner.mint(&signed1, &journal).await.unwrap();
@@ -197,7 +199,8 @@ async fn chain_end_to_end_on_anvil() {
     assert_eq!(recovered.status, MintStatus::Recovered);
     assert_eq!(recovered.token_id, sent.token_id);
     assert_eq!(recovered.tx_hash, sent.tx_hash);
-    assert!(!journal.exists());
+    assert!(journal.exists(), "kept until the caller recorded the token");
+    PendingMint::remove(&journal).unwrap();
 
     // Crash before broadcast: the journal names a transaction the node never saw → minted now.
     let signed3 = attest(&surveyor, mint_claim(owner_a, fp(3), "ipfs://forest-c")).await;
@@ -262,8 +265,10 @@ async fn chain_end_to_end_on_anvil() {
     // Valid attestation, but the recipient has no KYC.
     let stranger = Address::repeat_byte(0x5e);
     let to_stranger = attest(&surveyor, mint_claim(stranger, fp(6), "ipfs://stranger")).await;
+    // (submitted by the surveyor: a third party may not submit someone else's mint)
+    expect_revert(owner.send_mint(&to_stranger).await, "NotSubmitter");
     assert!(matches!(
-        owner.send_mint(&to_stranger).await,
+        surveyor.send_mint(&to_stranger).await,
         Err(ChainError::KycMissing { account }) if account == stranger
     ));
 
@@ -465,8 +470,8 @@ async fn chain_end_to_end_on_anvil() {
     )
     .unwrap();
     let broke = connect(&anvil, Some(contract), broke_w.clone()).await;
-    let signed7 = attest(&surveyor, mint_claim(owner_a, fp(7), "ipfs://forest-g")).await;
-    match broke.send_mint(&signed7).await {
+    // (a call that would succeed with gas money: withdrawing an attestation digest)
+    match broke.cancel_attestation(B256::repeat_byte(7)).await {
         Err(e @ ChainError::InsufficientFunds { .. }) => {
             let ChainError::InsufficientFunds {
                 account,
@@ -537,16 +542,16 @@ async fn chain_end_to_end_on_anvil() {
     let (status, _) = http(
         port,
         "POST",
-        "/hash",
+        &format!("/hash?t={}", handle.token()),
         &host,
         &[("Content-Type", "application/json")],
-        &format!(r#"{{"token":"{}","hash":"{hash}"}}"#, handle.token()),
+        &format!(r#"{{"hash":"{hash}"}}"#),
     );
     assert_eq!(status, 200);
     let got = handle.wait(Duration::from_secs(10)).unwrap();
     assert_eq!(got, hash);
     reader.journal_mint(&signed8, got, &bridge_journal).unwrap();
-    let receipt = reader.confirm("mint", got).await.unwrap();
+    let receipt = reader.confirm_bridge(&prepared, got).await.unwrap();
     assert!(receipt.decoded_log::<TwinMintNFR::Minted>().is_some());
     // The CLI restarted before recording the result: the journal finds the mint.
     let found = reader
@@ -558,7 +563,11 @@ async fn chain_end_to_end_on_anvil() {
         (found.token_id, found.status, found.tx_hash),
         (4, MintStatus::Recovered, Some(got))
     );
-    assert!(!bridge_journal.exists());
+    assert!(
+        bridge_journal.exists(),
+        "kept until the caller recorded the token"
+    );
+    PendingMint::remove(&bridge_journal).unwrap();
     assert_eq!(reader.token_of_fingerprint(fp(8)).await.unwrap(), Some(4));
     // Preparing a transaction the contract would reject fails before reaching the wallet.
     assert!(matches!(

@@ -163,6 +163,16 @@ fn changed_cloud_manifest_or_reconstruction_is_named_as_its_fingerprint_part() {
     assert!(r.names("reconstruction.json"), "{r}");
 }
 
+/// The cloud root the package recorded (what the chain's scan root must be).
+fn scan_root_of(project: &std::path::Path) -> B256 {
+    let meta: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(project.join("package").join("metadata.json")).unwrap(),
+    )
+    .unwrap();
+    let hex = meta["twinmint"]["fingerprint"]["cloud_root"].as_str().unwrap();
+    format!("0x{}", hex.trim_start_matches("0x")).parse().unwrap()
+}
+
 #[test]
 fn chain_reads_are_compared() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,9 +186,61 @@ fn chain_reads_are_compared() {
         history: vec![ours],
         token_uri: built.token_uri.clone(),
         owner: Address::repeat_byte(9),
+        scan_root: scan_root_of(&project),
+        footprint: mint::chain::FootprintInfo {
+            root: B256::repeat_byte(0x66),
+            expected: 4,
+            claimed: 4,
+        },
     };
     let r = verify(&local(&project), Some(&project), Some(&reads));
     assert!(r.ok(), "{r}");
+
+    // Another scan on chain than the one packaged: named.
+    let mut other_scan = reads.clone();
+    other_scan.scan_root = B256::repeat_byte(0x55);
+    let r = verify(&local(&project), Some(&project), Some(&other_scan));
+    assert!(
+        diff_whats(&r, "chain")
+            .iter()
+            .any(|w| w.contains("scan root vs the package")),
+        "{r}"
+    );
+    // An incomplete footprint claim is a difference; a footprint.json in the project is
+    // compared with the on-chain root.
+    let mut partial = reads.clone();
+    partial.footprint.claimed = 1;
+    let r = verify(&local(&project), None, Some(&partial));
+    assert!(
+        diff_whats(&r, "chain")
+            .iter()
+            .any(|w| w.contains("land footprint")),
+        "{r}"
+    );
+    let cells = vec![0x08c0_0000_0000_01ffu64, 0x08c0_0000_0000_03ff];
+    let f: mint::footprint::Footprint = serde_json::from_value(serde_json::json!({
+        "schema_version": 1,
+        "resolution": 12,
+        "cells": cells.iter().map(|c| format!("{c:x}")).collect::<Vec<_>>(),
+        "source": {"kind": "coverage", "grid_m": 2.0, "min_points": 1, "fill_holes_m2": 0.0},
+        "area_m2": 614.0
+    }))
+    .unwrap_or_else(|e| panic!("footprint.json layout: {e}"));
+    f.write(&project.join(mint::footprint::FOOTPRINT_JSON)).unwrap();
+    let r = verify(&local(&project), Some(&project), Some(&reads));
+    assert!(
+        diff_whats(&r, "chain")
+            .iter()
+            .any(|w| w.contains("root vs footprint.json")),
+        "{r}"
+    );
+    let mut matching = reads.clone();
+    matching.footprint.root = mint::chain::footprint_root(&f.cells);
+    matching.footprint.expected = f.cells.len() as u32;
+    matching.footprint.claimed = f.cells.len() as u32;
+    let r = verify(&local(&project), Some(&project), Some(&matching));
+    assert!(r.ok(), "{r}");
+    std::fs::remove_file(project.join(mint::footprint::FOOTPRINT_JSON)).unwrap();
     assert_eq!(
         r.chain.as_deref(),
         Some(&*format!("31337:{}#1", Address::repeat_byte(7)))

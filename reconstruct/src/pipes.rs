@@ -585,11 +585,11 @@ pub(crate) fn refine(
     };
     let cost_of = |c: &Cylinder| -> f64 {
         let (u, v) = frame(c.dir);
-        chunked_sum(pts, |i, p| {
+        pts.par_iter().enumerate().map(|(i, p)| {
             let beam = beams.map(|b| b[i]);
             let (f, _) = residual_jac(sub(*p, c.point), (u, v, c.dir), c.radius, beam);
             f * f
-        })
+        }).sum::<f64>()
     };
     let mut cur = Cylinder {
         point: foot(&cyl),
@@ -603,7 +603,7 @@ pub(crate) fn refine(
         // Normal equations JᵀJ δ = −Jᵀf in parameters (x0, y0, a, b, r), accumulated per
         // fixed chunk and the chunks added in order (see [`SUM_CHUNK`]).
         let partial: Vec<([[f64; 5]; 5], [f64; 5])> = pts
-            .par_chunks(SUM_CHUNK)
+            .par_chunks(1)
             .enumerate()
             .map(|(ci, chunk)| {
                 let (mut jtj, mut jtf) = ([[0f64; 5]; 5], [0f64; 5]);
@@ -673,10 +673,10 @@ pub(crate) fn refine(
 }
 
 fn finish(c: Cylinder, pts: &[V3]) -> Option<(Cylinder, f64)> {
-    let ss = chunked_sum(pts, |_, p| {
+    let ss: f64 = pts.par_iter().map(|p| {
         let (_, r) = c.decompose(*p);
         (norm(r) - c.radius).powi(2)
-    });
+    }).sum();
     let rms = (ss / pts.len() as f64).sqrt();
     (c.radius > 0.0 && c.radius.is_finite() && rms.is_finite()).then_some((c, rms))
 }
@@ -1641,6 +1641,48 @@ mod tests {
         assert!(ang < 0.1, "angle {ang}");
         assert!((fit.radius - 0.15).abs() < 0.002, "radius {}", fit.radius);
         assert!(rms < 0.004);
+    }
+
+    /// The fit's parallel sums add in a fixed order, so the thread count changes no bit of
+    /// a fitted cylinder (a rayon `sum` on 1 vs 2 threads differs in the last bits, and a fit
+    /// stopped before full convergence carries that into the result).
+    #[test]
+    fn refine_is_bit_identical_on_any_pool() {
+        let c = Cylinder {
+            point: [0.0, 0.0, 0.0],
+            dir: normalize([0.3, 1.0, 0.05]),
+            radius: 0.15,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let pts: Vec<V3> = (0..9000)
+            .map(|_| {
+                let t = rng.random_range(-3.0..3.0);
+                let phi = rng.random_range(0.0..std::f64::consts::PI);
+                let p = on_cylinder(&c, t, phi);
+                let e = rng.random_range(-0.01..0.01);
+                add(p, scale(normalize(c.decompose(p).1), e))
+            })
+            .collect();
+        let start = Cylinder {
+            point: [0.03, -0.02, 0.01],
+            dir: normalize([0.4, 1.0, 0.0]),
+            radius: 0.2,
+        };
+        let bits = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let (f, rms) = refine(&pts, start, None, 3).unwrap();
+                let sum = chunked_sum(&pts, |i, p| p[0] * p[1] + i as f64 * 1e-9);
+                [f.point, f.dir, [f.radius, rms, sum]].map(|v| v.map(f64::to_bits))
+            })
+        };
+        let one = bits(1);
+        for threads in [2, 3, 4] {
+            assert_eq!(bits(threads), one, "{threads} threads");
+        }
     }
 
     #[test]

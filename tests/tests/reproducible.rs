@@ -2,14 +2,18 @@
 //! reconstruction ran — 1 or 2 rayon threads, CPU twin or GPU kernels (lavapipe in CI) — and
 //! whoever the surveyor is.
 //!
-//! The bundled sample (`assets/sample/forest.laz`, 150 k points, a simulated forest) is
-//! ingested into three project folders and reconstructed in each one under another run
-//! configuration; `mint`'s project fingerprint must agree to the last bit. The run facts
-//! (device, thread count) must differ in `reconstruction.json`, or the test proves nothing.
+//! A scan — the bundled sample (`assets/sample/forest.laz`, 150 k points, a simulated forest),
+//! and a small simulated site with pipe runs, so the pipe fit runs too — is ingested into three
+//! project folders and reconstructed in each under another run configuration; `mint`'s project
+//! fingerprint must agree to the last bit. Between CPU runs on 1 and 2 threads the asset view
+//! must agree even *before* quantisation (thread count must not change a single bit); only the
+//! GPU may differ in float noise, which the view's quantisation absorbs. The run facts (device,
+//! thread count) must differ in `reconstruction.json`, or the test proves nothing.
 
 use std::path::{Path, PathBuf};
 
 use capture::project::IngestOptions;
+use capture::synth::{self, AirborneOptions, ScanPattern, SynthOptions};
 use capture::{CancelToken, NoProgress};
 use reconstruct::gpu::{DevicePreference, GpuContext};
 use reconstruct::pipeline::{self, ReconstructOptions};
@@ -19,12 +23,39 @@ fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/sample/forest.laz")
 }
 
-/// Ingest the sample into `dir/<name>.twinmint` and reconstruct it on `device` inside a rayon
+/// A 30 m × 30 m simulated pipe rack (no trees, two runs of 0.15–0.3 m radius) scanned at
+/// 200 points/m² from 40 m (about 180 k points), as LAZ.
+fn pipe_site(dir: &Path) -> PathBuf {
+    let mut o = SynthOptions::default();
+    o.scene.seed = 2;
+    o.scene.width_m = 30.0;
+    o.scene.depth_m = 30.0;
+    o.scene.trees.density_per_ha = 0.0;
+    o.scene.pipes.count = 2;
+    o.scene.pipes.min_radius_m = 0.15;
+    o.scan = ScanPattern::Airborne(AirborneOptions {
+        altitude_m: 40.0,
+        target_density_per_m2: Some(200.0),
+        ..Default::default()
+    });
+    let out = synth::run(&o, &mut NoProgress, &CancelToken::new()).unwrap();
+    let path = dir.join("site.laz");
+    capture::write(&out.cloud, &path, &mut NoProgress, &CancelToken::new()).unwrap();
+    path
+}
+
+/// Ingest `scan` into `dir/<name>.twinmint` and reconstruct it on `device` inside a rayon
 /// pool of `threads` threads, as `twinmint ingest` + `twinmint reconstruct` do.
-fn reconstruct_project(dir: &Path, name: &str, device: DevicePreference, threads: usize) -> PathBuf {
+fn reconstruct_project(
+    scan: &Path,
+    dir: &Path,
+    name: &str,
+    device: DevicePreference,
+    threads: usize,
+) -> PathBuf {
     let project = dir.join(format!("{name}.twinmint"));
     capture::project::ingest(
-        &[sample()],
+        &[scan.to_path_buf()],
         &project,
         &IngestOptions::default(),
         &mut |_| {},
@@ -94,9 +125,23 @@ fn gpu_available() -> bool {
     }
 }
 
-#[test]
-fn same_scan_gives_one_fingerprint_across_threads_and_devices() {
-    let dir = tempfile::tempdir().unwrap();
+/// `reconstruction.json` without its run facts and *not* quantised: what must not change at
+/// all with the thread count.
+fn unquantised_asset(rec: &Value) -> Value {
+    let mut v = rec.clone();
+    let top = v.as_object_mut().unwrap();
+    for k in mint::fingerprint::reconstruction::RUN_KEYS {
+        top.remove(k);
+    }
+    if let Some(Value::Object(o)) = top.get_mut("options") {
+        o.remove("device");
+    }
+    v
+}
+
+/// Reconstruct `scan` on 1 CPU thread, 2 CPU threads and (where there is an adapter) the GPU,
+/// and check one fingerprint; returns the reconstruction of the first run.
+fn one_fingerprint(scan: &Path, dir: &Path) -> Value {
     let mut runs = vec![
         ("cpu-1", DevicePreference::Cpu, 1),
         ("cpu-2", DevicePreference::Cpu, 2),
@@ -107,7 +152,7 @@ fn same_scan_gives_one_fingerprint_across_threads_and_devices() {
     let mut results = Vec::new();
     for (name, device, threads) in runs {
         let t = std::time::Instant::now();
-        let project = reconstruct_project(dir.path(), name, device, threads);
+        let project = reconstruct_project(scan, dir, name, device, threads);
         let fp = mint::package::compute_project_fingerprint(
             &project,
             &mut NoProgress,
@@ -116,7 +161,8 @@ fn same_scan_gives_one_fingerprint_across_threads_and_devices() {
         .unwrap();
         let rec = json(&project.join(pipeline::RECONSTRUCTION_JSON));
         eprintln!(
-            "{name}: {} trees, {} pipes, {} on {} thread(s), {:.1} s; fingerprint {}",
+            "{}/{name}: {} trees, {} pipes, {} on {} thread(s), {:.1} s; fingerprint {}",
+            scan.file_name().unwrap().to_string_lossy(),
             rec["trees"].as_array().map_or(0, Vec::len),
             rec["pipes"].as_array().map_or(0, Vec::len),
             rec["run"]["device"],
@@ -128,21 +174,29 @@ fn same_scan_gives_one_fingerprint_across_threads_and_devices() {
     }
 
     let (base_name, _, base_fp, base_rec) = &results[0];
-    assert!(
-        base_rec["trees"].as_array().is_some_and(|t| t.len() > 10),
-        "the sample has trees to disagree about"
-    );
     for (name, device, fp, rec) in &results[1..] {
         // The runs really differed…
         assert_ne!(rec["run"], base_rec["run"], "{name}");
+        let (ra, rb) = (unquantised_asset(base_rec), unquantised_asset(rec));
         if *device == DevicePreference::Gpu {
             assert!(
                 rec["run"]["device"].as_str().unwrap().starts_with("gpu"),
                 "{name}: {}",
                 rec["run"]["device"]
             );
+            eprintln!(
+                "{base_name} vs {name} before quantisation: {}",
+                first_difference(&ra, &rb, "$").unwrap_or_else(|| "identical".into())
+            );
+        } else {
+            // …the thread count changes not one bit of the asset…
+            assert!(
+                ra == rb,
+                "{base_name} vs {name}: the unquantised asset differs at {}",
+                first_difference(&ra, &rb, "$").unwrap_or_default()
+            );
         }
-        // …and the asset did not.
+        // …and the fingerprint is one.
         let (va, vb) = (
             mint::fingerprint::reconstruction_view(base_rec),
             mint::fingerprint::reconstruction_view(rec),
@@ -155,4 +209,26 @@ fn same_scan_gives_one_fingerprint_across_threads_and_devices() {
         assert_eq!(fp.fingerprint, base_fp.fingerprint, "{base_name} vs {name}");
         assert_eq!(fp.model_0x, base_fp.model_0x);
     }
+    results.swap_remove(0).3
+}
+
+#[test]
+fn sample_forest_gives_one_fingerprint_across_threads_and_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = one_fingerprint(&sample(), dir.path());
+    assert!(
+        rec["trees"].as_array().is_some_and(|t| t.len() > 10),
+        "the sample has trees to disagree about"
+    );
+}
+
+#[test]
+fn pipe_site_gives_one_fingerprint_across_threads_and_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = pipe_site(dir.path());
+    let rec = one_fingerprint(&site, dir.path());
+    assert!(
+        rec["pipes"].as_array().is_some_and(|p| !p.is_empty()),
+        "the site has pipes to disagree about"
+    );
 }

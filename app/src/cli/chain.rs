@@ -7,9 +7,14 @@
 //! who keeps their key in a browser wallet uses `--browser` (a localhost page hands the
 //! transaction to MetaMask & co.). Nothing secret is printed or logged.
 //!
-//! Without `--rpc`, the verbs use the dev chain `twinmint chain dev` wrote to
-//! `.twinmint-dev-chain.json` (in the project folder, else the current folder).
+//! The chain comes only from what the user chose, never from a project folder (a borrower's
+//! folder could name a look-alike contract or RPC; its `chain.json` is a record, not a
+//! configuration): `--rpc URL --chain-id N --contract ADDR`, or `--network NAME`, an entry of
+//! the user's own [`USER_CHAINS_FILE`] (flags override its fields), or else the local dev chain
+//! `twinmint chain dev` wrote to `.twinmint-dev-chain.json` — used only when it names a loopback
+//! RPC and chain id 31337, and announced on stderr.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -43,7 +48,10 @@ pub struct DevChain {
 }
 
 impl DevChain {
-    /// The dev chain file in `project` (if given and present), else in the current folder.
+    /// The dev chain file in `project` (if given and present), else in the current folder —
+    /// only one that names a loopback RPC and chain id 31337: a file in a folder someone else
+    /// supplied must not be able to point the verbs at a remote node or another chain. A file
+    /// that does not qualify is skipped with a warning on stderr.
     pub fn find(project: Option<&Path>) -> Option<(PathBuf, DevChain)> {
         let mut places: Vec<PathBuf> = project
             .map(|p| p.join(DEV_CHAIN_FILE))
@@ -53,15 +61,123 @@ impl DevChain {
         places.into_iter().find_map(|p| {
             let bytes = std::fs::read(&p).ok()?;
             let d: DevChain = serde_json::from_slice(&bytes).ok()?;
-            Some((p, d))
+            if d.is_local() {
+                Some((p, d))
+            } else {
+                eprintln!(
+                    "ignoring {}: a dev chain file must name a loopback RPC and chain id {} \
+                     (it names {} and chain id {})",
+                    p.display(),
+                    dev::CHAIN_ID,
+                    chain::redact_url(&d.rpc_url),
+                    d.chain_id
+                );
+                None
+            }
+        })
+    }
+
+    /// A loopback RPC (this machine) and anvil's chain id.
+    pub fn is_local(&self) -> bool {
+        self.chain_id == dev::CHAIN_ID && chain::is_loopback_url(&self.rpc_url)
+    }
+}
+
+/// The user's own network list, in their config folder (never in a project):
+/// `$XDG_CONFIG_HOME/twinmint/chains.json`, else `~/.config/twinmint/chains.json`.
+pub const USER_CHAINS_FILE: &str = "twinmint/chains.json";
+
+/// `chains.json`: named networks for `--network NAME`.
+///
+/// ```json
+/// { "networks": { "sepolia": { "rpc_url": "https://…", "chain_id": 11155111,
+///                              "contract": "0x…", "max_fee_gwei": 50 } } }
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChains {
+    pub networks: BTreeMap<String, NetworkEntry>,
+}
+
+/// One network of [`UserChains`].
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkEntry {
+    pub rpc_url: String,
+    pub chain_id: u64,
+    /// The TwinMintNFR deployment on it.
+    pub contract: Option<Address>,
+    /// Fee cap per gas for this network (default 500 gwei).
+    pub max_fee_gwei: Option<f64>,
+}
+
+impl std::fmt::Debug for NetworkEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetworkEntry")
+            .field("rpc_url", &chain::redact_url(&self.rpc_url))
+            .field("chain_id", &self.chain_id)
+            .field("contract", &self.contract)
+            .field("max_fee_gwei", &self.max_fee_gwei)
+            .finish()
+    }
+}
+
+impl UserChains {
+    /// Where the file is: `$XDG_CONFIG_HOME` (when set and absolute), else `$HOME/.config`.
+    pub fn path() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .map(PathBuf::from)
+                    .filter(|p| p.is_absolute())
+                    .map(|h| h.join(".config"))
+            })?;
+        Some(base.join(USER_CHAINS_FILE))
+    }
+
+    pub fn load() -> anyhow::Result<(PathBuf, UserChains)> {
+        let path = Self::path().context(
+            "--network: neither XDG_CONFIG_HOME nor HOME is set, so there is no chains.json",
+        )?;
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "--network needs {}: {{\"networks\": {{\"NAME\": {{\"rpc_url\": …, \"chain_id\": …, \
+                 \"contract\": …}}}}}}",
+                path.display()
+            )
+        })?;
+        let chains = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: not a TwinMint chains file", path.display()))?;
+        Ok((path, chains))
+    }
+
+    fn get(&self, path: &Path, name: &str) -> anyhow::Result<NetworkEntry> {
+        self.networks.get(name).cloned().with_context(|| {
+            format!(
+                "--network {name}: no such network in {} (it has: {})",
+                path.display(),
+                if self.networks.is_empty() {
+                    "none".to_string()
+                } else {
+                    self.networks.keys().cloned().collect::<Vec<_>>().join(", ")
+                }
+            )
         })
     }
 }
 
-/// Where the chain is.
+/// Where the chain is: flags, a network of the user's `chains.json`, or the local dev chain —
+/// never a project folder's files.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ChainArgs {
-    /// JSON-RPC endpoint (default: the dev chain of `twinmint chain dev`).
+    /// A network of your chains.json ($XDG_CONFIG_HOME/twinmint/chains.json, else
+    /// ~/.config/twinmint/chains.json); --rpc/--chain-id/--contract override its fields.
+    #[arg(long, value_name = "NAME")]
+    pub network: Option<String>,
+    /// JSON-RPC endpoint (default: --network's, else the loopback dev chain of `twinmint chain
+    /// dev`).
     #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
     /// Chain id the node must report (a mismatch is refused, never switched).
@@ -70,46 +186,74 @@ pub struct ChainArgs {
     /// The TwinMintNFR contract.
     #[arg(long, value_name = "ADDR")]
     pub contract: Option<Address>,
+    /// Refuse to send when the fee estimate per gas is above this (default: --network's
+    /// max_fee_gwei, else 500).
+    #[arg(long, value_name = "GWEI")]
+    pub max_fee_gwei: Option<f64>,
 }
 
 impl ChainArgs {
-    /// The connection: flags first, then the project's `chain.json` for the contract and chain
-    /// id, then the dev chain file.
+    /// The connection: `--network`'s entry with the flags over it; with neither `--network`
+    /// nor `--rpc`, the loopback dev chain file (in `project`, else the current folder). A
+    /// project's `chain.json` is never consulted.
     pub fn config(
         &self,
         project: Option<&Path>,
         need_contract: bool,
     ) -> anyhow::Result<ChainConfig> {
-        let record = project
-            .map(|p| p.join(mint::package::CHAIN_JSON))
-            .filter(|p| p.is_file())
-            .map(|p| chain::ChainRecord::read(&p))
-            .transpose()?;
-        let dev = DevChain::find(project);
-        let (rpc, dev_used) = match (&self.rpc, &dev) {
-            (Some(r), _) => (r.clone(), false),
-            (None, Some((_, d))) => (d.rpc_url.clone(), true),
-            (None, None) => bail!(
-                "no chain given: pass --rpc URL --chain-id N (and --contract ADDR), or start a \
-                 local one with `twinmint chain dev`"
-            ),
+        let entry = match &self.network {
+            Some(name) => {
+                let (path, chains) = UserChains::load()?;
+                Some(chains.get(&path, name)?)
+            }
+            None => None,
         };
-        let chain_id = self
-            .chain_id
-            .or(record.as_ref().map(|r| r.chain_id))
-            .or(dev.as_ref().filter(|_| dev_used).map(|(_, d)| d.chain_id))
-            .context("--chain-id is required with --rpc")?;
-        let contract = self
-            .contract
-            .or(record
-                .as_ref()
-                .filter(|r| r.chain_id == chain_id)
-                .map(|r| r.contract))
-            .or(dev.as_ref().filter(|_| dev_used).map(|(_, d)| d.contract));
-        if need_contract && contract.is_none() {
+        let mut cfg = if self.rpc.is_none() && entry.is_none() {
+            if self.chain_id.is_some() || self.contract.is_some() {
+                bail!("--chain-id and --contract need --rpc URL (or --network NAME)");
+            }
+            let Some((path, d)) = DevChain::find(project) else {
+                bail!(
+                    "no chain given: pass --network NAME (a network of your {}), or --rpc URL \
+                     --chain-id N --contract ADDR, or start a local one with `twinmint chain dev`",
+                    UserChains::path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| "~/.config/twinmint/chains.json".into())
+                );
+            };
+            eprintln!(
+                "using the local dev chain from {} ({}, chain id {}, contract {})",
+                path.display(),
+                d.rpc_url,
+                d.chain_id,
+                d.contract
+            );
+            ChainConfig::new(d.rpc_url, d.chain_id, Some(d.contract))
+        } else {
+            let rpc = self
+                .rpc
+                .clone()
+                .or_else(|| entry.as_ref().map(|e| e.rpc_url.clone()))
+                .context("--rpc URL is required")?;
+            let chain_id = self
+                .chain_id
+                .or(entry.as_ref().map(|e| e.chain_id))
+                .context("--chain-id N is required with --rpc")?;
+            let contract = self.contract.or(entry.as_ref().and_then(|e| e.contract));
+            ChainConfig::new(rpc, chain_id, contract)
+        };
+        if need_contract && cfg.contract.is_none() {
             bail!("--contract ADDR is required (the TwinMintNFR deployment)");
         }
-        Ok(ChainConfig::new(rpc, chain_id, contract))
+        let gwei = self
+            .max_fee_gwei
+            .or(entry.as_ref().and_then(|e| e.max_fee_gwei))
+            .unwrap_or(chain::DEFAULT_MAX_FEE_GWEI as f64);
+        if !(gwei.is_finite() && gwei > 0.0 && gwei <= 1e9) {
+            bail!("--max-fee-gwei {gwei}: give a positive number of gwei");
+        }
+        cfg.max_fee_per_gas_wei = (gwei * 1e9).round() as u128;
+        Ok(cfg)
     }
 }
 

@@ -320,10 +320,16 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 Some(done) => done,
                 None => {
                     let tx = block_on(c.prepare_mint(&signed, a.from))?;
-                    let hash = via_browser(tx, a.browser_timeout)?;
+                    let hash = via_browser(tx.clone(), a.browser_timeout)?;
                     // Journal before waiting, so a restart finds this transaction.
                     c.journal_mint(&signed, hash, &journal)?;
-                    block_on(c.confirm("mint", hash))?;
+                    // The posted hash must be the prepared mint; a foreign one is forgotten.
+                    if let Err(e) = block_on(c.confirm_bridge(&tx, hash)) {
+                        if matches!(e, chain::ChainError::BridgeTxMismatch { .. }) {
+                            chain::PendingMint::remove(&journal)?;
+                        }
+                        return Err(e.into());
+                    }
                     let mut done = block_on(c.reconcile_mint(&signed, &journal))?.context(
                         "the browser wallet's mint was mined but no token holds the fingerprint",
                     )?;
@@ -349,6 +355,8 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
         record.push_tx("mint", h, outcome.block);
     }
     record.write(&record_path)?;
+    // Only now is the mint recorded: until here the journal lets a rerun recover it.
+    chain::PendingMint::remove(&journal)?;
 
     if ctx.json {
         println!(
@@ -394,8 +402,8 @@ pub struct VerifyArgs {
     /// Recompute the fingerprint from this project and compare.
     #[arg(long)]
     project: Option<PathBuf>,
-    /// Compare with this token on chain (--rpc/--chain-id/--contract, or the project's
-    /// chain.json / the dev chain).
+    /// Compare with this token on chain (--network or --rpc/--chain-id/--contract, else the
+    /// loopback dev chain; never the chain a folder's chain.json names).
     #[arg(long, value_name = "N")]
     token: Option<u64>,
     #[command(flatten)]
@@ -414,7 +422,21 @@ pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let report = mint::verify::verify(&source, a.project.as_deref(), reads.as_ref());
+    let mut report = mint::verify::verify(&source, a.project.as_deref(), reads.as_ref());
+    if let Some(reads) = &reads {
+        // A folder's chain.json is the borrower's record, never where to look: checked against
+        // the chain given, and a disagreement is a difference.
+        let places = [
+            a.project.as_deref().map(|p| p.join(package::CHAIN_JSON)),
+            match &source {
+                PackageSource::Dir(d) => Some(d.join(package::CHAIN_JSON)),
+                PackageSource::Url(_) => None,
+            },
+        ];
+        for path in places.into_iter().flatten().filter(|p| p.is_file()) {
+            report.checks.push(record_check(&path, reads));
+        }
+    }
     if ctx.json {
         println!(
             "{}",
@@ -435,8 +457,46 @@ pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A token id, or a project folder whose chain.json names one.
-fn token_of(spec: &str) -> anyhow::Result<(u64, Option<PathBuf>)> {
+/// `chain.json` at `path` against the token `verify` read from the chain given.
+fn record_check(path: &Path, reads: &ChainReads) -> mint::verify::Check {
+    let what = format!("{} (a record; not followed)", path.display());
+    let given = format!(
+        "chain {}, contract {}, token {}",
+        reads.chain_id, reads.contract, reads.token_id
+    );
+    let status = match ChainRecord::read(path) {
+        Ok(r) => {
+            let recorded = format!(
+                "chain {}, contract {}, token {}",
+                r.chain_id,
+                r.contract,
+                r.token_id
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "none".into())
+            );
+            if recorded == given {
+                mint::verify::Status::Ok
+            } else {
+                mint::verify::Status::Mismatch {
+                    expected: given,
+                    actual: recorded,
+                }
+            }
+        }
+        Err(e) => mint::verify::Status::Error {
+            message: e.to_string(),
+        },
+    };
+    mint::verify::Check {
+        subject: "chain".into(),
+        what,
+        status,
+    }
+}
+
+/// A token id, or a project folder whose chain.json names one (with that record, which must
+/// then name the chain given: it is a record, not a configuration).
+fn token_of(spec: &str) -> anyhow::Result<(u64, Option<(PathBuf, ChainRecord)>)> {
     if let Ok(n) = spec.parse::<u64>() {
         return Ok((n, None));
     }
@@ -447,7 +507,7 @@ fn token_of(spec: &str) -> anyhow::Result<(u64, Option<PathBuf>)> {
     let id = record
         .token_id
         .with_context(|| format!("{spec}: chain.json has no token id"))?;
-    Ok((id, Some(project)))
+    Ok((id, Some((project, record))))
 }
 
 /// Flags shared by the collateral verbs.
@@ -550,8 +610,22 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
         Action::Release(a) | Action::Seize(a) => (&a.token, &a.tx),
         Action::Value(a) => (&a.token, &a.tx),
     };
-    let (token_id, project) = token_of(spec)?;
+    let (token_id, minted) = token_of(spec)?;
+    let project = minted.as_ref().map(|(p, _)| p.clone());
     let cfg = tx.chain.config(project.as_deref(), true)?;
+    if let Some((p, r)) = &minted
+        && (r.chain_id != cfg.chain_id || Some(r.contract) != cfg.contract)
+    {
+        bail!(
+            "{}: its chain.json records token #{token_id} on chain {} at {}, but the chain given is \
+             {} at {}; pass the token id, or the chain it was minted on",
+            p.display(),
+            r.chain_id,
+            r.contract,
+            cfg.chain_id,
+            cfg.contract.map(|c| c.to_string()).unwrap_or_default()
+        );
+    }
     let id = U256::from(token_id);
     let (call, what) = match &action {
         Action::Pledge(a) => {
@@ -679,8 +753,9 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
         })
         .map_err(anyhow::Error::from)
         .and_then(|(c, bridge_tx)| {
-            let hash = via_browser(bridge_tx, tx.browser_timeout)?;
-            block_on(c.confirm(name, hash))?;
+            let hash = via_browser(bridge_tx.clone(), tx.browser_timeout)?;
+            // Only the prepared transaction is accepted behind the posted hash.
+            block_on(c.confirm_bridge(&bridge_tx, hash))?;
             Ok(hash)
         })?
     } else {

@@ -5,6 +5,7 @@ mod bench_reconstruct;
 mod bench_view;
 mod chain;
 mod convert;
+mod footprint;
 mod info;
 mod ingest;
 mod mint;
@@ -60,6 +61,9 @@ enum Command {
     /// Model fingerprint of a project (cloud root, capture hash, reconstruction hash, keccak
     /// model fingerprint); writes fingerprint.json.
     Fingerprint(self::mint::FingerprintArgs),
+    /// Land footprint as H3 cells, from a GeoJSON parcel or the scan's coverage; writes
+    /// footprint.json (what mint and resurvey claim on chain).
+    Footprint(footprint::FootprintArgs),
     /// Build the NFR package: metadata.json, thumbnail.png, model.glb, report.html, cids.json.
     Package(self::mint::PackageArgs),
     /// Local dev chain, contract deployment, roles and KYC whitelist.
@@ -182,6 +186,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(a) => simulate::run(a, &ctx),
         Command::Bench(a) => bench::run(a, &ctx),
         Command::Fingerprint(a) => self::mint::fingerprint(a, &ctx),
+        Command::Footprint(a) => footprint::run(a, &ctx),
         Command::Package(a) => self::mint::package(a, &ctx),
         Command::Chain(a) => chain::run(a, &ctx),
         Command::Mint(a) => self::mint::mint_token(a, &ctx),

@@ -829,6 +829,8 @@ impl Worker {
         }
         record.write(&record_path).map_err(|e| e.to_string())?;
         self.log(format!("wrote {}", record_path.display()));
+        // Only now is the mint recorded: until here the journal lets a rerun recover it.
+        chain::PendingMint::remove(&journal).map_err(|e| e.to_string())?;
 
         Ok(MintEvent::Minted {
             token_id: outcome.token_id,
@@ -984,7 +986,7 @@ impl Worker {
         };
 
         self.enter(MintEvent::AwaitingWallet, "awaiting the browser wallet")?;
-        let hash = self.via_browser(tx)?;
+        let hash = self.via_browser(tx.clone())?;
         // From here the transaction exists: no more cancelling.
         self.during = "confirming";
         self.send(MintEvent::Confirming {
@@ -997,7 +999,13 @@ impl Worker {
             // Journal before waiting, so a restart finds this transaction.
             c.journal_mint(&signed, hash, journal)
                 .map_err(|e| e.to_string())?;
-            c.confirm("mint", hash).await.map_err(|e| e.to_string())?;
+            // The posted hash must be the prepared mint; a foreign one is forgotten.
+            if let Err(e) = c.confirm_bridge(&tx, hash).await {
+                if matches!(e, ChainError::BridgeTxMismatch { .. }) {
+                    chain::PendingMint::remove(journal).map_err(|e| e.to_string())?;
+                }
+                return Err(e.to_string());
+            }
             let mut done = c
                 .reconcile_mint(&signed, journal)
                 .await
@@ -1658,7 +1666,7 @@ pub(crate) mod e2e {
             .as_str()
             .unwrap_or_else(|| panic!("{answer}"));
         let posted = serde_json::json!({"token": query, "hash": hash}).to_string();
-        http(host, "POST", "/hash", Some(&posted));
+        http(host, "POST", &format!("/hash?t={query}"), Some(&posted));
     }
 
     fn browser_flow(owner: Address) -> MintFlow {

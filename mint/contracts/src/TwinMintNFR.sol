@@ -38,8 +38,9 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
     /// H3 resolution of footprint cells (mean hexagon 307 m², edge 9.4 m): fine enough that a
     /// 0.1 ha parcel holds whole cells, coarse enough that 100 ha is ~3,300 cells.
     uint8 public constant FOOTPRINT_RESOLUTION = 12;
-    /// Cells per footprint batch: one batch (~22.5 k gas a cell) fits a 30 M gas block.
-    uint256 public constant FOOTPRINT_BATCH = 1000;
+    /// Cells per footprint batch: one batch (~23.5 k gas a cell, ~12 M gas) stays under the
+    /// per-transaction gas cap of 2^24 = 16,777,216 (EIP-7825) with room for the mint itself.
+    uint256 public constant FOOTPRINT_BATCH = 500;
 
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
         "Attestation(address to,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)"

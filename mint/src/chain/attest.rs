@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use super::error::ChainResult;
 use super::wallet::Wallet;
 
-/// Cells per footprint batch (the contract's `FOOTPRINT_BATCH`): one batch fits a 30 M gas
-/// block at about 22.5 k gas a cell.
-pub const FOOTPRINT_BATCH: usize = 1000;
+/// Cells per footprint batch (the contract's `FOOTPRINT_BATCH`): at about 23.5 k gas a cell a
+/// batch costs about 12 M gas, under the per-transaction cap of 2^24 gas (EIP-7825).
+pub const FOOTPRINT_BATCH: usize = 500;
 
 /// Default validity of a new attestation: seven days, long enough to hand the file to the owner,
 /// short enough that a stale one cannot be replayed months later.

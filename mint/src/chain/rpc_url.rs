@@ -8,21 +8,25 @@ use std::fmt;
 /// in place of a `user:pass@`. A URL with nothing to hide (`http://127.0.0.1:8545`) comes back
 /// unchanged; a string that is not `scheme://…` is not shown at all.
 pub fn redact_url(url: &str) -> String {
-    match split(url) {
-        Some(p) => format!(
-            "{}://{}{}{}",
-            p.scheme,
-            if p.userinfo.is_some() { "…@" } else { "" },
-            p.host,
-            if secret_tail(p.tail).is_some() {
-                "/…"
-            } else {
-                ""
-            }
-        ),
-        None => "(RPC URL not shown)".into(),
-    }
+    // Something that is not a URL at all could be anything, a bare key included.
+    let Ok(u) = url.trim().parse::<alloy::transports::http::reqwest::Url>() else {
+        return NOT_SHOWN.into();
+    };
+    let Some(host) = u.host_str() else {
+        return NOT_SHOWN.into();
+    };
+    let userinfo = !u.username().is_empty() || u.password().is_some();
+    let tail = !matches!(u.path(), "" | "/") || u.query().is_some() || u.fragment().is_some();
+    format!(
+        "{}://{}{host}{}{}",
+        u.scheme(),
+        if userinfo { "…@" } else { "" },
+        u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        if tail { "/…" } else { "" }
+    )
 }
+
+const NOT_SHOWN: &str = "(RPC URL not shown)";
 
 /// Replace every spelling of `url` in `text` (as given, and as the HTTP client normalises it),
 /// and its secret parts on their own, with their redacted forms: transport errors quote the URL
@@ -56,10 +60,9 @@ pub fn redact_in(text: &str, url: &str) -> String {
     out
 }
 
+/// The parts of a URL that may hold a secret.
 struct Parts<'a> {
-    scheme: &'a str,
     userinfo: Option<&'a str>,
-    host: &'a str,
     tail: &'a str,
 }
 
@@ -74,14 +77,8 @@ fn split(url: &str) -> Option<Parts<'_>> {
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
-    let (userinfo, host) = match authority.rsplit_once('@') {
-        Some((user, host)) => (Some(user), host),
-        None => (None, authority),
-    };
     Some(Parts {
-        scheme,
-        userinfo,
-        host,
+        userinfo: authority.rsplit_once('@').map(|(user, _)| user),
         tail,
     })
 }
@@ -168,6 +165,7 @@ mod tests {
             ("http://127.0.0.1:8545/", "http://127.0.0.1:8545"),
             ("KEY123", "(RPC URL not shown)"),
             ("1http://KEY123", "(RPC URL not shown)"),
+            ("http://[KEY123", "(RPC URL not shown)"),
         ] {
             assert_eq!(redact_url(url), shown, "{url}");
             assert!(!redact_url(url).contains("KEY123"));

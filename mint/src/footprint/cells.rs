@@ -74,10 +74,11 @@ pub(crate) fn hexagon(plane: &Plane, cell: CellIndex) -> Vec<[f64; 2]> {
 /// Every cell whose closed hexagon `region` holds, among the cells near `bbox` (sorted by id).
 ///
 /// Cells are enumerated by breadth-first search over H3 neighbours from the cell at the box's
-/// centre, keeping cells whose centre lies within the box grown by three average edge lengths.
-/// A hexagon reaches at most its circumradius (≈ one edge) from its centre, so every cell
-/// touching the box is kept; and the kept set is connected (cells meeting a convex set form an
-/// edge-connected set in a hexagonal tiling), so the search reaches all of them.
+/// centre, through cells whose centre lies within the box grown by three average edge lengths.
+/// A hexagon reaches about one edge length (its circumradius) from its centre, so every cell
+/// meeting the box passes that test; and the cells meeting the box form an edge-connected set
+/// (hexagons meeting a convex set do, in a hexagonal tiling) that contains the seed, so the
+/// search reaches every cell the area could hold.
 pub(crate) fn claim(
     plane: &Plane,
     bbox: Bbox,

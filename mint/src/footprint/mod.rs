@@ -49,14 +49,15 @@ pub use error::FootprintError;
 ///
 /// Resolution 12 hexagons average 307 m² with ~9.4 m edges (H3's resolution table; h3o
 /// `Resolution::Twelve`), about 19 m across. Measured on square parcels at 45° N
-/// (`cargo test -p mint --test footprint cell_counts -- --nocapture`): 1 ha → 20 whole cells,
-/// 10 ha → 286, 100 ha → 3,118 (the rule loses a ~one-cell strip along the boundary, which
-/// matters less as parcels grow). That is fine enough for a forest plot of a fraction of a
-/// hectare to hold cells, and coarse enough that a 100 ha estate costs ~3,100 storage writes:
-/// at ~22,100 gas per new cell (SSTORE 0 → non-zero 20,000 + cold slot 2,100, EIP-2929) about
-/// 70 M gas, i.e. several transactions of [`DEFAULT_BATCH_CELLS`]. Resolution 11 (2,150 m²)
-/// would drop small plots and waste a 50 m strip at every boundary; resolution 13 (44 m²)
-/// would cost 7× the gas.
+/// (`cargo test -p mint --test footprint cell_counts -- --nocapture`, four placements each):
+/// 1 ha → 19–20 whole cells (64 % of the area claimed), 10 ha → 272–274 (87 %), 100 ha →
+/// 3,004–3,010 (96 %) — the rule leaves a strip up to one cell wide along the boundary, which
+/// matters less as parcels grow. That is fine enough for a plot of a fraction of a hectare to
+/// hold cells, and coarse enough that a 100 ha estate costs ~3,000 storage writes: at ~22,100
+/// gas per new cell (SSTORE 0 → non-zero 20,000 + cold slot 2,100, EIP-2929) about 67 M gas,
+/// i.e. four transactions of [`crate::chain::FOOTPRINT_BATCH`] cells. Resolution 11
+/// (2,150 m²) would drop small plots and waste a ~50 m strip at every boundary; resolution 13
+/// (44 m²) would cost 7× the gas for the same land.
 pub const FOOTPRINT_RESOLUTION: u8 = 12;
 
 /// `footprint.json`, in the project folder and in the package.
@@ -65,14 +66,10 @@ pub const FOOTPRINT_JSON: &str = "footprint.json";
 /// Version of [`Footprint`]'s JSON layout.
 pub const FOOTPRINT_SCHEMA_VERSION: u32 = 1;
 
-/// Most cells one footprint may hold: about 3,070 ha at resolution 12, and ~2.2 G gas of cell
-/// writes — far beyond a single asset a lender would take as one token, while still enumerable
-/// in a second here.
+/// Most cells one footprint may hold: about 3,070 ha at resolution 12 and ~2.2 G gas of cell
+/// writes (a hundred batches) — beyond what one token should pledge, while still enumerable in
+/// about a second here.
 pub const MAX_FOOTPRINT_CELLS: usize = 100_000;
-
-/// Cells per transaction that fit any chain's block comfortably: 500 × ~22.6 k gas (storage
-/// write, keccak step, 32 bytes of ABI calldata) ≈ 11.3 M gas, under half of a 30 M gas block.
-pub const DEFAULT_BATCH_CELLS: usize = 500;
 
 /// The footprint of an asset: H3 cells at [`FOOTPRINT_RESOLUTION`], and where they came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,10 +154,12 @@ impl Footprint {
         }
     }
 
-    /// The on-chain commitment to the cells: `h = 0; for c ascending: h = keccak256(h ‖
-    /// c as 8 big-endian bytes)` — Solidity's `keccak256(abi.encodePacked(bytes32 h, uint64 c))`.
-    /// A sequential fold, so a contract can recompute it batch by batch; the empty footprint's
-    /// root is zero.
+    /// A commitment to the cells: `h = 0; for c ascending: h = keccak256(h ‖ c as 8 big-endian
+    /// bytes)` — Solidity's `keccak256(abi.encodePacked(bytes32 h, uint64 c))`. A sequential
+    /// fold, so a contract can recompute it batch by batch; the empty footprint's root is zero.
+    ///
+    /// Not the commitment the TwinMintNFR v2 attestation signs: that is
+    /// [`crate::chain::footprint_root`] (keccak of the per-batch hashes).
     pub fn root(&self) -> [u8; 32] {
         let mut h = [0u8; 32];
         for c in &self.cells {
@@ -339,11 +338,22 @@ pub fn from_parcel(path: &Path, project_crs: &Crs) -> Result<Footprint, Footprin
     ))
 }
 
-/// The footprint of a project, as `twinmint footprint` computes it: from `parcel` when given
-/// (checked to overlap the scan's bounds, which catches a wrong file or CRS before anything is
-/// claimed on chain), else from the coverage of the project's `cloud.laz`. The caller writes it
-/// to `project/footprint.json` ([`FOOTPRINT_JSON`]) with [`Footprint::write`].
-pub fn for_project(
+/// The footprint of a project: from `parcel` when given (checked to overlap the scan's bounds,
+/// which catches a wrong file or CRS before anything is claimed on chain), else from the
+/// coverage of the project's `cloud.laz` with the default [`CoverageOptions`]. The caller writes
+/// it to `project/footprint.json` ([`FOOTPRINT_JSON`]) with [`Footprint::write`].
+pub fn for_project(project: &Path, parcel: Option<&Path>) -> Result<Footprint, FootprintError> {
+    for_project_with(
+        project,
+        parcel,
+        &CoverageOptions::default(),
+        &mut capture::NoProgress,
+        &CancelToken::new(),
+    )
+}
+
+/// [`for_project`] with coverage options, progress of the cloud read, and cancellation.
+pub fn for_project_with(
     project: &Path,
     parcel: Option<&Path>,
     opts: &CoverageOptions,
