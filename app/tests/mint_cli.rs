@@ -322,7 +322,8 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
     assert_eq!(report["ok"], true);
 
     // ------------------------------------------------------------ pledge, value, release
-    // Through the project folder: chain.json supplies the token, contract and chain id.
+    // Through the project folder: its chain.json supplies the token (the chain comes from the
+    // flags, and the record must name the same one).
     let pledge = ok(&[
         "pledge",
         "-q",
@@ -335,6 +336,10 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         "2099-01-01",
         "--rpc",
         &url,
+        "--chain-id",
+        &chain_id,
+        "--contract",
+        &contract,
         "--key-env",
         OWNER_KEY_VAR,
     ]);
@@ -371,6 +376,10 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         "2099-01-01",
         "--rpc",
         &url,
+        "--chain-id",
+        &chain_id,
+        "--contract",
+        &contract,
         "--key-env",
         OWNER_KEY_VAR,
     ]);
@@ -401,6 +410,10 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         p(&project),
         "--rpc",
         &url,
+        "--chain-id",
+        &chain_id,
+        "--contract",
+        &contract,
         "--mnemonic-env",
         MNEMONIC_VAR,
         "--index",
@@ -743,5 +756,261 @@ fn mint_through_the_browser_wallet_bridge() {
         serde_json::from_slice(&std::fs::read(project.join("chain.json")).unwrap()).unwrap();
     assert_eq!(record["tx_hashes"][0]["hash"], hash.as_str());
     assert!(!project.join(".mint-journal.json").exists());
+    drop(anvil);
+}
+
+/// Where the verbs find the chain (issue 10, part 6): flags, a network of the user's own
+/// `chains.json` (`--network`), or a loopback dev chain file — never the project folder, whose
+/// `chain.json` is a record (checked, reported when it disagrees, never followed). Also: the mint
+/// journal outlives a failed `chain.json` write, the fee cap, and keyed RPC URLs kept out of
+/// messages.
+#[test]
+fn chain_from_flags_network_or_local_dev_chain_never_from_the_folder() {
+    let anvil = dev::Anvil::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = anvil.url();
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("c.laz");
+    let project = dir.path().join("c.twinmint");
+    ok(&[
+        "synth",
+        "-q",
+        "-o",
+        p(&laz),
+        "--size",
+        "40",
+        "--points",
+        "10000",
+        "--seed",
+        "5",
+    ]);
+    ok(&["ingest", "-q", p(&laz), "-o", p(&project)]);
+    write_reconstruction(&project, &dir.path().join("c.truth.json"));
+    // The lender's contract and a look-alike, each with surveyor (account 1) and the owner
+    // (account 2) admitted.
+    let owner = addr(2);
+    let deploy = || {
+        block_on(async {
+            let mut c = Chain::connect(
+                ChainConfig::new(&url, dev::CHAIN_ID, None),
+                dev::dev_account(0),
+            )
+            .await?;
+            let d = c.deploy(None).await?;
+            c.grant_role(mint::chain::Role::Registrar, addr(0)).await?;
+            c.grant_role(mint::chain::Role::Surveyor, addr(1)).await?;
+            c.admit(
+                owner,
+                mint::chain::KycCategory::Retail,
+                chrono::Utc::now().timestamp() as u64 + 3600 * 24 * 365,
+            )
+            .await?;
+            Ok::<_, mint::chain::ChainError>(d)
+        })
+        .unwrap()
+    };
+    let real = deploy();
+    let fake = deploy();
+    // The user's own config, outside the project.
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("twinmint")).unwrap();
+    let dead = format!("http://127.0.0.1:{}", dev::free_port().unwrap());
+    std::fs::write(
+        config.join("twinmint/chains.json"),
+        serde_json::json!({"networks": {
+            "local": {"rpc_url": url, "chain_id": dev::CHAIN_ID, "contract": real.contract},
+            "keyed": {"rpc_url": format!("{dead}/v2/S3CRETKEY"), "chain_id": dev::CHAIN_ID,
+                      "contract": real.contract},
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let cli = |args: &[&str]| -> (bool, String, String) {
+        let out = bin()
+            .env("XDG_CONFIG_HOME", &config)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mint_on = |chain: &[&str]| {
+        let mut v = vec!["mint", "-q", "--json", p(&project), "--to"];
+        let to = owner.to_string();
+        v.push(&to);
+        v.extend(chain);
+        v.extend([
+            "--key-env",
+            OWNER_KEY_VAR,
+            "--surveyor-mnemonic-env",
+            MNEMONIC_VAR,
+            "--surveyor-index",
+            "1",
+        ]);
+        cli(&v)
+    };
+    let journal = project.join(".mint-journal.json");
+    let record_path = project.join("chain.json");
+
+    // ------------------------------------------------------------ journal outlives a failed record
+    // chain.json cannot be written (a folder is in the way): the mint is on chain, the journal
+    // must stay so that the next run recovers it instead of forgetting the transaction.
+    std::fs::create_dir(&record_path).unwrap();
+    let (done, _, err) = mint_on(&["--network", "local"]);
+    assert!(!done, "writing chain.json should have failed: {err}");
+    assert!(
+        journal.is_file(),
+        "the journal went before chain.json was written: {err}"
+    );
+    std::fs::remove_dir(&record_path).unwrap();
+    let (done, out, err) = mint_on(&["--network", "local"]);
+    assert!(done, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], "Recovered", "{out}");
+    assert_eq!(v["token_id"], 1);
+    let mint_tx = v["tx_hash"]
+        .as_str()
+        .expect("the recovered mint's hash")
+        .to_string();
+    let record = mint::chain::ChainRecord::read(&record_path).unwrap();
+    assert_eq!(record.contract, real.contract);
+    assert_eq!(record.tx_hashes[0].hash.to_string(), mint_tx);
+    assert!(!journal.exists(), "recorded, so the journal is gone");
+
+    // ------------------------------------------------------------ the folder names a look-alike
+    // The same package minted on the look-alike: the folder's chain.json now names it.
+    let fake_s = fake.contract.to_string();
+    let (done, _, err) = mint_on(&["--rpc", &url, "--chain-id", "31337", "--contract", &fake_s]);
+    assert!(done, "{err}");
+    assert_eq!(
+        mint::chain::ChainRecord::read(&record_path)
+            .unwrap()
+            .contract,
+        fake.contract
+    );
+    let pkg = project.join("package");
+    let verify = |chain: &[&str]| {
+        let mut v = vec![
+            "verify",
+            "--json",
+            p(&pkg),
+            "--project",
+            p(&project),
+            "--token",
+            "1",
+        ];
+        v.extend(chain);
+        cli(&v)
+    };
+    // Without --contract the chain.json is not where the contract comes from (v1 took it from
+    // there and "verified" against the look-alike).
+    let (done, _, err) = verify(&["--rpc", &url, "--chain-id", "31337"]);
+    assert!(!done);
+    assert!(err.contains("--contract"), "{err}");
+    // With the lender's network: the lender's contract is checked; the folder's record is
+    // reported as a difference naming the look-alike.
+    let (done, out, _) = verify(&["--network", "local"]);
+    assert!(!done);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let checked = report["report"]["chain"].as_str().unwrap();
+    assert!(checked.contains(&real.contract.to_string()), "{checked}");
+    let diffs: Vec<&serde_json::Value> = report["report"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "ok" && c["status"] != "note")
+        .collect();
+    assert_eq!(diffs.len(), 1, "{diffs:?}");
+    assert_eq!(diffs[0]["subject"], "chain");
+    assert!(diffs[0]["what"].as_str().unwrap().contains("chain.json"));
+    assert!(
+        diffs[0]["actual"].as_str().unwrap().contains(&fake_s),
+        "{:?}",
+        diffs[0]
+    );
+    // A collateral verb through the folder refuses a record of another chain than the one given.
+    let (done, _, err) = cli(&[
+        "release",
+        "-q",
+        p(&project),
+        "--network",
+        "local",
+        "--mnemonic-env",
+        MNEMONIC_VAR,
+    ]);
+    assert!(!done);
+    assert!(
+        err.contains("chain.json records token #1") && err.contains(&fake_s),
+        "{err}"
+    );
+
+    // ------------------------------------------------------------ dev chain files
+    let dev_file = project.join(".twinmint-dev-chain.json");
+    let dev_chain = |rpc: &str, chain_id: u64, contract: Address| {
+        serde_json::json!({
+            "schema_version": 1, "rpc_url": rpc, "chain_id": chain_id, "contract": contract,
+            "deployment": real, "accounts": [], "pid": 0,
+        })
+        .to_string()
+    };
+    // A remote RPC (or another chain id) in a folder's dev chain file is ignored, said so.
+    for (rpc, id) in [
+        ("http://evil.example:8545", dev::CHAIN_ID),
+        (url.as_str(), 1),
+    ] {
+        std::fs::write(&dev_file, dev_chain(rpc, id, fake.contract)).unwrap();
+        let (done, _, err) = verify(&[]);
+        assert!(!done);
+        assert!(
+            err.contains("ignoring") && err.contains("no chain given"),
+            "{err}"
+        );
+    }
+    // A loopback one with anvil's chain id is used, and announced.
+    std::fs::write(&dev_file, dev_chain(&url, dev::CHAIN_ID, real.contract)).unwrap();
+    let (_, out, err) = verify(&[]);
+    assert!(err.contains("using the local dev chain from"), "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        report["report"]["chain"]
+            .as_str()
+            .unwrap()
+            .contains(&real.contract.to_string())
+    );
+    std::fs::remove_file(&dev_file).unwrap();
+
+    // ------------------------------------------------------------ --network errors, fee cap, keys
+    let (done, _, err) = verify(&["--network", "nope"]);
+    assert!(!done);
+    assert!(
+        err.contains("local, keyed") || err.contains("keyed, local"),
+        "{err}"
+    );
+    let lender = addr(3).to_string();
+    let (done, _, err) = cli(&[
+        "chain",
+        "grant",
+        "-q",
+        "oracle",
+        &lender,
+        "--network",
+        "local",
+        "--max-fee-gwei",
+        "0.001",
+        "--mnemonic-env",
+        MNEMONIC_VAR,
+    ]);
+    assert!(!done);
+    assert!(
+        err.contains("above the cap of 0.001 gwei") && err.contains("nothing was sent"),
+        "{err}"
+    );
+    let (done, _, err) = cli(&["chain", "kyc", "show", &lender, "--network", "keyed"]);
+    assert!(!done);
+    assert!(!err.contains("S3CRETKEY"), "{err}");
+    assert!(err.contains(&dead), "{err}");
     drop(anvil);
 }

@@ -217,15 +217,16 @@ fn chain_reads_are_compared() {
             .any(|w| w.contains("land footprint")),
         "{r}"
     );
-    let cells = vec![0x08c0_0000_0000_01ffu64, 0x08c0_0000_0000_03ff];
-    let f: mint::footprint::Footprint = serde_json::from_value(serde_json::json!({
-        "schema_version": 1,
-        "resolution": 12,
-        "cells": cells.iter().map(|c| format!("{c:x}")).collect::<Vec<_>>(),
-        "source": {"kind": "coverage", "grid_m": 2.0, "min_points": 1, "fill_holes_m2": 0.0},
-        "area_m2": 614.0
-    }))
-    .unwrap_or_else(|e| panic!("footprint.json layout: {e}"));
+    let cells = [0x08c0_0000_0000_01ffu64, 0x08c0_0000_0000_03ff];
+    let f = mint::footprint::Footprint::from_cells(
+        cells,
+        mint::footprint::FootprintSource::Coverage {
+            grid_m: 2.0,
+            min_points: 1,
+            fill_holes_m2: 0.0,
+        },
+    )
+    .unwrap();
     f.write(&project.join(mint::footprint::FOOTPRINT_JSON)).unwrap();
     let r = verify(&local(&project), Some(&project), Some(&reads));
     assert!(

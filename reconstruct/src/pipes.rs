@@ -585,11 +585,11 @@ pub(crate) fn refine(
     };
     let cost_of = |c: &Cylinder| -> f64 {
         let (u, v) = frame(c.dir);
-        pts.par_iter().enumerate().map(|(i, p)| {
+        chunked_sum(pts, |i, p| {
             let beam = beams.map(|b| b[i]);
             let (f, _) = residual_jac(sub(*p, c.point), (u, v, c.dir), c.radius, beam);
             f * f
-        }).sum::<f64>()
+        })
     };
     let mut cur = Cylinder {
         point: foot(&cyl),
@@ -603,7 +603,7 @@ pub(crate) fn refine(
         // Normal equations JᵀJ δ = −Jᵀf in parameters (x0, y0, a, b, r), accumulated per
         // fixed chunk and the chunks added in order (see [`SUM_CHUNK`]).
         let partial: Vec<([[f64; 5]; 5], [f64; 5])> = pts
-            .par_chunks(1)
+            .par_chunks(SUM_CHUNK)
             .enumerate()
             .map(|(ci, chunk)| {
                 let (mut jtj, mut jtf) = ([[0f64; 5]; 5], [0f64; 5]);
@@ -673,10 +673,10 @@ pub(crate) fn refine(
 }
 
 fn finish(c: Cylinder, pts: &[V3]) -> Option<(Cylinder, f64)> {
-    let ss: f64 = pts.par_iter().map(|p| {
+    let ss = chunked_sum(pts, |_, p| {
         let (_, r) = c.decompose(*p);
         (norm(r) - c.radius).powi(2)
-    }).sum();
+    });
     let rms = (ss / pts.len() as f64).sqrt();
     (c.radius > 0.0 && c.radius.is_finite() && rms.is_finite()).then_some((c, rms))
 }

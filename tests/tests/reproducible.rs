@@ -170,11 +170,12 @@ fn one_fingerprint(scan: &Path, dir: &Path) -> Value {
             t.elapsed().as_secs_f64(),
             fp.model_0x
         );
-        results.push((name, device, fp, rec));
+        let glb = std::fs::read(project.join(pipeline::MODEL_GLB)).unwrap();
+        results.push((name, device, fp, rec, glb));
     }
 
-    let (base_name, _, base_fp, base_rec) = &results[0];
-    for (name, device, fp, rec) in &results[1..] {
+    let (base_name, _, base_fp, base_rec, base_glb) = &results[0];
+    for (name, device, fp, rec, glb) in &results[1..] {
         // The runs really differed…
         assert_ne!(rec["run"], base_rec["run"], "{name}");
         let (ra, rb) = (unquantised_asset(base_rec), unquantised_asset(rec));
@@ -185,10 +186,17 @@ fn one_fingerprint(scan: &Path, dir: &Path) -> Value {
                 rec["run"]["device"]
             );
             eprintln!(
-                "{base_name} vs {name} before quantisation: {}",
-                first_difference(&ra, &rb, "$").unwrap_or_else(|| "identical".into())
+                "{base_name} vs {name} before quantisation: {}; model.glb {}",
+                first_difference(&ra, &rb, "$").unwrap_or_else(|| "identical".into()),
+                if glb == base_glb {
+                    "identical"
+                } else {
+                    "differs"
+                }
             );
         } else {
+            // (model.glb goes into the package: its CID must not depend on the pool either.)
+            assert!(glb == base_glb, "{base_name} vs {name}: model.glb differs");
             // …the thread count changes not one bit of the asset…
             assert!(
                 ra == rb,

@@ -19,10 +19,20 @@ pub struct FootprintArgs {
     #[arg(long, value_name = "FILE.geojson")]
     parcel: Option<PathBuf>,
     /// Coverage grid square size in metres.
-    #[arg(long, value_name = "METRES", default_value_t = CoverageOptions::default().grid_m, conflicts_with = "parcel")]
+    #[arg(
+        long,
+        value_name = "METRES",
+        default_value_t = CoverageOptions::default().grid_m,
+        conflicts_with = "parcel"
+    )]
     grid: f64,
     /// Points a grid square needs to count as scanned.
-    #[arg(long, value_name = "N", default_value_t = CoverageOptions::default().min_points, conflicts_with = "parcel")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = CoverageOptions::default().min_points,
+        conflicts_with = "parcel"
+    )]
     min_points: u32,
 }
 

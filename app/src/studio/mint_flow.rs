@@ -1547,6 +1547,47 @@ pub(crate) mod e2e {
         assert_eq!(owner, info.accounts[0]);
     }
 
+    /// The journal goes only after chain.json is written: a mint whose record cannot be
+    /// written is found again by the next run (not forgotten, not sent twice).
+    #[test]
+    fn journal_outlives_a_failed_chain_json_write() {
+        let Some((_tmp, project)) = demo_copy() else {
+            return;
+        };
+        let (_h, info) = start_dev_chain().expect("dev chain");
+        let record_path = project.join(package::CHAIN_JSON);
+        std::fs::create_dir(&record_path).unwrap();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (flow, _) = run_job(
+            &project,
+            MintFlow::default(),
+            Some(info.clone()),
+            cancel.clone(),
+        );
+        assert!(
+            matches!(&flow.step, MintStep::Failed { during, .. } if during == "writing chain.json"),
+            "{:?}",
+            flow.step
+        );
+        assert!(project.join(MINT_JOURNAL).is_file(), "{:?}", flow.log);
+        std::fs::remove_dir(&record_path).unwrap();
+        let (flow, _) = run_job(&project, MintFlow::default(), Some(info), cancel);
+        let MintStep::Minted {
+            token_id, status, ..
+        } = &flow.step
+        else {
+            panic!("{:?}", flow.log);
+        };
+        assert_eq!(
+            (*token_id, status.as_str()),
+            (1, "found the earlier run's mint")
+        );
+        let record = ChainRecord::read(&record_path).unwrap();
+        assert_eq!(record.token_id, Some(1));
+        assert_eq!(record.tx_hashes.len(), 1);
+        assert!(!project.join(MINT_JOURNAL).exists());
+    }
+
     #[test]
     fn stopped_rpc_fails_naming_the_url() {
         let Some((_tmp, project)) = demo_copy() else {

@@ -15,7 +15,7 @@
 //! Only cells whose **closed hexagon lies wholly inside** the area are claimed: inside the parcel
 //! polygon ([`from_parcel`]) or inside the scanned ground ([`from_cloud`]). A cell straddling
 //! the boundary belongs to nobody, so two parcels sharing an edge get disjoint footprints by
-//! construction, whichever surveys drew them; the price is a strip up to one cell (~19 m) wide
+//! construction, whichever surveys drew them; the price is a strip up to one cell (~20 m) wide
 //! along the boundary that no token claims.
 //!
 //! # On chain
@@ -47,17 +47,18 @@ pub use error::FootprintError;
 
 /// H3 resolution of every footprint.
 ///
-/// Resolution 12 hexagons average 307 m² with ~9.4 m edges (H3's resolution table; h3o
-/// `Resolution::Twelve`), about 19 m across. Measured on square parcels at 45° N
-/// (`cargo test -p mint --test footprint cell_counts -- --nocapture`, four placements each):
-/// 1 ha → 19–20 whole cells (64 % of the area claimed), 10 ha → 272–274 (87 %), 100 ha →
-/// 3,004–3,010 (96 %) — the rule leaves a strip up to one cell wide along the boundary, which
-/// matters less as parcels grow. That is fine enough for a plot of a fraction of a hectare to
-/// hold cells, and coarse enough that a 100 ha estate costs ~3,000 storage writes: at ~22,100
-/// gas per new cell (SSTORE 0 → non-zero 20,000 + cold slot 2,100, EIP-2929) about 67 M gas,
-/// i.e. four transactions of [`crate::chain::FOOTPRINT_BATCH`] cells. Resolution 11
-/// (2,150 m²) would drop small plots and waste a ~50 m strip at every boundary; resolution 13
-/// (44 m²) would cost 7× the gas for the same land.
+/// Resolution 12 hexagons average 307.1 m² with 10.8 m edges (h3o `Resolution::Twelve`, from
+/// H3 v4's table; the 9.4 m of H3 v3's older table does not fit the area: a regular hexagon of
+/// 307 m² has 10.9 m edges), so a cell is about 19 m across flats and 22 m across corners.
+/// Measured on square parcels at 45° N (`cargo test -p mint --test footprint cell_counts --
+/// --nocapture`, four placements each): 1 ha → 19–20 whole cells (64 % of the area claimed),
+/// 10 ha → 272–274 (87 %), 100 ha → 3,004–3,010 (96 %) — the rule leaves a strip up to one cell
+/// wide along the boundary, which matters less as parcels grow. That is fine enough for a plot
+/// of a fraction of a hectare to hold cells, and coarse enough that a 100 ha estate costs ~3,000
+/// storage writes: at ~22,100 gas per new cell (SSTORE 0 → non-zero 20,000 + cold slot 2,100,
+/// EIP-2929) about 67 M gas, i.e. four transactions of [`crate::chain::FOOTPRINT_BATCH`] cells.
+/// Resolution 11 (2,150 m²) would drop small plots and waste a ~50 m strip along every
+/// boundary; resolution 13 (44 m²) would cost 7× the gas for the same land.
 pub const FOOTPRINT_RESOLUTION: u8 = 12;
 
 /// `footprint.json`, in the project folder and in the package.
@@ -228,7 +229,8 @@ impl Footprint {
     fn check(&self) -> Result<(), String> {
         if self.schema_version > FOOTPRINT_SCHEMA_VERSION {
             return Err(format!(
-                "schema version {} is newer than this build understands ({FOOTPRINT_SCHEMA_VERSION})",
+                "schema version {} is newer than this build understands \
+                 ({FOOTPRINT_SCHEMA_VERSION})",
                 self.schema_version
             ));
         }
@@ -243,7 +245,8 @@ impl Footprint {
             indices.push(check_cell(c).map_err(|r| format!("cell {k} ({c:x}): {r}"))?);
             if k > 0 && self.cells[k - 1] >= c {
                 return Err(format!(
-                    "cell {k} ({c:x}) is not above the one before it: cells must be sorted and unique"
+                    "cell {k} ({c:x}) is not above the one before it: cells must be sorted and \
+                     unique"
                 ));
             }
         }
@@ -280,8 +283,8 @@ fn area_m2(cells: &[CellIndex]) -> f64 {
 }
 
 /// The footprint of a cloud's scan coverage (see [`CoverageOptions`] for how coverage is
-/// decided). The cloud's CRS must be UTM or longitude/latitude ([`FootprintError::UnsupportedCloudCrs`]
-/// otherwise).
+/// decided). The cloud's CRS must be UTM or longitude/latitude, else
+/// [`FootprintError::UnsupportedCloudCrs`] tells the user to assign one or give a parcel.
 pub fn from_cloud(cloud: &PointCloud, opts: &CoverageOptions) -> Result<Footprint, FootprintError> {
     let label = cloud
         .provenance

@@ -3,7 +3,7 @@
 //! H3 places cells by WGS 84 latitude/longitude; parcels and clouds come in UTM metres or in
 //! degrees. Containment is decided in a conformal metric plane (UTM), where parcel edges,
 //! occupancy-grid squares and hexagons are all straight-edged polygons in metres. An H3 cell edge
-//! is a great-circle arc; over a ~10 m edge it departs from the straight chord between its
+//! is a great-circle arc; over an 11 m edge it departs from the straight chord between its
 //! projected vertices by about L²/(8R) ≈ 2 µm, far below anything a survey resolves.
 
 use capture::Crs;
@@ -24,7 +24,7 @@ pub(crate) enum Georef {
 /// also ETRS89 / UTM 28N–38N (258zz) with ETRS89 lon/lat (4258, 4937), and NAD83 / UTM 1N–23N
 /// (269zz) with NAD83 lon/lat (4269). Those two datums are taken as WGS 84: they differ from it
 /// by under 1 m (ETRS89, 2025) and 1.5–2 m (NAD83), which moves at most the outermost ring of
-/// ~19 m cells — refusing them would shut out most European and North American survey data for
+/// ~20 m cells — refusing them would shut out most European and North American survey data for
 /// a metre. TwinMint ships no projection database, so other projections (state planes, national
 /// grids, Lambert) are refused with a typed error rather than guessed.
 pub(crate) fn georef(crs: &Crs) -> Option<Georef> {
