@@ -40,7 +40,6 @@ use std::path::Path;
 use capture::{CancelToken, Crs, PointCloud, Progress, ReadOptions};
 use h3o::CellIndex;
 use serde::{Deserialize, Serialize};
-use sha3::{Digest, Keccak256};
 
 pub use coverage::CoverageOptions;
 pub use error::FootprintError;
@@ -155,21 +154,12 @@ impl Footprint {
         }
     }
 
-    /// A commitment to the cells: `h = 0; for c ascending: h = keccak256(h ‖ c as 8 big-endian
-    /// bytes)` — Solidity's `keccak256(abi.encodePacked(bytes32 h, uint64 c))`. A sequential
-    /// fold, so a contract can recompute it batch by batch; the empty footprint's root is zero.
-    ///
-    /// Not the commitment the TwinMintNFR v2 attestation signs: that is
-    /// [`crate::chain::footprint_root`] (keccak of the per-batch hashes).
+    /// The commitment the surveyor signs and the contract checks (TwinMintNFR v2): the
+    /// keccak-256 of the packed keccak-256 hashes of the ascending cells in batches of
+    /// [`crate::chain::FOOTPRINT_BATCH`] (see [`crate::chain::footprint_root`]), so the
+    /// contract can verify each batch as it arrives.
     pub fn root(&self) -> [u8; 32] {
-        let mut h = [0u8; 32];
-        for c in &self.cells {
-            let mut k = Keccak256::new();
-            k.update(h);
-            k.update(c.to_be_bytes());
-            h = k.finalize().into();
-        }
-        h
+        crate::chain::footprint_root(&self.cells).0
     }
 
     /// [`Footprint::root`] as `0x…` hex (the form `bytes32` takes in JSON-RPC and the CLI).
@@ -443,8 +433,7 @@ fn check_parcel_meets_scan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::{B256, keccak256};
-    use alloy::sol_types::SolValue;
+    use alloy::primitives::keccak256;
 
     fn cells_near(lat: f64, lon: f64, k: u32) -> Vec<u64> {
         let c = h3o::LatLng::new(lat, lon)
@@ -462,17 +451,22 @@ mod tests {
     }
 
     #[test]
-    fn root_is_soliditys_encode_packed_chain() {
+    fn root_is_the_contracts_batch_commitment() {
         let f = Footprint::from_cells(cells_near(45.1, 15.0, 2), parcel_source()).unwrap();
         assert_eq!(f.cell_count(), 19);
-        let mut h = B256::ZERO;
-        for &c in &f.cells {
-            h = keccak256((h, c).abi_encode_packed());
-        }
-        assert_eq!(f.root(), h.0);
-        assert_eq!(f.root_hex(), h.to_string());
-        let empty = Footprint::from_cells([], parcel_source()).unwrap();
-        assert_eq!(empty.root(), [0; 32]);
+        // One batch: keccak256(abi.encodePacked(keccak256(abi.encodePacked(uint64[] cells)))).
+        let words: Vec<u8> = f
+            .cells
+            .iter()
+            .flat_map(|c| {
+                let mut w = [0u8; 32];
+                w[24..].copy_from_slice(&c.to_be_bytes());
+                w
+            })
+            .collect();
+        let batch = keccak256(&words);
+        assert_eq!(f.root(), keccak256(batch.as_slice()).0);
+        assert_eq!(f.root_hex(), keccak256(batch.as_slice()).to_string());
         // Order is part of the commitment: it is always ascending.
         assert!(f.cells.windows(2).all(|w| w[0] < w[1]));
     }
