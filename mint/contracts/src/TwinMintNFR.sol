@@ -35,7 +35,7 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
     /// Valuation oracle: publishes asset values.
     bytes32 public constant VALUATION_ORACLE_ROLE = keccak256("VALUATION_ORACLE_ROLE");
 
-    /// H3 resolution of footprint cells (mean hexagon 307 m², edge 9.4 m): fine enough that a
+    /// H3 resolution of footprint cells (mean hexagon 307 m², edge 10.8 m): fine enough that a
     /// 0.1 ha parcel holds whole cells, coarse enough that 100 ha is ~3,300 cells.
     uint8 public constant FOOTPRINT_RESOLUTION = 12;
     /// Cells per footprint batch: one batch (~23.5 k gas a cell, ~12 M gas) stays under the

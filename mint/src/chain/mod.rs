@@ -32,8 +32,8 @@ pub use attest::{
 pub use bindings::{ARTIFACT_JSON, DecodedRevert, TwinMintNFR, decode_revert};
 pub use bridge::{BridgeHandle, BridgeTx};
 pub use client::{
-    Chain, ChainConfig, DEFAULT_ADMIN_DELAY_S, DEFAULT_MAX_FEE_GWEI, FootprintInfo, KycCategory, KycInfo, MintOutcome,
-    MintStatus, PledgeInfo, Role, SurveyEntry, ValuationInfo, currency_code,
+    Chain, ChainConfig, DEFAULT_ADMIN_DELAY_S, DEFAULT_MAX_FEE_GWEI, FootprintInfo, KycCategory,
+    KycInfo, MintOutcome, MintStatus, PledgeInfo, Role, SurveyEntry, ValuationInfo, currency_code,
 };
 pub use error::{ChainError, ChainResult, date, gwei};
 pub use record::{ChainRecord, Deployment, PendingMint, RecordedTx, network_name};
