@@ -254,7 +254,14 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
     }
     let owner = addr(2);
     let lender = addr(3);
-    let mut v = with_contract(vec!["chain", "kyc", "admit", "-q", "--category", "accredited"]);
+    let mut v = with_contract(vec![
+        "chain",
+        "kyc",
+        "admit",
+        "-q",
+        "--category",
+        "accredited",
+    ]);
     v.extend([owner.to_string(), lender.to_string()]);
     v.extend(admin.iter().map(|s| s.to_string()));
     call(v);
@@ -362,7 +369,10 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
         "--index",
         "3",
     ]);
-    assert!(accepted.contains("accepted the pledge of token #1"), "{accepted}");
+    assert!(
+        accepted.contains("accepted the pledge of token #1"),
+        "{accepted}"
+    );
     // A second pledge is refused with the contract's decoded error.
     let again = run(&[
         "pledge",

@@ -169,8 +169,12 @@ fn scan_root_of(project: &std::path::Path) -> B256 {
         &std::fs::read(project.join("package").join("metadata.json")).unwrap(),
     )
     .unwrap();
-    let hex = meta["twinmint"]["fingerprint"]["cloud_root"].as_str().unwrap();
-    format!("0x{}", hex.trim_start_matches("0x")).parse().unwrap()
+    let hex = meta["twinmint"]["fingerprint"]["cloud_root"]
+        .as_str()
+        .unwrap();
+    format!("0x{}", hex.trim_start_matches("0x"))
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -227,7 +231,8 @@ fn chain_reads_are_compared() {
         },
     )
     .unwrap();
-    f.write(&project.join(mint::footprint::FOOTPRINT_JSON)).unwrap();
+    f.write(&project.join(mint::footprint::FOOTPRINT_JSON))
+        .unwrap();
     let r = verify(&local(&project), Some(&project), Some(&reads));
     assert!(
         diff_whats(&r, "chain")

@@ -625,10 +625,7 @@ fn run_kyc(what: KycWhat, ctx: &Ctx) -> anyhow::Result<()> {
                 None => now + 365 * 24 * 3600,
             };
             if expiry <= now {
-                bail!(
-                    "--expires {} is not in the future",
-                    chain::date(expiry)
-                );
+                bail!("--expires {} is not in the future", chain::date(expiry));
             }
             let cfg = chain.config(None, true)?;
             let w = wallet.load("wallet")?;
@@ -700,7 +697,11 @@ fn run_kyc(what: KycWhat, ctx: &Ctx) -> anyhow::Result<()> {
                         k.registrar,
                         k.category.label(),
                         chain::date(k.expiry),
-                        if valid { "valid" } else { "NOT valid (expired or registrar removed)" }
+                        if valid {
+                            "valid"
+                        } else {
+                            "NOT valid (expired or registrar removed)"
+                        }
                     ),
                 }
             }

@@ -559,7 +559,6 @@ pub struct AcceptPledgeArgs {
     tx: TxArgs,
 }
 
-
 #[derive(Args, Debug)]
 pub struct TokenArgs {
     /// Token id, or a minted project folder.

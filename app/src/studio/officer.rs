@@ -861,7 +861,8 @@ mod tests {
         block_on(async {
             let c = Chain::connect(info.target().config(), dev::dev_account(0)).await?;
             let seizable = chrono::Utc::now().timestamp() as u64 + 30 * 24 * 3600;
-            c.offer_pledge(token_id, lender, loan_ref, seizable, 0).await?;
+            c.offer_pledge(token_id, lender, loan_ref, seizable, 0)
+                .await?;
             Chain::connect(info.target().config(), dev::dev_account(1))
                 .await?
                 .accept_pledge(token_id, loan_ref)
@@ -882,7 +883,11 @@ mod tests {
         assert!(p.since > 0 && p.accepted);
         let k = r2.owner_kyc.as_ref().expect("the dev owner is admitted");
         assert!(k.valid && k.category == "institutional", "{k:?}");
-        assert!(r2.footprint.as_deref().is_some_and(|f| !f.contains("INCOMPLETE")));
+        assert!(
+            r2.footprint
+                .as_deref()
+                .is_some_and(|f| !f.contains("INCOMPLETE"))
+        );
         let v = r2.valuation.as_ref().unwrap();
         assert_eq!((v.value.as_str(), v.currency.as_str()), ("383", "CNY"));
         assert_eq!(v.as_of, 1_735_689_600);

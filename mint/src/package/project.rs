@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{PackageError, PackageResult};
 use crate::chain::{Address, ChainRecord};
-use crate::fingerprint::reconstruction::{OPTION_RUN_KEYS, RUN_KEYS, STEPS_PER_UNIT};
+use crate::fingerprint::reconstruction::{OPTION_RUN_KEYS, QUANTUM, RUN_KEYS};
 use crate::fingerprint::{
     CaptureMetadata, CloudFingerprint, FingerprintOptions, ModelFingerprint, cloud_fingerprint,
     reconstruction_hash,
@@ -92,20 +92,27 @@ pub struct Coverage {
 
 impl Covers {
     /// The coverage of this version of the fingerprint (schema [`FINGERPRINT_SCHEMA_VERSION`]).
-    /// Built from the same constants the hashing uses, so the words cannot drift from it.
+    /// The parameters (record schema, leaf size, quantum, excluded keys) come from the values
+    /// and constants the hashing uses, so the words cannot drift from it.
     pub fn current(cloud: &CloudFingerprint) -> Self {
         let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let decimals = STEPS_PER_UNIT.log10().round() as u32;
+        let keys = |prefix: &str, keys: &[&str]| {
+            keys.iter()
+                .map(|k| format!("`{prefix}{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         Covers {
             cloud_root: Coverage {
                 files: strs(&[CLOUD]),
                 covers: vec![
-                    "every point's absolute x, y, z in the project CRS, rounded to integer                      millimetres"
+                    "every point's absolute x, y, z in the project CRS, in integer millimetres"
                         .into(),
                     "every point's colour (r, g, b, top 8 bits) when the cloud has colour".into(),
                     format!(
-                        "record schema {} ({} bytes a point), Morton order, SHA-256 Merkle tree                          of {} points a leaf (RFC 6962)",
-                        cloud.schema, cloud.record_bytes, cloud.chunk_points
+                        "as {}-byte records ({}) in Morton order, SHA-256 Merkle tree of {} \
+                         points a leaf (RFC 6962)",
+                        cloud.record_bytes, cloud.schema, cloud.chunk_points
                     ),
                 ],
                 excludes: strs(&[
@@ -116,36 +123,42 @@ impl Covers {
             capture_hash: Coverage {
                 files: strs(&[MANIFEST, CLOUD]),
                 covers: strs(&[
-                    "manifest.json sources: file name, format, SHA-256, size and points loaded                      of every original scan file",
+                    "manifest.json sources: file name, format, SHA-256, size and points loaded \
+                     of every original scan file",
                     "capture start and end (RFC 3339 UTC) and how they were established",
                     "scanner / camera devices named by the sources",
                     "cloud.laz: point count, bounds in integer millimetres, CRS",
-                    "RFC 8785 canonical JSON of `capture` in this file, SHA-256",
+                    "as the RFC 8785 canonical JSON of `capture` in fingerprint.json, SHA-256",
                 ]),
                 excludes: strs(&[
-                    "the surveyor's name and address (bound by the on-chain attestation,                      shown in the package)",
-                    "source paths (only file names), ingest warnings",
+                    "the surveyor's name and address (bound by the on-chain attestation, shown \
+                     in the package)",
+                    "source paths (only file names), ingest warnings, manifest.json `created`",
                 ]),
             },
             reconstruction_hash: Coverage {
                 files: strs(&[RECONSTRUCTION_JSON]),
                 covers: vec![
-                    "every field (terrain, raster extents, trees, pipes, options, generator                      version, schema version) except those excluded"
+                    "every field but the excluded ones: terrain, raster extents, trees, pipes, \
+                     options, generator (tool version), schema version"
                         .into(),
                     format!(
-                        "integers exactly; every other number rounded to {decimals} decimals                          (the nearest multiple of 0.001: a millimetre for metres), halves away                          from zero"
+                        "integers exactly; every other number rounded to the nearest multiple \
+                         of {QUANTUM} (a millimetre for metres), halves away from zero"
                     ),
-                    "RFC 8785 canonical JSON of that view, SHA-256".into(),
+                    "as RFC 8785 canonical JSON of that view, SHA-256".into(),
                 ],
-                excludes: RUN_KEYS
-                    .iter()
-                    .map(|k| format!("top-level `{k}` (run facts: device, timings, threads, host)"))
-                    .chain(
-                        OPTION_RUN_KEYS
-                            .iter()
-                            .map(|k| format!("`options.{k}` (where it ran, not what it found)")),
-                    )
-                    .collect(),
+                excludes: vec![
+                    format!(
+                        "top-level {} (the run: device, timings, threads, host; schema 1 kept \
+                         device and timings at the top level)",
+                        keys("", &RUN_KEYS)
+                    ),
+                    format!(
+                        "{} (where it was computed, not what was found)",
+                        keys("options.", &OPTION_RUN_KEYS)
+                    ),
+                ],
             },
         }
     }
@@ -383,4 +396,34 @@ pub(crate) fn read_chain_record(project: &Path) -> PackageResult<Option<ChainRec
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> PackageResult<T> {
     let bytes = std::fs::read(path).map_err(|e| PackageError::io(path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| PackageError::invalid(path, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covers_names_every_excluded_key_and_the_quantum() {
+        let cloud = CloudFingerprint {
+            root: [0; 32],
+            leaves: 1,
+            points: 1,
+            chunk_points: 65_536,
+            schema: "twinmint-points-v1-portable".into(),
+            record_bytes: 28,
+        };
+        let c = Covers::current(&cloud);
+        let excludes = c.reconstruction_hash.excludes.join(" ");
+        for k in RUN_KEYS {
+            assert!(excludes.contains(&format!("`{k}`")), "{excludes}");
+        }
+        for k in OPTION_RUN_KEYS {
+            assert!(excludes.contains(&format!("`options.{k}`")), "{excludes}");
+        }
+        assert!(c.reconstruction_hash.covers.join(" ").contains("0.001"));
+        assert!(c.cloud_root.covers.join(" ").contains("65536 points a leaf"));
+        assert!(c.capture_hash.excludes.join(" ").contains("surveyor"));
+        let all = serde_json::to_string(&c).unwrap();
+        assert!(!all.contains("  "), "no wrapped-line gaps: {all}");
+    }
 }
