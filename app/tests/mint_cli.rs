@@ -265,6 +265,21 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
     v.extend([owner.to_string(), lender.to_string()]);
     v.extend(admin.iter().map(|s| s.to_string()));
     call(v);
+    // Who admitted the owner, as what, until when; a stranger is not admitted.
+    let mut v = with_contract(vec!["chain", "kyc", "show", "--json"]);
+    v.push(owner.to_string());
+    let shown: serde_json::Value = serde_json::from_str(&call(v)).unwrap();
+    assert_eq!(shown["valid"], true, "{shown}");
+    assert_eq!(shown["kyc"]["category"], "accredited", "{shown}");
+    assert_eq!(
+        shown["kyc"]["registrar"].as_str().unwrap().to_lowercase(),
+        addr(0).to_string().to_lowercase()
+    );
+    let mut v = with_contract(vec!["chain", "kyc", "show"]);
+    v.push(addr(7).to_string());
+    assert!(call(v).contains("not admitted"));
+    // A pledge to a lender without KYC is refused naming the lender, and nothing is sent.
+    let stranger = addr(7);
 
     // ------------------------------------------------------------ mint, twice
     let mint_args = || {
@@ -329,6 +344,57 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
     assert_eq!(report["ok"], true);
 
     // ------------------------------------------------------------ pledge, value, release
+    let refused = run(&[
+        "pledge",
+        "-q",
+        p(&project),
+        "--lender",
+        &stranger.to_string(),
+        "--loan-ref",
+        "LOAN-41",
+        "--seizable-after",
+        "2099-01-01",
+        "--rpc",
+        &url,
+        "--chain-id",
+        &chain_id,
+        "--contract",
+        &contract,
+        "--key-env",
+        OWNER_KEY_VAR,
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("no KYC admission") && err.contains(&stranger.to_checksum(None)),
+        "{err}"
+    );
+    // A maturity in the past is refused before anything is sent.
+    let past = run(&[
+        "pledge",
+        "-q",
+        p(&project),
+        "--lender",
+        &lender.to_string(),
+        "--loan-ref",
+        "LOAN-41",
+        "--seizable-after",
+        "2001-01-01",
+        "--rpc",
+        &url,
+        "--chain-id",
+        &chain_id,
+        "--contract",
+        &contract,
+        "--key-env",
+        OWNER_KEY_VAR,
+    ]);
+    assert_eq!(past.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&past.stderr).contains("not in the future"),
+        "{}",
+        String::from_utf8_lossy(&past.stderr)
+    );
     // Through the project folder: its chain.json supplies the token (the chain comes from the
     // flags, and the record must name the same one).
     let pledge = ok(&[
