@@ -179,6 +179,7 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
         "<h2>Chain record</h2>",
         "Liquidation line",
         "J. Doe, PLS 1234",
+        "Reconstructed by",
         "data:image/png;base64,",
         &built.fingerprint,
         &cids.files["model.glb"].cid.to_string(),

@@ -195,7 +195,8 @@ fn one_fingerprint(scan: &Path, dir: &Path) -> Value {
                 }
             );
         } else {
-            // (model.glb goes into the package: its CID must not depend on the pool either.)
+            // (model.glb goes into the package as it is: it must not depend on the pool
+            // either.)
             assert!(glb == base_glb, "{base_name} vs {name}: model.glb differs");
             // …the thread count changes not one bit of the asset…
             assert!(

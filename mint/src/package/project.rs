@@ -317,6 +317,9 @@ pub(crate) struct ReconstructionView {
     pub trees: Vec<TreeView>,
     pub pipes: Vec<PipeView>,
     pub terrain: TerrainView,
+    /// The tool version that reconstructed the asset (schema 2; empty before).
+    pub generator: String,
+    /// Run facts (schema 2): only the device is shown.
     pub run: RunView,
     /// Schema 1 kept the device at the top level.
     pub device: String,
@@ -421,7 +424,12 @@ mod tests {
             assert!(excludes.contains(&format!("`options.{k}`")), "{excludes}");
         }
         assert!(c.reconstruction_hash.covers.join(" ").contains("0.001"));
-        assert!(c.cloud_root.covers.join(" ").contains("65536 points a leaf"));
+        assert!(
+            c.cloud_root
+                .covers
+                .join(" ")
+                .contains("65536 points a leaf")
+        );
         assert!(c.capture_hash.excludes.join(" ").contains("surveyor"));
         let all = serde_json::to_string(&c).unwrap();
         assert!(!all.contains("  "), "no wrapped-line gaps: {all}");

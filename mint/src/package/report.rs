@@ -257,6 +257,9 @@ pub(crate) fn render(r: &ReportInput) -> String {
             ),
         );
     }
+    if !rec.generator.is_empty() {
+        row(&mut h, "Reconstructed by", &esc(&rec.generator));
+    }
     if !rec.device().is_empty() {
         row(&mut h, "Computed on", &esc(rec.device()));
     }
