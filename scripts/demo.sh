@@ -12,7 +12,7 @@ if [ -n "${CARGO_TARGET_DIR:-}" ]; then T="$CARGO_TARGET_DIR/debug/twinmint"; fi
 "$T" ingest assets/sample/forest.laz -o demo/forest.twinmint --force
 "$T" reconstruct demo/forest.twinmint
 "$T" simulate demo/forest.twinmint --runs 500
-"$T" fingerprint demo/forest.twinmint --surveyor-name "Demo Surveyor"
+"$T" fingerprint demo/forest.twinmint
 "$T" package demo/forest.twinmint --surveyor-name "Demo Surveyor" --name "Demo forest plot"
 "$T" verify demo/forest.twinmint/package --project demo/forest.twinmint
 echo "project written to demo/forest.twinmint"

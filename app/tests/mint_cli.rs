@@ -164,24 +164,11 @@ fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
 
     // ------------------------------------------------------------ fingerprint and package
     let surveyor = addr(1);
-    let fp = json(&[
-        "fingerprint",
-        "--json",
-        "-q",
-        p(&project),
-        "--surveyor",
-        &surveyor.to_string(),
-    ]);
+    let fp = json(&["fingerprint", "--json", "-q", p(&project)]);
     let model = fp["model_0x"].as_str().unwrap().to_string();
     assert!(model.starts_with("0x") && model.len() == 66, "{model}");
     assert!(project.join("fingerprint.json").is_file());
-    let text = ok(&[
-        "fingerprint",
-        "-q",
-        p(&project),
-        "--surveyor",
-        &surveyor.to_string(),
-    ]);
+    let text = ok(&["fingerprint", "-q", p(&project)]);
     for line in [
         "cloud root:",
         "capture hash:",

@@ -224,10 +224,9 @@ fn rebuilding_gives_the_same_bytes_and_the_surveyor_does_not_change_the_fingerpr
     assert!(html.contains("Someone Else"));
     let fc: ProjectFingerprint = ProjectFingerprint::read(&project).unwrap();
     assert_eq!(fc, fa);
-    // The schema 1 entry point ignores its surveyor argument.
-    let fb = package::fingerprint_project(
+    // Recomputed from the project alone: the same fingerprint.
+    let fb = package::compute_project_fingerprint(
         &project,
-        Some("J. Doe, PLS 1234 (0x70997970C51812dc3A010C7d01b50e0d17dc79C8)"),
         &mut capture::NoProgress,
         &capture::CancelToken::new(),
     )

@@ -28,11 +28,11 @@ const MINT_JOURNAL: &str = ".mint-journal.json";
 /// Surveyor identity flags shared by `fingerprint` and `package`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct SurveyorArgs {
-    /// The surveyor's on-chain address (the key that will attest the mint); hashed into the
-    /// capture metadata, so it is part of the fingerprint.
+    /// The surveyor's on-chain address (the key that will attest the mint); shown in the
+    /// package and report. Not part of the fingerprint: who attests is in the attestation.
     #[arg(long, value_name = "ADDR")]
     surveyor: Option<Address>,
-    /// The surveyor's name or licence, hashed with the address.
+    /// The surveyor's name or licence, shown with the address.
     #[arg(long, value_name = "NAME")]
     surveyor_name: Option<String>,
 }
@@ -42,21 +42,12 @@ pub struct FingerprintArgs {
     /// Project folder (reads cloud.laz, manifest.json, reconstruction.json; writes
     /// fingerprint.json).
     project: PathBuf,
-    #[command(flatten)]
-    surveyor: SurveyorArgs,
 }
 
 pub fn fingerprint(a: FingerprintArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let bar = Bar::new(ctx.quiet, "reading");
-    let identity =
-        package::surveyor_identity(a.surveyor.surveyor, a.surveyor.surveyor_name.as_deref());
     let t = std::time::Instant::now();
-    let fp = package::fingerprint_project(
-        &a.project,
-        identity.as_deref(),
-        &mut |e| bar.update(e),
-        &ctx.cancel,
-    )?;
+    let fp = package::compute_project_fingerprint(&a.project, &mut |e| bar.update(e), &ctx.cancel)?;
     bar.finish();
     fp.write(&a.project)?;
     if ctx.json {

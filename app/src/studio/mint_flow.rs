@@ -850,20 +850,14 @@ impl Worker {
         let pkg = project.join(PACKAGE_DIR);
         let token = capture::CancelToken::from_flag(self.cancel.clone());
         let existing = read_metadata(&pkg).ok();
-        // Keep the surveyor's name when the package was built for this surveyor: it is hashed
-        // into the fingerprint, so dropping it would change the asset's identity.
+        // Keep the surveyor's name when the package was built for this surveyor: the package
+        // shows it (it is not part of the fingerprint, so it never changes the asset's identity).
         let surveyor_name = existing
             .as_ref()
             .filter(|m| m.twinmint.surveyor.address == Some(surveyor))
             .and_then(|m| m.twinmint.surveyor.name.clone());
-        let identity = package::surveyor_identity(Some(surveyor), surveyor_name.as_deref());
-        let fp = package::fingerprint_project(
-            project,
-            identity.as_deref(),
-            &mut capture::NoProgress,
-            &token,
-        )
-        .map_err(|e| e.to_string())?;
+        let fp = package::compute_project_fingerprint(project, &mut capture::NoProgress, &token)
+            .map_err(|e| e.to_string())?;
         fp.write(project).map_err(|e| e.to_string())?;
         self.send(MintEvent::Fingerprinted(fp.model_0x.clone()));
         self.cancelled()?;

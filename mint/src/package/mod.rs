@@ -14,7 +14,7 @@
 //!
 //! [`build`] reads the project (`manifest.json`, `cloud.laz`, `reconstruction.json`,
 //! `model.glb`, and `simulation.json` / `chain.json` when present), computes the fingerprint
-//! ([`project::fingerprint_project`]), and writes every file into a hidden staging folder that is
+//! ([`project::compute_project_fingerprint`]), and writes every file into a hidden staging folder that is
 //! renamed over `package/` at the end — a crash never leaves half a package, and an old package
 //! stays intact until the new one is complete.
 //!
@@ -49,8 +49,7 @@ pub use metadata::{
 };
 pub use project::{
     CHAIN_JSON, Coverage, Covers, FINGERPRINT_JSON, MODEL_GLB, PACKAGE_DIR, ProjectFingerprint,
-    RECONSTRUCTION_JSON, SIMULATION_JSON, compute_project_fingerprint, fingerprint_project,
-    surveyor_identity,
+    RECONSTRUCTION_JSON, SIMULATION_JSON, compute_project_fingerprint, surveyor_identity,
 };
 
 use crate::chain::Address;

@@ -1,7 +1,7 @@
 //! Reading a project folder for the mint: the inputs of the model fingerprint, and the summaries
 //! the package shows.
 //!
-//! The fingerprint of a project is computed in exactly one place ([`fingerprint_project`]), so
+//! The fingerprint of a project is computed in exactly one place ([`compute_project_fingerprint`]), so
 //! `twinmint fingerprint`, `twinmint package` and `twinmint verify` cannot disagree about what
 //! went into it:
 //! - **cloud**: `cloud.laz` as stored (read directly, not through
@@ -260,18 +260,6 @@ pub fn compute_project_fingerprint(
     let cloud = read_cloud(project, &manifest, progress, cancel)?;
     cancel.check()?;
     project_fingerprint(project, &cloud, &reconstruction)
-}
-
-/// [`compute_project_fingerprint`] under its schema 1 signature. The surveyor is no longer
-/// part of the fingerprint (see the module docs), so `_surveyor` is ignored: kept only so
-/// existing callers compile while they move to [`compute_project_fingerprint`].
-pub fn fingerprint_project(
-    project: &Path,
-    _surveyor: Option<&str>,
-    progress: &mut dyn Progress,
-    cancel: &CancelToken,
-) -> PackageResult<ProjectFingerprint> {
-    compute_project_fingerprint(project, progress, cancel)
 }
 
 /// [`compute_project_fingerprint`] with the inputs already read.
