@@ -725,29 +725,41 @@ pub fn write(
     let mut writer =
         las::Writer::new(BufWriter::new(file), header).map_err(|e| werr(e.to_string()))?;
     let n = cloud.len();
-    let mut start = 0;
-    let mut buf = Vec::new();
-    while start < n {
-        cancel.check()?;
-        let end = (start + opts.chunk_points.max(1)).min(n);
-        encode(cloud, start..end, &layout, &q, &mut buf);
-        let data = las::PointDataBuilder::new()
-            .with_format(fmt)
-            .with_transforms(transforms)
-            .build_from_bytes(std::mem::take(&mut buf))
-            .map_err(|e| werr(e.to_string()))?;
-        writer
-            .write_points(&data)
-            .map_err(|e| werr(e.to_string()))?;
-        start = end;
-        progress.report(ProgressEvent {
-            points: end as u64,
-            total_points: Some(n as u64),
-            bytes: 0,
-            total_bytes: None,
-        });
+    let written = (|| -> Result<()> {
+        let mut start = 0;
+        let mut buf = Vec::new();
+        while start < n {
+            cancel.check()?;
+            let end = (start + opts.chunk_points.max(1)).min(n);
+            encode(cloud, start..end, &layout, &q, &mut buf);
+            let data = las::PointDataBuilder::new()
+                .with_format(fmt)
+                .with_transforms(transforms)
+                .build_from_bytes(std::mem::take(&mut buf))
+                .map_err(|e| werr(e.to_string()))?;
+            writer
+                .write_points(&data)
+                .map_err(|e| werr(e.to_string()))?;
+            start = end;
+            progress.report(ProgressEvent {
+                points: end as u64,
+                total_points: Some(n as u64),
+                bytes: 0,
+                total_bytes: None,
+            });
+        }
+        writer.close().map_err(|e| werr(e.to_string()))
+    })();
+    if let Err(e) = written {
+        // `las::Writer`'s Drop closes an unclosed writer and panics when that fails (a full
+        // disk: "Error when dropping the writer"). Close it here; if that fails too, forget it
+        // instead of dropping it. The temporary file is removed by `tmp`; the leaked handle and
+        // buffer live until the process exits, which only happens on this error path.
+        if writer.close().is_err() {
+            std::mem::forget(writer);
+        }
+        return Err(e);
     }
-    writer.close().map_err(|e| werr(e.to_string()))?;
     drop(writer);
     crate::atomic::publish_mode(tmp.as_file(), path)?;
     tmp.persist(path)

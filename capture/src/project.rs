@@ -152,12 +152,13 @@ pub fn ingest(
                 .into(),
         });
     }
-    if dir.exists() && !opts.overwrite {
+    if let Some(reason) = input_inside(dir, inputs) {
         return Err(CaptureError::Write {
             path: dir.into(),
-            reason: "project already exists (use --force to replace it)".into(),
+            reason,
         });
     }
+    check_target(dir, opts.overwrite)?;
     let count = inputs.len();
     let mut merged = PointCloud::default();
     let mut project_crs: Option<(Crs, PathBuf)> = None;
@@ -223,6 +224,73 @@ pub fn ingest(
     write_project(&merged, &extra_files, dir, opts.overwrite, events, cancel)
 }
 
+/// What `dir` holds, for deciding whether a new project may take its place.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    Absent,
+    Project,
+    EmptyFolder,
+    File,
+    OtherFolder,
+}
+
+fn target_kind(dir: &Path) -> Target {
+    match std::fs::symlink_metadata(dir) {
+        Err(_) => Target::Absent,
+        Ok(m) if !m.is_dir() => Target::File,
+        Ok(_) if dir.join(MANIFEST).is_file() => Target::Project,
+        Ok(_) => match std::fs::read_dir(dir).map(|mut entries| entries.next().is_none()) {
+            Ok(true) => Target::EmptyFolder,
+            _ => Target::OtherFolder,
+        },
+    }
+}
+
+/// Refuse to write a project where it would destroy something that is not a project: `--force`
+/// replaces only a TwinMint project (a folder with `manifest.json`) or an empty folder, never a
+/// file, a folder of the user's own files, or a path without a folder name (`.`, `..`, `/`).
+fn check_target(dir: &Path, overwrite: bool) -> Result<()> {
+    let refuse = |reason: String| {
+        Err(CaptureError::Write {
+            path: dir.into(),
+            reason,
+        })
+    };
+    let named = dir.file_name().is_some_and(|n| n != "." && n != "..");
+    if !named {
+        return refuse(
+            "give the project folder a name (e.g. -o forest.twinmint): a project is never written over the current or a parent folder".into(),
+        );
+    }
+    match target_kind(dir) {
+        Target::Absent => Ok(()),
+        Target::Project if overwrite => Ok(()),
+        Target::Project => refuse("project already exists (use --force to replace it)".into()),
+        Target::EmptyFolder => Ok(()),
+        Target::File => refuse(
+            "is a file, not a project folder; refusing to replace it (choose another -o)".into(),
+        ),
+        Target::OtherFolder => refuse(
+            "is a folder that is not a TwinMint project (no manifest.json) and not empty; refusing to replace it, even with --force".into(),
+        ),
+    }
+}
+
+/// `Some(reason)` when an input lies inside `dir` (or is `dir`): replacing the folder would
+/// delete the scan being ingested.
+fn input_inside(dir: &Path, inputs: &[PathBuf]) -> Option<String> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    inputs.iter().find_map(|input| {
+        let input = std::fs::canonicalize(input).ok()?;
+        input.starts_with(&dir).then(|| {
+            format!(
+                "holds the input {}; a project is never written over its own scans (choose another -o)",
+                input.display()
+            )
+        })
+    })
+}
+
 /// Write a project folder for an already-assembled cloud (used by `ingest` and `synth`).
 pub fn write_project(
     cloud: &PointCloud,
@@ -240,6 +308,7 @@ pub fn write_project(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "project".into());
+    check_target(dir, overwrite)?;
     std::fs::create_dir_all(parent).map_err(|e| CaptureError::io(parent, e))?;
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.partial-"))
@@ -289,13 +358,11 @@ pub fn write_project(
     cancel.check()?;
     crate::atomic::publish_dir_mode(staging.path())?;
     let staged = staging.keep();
-    if dir.exists() {
-        if !overwrite {
+    if target_kind(dir) != Target::Absent {
+        // Checked again at the swap: something may have appeared while the cloud was written.
+        if let Err(e) = check_target(dir, overwrite) {
             let _ = std::fs::remove_dir_all(&staged);
-            return Err(CaptureError::Write {
-                path: dir.into(),
-                reason: "project already exists".into(),
-            });
+            return Err(e);
         }
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));
         std::fs::rename(dir, &old).map_err(|e| CaptureError::io(dir, e))?;
@@ -352,4 +419,78 @@ pub fn load_cloud(
         c.crs = m.crs.clone();
     }
     Ok((m, c))
+}
+
+#[cfg(test)]
+mod replace_tests {
+    use super::*;
+
+    fn tiny_cloud() -> PointCloud {
+        PointCloud {
+            positions: vec![[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]],
+            ..Default::default()
+        }
+    }
+
+    fn write(dir: &Path, overwrite: bool) -> Result<Manifest> {
+        write_project(
+            &tiny_cloud(),
+            &[],
+            dir,
+            overwrite,
+            &mut |_| {},
+            &CancelToken::new(),
+        )
+    }
+
+    #[test]
+    fn force_replaces_only_projects_and_empty_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A folder of the user's own files survives --force.
+        let mine = tmp.path().join("my-files");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::write(mine.join("thesis.docx"), b"years of work").unwrap();
+        let e = write(&mine, true).unwrap_err().to_string();
+        assert!(e.contains("not a TwinMint project"), "{e}");
+        assert_eq!(
+            std::fs::read(mine.join("thesis.docx")).unwrap(),
+            b"years of work"
+        );
+        // A plain file too.
+        let file = tmp.path().join("notes.twinmint");
+        std::fs::write(&file, b"x").unwrap();
+        let e = write(&file, true).unwrap_err().to_string();
+        assert!(e.contains("is a file"), "{e}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"x");
+        // `.` is never a project target.
+        let e = write(Path::new("."), true).unwrap_err().to_string();
+        assert!(e.contains("give the project folder a name"), "{e}");
+        // An empty folder is used; a project is replaced only with --force.
+        let empty = tmp.path().join("empty.twinmint");
+        std::fs::create_dir(&empty).unwrap();
+        write(&empty, false).unwrap();
+        assert!(empty.join(MANIFEST).is_file());
+        let e = write(&empty, false).unwrap_err().to_string();
+        assert!(e.contains("already exists"), "{e}");
+        write(&empty, true).unwrap();
+        // Nothing staged is left behind by the refusals.
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_folder_holding_an_input_is_never_the_output() {
+        let tmp = tempfile::tempdir().unwrap();
+        let scans = tmp.path().join("scans");
+        std::fs::create_dir(&scans).unwrap();
+        let scan = scans.join("plot.xyz");
+        std::fs::write(&scan, b"0 0 0\n1 1 1\n").unwrap();
+        let e = input_inside(&scans, std::slice::from_ref(&scan)).unwrap();
+        assert!(e.contains("plot.xyz"), "{e}");
+        assert!(input_inside(&tmp.path().join("elsewhere"), &[scan]).is_none());
+    }
 }
