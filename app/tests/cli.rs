@@ -137,3 +137,41 @@ fn synth_ingest_simulate_from_truth() {
     assert_eq!(sim["schema_version"], 1);
     assert!(proj.join("stand.csv").exists() && proj.join("collateral.csv").exists());
 }
+
+/// SIGTERM (what Slurm, Kubernetes and `docker stop` send) cancels like Ctrl-C: the process exits
+/// with a message instead of dying mid-write, and leaves neither the output nor a temporary file.
+#[test]
+fn sigterm_cancels_cleanly_like_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.laz");
+    let child = bin()
+        .args(["synth", "-q", "--size", "200", "--points", "4000000", "-o"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let result = child.wait_with_output().unwrap();
+    assert!(
+        result.status.code().is_some(),
+        "killed by the signal instead of cancelling: {:?}",
+        result.status
+    );
+    assert!(
+        !result.status.success(),
+        "4 M points were simulated within 0.7 s: the test no longer interrupts anything"
+    );
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert!(err.to_lowercase().contains("cancel"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
