@@ -159,7 +159,7 @@ pub fn package(a: PackageArgs, ctx: &Ctx) -> anyhow::Result<()> {
 pub struct MintArgs {
     /// Project folder (packaged here first if package/ is missing).
     project: PathBuf,
-    /// The owner: must be on the contract's KYC whitelist.
+    /// The owner: must hold a valid KYC admission on the contract.
     #[arg(long, value_name = "ADDR")]
     to: Address,
     #[command(flatten)]

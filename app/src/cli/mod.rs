@@ -66,7 +66,7 @@ enum Command {
     Footprint(footprint::FootprintArgs),
     /// Build the NFR package: metadata.json, thumbnail.png, model.glb, report.html, cids.json.
     Package(self::mint::PackageArgs),
-    /// Local dev chain, contract deployment, roles and KYC whitelist.
+    /// Local dev chain, contract deployment, roles and KYC admissions.
     Chain(chain::ChainCmd),
     /// Fingerprint, package, surveyor attestation and mint (at most once per fingerprint).
     Mint(self::mint::MintArgs),

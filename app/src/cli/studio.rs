@@ -18,7 +18,7 @@ use super::Ctx;
 pub struct StudioArgs {
     /// Project folder to open.
     pub project: Option<PathBuf>,
-    /// Start a local dev chain (anvil, contract deployed, dev accounts whitelisted) for minting.
+    /// Start a local dev chain (anvil, contract deployed, dev accounts KYC-admitted) for minting.
     #[arg(long)]
     pub dev_chain: bool,
     /// Tab to open first: survey, growth, mint, credit.

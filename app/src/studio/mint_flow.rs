@@ -318,7 +318,7 @@ pub struct MintFlow {
     /// browser wallet cannot attest, so with it a surveyor key is required.
     pub surveyor: Option<WalletChoice>,
     pub network: Network,
-    /// The owner (must be whitelisted); `None`: the wallet's address.
+    /// The owner (must hold valid KYC); `None`: the wallet's address.
     pub recipient: Option<String>,
     pub step: MintStep,
     /// Model fingerprint (`0x…`), kept across [`MintFlow::reset`].
@@ -567,7 +567,7 @@ pub struct DevChainInfo {
     pub rpc_url: String,
     pub chain_id: u64,
     pub contract: Address,
-    /// Dev accounts 0–4, whitelisted; account 0 holds every role.
+    /// Dev accounts 0–4, KYC-admitted; account 0 holds every role.
     pub accounts: Vec<Address>,
     pub deployment: Deployment,
 }
@@ -595,7 +595,7 @@ impl DevChainHandle {
 }
 
 /// Start anvil, deploy TwinMintNFR, grant Registrar/Surveyor/ValuationOracle to dev account 0
-/// and whitelist accounts 0–4, as `twinmint chain dev` does. Blocks for a few seconds: call it
+/// and admit accounts 0–4 (KYC), as `twinmint chain dev` does. Blocks for a few seconds: call it
 /// off the UI thread. Writes no `.twinmint-dev-chain.json` (the studio holds the info).
 pub fn start_dev_chain() -> Result<(DevChainHandle, DevChainInfo), String> {
     let anvil = dev::Anvil::start().map_err(|e| e.to_string())?;

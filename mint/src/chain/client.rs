@@ -1,4 +1,4 @@
-//! The chain client: connect (checking the chain id), deploy, roles and whitelist, mint with a
+//! The chain client: connect (checking the chain id), deploy, roles and KYC, mint with a
 //! surveyor attestation, pledge / release / seize, valuation, resurvey, and the reads `verify`
 //! needs. Every transaction goes through one path ([`Chain::send`]) that estimates gas first —
 //! so a revert is caught and decoded before any gas is spent — signs locally, and waits for the
@@ -1075,7 +1075,7 @@ impl Chain {
         }))
     }
 
-    /// ERC-7943-style pre-check: would `from → to` of `token_id` pass whitelist and pledge rules?
+    /// ERC-7943-style pre-check: would `from → to` of `token_id` pass the KYC and pledge rules?
     pub async fn can_transfer(
         &self,
         from: Address,

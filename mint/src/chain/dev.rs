@@ -31,7 +31,7 @@ pub fn dev_account(index: u32) -> Wallet {
 /// registrar, surveyor and valuation-oracle roles, and admit dev accounts 0–4 (KYC, institutional,
 /// ten years): the setup
 /// `twinmint chain dev` and the studio's dev chain share. Returns the deployment and the
-/// whitelisted accounts.
+/// admitted accounts.
 pub async fn deploy_dev_contract(
     url: &str,
 ) -> ChainResult<(super::Deployment, Vec<alloy::primitives::Address>)> {

@@ -1,5 +1,5 @@
 //! Errors of the chain client. Each variant is something a surveyor, an owner or an operator can
-//! act on — wrong network, node down, address not on the KYC whitelist, fingerprint already on
+//! act on — wrong network, node down, address without valid KYC, fingerprint already on
 //! chain, no gas money — so the CLI can print the message as is. Contract reverts are decoded
 //! into the custom error's name and arguments instead of a selector and hex.
 

@@ -1,7 +1,7 @@
 //! The on-chain half of the mint stage: the TwinMintNFR contract (`mint/contracts/`) and an alloy
 //! client for it.
 //!
-//! - [`Chain`]: connect to an RPC (the chain id is checked), deploy, roles and KYC whitelist,
+//! - [`Chain`]: connect to an RPC (the chain id is checked), deploy, roles and KYC admissions,
 //!   mint with a surveyor attestation — at most once per fingerprint, even across restarts —,
 //!   pledge / release / seize, valuation, resurvey, and the reads `verify` needs (fingerprint
 //!   history, token URI, owner, pledge, valuation).
@@ -10,7 +10,7 @@
 //! - [`bridge`]: hand a prepared transaction to the user's browser wallet.
 //! - [`dev`]: the local anvil dev chain (npm `@foundry-rs/anvil`) for `chain dev` and tests.
 //! - [`ChainRecord`]: what `chain.json` in the project folder holds.
-//! - [`ChainError`]: wrong chain, RPC down, not whitelisted, already minted, insufficient funds,
+//! - [`ChainError`]: wrong chain, RPC down, no valid KYC, already minted, insufficient funds,
 //!   and every other revert decoded into its custom error name and arguments.
 //!
 //! alloy is async; synchronous callers (the CLI) wrap calls in [`block_on`].
