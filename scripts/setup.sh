@@ -9,6 +9,8 @@ need_apt=()
 dpkg -s mesa-vulkan-drivers >/dev/null 2>&1 || need_apt+=(mesa-vulkan-drivers)
 dpkg -s xvfb >/dev/null 2>&1 || need_apt+=(xvfb)
 dpkg -s pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+# reconstruct/tests/export.rs cross-checks the GeoTIFF writer with tifffile.
+dpkg -s python3-tifffile >/dev/null 2>&1 || need_apt+=(python3-tifffile)
 # The studio window (winit on X11) loads these at run time; xvfb-run needs xauth.
 for pkg in libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 xauth; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")

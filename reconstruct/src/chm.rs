@@ -741,8 +741,7 @@ mod tests {
 
     #[test]
     fn gpu_batches_match_cpu() {
-        let Ok(gpu) = GpuContext::shared() else {
-            eprintln!("skipping: no GPU adapter");
+        let Some(gpu) = crate::gpu::shared_or_skip() else {
             return;
         };
         let pts: Vec<[f64; 3]> = (0..2000)
