@@ -104,6 +104,7 @@ fn write_reconstruction(project: &Path, truth: &Path) {
             dbh_status: reconstruct::DbhStatus::NotObserved,
             dbh_cm: None,
             dbh_fit_rms_cm: None,
+            species: None,
         })
         .collect();
     let rec = reconstruct::Reconstruction {

@@ -5,6 +5,7 @@
 //! the same answer; each step is an options struct with cited defaults and a `run` function that
 //! does no file I/O.
 
+pub mod accuracy;
 pub mod ari;
 pub mod chm;
 pub mod classified;
@@ -22,12 +23,13 @@ pub mod normals;
 pub mod pipeline;
 pub mod pipes;
 pub mod segment;
+pub mod species;
 pub mod stem;
 pub mod trees;
 pub mod treetops;
 
 pub use error::{ReconstructError, Result};
 pub use model::{
-    DbhStatus, PipeRun, PipeSegment, Raster, Reconstruction, RunInfo, StepTiming, TerrainStats,
-    Tree,
+    DbhStatus, PipeRun, PipeSegment, Raster, Reconstruction, RunInfo, SpeciesCall, SpeciesClass,
+    SpeciesSource, StepTiming, TerrainStats, Tree,
 };

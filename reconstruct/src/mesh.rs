@@ -622,6 +622,7 @@ mod tests {
             dbh_status: DbhStatus::Observed,
             dbh_cm: Some(30.0),
             dbh_fit_rms_cm: Some(0.5),
+            species: None,
         }
     }
 

@@ -7,7 +7,8 @@ use capture::Crs;
 
 /// Version of `reconstruction.json`'s layout.
 /// 2: `device` and `timings` moved into `run` ([`RunInfo`]); `generator` added.
-pub const RECONSTRUCTION_SCHEMA_VERSION: u32 = 2;
+/// 3: trees carry `species` ([`SpeciesCall`]).
+pub const RECONSTRUCTION_SCHEMA_VERSION: u32 = 3;
 
 /// A north-up raster in the project CRS (DTM, CHM). Row 0 is the northern edge, as in GeoTIFF.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,6 +121,60 @@ pub enum DbhStatus {
     NotObserved,
 }
 
+/// Conifer (gymnosperm) or broadleaf (angiosperm): the split every biomass and growth
+/// equation set makes first (Jenkins et al. 2003; Jucker et al. 2017; Chojnacky et al. 2014).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeciesClass {
+    Conifer,
+    Broadleaf,
+}
+
+impl SpeciesClass {
+    pub fn name(self) -> &'static str {
+        match self {
+            SpeciesClass::Conifer => "conifer",
+            SpeciesClass::Broadleaf => "broadleaf",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "conifer" | "coniferous" | "softwood" | "gymnosperm" | "needleleaf" => {
+                Some(SpeciesClass::Conifer)
+            }
+            "broadleaf" | "broadleaved" | "deciduous" | "hardwood" | "angiosperm" => {
+                Some(SpeciesClass::Broadleaf)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Who decided a tree's species.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeciesSource {
+    /// The tree's own points (crown shape and vertical profile; [`crate::species`]).
+    Points,
+    /// A stand composition the user gave (shares by species), assigned by the points' ranking.
+    StandComposition,
+    /// A field tree list the user gave, matched by position.
+    FieldList,
+}
+
+/// A tree's species call: class, the species or group name where known, and how it was decided.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpeciesCall {
+    pub class: SpeciesClass,
+    /// Probability of conifer from the points (the classifier's output), whatever the source.
+    pub p_conifer: f64,
+    /// A species (e.g. `Picea abies`, `PIPA2`) or a growth-model species group name, when the
+    /// user's composition or field list named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub species: Option<String>,
+    pub source: SpeciesSource,
+}
+
 /// One detected tree.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
@@ -141,6 +196,9 @@ pub struct Tree {
     pub dbh_cm: Option<f64>,
     /// RMS of the stem points' distances to the fitted circle.
     pub dbh_fit_rms_cm: Option<f64>,
+    /// Conifer or broadleaf and how it was decided (`None` in files from before schema 3).
+    #[serde(default)]
+    pub species: Option<SpeciesCall>,
 }
 
 /// One straight cylinder piece of a pipe run.

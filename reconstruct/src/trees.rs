@@ -36,6 +36,7 @@ use crate::error::{ReconstructError, Result};
 use crate::gpu::GpuContext;
 use crate::model::{DbhStatus, Raster, Tree};
 use crate::segment::{self, CrownOptions, Crowns};
+use crate::species::{self, SpeciesModel};
 use crate::stem::{self, StemFit, StemOptions};
 use crate::treetops::{self, Treetop, TreetopOptions};
 
@@ -90,6 +91,8 @@ pub struct TreeOptions {
     /// The tree's top is its highest point within this distance of the treetop cell's centre
     /// (default 1 m: two cells at 0.5 m).
     pub top_search_m: f64,
+    /// Conifer / broadleaf from crown form ([`crate::species`]).
+    pub species: SpeciesModel,
 }
 
 impl Default for TreeOptions {
@@ -103,6 +106,7 @@ impl Default for TreeOptions {
             stems: Some(StemOptions::default()),
             max_stem_offset_m: 2.0,
             top_search_m: 1.0,
+            species: SpeciesModel::default(),
         }
     }
 }
@@ -213,7 +217,11 @@ pub fn run(
         Some(s) => stem::find_stems(cloud, s)?,
         None => Vec::new(),
     };
-    let trees = metrics(cloud, &labels, &crowns, &tops, &stems, dtm, opts);
+    let mut trees = metrics(cloud, &labels, &crowns, &tops, &stems, dtm, opts);
+    let feats = species::features(cloud, &labels, &trees);
+    for (t, call) in trees.iter_mut().zip(species::classify(&feats, &opts.species)) {
+        t.species = Some(call);
+    }
     Ok(TreeResult {
         chm,
         treetops: tops,
@@ -364,6 +372,7 @@ pub fn metrics(
                 },
                 dbh_cm: stem.map(|s| s.dbh_cm),
                 dbh_fit_rms_cm: stem.map(|s| 100.0 * s.rms_m),
+                species: None,
             }
         })
         .collect()

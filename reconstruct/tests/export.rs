@@ -116,6 +116,7 @@ fn reconstruction(cloud: &PointCloud, truth: &Truth) -> (Reconstruction, Vec<u32
                 },
                 dbh_cm: observed.then_some(t.dbh_cm),
                 dbh_fit_rms_cm: observed.then_some(0.4),
+                species: None,
             }
         })
         .collect();

@@ -318,6 +318,7 @@ mod tests {
             dbh_status: reconstruct::model::DbhStatus::NotObserved,
             dbh_cm: None,
             dbh_fit_rms_cm: None,
+            species: None,
         };
         Reconstruction {
             trees: vec![tree(1, 0.0, 20.0), tree(2, 10.0, 15.0)],

@@ -84,6 +84,7 @@ pub fn synth_project(dir: &Path, name: &str, seed: u64, simulate: bool) -> PathB
                 dbh_status: reconstruct::model::DbhStatus::NotObserved,
                 dbh_cm: None,
                 dbh_fit_rms_cm: None,
+                species: None,
             }
         })
         .collect();
