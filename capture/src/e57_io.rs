@@ -203,7 +203,8 @@ pub fn read_chunks(
         });
     }
     src.up_axis = UpAxis::Z;
-    src.up_axis_reason = "E57 coordinates are Z-up by definition (ASTM E2807 §8.4)".into();
+    src.up_axis_reason =
+        "E57 defines Z as up (ASTM E2807 §8.4; read() confirms it; see up_axis)".into();
     src.crs = crs;
     src.images = reader
         .images()

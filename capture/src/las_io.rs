@@ -438,7 +438,7 @@ pub fn read_chunks(
     src.capture_time = capture_time;
     src.creation_date = header.date();
     src.up_axis = UpAxis::Z;
-    src.up_axis_reason = "LAS coordinates are Z-up by definition".into();
+    src.up_axis_reason = "LAS defines Z as the elevation (read() confirms it; see up_axis)".into();
     src.crs = crs;
     Ok((src, warnings))
 }

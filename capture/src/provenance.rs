@@ -78,7 +78,8 @@ pub struct Source {
     /// Scanner / camera make and model, when the file says.
     pub device: Option<String>,
     pub up_axis: UpAxis,
-    /// Why `up_axis` was chosen ("LAS is Z-up by definition", "user --up y", …).
+    /// Why `up_axis` was chosen ("user said Y-up", "LAZ at map coordinates …", the geometric
+    /// evidence of [`crate::up_axis::detect`], …).
     pub up_axis_reason: String,
     pub crs: Crs,
     pub images: Vec<ImageInfo>,

@@ -156,7 +156,8 @@ impl Decimation {
 /// Which way is up in the source.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UpOption {
-    /// Georeferenced formats are Z-up; mesh/phone formats are checked (see [`up_axis`]).
+    /// Files that prove Z-up (written by TwinMint, or at map coordinates) are Z-up; every other
+    /// file, in any format, is decided from its geometry (see [`up_axis`]).
     #[default]
     Auto,
     Z,
@@ -305,12 +306,16 @@ pub fn read(
     source.size_bytes = size;
     source.points_loaded = cloud.len() as u64;
     source.decimation = opts.decimation.describe();
-    let georeferenced = matches!(format, Format::Las | Format::Laz | Format::E57);
     let (up, reason) = match opts.up {
         UpOption::Z => (UpAxis::Z, "user said Z-up".to_string()),
         UpOption::Y => (UpAxis::Y, "user said Y-up".to_string()),
-        UpOption::Auto if georeferenced => (source.up_axis, source.up_axis_reason.clone()),
-        UpOption::Auto => up_axis::detect(&cloud, &source),
+        UpOption::Auto => {
+            // The file's CRS is needed by the proof (map coordinates, lon/lat).
+            if let Some(crs) = &opts.crs {
+                source.crs = crs.clone();
+            }
+            up_axis::detect(&cloud, &source)
+        }
     };
     if up == UpAxis::Y {
         cloud.y_up_to_z_up();

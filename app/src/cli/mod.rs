@@ -87,8 +87,9 @@ enum Command {
 /// Reading options shared by every verb that loads scans.
 #[derive(Args, Debug, Clone)]
 pub struct LoadArgs {
-    /// Which axis is up in the source: auto (georeferenced formats are Z-up; phone/mesh exports
-    /// are detected), y (convert Y-up to Z-up), or z.
+    /// Which axis is up in the source: auto (files at map coordinates or written by TwinMint are
+    /// Z-up; any other file, LAS included, is decided from its geometry — ground plane, stems,
+    /// point distribution — and its producer), y (convert Y-up to Z-up), or z.
     #[arg(long, value_enum, default_value_t = Up::Auto)]
     up: Up,
     /// Assign a CRS (EPSG:xxxx or WKT), overriding the file's.
