@@ -8,6 +8,7 @@
 pub mod accuracy;
 pub mod ari;
 pub mod chm;
+pub mod chm_filter;
 pub mod classified;
 pub mod dtm;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod species;
 pub mod stem;
 pub mod trees;
 pub mod treetops;
+pub mod understorey;
 
 pub use error::{ReconstructError, Result};
 pub use model::{

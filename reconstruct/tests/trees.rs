@@ -187,20 +187,9 @@ fn match_trees(
     out
 }
 
-/// Height of tree `u`'s crown envelope above absolute (x, y), if the crown covers it: the
-/// simulator's paraboloid (conifer, apex at the top, `crown_radius_m` at the crown base) or
-/// ellipsoid (broadleaf) crown.
+/// Height of tree `u`'s crown envelope above absolute (x, y), if the crown covers it.
 fn crown_surface(u: &synth::TreeTruth, x: f64, y: f64) -> Option<f64> {
-    let d = (x - u.x).hypot(y - u.y) / u.crown_radius_m;
-    if d > 1.0 {
-        return None;
-    }
-    let top = u.ground_z + u.height_m;
-    let len = u.height_m - u.crown_base_height_m;
-    Some(match u.species_group {
-        synth::SpeciesGroup::Conifer => top - len * d * d,
-        synth::SpeciesGroup::Broadleaf => top - 0.5 * len * (1.0 - (1.0 - d * d).sqrt()),
-    })
+    u.crown_surface_z(x, y)
 }
 
 /// Detection scores of trees against a truth list.

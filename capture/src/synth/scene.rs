@@ -19,6 +19,7 @@ use crate::error::{CaptureError, Result};
 const STREAM_TERRAIN: u64 = 1;
 const STREAM_PIPES: u64 = 2;
 const STREAM_TREES: u64 = 3;
+const STREAM_UNDERSTOREY: u64 = 4;
 
 /// Everything that defines a scene. `Scene::generate` is a pure function of these.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -119,6 +120,21 @@ pub struct TreeOptions {
     pub crown_shell_m: f64,
     /// Foliage density of the outer shell relative to the core (default 3, must be ≥ 1).
     pub crown_shell_density_factor: f64,
+    /// Fraction of the canopy trees placed in clumps (default 0: a regular hard-core stand).
+    /// A clumped tree stands within `clump_radius_m` of an earlier tree and only
+    /// `clump_spacing_m` from its neighbours — the cluster (Thomas / Matérn) processes of
+    /// natural and uneven-aged stands (Illian et al. 2008, *Statistical Analysis and Modelling
+    /// of Spatial Point Patterns*, §6.3), where tops stand closer than any fixed window.
+    pub clump_fraction: f64,
+    pub clump_radius_m: f64,
+    pub clump_spacing_m: f64,
+    /// Understorey trees per hectare (default 0), placed without regard to the canopy (under
+    /// crowns too), heights triangular on `understorey_min_height_m..understorey_max_height_m`
+    /// (default 3–9 m): the suppressed and intermediate layer of multi-layer stands that
+    /// canopy-surface methods miss.
+    pub understorey_density_per_ha: f64,
+    pub understorey_min_height_m: f64,
+    pub understorey_max_height_m: f64,
 }
 
 impl Default for TreeOptions {
@@ -134,6 +150,12 @@ impl Default for TreeOptions {
             broadleaf_leaf_area_density: 0.4,
             crown_shell_m: 0.5,
             crown_shell_density_factor: 3.0,
+            clump_fraction: 0.0,
+            clump_radius_m: 4.0,
+            clump_spacing_m: 1.5,
+            understorey_density_per_ha: 0.0,
+            understorey_min_height_m: 3.0,
+            understorey_max_height_m: 9.0,
         }
     }
 }
@@ -235,6 +257,28 @@ pub struct TreeTruth {
     pub crown_base_height_m: f64,
     /// Stem diameter at 1.3 m above `ground_z`, centimetres.
     pub dbh_cm: f64,
+    /// The top stands under another tree's crown envelope ([`TreeTruth::crown_surface_z`]):
+    /// overtopped, invisible from above — what field crews class as "suppressed" crowns.
+    #[serde(default)]
+    pub suppressed: bool,
+}
+
+impl TreeTruth {
+    /// Absolute height of this tree's crown envelope above absolute (x, y), if the crown covers
+    /// it: the paraboloid (conifer, apex at the top, `crown_radius_m` at the crown base) or the
+    /// upper half-ellipsoid (broadleaf, widest at mid-crown) the scanner samples.
+    pub fn crown_surface_z(&self, x: f64, y: f64) -> Option<f64> {
+        let d = (x - self.x).hypot(y - self.y) / self.crown_radius_m;
+        if d > 1.0 {
+            return None;
+        }
+        let top = self.ground_z + self.height_m;
+        let len = self.height_m - self.crown_base_height_m;
+        Some(match self.species_group {
+            SpeciesGroup::Conifer => top - len * d * d,
+            SpeciesGroup::Broadleaf => top - 0.5 * len * (1.0 - (1.0 - d * d).sqrt()),
+        })
+    }
 }
 
 /// One straight pipe segment (an open cylinder around the axis `start`–`end`), absolute
@@ -548,6 +592,31 @@ fn validate(o: &SceneOptions) -> Result<()> {
     if !nonneg(tr.min_spacing_m) || !nonneg(tr.edge_margin_m) {
         return Err(bad("tree spacing", "spacing and margin must be ≥ 0"));
     }
+    if !(0.0..=1.0).contains(&tr.clump_fraction)
+        || !(tr.clump_radius_m.is_finite() && tr.clump_radius_m > 0.0)
+        || !nonneg(tr.clump_spacing_m)
+    {
+        return Err(bad(
+            "clumping",
+            "fraction in 0..=1, radius > 0 and spacing ≥ 0",
+        ));
+    }
+    if !(tr.understorey_density_per_ha.is_finite()
+        && (0.0..=5000.0).contains(&tr.understorey_density_per_ha))
+    {
+        return Err(bad(
+            "understorey density",
+            "must lie in 0..=5000 per hectare",
+        ));
+    }
+    if tr.understorey_density_per_ha > 0.0 {
+        check_range(
+            "understorey height",
+            tr.understorey_min_height_m,
+            tr.understorey_max_height_m,
+            2.0,
+        )?;
+    }
     if !nonneg(tr.crown_shell_m) || !(1.0..=100.0).contains(&tr.crown_shell_density_factor) {
         return Err(bad(
             "crown shell",
@@ -834,10 +903,30 @@ fn make_trees(scene: &mut Scene) {
     let max_attempts = 30 * target + 1000;
     while scene.trees.len() < target && attempts < max_attempts {
         attempts += 1;
-        let p = [
+        let mut p = [
             rng.random_range(-hw + margin..=hw - margin),
             rng.random_range(-hd + margin..=hd - margin),
         ];
+        // A clumped tree: near an earlier one, closer than the stand's spacing. Only drawn when
+        // clumping is on, so the random sequence of unclumped scenes is unchanged.
+        let mut spacing = sp;
+        if t.clump_fraction > 0.0 && !scene.trees.is_empty() {
+            let (u, k, a, r): (f64, usize, f64, f64) = (
+                rng.random(),
+                rng.random_range(0..scene.trees.len()),
+                rng.random_range(0.0..2.0 * PI),
+                rng.random(),
+            );
+            if u < t.clump_fraction {
+                let q = &scene.trees[k];
+                let d = t.clump_radius_m * r.sqrt();
+                p = [
+                    (q.x - c[0] + d * a.cos()).clamp(-hw + margin, hw - margin),
+                    (q.y - c[1] + d * a.sin()).clamp(-hd + margin, hd - margin),
+                ];
+                spacing = t.clump_spacing_m;
+            }
+        }
         // Draw the tree's attributes before the acceptance test so the random sequence per
         // attempt is fixed.
         let conifer = rng.random::<f64>() < t.conifer_fraction;
@@ -854,13 +943,13 @@ fn make_trees(scene: &mut Scene) {
             SpeciesGroup::Conifer => rng.random_range(0.5..0.75),
             SpeciesGroup::Broadleaf => rng.random_range(0.45..0.65),
         };
-        if sp > 0.0 {
+        if spacing > 0.0 {
             let (ci, cj) = cell_of(p);
             let mut clash = false;
             'outer: for i in ci.saturating_sub(1)..=(ci + 1).min(gx - 1) {
                 for j in cj.saturating_sub(1)..=(cj + 1).min(gy - 1) {
                     for q in &grid[j * gx + i] {
-                        if (p[0] - q[0]).hypot(p[1] - q[1]) < sp {
+                        if (p[0] - q[0]).hypot(p[1] - q[1]) < spacing {
                             clash = true;
                             break 'outer;
                         }
@@ -891,7 +980,106 @@ fn make_trees(scene: &mut Scene) {
             crown_radius_m: crown_radius,
             crown_base_height_m: height * (1.0 - crown_ratio),
             dbh_cm,
+            suppressed: false,
         });
+    }
+    make_understorey(scene);
+    mark_suppressed(&mut scene.trees);
+}
+
+/// Understorey trees (see [`TreeOptions::understorey_density_per_ha`]): their own random
+/// stream, spaced only among themselves and from canopy stems (1 m), under crowns or not.
+fn make_understorey(scene: &mut Scene) {
+    let o = &scene.options;
+    let t = &o.trees;
+    let area_ha = o.width_m * o.depth_m / 10_000.0;
+    let target = (t.understorey_density_per_ha * area_ha).round() as usize;
+    if target == 0 {
+        return;
+    }
+    let (hw, hd) = (0.5 * o.width_m, 0.5 * o.depth_m);
+    let c = scene.centre;
+    let margin = t.edge_margin_m.min(0.45 * hw.min(hd));
+    let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
+    rng.set_stream(STREAM_UNDERSTOREY);
+    let stems: Vec<[f64; 2]> = scene.trees.iter().map(|q| [q.x, q.y]).collect();
+    let mut placed: Vec<[f64; 2]> = Vec::new();
+    let spacing = t.min_spacing_m.min(2.0);
+    let mut attempts = 0usize;
+    while placed.len() < target && attempts < 30 * target + 1000 {
+        attempts += 1;
+        let p = [
+            c[0] + rng.random_range(-hw + margin..=hw - margin),
+            c[1] + rng.random_range(-hd + margin..=hd - margin),
+        ];
+        let conifer = rng.random::<f64>() < t.conifer_fraction;
+        let u = 0.5 * (rng.random::<f64>() + rng.random::<f64>());
+        let height = t.understorey_min_height_m
+            + u * (t.understorey_max_height_m - t.understorey_min_height_m);
+        let dbh_scatter = (0.08 * std_normal(&mut rng)).clamp(-0.2, 0.2).exp();
+        let crown_scatter = rng.random_range(0.85..1.15);
+        let crown_ratio = rng.random_range(0.5..0.7);
+        if stems.iter().any(|q| (p[0] - q[0]).hypot(p[1] - q[1]) < 1.0)
+            || placed
+                .iter()
+                .any(|q| (p[0] - q[0]).hypot(p[1] - q[1]) < spacing)
+        {
+            continue;
+        }
+        placed.push(p);
+        let species = if conifer {
+            SpeciesGroup::Conifer
+        } else {
+            SpeciesGroup::Broadleaf
+        };
+        let dbh_cm = naslund_dbh_cm(species, height) * dbh_scatter;
+        scene.trees.push(TreeTruth {
+            id: scene.trees.len() as u32 + 1,
+            species_group: species,
+            x: p[0],
+            y: p[1],
+            ground_z: scene.terrain.height(p[0], p[1]),
+            height_m: height,
+            crown_radius_m: crown_radius_m(species, dbh_cm) * crown_scatter,
+            crown_base_height_m: height * (1.0 - crown_ratio),
+            dbh_cm,
+            suppressed: false,
+        });
+    }
+}
+
+/// Mark every tree whose top stands under a taller tree's crown (see [`TreeTruth::suppressed`]).
+/// A hash grid of cells as wide as the widest crown keeps it linear in the tree count.
+fn mark_suppressed(trees: &mut [TreeTruth]) {
+    let reach = trees
+        .iter()
+        .map(|t| t.crown_radius_m)
+        .fold(1.0f64, f64::max);
+    let key = |x: f64, y: f64| ((x / reach).floor() as i64, (y / reach).floor() as i64);
+    let mut grid: std::collections::HashMap<(i64, i64), Vec<usize>> = Default::default();
+    for (i, t) in trees.iter().enumerate() {
+        grid.entry(key(t.x, t.y)).or_default().push(i);
+    }
+    let flags: Vec<bool> = trees
+        .iter()
+        .map(|a| {
+            let (kx, ky) = key(a.x, a.y);
+            (-1..=1).any(|dx| {
+                (-1..=1).any(|dy| {
+                    grid.get(&(kx + dx, ky + dy)).is_some_and(|v| {
+                        v.iter().any(|&j| {
+                            let b = &trees[j];
+                            b.id != a.id
+                                && b.crown_surface_z(a.x, a.y)
+                                    .is_some_and(|z| z > a.ground_z + a.height_m)
+                        })
+                    })
+                })
+            })
+        })
+        .collect();
+    for (t, f) in trees.iter_mut().zip(flags) {
+        t.suppressed = f;
     }
 }
 

@@ -91,6 +91,34 @@ pub fn match_trees(
     out
 }
 
+/// One-to-one pairs of reference crowns given as boxes `[xmin, ymin, xmax, ymax]` and detected
+/// tops inside them, nearest to the box centre first: "the crown got a detected tree", the
+/// criterion for hand-delineated crowns (IDTReeS), whose outline is the reference.
+pub fn match_in_boxes(boxes: &[[f64; 4]], detected: &[[f64; 3]]) -> Vec<(usize, usize)> {
+    let mut cand: Vec<(f64, usize, usize)> = Vec::new();
+    for (ri, b) in boxes.iter().enumerate() {
+        let (cx, cy) = (0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3]));
+        for (di, d) in detected.iter().enumerate() {
+            if d[0] >= b[0] && d[0] <= b[2] && d[1] >= b[1] && d[1] <= b[3] {
+                cand.push(((d[0] - cx).hypot(d[1] - cy), ri, di));
+            }
+        }
+    }
+    cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut used_r = vec![false; boxes.len()];
+    let mut used_d = vec![false; detected.len()];
+    let mut out = Vec::new();
+    for (_, ri, di) in cand {
+        if !used_r[ri] && !used_d[di] {
+            used_r[ri] = true;
+            used_d[di] = true;
+            out.push((ri, di));
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Root mean square error and mean error (bias) of paired values.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorStats {
@@ -136,7 +164,11 @@ impl DetectionCounts {
     }
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 }
+        if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        }
     }
 }
 
@@ -238,9 +270,23 @@ impl Scorer {
             })
             .collect();
         let pairs = match_trees(&refp, &det, opts);
+        self.add_pairs(reference, &refp, detected, &pairs, agb_kg);
+    }
+
+    /// Add one plot whose pairs were decided elsewhere (e.g. [`match_in_boxes`]); `refp` are
+    /// the reference trees as `[x, y, height]` (height classes come from it).
+    pub fn add_pairs(
+        &mut self,
+        reference: &[ReferenceTree],
+        refp: &[[f64; 3]],
+        detected: &[Tree],
+        pairs: &[(usize, usize)],
+        agb_kg: &dyn Fn(usize) -> Option<f64>,
+    ) {
+        let det: Vec<[f64; 3]> = detected.iter().map(|t| [t.x, t.y, t.height_m]).collect();
         let mut ref_matched = vec![None; reference.len()];
         let mut det_matched = vec![false; detected.len()];
-        for &(ri, di) in &pairs {
+        for &(ri, di) in pairs {
             ref_matched[ri] = Some(di);
             det_matched[di] = true;
         }
@@ -271,10 +317,13 @@ impl Scorer {
             }
         }
         if reference.iter().any(|r| r.suppressed) {
-            let s = self.scores.suppressed.get_or_insert_with(|| DetectionCounts {
-                class: "suppressed".into(),
-                ..Default::default()
-            });
+            let s = self
+                .scores
+                .suppressed
+                .get_or_insert_with(|| DetectionCounts {
+                    class: "suppressed".into(),
+                    ..Default::default()
+                });
             for (ri, r) in reference.iter().enumerate() {
                 if r.suppressed {
                     s.reference += 1;
@@ -284,7 +333,7 @@ impl Scorer {
                 }
             }
         }
-        for &(ri, di) in &pairs {
+        for &(ri, di) in pairs {
             let (r, d) = (&reference[ri], &detected[di]);
             if let Some(h) = r.height_m {
                 self.height.push((d.height_m, h));
