@@ -8,12 +8,16 @@
 //! Entry points:
 //! - [`run`] — trees + [`SimulationOptions`] → [`Simulation`] (`simulation.json`, schema in
 //!   [`output`]); [`stand_csv`], [`trees_csv`], [`collateral_csv`] render its tables.
+//! - [`tree_allometry`], [`year0_agb_kg`], [`predicted_dbh_cm`] — one tree's year-0 DBH,
+//!   species group and biomass by exactly the simulation's rules (for accuracy benchmarks);
+//!   [`species::lookup`] — species names and codes to groups.
 //! - [`value_pipeline`] — pipe runs + [`PipelineOptions`] → [`PipelineValuation`].
 //! - [`bench()`] — a synthetic stand through the full simulation, timed.
 //! - [`prices`] — price tables ([`prices::builtin`], [`prices::parse_csv`],
 //!   [`prices::load_csv`], [`prices::refresh`]) and scenarios.
 //!
 //! Science and defaults are documented (with citations) where they live: [`allometry`],
+//! [`species`],
 //! [`growth`], [`accounting`], [`finance`], [`pipeline`], [`sim`].
 
 pub mod accounting;
@@ -25,6 +29,7 @@ pub mod output;
 pub mod pipeline;
 pub mod prices;
 pub mod sim;
+pub mod species;
 pub mod stats;
 
 #[cfg(test)]
@@ -32,8 +37,8 @@ mod tests;
 
 pub use accounting::{AccountingOptions, Baseline, UncertaintyDeduction, UncertaintySource};
 pub use allometry::{
-    BiomassEquation, CarbonFraction, Clade, Ecozone, ForestType, JuckerBiome, RootShoot,
-    SpeciesGroup,
+    AgbModel, BiomassEquation, CarbonFraction, Clade, Ecozone, ForestType, GroupSource,
+    JuckerBiome, Region, RootShoot, SpeciesGroup,
 };
 pub use error::{GrowthError, Result};
 pub use finance::{Collateral, CollateralOptions, CreditGrade, LiquidationLine};
@@ -41,8 +46,9 @@ pub use growth::{
     CompetitionOptions, DisturbanceOptions, GrowthParams, HarvestEvent, MortalityOptions, Selection,
 };
 pub use output::{
-    Band, SCHEMA_VERSION, ScalarBand, Simulation, StandSeries, TreeStates, collateral_csv,
-    stand_csv, trees_csv,
+    Band, EquationUse, GroupSourceCounts, Inventory, InventoryTotals, InventoryTree,
+    SCHEMA_VERSION, ScalarBand, Simulation, StandSeries, TreeStates, collateral_csv, stand_csv,
+    trees_csv,
 };
 pub use pipeline::{
     Depreciation, PipeInput, PipeValuation, PipelineOptions, PipelineValuation, pipeline_csv,
@@ -51,7 +57,8 @@ pub use pipeline::{
 pub use prices::{Market, PriceScenario, PriceSeries, YearMonth};
 pub use sim::{
     AllometryOptions, CancelToken, FinanceOptions, GroupParams, GrowthOptions, OutputOptions,
-    PriceOptions, SimulationOptions, TimberOptions, Timing, TreeInput, run, run_timed,
+    PriceOptions, ResolvedGroup, SimulationOptions, TimberOptions, Timing, TreeAllometry,
+    TreeInput, predicted_dbh_cm, run, run_timed, tree_allometry, year0_agb_kg,
 };
 
 use serde::{Deserialize, Serialize};
@@ -85,6 +92,7 @@ pub fn synthetic_stand(n: usize, seed: u64) -> Vec<TreeInput> {
                 crown_diameter_m: cd,
                 dbh_cm: dbh,
                 species_group: Some(g),
+                ..Default::default()
             }
         })
         .collect()

@@ -1,14 +1,19 @@
-//! The simulation result (`simulation.json`, schema version 1) and its CSV tables.
+//! The simulation result (`simulation.json`, schema version 2) and its CSV tables.
 //!
-//! # Schema (version 1)
+//! # Schema (version 2)
 //!
 //! ```text
 //! Simulation
-//!   schema_version      1
+//!   schema_version      2
 //!   generator           "twinmint growth-model <version>"
 //!   settings            { options: SimulationOptions (every input setting, with the price
 //!                         table), derived: DerivedSettings (area, forest type, growth levels,
-//!                         resolved price model, counts of predicted DBH / defaulted groups) }
+//!                         resolved price model, counts of predicted DBH / defaulted groups,
+//!                         region, resolved biomass equation set and Jucker biome, group
+//!                         sources) }
+//!   inventory           Inventory | null — the year-0 (survey) inventory: per-tree AGB,
+//!                         below-ground biomass, carbon and CO2e with the equation used and
+//!                         its uncertainty, stand totals per hectare (see below)
 //!   trees               TreeStates | null — per-tree, per-year states of the representative
 //!                         run (see below), struct-of-arrays
 //!   stand               StandSeries — per-year bands across the Monte Carlo runs
@@ -18,10 +23,36 @@
 //!   warnings            [string]
 //! ```
 //!
+//! Version 2 added `inventory`, `trees.years[].agb_kg`, `stand.representative.{agb_t, bgb_t,
+//! carbon_t}` and the derived region/equation fields; version-1 files still read (the new
+//! fields are empty).
+//!
 //! Years: index 0 is the survey (`start_year`), index t is `start_year + t`; every per-year
 //! vector has `years + 1` entries. Bands are `{p10, p50, p90}` vectors of the per-year
 //! percentiles across runs (type-7 quantiles; per year, so a band is not one run's path).
 //! Tonnes are t CO2e (1 credit = 1 t CO2e); money carries a `currency` (ISO 4217) next to it.
+//!
+//! ## Year-0 inventory
+//!
+//! `inventory.trees` has one record per tree, in input order:
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `id`, `x`, `y`, `height_m`, `crown_diameter_m` | the input tree |
+//! | `dbh_cm`, `dbh_observed` | DBH used; `false` = predicted by Jucker et al. (2017) |
+//! | `species` | the species string the input named, if any |
+//! | `species_group`, `group_source` | the resolved group and the rule that decided it: `species_group` (given), `species` (named species/genus/code), `class` (conifer/broadleaf call → region default), `default` |
+//! | `equation` | the biomass equation and taxon, e.g. `Chojnacky et al. 2014: Pinus spg<0.45` |
+//! | `agb_kg` | above-ground dry biomass, kg (the equation's value, as in the representative run) |
+//! | `agb_log_sigma` | total log-scale σ: equation residual, plus the DBH error propagated through the DBH exponent when DBH was predicted, plus wood-density spread (Chave) |
+//! | `agb_sd_kg`, `agb_p05_kg`, `agb_p95_kg` | SD and 90 % interval of the tree's AGB: the residual is a mean-one lognormal, so SD = AGB·√(e^{σ²}−1) and the quantiles are AGB·exp(∓1.645σ − σ²/2) |
+//! | `bgb_kg` | below-ground biomass = AGB × `inventory.root_shoot_ratio` |
+//! | `carbon_fraction`, `carbon_kg`, `co2e_kg` | (AGB + BGB) × carbon fraction; × 44/12 |
+//!
+//! `inventory.totals` sums them (t) and divides by `area_ha` (t/ha); its SDs treat trees'
+//! allometric errors as independent and its 90 % interval is the normal approximation of the
+//! sum. `inventory.equations` lists each equation used with its tree count, AGB and σ. The
+//! stand's year-0 CO2e equals `stand.representative.stock_co2e_t[0]`.
 //!
 //! ## Per-tree states
 //!
@@ -32,25 +63,36 @@
 //! are `stand.representative` — close to, but not the same as, the P50 band. Arrays are stored
 //! per year, each tree in input order:
 //!
-//! - `height_m`, `dbh_cm`, `crown_diameter_m`, `co2e_t` — little-endian IEEE f32, base64
-//!   (RFC 4648, padded): `n_trees × 4` bytes each. `co2e_t` is the tree's above + below-ground
-//!   carbon as CO2e (0 once dead or removed);
+//! - `height_m`, `dbh_cm`, `crown_diameter_m`, `agb_kg`, `co2e_t` — little-endian IEEE f32,
+//!   base64 (RFC 4648, padded): `n_trees × 4` bytes each. `agb_kg` is the tree's above-ground
+//!   biomass (also after death, as the tree's size); `co2e_t` is the tree's above +
+//!   below-ground carbon as CO2e (0 once dead or removed);
 //! - `alive` — a bitset, base64: bit i (byte i/8, least-significant bit first) set while tree i
 //!   stands.
 //!
-//! 10 000 trees × 51 years is ≈ 11 MB of JSON. In Python:
+//! 10 000 trees × 51 years is ≈ 13 MB of JSON. In Python:
 //! `np.frombuffer(base64.b64decode(s), "<f4")`.
+//!
+//! ## CSV tables
+//!
+//! - `stand.csv`: one row per year, P10/P50/P90 of every band, the representative stock and
+//!   uncertainty deduction, and the representative run's `agb`, `bgb`, `carbon` and `co2e` in
+//!   t/ha (year 0 = the inventory's stand totals).
+//! - `trees.csv`: one row per tree and year (see [`trees_csv`]).
+//! - `collateral.csv`: collateral summary and grade table.
 
 use serde::{Deserialize, Serialize};
 
-use crate::allometry::{ForestType, SpeciesGroup};
+use crate::allometry::{
+    BiomassEquation, ForestType, GroupSource, JuckerBiome, Region, SpeciesGroup,
+};
 use crate::finance::Collateral;
 use crate::prices::PriceModel;
 use crate::sim::SimulationOptions;
 use crate::stats::{base64_decode, base64_encode};
 
 /// Current `simulation.json` schema version.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A vector of f32 serialised as base64 of its little-endian bytes.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -125,6 +167,9 @@ pub struct TreeYear {
     pub height_m: F32Array,
     pub dbh_cm: F32Array,
     pub crown_diameter_m: F32Array,
+    /// Above-ground dry biomass, kg (schema 2; empty in version-1 files).
+    #[serde(default)]
+    pub agb_kg: F32Array,
     pub co2e_t: F32Array,
     pub alive: Bits,
 }
@@ -170,6 +215,15 @@ pub struct RepresentativeSeries {
     /// Credits issued per year if the representative run were the project's realisation
     /// (using the ensemble's uncertainty deduction).
     pub credits_issued_t: Vec<f64>,
+    /// Live-tree above-ground dry biomass, t (schema 2).
+    #[serde(default)]
+    pub agb_t: Vec<f64>,
+    /// Live-tree below-ground dry biomass (AGB × root:shoot of the year), t (schema 2).
+    #[serde(default)]
+    pub bgb_t: Vec<f64>,
+    /// Live-tree carbon above and below ground, t C (schema 2).
+    #[serde(default)]
+    pub carbon_t: Vec<f64>,
 }
 
 /// Stand-level series.
@@ -245,6 +299,136 @@ pub struct DerivedSettings {
     pub price_currency: String,
     pub dbh_predicted: usize,
     pub species_group_defaulted: usize,
+    /// Region of the allometry (schema 2).
+    #[serde(default)]
+    pub region: Region,
+    /// Biomass equation set after `auto` was resolved (schema 2).
+    #[serde(default)]
+    pub biomass_equation: BiomassEquation,
+    /// Jucker biome used for predicted DBH (schema 2).
+    #[serde(default)]
+    pub dbh_model: JuckerBiome,
+    /// How many trees each rule decided the group of (schema 2).
+    #[serde(default)]
+    pub group_sources: GroupSourceCounts,
+}
+
+/// Trees per [`GroupSource`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSourceCounts {
+    pub species_group: usize,
+    pub species: usize,
+    pub class: usize,
+    pub default: usize,
+}
+
+impl GroupSourceCounts {
+    pub fn add(&mut self, s: GroupSource) {
+        *self.get_mut(s) += 1;
+    }
+    pub fn get(&self, s: GroupSource) -> usize {
+        match s {
+            GroupSource::SpeciesGroup => self.species_group,
+            GroupSource::Species => self.species,
+            GroupSource::Class => self.class,
+            GroupSource::Default => self.default,
+        }
+    }
+    fn get_mut(&mut self, s: GroupSource) -> &mut usize {
+        match s {
+            GroupSource::SpeciesGroup => &mut self.species_group,
+            GroupSource::Species => &mut self.species,
+            GroupSource::Class => &mut self.class,
+            GroupSource::Default => &mut self.default,
+        }
+    }
+}
+
+/// One tree of the year-0 inventory (see the module docs for each field).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InventoryTree {
+    pub id: u32,
+    pub x: f64,
+    pub y: f64,
+    pub height_m: f64,
+    pub crown_diameter_m: f64,
+    pub dbh_cm: f64,
+    pub dbh_observed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub species: Option<String>,
+    pub species_group: SpeciesGroup,
+    pub group_source: GroupSource,
+    pub equation: String,
+    pub agb_kg: f64,
+    pub agb_log_sigma: f64,
+    pub agb_sd_kg: f64,
+    pub agb_p05_kg: f64,
+    pub agb_p95_kg: f64,
+    pub bgb_kg: f64,
+    pub carbon_fraction: f64,
+    pub carbon_kg: f64,
+    pub co2e_kg: f64,
+}
+
+/// Stand totals of the year-0 inventory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InventoryTotals {
+    pub trees: usize,
+    pub dbh_observed: usize,
+    pub dbh_predicted: usize,
+    pub group_sources: GroupSourceCounts,
+    pub agb_t: f64,
+    pub bgb_t: f64,
+    pub carbon_t: f64,
+    pub co2e_t: f64,
+    pub agb_t_per_ha: f64,
+    pub bgb_t_per_ha: f64,
+    pub carbon_t_per_ha: f64,
+    pub co2e_t_per_ha: f64,
+    /// SD of the stand AGB from the trees' allometric errors (independent), t.
+    pub agb_sd_t: f64,
+    /// SD of the stand CO2e, t.
+    pub co2e_sd_t: f64,
+    /// 90 % interval of CO2e per hectare (normal approximation of the sum, ≥ 0).
+    pub co2e_t_per_ha_p05: f64,
+    pub co2e_t_per_ha_p95: f64,
+}
+
+/// One biomass equation as used in the inventory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EquationUse {
+    pub equation: BiomassEquation,
+    /// `"Chojnacky et al. 2014: Pinus spg<0.45"`.
+    pub label: String,
+    pub citation: String,
+    /// The equation's own residual σ (ln scale).
+    pub log_sigma: f64,
+    pub trees: usize,
+    pub agb_t: f64,
+}
+
+/// The year-0 (survey) inventory: what a field inventory, a registry module or an auditor
+/// compares against.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// Calendar year of the survey.
+    pub year: i32,
+    pub area_ha: f64,
+    pub region: Region,
+    /// Root:shoot ratio R applied to every tree (IPCC 2006 Table 4.4 for the stand's year-0
+    /// AGB per hectare and forest type, or the fixed ratio).
+    pub root_shoot_ratio: f64,
+    pub totals: InventoryTotals,
+    /// Equations used, most above-ground biomass first.
+    pub equations: Vec<EquationUse>,
+    pub trees: Vec<InventoryTree>,
+}
+
+impl Inventory {
+    /// The record of tree `id`.
+    pub fn tree(&self, id: u32) -> Option<&InventoryTree> {
+        self.trees.iter().find(|t| t.id == id)
+    }
 }
 
 /// Everything the simulation used.
@@ -260,6 +444,9 @@ pub struct Simulation {
     pub schema_version: u32,
     pub generator: String,
     pub settings: Settings,
+    /// Year-0 inventory (schema 2; `None` in version-1 files).
+    #[serde(default)]
+    pub inventory: Option<Inventory>,
     pub trees: Option<TreeStates>,
     pub stand: StandSeries,
     pub accounting: AccountingSummary,
@@ -285,7 +472,19 @@ fn fmt(v: f64) -> String {
     }
 }
 
-/// Stand series as CSV: one row per year, P10/P50/P90 columns per quantity.
+/// Quotes a CSV field when it holds a comma, quote or line break (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Stand series as CSV: one row per year, P10/P50/P90 columns per quantity, then
+/// `representative_stock_co2e_t`, `uncertainty_deduction` and the representative run's
+/// `representative_{agb,bgb,carbon,co2e}_t_per_ha` (year 0 = the inventory's stand totals;
+/// empty for version-1 simulations).
 pub fn stand_csv(sim: &Simulation) -> String {
     let s = &sim.stand;
     let c = &s.currency;
@@ -309,7 +508,19 @@ pub fn stand_csv(sim: &Simulation) -> String {
             out.push_str(&format!(",{name}{unit}_{p}"));
         }
     }
-    out.push_str(",representative_stock_co2e_t,uncertainty_deduction\n");
+    out.push_str(
+        ",representative_stock_co2e_t,uncertainty_deduction,representative_agb_t_per_ha,\
+         representative_bgb_t_per_ha,representative_carbon_t_per_ha,\
+         representative_co2e_t_per_ha\n",
+    );
+    let rep = &s.representative;
+    let area = sim.settings.derived.area_ha;
+    let per_ha = |v: &[f64], t: usize| {
+        v.get(t)
+            .filter(|_| area > 0.0)
+            .map(|x| fmt(x / area))
+            .unwrap_or_default()
+    };
     for (t, year) in s.year.iter().enumerate() {
         out.push_str(&year.to_string());
         for (_, b) in &bands {
@@ -319,12 +530,7 @@ pub fn stand_csv(sim: &Simulation) -> String {
             }
         }
         out.push(',');
-        out.push_str(&fmt(s
-            .representative
-            .stock_co2e_t
-            .get(t)
-            .copied()
-            .unwrap_or(f64::NAN)));
+        out.push_str(&fmt(rep.stock_co2e_t.get(t).copied().unwrap_or(f64::NAN)));
         out.push(',');
         out.push_str(&fmt(sim
             .accounting
@@ -332,23 +538,58 @@ pub fn stand_csv(sim: &Simulation) -> String {
             .get(t)
             .copied()
             .unwrap_or(0.0)));
+        for v in [&rep.agb_t, &rep.bgb_t, &rep.carbon_t] {
+            out.push(',');
+            out.push_str(&per_ha(v, t));
+        }
+        out.push(',');
+        if rep.agb_t.get(t).is_some() {
+            out.push_str(&per_ha(&rep.stock_co2e_t, t));
+        }
         out.push('\n');
     }
     out
 }
 
-/// Per-tree states as a long CSV: `year,id,x,y,species_group,alive,height_m,dbh_cm,
-/// crown_diameter_m,co2e_t` (empty string when the simulation kept no tree states).
+/// Per-tree states as a long CSV, one row per year and tree:
+/// `year,id,x,y,species_group,alive,height_m,dbh_cm,crown_diameter_m,co2e_t` (as in schema 1),
+/// then `agb_kg` (the year's above-ground biomass of the representative run; at year 0 the
+/// inventory's `agb_kg`), `species` (as named in the input), `group_source`, `dbh_source`
+/// (`observed`/`predicted`, of the survey DBH) and `equation` (the biomass equation). Empty
+/// string when the simulation kept no tree states; the last five columns are empty for
+/// version-1 simulations.
 pub fn trees_csv(sim: &Simulation) -> String {
     let Some(ts) = &sim.trees else {
         return String::new();
     };
-    let mut out =
-        String::from("year,id,x,y,species_group,alive,height_m,dbh_cm,crown_diameter_m,co2e_t\n");
+    let inv = sim
+        .inventory
+        .as_ref()
+        .filter(|inv| inv.trees.len() == ts.n_trees);
+    let stat: Vec<String> = (0..ts.n_trees)
+        .map(|i| match inv.map(|inv| &inv.trees[i]) {
+            Some(r) => format!(
+                "{},{},{},{}",
+                csv_field(r.species.as_deref().unwrap_or("")),
+                r.group_source.name(),
+                if r.dbh_observed {
+                    "observed"
+                } else {
+                    "predicted"
+                },
+                csv_field(&r.equation)
+            ),
+            None => ",,,".into(),
+        })
+        .collect();
+    let mut out = String::from(
+        "year,id,x,y,species_group,alive,height_m,dbh_cm,crown_diameter_m,co2e_t,agb_kg,species,\
+         group_source,dbh_source,equation\n",
+    );
     for y in &ts.years {
         for i in 0..ts.n_trees {
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 y.year,
                 ts.id[i],
                 ts.x[i],
@@ -359,6 +600,12 @@ pub fn trees_csv(sim: &Simulation) -> String {
                 fmt(y.dbh_cm.0[i] as f64),
                 fmt(y.crown_diameter_m.0[i] as f64),
                 fmt(y.co2e_t.0[i] as f64),
+                y.agb_kg
+                    .0
+                    .get(i)
+                    .map(|v| fmt(*v as f64))
+                    .unwrap_or_default(),
+                stat[i],
             ));
         }
     }

@@ -35,8 +35,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounting::{AccountingOptions, Baseline, RunCredits, UncertaintySource};
 use crate::allometry::{
-    BiomassEquation, CHAVE_2014_SIGMA, CO2_PER_C, CarbonFraction, ForestType, JuckerBiome,
-    JuckerCoefficients, RootShoot, SpeciesGroup,
+    AgbForm, AgbModel, BiomassEquation, CO2_PER_C, CarbonFraction, Clade, ForestType, GroupSource,
+    JuckerBiome, JuckerCoefficients, Region, RootShoot, SpeciesGroup, WoodDensity,
 };
 use crate::error::{GrowthError, Result, bad_option};
 use crate::finance::{CollateralOptions, collateral, discount_factor};
@@ -45,11 +45,12 @@ use crate::growth::{
     Neighbours, Selection, cr_step_e, lens_area,
 };
 use crate::output::{
-    AccountingSummary, Bits, DerivedSettings, F32Array, RepresentativeSeries, SCHEMA_VERSION,
-    Settings, Simulation, StandSeries, TreeStates, TreeYear, Valuation, band_from_runs,
-    scalar_band,
+    AccountingSummary, Bits, DerivedSettings, EquationUse, F32Array, Inventory, InventoryTotals,
+    InventoryTree, RepresentativeSeries, SCHEMA_VERSION, Settings, Simulation, StandSeries,
+    TreeStates, TreeYear, Valuation, band_from_runs, scalar_band,
 };
 use crate::prices::{Market, PriceModel, PriceScenario, PriceSeries, builtin};
+use crate::species::{SpeciesMatch, class_alias, lookup};
 use crate::stats::{
     Normal, STREAM_REPRESENTATIVE, STREAM_THINNING, inverse_normal_cdf, quantile_sorted, run_rng,
     uniform_open,
@@ -84,7 +85,7 @@ impl CancelToken {
 }
 
 /// One observed tree.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TreeInput {
     pub id: u32,
     /// Stem position, absolute CRS coordinates (m).
@@ -96,26 +97,44 @@ pub struct TreeInput {
     /// Observed DBH; `None` = predict from height and crown (Jucker et al. 2017).
     #[serde(default)]
     pub dbh_cm: Option<f64>,
-    /// `None` = `allometry.default_species_group`.
+    /// The group, when the input names it; it wins over everything else.
     #[serde(default)]
     pub species_group: Option<SpeciesGroup>,
+    /// The point-based conifer (`true`) / broadleaf (`false`) call of the reconstruction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conifer: Option<bool>,
+    /// A species the user named: scientific name, USDA PLANTS / NEON code, common name or group
+    /// name (`Picea abies`, `PIPA2`, `Norway spruce`, `spruce`); see [`crate::species`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub species: Option<String>,
 }
 
-/// Allometry settings. Defaults: Jucker global DBH model, Jenkins 2003 biomass, mixed hardwood
-/// when the group is unknown, IPCC carbon fraction 0.47, IPCC temperate root:shoot with the
-/// forest type from the species mix, biomass residual σ 0.357 (Chave et al. 2014's RSE, used as
-/// a stand-in for Jenkins too), DBH residual σ 0.056 (Jucker global), wood-density spread on.
+/// Allometry settings. Defaults: region `global` (Jenkins 2003 biomass, Jucker global DBH
+/// model — the model's behaviour before regions existed; see [`Region`]), mixed hardwood when
+/// nothing is known about a tree, IPCC carbon fraction 0.47, IPCC temperate root:shoot with the
+/// forest type from the species mix, each equation's own log-scale residual σ
+/// ([`AgbModel::log_sigma`]), DBH residual σ 0.056 (Jucker global), wood-density spread on.
+///
+/// A tree's group is decided in this order ([`AllometryOptions::resolve_group`]): its explicit
+/// `species_group`; its `species` looked up in [`crate::species`]; its conifer/broadleaf call
+/// mapped to the region's default conifer or broadleaf group; `default_species_group`. The
+/// rule that decided is recorded per tree ([`GroupSource`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AllometryOptions {
-    /// Jucker et al. (2017) model for DBH from height × crown diameter.
-    pub dbh_model: JuckerBiome,
+    /// Where the stand grows: picks `auto` equations, the Jucker biome and class defaults.
+    pub region: Region,
+    /// Jucker et al. (2017) model for DBH from height × crown diameter; `None` = the region's
+    /// biome ([`Region::jucker_biome`]). The clade follows each tree's resolved group.
+    pub dbh_model: Option<JuckerBiome>,
+    /// Biomass equation set; `auto` (default) = by region ([`Region::biomass_equation`]).
     pub biomass: BiomassEquation,
     pub default_species_group: SpeciesGroup,
     pub carbon_fraction: CarbonFraction,
     pub root_shoot: RootShoot,
-    /// Per-tree log-scale residual of the biomass equation.
-    pub biomass_log_sigma: f64,
+    /// Per-tree log-scale residual of the biomass equation; `None` (default) = each equation's
+    /// own σ, a value overrides it for every tree.
+    pub biomass_log_sigma: Option<f64>,
     /// Per-tree log-scale residual of predicted DBH (propagated through the DBH exponent).
     pub dbh_log_sigma: f64,
     /// Add the group's between-species wood-density spread to the residual (Chave only).
@@ -125,16 +144,175 @@ pub struct AllometryOptions {
 impl Default for AllometryOptions {
     fn default() -> Self {
         AllometryOptions {
-            dbh_model: JuckerBiome::Global,
-            biomass: BiomassEquation::Jenkins2003,
+            region: Region::Global,
+            dbh_model: None,
+            biomass: BiomassEquation::Auto,
             default_species_group: SpeciesGroup::MixedHardwood,
             carbon_fraction: CarbonFraction::IpccDefault,
             root_shoot: RootShoot::default(),
-            biomass_log_sigma: CHAVE_2014_SIGMA,
+            biomass_log_sigma: None,
             dbh_log_sigma: 0.056,
             wood_density_spread: true,
         }
     }
+}
+
+/// A tree's resolved species group and how it was decided.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedGroup {
+    pub group: SpeciesGroup,
+    pub source: GroupSource,
+    /// The looked-up species, when the tree named one the table knows.
+    pub taxon: Option<SpeciesMatch>,
+    /// The tree named a species the table does not know (it fell back to class or default).
+    pub species_unknown: bool,
+    /// The named species' clade contradicts the tree's conifer/broadleaf call.
+    pub class_conflict: bool,
+}
+
+impl AllometryOptions {
+    /// The Jucker biome in use: `dbh_model`, else the region's.
+    pub fn jucker_biome(&self) -> JuckerBiome {
+        self.dbh_model.unwrap_or(self.region.jucker_biome())
+    }
+
+    /// The biomass equation set in use (`auto` resolved by region).
+    pub fn biomass_equation(&self) -> BiomassEquation {
+        self.biomass.resolve(self.region)
+    }
+
+    /// A tree's species group: explicit group → species (name/code/genus) → conifer/broadleaf
+    /// call → `default_species_group`. A species string that is only a class word
+    /// (`conifer`, `broadleaf`) counts as the tree's class call and overrides the points'.
+    pub fn resolve_group(
+        &self,
+        species_group: Option<SpeciesGroup>,
+        species: Option<&str>,
+        conifer: Option<bool>,
+    ) -> ResolvedGroup {
+        let species = species.map(str::trim).filter(|s| !s.is_empty());
+        let taxon = species.and_then(lookup);
+        if let Some(group) = species_group {
+            return ResolvedGroup {
+                group,
+                source: GroupSource::SpeciesGroup,
+                taxon,
+                species_unknown: false,
+                class_conflict: false,
+            };
+        }
+        let mut conifer = conifer;
+        let mut species_unknown = false;
+        if let Some(s) = species {
+            if let Some(m) = taxon {
+                let class_conflict = match (conifer, m.group.clade()) {
+                    (Some(c), Some(k)) => c != (k == Clade::Gymnosperm),
+                    _ => false,
+                };
+                return ResolvedGroup {
+                    group: m.group,
+                    source: GroupSource::Species,
+                    taxon: Some(m),
+                    species_unknown: false,
+                    class_conflict,
+                };
+            }
+            match class_alias(s) {
+                Some(c) => conifer = Some(c),
+                None => species_unknown = true,
+            }
+        }
+        let (group, source) = match conifer {
+            Some(true) => (self.region.conifer_group(), GroupSource::Class),
+            Some(false) => (self.region.broadleaf_group(), GroupSource::Class),
+            None => (self.default_species_group, GroupSource::Default),
+        };
+        ResolvedGroup {
+            group,
+            source,
+            taxon: None,
+            species_unknown,
+            class_conflict: false,
+        }
+    }
+}
+
+/// Everything the simulation derives for one tree at year 0 (its allometry).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreeAllometry {
+    pub resolved: ResolvedGroup,
+    /// DBH at year 0: observed, or Jucker et al. (2017) from height × crown.
+    pub dbh_cm: f64,
+    pub dbh_observed: bool,
+    /// The Jucker coefficients for the tree's biome and clade (also used to grow its crown).
+    pub jucker: JuckerCoefficients,
+    pub model: AgbModel,
+    /// Above-ground dry biomass at year 0, kg.
+    pub agb_kg: f64,
+    /// Total log-scale σ of the tree's AGB: √(σ_eq² + (b·σ_DBH)² [predicted DBH] + (0.976·sd_ρ/ρ)²
+    /// [Chave with wood-density spread]).
+    pub log_sigma: f64,
+    pub wood_density: WoodDensity,
+    pub carbon_fraction: f64,
+}
+
+/// A tree's year-0 allometry, by exactly the rules the simulation uses (it calls this).
+/// Inputs are not validated (`run` rejects bad trees first).
+pub fn tree_allometry(t: &TreeInput, al: &AllometryOptions) -> TreeAllometry {
+    let resolved = al.resolve_group(t.species_group, t.species.as_deref(), t.conifer);
+    let group = resolved.group;
+    let jucker = al.jucker_biome().coefficients(group.clade());
+    let (dbh_cm, dbh_observed) = match t.dbh_cm {
+        Some(d) => (d, true),
+        None => (jucker.dbh_cm(t.height_m, t.crown_diameter_m), false),
+    };
+    let model = AgbModel::for_tree(
+        al.biomass_equation(),
+        group,
+        resolved.taxon.as_ref(),
+        resolved.source,
+    );
+    let wd = group.wood_density();
+    let mut s2 = al.biomass_log_sigma.unwrap_or(model.log_sigma).powi(2);
+    if !dbh_observed {
+        s2 += (model.dbh_exponent() * al.dbh_log_sigma).powi(2);
+    }
+    if matches!(model.form, AgbForm::Chave2014 { .. }) && al.wood_density_spread {
+        s2 += (0.976 * wd.sd / wd.mean).powi(2);
+    }
+    TreeAllometry {
+        agb_kg: model.agb_kg(dbh_cm, t.height_m),
+        resolved,
+        dbh_cm,
+        dbh_observed,
+        jucker,
+        model,
+        log_sigma: s2.sqrt(),
+        wood_density: wd,
+        carbon_fraction: al.carbon_fraction.for_group(group),
+    }
+}
+
+/// DBH (cm) predicted from height and crown diameter for a tree known only by its
+/// conifer/broadleaf call (or nothing), by the simulation's rule: the group the call resolves
+/// to picks the clade, the region (or `dbh_model`) the Jucker biome.
+pub fn predicted_dbh_cm(
+    height_m: f64,
+    crown_diameter_m: f64,
+    conifer: Option<bool>,
+    al: &AllometryOptions,
+) -> f64 {
+    let r = al.resolve_group(None, None, conifer);
+    al.jucker_biome()
+        .coefficients(r.group.clade())
+        .dbh_cm(height_m, crown_diameter_m)
+}
+
+/// A tree's above-ground biomass at year 0 (kg) and the equation's label
+/// (`"Forrester et al. 2017: Picea abies"`), exactly as the simulation's inventory computes it.
+pub fn year0_agb_kg(tree: &TreeInput, al: &AllometryOptions) -> (f64, String) {
+    let a = tree_allometry(tree, al);
+    (a.agb_kg, a.model.label())
 }
 
 /// Growth parameters for one species group (overrides the defaults).
@@ -300,7 +478,10 @@ impl SimulationOptions {
         }
         let al = &self.allometry;
         for (n, v) in [
-            ("allometry.biomass_log_sigma", al.biomass_log_sigma),
+            (
+                "allometry.biomass_log_sigma",
+                al.biomass_log_sigma.unwrap_or(0.0),
+            ),
             ("allometry.dbh_log_sigma", al.dbh_log_sigma),
         ] {
             if !(v.is_finite() && (0.0..=3.0).contains(&v)) {
@@ -434,15 +615,19 @@ struct Prepared {
     d0: Vec<f64>,
     crown_k: Vec<f64>,
     jucker: Vec<JuckerCoefficients>,
+    model: Vec<AgbModel>,
     rho: Vec<f64>,
     cf: Vec<f32>,
     sigma: Vec<f32>,
     dbh_observed: Vec<bool>,
+    group_source: Vec<GroupSource>,
     x: Vec<f64>,
     y: Vec<f64>,
     id: Vec<u32>,
     dbh_predicted: usize,
     group_defaulted: usize,
+    species_unknown: Vec<String>,
+    class_conflicts: usize,
 }
 
 impl Prepared {
@@ -466,15 +651,19 @@ fn prepare(trees: &[TreeInput], opts: &SimulationOptions) -> Result<Prepared> {
         d0: Vec::with_capacity(n),
         crown_k: Vec::with_capacity(n),
         jucker: Vec::with_capacity(n),
+        model: Vec::with_capacity(n),
         rho: Vec::with_capacity(n),
         cf: Vec::with_capacity(n),
         sigma: Vec::with_capacity(n),
         dbh_observed: Vec::with_capacity(n),
+        group_source: Vec::with_capacity(n),
         x: Vec::with_capacity(n),
         y: Vec::with_capacity(n),
         id: Vec::with_capacity(n),
         dbh_predicted: 0,
         group_defaulted: 0,
+        species_unknown: Vec::new(),
+        class_conflicts: 0,
     };
     let mut seen = std::collections::HashSet::with_capacity(n);
     for t in trees {
@@ -510,41 +699,41 @@ fn prepare(trees: &[TreeInput], opts: &SimulationOptions) -> Result<Prepared> {
                 "needs a crown diameter or an observed DBH to size the stem".into(),
             ));
         }
-        let group = t.species_group.unwrap_or_else(|| {
+        let a = tree_allometry(t, al);
+        let group = a.resolved.group;
+        if a.resolved.source == GroupSource::Default {
             p.group_defaulted += 1;
-            al.default_species_group
-        });
-        let jc = al.dbh_model.coefficients(group.clade());
-        let (d0, observed) = match t.dbh_cm {
-            Some(d) => (d, true),
-            None => {
-                p.dbh_predicted += 1;
-                (jc.dbh_cm(t.height_m, t.crown_diameter_m), false)
-            }
-        };
+        }
+        if a.resolved.species_unknown
+            && let Some(s) = &t.species
+            && !p.species_unknown.iter().any(|u| u == s.trim())
+        {
+            p.species_unknown.push(s.trim().to_string());
+        }
+        if a.resolved.class_conflict {
+            p.class_conflicts += 1;
+        }
+        if !a.dbh_observed {
+            p.dbh_predicted += 1;
+        }
+        let (jc, d0) = (a.jucker, a.dbh_cm);
         let k = if t.crown_diameter_m > 0.0 {
             (t.crown_diameter_m / jc.crown_diameter_m(d0, t.height_m)).clamp(0.25, 4.0)
         } else {
             1.0
         };
-        let wd = group.wood_density();
-        let mut s2 = al.biomass_log_sigma.powi(2);
-        if !observed {
-            s2 += (al.biomass.dbh_exponent(group) * al.dbh_log_sigma).powi(2);
-        }
-        if al.biomass == BiomassEquation::Chave2014 && al.wood_density_spread {
-            s2 += (0.976 * wd.sd / wd.mean).powi(2);
-        }
         p.group.push(group);
         p.gi.push(group_index(group) as u8);
         p.h0.push(t.height_m);
         p.d0.push(d0);
         p.crown_k.push(k);
         p.jucker.push(jc);
-        p.rho.push(wd.mean);
-        p.cf.push(al.carbon_fraction.for_group(group) as f32);
-        p.sigma.push(s2.sqrt() as f32);
-        p.dbh_observed.push(observed);
+        p.model.push(a.model);
+        p.rho.push(a.wood_density.mean);
+        p.cf.push(a.carbon_fraction as f32);
+        p.sigma.push(a.log_sigma as f32);
+        p.dbh_observed.push(a.dbh_observed);
+        p.group_source.push(a.resolved.source);
         p.x.push(t.x);
         p.y.push(t.y);
         p.id.push(t.id);
@@ -727,7 +916,6 @@ fn level_trajectory(
     let years = opts.years as usize;
     let (eh, ed) = rate_factors(gp, mult);
     let strength = opts.growth.competition.map_or(0.0, |c| c.strength);
-    let eq = opts.allometry.biomass;
     let mort = &opts.growth.mortality;
     let (mut h, mut d) = (prep.h0.clone(), prep.d0.clone());
     let mut path = keep_path.then(|| {
@@ -739,7 +927,7 @@ fn level_trajectory(
     for t in 0..=years {
         let a = &mut agb[t * n..(t + 1) * n];
         for i in 0..n {
-            a[i] = eq.agb_kg(prep.group[i], prep.rho[i], d[i], h[i]) as f32;
+            a[i] = prep.model[i].agb_kg(d[i], h[i]) as f32;
         }
         if let Some((ph, pd)) = path.as_mut() {
             ph.extend(h.iter().map(|v| *v as f32));
@@ -792,6 +980,11 @@ struct RunOut {
     price: Vec<f64>,
     stems: Vec<f64>,
     timber_m3: Vec<f64>,
+    /// Representative run only: live AGB (t), BGB (t), carbon (t C) and the root:shoot ratio.
+    agb_t: Vec<f64>,
+    bgb_t: Vec<f64>,
+    carbon_t: Vec<f64>,
+    root_shoot: Vec<f64>,
 }
 
 impl Ctx<'_> {
@@ -823,6 +1016,7 @@ impl Ctx<'_> {
             } else {
                 Vec::new()
             },
+            ..Default::default()
         };
         self.price.path(&mut out.price, || normal.sample(&mut rng));
         alive.clear();
@@ -1177,6 +1371,9 @@ pub fn run_timed(
                 stock_co2e_t: rep_out.stock.clone(),
                 stems_alive: rep_out.stems.clone(),
                 credits_issued_t: c.issued,
+                agb_t: rep_out.agb_t.clone(),
+                bgb_t: rep_out.bgb_t.clone(),
+                carbon_t: rep_out.carbon_t.clone(),
             }
         },
     };
@@ -1256,6 +1453,33 @@ pub fn run_timed(
              in height; consider site-specific growth parameters"
         ));
     }
+    if !prep.species_unknown.is_empty() {
+        let shown: Vec<&str> = prep
+            .species_unknown
+            .iter()
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        warnings.push(format!(
+            "{} species name(s) not in the species table ({}{}); those trees fell back to their \
+             conifer/broadleaf call or the default group",
+            prep.species_unknown.len(),
+            shown.join(", "),
+            if prep.species_unknown.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        ));
+    }
+    if prep.class_conflicts > 0 {
+        warnings.push(format!(
+            "{} trees name a species whose clade contradicts their conifer/broadleaf call; the \
+             named species was used",
+            prep.class_conflicts
+        ));
+    }
+    let inventory = year0_inventory(trees, &prep, opts, area_ha, rep_out.root_shoot[0]);
     let sim = Simulation {
         schema_version: SCHEMA_VERSION,
         generator: format!("twinmint growth-model {}", env!("CARGO_PKG_VERSION")),
@@ -1271,8 +1495,13 @@ pub fn run_timed(
                 price_currency: currency,
                 dbh_predicted: prep.dbh_predicted,
                 species_group_defaulted: prep.group_defaulted,
+                region: opts.allometry.region,
+                biomass_equation: opts.allometry.biomass_equation(),
+                dbh_model: opts.allometry.jucker_biome(),
+                group_sources: inventory.totals.group_sources,
             },
         },
+        inventory: Some(inventory),
         trees: tree_states,
         stand,
         accounting,
@@ -1287,6 +1516,105 @@ pub fn run_timed(
         threads: rayon::current_num_threads(),
     };
     Ok((sim, timing))
+}
+
+/// The year-0 inventory from the prepared trees (the same equations and values as the
+/// representative run's year 0) and the stand's year-0 root:shoot ratio.
+fn year0_inventory(
+    trees: &[TreeInput],
+    prep: &Prepared,
+    opts: &SimulationOptions,
+    area_ha: f64,
+    root_shoot: f64,
+) -> Inventory {
+    const Z90: f64 = 1.644_853_626_951_472_2;
+    let mut totals = InventoryTotals {
+        trees: prep.n,
+        dbh_predicted: prep.dbh_predicted,
+        dbh_observed: prep.n - prep.dbh_predicted,
+        ..Default::default()
+    };
+    let mut records = Vec::with_capacity(prep.n);
+    let mut equations: Vec<EquationUse> = Vec::new();
+    let (mut var_agb, mut var_co2e) = (0.0, 0.0);
+    for (i, t) in trees.iter().enumerate() {
+        let m = &prep.model[i];
+        let agb = m.agb_kg(prep.d0[i], prep.h0[i]);
+        let sigma = prep.sigma[i] as f64;
+        let sd_factor = (sigma * sigma).exp_m1().sqrt();
+        let half = 0.5 * sigma * sigma;
+        let bgb = agb * root_shoot;
+        let cf = prep.cf[i] as f64;
+        let carbon = (agb + bgb) * cf;
+        let co2e = carbon * CO2_PER_C;
+        let label = m.label();
+        totals.group_sources.add(prep.group_source[i]);
+        totals.agb_t += agb / 1000.0;
+        totals.bgb_t += bgb / 1000.0;
+        totals.carbon_t += carbon / 1000.0;
+        totals.co2e_t += co2e / 1000.0;
+        var_agb += (agb * sd_factor / 1000.0).powi(2);
+        var_co2e += (co2e * sd_factor / 1000.0).powi(2);
+        match equations.iter_mut().find(|e| e.label == label) {
+            Some(e) => {
+                e.trees += 1;
+                e.agb_t += agb / 1000.0;
+            }
+            None => equations.push(EquationUse {
+                equation: m.equation,
+                label: label.clone(),
+                citation: m.equation.citation().to_string(),
+                log_sigma: opts.allometry.biomass_log_sigma.unwrap_or(m.log_sigma),
+                trees: 1,
+                agb_t: agb / 1000.0,
+            }),
+        }
+        records.push(InventoryTree {
+            id: t.id,
+            x: t.x,
+            y: t.y,
+            height_m: t.height_m,
+            crown_diameter_m: t.crown_diameter_m,
+            dbh_cm: prep.d0[i],
+            dbh_observed: prep.dbh_observed[i],
+            species: t
+                .species
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+            species_group: prep.group[i],
+            group_source: prep.group_source[i],
+            equation: label,
+            agb_kg: agb,
+            agb_log_sigma: sigma,
+            agb_sd_kg: agb * sd_factor,
+            agb_p05_kg: agb * (-Z90 * sigma - half).exp(),
+            agb_p95_kg: agb * (Z90 * sigma - half).exp(),
+            bgb_kg: bgb,
+            carbon_fraction: cf,
+            carbon_kg: carbon,
+            co2e_kg: co2e,
+        });
+    }
+    equations.sort_by(|a, b| b.agb_t.total_cmp(&a.agb_t));
+    totals.agb_sd_t = var_agb.sqrt();
+    totals.co2e_sd_t = var_co2e.sqrt();
+    totals.agb_t_per_ha = totals.agb_t / area_ha;
+    totals.bgb_t_per_ha = totals.bgb_t / area_ha;
+    totals.carbon_t_per_ha = totals.carbon_t / area_ha;
+    totals.co2e_t_per_ha = totals.co2e_t / area_ha;
+    totals.co2e_t_per_ha_p05 = ((totals.co2e_t - Z90 * totals.co2e_sd_t) / area_ha).max(0.0);
+    totals.co2e_t_per_ha_p95 = (totals.co2e_t + Z90 * totals.co2e_sd_t) / area_ha;
+    Inventory {
+        year: opts.start_year,
+        area_ha,
+        region: opts.allometry.region,
+        root_shoot_ratio: root_shoot,
+        totals,
+        equations,
+        trees: records,
+    }
 }
 
 /// The representative run (median growth level, mean-one residuals, optional mortality on its
@@ -1309,6 +1637,10 @@ fn representative(
         price: vec![ctx.price.anchor; years + 1],
         stems: vec![0.0; years + 1],
         timber_m3: Vec::new(),
+        agb_t: vec![0.0; years + 1],
+        bgb_t: vec![0.0; years + 1],
+        carbon_t: vec![0.0; years + 1],
+        root_shoot: vec![0.0; years + 1],
     };
     let mut states = Vec::with_capacity(if keep_states { years + 1 } else { 0 });
     // Estimation error of the stock change: per-tree variance factor e^{σ²} − 1 and the
@@ -1350,6 +1682,10 @@ fn representative(
         let r = ctx
             .root_shoot
             .ratio(s_agb / 1000.0 / ctx.area_ha, ctx.forest_type);
+        out.agb_t[t] = s_agb / 1000.0;
+        out.bgb_t[t] = s_agb * r / 1000.0;
+        out.carbon_t[t] = s_c * (1.0 + r) / 1000.0;
+        out.root_shoot[t] = r;
         let f64_factor = (1.0 + r) / 1000.0 * CO2_PER_C;
         let mut var = 0.0;
         for i in 0..n {
@@ -1381,6 +1717,7 @@ fn representative(
                         .map(|i| prep.crown(i, h[i] as f64, d[i] as f64) as f32)
                         .collect(),
                 ),
+                agb_kg: F32Array(a_t.to_vec()),
                 co2e_t: F32Array(
                     (0..n)
                         .map(|i| {

@@ -15,7 +15,7 @@ fn deterministic_opts(years: u32, runs: u32) -> SimulationOptions {
     o.growth.rate_log_sigma = 0.0;
     o.growth.mortality.enabled = false;
     o.growth.disturbance.hazard_per_year = 0.0;
-    o.allometry.biomass_log_sigma = 0.0;
+    o.allometry.biomass_log_sigma = Some(0.0);
     o.allometry.dbh_log_sigma = 0.0;
     o.area_ha = Some(1.0);
     o
@@ -194,7 +194,7 @@ fn deterministic_stand_grows_and_credits_once() {
 fn uncertainty_deduction_applies_when_spread_is_wide() {
     let trees = synthetic_stand(30, 7);
     let mut o = small_opts(10, 300);
-    o.allometry.biomass_log_sigma = 1.0;
+    o.allometry.biomass_log_sigma = Some(1.0);
     let s = sim(&trees, &o);
     // 30 trees with σ = 1: the estimated stock change is uncertain → deduction.
     assert!(s.accounting.uncertainty_deduction.iter().any(|d| *d > 0.0));
@@ -234,6 +234,7 @@ fn competition_slows_growth() {
             crown_diameter_m: 5.0,
             dbh_cm: None,
             species_group: Some(SpeciesGroup::Pine),
+            ..Default::default()
         })
         .collect();
     let mut with = deterministic_opts(10, 2);
@@ -343,6 +344,388 @@ fn invalid_inputs_are_typed_errors() {
 fn bench_entry_point() {
     let r = bench(100, 5, 10).unwrap();
     assert!(r.tree_years_per_s > 0.0 && r.final_stock_p50_co2e_t > 0.0);
+}
+
+/// 60 trees on a 6 m grid: every rule of the group order, observed DBH on one in five.
+fn mixed_stand() -> Vec<TreeInput> {
+    (0..60u32)
+        .map(|i| {
+            let h = 12.0 + (i % 10) as f64;
+            let (species, conifer, group) = match i % 6 {
+                0 => (Some("Picea abies"), None, None),
+                // Named species contradicting the points' call: the species wins.
+                1 => (Some("Fagus sylvatica"), Some(true), None),
+                2 => (None, Some(true), None),
+                3 => (None, Some(false), None),
+                4 => (None, None, Some(SpeciesGroup::Pine)),
+                _ => (Some("Tectona grandis"), None, None),
+            };
+            TreeInput {
+                id: i,
+                x: 1000.0 + (i % 8) as f64 * 6.0,
+                y: 2000.0 + (i / 8) as f64 * 6.0,
+                height_m: h,
+                crown_diameter_m: 0.25 * h,
+                dbh_cm: (i % 5 == 0).then_some(25.0 + i as f64 * 0.1),
+                species_group: group,
+                conifer,
+                species: species.map(String::from),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn group_source_order() {
+    use crate::allometry::GroupSource as S;
+    use SpeciesGroup as G;
+    let mut eu = AllometryOptions {
+        region: Region::Europe,
+        ..Default::default()
+    };
+    let r = eu.resolve_group(Some(G::Pine), Some("Fagus sylvatica"), Some(false));
+    assert_eq!((r.group, r.source), (G::Pine, S::SpeciesGroup));
+    let r = eu.resolve_group(None, Some("Fagus sylvatica"), Some(true));
+    assert_eq!((r.group, r.source), (G::HardMapleOakHickoryBeech, S::Species));
+    assert!(r.class_conflict);
+    let r = eu.resolve_group(None, Some("PIAB"), Some(true));
+    assert_eq!((r.group, r.source, r.class_conflict), (G::Spruce, S::Species, false));
+    let r = eu.resolve_group(None, Some("Quercus"), None);
+    assert_eq!((r.group, r.source), (G::HardMapleOakHickoryBeech, S::Species));
+    let r = eu.resolve_group(None, None, Some(true));
+    assert_eq!((r.group, r.source), (G::Spruce, S::Class), "Europe's conifer default");
+    let r = eu.resolve_group(None, None, Some(false));
+    assert_eq!((r.group, r.source), (G::MixedHardwood, S::Class));
+    // An unknown name falls through to the class, then the default.
+    let r = eu.resolve_group(None, Some("Tectona grandis"), Some(true));
+    assert_eq!((r.group, r.source, r.species_unknown), (G::Spruce, S::Class, true));
+    let r = eu.resolve_group(None, Some("Tectona grandis"), None);
+    assert_eq!((r.group, r.source), (G::MixedHardwood, S::Default));
+    // A class word from the user overrides the points' call.
+    let r = eu.resolve_group(None, Some("conifer"), Some(false));
+    assert_eq!((r.group, r.source, r.species_unknown), (G::Spruce, S::Class, false));
+    let r = eu.resolve_group(None, Some("  "), None);
+    assert_eq!((r.source, r.species_unknown), (S::Default, false));
+    eu.default_species_group = G::Spruce;
+    assert_eq!(eu.resolve_group(None, None, None).group, G::Spruce);
+    let na = AllometryOptions {
+        region: Region::NorthAmerica,
+        ..Default::default()
+    };
+    assert_eq!(na.resolve_group(None, None, Some(true)).group, G::Pine);
+}
+
+#[test]
+fn predicted_dbh_follows_region_and_group() {
+    use crate::allometry::JUCKER_GLOBAL;
+    let eu = AllometryOptions {
+        region: Region::Europe,
+        ..Default::default()
+    };
+    // Palearctic temperate mixed: gymnosperm 1.004·(H·CD)^0.730, angiosperm 0.694·(H·CD)^0.730.
+    let c = predicted_dbh_cm(20.0, 6.0, Some(true), &eu);
+    assert!((c - 1.004 * 120f64.powf(0.730)).abs() < 1e-9, "{c}");
+    assert!((c - 33.08).abs() < 0.01);
+    let b = predicted_dbh_cm(20.0, 6.0, Some(false), &eu);
+    assert!((b - 0.694 * 120f64.powf(0.730)).abs() < 1e-9, "{b}");
+    assert_eq!(predicted_dbh_cm(20.0, 6.0, None, &eu), b, "default group is broadleaf");
+    let na = AllometryOptions {
+        region: Region::NorthAmerica,
+        ..Default::default()
+    };
+    let n = predicted_dbh_cm(20.0, 6.0, Some(true), &na);
+    assert!((n - 0.861 * 120f64.powf(0.755)).abs() < 1e-9, "{n}");
+    let global = AllometryOptions::default();
+    assert_eq!(
+        predicted_dbh_cm(20.0, 6.0, Some(true), &global),
+        JUCKER_GLOBAL.dbh_cm(20.0, 6.0)
+    );
+    // An explicit model wins over the region.
+    let pinned = AllometryOptions {
+        dbh_model: Some(JuckerBiome::Global),
+        ..eu.clone()
+    };
+    assert_eq!(
+        predicted_dbh_cm(20.0, 6.0, Some(true), &pinned),
+        JUCKER_GLOBAL.dbh_cm(20.0, 6.0)
+    );
+    // The simulation sizes class-only trees the same way.
+    let trees = mixed_stand();
+    let mut o = small_opts(3, 4);
+    o.allometry = eu;
+    let s = sim(&trees, &o);
+    let inv = s.inventory.unwrap();
+    let mut checked = 0;
+    for (t, r) in trees.iter().zip(&inv.trees) {
+        if t.dbh_cm.is_none() && t.species.is_none() && t.species_group.is_none() {
+            let d = predicted_dbh_cm(t.height_m, t.crown_diameter_m, t.conifer, &o.allometry);
+            assert_eq!(r.dbh_cm, d);
+            assert!(!r.dbh_observed);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10);
+}
+
+#[test]
+fn year0_inventory_is_consistent() {
+    use crate::allometry::GroupSource as S;
+    let trees = mixed_stand();
+    let mut o = small_opts(8, 400);
+    o.allometry.region = Region::Europe;
+    // A fixed root:shoot ratio, so the Monte Carlo year-0 spread below is the allometric
+    // residuals only (the IPCC ratio steps with stand AGB/ha and would compress it).
+    o.allometry.root_shoot = RootShoot::Fixed { ratio: 0.25 };
+    o.area_ha = Some(0.25);
+    let s = sim(&trees, &o);
+    assert_eq!(s.schema_version, 2);
+    let inv = s.inventory.as_ref().unwrap();
+    let ts = s.trees.as_ref().unwrap();
+    assert_eq!(inv.trees.len(), 60);
+    assert_eq!(inv.year, o.start_year);
+    let r_s = inv.root_shoot_ratio;
+    assert_eq!(r_s, 0.25);
+    for (i, t) in trees.iter().enumerate() {
+        let r = &inv.trees[i];
+        assert_eq!(r.id, t.id);
+        // The public per-tree functions give exactly the inventory's values.
+        let (agb, label) = year0_agb_kg(t, &o.allometry);
+        assert_eq!(r.agb_kg, agb);
+        assert_eq!(r.equation, label);
+        let a = tree_allometry(t, &o.allometry);
+        assert_eq!((r.dbh_cm, r.group_source), (a.dbh_cm, a.resolved.source));
+        assert_eq!(r.dbh_observed, t.dbh_cm.is_some());
+        // The representative run's year 0 is the inventory.
+        let rep_agb = ts.years[0].agb_kg.0[i] as f64;
+        assert!((rep_agb - r.agb_kg).abs() <= 1e-6 * r.agb_kg, "{rep_agb} {}", r.agb_kg);
+        let rep_co2e = ts.years[0].co2e_t.0[i] as f64 * 1000.0;
+        assert!((rep_co2e - r.co2e_kg).abs() <= 1e-5 * r.co2e_kg);
+        // Carbon arithmetic.
+        assert!((r.bgb_kg - r.agb_kg * r_s).abs() < 1e-9 * r.agb_kg);
+        let c = (r.agb_kg + r.bgb_kg) * r.carbon_fraction;
+        assert!((r.carbon_kg - c).abs() < 1e-9 * c);
+        assert!((r.co2e_kg - c * 44.0 / 12.0).abs() < 1e-9 * c);
+        // Uncertainty: σ > 0, the interval brackets the estimate, predicted DBH adds error.
+        assert!(r.agb_log_sigma > 0.0 && r.agb_sd_kg > 0.0);
+        assert!(r.agb_p05_kg < r.agb_kg && r.agb_kg < r.agb_p95_kg);
+        if !r.dbh_observed {
+            assert!(r.agb_log_sigma > a.model.log_sigma);
+        } else {
+            assert!((r.agb_log_sigma - a.model.log_sigma).abs() < 1e-6);
+        }
+    }
+    let pick = |i: usize| {
+        let r = &inv.trees[i];
+        (r.species_group, r.group_source, r.equation.as_str())
+    };
+    let f = "Forrester et al. 2017: ";
+    assert_eq!(
+        pick(0),
+        (SpeciesGroup::Spruce, S::Species, &*format!("{f}Picea abies"))
+    );
+    assert_eq!(
+        pick(1),
+        (
+            SpeciesGroup::HardMapleOakHickoryBeech,
+            S::Species,
+            &*format!("{f}Fagus sylvatica")
+        )
+    );
+    assert_eq!(
+        pick(2),
+        (SpeciesGroup::Spruce, S::Class, &*format!("{f}Conifers"))
+    );
+    assert_eq!(
+        pick(3),
+        (
+            SpeciesGroup::MixedHardwood,
+            S::Class,
+            &*format!("{f}Broad-leaved species")
+        )
+    );
+    assert_eq!(
+        pick(4),
+        (
+            SpeciesGroup::Pine,
+            S::SpeciesGroup,
+            &*format!("{f}Pinus sylvestris")
+        )
+    );
+    assert_eq!(
+        pick(5),
+        (
+            SpeciesGroup::MixedHardwood,
+            S::Default,
+            &*format!("{f}Broad-leaved species")
+        )
+    );
+    // Totals: sums, and per hectare = sum / area.
+    let t = &inv.totals;
+    let g = t.group_sources;
+    assert_eq!(
+        (g.species, g.class, g.species_group, g.default),
+        (20, 20, 10, 10)
+    );
+    assert_eq!(s.settings.derived.group_sources, g);
+    assert_eq!((t.trees, t.dbh_observed, t.dbh_predicted), (60, 12, 48));
+    let sum = |f: fn(&crate::InventoryTree) -> f64| inv.trees.iter().map(f).sum::<f64>() / 1000.0;
+    for (total, per_ha, all) in [
+        (t.agb_t, t.agb_t_per_ha, sum(|r| r.agb_kg)),
+        (t.bgb_t, t.bgb_t_per_ha, sum(|r| r.bgb_kg)),
+        (t.carbon_t, t.carbon_t_per_ha, sum(|r| r.carbon_kg)),
+        (t.co2e_t, t.co2e_t_per_ha, sum(|r| r.co2e_kg)),
+    ] {
+        assert!((total - all).abs() < 1e-9 * all);
+        assert!((per_ha - all / 0.25).abs() < 1e-9 * all);
+    }
+    assert!(t.co2e_t_per_ha_p05 < t.co2e_t_per_ha && t.co2e_t_per_ha < t.co2e_t_per_ha_p95);
+    let rep0 = s.stand.representative.stock_co2e_t[0];
+    assert!((rep0 - t.co2e_t).abs() < 1e-5 * rep0, "{rep0} {}", t.co2e_t);
+    assert!((s.stand.representative.agb_t[0] - t.agb_t).abs() < 1e-5 * t.agb_t);
+    // The Monte Carlo year-0 spread comes from the same per-tree σ: its P10-P90 half-width is
+    // ≈ 1.2816 SD of the sum.
+    let band = &s.stand.stock_co2e_t;
+    let half = 0.5 * (band.p90[0] - band.p10[0]);
+    let ratio = half / (1.2816 * t.co2e_sd_t);
+    assert!((0.7..1.4).contains(&ratio), "MC half-width {half} vs SD {}", t.co2e_sd_t);
+    // Equations: every tree counted once, most biomass first.
+    assert_eq!(inv.equations.iter().map(|e| e.trees).sum::<usize>(), 60);
+    assert!(inv.equations.windows(2).all(|w| w[0].agb_t >= w[1].agb_t));
+    assert!(inv.equations.iter().all(|e| e.equation == BiomassEquation::Forrester2017));
+    let d = &s.settings.derived;
+    assert_eq!(
+        (d.region, d.biomass_equation, d.dbh_model),
+        (
+            Region::Europe,
+            BiomassEquation::Forrester2017,
+            JuckerBiome::PalearcticTemperateMixed
+        )
+    );
+    assert!(s.warnings.iter().any(|w| w.contains("Tectona grandis")), "{:?}", s.warnings);
+    assert!(s.warnings.iter().any(|w| w.contains("10 trees name a species")));
+
+    // stand.csv: year 0 per hectare = the inventory.
+    let stand = stand_csv(&s);
+    let head: Vec<&str> = stand.lines().next().unwrap().split(',').collect();
+    let row0: Vec<&str> = stand.lines().nth(1).unwrap().split(',').collect();
+    let col = |name: &str| -> f64 {
+        let k = head.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name}"));
+        row0[k].parse().unwrap()
+    };
+    for (name, v) in [
+        ("representative_agb_t_per_ha", t.agb_t_per_ha),
+        ("representative_bgb_t_per_ha", t.bgb_t_per_ha),
+        ("representative_carbon_t_per_ha", t.carbon_t_per_ha),
+        ("representative_co2e_t_per_ha", t.co2e_t_per_ha),
+    ] {
+        assert!((col(name) - v).abs() < 1e-3 * v.max(1.0), "{name}: {} vs {v}", col(name));
+    }
+
+    // trees.csv: the new columns, consistent with simulation.json.
+    let csv = trees_csv(&s);
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        &head[..10],
+        &[
+            "year",
+            "id",
+            "x",
+            "y",
+            "species_group",
+            "alive",
+            "height_m",
+            "dbh_cm",
+            "crown_diameter_m",
+            "co2e_t"
+        ]
+    );
+    assert_eq!(
+        &head[10..],
+        &["agb_kg", "species", "group_source", "dbh_source", "equation"]
+    );
+    assert_eq!(csv.lines().count(), 1 + 9 * 60);
+    let k = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    for (line, r) in lines.take(60).zip(&inv.trees) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[k("year")], o.start_year.to_string());
+        assert_eq!(f[k("id")], r.id.to_string());
+        let agb: f64 = f[k("agb_kg")].parse().unwrap();
+        assert!((agb - r.agb_kg).abs() < 1e-3, "{agb} vs {}", r.agb_kg);
+        let co2e_t: f64 = f[k("co2e_t")].parse().unwrap();
+        assert!((co2e_t * 1000.0 - r.co2e_kg).abs() < 0.1, "{co2e_t} {}", r.co2e_kg);
+        assert_eq!(f[k("species")], r.species.as_deref().unwrap_or(""));
+        assert_eq!(f[k("group_source")], r.group_source.name());
+        assert_eq!(
+            f[k("dbh_source")],
+            if r.dbh_observed { "observed" } else { "predicted" }
+        );
+        assert_eq!(f[k("equation")], r.equation);
+        assert_eq!(f[k("species_group")], r.species_group.name());
+    }
+}
+
+#[test]
+fn global_default_keeps_jenkins() {
+    let trees = synthetic_stand(30, 5);
+    let s = sim(&trees, &deterministic_opts(3, 2));
+    let inv = s.inventory.unwrap();
+    for (t, r) in trees.iter().zip(&inv.trees) {
+        let g = t.species_group.unwrap();
+        assert_eq!(r.species_group, g);
+        assert_eq!(r.equation, format!("Jenkins et al. 2003: {}", g.name()));
+        let d = t
+            .dbh_cm
+            .unwrap_or_else(|| crate::allometry::JUCKER_GLOBAL.dbh_cm(t.height_m, t.crown_diameter_m));
+        assert!((r.dbh_cm - d).abs() < 1e-12 * d);
+        let j = crate::allometry::jenkins2003_agb_kg(g, d);
+        assert!((r.agb_kg - j).abs() < 1e-9 * j);
+    }
+    assert_eq!(s.settings.derived.biomass_equation, BiomassEquation::Jenkins2003);
+    // With the IPCC root:shoot table the inventory uses the representative run's year-0 ratio.
+    let rep0 = s.stand.representative.stock_co2e_t[0];
+    assert!((rep0 - inv.totals.co2e_t).abs() < 1e-5 * rep0);
+    let r = s.stand.representative.bgb_t[0] / s.stand.representative.agb_t[0];
+    assert!((r - inv.root_shoot_ratio).abs() < 1e-9, "{r}");
+}
+
+#[test]
+fn version_1_files_and_inputs_still_read() {
+    let s = sim(&synthetic_stand(5, 1), &small_opts(3, 4));
+    let mut v = serde_json::to_value(&s).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("inventory");
+    o.insert("schema_version".into(), 1.into());
+    for y in v["trees"]["years"].as_array_mut().unwrap() {
+        y.as_object_mut().unwrap().remove("agb_kg");
+    }
+    let rep = v["stand"]["representative"].as_object_mut().unwrap();
+    for k in ["agb_t", "bgb_t", "carbon_t"] {
+        rep.remove(k);
+    }
+    let d = v["settings"]["derived"].as_object_mut().unwrap();
+    for k in ["region", "biomass_equation", "dbh_model", "group_sources"] {
+        d.remove(k);
+    }
+    let al = v["settings"]["options"]["allometry"].as_object_mut().unwrap();
+    al.remove("region");
+    al.insert("dbh_model".into(), "global".into());
+    al.insert("biomass".into(), "jenkins2003".into());
+    al.insert("biomass_log_sigma".into(), 0.357.into());
+    let old: Simulation = serde_json::from_value(v).unwrap();
+    assert!(old.inventory.is_none());
+    let a = &old.settings.options.allometry;
+    assert_eq!(a.biomass_log_sigma, Some(0.357));
+    assert_eq!(a.dbh_model, Some(JuckerBiome::Global));
+    assert_eq!(a.region, Region::Global);
+    let csv = trees_csv(&old);
+    assert_eq!(csv.lines().count(), 1 + 4 * 5);
+    assert!(csv.lines().nth(1).unwrap().ends_with(",,,,,"));
+    assert_eq!(stand_csv(&old).lines().count(), 5);
+    let t: TreeInput =
+        serde_json::from_str(r#"{"id":1,"x":0,"y":0,"height_m":10,"crown_diameter_m":3}"#)
+            .unwrap();
+    assert_eq!((t.conifer, t.species, t.species_group), (None, None, None));
 }
 
 mod props {

@@ -56,6 +56,7 @@ fn stand_carbon_from_reconstruction_matches_truth() {
             crown_diameter_m: 2.0 * t.crown_radius_m,
             dbh_cm: Some(t.dbh_cm),
             species_group: SpeciesGroup::parse(&format!("{:?}", t.species_group)),
+            ..Default::default()
         })
         .collect();
     let ours: Vec<TreeInput> = rec
@@ -69,6 +70,7 @@ fn stand_carbon_from_reconstruction_matches_truth() {
             crown_diameter_m: t.crown_diameter_m,
             dbh_cm: t.dbh_cm,
             species_group: None,
+            ..Default::default()
         })
         .collect();
     let (t0, t1) = grow(&truth_trees, area_ha);

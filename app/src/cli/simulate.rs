@@ -65,6 +65,12 @@ pub struct SimulateArgs {
     /// Loan amount for the liquidation line (default: the grade's maximum).
     #[arg(long)]
     loan: Option<f64>,
+    /// Region of the allometry: north_america (Chojnacky 2014 biomass, Jucker Nearctic
+    /// temperate mixed DBH), europe (Forrester 2017, Palearctic temperate mixed), tropics
+    /// (Chave 2014, Jucker global) or global (Jenkins 2003, Jucker global; the default). Also
+    /// picks the group a conifer/broadleaf call maps to when no species is named.
+    #[arg(long, value_name = "REGION")]
+    region: Option<growth_model::Region>,
     /// Full options as JSON (SimulationOptions); flags override it.
     #[arg(long)]
     options: Option<PathBuf>,
@@ -85,6 +91,7 @@ fn trees_from(project: &Path, truth: Option<&Path>) -> anyhow::Result<Vec<TreeIn
                 crown_diameter_m: 2.0 * t.crown_radius_m,
                 dbh_cm: Some(t.dbh_cm),
                 species_group: SpeciesGroup::parse(&format!("{:?}", t.species_group)),
+                ..Default::default()
             })
             .collect());
     }
@@ -120,6 +127,9 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
         .or_else(|| jobs::capture_year(&manifest))
         .unwrap_or(o.start_year);
     o.area_ha = a.area_ha.or_else(|| jobs::plot_area_ha(&manifest));
+    if let Some(r) = a.region {
+        o.allometry.region = r;
+    }
     o.price.series = match a.price.to_ascii_lowercase().as_str() {
         "cea" => prices::builtin(Market::Cea)?,
         "eua" => prices::builtin(Market::Eua)?,
@@ -181,6 +191,9 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 "runs": o.runs,
                 "stock_co2e_t_final": { "p10": s.stock_co2e_t.p10.get(last), "p50": s.stock_co2e_t.p50.get(last), "p90": s.stock_co2e_t.p90.get(last) },
                 "stock_co2e_t_start": s.stock_co2e_t.p50.first(),
+                "region": o.allometry.region,
+                "biomass_equation": sim.settings.derived.biomass_equation,
+                "inventory": sim.inventory.as_ref().map(|i| &i.totals),
                 "npv": sim.valuation.npv,
                 "currency": sim.valuation.currency,
                 "collateral_value": c.value,
@@ -198,6 +211,25 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
             sim.valuation.currency,
             sim.valuation.price_latest_month
         );
+        if let Some(inv) = &sim.inventory {
+            let t = &inv.totals;
+            println!(
+                "year-0 inventory ({} region, {}): AGB {:.1} t/ha, carbon {:.1} t/ha, {:.1} t CO2e/ha (90% {:.1}–{:.1}); DBH observed for {} of {} trees",
+                inv.region.name(),
+                inv.equations
+                    .iter()
+                    .map(|e| format!("{} × {}", e.trees, e.label))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                t.agb_t_per_ha,
+                t.carbon_t_per_ha,
+                t.co2e_t_per_ha,
+                t.co2e_t_per_ha_p05,
+                t.co2e_t_per_ha_p95,
+                t.dbh_observed,
+                t.trees
+            );
+        }
         if !s.year.is_empty() {
             println!(
                 "stock {} → {}: P50 {:.1} → {:.1} t CO2e (P10 {:.1}, P90 {:.1})",

@@ -180,6 +180,9 @@ impl Default for SimulateSettings {
 }
 
 /// The growth model's trees from a reconstruction (DBH predicted where the scan saw no stem).
+/// The species call goes in as the conifer/broadleaf class and, where the user's composition or
+/// field list named one, the species; the growth model resolves the group from them
+/// (species → class → default, see `growth_model::AllometryOptions::resolve_group`).
 pub fn reconstruction_trees(rec: &reconstruct::Reconstruction) -> Vec<growth_model::TreeInput> {
     rec.trees
         .iter()
@@ -191,6 +194,11 @@ pub fn reconstruction_trees(rec: &reconstruct::Reconstruction) -> Vec<growth_mod
             crown_diameter_m: t.crown_diameter_m,
             dbh_cm: t.dbh_cm,
             species_group: None,
+            conifer: t
+                .species
+                .as_ref()
+                .map(|s| s.class == reconstruct::model::SpeciesClass::Conifer),
+            species: t.species.as_ref().and_then(|s| s.species.clone()),
         })
         .collect()
 }
@@ -218,6 +226,9 @@ pub fn simulate_project(
         o.start_year = y;
     }
     o.area_ha = plot_area_ha(&manifest);
+    if let Some(a) = previous_allometry(dir) {
+        o.allometry = a;
+    }
     o.price.series = growth_model::prices::builtin(s.market).map_err(|e| e.to_string())?;
     o.price.scenario = s.scenario.clone();
     let cancel = growth_model::CancelToken::from_flag(ctx.cancel.clone());
@@ -230,6 +241,28 @@ pub fn simulate_project(
     .map_err(|e| e.to_string())?;
     write_simulation(dir, &sim).map_err(|e| e.to_string())?;
     Ok(sim)
+}
+
+/// The allometry (region, equations) of the project's existing `simulation.json`, so that a
+/// re-run for other prices keeps what `twinmint simulate --region …` chose.
+pub fn previous_allometry(dir: &Path) -> Option<growth_model::AllometryOptions> {
+    #[derive(serde::Deserialize)]
+    struct Options {
+        #[serde(default)]
+        allometry: growth_model::AllometryOptions,
+    }
+    #[derive(serde::Deserialize)]
+    struct Settings {
+        options: Options,
+    }
+    #[derive(serde::Deserialize)]
+    struct View {
+        settings: Settings,
+    }
+    let bytes = std::fs::read(dir.join("simulation.json")).ok()?;
+    serde_json::from_slice::<View>(&bytes)
+        .ok()
+        .map(|v| v.settings.options.allometry)
 }
 
 /// The year the capture started (the simulation's year 0), when the manifest knows it.

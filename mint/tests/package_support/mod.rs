@@ -124,6 +124,7 @@ pub fn synth_project(dir: &Path, name: &str, seed: u64, simulate: bool) -> PathB
                 crown_diameter_m: t.crown_diameter_m,
                 dbh_cm: None,
                 species_group: None,
+                ..Default::default()
             })
             .collect();
         let opts = growth_model::SimulationOptions {
