@@ -13,6 +13,13 @@ pub struct BenchArgs {
 
 #[derive(Subcommand, Debug)]
 enum BenchWhat {
+    /// Inventory accuracy on the visible real and simulator sets (IDTReeS, MixedConifer,
+    /// simulator multi-layer stands), this release against the previous one.
+    Accuracy {
+        /// The shared data folder (default `$TWINMINT_DATA`, else `../shared/data`).
+        #[arg(long)]
+        data: Option<std::path::PathBuf>,
+    },
     /// Growth model: trees × years × Monte Carlo runs (target: 10,000 × 50 × 1,000 under 10 s).
     Simulate {
         #[arg(long, default_value_t = 10_000)]
@@ -58,6 +65,17 @@ enum BenchWhat {
 
 pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
     match a.what {
+        BenchWhat::Accuracy { data } => {
+            let data = data
+                .or_else(|| std::env::var_os("TWINMINT_DATA").map(Into::into))
+                .unwrap_or_else(|| "../shared/data".into());
+            let r = super::bench_accuracy::measure(&data, &ctx.cancel)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                super::bench_accuracy::print(&r);
+            }
+        }
         BenchWhat::Reconstruct {
             tile,
             points,

@@ -1,6 +1,7 @@
 //! Command-line interface: one module per verb, each a thin shell over a core crate.
 
 mod bench;
+mod bench_accuracy;
 mod bench_reconstruct;
 mod bench_view;
 mod chain;
