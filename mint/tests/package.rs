@@ -194,6 +194,22 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
     for y in ["<td>2024</td>", "<td>2029</td>", "<td>2034</td>"] {
         assert!(html.contains(y), "{y}");
     }
+    // The year-0 inventory: totals per hectare as in simulation.json, and the equations used.
+    let sim: growth_model::Simulation =
+        serde_json::from_slice(&std::fs::read(project.join("simulation.json")).unwrap()).unwrap();
+    let inv = sim.inventory.expect("schema 2 simulation has an inventory");
+    let t = &inv.totals;
+    assert!(t.agb_t_per_ha > 0.0 && t.co2e_t_per_ha > t.agb_t_per_ha);
+    for needle in [
+        "<h2>Inventory at survey (year 0)</h2>".to_string(),
+        format!("{:.1} t/ha ({:.1} t, SD", t.agb_t_per_ha, t.agb_t),
+        format!("<strong>{:.1} t CO2e/ha</strong>", t.co2e_t_per_ha),
+        format!("default {}", t.group_sources.default),
+        "Jenkins et al. 2003: mixed_hardwood".to_string(),
+        "Forest Science 49(1):12-35".to_string(),
+    ] {
+        assert!(html.contains(&needle), "report lacks {needle}");
+    }
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! One self-contained file — inline CSS, the thumbnail as a `data:` URI, no scripts, fonts or
 //! links to fetch — so it renders the same offline, from IPFS, or attached to a credit file, and
 //! its CID pins everything it shows. Sections: asset summary, provenance (every source scan with
-//! its SHA-256, capture time and device), reconstruction summary, carbon bands (P10/P50/P90 every
+//! its SHA-256, capture time and device), reconstruction summary, the year-0 inventory (AGB,
+//! carbon and CO2e per hectare with the biomass equations used), carbon bands (P10/P50/P90 every
 //! five years), valuation and collateral (value, grade table, maximum loan, liquidation line and
 //! margin), fingerprint, content identifiers, and the chain record when the project was minted.
 //!
@@ -397,7 +398,104 @@ pub(crate) fn render(r: &ReportInput) -> String {
     h
 }
 
+/// The year-0 inventory: stand totals per hectare, how species groups were decided, and the
+/// biomass equations used with their uncertainty.
+fn inventory_section(h: &mut String, inv: &growth_model::Inventory) {
+    let t = &inv.totals;
+    h.push_str("<h2>Inventory at survey (year 0)</h2>\n");
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">Every tree's above-ground biomass from its DBH (measured, or \
+         predicted from height × crown diameter by Jucker et al. 2017) by the equation listed \
+         below; below ground with root:shoot {}; carbon as the carbon fraction of dry matter; \
+         CO2e = C × 44/12. Intervals are 90 % from the equations' residuals and the DBH \
+         prediction error, trees independent. Per-tree values are in simulation.json \
+         (<code>inventory.trees</code>) and trees.csv.</p>",
+        num(inv.root_shoot_ratio, 2)
+    );
+    h.push_str("<table>\n");
+    row(
+        h,
+        "Trees",
+        &format!(
+            "{} on {} ha · DBH measured on {}, predicted on {}",
+            t.trees,
+            num(inv.area_ha, 2),
+            t.dbh_observed,
+            t.dbh_predicted
+        ),
+    );
+    row(
+        h,
+        "Species group decided by",
+        &format!(
+            "named species {} · group given {} · conifer/broadleaf call {} · default {}",
+            t.group_sources.species,
+            t.group_sources.species_group,
+            t.group_sources.class,
+            t.group_sources.default
+        ),
+    );
+    row(
+        h,
+        "Above-ground biomass",
+        &format!(
+            "{} t/ha ({} t, SD {} t)",
+            num(t.agb_t_per_ha, 1),
+            num(t.agb_t, 1),
+            num(t.agb_sd_t, 1)
+        ),
+    );
+    row(
+        h,
+        "Below-ground biomass",
+        &format!("{} t/ha ({} t)", num(t.bgb_t_per_ha, 1), num(t.bgb_t, 1)),
+    );
+    row(
+        h,
+        "Carbon",
+        &format!(
+            "{} t C/ha ({} t C)",
+            num(t.carbon_t_per_ha, 1),
+            num(t.carbon_t, 1)
+        ),
+    );
+    row(
+        h,
+        "CO2e",
+        &format!(
+            "<strong>{} t CO2e/ha</strong> (90 %: {}–{}; {} t CO2e in all)",
+            num(t.co2e_t_per_ha, 1),
+            num(t.co2e_t_per_ha_p05, 1),
+            num(t.co2e_t_per_ha_p95, 1),
+            num(t.co2e_t, 1)
+        ),
+    );
+    row(h, "Region", &esc(inv.region.name()));
+    h.push_str("</table>\n");
+    h.push_str(
+        "<table>\n<tr><th>Biomass equation</th><th class=\"n\">Trees</th>\
+         <th class=\"n\">AGB (t)</th><th class=\"n\">Residual σ (ln)</th><th>Source</th></tr>\n",
+    );
+    for e in &inv.equations {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"note\">{}</td></tr>",
+            esc(&e.label),
+            e.trees,
+            num(e.agb_t, 2),
+            num(e.log_sigma, 3),
+            esc(&e.citation)
+        );
+    }
+    h.push_str("</table>\n");
+}
+
 fn carbon_and_collateral(h: &mut String, sim: &Simulation) {
+    if let Some(inv) = &sim.inventory {
+        inventory_section(h, inv);
+    }
     let st = &sim.stand;
     let cur = &st.currency;
     h.push_str("<h2>Carbon stock and credits</h2>\n");
