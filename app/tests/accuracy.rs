@@ -36,38 +36,71 @@ fn ratio(c: &serde_json::Value, num: &str, den: &str) -> f64 {
 }
 
 fn f1(c: &serde_json::Value) -> f64 {
-    let (p, r) = (ratio(c, "matched", "detected"), ratio(c, "matched", "reference"));
-    if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 }
+    let (p, r) = (
+        ratio(c, "matched", "detected"),
+        ratio(c, "matched", "reference"),
+    );
+    if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    }
 }
 
 #[test]
 fn accuracy_table_improves_on_the_previous_release() {
     let root = data_root();
-    assert!(root.join("als/idtrees/trees.csv").exists(), "set TWINMINT_DATA");
+    assert!(
+        root.join("als/idtrees/trees.csv").exists(),
+        "set TWINMINT_DATA"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_twinmint"))
         .args(["bench", "accuracy", "--json", "--quiet", "--data"])
         .arg(&root)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for s in v["sets"].as_array().unwrap() {
         let sc = &s["scores"];
-        let c10 = sc["detection"].as_array().unwrap().iter().find(|c| c["class"] == "≥ 10 m");
+        let c10 = sc["detection"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["class"] == "≥ 10 m");
         println!(
             "{} [{}]: ≥10 m {}; height {}; DBH {}; AGB {}; class {} of {}; suppressed {}; lidR ratio {} ARI {}",
-            sc["set"], s["profile"], c10.map_or("–".into(), |c| c.to_string()), sc["height"], sc["dbh_cm"],
-            sc["agb_kg"], sc["class_correct"], sc["class_known"], sc["suppressed"], s["lidr_count_ratio"], s["lidr_ari"]
+            sc["set"],
+            s["profile"],
+            c10.map_or("–".into(), |c| c.to_string()),
+            sc["height"],
+            sc["dbh_cm"],
+            sc["agb_kg"],
+            sc["class_correct"],
+            sc["class_known"],
+            sc["suppressed"],
+            s["lidr_count_ratio"],
+            s["lidr_ari"]
         );
     }
     // IDTReeS: more crowns get a detected tree than with the previous profile, and at least 80 %.
-    let (now, before) = (set(&v, "IDTReeS", "current"), set(&v, "IDTReeS", "previous"));
+    let (now, before) = (
+        set(&v, "IDTReeS", "current"),
+        set(&v, "IDTReeS", "previous"),
+    );
     let (r_now, r_before) = (
         ratio(class(now, "all"), "matched", "reference"),
         ratio(class(before, "all"), "matched", "reference"),
     );
     println!("IDTReeS crown recall {r_now:.3} (previous {r_before:.3})");
-    assert!(r_now >= 0.80 && r_now > r_before + 0.1, "{r_now} vs {r_before}");
+    assert!(
+        r_now >= 0.80 && r_now > r_before + 0.1,
+        "{r_now} vs {r_before}"
+    );
     // The simulator's multi-layer stands: F1 of trees ≥ 10 m up on both densities, precision
     // kept, conifer/broadleaf right for most trees, suppressed trees' recall reported.
     for d in ["ALS", "drone"] {
@@ -76,7 +109,9 @@ fn accuracy_table_improves_on_the_previous_release() {
         let p_now = ratio(class(now, "≥ 10 m"), "matched", "detected");
         let acc = now["scores"]["class_correct"].as_f64().unwrap()
             / now["scores"]["class_known"].as_f64().unwrap();
-        println!("simulator {d}: F1 ≥ 10 m {f_now:.3} (previous {f_before:.3}), precision {p_now:.3}, class accuracy {acc:.3}");
+        println!(
+            "simulator {d}: F1 ≥ 10 m {f_now:.3} (previous {f_before:.3}), precision {p_now:.3}, class accuracy {acc:.3}"
+        );
         // Sparse ALS must improve; at drone density the real IDTReeS plots (same density class)
         // chose the profile, and the simulator's drone stand may score a little lower.
         assert!(f_now >= 0.65, "{d}: F1 {f_now}");

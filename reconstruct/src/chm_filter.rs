@@ -129,7 +129,7 @@ mod tests {
         r.data.iter_mut().for_each(|v| *v = 20.0);
         let w = r.width;
         r.data[5 * w + 5] = 3.0;
-        r.data[4 * w + 4] = NODATA;
+        r.data[4 * w + 7] = NODATA;
         // A gap wider than the disk stays open.
         for row in 0..r.height {
             for col in 0..4 {
@@ -138,7 +138,7 @@ mod tests {
         }
         let c = close_disk(&r, 5);
         assert_eq!(c.data[5 * w + 5], 20.0);
-        assert_eq!(c.data[4 * w + 4], 20.0);
+        assert_eq!(c.data[4 * w + 7], 20.0);
         assert_eq!(c.data[5 * w + 1], 0.0);
     }
 

@@ -35,8 +35,8 @@
 //! crowns matched to detected trees with field species and an equal number of simulator trees —
 //! and score 0.94 on the simulator but only 0.65 on IDTReeS, where the mature longleaf pines of
 //! OSBS have flat, open crowns shaped like broadleaf ones. Crown form alone does not tell a
-//! flat-topped pine from an oak; a stand composition or a field list (`--species`) should
-//! inform the call wherever the stand is known ([`crate::species_input`]).
+//! flat-topped pine from an oak; where the stand is known, the user's species should inform the
+//! call (the growth model takes a species per tree and resolves it before the class).
 
 use serde::{Deserialize, Serialize};
 
@@ -190,7 +190,10 @@ pub fn tree_features(t: &Tree, pts: &[[f64; 3]]) -> SpeciesFeatures {
     let base = t.crown_base_height_m.unwrap_or(lowest).min(t.height_m);
     let mut zs: Vec<f64> = pts.iter().map(|p| p[2]).collect();
     zs.sort_by(f64::total_cmp);
-    let q = |f: f64| zs.get(((zs.len() as f64 - 1.0) * f).round() as usize).copied();
+    let q = |f: f64| {
+        zs.get(((zs.len() as f64 - 1.0) * f).round() as usize)
+            .copied()
+    };
     let depth_spread = match (q(0.25), q(0.75)) {
         (Some(a), Some(b)) if t.height_m > 0.0 => (b - a) / t.height_m,
         _ => 0.0,

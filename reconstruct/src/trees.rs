@@ -38,9 +38,9 @@ use crate::gpu::GpuContext;
 use crate::model::{DbhStatus, Raster, Tree};
 use crate::segment::{self, CrownOptions, Crowns};
 use crate::species::{self, SpeciesModel};
-use crate::understorey::{self, UnderstoreyOptions};
 use crate::stem::{self, StemFit, StemOptions};
 use crate::treetops::{self, Treetop, TreetopOptions};
+use crate::understorey::{self, UnderstoreyOptions};
 
 /// Crown base height rule (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -213,8 +213,14 @@ impl<'a> ColumnIndex<'a> {
 
     /// Heights of the points within `r` of (x, y).
     fn query(&self, x: f64, y: f64, r: f64) -> impl Iterator<Item = f64> + '_ {
-        let (x0, x1) = (((x - r) / self.cell).floor() as i64, ((x + r) / self.cell).floor() as i64);
-        let (y0, y1) = (((y - r) / self.cell).floor() as i64, ((y + r) / self.cell).floor() as i64);
+        let (x0, x1) = (
+            ((x - r) / self.cell).floor() as i64,
+            ((x + r) / self.cell).floor() as i64,
+        );
+        let (y0, y1) = (
+            ((y - r) / self.cell).floor() as i64,
+            ((y + r) / self.cell).floor() as i64,
+        );
         (x0..=x1)
             .flat_map(move |cx| (y0..=y1).map(move |cy| (cx, cy)))
             .filter_map(|k| self.cells.get(&k))

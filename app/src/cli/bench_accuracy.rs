@@ -60,7 +60,11 @@ pub struct AccuracyReport {
     pub sets: Vec<SetResult>,
 }
 
-fn detect(cloud: &PointCloud, opts: TreeOptions, cancel: &CancelToken) -> anyhow::Result<Vec<Tree>> {
+fn detect(
+    cloud: &PointCloud,
+    opts: TreeOptions,
+    cancel: &CancelToken,
+) -> anyhow::Result<Vec<Tree>> {
     let ro = ReconstructOptions {
         pipes: None,
         trees: Some(opts),
@@ -136,7 +140,14 @@ fn run_idtrees(dir: &Path, profile: Profile, cancel: &CancelToken) -> anyhow::Re
             .collect();
         let boxes: Vec<[f64; 4]> = crowns
             .iter()
-            .map(|c| [c.bbox[0] - 1.0, c.bbox[1] - 1.0, c.bbox[2] + 1.0, c.bbox[3] + 1.0])
+            .map(|c| {
+                [
+                    c.bbox[0] - 1.0,
+                    c.bbox[1] - 1.0,
+                    c.bbox[2] + 1.0,
+                    c.bbox[3] + 1.0,
+                ]
+            })
             .collect();
         let det: Vec<[f64; 3]> = found.iter().map(|t| [t.x, t.y, t.height_m]).collect();
         let refp: Vec<[f64; 3]> = reference
@@ -154,7 +165,11 @@ fn run_idtrees(dir: &Path, profile: Profile, cancel: &CancelToken) -> anyhow::Re
     })
 }
 
-fn run_mixed_conifer(path: &Path, profile: Profile, cancel: &CancelToken) -> anyhow::Result<SetResult> {
+fn run_mixed_conifer(
+    path: &Path,
+    profile: Profile,
+    cancel: &CancelToken,
+) -> anyhow::Result<SetResult> {
     let cloud = read(path, cancel)?;
     let col = cloud
         .extra("treeID")
@@ -207,8 +222,15 @@ fn run_simulated(
     let mut sc = Scorer::new(label, true);
     for seed in [1u64, 2] {
         cancel.check()?;
-        let out = capture::synth::run(&simulated::multilayer(seed, density), &mut NoProgress, cancel)?;
-        let found = with_estimates(&detect(&out.cloud, profile.options(&out.cloud), cancel)?, &al);
+        let out = capture::synth::run(
+            &simulated::multilayer(seed, density),
+            &mut NoProgress,
+            cancel,
+        )?;
+        let found = with_estimates(
+            &detect(&out.cloud, profile.options(&out.cloud), cancel)?,
+            &al,
+        );
         let mut reference = simulated::reference(&out.truth);
         // Truth biomass: the same equations with the true DBH, height and clade.
         for r in &mut reference {
@@ -226,7 +248,12 @@ fn run_simulated(
             r.agb_kg = Some(growth_model::year0_agb_kg(&input, &al).0);
         }
         let agb: Vec<f64> = found.iter().map(|t| agb_of(t, &al)).collect();
-        sc.add_plot(&reference, &found, &|k| agb.get(k).copied(), &MatchOptions::default());
+        sc.add_plot(
+            &reference,
+            &found,
+            &|k| agb.get(k).copied(),
+            &MatchOptions::default(),
+        );
     }
     Ok(SetResult {
         profile,
@@ -286,8 +313,10 @@ pub fn print(r: &AccuracyReport) {
             c10.map_or_else(na, |c| c.reference.to_string()),
             c10.map_or_else(na, |c| c.detected.to_string()),
             c10.map_or_else(na, |c| pct(c.recall())),
-            c10.filter(|_| sc.precision_valid).map_or_else(na, |c| pct(c.precision())),
-            c10.filter(|_| sc.precision_valid).map_or_else(na, |c| pct(c.f1())),
+            c10.filter(|_| sc.precision_valid)
+                .map_or_else(na, |c| pct(c.precision())),
+            c10.filter(|_| sc.precision_valid)
+                .map_or_else(na, |c| pct(c.f1())),
             all.map_or_else(na, |c| pct(c.recall())),
             sc.suppressed.as_ref().map_or_else(na, |c| pct(c.recall())),
             err(&sc.height),

@@ -592,10 +592,11 @@ fn validate(o: &SceneOptions) -> Result<()> {
     if !nonneg(tr.min_spacing_m) || !nonneg(tr.edge_margin_m) {
         return Err(bad("tree spacing", "spacing and margin must be ≥ 0"));
     }
-    if !(0.0..=1.0).contains(&tr.clump_fraction)
-        || !(tr.clump_radius_m.is_finite() && tr.clump_radius_m > 0.0)
-        || !nonneg(tr.clump_spacing_m)
-    {
+    let clumping_ok = (0.0..=1.0).contains(&tr.clump_fraction)
+        && tr.clump_radius_m.is_finite()
+        && tr.clump_radius_m > 0.0
+        && nonneg(tr.clump_spacing_m);
+    if !clumping_ok {
         return Err(bad(
             "clumping",
             "fraction in 0..=1, radius > 0 and spacing ≥ 0",
