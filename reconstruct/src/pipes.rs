@@ -51,6 +51,20 @@
 //!    as [`PipeDetection::posts`], not as pipe runs: on pipe racks vertical cylinders are the
 //!    supports (and, in mixed scenes, tree stems). Set `post_max_tilt_deg` to 0 to keep vertical
 //!    pipes as runs.
+//! 6. **Stems are not pipes** ([`StemRejection`], issue 11). In a forest the pipe step sees
+//!    what tree labelling leaves: under terrestrial and phone scans' crowns that is the stems,
+//!    the lower crown shell, branches and roots. Pieces that are parts of trees are set aside as
+//!    [`PipeDetection::stems`] before runs are built; posts stay posts, so pipe supports are
+//!    handled as before.
+//!    - *Under a crown*: a steep piece (within [`StemRejection::max_tilt_deg`] of vertical, not
+//!      a post) with a crown above its top — many points spread over several metres of height
+//!      in a column of [`StemRejection::crown_radius_m`] around its axis continued upward. It
+//!      is a leaning stem or a cylinder fitted to a crown's shell. Horizontal pieces are never
+//!      tested for a crown: crowns overhang pipe racks.
+//!    - *Touching a stem*: a piece within [`StemRejection::stem_clearance_m`] of a stem — a
+//!      steep piece under a crown, or a post under a crown that carries no pipe — is a branch,
+//!      a root, or a cylinder fitted across the stem. Pipe supports carry their pipe (its
+//!      axis passes one radius above the support's top) and are never stems.
 //!
 //! Everything is deterministic for a given `seed` (per-candidate ChaCha8 streams), whatever the
 //! number of threads.
@@ -146,6 +160,9 @@ pub struct PipeOptions {
     pub merge_gap_m: f64,
     /// Cylinders within this angle of vertical are posts, not pipes (default 10°).
     pub post_max_tilt_deg: f64,
+    /// Tree stems and crown shells that must not become pipe runs (default on, see
+    /// [`StemRejection`]; `None` keeps every piece).
+    pub stems: Option<StemRejection>,
     /// A run is split where another run's end lies within `r₁ + r₂ + this` of its axis (a tee;
     /// default 0.1 m).
     pub junction_tolerance_m: f64,
@@ -183,6 +200,7 @@ impl Default for PipeOptions {
             merge_radius_rel: 0.05,
             merge_gap_m: 1.5,
             post_max_tilt_deg: 10.0,
+            stems: Some(StemRejection::default()),
             junction_tolerance_m: 0.1,
             noise_model: NoiseModel::Auto,
             seed: 1,
@@ -225,6 +243,9 @@ impl PipeOptions {
         if self.normal_k < 3 {
             return bad("pipes.normal_k", "need at least 3 neighbours");
         }
+        if let Some(st) = &self.stems {
+            st.validate()?;
+        }
         if !(self.merge_angle_deg >= 0.0
             && self.merge_offset_m >= 0.0
             && self.merge_radius_rel >= 0.0
@@ -243,6 +264,88 @@ impl PipeOptions {
     }
 }
 
+/// Stem rejection (module docs, step 6): which cylinder pieces are tree parts, not pipes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StemRejection {
+    /// Pieces (not posts) within this angle of vertical are checked for a crown above (default
+    /// 40°). Leaning stems rarely lean more than 20–30° (a tree leaning 30° is a hazard tree),
+    /// and cylinders fitted to the shell of a conical or ellipsoidal crown tilt by its
+    /// half-angle (10–32° on the simulator's crowns in terrestrial and phone scans). Real pipes
+    /// this steep are risers and penstocks, which stand without foliage over them. Horizontal
+    /// pieces are never tested for a crown: crowns overhang pipe racks.
+    pub max_tilt_deg: f64,
+    /// Horizontal radius of the column searched above a top, around the axis continued upward
+    /// (default 3 m: the crown radius of a mid-size temperate tree, 2–5 m in Pretzsch et al.
+    /// 2015, "Crown size and growing space requirement of common tree species in urban
+    /// centres, parks, and forests", Urban For. Urban Green. 14:466–479).
+    pub crown_radius_m: f64,
+    /// The column starts this far above the top (default 0.5 m, clear of the piece's own
+    /// noise) …
+    pub crown_gap_m: f64,
+    /// … and reaches this far up (default 10 m, a crown's length).
+    pub crown_depth_m: f64,
+    /// Points in the column that make it a crown (default 200, a floor for sparse scans: the
+    /// crowns over stems and shells in `tests/stems.rs` put 4 000–80 000 points there) …
+    pub crown_min_points: usize,
+    /// … spread over at least this many of its 0.5 m height slices (default 6, i.e. 3 m of
+    /// height). A crown fills most of its 20 slices (10–20 measured); what lies above a pipe
+    /// support — the pipe it carries, a pipe crossing overhead — fills one or two (an airborne
+    /// scene in `tests/pipes.rs`: 2 242 points of a crossing pipe in 1 slice).
+    pub crown_min_slices: usize,
+    /// A piece whose mantle comes within this distance of a stem's mantle is part of that tree
+    /// (a branch, a root or buttress, a slice across the stem) (default 1.0 m). Stems are the
+    /// steep pieces and the posts under a crown that carry no pipe (a support's top touches
+    /// the pipe it carries). Pipeline rights-of-way are kept free of trees — roots and
+    /// windthrow endanger the pipe, and operators clear several metres each side — and the
+    /// simulator's 2 m cleared corridor leaves ≥ 1.3 m between mantles even for a 0.3 m pipe
+    /// beside a 0.4 m stem.
+    pub stem_clearance_m: f64,
+}
+
+impl Default for StemRejection {
+    fn default() -> Self {
+        StemRejection {
+            max_tilt_deg: 40.0,
+            crown_radius_m: 3.0,
+            crown_gap_m: 0.5,
+            crown_depth_m: 10.0,
+            crown_min_points: 200,
+            crown_min_slices: 6,
+            stem_clearance_m: 1.0,
+        }
+    }
+}
+
+impl StemRejection {
+    fn validate(&self) -> Result<()> {
+        let ok = (0.0..=90.0).contains(&self.max_tilt_deg)
+            && self.crown_radius_m > 0.0
+            && self.crown_gap_m >= 0.0
+            && self.crown_depth_m > 0.0
+            && self.stem_clearance_m >= 0.0;
+        if ok {
+            Ok(())
+        } else {
+            Err(ReconstructError::InvalidOption {
+                option: "pipes.stems",
+                reason: "tilt in [0, 90]°, positive crown radius and depth, non-negative gap and clearance"
+                    .into(),
+            })
+        }
+    }
+}
+
+/// A cylinder piece set aside as part of a tree (see [`StemRejection`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejectedStem {
+    pub segment: PipeSegment,
+    /// Angle of the axis from vertical, degrees.
+    pub tilt_deg: f64,
+    /// Why: `under a crown (…)` or `touches a stem (gap … m)`.
+    pub reason: String,
+}
+
 /// What [`run`] found.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PipeDetection {
@@ -251,6 +354,10 @@ pub struct PipeDetection {
     /// Vertical cylinders (supports, posts, stems): one segment each, `start` at the bottom,
     /// ids are their 1-based position.
     pub posts: Vec<PipeSegment>,
+    /// Pieces that are tree stems or crown shells, not pipes ([`StemRejection`]); their points
+    /// belong to no run.
+    #[serde(default)]
+    pub stems: Vec<RejectedStem>,
     /// Per point of the input cloud: the run id it belongs to, 0 for none. Includes the points
     /// within `2ε` of a run's surface that were not used in the fit.
     #[serde(skip)]
@@ -1277,6 +1384,16 @@ pub fn run(
         }
     }
 
+    // Stems and crown shells.
+    let pipe_pieces = match &opts.stems {
+        Some(st) => {
+            let (kept, stems) = reject_stems(&ctx, cloud, &posts, pipe_pieces, st);
+            det.stems = stems;
+            kept
+        }
+        None => pipe_pieces,
+    };
+
     // Runs.
     let runs = build_runs(&ctx, pipe_pieces);
     for (k, r) in runs.iter().enumerate() {
@@ -1316,6 +1433,201 @@ pub fn run(
     }
     det.stats.ransac_seconds = t_ransac.elapsed().as_secs_f64();
     Ok(det)
+}
+
+/// A cylinder's axis segment, bottom first.
+fn axis_segment(c: &Cylinder, t0: f64, t1: f64) -> (V3, V3) {
+    let a = add(c.point, scale(c.dir, t0));
+    let b = add(c.point, scale(c.dir, t1));
+    if a[2] <= b[2] { (a, b) } else { (b, a) }
+}
+
+/// Shortest distance between segments `p0p1` and `q0q1` (Ericson 2005, "Real-Time Collision
+/// Detection", §5.1.9).
+fn segment_distance(p0: V3, p1: V3, q0: V3, q1: V3) -> f64 {
+    let (d1, d2, r) = (sub(p1, p0), sub(q1, q0), sub(p0, q0));
+    let (a, e, f) = (dot(d1, d1), dot(d2, d2), dot(d2, r));
+    let (s, t) = if a <= 1e-12 && e <= 1e-12 {
+        (0.0, 0.0)
+    } else if a <= 1e-12 {
+        (0.0, (f / e).clamp(0.0, 1.0))
+    } else {
+        let c = dot(d1, r);
+        if e <= 1e-12 {
+            ((-c / a).clamp(0.0, 1.0), 0.0)
+        } else {
+            let b = dot(d1, d2);
+            let den = a * e - b * b;
+            let mut s = if den > 1e-12 {
+                ((b * f - c * e) / den).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let mut t = (b * s + f) / e;
+            if t < 0.0 {
+                t = 0.0;
+                s = (-c / a).clamp(0.0, 1.0);
+            } else if t > 1.0 {
+                t = 1.0;
+                s = ((b - c) / a).clamp(0.0, 1.0);
+            }
+            (s, t)
+        }
+    };
+    norm(sub(add(p0, scale(d1, s)), add(q0, scale(d2, t))))
+}
+
+/// Split `pieces` into pipe pieces and tree parts (module docs, step 6). `posts` are only
+/// consulted: those under a crown and not carrying a pipe are stems.
+fn reject_stems(
+    ctx: &Ctx,
+    cloud: &PointCloud,
+    posts: &[Piece],
+    pieces: Vec<Piece>,
+    st: &StemRejection,
+) -> (Vec<Piece>, Vec<RejectedStem>) {
+    let tilt = |p: &Piece| p.cyl.dir[2].abs().min(1.0).acos().to_degrees();
+    let steep: Vec<bool> = pieces.iter().map(|p| tilt(p) <= st.max_tilt_deg).collect();
+    if posts.is_empty() && !steep.iter().any(|s| *s) {
+        return (pieces, Vec::new());
+    }
+    // Every point of the cloud (ground, trees and all) by horizontal cell.
+    let mut map: std::collections::HashMap<(i64, i64), Vec<u32>> = std::collections::HashMap::new();
+    for (i, p) in cloud.positions.iter().enumerate() {
+        let key = (
+            (p[0] as f64 / st.crown_radius_m).floor() as i64,
+            (p[1] as f64 / st.crown_radius_m).floor() as i64,
+        );
+        map.entry(key).or_default().push(i as u32);
+    }
+    let crown = |c: &Cylinder, t0: f64, t1: f64| -> Option<String> {
+        let (n, slices) = crown_above(cloud, &map, c, t0, t1, st);
+        (n >= st.crown_min_points && slices >= st.crown_min_slices).then(|| {
+            format!(
+                "under a crown ({n} points in {slices} of the {} half-metre slices above its top)",
+                (st.crown_depth_m / CROWN_SLICE_M).ceil()
+            )
+        })
+    };
+    // Stems: steep pieces under a crown, and posts under a crown that carry no pipe (a
+    // support's top touches the bottom of the pipe it carries).
+    let mut stem_axes: Vec<(V3, V3, f64)> = Vec::new();
+    for q in posts {
+        let (_, top) = axis_segment(&q.cyl, q.t0, q.t1);
+        let carries = pieces.iter().any(|p| {
+            let (a, b) = axis_segment(&p.cyl, p.t0, p.t1);
+            segment_distance(a, b, top, top) <= p.cyl.radius + q.cyl.radius + 0.1
+        });
+        if !carries && crown(&q.cyl, q.t0, q.t1).is_some() {
+            let (a, b) = axis_segment(&q.cyl, q.t0, q.t1);
+            stem_axes.push((a, b, q.cyl.radius));
+        }
+    }
+    let mut reasons: Vec<Option<String>> = vec![None; pieces.len()];
+    for (k, p) in pieces.iter().enumerate() {
+        if steep[k]
+            && let Some(r) = crown(&p.cyl, p.t0, p.t1)
+        {
+            let (a, b) = axis_segment(&p.cyl, p.t0, p.t1);
+            stem_axes.push((a, b, p.cyl.radius));
+            reasons[k] = Some(r);
+        }
+    }
+    // Pieces touching a stem: branches, roots and buttresses, or a slice across the stem.
+    for (k, p) in pieces.iter().enumerate() {
+        if reasons[k].is_some() {
+            continue;
+        }
+        let (a, b) = axis_segment(&p.cyl, p.t0, p.t1);
+        let gap = stem_axes
+            .iter()
+            .map(|&(s0, s1, r)| segment_distance(a, b, s0, s1) - r - p.cyl.radius)
+            .fold(f64::INFINITY, f64::min);
+        if gap <= st.stem_clearance_m {
+            reasons[k] = Some(format!("touches a stem (gap {:.2} m)", gap.max(0.0)));
+        }
+    }
+    let mut kept = Vec::new();
+    let mut stems = Vec::new();
+    for (p, reason) in pieces.into_iter().zip(reasons) {
+        match reason {
+            Some(reason) => stems.push(RejectedStem {
+                segment: segment_of(ctx, &p.cyl, &p.inliers, p.t0, p.t1, cloud.origin, true),
+                tilt_deg: tilt(&p),
+                reason,
+            }),
+            None => kept.push(p),
+        }
+    }
+    (kept, stems)
+}
+
+/// Height of the slices [`crown_above`] counts occupied.
+const CROWN_SLICE_M: f64 = 0.5;
+
+/// Points of the cloud in the column above a cylinder's top (see [`StemRejection`]) and the
+/// number of `CROWN_SLICE_M` height slices they occupy: heights `crown_gap_m`…`crown_gap_m +
+/// crown_depth_m` above it, within `crown_radius_m` of the axis continued upward (a vertical
+/// column for axes within 5° of horizontal).
+fn crown_above(
+    cloud: &PointCloud,
+    map: &std::collections::HashMap<(i64, i64), Vec<u32>>,
+    c: &Cylinder,
+    t0: f64,
+    t1: f64,
+    st: &StemRejection,
+) -> (usize, usize) {
+    let (_, top) = axis_segment(c, t0, t1);
+    let d = if c.dir[2] < 0.0 {
+        scale(c.dir, -1.0)
+    } else {
+        c.dir
+    };
+    let (z0, z1) = (
+        top[2] + st.crown_gap_m,
+        top[2] + st.crown_gap_m + st.crown_depth_m,
+    );
+    // Horizontal drift of the axis per metre of height.
+    let drift = if d[2] > 5f64.to_radians().sin() {
+        [d[0] / d[2], d[1] / d[2]]
+    } else {
+        [0.0, 0.0]
+    };
+    let at = |z: f64| {
+        [
+            top[0] + drift[0] * (z - top[2]),
+            top[1] + drift[1] * (z - top[2]),
+        ]
+    };
+    let (c0, c1) = (at(z0), at(z1));
+    let r = st.crown_radius_m;
+    let cell = |v: f64| (v / r).floor() as i64;
+    let (x0, x1) = (cell(c0[0].min(c1[0]) - r), cell(c0[0].max(c1[0]) + r));
+    let (y0, y1) = (cell(c0[1].min(c1[1]) - r), cell(c0[1].max(c1[1]) + r));
+    let n_slices = (st.crown_depth_m / CROWN_SLICE_M).ceil().max(1.0) as usize;
+    let mut occupied = vec![false; n_slices];
+    let mut n = 0usize;
+    for cx in x0..=x1 {
+        for cy in y0..=y1 {
+            let Some(list) = map.get(&(cx, cy)) else {
+                continue;
+            };
+            for &i in list {
+                let q = cloud.positions[i as usize];
+                let z = q[2] as f64;
+                if z < z0 || z > z1 {
+                    continue;
+                }
+                let a = at(z);
+                let (dx, dy) = (q[0] as f64 - a[0], q[1] as f64 - a[1]);
+                if dx * dx + dy * dy <= r * r {
+                    n += 1;
+                    occupied[(((z - z0) / CROWN_SLICE_M) as usize).min(n_slices - 1)] = true;
+                }
+            }
+        }
+    }
+    (n, occupied.iter().filter(|o| **o).count())
 }
 
 /// A model segment for a stretch `[t0, t1]` of `cyl` with the given inliers.
@@ -1794,6 +2106,113 @@ mod tests {
             summary.iter().any(|s| s.0 == 150 && s.1 == 1 && s.2 == 6),
             "{summary:?}"
         );
+    }
+
+    #[test]
+    fn segment_distance_cases() {
+        // Skew perpendicular segments 1 apart; parallel overlapping; end to end.
+        let d = segment_distance(
+            [0.0, 0.0, 0.0],
+            [2.0, 0.0, 0.0],
+            [1.0, -1.0, 1.0],
+            [1.0, 1.0, 1.0],
+        );
+        assert!((d - 1.0).abs() < 1e-12);
+        let d = segment_distance(
+            [0.0, 0.0, 0.0],
+            [2.0, 0.0, 0.0],
+            [1.0, 0.5, 0.0],
+            [3.0, 0.5, 0.0],
+        );
+        assert!((d - 0.5).abs() < 1e-12);
+        let d = segment_distance(
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [3.0, 0.0, 0.0],
+            [3.0, 0.0, 5.0],
+        );
+        assert!((d - 2.0).abs() < 1e-12);
+        let p = [0.5, 0.5, 0.5];
+        assert!((segment_distance(p, p, [0.0; 3], [0.0, 0.0, 1.0]) - 0.5f64.sqrt()).abs() < 1e-12);
+    }
+
+    /// A pipe 30° from vertical is a run in the open and a leaning stem under a crown.
+    #[test]
+    fn steep_cylinder_under_a_crown_is_a_stem() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let c = Cylinder {
+            point: [0.0, 0.0, 1.0],
+            dir: normalize([0.5, 0.0, 0.866]),
+            radius: 0.12,
+        };
+        let mut abs = Vec::new();
+        for _ in 0..4000 {
+            let p = on_cylinder(&c, rng.random_range(0.0..4.0), rng.random_range(0.0..6.3));
+            abs.push([p[0] + 500.0, p[1] + 800.0, p[2] + 50.0]);
+        }
+        let pipe_points = abs.len();
+        for with_crown in [false, true] {
+            let mut pts = abs.clone();
+            if with_crown {
+                // Foliage: 3 000 points in a 2.5 m ball centred 4 m above the top, drifting on.
+                let top = add(c.point, scale(c.dir, 4.0));
+                while pts.len() < pipe_points + 3000 {
+                    let q = [
+                        rng.random_range(-2.5..2.5),
+                        rng.random_range(-2.5..2.5),
+                        rng.random_range(-2.5..2.5),
+                    ];
+                    if norm(q) <= 2.5 {
+                        pts.push([
+                            top[0] + 2.0 + q[0] + 500.0,
+                            q[1] + 800.0,
+                            top[2] + 4.0 + q[2] + 50.0,
+                        ]);
+                    }
+                }
+            }
+            let mut cloud = PointCloud::from_absolute(&pts);
+            // The crown is vegetation (class 5): not a pipe candidate, but seen above the piece.
+            cloud.classification = Some(
+                (0..pts.len())
+                    .map(|i| if i < pipe_points { 1 } else { 5 })
+                    .collect(),
+            );
+            let det = run(
+                &cloud,
+                None,
+                &PipeOptions::default(),
+                &mut capture::NoProgress,
+                &CancelToken::new(),
+            )
+            .unwrap();
+            if with_crown {
+                assert!(det.runs.is_empty(), "{:#?}", det.runs);
+                assert_eq!(det.stems.len(), 1, "{:#?}", det.stems);
+                assert!(det.stems[0].reason.starts_with("under a crown"));
+                assert!((det.stems[0].tilt_deg - 30.0).abs() < 1.0);
+            } else {
+                assert_eq!(det.runs.len(), 1, "{:#?}", det.stems);
+                assert!(det.stems.is_empty());
+            }
+            let off = PipeOptions {
+                stems: None,
+                ..Default::default()
+            };
+            let det = run(
+                &cloud,
+                None,
+                &off,
+                &mut capture::NoProgress,
+                &CancelToken::new(),
+            )
+            .unwrap();
+            assert_eq!(
+                det.runs.len(),
+                1,
+                "without stem rejection the piece is a run"
+            );
+        }
     }
 
     #[test]
