@@ -45,7 +45,7 @@ use crate::provenance::{Source, UpAxis};
 
 /// Producers known to export Y-up geometry, matched case-insensitively in the file's
 /// generating software, system identifier / device, or comment text.
-pub const Y_UP_PRODUCERS: [&str; 14] = [
+pub const Y_UP_PRODUCERS: [&str; 12] = [
     "polycam",
     "scaniverse",
     "3d scanner app",
@@ -58,8 +58,6 @@ pub const Y_UP_PRODUCERS: [&str; 14] = [
     "luma",
     "kiri",
     "gltf",
-    "lidar scanner",
-    "heges",
 ];
 
 /// Centre coordinates at least this far from the origin (both horizontal axes) are map
@@ -525,16 +523,14 @@ fn eigen_sym3(mut a: [[f64; 3]; 3]) -> ([f64; 3], [[f64; 3]; 3]) {
             let t = if theta == 0.0 { 1.0 } else { t };
             let c = 1.0 / (t * t + 1.0).sqrt();
             let s = t * c;
-            for k in 0..3 {
-                let (akp, akq) = (a[k][p], a[k][q]);
-                a[k][p] = c * akp - s * akq;
-                a[k][q] = s * akp + c * akq;
+            for row in a.iter_mut() {
+                let (akp, akq) = (row[p], row[q]);
+                row[p] = c * akp - s * akq;
+                row[q] = s * akp + c * akq;
             }
-            for k in 0..3 {
-                let (apk, aqk) = (a[p][k], a[q][k]);
-                a[p][k] = c * apk - s * aqk;
-                a[q][k] = s * apk + c * aqk;
-            }
+            let (rp, rq) = (a[p], a[q]);
+            a[p] = [0, 1, 2].map(|k| c * rp[k] - s * rq[k]);
+            a[q] = [0, 1, 2].map(|k| s * rp[k] + c * rq[k]);
             for row in v.iter_mut() {
                 let (vp, vq) = (row[p], row[q]);
                 row[p] = c * vp - s * vq;
