@@ -134,8 +134,52 @@ fn synth_ingest_simulate_from_truth() {
     );
     let sim: serde_json::Value =
         serde_json::from_slice(&std::fs::read(proj.join("simulation.json")).unwrap()).unwrap();
-    assert_eq!(sim["schema_version"], 1);
+    assert_eq!(sim["schema_version"], 2);
     assert!(proj.join("stand.csv").exists() && proj.join("collateral.csv").exists());
+    // The year-0 inventory: default region global → Jenkins 2003.
+    assert_eq!(v["region"], "global");
+    assert_eq!(v["biomass_equation"], "jenkins2003");
+    assert!(v["inventory"]["agb_t_per_ha"].as_f64().unwrap() > 0.0);
+
+    // --region europe: Forrester 2017 equations and the Palearctic DBH model.
+    let out = succeed(
+        bin()
+            .args([
+                "simulate", "-q", "--json", "--runs", "16", "--years", "5", "--region", "europe",
+            ])
+            .arg(&proj)
+            .arg("--truth")
+            .arg(dir.path().join("plot.truth.json")),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["region"], "europe");
+    assert_eq!(v["biomass_equation"], "forrester2017");
+    let sim: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(proj.join("simulation.json")).unwrap()).unwrap();
+    let inv = &sim["inventory"];
+    assert_eq!(inv["region"], "europe");
+    let trees = inv["trees"].as_array().unwrap();
+    assert!(!trees.is_empty());
+    assert!(trees.iter().all(|t| {
+        t["equation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Forrester et al. 2017")
+    }));
+    let csv = std::fs::read_to_string(proj.join("trees.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",agb_kg,species,group_source,dbh_source,equation")
+    );
+    let bad = bin()
+        .args(["simulate", "-q", "--region", "mars"])
+        .arg(&proj)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("north_america"));
 }
 
 /// SIGTERM (what Slurm, Kubernetes and `docker stop` send) cancels like Ctrl-C: the process exits

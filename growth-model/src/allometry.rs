@@ -1179,7 +1179,10 @@ mod tests {
         assert!(close(v, (-2.6177 + 2.4638 * 30f64.ln()).exp()), "{v}");
         assert!((v - 318.04).abs() < 0.01, "{v}");
         let (taxon, v) = agb30(c, "PIPA2", GroupSource::Species);
-        assert_eq!(taxon, "Pinus spg>=0.45", "longleaf is a southern yellow pine");
+        assert_eq!(
+            taxon, "Pinus spg>=0.45",
+            "longleaf is a southern yellow pine"
+        );
         assert!((v - 384.01).abs() < 0.01, "{v}");
         let (taxon, v) = agb30(c, "Picea rubens", GroupSource::Species);
         assert_eq!(taxon, "Picea spg>=0.35");
@@ -1234,7 +1237,10 @@ mod tests {
         let f = BiomassEquation::Forrester2017;
         let (taxon, v) = agb30(f, "Fagus sylvatica", GroupSource::Species);
         assert_eq!(taxon, "Fagus sylvatica");
-        assert!(close(v, (-1.6594 + 2.3589 * 30f64.ln()).exp() * 0.9969), "{v}");
+        assert!(
+            close(v, (-1.6594 + 2.3589 * 30f64.ln()).exp() * 0.9969),
+            "{v}"
+        );
         assert!((v - 578.58).abs() < 0.01, "{v}");
         let (taxon, v) = agb30(f, "Picea abies", GroupSource::Species);
         assert_eq!(taxon, "Picea abies");
@@ -1248,7 +1254,10 @@ mod tests {
             "Abies alba",
             "genus fallback"
         );
-        assert_eq!(agb30(f, "Pinus nigra", GroupSource::Species).0, "Pinus nigra");
+        assert_eq!(
+            agb30(f, "Pinus nigra", GroupSource::Species).0,
+            "Pinus nigra"
+        );
         // A class call or the default uses the generic equations.
         let c = AgbModel::for_tree(f, SpeciesGroup::Spruce, None, GroupSource::Class);
         assert_eq!(c.taxon, "Conifers");
@@ -1261,7 +1270,12 @@ mod tests {
         assert_eq!(s.taxon, "Picea abies");
         // A named species of another group than the resolved one is ignored.
         let beech = m("Fagus sylvatica");
-        let x = AgbModel::for_tree(f, SpeciesGroup::Pine, Some(&beech), GroupSource::SpeciesGroup);
+        let x = AgbModel::for_tree(
+            f,
+            SpeciesGroup::Pine,
+            Some(&beech),
+            GroupSource::SpeciesGroup,
+        );
         assert_eq!(x.taxon, "Pinus sylvestris");
     }
 

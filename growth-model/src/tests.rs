@@ -386,24 +386,43 @@ fn group_source_order() {
     let r = eu.resolve_group(Some(G::Pine), Some("Fagus sylvatica"), Some(false));
     assert_eq!((r.group, r.source), (G::Pine, S::SpeciesGroup));
     let r = eu.resolve_group(None, Some("Fagus sylvatica"), Some(true));
-    assert_eq!((r.group, r.source), (G::HardMapleOakHickoryBeech, S::Species));
+    assert_eq!(
+        (r.group, r.source),
+        (G::HardMapleOakHickoryBeech, S::Species)
+    );
     assert!(r.class_conflict);
     let r = eu.resolve_group(None, Some("PIAB"), Some(true));
-    assert_eq!((r.group, r.source, r.class_conflict), (G::Spruce, S::Species, false));
+    assert_eq!(
+        (r.group, r.source, r.class_conflict),
+        (G::Spruce, S::Species, false)
+    );
     let r = eu.resolve_group(None, Some("Quercus"), None);
-    assert_eq!((r.group, r.source), (G::HardMapleOakHickoryBeech, S::Species));
+    assert_eq!(
+        (r.group, r.source),
+        (G::HardMapleOakHickoryBeech, S::Species)
+    );
     let r = eu.resolve_group(None, None, Some(true));
-    assert_eq!((r.group, r.source), (G::Spruce, S::Class), "Europe's conifer default");
+    assert_eq!(
+        (r.group, r.source),
+        (G::Spruce, S::Class),
+        "Europe's conifer default"
+    );
     let r = eu.resolve_group(None, None, Some(false));
     assert_eq!((r.group, r.source), (G::MixedHardwood, S::Class));
     // An unknown name falls through to the class, then the default.
     let r = eu.resolve_group(None, Some("Tectona grandis"), Some(true));
-    assert_eq!((r.group, r.source, r.species_unknown), (G::Spruce, S::Class, true));
+    assert_eq!(
+        (r.group, r.source, r.species_unknown),
+        (G::Spruce, S::Class, true)
+    );
     let r = eu.resolve_group(None, Some("Tectona grandis"), None);
     assert_eq!((r.group, r.source), (G::MixedHardwood, S::Default));
     // A class word from the user overrides the points' call.
     let r = eu.resolve_group(None, Some("conifer"), Some(false));
-    assert_eq!((r.group, r.source, r.species_unknown), (G::Spruce, S::Class, false));
+    assert_eq!(
+        (r.group, r.source, r.species_unknown),
+        (G::Spruce, S::Class, false)
+    );
     let r = eu.resolve_group(None, Some("  "), None);
     assert_eq!((r.source, r.species_unknown), (S::Default, false));
     eu.default_species_group = G::Spruce;
@@ -428,7 +447,11 @@ fn predicted_dbh_follows_region_and_group() {
     assert!((c - 33.08).abs() < 0.01);
     let b = predicted_dbh_cm(20.0, 6.0, Some(false), &eu);
     assert!((b - 0.694 * 120f64.powf(0.730)).abs() < 1e-9, "{b}");
-    assert_eq!(predicted_dbh_cm(20.0, 6.0, None, &eu), b, "default group is broadleaf");
+    assert_eq!(
+        predicted_dbh_cm(20.0, 6.0, None, &eu),
+        b,
+        "default group is broadleaf"
+    );
     let na = AllometryOptions {
         region: Region::NorthAmerica,
         ..Default::default()
@@ -497,7 +520,11 @@ fn year0_inventory_is_consistent() {
         assert_eq!(r.dbh_observed, t.dbh_cm.is_some());
         // The representative run's year 0 is the inventory.
         let rep_agb = ts.years[0].agb_kg.0[i] as f64;
-        assert!((rep_agb - r.agb_kg).abs() <= 1e-6 * r.agb_kg, "{rep_agb} {}", r.agb_kg);
+        assert!(
+            (rep_agb - r.agb_kg).abs() <= 1e-6 * r.agb_kg,
+            "{rep_agb} {}",
+            r.agb_kg
+        );
         let rep_co2e = ts.years[0].co2e_t.0[i] as f64 * 1000.0;
         assert!((rep_co2e - r.co2e_kg).abs() <= 1e-5 * r.co2e_kg);
         // Carbon arithmetic.
@@ -521,7 +548,11 @@ fn year0_inventory_is_consistent() {
     let f = "Forrester et al. 2017: ";
     assert_eq!(
         pick(0),
-        (SpeciesGroup::Spruce, S::Species, &*format!("{f}Picea abies"))
+        (
+            SpeciesGroup::Spruce,
+            S::Species,
+            &*format!("{f}Picea abies")
+        )
     );
     assert_eq!(
         pick(1),
@@ -587,11 +618,19 @@ fn year0_inventory_is_consistent() {
     let band = &s.stand.stock_co2e_t;
     let half = 0.5 * (band.p90[0] - band.p10[0]);
     let ratio = half / (1.2816 * t.co2e_sd_t);
-    assert!((0.7..1.4).contains(&ratio), "MC half-width {half} vs SD {}", t.co2e_sd_t);
+    assert!(
+        (0.7..1.4).contains(&ratio),
+        "MC half-width {half} vs SD {}",
+        t.co2e_sd_t
+    );
     // Equations: every tree counted once, most biomass first.
     assert_eq!(inv.equations.iter().map(|e| e.trees).sum::<usize>(), 60);
     assert!(inv.equations.windows(2).all(|w| w[0].agb_t >= w[1].agb_t));
-    assert!(inv.equations.iter().all(|e| e.equation == BiomassEquation::Forrester2017));
+    assert!(
+        inv.equations
+            .iter()
+            .all(|e| e.equation == BiomassEquation::Forrester2017)
+    );
     let d = &s.settings.derived;
     assert_eq!(
         (d.region, d.biomass_equation, d.dbh_model),
@@ -601,15 +640,26 @@ fn year0_inventory_is_consistent() {
             JuckerBiome::PalearcticTemperateMixed
         )
     );
-    assert!(s.warnings.iter().any(|w| w.contains("Tectona grandis")), "{:?}", s.warnings);
-    assert!(s.warnings.iter().any(|w| w.contains("10 trees name a species")));
+    assert!(
+        s.warnings.iter().any(|w| w.contains("Tectona grandis")),
+        "{:?}",
+        s.warnings
+    );
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("10 trees name a species"))
+    );
 
     // stand.csv: year 0 per hectare = the inventory.
     let stand = stand_csv(&s);
     let head: Vec<&str> = stand.lines().next().unwrap().split(',').collect();
     let row0: Vec<&str> = stand.lines().nth(1).unwrap().split(',').collect();
     let col = |name: &str| -> f64 {
-        let k = head.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name}"));
+        let k = head
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("{name}"));
         row0[k].parse().unwrap()
     };
     for (name, v) in [
@@ -618,7 +668,11 @@ fn year0_inventory_is_consistent() {
         ("representative_carbon_t_per_ha", t.carbon_t_per_ha),
         ("representative_co2e_t_per_ha", t.co2e_t_per_ha),
     ] {
-        assert!((col(name) - v).abs() < 1e-3 * v.max(1.0), "{name}: {} vs {v}", col(name));
+        assert!(
+            (col(name) - v).abs() < 1e-3 * v.max(1.0),
+            "{name}: {} vs {v}",
+            col(name)
+        );
     }
 
     // trees.csv: the new columns, consistent with simulation.json.
@@ -642,7 +696,13 @@ fn year0_inventory_is_consistent() {
     );
     assert_eq!(
         &head[10..],
-        &["agb_kg", "species", "group_source", "dbh_source", "equation"]
+        &[
+            "agb_kg",
+            "species",
+            "group_source",
+            "dbh_source",
+            "equation"
+        ]
     );
     assert_eq!(csv.lines().count(), 1 + 9 * 60);
     let k = |name: &str| head.iter().position(|h| *h == name).unwrap();
@@ -653,12 +713,20 @@ fn year0_inventory_is_consistent() {
         let agb: f64 = f[k("agb_kg")].parse().unwrap();
         assert!((agb - r.agb_kg).abs() < 1e-3, "{agb} vs {}", r.agb_kg);
         let co2e_t: f64 = f[k("co2e_t")].parse().unwrap();
-        assert!((co2e_t * 1000.0 - r.co2e_kg).abs() < 0.1, "{co2e_t} {}", r.co2e_kg);
+        assert!(
+            (co2e_t * 1000.0 - r.co2e_kg).abs() < 0.1,
+            "{co2e_t} {}",
+            r.co2e_kg
+        );
         assert_eq!(f[k("species")], r.species.as_deref().unwrap_or(""));
         assert_eq!(f[k("group_source")], r.group_source.name());
         assert_eq!(
             f[k("dbh_source")],
-            if r.dbh_observed { "observed" } else { "predicted" }
+            if r.dbh_observed {
+                "observed"
+            } else {
+                "predicted"
+            }
         );
         assert_eq!(f[k("equation")], r.equation);
         assert_eq!(f[k("species_group")], r.species_group.name());
@@ -674,14 +742,17 @@ fn global_default_keeps_jenkins() {
         let g = t.species_group.unwrap();
         assert_eq!(r.species_group, g);
         assert_eq!(r.equation, format!("Jenkins et al. 2003: {}", g.name()));
-        let d = t
-            .dbh_cm
-            .unwrap_or_else(|| crate::allometry::JUCKER_GLOBAL.dbh_cm(t.height_m, t.crown_diameter_m));
+        let d = t.dbh_cm.unwrap_or_else(|| {
+            crate::allometry::JUCKER_GLOBAL.dbh_cm(t.height_m, t.crown_diameter_m)
+        });
         assert!((r.dbh_cm - d).abs() < 1e-12 * d);
         let j = crate::allometry::jenkins2003_agb_kg(g, d);
         assert!((r.agb_kg - j).abs() < 1e-9 * j);
     }
-    assert_eq!(s.settings.derived.biomass_equation, BiomassEquation::Jenkins2003);
+    assert_eq!(
+        s.settings.derived.biomass_equation,
+        BiomassEquation::Jenkins2003
+    );
     // With the IPCC root:shoot table the inventory uses the representative run's year-0 ratio.
     let rep0 = s.stand.representative.stock_co2e_t[0];
     assert!((rep0 - inv.totals.co2e_t).abs() < 1e-5 * rep0);
@@ -707,7 +778,9 @@ fn version_1_files_and_inputs_still_read() {
     for k in ["region", "biomass_equation", "dbh_model", "group_sources"] {
         d.remove(k);
     }
-    let al = v["settings"]["options"]["allometry"].as_object_mut().unwrap();
+    let al = v["settings"]["options"]["allometry"]
+        .as_object_mut()
+        .unwrap();
     al.remove("region");
     al.insert("dbh_model".into(), "global".into());
     al.insert("biomass".into(), "jenkins2003".into());
@@ -723,8 +796,7 @@ fn version_1_files_and_inputs_still_read() {
     assert!(csv.lines().nth(1).unwrap().ends_with(",,,,,"));
     assert_eq!(stand_csv(&old).lines().count(), 5);
     let t: TreeInput =
-        serde_json::from_str(r#"{"id":1,"x":0,"y":0,"height_m":10,"crown_diameter_m":3}"#)
-            .unwrap();
+        serde_json::from_str(r#"{"id":1,"x":0,"y":0,"height_m":10,"crown_diameter_m":3}"#).unwrap();
     assert_eq!((t.conifer, t.species, t.species_group), (None, None, None));
 }
 

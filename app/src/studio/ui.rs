@@ -290,6 +290,55 @@ fn survey_panel(
                 );
                 row("Points", t.point_count.to_string());
                 row("Position", format!("{:.2} E, {:.2} N", t.x, t.y));
+                if let Some(c) = &t.species {
+                    row(
+                        "Class",
+                        format!(
+                            "{}{} (p conifer {:.2}, {})",
+                            c.class.name(),
+                            c.species
+                                .as_deref()
+                                .map(|s| format!(" · {s}"))
+                                .unwrap_or_default(),
+                            c.p_conifer,
+                            species_source(c.source)
+                        ),
+                    );
+                }
+                let inv = scene
+                    .and_then(|s| s.simulation.as_ref())
+                    .and_then(|s| s.inventory.as_ref())
+                    .and_then(|inv| inv.tree(t.id));
+                if let Some(r) = inv {
+                    row(
+                        "Group",
+                        format!("{} ({})", r.species_group.name(), r.group_source.describe()),
+                    );
+                    row(
+                        "AGB at survey",
+                        format!(
+                            "{:.0} kg ± {:.0} (90 %: {:.0}–{:.0})",
+                            r.agb_kg, r.agb_sd_kg, r.agb_p05_kg, r.agb_p95_kg
+                        ),
+                    );
+                    row(
+                        "Carbon at survey",
+                        format!("{:.0} kg C · {:.0} kg CO2e", r.carbon_kg, r.co2e_kg),
+                    );
+                    row(
+                        "Biomass from",
+                        format!(
+                            "{} · DBH {:.1} cm {}",
+                            r.equation,
+                            r.dbh_cm,
+                            if r.dbh_observed {
+                                "observed"
+                            } else {
+                                "predicted (Jucker 2017)"
+                            }
+                        ),
+                    );
+                }
             });
         }
         (Selection::Pipe(i), Some(rec)) if *i < rec.pipes.len() => {
@@ -309,6 +358,14 @@ fn survey_panel(
         _ => {
             ui.label("Click a tree or pipe in the view.");
         }
+    }
+}
+
+fn species_source(s: reconstruct::model::SpeciesSource) -> &'static str {
+    match s {
+        reconstruct::model::SpeciesSource::Points => "from the points",
+        reconstruct::model::SpeciesSource::StandComposition => "stand composition",
+        reconstruct::model::SpeciesSource::FieldList => "field list",
     }
 }
 
@@ -497,6 +554,48 @@ mod tests {
         none.get_by_label("Click a tree or pipe in the view.");
         let pipe = harness(Selection::Pipe(0));
         pipe.get_by_label("600 mm");
+    }
+
+    #[test]
+    fn selected_tree_shows_its_inventory() {
+        use reconstruct::model::{SpeciesCall, SpeciesClass, SpeciesSource};
+        let mut rec = crate::studio::selection::test_reconstruction();
+        rec.trees[1].species = Some(SpeciesCall {
+            class: SpeciesClass::Conifer,
+            p_conifer: 0.9,
+            species: Some("Picea abies".into()),
+            source: SpeciesSource::FieldList,
+        });
+        let mut o = growth_model::SimulationOptions {
+            years: 2,
+            runs: 4,
+            area_ha: Some(0.1),
+            ..Default::default()
+        };
+        o.allometry.region = growth_model::Region::Europe;
+        let trees = crate::studio::jobs::reconstruction_trees(&rec);
+        assert_eq!(trees[1].conifer, Some(true));
+        assert_eq!(trees[1].species.as_deref(), Some("Picea abies"));
+        let sim = growth_model::run(&trees, &o, &mut |_, _| {}, &Default::default()).unwrap();
+        let r = sim.inventory.as_ref().unwrap().tree(2).unwrap().clone();
+        let mut h = harness(Selection::Tree(1));
+        h.state_mut().scene.reconstruction = Some(rec);
+        h.state_mut().scene.simulation = Some(sim);
+        h.run();
+        h.get_by_label("conifer · Picea abies (p conifer 0.90, field list)");
+        h.get_by_label("spruce (named species)");
+        h.get_by_label(&format!(
+            "{:.0} kg ± {:.0} (90 %: {:.0}–{:.0})",
+            r.agb_kg, r.agb_sd_kg, r.agb_p05_kg, r.agb_p95_kg
+        ));
+        h.get_by_label(&format!(
+            "{:.0} kg C · {:.0} kg CO2e",
+            r.carbon_kg, r.co2e_kg
+        ));
+        h.get_by_label(&format!(
+            "Forrester et al. 2017: Picea abies · DBH {:.1} cm predicted (Jucker 2017)",
+            r.dbh_cm
+        ));
     }
 
     #[test]
