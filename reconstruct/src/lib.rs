@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod pipes;
 pub mod segment;
 pub mod species;
+pub mod species_input;
 pub mod stem;
 pub mod trees;
 pub mod treetops;

@@ -25,6 +25,7 @@ use crate::model::{
 use crate::noise::{self, NoiseOptions};
 use crate::normalize;
 use crate::pipes::{self, PipeOptions};
+use crate::species_input::SpeciesInput;
 use crate::trees::{self, TreeOptions};
 
 /// File names the stage writes into a project folder.
@@ -48,6 +49,9 @@ pub struct ReconstructOptions {
     /// Tree detection. `None` (default) picks a profile from the scan's first-return density
     /// ([`TreeOptions::for_density`]); `Some` uses these options as given.
     pub trees: Option<TreeOptions>,
+    /// What the user knows about the species ([`crate::species_input`]); applied over the
+    /// trees' point-based calls. `None` (default): the points decide.
+    pub species: Option<SpeciesInput>,
     /// Skip tree detection entirely (pipeline-only sites).
     pub skip_trees: bool,
     /// Pipe detection over points that are neither noise, ground nor tree (`None` skips it).
@@ -64,6 +68,7 @@ impl Default for ReconstructOptions {
             ground: CsfOptions::default(),
             dtm: DtmOptions::default(),
             trees: None,
+            species: None,
             skip_trees: false,
             pipes: Some(PipeOptions::default()),
             classify: ClassifyOptions::default(),
@@ -120,6 +125,9 @@ pub fn run(
             step: "reconstruct",
             reason: "the point cloud is empty".into(),
         });
+    }
+    if let Some(si) = &opts.species {
+        si.validate()?;
     }
     let gpu = opts.device.resolve()?;
     let dev = device_label(gpu.as_deref());
@@ -184,6 +192,9 @@ pub fn run(
             tree_id[i] = res.labels[k];
         }
         trees_found = res.trees;
+        if let Some(si) = &opts.species {
+            si.apply(&mut trees_found)?;
+        }
         chm = Some(res.chm);
         tree_opts_used = Some(topts);
         progress(Stage::Trees, 1.0);

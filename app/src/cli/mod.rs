@@ -13,6 +13,7 @@ mod mint;
 mod progress;
 mod reconstruct;
 mod simulate;
+mod species_spec;
 mod studio;
 mod synth;
 

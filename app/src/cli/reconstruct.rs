@@ -39,6 +39,11 @@ pub struct ReconstructArgs {
     /// Full options as JSON (ReconstructOptions); flags override it.
     #[arg(long)]
     options: Option<PathBuf>,
+    /// What grows there: a stand composition ("Picea abies=0.5,Fagus sylvatica=0.5",
+    /// "conifer=0.7,broadleaf=0.3") or a field list CSV (x, y, species[, class]). Overrides or
+    /// informs each tree's conifer/broadleaf call from its crown.
+    #[arg(long)]
+    species: Option<String>,
 }
 
 pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -58,6 +63,9 @@ pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
         o.dtm.resolution_m = r;
     }
     o.skip_trees |= a.no_trees;
+    if let Some(spec) = &a.species {
+        o.species = Some(super::species_spec::parse(spec)?);
+    }
     if a.no_pipes {
         o.pipes = None;
     }

@@ -172,8 +172,15 @@ fn spawn_scene(
     let sim_trees = scene.simulation.as_ref().and_then(|s| s.trees.as_ref());
     for (index, t) in rec.trees.iter().enumerate() {
         let sim_index = sim_trees.and_then(|st| st.id.iter().position(|&id| id == t.id));
+        // The simulated group when there is one (it follows the user's species), else the
+        // reconstruction's own conifer/broadleaf call.
         let conifer = sim_index
             .and_then(|i| sim_trees.map(|st| is_conifer(st.species_group[i])))
+            .or_else(|| {
+                t.species
+                    .as_ref()
+                    .map(|s| s.class == reconstruct::SpeciesClass::Conifer)
+            })
             .unwrap_or(true);
         let base = scene.to_local([t.x, t.y, t.ground_z]);
         commands
