@@ -587,7 +587,7 @@ pub fn trees_csv(sim: &Simulation) -> String {
          group_source,dbh_source,equation\n",
     );
     for y in &ts.years {
-        for i in 0..ts.n_trees {
+        for (i, stat_i) in stat.iter().enumerate() {
             out.push_str(&format!(
                 "{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 y.year,
@@ -605,7 +605,7 @@ pub fn trees_csv(sim: &Simulation) -> String {
                     .get(i)
                     .map(|v| fmt(*v as f64))
                     .unwrap_or_default(),
-                stat[i],
+                stat_i,
             ));
         }
     }
