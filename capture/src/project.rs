@@ -159,7 +159,10 @@ pub fn ingest(
         });
     }
     check_target(dir, opts.overwrite)?;
+    check_distinct_paths(&files)?;
     let count = inputs.len();
+    // SHA-256 of each scan read so far: the same bytes twice would double every point.
+    let mut seen: Vec<(String, PathBuf)> = Vec::new();
     let mut merged = PointCloud::default();
     let mut project_crs: Option<(Crs, PathBuf)> = None;
     let mut warnings = Vec::new();
@@ -170,6 +173,16 @@ pub fn ingest(
             path: path.to_path_buf(),
         });
         let cloud = read(path, &opts.read, &mut Forward(events), cancel)?;
+        for src in &cloud.provenance.sources {
+            if let Some((_, first)) = seen.iter().find(|(h, _)| *h == src.sha256) {
+                return Err(duplicate_input(
+                    path,
+                    first,
+                    "has the same content (SHA-256)",
+                ));
+            }
+            seen.push((src.sha256.clone(), path.to_path_buf()));
+        }
         if !cloud.crs.is_unknown() {
             match &project_crs {
                 Some((crs, first)) if !crs.compatible(&cloud.crs) => {
@@ -222,6 +235,31 @@ pub fn ingest(
     }
     merged.provenance.warnings.extend(warnings);
     write_project(&merged, &extra_files, dir, opts.overwrite, events, cancel)
+}
+
+/// Refusal for an input given twice: merging it would double its points.
+fn duplicate_input(path: &Path, first: &Path, how: &str) -> CaptureError {
+    CaptureError::InvalidOption {
+        option: "inputs",
+        reason: format!(
+            "{} {how} as {}: ingesting it twice would double its points; give each scan once",
+            path.display(),
+            first.display()
+        ),
+    }
+}
+
+/// Refuse the same file given twice (by its canonical path) before anything is read.
+fn check_distinct_paths(files: &[&PathBuf]) -> Result<()> {
+    let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
+    for f in files {
+        let canon = std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
+        if let Some((_, first)) = seen.iter().find(|(c, _)| *c == canon) {
+            return Err(duplicate_input(f, first, "is the same file"));
+        }
+        seen.push((canon, f));
+    }
+    Ok(())
 }
 
 /// What `dir` holds, for deciding whether a new project may take its place.

@@ -19,6 +19,17 @@ pub enum GrowthError {
         value: String,
         reason: String,
     },
+    /// The simulation would need more memory than [`crate::sim::MAX_SIMULATION_BYTES`] allows.
+    #[error("{what}: needs about {estimate_gb:.1} GB, over the {cap_gb:.0} GB limit; {hint}")]
+    TooLarge {
+        what: String,
+        estimate_gb: f64,
+        cap_gb: f64,
+        hint: String,
+    },
+    /// A result came out NaN or infinite; nothing is written.
+    #[error("the simulation produced a non-finite {what} ({value}); refusing to write it")]
+    NonFinite { what: String, value: String },
     /// Nothing to simulate.
     #[error("no trees to simulate")]
     NoTrees,

@@ -47,8 +47,8 @@ pub use growth::{
 };
 pub use output::{
     Band, EquationUse, GroupSourceCounts, Inventory, InventoryTotals, InventoryTree,
-    SCHEMA_VERSION, ScalarBand, Simulation, StandSeries, TreeStates, collateral_csv, stand_csv,
-    trees_csv,
+    SCHEMA_VERSION, ScalarBand, Simulation, StandSeries, TreeStates, check_finite, collateral_csv,
+    stand_csv, trees_csv,
 };
 pub use pipeline::{
     Depreciation, PipeInput, PipeValuation, PipelineOptions, PipelineValuation, pipeline_csv,

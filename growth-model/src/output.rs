@@ -462,6 +462,55 @@ impl Simulation {
     }
 }
 
+/// Refuse a simulation with a NaN or infinite number where none can be meaningful: the stand
+/// and tree tables (every field), the collateral table (NaN; an LTV against a zero value is
+/// legitimately infinite), NPV and collateral value. [`crate::run`] calls this, so no NaN reaches
+/// `stand.csv`, `trees.csv`, `collateral.csv` or the valuation.
+pub fn check_finite(sim: &Simulation) -> crate::Result<()> {
+    let bad = |what: String, value: String| crate::GrowthError::NonFinite { what, value };
+    for (name, text, allow_inf) in [
+        ("stand.csv", stand_csv(sim), false),
+        ("trees.csv", trees_csv(sim), false),
+        ("collateral.csv", collateral_csv(sim), true),
+    ] {
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+        for (row, line) in lines.enumerate() {
+            for (col, field) in line.split(',').enumerate() {
+                let non_finite = matches!(field, "NaN" | "-NaN")
+                    || (!allow_inf && matches!(field, "inf" | "-inf"));
+                if non_finite {
+                    let column = if name == "collateral.csv" {
+                        line.split(',').next().unwrap_or("?").to_string()
+                    } else {
+                        header.get(col).copied().unwrap_or("?").to_string()
+                    };
+                    return Err(bad(
+                        format!("{name} value (row {}, {column})", row + 1),
+                        field.to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    let v = &sim.valuation;
+    let c = &sim.collateral;
+    for (what, x) in [
+        ("NPV P10", v.npv.p10),
+        ("NPV P50", v.npv.p50),
+        ("NPV P90", v.npv.p90),
+        ("carbon present value P50", v.carbon_pv.p50),
+        ("price anchor", v.price_anchor_per_t),
+        ("collateral value", c.value),
+        ("conservative credits", c.conservative_credits_total_t),
+    ] {
+        if !x.is_finite() {
+            return Err(bad(what.to_string(), x.to_string()));
+        }
+    }
+    Ok(())
+}
+
 fn fmt(v: f64) -> String {
     if v.is_finite() {
         let s = format!("{v:.4}");

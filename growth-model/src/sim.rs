@@ -84,6 +84,23 @@ impl CancelToken {
     }
 }
 
+/// Tallest tree input the model accepts (the tallest measured tree is 116 m).
+pub const MAX_TREE_HEIGHT_M: f64 = 150.0;
+/// Widest stem input the model accepts (the widest measured stems are about 11–14 m).
+pub const MAX_DBH_CM: f64 = 1500.0;
+/// Widest crown input the model accepts.
+pub const MAX_CROWN_DIAMETER_M: f64 = 100.0;
+/// Most Monte Carlo runs one simulation accepts.
+pub const MAX_RUNS: u32 = 1_000_000;
+/// Largest stand area (ha) accepted (1 M ha = 10 000 km²).
+pub const MAX_AREA_HA: f64 = 1.0e6;
+/// Escalation range, percent a year: (−100, 100].
+pub const MAX_ESCALATION_PCT: f64 = 100.0;
+/// Discount rate range: [−0.1, 1] (−10 % … 100 % a year).
+pub const DISCOUNT_RATE_RANGE: (f64, f64) = (-0.1, 1.0);
+/// Memory one simulation may plan for (8 GB): runs × years and levels × years × trees.
+pub const MAX_SIMULATION_BYTES: f64 = 8.0e9;
+
 /// One observed tree.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TreeInput {
@@ -468,13 +485,56 @@ impl SimulationOptions {
         if self.years == 0 || self.years > 1000 {
             return Err(bad_option("years", self.years, "must be in 1..=1000"));
         }
-        if self.runs == 0 {
-            return Err(bad_option("runs", self.runs, "must be at least 1"));
+        if self.runs == 0 || self.runs > MAX_RUNS {
+            return Err(bad_option(
+                "runs",
+                self.runs,
+                "must be in 1..=1000000 (1000 runs resolve P10/P90 to well under 1 %)",
+            ));
         }
         if let Some(a) = self.area_ha
-            && !(a.is_finite() && a > 0.0)
+            && !(a.is_finite() && a > 0.0 && a <= MAX_AREA_HA)
         {
-            return Err(bad_option("area_ha", a, "must be > 0"));
+            return Err(bad_option(
+                "area_ha",
+                a,
+                "must be a stand area in hectares, > 0 and ≤ 1000000",
+            ));
+        }
+        match self.price.scenario {
+            crate::prices::PriceScenario::Flat => {}
+            crate::prices::PriceScenario::Escalating { pct_per_year } => {
+                if !(pct_per_year.is_finite()
+                    && pct_per_year > -100.0
+                    && pct_per_year <= MAX_ESCALATION_PCT)
+                {
+                    return Err(bad_option(
+                        "price.escalating.pct_per_year",
+                        pct_per_year,
+                        "must be a percentage a year in (-100, 100]",
+                    ));
+                }
+            }
+            crate::prices::PriceScenario::Stochastic {
+                drift, volatility, ..
+            } => {
+                if !(drift.is_finite() && drift.abs() <= 1.0) {
+                    return Err(bad_option(
+                        "price.stochastic.drift",
+                        drift,
+                        "must be in [-1, 1] a year",
+                    ));
+                }
+                if let Some(v) = volatility
+                    && !(v.is_finite() && (0.0..=5.0).contains(&v))
+                {
+                    return Err(bad_option(
+                        "price.stochastic.volatility",
+                        v,
+                        "must be in [0, 5] a year",
+                    ));
+                }
+            }
         }
         let al = &self.allometry;
         for (n, v) in [
@@ -562,11 +622,13 @@ impl SimulationOptions {
         }
         self.accounting.validate()?;
         let f = &self.finance;
-        if !(f.discount_rate.is_finite() && f.discount_rate > -1.0) {
+        if !(f.discount_rate.is_finite()
+            && (DISCOUNT_RATE_RANGE.0..=DISCOUNT_RATE_RANGE.1).contains(&f.discount_rate))
+        {
             return Err(bad_option(
                 "finance.discount_rate",
                 f.discount_rate,
-                "must be > -1",
+                "must be a fraction a year in [-0.1, 1] (0.08 = 8 %)",
             ));
         }
         if let Some(t) = &f.timber
@@ -581,6 +643,35 @@ impl SimulationOptions {
             ));
         }
         f.collateral.validate()?;
+        Ok(())
+    }
+
+    /// Memory a simulation of `trees` trees with these options plans for, in bytes: per run
+    /// the stock, price, stems, timber and net series (5 × (years + 1) × 8 B), the growth
+    /// levels' per-tree trajectories (levels × (years + 1) × trees × 8 B) and the tree states
+    /// of the representative run ((years + 1) × trees × 64 B).
+    pub fn memory_estimate(&self, trees: usize) -> f64 {
+        let len = self.years as f64 + 1.0;
+        let (runs, n) = (self.runs as f64, trees as f64);
+        let levels = self.growth.levels.max(1) as f64;
+        runs * (len * 40.0 + 160.0) + levels * len * n * 8.0 + len * n * 64.0
+    }
+
+    /// Refuse a simulation whose [`Self::memory_estimate`] exceeds [`MAX_SIMULATION_BYTES`],
+    /// with the estimate; [`run`] calls this before allocating.
+    pub fn check_size(&self, trees: usize) -> Result<()> {
+        let est = self.memory_estimate(trees);
+        if est > MAX_SIMULATION_BYTES {
+            return Err(GrowthError::TooLarge {
+                what: format!(
+                    "{} runs × {} years × {} trees",
+                    self.runs, self.years, trees
+                ),
+                estimate_gb: est / 1e9,
+                cap_gb: MAX_SIMULATION_BYTES / 1e9,
+                hint: "use fewer --runs or --years (1000 runs resolve P10/P90 well)".into(),
+            });
+        }
         Ok(())
     }
 
@@ -678,21 +769,26 @@ fn prepare(trees: &[TreeInput], opts: &SimulationOptions) -> Result<Prepared> {
         if !(t.x.is_finite() && t.y.is_finite()) {
             return Err(bad(format!("position ({}, {}) is not finite", t.x, t.y)));
         }
-        if !(t.height_m.is_finite() && t.height_m > 1.3) {
+        if !(t.height_m.is_finite() && t.height_m > 1.3 && t.height_m <= MAX_TREE_HEIGHT_M) {
             return Err(bad(format!(
-                "height {} m must exceed breast height (1.3 m)",
+                "height {} m must exceed breast height (1.3 m) and be at most {MAX_TREE_HEIGHT_M} m",
                 t.height_m
             )));
         }
-        if !(t.crown_diameter_m.is_finite() && t.crown_diameter_m >= 0.0) {
+        if !(t.crown_diameter_m.is_finite()
+            && t.crown_diameter_m >= 0.0
+            && t.crown_diameter_m <= MAX_CROWN_DIAMETER_M)
+        {
             return Err(bad(format!(
-                "crown diameter {} m must be ≥ 0",
+                "crown diameter {} m must be in [0, {MAX_CROWN_DIAMETER_M}] m",
                 t.crown_diameter_m
             )));
         }
         if let Some(d) = t.dbh_cm {
-            if !(d.is_finite() && d > 0.0) {
-                return Err(bad(format!("DBH {d} cm must be > 0")));
+            if !(d.is_finite() && d > 0.0 && d <= MAX_DBH_CM) {
+                return Err(bad(format!(
+                    "DBH {d} cm must be > 0 and at most {MAX_DBH_CM} cm"
+                )));
             }
         } else if t.crown_diameter_m <= 0.0 {
             return Err(bad(
@@ -1094,6 +1190,7 @@ pub fn run_timed(
 ) -> Result<(Simulation, Timing)> {
     let t_start = Instant::now();
     opts.validate()?;
+    opts.check_size(trees.len())?;
     let prep = prepare(trees, opts)?;
     let n = prep.n;
     let years = opts.years as usize;
@@ -1515,6 +1612,7 @@ pub fn run_timed(
         total_s: t_start.elapsed().as_secs_f64(),
         threads: rayon::current_num_threads(),
     };
+    crate::output::check_finite(&sim)?;
     Ok((sim, timing))
 }
 

@@ -830,3 +830,127 @@ mod props {
         }
     }
 }
+
+#[test]
+fn non_physical_tree_inputs_are_refused() {
+    let o = small_opts(5, 4);
+    let go = |t: &[TreeInput]| run(t, &o, &mut |_, _| {}, &CancelToken::new());
+    let mut t = synthetic_stand(3, 11);
+    t[1].height_m = 1e300;
+    let e = go(&t).unwrap_err().to_string();
+    assert!(e.contains("height") && e.contains("150"), "{e}");
+    let mut t = synthetic_stand(3, 11);
+    t[0].height_m = 150.5;
+    assert!(matches!(
+        go(&t),
+        Err(GrowthError::InvalidInput { id: 0, .. })
+    ));
+    t[0].height_m = 149.0;
+    t[0].dbh_cm = Some(120.0);
+    assert!(go(&t).is_ok(), "a 149 m tree with a 1.2 m stem is physical");
+    let mut t = synthetic_stand(3, 11);
+    t[2].dbh_cm = Some(1501.0);
+    let e = go(&t).unwrap_err().to_string();
+    assert!(e.contains("DBH") && e.contains("1500"), "{e}");
+    let mut t = synthetic_stand(3, 11);
+    t[2].crown_diameter_m = f64::INFINITY;
+    assert!(go(&t).is_err());
+}
+
+#[test]
+fn option_ranges_are_documented_and_enforced() {
+    let ok = small_opts(5, 4);
+    assert!(ok.validate().is_ok());
+    let name_of = |o: &SimulationOptions| match o.validate() {
+        Err(GrowthError::InvalidOption { name, .. }) => name,
+        other => panic!("expected an invalid option, got {other:?}"),
+    };
+    let mut o = ok.clone();
+    o.runs = sim::MAX_RUNS + 1;
+    assert_eq!(name_of(&o), "runs");
+    o.runs = sim::MAX_RUNS;
+    assert!(o.validate().is_ok());
+    let mut o = ok.clone();
+    o.area_ha = Some(-1.0);
+    assert_eq!(name_of(&o), "area_ha");
+    o.area_ha = Some(2.0e6);
+    assert_eq!(name_of(&o), "area_ha");
+    let mut o = ok.clone();
+    o.price.scenario = PriceScenario::Escalating {
+        pct_per_year: 1e308,
+    };
+    assert_eq!(name_of(&o), "price.escalating.pct_per_year");
+    o.price.scenario = PriceScenario::Escalating {
+        pct_per_year: 100.0,
+    };
+    assert!(o.validate().is_ok());
+    o.price.scenario = PriceScenario::Escalating {
+        pct_per_year: -100.0,
+    };
+    assert_eq!(name_of(&o), "price.escalating.pct_per_year");
+    let mut o = ok.clone();
+    o.price.scenario = PriceScenario::Stochastic {
+        drift: 0.0,
+        volatility: Some(1e9),
+        window_months: None,
+    };
+    assert_eq!(name_of(&o), "price.stochastic.volatility");
+    let mut o = ok.clone();
+    o.finance.discount_rate = 1e308;
+    assert_eq!(name_of(&o), "finance.discount_rate");
+    o.finance.discount_rate = -0.5;
+    assert_eq!(name_of(&o), "finance.discount_rate");
+    o.finance.discount_rate = -0.05;
+    assert!(o.validate().is_ok());
+}
+
+#[test]
+fn memory_estimate_refuses_runs_times_years_times_trees() {
+    let mut o = small_opts(30, 1000);
+    // The default scale is far below the cap.
+    assert!(o.memory_estimate(10_000) < 1.0e9);
+    assert!(o.check_size(10_000).is_ok());
+    o.runs = 1_000_000;
+    o.years = 1000;
+    let est = o.memory_estimate(100);
+    assert!(est > sim::MAX_SIMULATION_BYTES, "{est}");
+    let e = o.check_size(100).unwrap_err();
+    assert!(matches!(e, GrowthError::TooLarge { .. }));
+    let m = e.to_string();
+    assert!(
+        m.contains("1000000 runs × 1000 years × 100 trees") && m.contains("GB"),
+        "{m}"
+    );
+    // Refused by run itself before anything is allocated.
+    let r = run(
+        &synthetic_stand(3, 1),
+        &o,
+        &mut |_, _| {},
+        &CancelToken::new(),
+    );
+    assert!(matches!(r, Err(GrowthError::TooLarge { .. })));
+    // Many trees at modest runs: the per-tree trajectories dominate.
+    let o = small_opts(1000, 10);
+    assert!(o.check_size(2_000_000).is_err());
+}
+
+#[test]
+fn non_finite_results_are_refused_not_written() {
+    let t = synthetic_stand(4, 3);
+    let o = small_opts(5, 8);
+    let mut s = sim(&t, &o);
+    assert!(check_finite(&s).is_ok());
+    for f in [stand_csv(&s), trees_csv(&s), collateral_csv(&s)] {
+        assert!(!f.contains("NaN"));
+    }
+    s.stand.stock_co2e_t.p50[2] = f64::NAN;
+    let e = check_finite(&s).unwrap_err().to_string();
+    assert!(
+        e.contains("stand.csv") && e.contains("stock_co2e_t_p50"),
+        "{e}"
+    );
+    let mut s = sim(&t, &o);
+    s.valuation.npv.p50 = f64::NAN;
+    let e = check_finite(&s).unwrap_err().to_string();
+    assert!(e.contains("NPV P50"), "{e}");
+}

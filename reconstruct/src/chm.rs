@@ -95,12 +95,7 @@ impl ChmOptions {
     /// Check the options; [`run`] calls this.
     pub fn validate(&self) -> Result<()> {
         let bad = |option, reason: String| Err(ReconstructError::InvalidOption { option, reason });
-        if !(self.resolution_m.is_finite() && self.resolution_m > 0.0) {
-            return bad(
-                "chm resolution_m",
-                format!("{} is not a positive length", self.resolution_m),
-            );
-        }
+        crate::model::check_grid("chm resolution_m", self.resolution_m, 0.0, 0.0)?;
         if self.method == ChmMethod::PitFree && self.thresholds_m.is_empty() {
             return bad(
                 "chm thresholds_m",
@@ -363,6 +358,12 @@ pub fn grid_for(cloud: &PointCloud, resolution_m: f64) -> Result<Raster> {
             reason: "the point cloud is empty".into(),
         });
     }
+    crate::model::check_grid(
+        "chm resolution_m",
+        resolution_m,
+        b.max[0] - b.min[0],
+        b.max[1] - b.min[1],
+    )?;
     Ok(grid_for_bounds(
         b.min[0],
         b.min[1],

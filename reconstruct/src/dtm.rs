@@ -64,12 +64,7 @@ impl Default for DtmOptions {
 
 impl DtmOptions {
     pub fn validate(&self) -> Result<()> {
-        if !(self.resolution_m > 0.0 && self.resolution_m.is_finite()) {
-            return Err(ReconstructError::InvalidOption {
-                option: "resolution_m",
-                reason: "must be a positive number of metres".into(),
-            });
-        }
+        crate::model::check_grid("dtm resolution_m", self.resolution_m, 0.0, 0.0)?;
         if self.idw_neighbours == 0 {
             return Err(ReconstructError::InvalidOption {
                 option: "idw_neighbours",
@@ -99,6 +94,13 @@ pub fn run(cloud: &PointCloud, is_ground: &[bool], opts: &DtmOptions) -> Result<
             reason: "empty cloud".into(),
         });
     }
+    opts.validate()?;
+    crate::model::check_grid(
+        "dtm resolution_m",
+        opts.resolution_m,
+        b.max[0] - b.min[0],
+        b.max[1] - b.min[1],
+    )?;
     let ground: Vec<[f64; 3]> = (0..cloud.len())
         .filter(|&i| is_ground[i])
         .map(|i| cloud.absolute(i))

@@ -10,6 +10,50 @@ use capture::Crs;
 /// 3: trees carry `species` ([`SpeciesCall`]).
 pub const RECONSTRUCTION_SCHEMA_VERSION: u32 = 3;
 
+/// Most cells one grid of the reconstruct stage may have — the DTM, the CHM or the ground
+/// filter's cloth: 200 M cells (0.8 GB as `f32`, several times that while it is computed). A
+/// finer resolution over a larger extent is refused before any work starts; tile the scan.
+pub const MAX_GRID_CELLS: f64 = 200.0e6;
+/// Coarsest cell size any grid option accepts (1 km: coarser says nothing about a plot).
+pub const MAX_GRID_RESOLUTION_M: f64 = 1000.0;
+
+/// Check a grid `option` of `resolution_m` cells over a `width_m × depth_m` extent: the
+/// resolution must be a positive finite length up to [`MAX_GRID_RESOLUTION_M`] and the cell count
+/// at most [`MAX_GRID_CELLS`]. Counted in `f64`, so a zero or tiny resolution cannot overflow.
+pub fn check_grid(
+    option: &'static str,
+    resolution_m: f64,
+    width_m: f64,
+    depth_m: f64,
+) -> crate::Result<()> {
+    let bad = |reason: String| Err(crate::ReconstructError::InvalidOption { option, reason });
+    if !(resolution_m.is_finite() && resolution_m > 0.0) {
+        return bad(format!("{resolution_m} is not a positive length in metres"));
+    }
+    if resolution_m > MAX_GRID_RESOLUTION_M {
+        return bad(format!(
+            "{resolution_m} m is coarser than the {MAX_GRID_RESOLUTION_M} m limit"
+        ));
+    }
+    if width_m.is_nan() || depth_m.is_nan() {
+        return bad("the scan's extent is not a number".into());
+    }
+    let (w, d) = (width_m.abs(), depth_m.abs());
+    let cells = ((w / resolution_m).floor() + 1.0) * ((d / resolution_m).floor() + 1.0);
+    if cells.is_nan() || cells > MAX_GRID_CELLS {
+        // The finest resolution that stays under the cap.
+        let finest = ((w * d) / MAX_GRID_CELLS).sqrt().max(f64::MIN_POSITIVE);
+        return bad(format!(
+            "{resolution_m} m over the scan's {w:.0} × {d:.0} m is {cells:.3e} cells (about {:.1} GB per raster); \
+             the limit is {:.0} M cells — use at least {:.3} m or tile the scan",
+            cells * 4.0 / 1e9,
+            MAX_GRID_CELLS / 1e6,
+            finest * 1.001
+        ));
+    }
+    Ok(())
+}
+
 /// A north-up raster in the project CRS (DTM, CHM). Row 0 is the northern edge, as in GeoTIFF.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Raster {
@@ -364,6 +408,58 @@ impl From<ReconstructionFile> for Reconstruction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grid_limits_count_cells_without_overflow() {
+        // A 1 m DTM over 640 × 400 m is fine; 0.1 mm is ~2.6e13 cells, refused with the count.
+        assert!(check_grid("dtm resolution_m", 1.0, 640.0, 400.0).is_ok());
+        let e = check_grid("dtm resolution_m", 0.0001, 640.0, 400.0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("dtm resolution_m") && e.contains("2.560e13 cells"),
+            "{e}"
+        );
+        assert!(e.contains("use at least 0.036 m"), "{e}");
+        // The suggested size itself passes.
+        assert!(check_grid("dtm resolution_m", 0.036, 640.0, 400.0).is_ok());
+        for r in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-300] {
+            assert!(check_grid("x", r, 640.0, 400.0).is_err(), "{r}");
+        }
+        assert!(check_grid("x", 1e300, 640.0, 400.0).is_err());
+        assert!(check_grid("x", 1000.0, 640.0, 400.0).is_ok());
+        // Huge extents cannot overflow either.
+        assert!(check_grid("x", 1.0, f64::INFINITY, 1.0).is_err());
+        assert!(check_grid("x", 1.0, f64::NAN, 1.0).is_err());
+    }
+
+    #[test]
+    fn stage_options_check_their_grids_against_the_extent() {
+        use crate::pipeline::ReconstructOptions;
+        let b = capture::Bounds {
+            min: [0.0, 0.0, 0.0],
+            max: [100.0, 100.0, 30.0],
+        };
+        let mut o = ReconstructOptions::default();
+        assert!(o.validate().is_ok() && o.check_extent(&b).is_ok());
+        o.dtm.resolution_m = 0.001;
+        assert!(o.validate().is_ok(), "in range without an extent");
+        let e = o.check_extent(&b).unwrap_err().to_string();
+        assert!(
+            e.contains("dtm resolution_m") && e.contains("1.000e10 cells"),
+            "{e}"
+        );
+        o.dtm.resolution_m = 0.0;
+        assert!(o.validate().is_err());
+        let mut o = ReconstructOptions::default();
+        o.ground.cloth_resolution_m = 0.005;
+        assert!(
+            o.check_extent(&b)
+                .unwrap_err()
+                .to_string()
+                .contains("cloth")
+        );
+    }
 
     #[test]
     fn schema_1_device_and_timings_move_into_run() {

@@ -77,6 +77,41 @@ impl Default for ReconstructOptions {
     }
 }
 
+impl ReconstructOptions {
+    /// Check every option that can be checked without the cloud (ranges of the ground filter,
+    /// DTM, CHM and species input); [`run`] calls this before any work.
+    pub fn validate(&self) -> Result<()> {
+        self.ground.validate()?;
+        self.dtm.validate()?;
+        if let Some(t) = &self.trees {
+            t.chm.validate()?;
+        }
+        if let Some(si) = &self.species {
+            si.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Check the grids these options would lay over a scan of `bounds` (cloth, DTM, CHM): each
+    /// at most [`crate::model::MAX_GRID_CELLS`] cells, so `--dtm-resolution 0.0001` is refused
+    /// with the cell count before anything is allocated. [`run`] calls this; the CLI calls it
+    /// with the manifest's bounds before loading the cloud.
+    pub fn check_extent(&self, bounds: &capture::Bounds) -> Result<()> {
+        if bounds.is_empty() {
+            return Ok(());
+        }
+        let (w, d) = (bounds.max[0] - bounds.min[0], bounds.max[1] - bounds.min[1]);
+        crate::model::check_grid("cloth_resolution_m", self.ground.cloth_resolution_m, w, d)?;
+        crate::model::check_grid("dtm resolution_m", self.dtm.resolution_m, w, d)?;
+        if let Some(t) = &self.trees
+            && !self.skip_trees
+        {
+            crate::model::check_grid("chm resolution_m", t.chm.resolution_m, w, d)?;
+        }
+        Ok(())
+    }
+}
+
 /// The steps, for progress reporting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,9 +161,8 @@ pub fn run(
             reason: "the point cloud is empty".into(),
         });
     }
-    if let Some(si) = &opts.species {
-        si.validate()?;
-    }
+    opts.validate()?;
+    opts.check_extent(&cloud.bounds())?;
     let gpu = opts.device.resolve()?;
     let dev = device_label(gpu.as_deref());
     let mut timings = Vec::new();

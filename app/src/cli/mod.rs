@@ -100,8 +100,13 @@ pub struct LoadArgs {
     /// Keep every n-th point while reading (for files larger than memory).
     #[arg(long, value_name = "N")]
     every: Option<u32>,
-    /// Keep one point per voxel of this size in metres while reading.
-    #[arg(long, value_name = "METRES", conflicts_with = "every")]
+    /// Keep one point per voxel of this size in metres while reading (1 mm … 1 km).
+    #[arg(
+        long,
+        value_name = "METRES",
+        conflicts_with = "every",
+        allow_negative_numbers = true
+    )]
     voxel: Option<f64>,
 }
 
@@ -124,12 +129,29 @@ impl LoadArgs {
             decimation: match (self.every, self.voxel) {
                 (Some(n), _) if n >= 1 => capture::Decimation::EveryNth(n),
                 (Some(_), _) => anyhow::bail!("--every must be at least 1"),
-                (None, Some(v)) => capture::Decimation::Voxel(v),
+                (None, Some(v)) => capture::Decimation::Voxel(check_voxel(v)?),
                 (None, None) => capture::Decimation::None,
             },
             ..Default::default()
         })
     }
+}
+
+/// Smallest and largest voxel accepted by `--voxel`: below 1 mm the voxel keys of map
+/// coordinates lose precision (1e-300 m keeps one point of the whole cloud); above 1 km one
+/// voxel holds a whole plot.
+pub const VOXEL_RANGE_M: (f64, f64) = (0.001, 1000.0);
+
+/// `--voxel` within [`VOXEL_RANGE_M`], or the reason it is refused.
+pub fn check_voxel(v: f64) -> anyhow::Result<f64> {
+    let (lo, hi) = VOXEL_RANGE_M;
+    if !(v.is_finite() && (lo..=hi).contains(&v)) {
+        anyhow::bail!(
+            "invalid option --voxel: {v} m is outside {lo}–{hi} m (smaller voxels overflow the \
+             voxel index and keep a single point; use --every to thin without a grid)"
+        );
+    }
+    Ok(v)
 }
 
 /// Global output settings handed to each verb.

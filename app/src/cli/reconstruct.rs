@@ -21,14 +21,15 @@ pub struct ReconstructArgs {
     /// lavapipe), cpu.
     #[arg(long, default_value = "auto")]
     device: String,
-    /// Cloth resolution in metres for the ground filter.
-    #[arg(long)]
+    /// Cloth resolution in metres for the ground filter (0 < r ≤ 1000; the cloth over the scan's
+    /// extent at most 200 M cells).
+    #[arg(long, allow_negative_numbers = true)]
     cloth_resolution: Option<f64>,
     /// Cloth rigidness (1 steep … 3 flat).
     #[arg(long)]
     rigidness: Option<u32>,
-    /// DTM cell size in metres.
-    #[arg(long)]
+    /// DTM cell size in metres (0 < r ≤ 1000; at most 200 M cells over the scan's extent).
+    #[arg(long, allow_negative_numbers = true)]
     dtm_resolution: Option<f64>,
     /// Skip tree detection (pipeline sites).
     #[arg(long)]
@@ -69,6 +70,11 @@ pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
     if a.no_pipes {
         o.pipes = None;
     }
+    // Options are refused before the cloud is loaded: ranges first, then the grids over the
+    // manifest's bounds (cell counts), so an absurd resolution costs nothing.
+    o.validate()?;
+    let manifest = capture::project::open(&a.project)?;
+    o.check_extent(&manifest.bounds)?;
     let bar = Bar::new(ctx.quiet, "loading");
     let (_manifest, cloud) =
         capture::project::load_cloud(&a.project, &mut |e| bar.update(e), &ctx.cancel)?;

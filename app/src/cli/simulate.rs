@@ -32,6 +32,7 @@ pub struct SimulateArgs {
     truth: Option<PathBuf>,
     #[arg(long, default_value_t = 30)]
     years: u32,
+    /// Monte Carlo runs, 1 … 1 000 000; runs × years × trees must fit the 8 GB memory estimate.
     #[arg(long, default_value_t = 1000)]
     runs: u32,
     #[arg(long, default_value_t = 42)]
@@ -44,26 +45,26 @@ pub struct SimulateArgs {
     currency: Option<String>,
     #[arg(long, value_enum, default_value_t = Scenario::Flat)]
     scenario: Scenario,
-    /// Escalation in percent per year for --scenario escalating.
-    #[arg(long, default_value_t = 3.0)]
+    /// Escalation in percent per year for --scenario escalating (-100 < x ≤ 100).
+    #[arg(long, default_value_t = 3.0, allow_negative_numbers = true)]
     escalation: f64,
-    /// Discount rate for NPV and collateral.
-    #[arg(long)]
+    /// Discount rate for NPV and collateral, a fraction a year in [-0.1, 1] (0.08 = 8 %).
+    #[arg(long, allow_negative_numbers = true)]
     discount: Option<f64>,
-    /// Non-permanence buffer fraction.
-    #[arg(long)]
+    /// Non-permanence buffer fraction, in [0, 1).
+    #[arg(long, allow_negative_numbers = true)]
     buffer: Option<f64>,
-    /// Stand area in hectares (default: the project's bounding box).
-    #[arg(long)]
+    /// Stand area in hectares, > 0 and ≤ 1 000 000 (default: the project's bounding box).
+    #[arg(long, allow_negative_numbers = true)]
     area_ha: Option<f64>,
     /// First simulated calendar year (default: the capture year, else the current year).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     start_year: Option<i32>,
     /// Credit grade for the liquidation line (e.g. AAA, A, BBB).
     #[arg(long)]
     grade: Option<String>,
-    /// Loan amount for the liquidation line (default: the grade's maximum).
-    #[arg(long)]
+    /// Loan amount for the liquidation line, ≥ 0 (default: the grade's maximum).
+    #[arg(long, allow_negative_numbers = true)]
     loan: Option<f64>,
     /// Region of the allometry: north_america (Chojnacky 2014 biomass, Jucker Nearctic
     /// temperate mixed DBH), europe (Forrester 2017, Palearctic temperate mixed), tropics

@@ -46,7 +46,7 @@ pub struct SynthArgs {
     /// Side of the square plot in metres.
     #[arg(long, default_value_t = 100.0)]
     size: f64,
-    /// Approximate number of points (adjusts pulse rate / angular step).
+    /// Approximate number of points (adjusts pulse rate / angular step); at most 250 M.
     #[arg(long)]
     points: Option<u64>,
     /// Trees per hectare (forest and mixed scenes).
@@ -97,6 +97,7 @@ fn build_options(a: &SynthArgs) -> anyhow::Result<SynthOptions> {
 
 pub fn run(a: SynthArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let opts = build_options(&a)?;
+    opts.validate()?;
     capture::WriteFormat::from_path(&a.output)?;
     let bar = Bar::new(ctx.quiet, "simulating");
     let out = synth::run(&opts, &mut |e| bar.update(e), &ctx.cancel)?;

@@ -116,6 +116,43 @@ pub struct SynthOptions {
     pub capture_time: Option<DateTime<Utc>>,
 }
 
+/// Most points one simulated scan may produce (250 M: about 16 GB at
+/// [`SYNTH_BYTES_PER_POINT`]). Larger targets are refused before the scene is generated.
+pub const MAX_SYNTH_POINTS: u64 = 250_000_000;
+/// Memory a simulated point costs while it is scanned and written (columns, returns, truth ids,
+/// the point cloud and the writer's buffers), for the estimate in the refusal.
+pub const SYNTH_BYTES_PER_POINT: u64 = 64;
+
+fn too_many_points(option: &'static str, points: f64) -> CaptureError {
+    CaptureError::InvalidOption {
+        option,
+        reason: format!(
+            "{points:.3e} points would need about {:.1} GB ({SYNTH_BYTES_PER_POINT} bytes a point); \
+             the limit is {} M points — ask for fewer points or a smaller --size",
+            points * SYNTH_BYTES_PER_POINT as f64 / 1e9,
+            MAX_SYNTH_POINTS / 1_000_000
+        ),
+    }
+}
+
+impl SynthOptions {
+    /// Check what can be checked before the scene exists: the point target against
+    /// [`MAX_SYNTH_POINTS`] (the scene's own options are checked by [`Scene::generate`], the
+    /// scan's estimated point count by [`scan_scene`]).
+    pub fn validate(&self) -> Result<()> {
+        let target = match &self.scan {
+            ScanPattern::Airborne(x) => x.target_points,
+            ScanPattern::Terrestrial(x) => x.target_points,
+        };
+        if let Some(t) = target
+            && t > MAX_SYNTH_POINTS
+        {
+            return Err(too_many_points("target_points (--points)", t as f64));
+        }
+        Ok(())
+    }
+}
+
 /// A simulated scan and its truth.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SynthOutput {
@@ -241,6 +278,7 @@ pub fn run(
     progress: &mut dyn Progress,
     cancel: &CancelToken,
 ) -> Result<SynthOutput> {
+    opts.validate()?;
     let scene = Scene::generate(&opts.scene)?;
     cancel.check()?;
     scan_scene(&scene, &opts.scan, opts.capture_time, progress, cancel)
@@ -316,7 +354,11 @@ pub fn scan_scene(
     cancel.check()?;
     let total = plan.total();
     let als = matches!(plan, Plan::Als(_));
-    let estimate = (pilot(&world, &plan, seed ^ 0xE57, 4096) * total as f64) as u64;
+    let estimate_f = pilot(&world, &plan, seed ^ 0xE57, 4096) * total as f64;
+    if estimate_f.is_nan() || estimate_f > MAX_SYNTH_POINTS as f64 * 1.1 {
+        return Err(too_many_points("scan (estimated points)", estimate_f));
+    }
+    let estimate = estimate_f as u64;
     let mut cols = Columns::default();
     // Reserve a little over the estimate so a 100 M point scan does not double its columns.
     cols.reserve((estimate as f64 * 1.03) as usize + 1024, als);

@@ -630,3 +630,29 @@ fn synth_scene_is_plausible() {
     }
     assert!(hi - lo > 3.0 && lo >= scene.terrain.min_z && hi <= scene.terrain.max_z);
 }
+
+#[test]
+fn point_targets_over_the_cap_are_refused_before_the_scene() {
+    let mut o = SynthOptions::default();
+    assert!(o.validate().is_ok());
+    if let ScanPattern::Airborne(a) = &mut o.scan {
+        a.target_points = Some(1_000_000_000_000);
+    }
+    let e = run(&o, &mut NoProgress, &CancelToken::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("target_points") && e.contains("64000.0 GB") && e.contains("250 M"),
+        "{e}"
+    );
+    o.scan = ScanPattern::Terrestrial(TerrestrialOptions {
+        target_points: Some(MAX_SYNTH_POINTS + 1),
+        ..Default::default()
+    });
+    assert!(o.validate().is_err());
+    o.scan = ScanPattern::Terrestrial(TerrestrialOptions {
+        target_points: Some(MAX_SYNTH_POINTS),
+        ..Default::default()
+    });
+    assert!(o.validate().is_ok());
+}

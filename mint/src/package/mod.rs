@@ -158,6 +158,7 @@ pub fn build_with(
             path: model_path,
         });
     }
+    check_glb(&model_path)?;
     let recon_json = project::read_reconstruction_json(project)?;
     let recon = ReconstructionView::from_json(&project.join(RECONSTRUCTION_JSON), &recon_json)?;
     let simulation = project::read_simulation(project)?;
@@ -531,5 +532,139 @@ impl Summary {
             a.push(Attribute::text("Surveyor name", n.clone()));
         }
         a
+    }
+}
+
+/// Largest JSON chunk [`check_glb`] reads (64 MiB; TwinMint's own models have a few KB).
+const MAX_GLB_JSON: u32 = 64 << 20;
+
+/// Check that `path` is a binary glTF 2.0 file before it is packaged: the 12-byte header (magic
+/// `glTF`, version 2, a total length equal to the file's size), a first chunk of type `JSON` that
+/// fits the file, and JSON that parses with `asset.version` 2.x. A garbage or truncated
+/// `model.glb` is refused with the reason instead of being copied into the package.
+pub fn check_glb(path: &Path) -> PackageResult<()> {
+    use std::io::Read;
+    let hint = |reason: String| {
+        PackageError::invalid(
+            path,
+            format!("not a valid glTF binary model ({reason}); run `twinmint reconstruct` again"),
+        )
+    };
+    let mut f = std::fs::File::open(path).map_err(|e| PackageError::io(path, e))?;
+    let size = f.metadata().map_err(|e| PackageError::io(path, e))?.len();
+    let mut head = [0u8; 20];
+    if size < 20 {
+        return Err(hint(format!("{size} bytes, shorter than a GLB header")));
+    }
+    f.read_exact(&mut head)
+        .map_err(|e| PackageError::io(path, e))?;
+    let u32_at = |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+    if &head[0..4] != b"glTF" {
+        return Err(hint("no glTF magic".into()));
+    }
+    if u32_at(4) != 2 {
+        return Err(hint(format!("container version {}, not 2", u32_at(4))));
+    }
+    if u64::from(u32_at(8)) != size {
+        return Err(hint(format!(
+            "header says {} bytes, the file has {size}",
+            u32_at(8)
+        )));
+    }
+    let json_len = u32_at(12);
+    if u32_at(16) != 0x4E4F_534A {
+        return Err(hint("first chunk is not JSON".into()));
+    }
+    if json_len == 0 || json_len > MAX_GLB_JSON || u64::from(json_len) + 20 > size {
+        return Err(hint(format!(
+            "JSON chunk of {json_len} bytes does not fit the file"
+        )));
+    }
+    let mut json = vec![0u8; json_len as usize];
+    f.read_exact(&mut json)
+        .map_err(|e| PackageError::io(path, e))?;
+    let v: serde_json::Value = serde_json::from_slice(&json)
+        .map_err(|e| hint(format!("JSON chunk does not parse: {e}")))?;
+    let version = v
+        .get("asset")
+        .and_then(|a| a.get("version"))
+        .and_then(|x| x.as_str())
+        .unwrap_or("");
+    if !version.starts_with("2.") {
+        return Err(hint(format!("asset.version is {version:?}, not glTF 2.x")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod glb_tests {
+    use super::*;
+
+    fn glb(json: &[u8], declared_extra: i64) -> Vec<u8> {
+        let mut j = json.to_vec();
+        while j.len() % 4 != 0 {
+            j.push(b' ');
+        }
+        let total = (12 + 8 + j.len()) as i64 + declared_extra;
+        let mut v = b"glTF".to_vec();
+        v.extend(2u32.to_le_bytes());
+        v.extend((total as u32).to_le_bytes());
+        v.extend((j.len() as u32).to_le_bytes());
+        v.extend(0x4E4F_534Au32.to_le_bytes());
+        v.extend(j);
+        v
+    }
+
+    #[test]
+    fn glb_header_and_json_chunk_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("model.glb");
+        let check = |bytes: &[u8]| {
+            std::fs::write(&p, bytes).unwrap();
+            check_glb(&p).map_err(|e| e.to_string())
+        };
+        assert!(check(&glb(br#"{"asset":{"version":"2.0"}}"#, 0)).is_ok());
+        let e = check(b"garbage garbage garbage").unwrap_err();
+        assert!(
+            e.contains("model.glb") && e.contains("no glTF magic"),
+            "{e}"
+        );
+        assert!(
+            check(b"glTF")
+                .unwrap_err()
+                .contains("shorter than a GLB header")
+        );
+        let e = check(&glb(br#"{"asset":{"version":"2.0"}}"#, 8)).unwrap_err();
+        assert!(e.contains("header says"), "{e}");
+        let e = check(&glb(b"{not json", 0)).unwrap_err();
+        assert!(e.contains("does not parse"), "{e}");
+        let e = check(&glb(br#"{"asset":{"version":"1.0"}}"#, 0)).unwrap_err();
+        assert!(e.contains("not glTF 2.x"), "{e}");
+        let mut v = glb(br#"{"asset":{"version":"2.0"}}"#, 0);
+        v[12..16].copy_from_slice(&1_000_000u32.to_le_bytes());
+        assert!(check(&v).unwrap_err().contains("does not fit"));
+    }
+
+    #[test]
+    fn the_reconstruct_stage_glb_passes() {
+        let recon = reconstruct::Reconstruction {
+            schema_version: reconstruct::model::RECONSTRUCTION_SCHEMA_VERSION,
+            generator: String::new(),
+            crs: Default::default(),
+            origin: [0.0; 3],
+            terrain: Default::default(),
+            dtm: None,
+            chm: None,
+            trees: vec![],
+            pipes: vec![],
+            options: serde_json::Value::Null,
+            run: Default::default(),
+        };
+        let bytes =
+            reconstruct::gltf::build_glb(&recon, &Default::default(), &Default::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("model.glb");
+        std::fs::write(&p, bytes).unwrap();
+        check_glb(&p).unwrap();
     }
 }

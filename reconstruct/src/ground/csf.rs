@@ -169,9 +169,7 @@ impl CsfOptions {
                 reason: reason.to_string(),
             })
         };
-        if !(self.cloth_resolution_m > 0.0 && self.cloth_resolution_m.is_finite()) {
-            return bad("cloth_resolution_m", "must be a positive number of metres");
-        }
+        crate::model::check_grid("cloth_resolution_m", self.cloth_resolution_m, 0.0, 0.0)?;
         if !(1..=10).contains(&self.rigidness) {
             return bad("rigidness", "must be 1–10 (the reference uses 1–3)");
         }
