@@ -75,9 +75,16 @@ pub enum GrowthError {
 pub type Result<T, E = GrowthError> = std::result::Result<T, E>;
 
 pub(crate) fn bad_option(name: &'static str, value: impl ToString, reason: &str) -> GrowthError {
+    let mut value = value.to_string();
+    // 1e308 prints as 309 digits: keep extreme numbers readable.
+    if value.len() > 24
+        && let Ok(v) = value.parse::<f64>()
+    {
+        value = format!("{v:e}");
+    }
     GrowthError::InvalidOption {
         name,
-        value: value.to_string(),
+        value,
         reason: reason.to_string(),
     }
 }

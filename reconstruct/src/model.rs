@@ -27,12 +27,13 @@ pub fn check_grid(
     depth_m: f64,
 ) -> crate::Result<()> {
     let bad = |reason: String| Err(crate::ReconstructError::InvalidOption { option, reason });
+    let shown = readable(resolution_m);
     if !(resolution_m.is_finite() && resolution_m > 0.0) {
-        return bad(format!("{resolution_m} is not a positive length in metres"));
+        return bad(format!("{shown} is not a positive length in metres"));
     }
     if resolution_m > MAX_GRID_RESOLUTION_M {
         return bad(format!(
-            "{resolution_m} m is coarser than the {MAX_GRID_RESOLUTION_M} m limit"
+            "{shown} m is coarser than the {MAX_GRID_RESOLUTION_M} m limit"
         ));
     }
     if width_m.is_nan() || depth_m.is_nan() {
@@ -44,7 +45,7 @@ pub fn check_grid(
         // The finest resolution that stays under the cap.
         let finest = ((w * d) / MAX_GRID_CELLS).sqrt().max(f64::MIN_POSITIVE);
         return bad(format!(
-            "{resolution_m} m over the scan's {w:.0} × {d:.0} m is {cells:.3e} cells (about {:.1} GB per raster); \
+            "{shown} m over the scan's {w:.0} × {d:.0} m is {cells:.3e} cells (about {:.1} GB per raster); \
              the limit is {:.0} M cells — use at least {:.3} m or tile the scan",
             cells * 4.0 / 1e9,
             MAX_GRID_CELLS / 1e6,
@@ -52,6 +53,15 @@ pub fn check_grid(
         ));
     }
     Ok(())
+}
+
+/// `v` as written, or in exponent form when that would run to dozens of digits (1e-300).
+fn readable(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-6..1e15).contains(&v.abs()) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
 }
 
 /// A north-up raster in the project CRS (DTM, CHM). Row 0 is the northern edge, as in GeoTIFF.

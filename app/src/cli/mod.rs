@@ -147,7 +147,7 @@ pub fn check_voxel(v: f64) -> anyhow::Result<f64> {
     let (lo, hi) = VOXEL_RANGE_M;
     if !(v.is_finite() && (lo..=hi).contains(&v)) {
         anyhow::bail!(
-            "invalid option --voxel: {v} m is outside {lo}–{hi} m (smaller voxels overflow the \
+            "invalid option --voxel: {v:e} m is outside {lo}–{hi} m (smaller voxels overflow the \
              voxel index and keep a single point; use --every to thin without a grid)"
         );
     }
