@@ -23,6 +23,57 @@ fn e57_err(path: &Path, e: e57::Error) -> CaptureError {
     }
 }
 
+/// Check the fixed 48-byte E57 header against the file before the e57 crate trusts it: the
+/// physical length, the XML section's offset and length, and the 1024-byte page size.
+fn check_header(path: &Path, file: &File, size: u64) -> Result<()> {
+    use std::io::Read;
+    let mut h = [0u8; 48];
+    let mut f = file;
+    let mut n = 0;
+    while n < 48 {
+        match f.read(&mut h[n..]).map_err(|e| CaptureError::io(path, e))? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    use std::io::Seek;
+    f.seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| CaptureError::io(path, e))?;
+    if n < 48 || &h[..8] != b"ASTM-E57" {
+        return Err(CaptureError::invalid(
+            path,
+            "E57",
+            format!("header is {n} bytes or lacks the ASTM-E57 signature"),
+        ));
+    }
+    let u = |o: usize| u64::from_le_bytes(h[o..o + 8].try_into().unwrap());
+    let (physical, xml_offset, xml_len, page) = (u(16), u(24), u(32), u(40));
+    if page != 1024 {
+        return Err(CaptureError::invalid(
+            path,
+            "E57",
+            format!("page size {page}, the standard's is 1024"),
+        ));
+    }
+    if physical > size {
+        return Err(CaptureError::TruncatedAt {
+            path: path.into(),
+            what: "the E57 header says the file ends",
+            needed: physical,
+            size,
+        });
+    }
+    if xml_offset.saturating_add(xml_len) > size {
+        return Err(CaptureError::TruncatedAt {
+            path: path.into(),
+            what: "the E57 XML section ends",
+            needed: xml_offset.saturating_add(xml_len),
+            size,
+        });
+    }
+    Ok(())
+}
+
 /// Stream all scans of an E57 file as chunks in one common (pose-applied) frame.
 pub fn read_chunks(
     path: &Path,
@@ -36,8 +87,19 @@ pub fn read_chunks(
         .metadata()
         .map_err(|e| CaptureError::io(path, e))?
         .len();
-    E57Reader::validate_crc(BufReader::new(file)).map_err(|e| e57_err(path, e))?;
-    let mut reader = E57Reader::from_file(path).map_err(|e| e57_err(path, e))?;
+    check_header(path, &file, size)?;
+    let corrupt = |reason: String| CaptureError::Corrupt {
+        path: path.into(),
+        format: "E57",
+        at: 0,
+        reason,
+    };
+    crate::contain::contained(|| E57Reader::validate_crc(BufReader::new(file)))
+        .map_err(corrupt)?
+        .map_err(|e| e57_err(path, e))?;
+    let mut reader = crate::contain::contained(|| E57Reader::from_file(path))
+        .map_err(corrupt)?
+        .map_err(|e| e57_err(path, e))?;
     let header = reader.header();
     let mut warnings = Vec::new();
     let scans = reader.pointclouds();
@@ -60,7 +122,7 @@ pub fn read_chunks(
     let mut start_t = f64::INFINITY;
     let mut end_t = f64::NEG_INFINITY;
     let mut devices = Vec::new();
-    for scan in &scans {
+    for (scan_no, scan) in scans.iter().enumerate() {
         if let Some(t) = &scan.acquisition_start {
             start_t = start_t.min(t.gps_time);
         }
@@ -128,35 +190,51 @@ pub fn read_chunks(
             rgb.clear();
             sink(c)
         };
-        for p in &mut iter {
-            let p = p.map_err(|e| e57_err(path, e))?;
-            done += 1;
-            match p.cartesian {
-                CartesianCoordinate::Valid { x, y, z } => {
-                    xyz.push([x, y, z]);
-                    let to16 = |v: f32| (v.clamp(0.0, 1.0) * 65535.0).round() as u16;
-                    inten.push(p.intensity.map_or(0, to16));
-                    rgb.push(
-                        p.color
-                            .as_ref()
-                            .map_or([0; 3], |c| [to16(c.red), to16(c.green), to16(c.blue)]),
-                    );
-                    loaded += 1;
+        let scan_start = done;
+        let records = scan.records;
+        // A record count in the XML that disagrees with the binary section makes the e57 crate
+        // read past the data ("unknown packet ID"); say what is wrong instead.
+        let mismatch = |k: u64, why: String| {
+            CaptureError::invalid(
+                path,
+                "E57",
+                format!(
+                    "scan {scan_no} declares {records} records but its binary data breaks after record {k} ({why}); the record count or the data is corrupt"
+                ),
+            )
+        };
+        let walked = crate::contain::contained(|| -> Result<()> {
+            for p in &mut iter {
+                let p = p.map_err(|e| mismatch(done - scan_start, e.to_string()))?;
+                done += 1;
+                match p.cartesian {
+                    CartesianCoordinate::Valid { x, y, z } => {
+                        xyz.push([x, y, z]);
+                        let to16 = |v: f32| (v.clamp(0.0, 1.0) * 65535.0).round() as u16;
+                        inten.push(p.intensity.map_or(0, to16));
+                        rgb.push(
+                            p.color
+                                .as_ref()
+                                .map_or([0; 3], |c| [to16(c.red), to16(c.green), to16(c.blue)]),
+                        );
+                        loaded += 1;
+                    }
+                    _ => invalid += 1,
                 }
-                _ => invalid += 1,
+                if xyz.len() >= chunk_points {
+                    cancel.check()?;
+                    flush(&mut xyz, &mut inten, &mut rgb, &mut origin)?;
+                    progress.report(ProgressEvent {
+                        points: done,
+                        total_points: Some(total),
+                        bytes: (size as f64 * done as f64 / total.max(1) as f64) as u64,
+                        total_bytes: Some(size),
+                    });
+                }
             }
-            if xyz.len() >= chunk_points {
-                cancel.check()?;
-                flush(&mut xyz, &mut inten, &mut rgb, &mut origin)?;
-                progress.report(ProgressEvent {
-                    points: done,
-                    total_points: Some(total),
-                    bytes: (size as f64 * done as f64 / total.max(1) as f64) as u64,
-                    total_bytes: Some(size),
-                });
-            }
-        }
-        flush(&mut xyz, &mut inten, &mut rgb, &mut origin)?;
+            flush(&mut xyz, &mut inten, &mut rgb, &mut origin)
+        });
+        walked.map_err(|why| mismatch(done - scan_start, why))??;
     }
     if invalid > 0 {
         warnings.push(format!(

@@ -32,13 +32,27 @@ pub enum CaptureError {
         format: &'static str,
         reason: String,
     },
-    #[error(
-        "{path}: truncated: the header promises {expected} points but the file ends after {found}"
-    )]
+    #[error("{path} is truncated: header says {expected} points, file holds {found}")]
     Truncated {
         path: PathBuf,
         expected: u64,
         found: u64,
+    },
+    /// The file ends before a byte its header points to (a LAZ chunk table, an E57 section).
+    #[error("{path} is truncated: {what} at byte {needed}, but the file holds {size} bytes")]
+    TruncatedAt {
+        path: PathBuf,
+        what: &'static str,
+        needed: u64,
+        size: u64,
+    },
+    /// A decoder failed (or panicked, contained at the reader boundary) on damaged data.
+    #[error("corrupt {format} data in {path} at point {at}: {reason}")]
+    Corrupt {
+        path: PathBuf,
+        format: &'static str,
+        at: u64,
+        reason: String,
     },
     #[error("{path}: LAS/LAZ error: {source}")]
     Las {
@@ -75,6 +89,11 @@ pub enum CaptureError {
     },
     #[error("{path}: no point could be read")]
     NoPoints { path: PathBuf },
+    #[error("{path} holds no points")]
+    ZeroPoints { path: PathBuf },
+    /// Not a regular file: a FIFO, socket or device would block or never end.
+    #[error("{path} is not a regular file ({kind}); scans are read from regular files only")]
+    NotAFile { path: PathBuf, kind: &'static str },
     #[error("cancelled")]
     Cancelled,
 }

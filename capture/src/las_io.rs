@@ -212,6 +212,326 @@ pub struct LasInfo {
     pub header: las::Header,
     pub point_data_offset: u64,
     pub file_size: u64,
+    /// Problems that do not stop the read (negative scale, header bounds that are not a box).
+    pub warnings: Vec<String>,
+}
+
+/// Minimum record length of each LAS point format (LAS 1.4 R15 §2.6).
+const FORMAT_LEN: [u64; 11] = [20, 28, 26, 34, 57, 63, 30, 36, 38, 59, 67];
+
+/// What [`validate`] learnt from the raw header.
+struct RawFacts {
+    point_data_offset: u64,
+    warnings: Vec<String>,
+}
+
+fn le_u16(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([b[o], b[o + 1]])
+}
+fn le_u32(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(b[o..o + 4].try_into().unwrap())
+}
+fn le_u64(b: &[u8], o: usize) -> u64 {
+    u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
+}
+
+fn read_at(f: &mut File, at: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    f.seek(SeekFrom::Start(at))?;
+    read_up_to(f, buf)
+}
+
+/// Check every header field the `las`/`laz` crates would trust — sizes, counts, offsets, the
+/// LAZ item list and chunk table — against the file size *before* they allocate or decode from
+/// them. A hostile header must end in a typed error, not an overflow, a 64 GiB allocation or a
+/// decoder assertion.
+fn validate(path: &Path, f: &mut File, file_size: u64) -> Result<RawFacts> {
+    let io = |e| CaptureError::io(path, e);
+    let bad = |reason: String| CaptureError::invalid(path, "LAS", reason);
+    let mut head = [0u8; 375];
+    let got = read_at(f, 0, &mut head).map_err(io)?;
+    if got < 227 || &head[0..4] != b"LASF" {
+        return Err(bad(format!(
+            "header is {got} bytes or lacks the LASF signature"
+        )));
+    }
+    let (major, minor) = (head[24], head[25]);
+    if major != 1 || minor > 4 {
+        return Err(bad(format!(
+            "LAS version {major}.{minor} is not supported (1.0–1.4)"
+        )));
+    }
+    let min_header = match minor {
+        0..=2 => 227u64,
+        3 => 235,
+        _ => 375,
+    };
+    let header_size = le_u16(&head, 94) as u64;
+    if header_size < min_header || (got as u64) < min_header {
+        return Err(bad(format!(
+            "header size {header_size} is smaller than LAS 1.{minor}'s {min_header} bytes"
+        )));
+    }
+    let point_data_offset = le_u32(&head, 96) as u64;
+    if point_data_offset < header_size {
+        return Err(bad(format!(
+            "point data offset {point_data_offset} lies inside the {header_size}-byte header"
+        )));
+    }
+    if point_data_offset > file_size {
+        return Err(CaptureError::TruncatedAt {
+            path: path.into(),
+            what: "the header puts the point data",
+            needed: point_data_offset,
+            size: file_size,
+        });
+    }
+    let format_byte = head[104];
+    let compressed = format_byte & 0xc0 != 0;
+    let format_id = format_byte & 0x3f;
+    if format_id as usize >= FORMAT_LEN.len() {
+        return Err(bad(format!(
+            "point format {format_id} is not a LAS point format (0–10)"
+        )));
+    }
+    if minor < 4 && format_id > 5 {
+        return Err(bad(format!(
+            "point format {format_id} needs LAS 1.4, the header says 1.{minor}"
+        )));
+    }
+    let record_len = le_u16(&head, 105) as u64;
+    if record_len < FORMAT_LEN[format_id as usize] {
+        return Err(bad(format!(
+            "record length {record_len} is shorter than point format {format_id} needs ({} bytes)",
+            FORMAT_LEN[format_id as usize]
+        )));
+    }
+    let legacy = le_u32(&head, 107) as u64;
+    let count = if minor >= 4 {
+        let c64 = le_u64(&head, 247);
+        if legacy != 0 && legacy != c64 {
+            return Err(bad(format!(
+                "header point counts disagree: legacy {legacy}, 64-bit {c64}"
+            )));
+        }
+        c64
+    } else {
+        legacy
+    };
+    // The `las` crate computes offset + count × record length (in u64) while reading the header.
+    let point_bytes = count
+        .checked_mul(record_len)
+        .and_then(|b| b.checked_add(point_data_offset));
+    if !compressed {
+        match point_bytes {
+            Some(end) if end <= file_size => {}
+            _ => {
+                return Err(CaptureError::Truncated {
+                    path: path.into(),
+                    expected: count,
+                    found: (file_size - point_data_offset) / record_len,
+                });
+            }
+        }
+    } else if point_bytes.is_none() {
+        return Err(bad(format!(
+            "header point count {count} × record length {record_len} overflows"
+        )));
+    }
+    // Scale and offset: 0 collapses every point onto one; NaN/inf poisons every coordinate.
+    let mut warnings = Vec::new();
+    let axes = ["X", "Y", "Z"];
+    for (k, axis) in axes.iter().enumerate() {
+        let scale = f64_at(&head, 131 + 8 * k);
+        let offset = f64_at(&head, 155 + 8 * k);
+        if scale == 0.0 || !scale.is_finite() {
+            return Err(bad(format!(
+                "{axis} scale factor is {scale}: every coordinate would collapse to the offset"
+            )));
+        }
+        if !offset.is_finite() {
+            return Err(bad(format!("{axis} offset is {offset}")));
+        }
+        if !(scale.abs() * 2f64.powi(31) + offset.abs()).is_finite() {
+            return Err(bad(format!(
+                "{axis} scale factor {scale} with offset {offset} puts coordinates beyond f64 range"
+            )));
+        }
+        if scale < 0.0 {
+            warnings.push(format!(
+                "{}: negative {axis} scale factor {scale}; coordinates are read as integer × scale + offset (mirrored against the usual positive scale), check the writer",
+                path.display()
+            ));
+        }
+        let (max, min) = (f64_at(&head, 179 + 16 * k), f64_at(&head, 187 + 16 * k));
+        if count > 0 && !(min.is_finite() && max.is_finite() && min <= max) {
+            warnings.push(format!(
+                "{}: header {axis} bounds [{min}, {max}] are not a valid range; the points' own extent is used",
+                path.display()
+            ));
+        }
+    }
+    // VLRs must fit between the header and the point data.
+    let n_vlrs = le_u32(&head, 100) as u64;
+    let room = point_data_offset - header_size;
+    if n_vlrs.saturating_mul(54) > room {
+        return Err(bad(format!(
+            "{n_vlrs} VLRs cannot fit in the {room} bytes between header and point data"
+        )));
+    }
+    let mut laszip: Option<Vec<u8>> = None;
+    let mut pos = header_size;
+    for i in 0..n_vlrs {
+        let mut vh = [0u8; 54];
+        if pos + 54 > point_data_offset || read_at(f, pos, &mut vh).map_err(io)? < 54 {
+            return Err(bad(format!("VLR {i} runs past the point data offset")));
+        }
+        let len = le_u16(&vh, 20) as u64;
+        if pos + 54 + len > point_data_offset {
+            return Err(bad(format!(
+                "VLR {i} ({len} bytes at byte {pos}) runs past the point data offset {point_data_offset}"
+            )));
+        }
+        if vh[2..16] == *b"laszip encoded" && le_u16(&vh, 18) == 22204 {
+            let mut data = vec![0u8; len as usize];
+            read_at(f, pos + 54, &mut data).map_err(io)?;
+            laszip = Some(data);
+        }
+        pos += 54 + len;
+    }
+    // LAS 1.4 EVLRs: the `las` crate allocates the first one's 64-bit length as read.
+    if minor >= 4 {
+        let start = le_u64(&head, 235);
+        let n = le_u32(&head, 243);
+        if n > 0 && start > 0 {
+            let mut eh = [0u8; 60];
+            let got = match start.checked_add(60) {
+                Some(end) if end <= file_size => read_at(f, start, &mut eh).map_err(io)?,
+                _ => 0,
+            };
+            if got < 60 {
+                return Err(CaptureError::TruncatedAt {
+                    path: path.into(),
+                    what: "the header puts the first EVLR",
+                    needed: start,
+                    size: file_size,
+                });
+            }
+            let len = le_u64(&eh, 20);
+            if start
+                .checked_add(60)
+                .and_then(|s| s.checked_add(len))
+                .is_none_or(|end| end > file_size)
+            {
+                return Err(CaptureError::TruncatedAt {
+                    path: path.into(),
+                    what: "the first EVLR claims data up to",
+                    needed: start.saturating_add(60).saturating_add(len),
+                    size: file_size,
+                });
+            }
+        }
+    }
+    if compressed {
+        validate_laz(
+            path,
+            f,
+            file_size,
+            point_data_offset,
+            record_len,
+            count,
+            laszip,
+        )?;
+    }
+    Ok(RawFacts {
+        point_data_offset,
+        warnings,
+    })
+}
+
+/// The LAZ item list must describe exactly one record (the `laz` crate asserts it), and the chunk
+/// table must fit the file (the `laz` crate allocates one entry per claimed chunk) and hold the
+/// header's point count.
+fn validate_laz(
+    path: &Path,
+    f: &mut File,
+    file_size: u64,
+    data_start: u64,
+    record_len: u64,
+    count: u64,
+    laszip: Option<Vec<u8>>,
+) -> Result<()> {
+    let io = |e| CaptureError::io(path, e);
+    let bad = |reason: String| CaptureError::invalid(path, "LAZ", reason);
+    let Some(v) = laszip else {
+        return Err(bad(
+            "compressed point format but no laszip VLR describing the compression".into(),
+        ));
+    };
+    if v.len() < 34 {
+        return Err(bad(format!("laszip VLR is {} bytes, under 34", v.len())));
+    }
+    let n_items = le_u16(&v, 32) as usize;
+    if v.len() < 34 + 6 * n_items {
+        return Err(bad(format!(
+            "laszip VLR lists {n_items} items but holds {} bytes",
+            v.len()
+        )));
+    }
+    let item_bytes: u64 = (0..n_items)
+        .map(|i| le_u16(&v, 34 + 6 * i + 2) as u64)
+        .sum();
+    if item_bytes != record_len {
+        return Err(bad(format!(
+            "record length {record_len} disagrees with the LAZ items ({item_bytes} bytes per point)"
+        )));
+    }
+    // Even a zero-point LAZ has its chunk table read (and allocated) by the decoder.
+    let chunk_size = le_u32(&v, 12) as u64;
+    let mut b8 = [0u8; 8];
+    if read_at(f, data_start, &mut b8).map_err(io)? < 8 {
+        if count == 0 {
+            return Ok(());
+        }
+        return Err(CaptureError::Truncated {
+            path: path.into(),
+            expected: count,
+            found: 0,
+        });
+    }
+    let mut table = i64::from_le_bytes(b8);
+    if table <= data_start as i64 && file_size >= 8 {
+        // The writer could not seek back: the offset is then stored at the end (as laz does).
+        read_at(f, file_size - 8, &mut b8).map_err(io)?;
+        table = i64::from_le_bytes(b8);
+        if table <= data_start as i64 {
+            return Ok(()); // no chunk table: the decoder reads sequentially.
+        }
+    }
+    let table = table as u64;
+    if table.saturating_add(8) > file_size {
+        return Err(CaptureError::TruncatedAt {
+            path: path.into(),
+            what: "the LAZ chunk table is said to start",
+            needed: table,
+            size: file_size,
+        });
+    }
+    read_at(f, table, &mut b8).map_err(io)?;
+    let chunks = le_u32(&b8, 4) as u64;
+    let data_bytes = table - data_start;
+    if chunks > data_bytes {
+        return Err(bad(format!(
+            "LAZ chunk table claims {chunks} chunks in {data_bytes} bytes of point data"
+        )));
+    }
+    if chunk_size != u32::MAX as u64 && chunks.saturating_mul(chunk_size) < count {
+        return Err(CaptureError::Truncated {
+            path: path.into(),
+            expected: count,
+            found: chunks.saturating_mul(chunk_size),
+        });
+    }
+    Ok(())
 }
 
 /// Open and sanity-check a LAS/LAZ header without reading points.
@@ -221,55 +541,25 @@ pub fn open(path: &Path) -> Result<(las::Reader, LasInfo)> {
     if file_size == 0 {
         return Err(CaptureError::Empty { path: path.into() });
     }
-    let mut head = [0u8; 227];
-    let got = read_up_to(&mut f, &mut head).map_err(|e| CaptureError::io(path, e))?;
-    if got < 227 || &head[0..4] != b"LASF" {
-        return Err(CaptureError::invalid(
-            path,
-            "LAS",
-            format!("header is {got} bytes or lacks the LASF signature"),
-        ));
-    }
-    let point_data_offset = u32::from_le_bytes(head[96..100].try_into().unwrap()) as u64;
-    // LAS 1.4 keeps two point counts; a writer that updated only one produced a lying header.
-    if head[24] == 1 && head[25] >= 4 {
-        let mut c64 = [0u8; 8];
-        f.seek(SeekFrom::Start(247))
-            .map_err(|e| CaptureError::io(path, e))?;
-        if read_up_to(&mut f, &mut c64).map_err(|e| CaptureError::io(path, e))? == 8 {
-            let legacy = u32::from_le_bytes(head[107..111].try_into().unwrap()) as u64;
-            let count = u64::from_le_bytes(c64);
-            if legacy != 0 && legacy != count {
-                return Err(CaptureError::invalid(
-                    path,
-                    "LAS",
-                    format!("header point counts disagree: legacy {legacy}, 64-bit {count}"),
-                ));
-            }
-        }
-    }
+    let facts = validate(path, &mut f, file_size)?;
     f.seek(SeekFrom::Start(0))
         .map_err(|e| CaptureError::io(path, e))?;
-    let reader = las::Reader::new(BufReader::new(f)).map_err(|e| map_las(path, e))?;
+    let reader = crate::contain::contained(|| las::Reader::new(BufReader::new(f)))
+        .map_err(|reason| CaptureError::Corrupt {
+            path: path.into(),
+            format: "LAS/LAZ",
+            at: 0,
+            reason: format!("decoder failed on the header: {reason}"),
+        })?
+        .map_err(|e| map_las(path, e))?;
     let header = reader.header().clone();
-    let fmt = header.point_format();
-    if !fmt.is_compressed {
-        let need = point_data_offset + header.number_of_points() * fmt.len() as u64;
-        if need > file_size {
-            let found = file_size.saturating_sub(point_data_offset) / fmt.len().max(1) as u64;
-            return Err(CaptureError::Truncated {
-                path: path.into(),
-                expected: header.number_of_points(),
-                found,
-            });
-        }
-    }
     Ok((
         reader,
         LasInfo {
             header,
-            point_data_offset,
+            point_data_offset: facts.point_data_offset,
             file_size,
+            warnings: facts.warnings,
         },
     ))
 }
@@ -283,6 +573,20 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// Whether an error (or one of its sources) is an unexpected end of data.
+fn ends_early(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::UnexpectedEof
+        {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 fn map_las(path: &Path, e: las::Error) -> CaptureError {
@@ -308,7 +612,7 @@ pub fn read_chunks(
     let header = &info.header;
     let fmt = *header.point_format();
     let layout = Layout::of(&fmt);
-    let mut warnings = Vec::new();
+    let mut warnings = info.warnings.clone();
     let crs = header_crs(header, &mut warnings, path);
     let templates = extra_templates(path, header, layout.extra_len)?;
     let t = header.transforms();
@@ -317,35 +621,73 @@ pub fn read_chunks(
         offset: [t.x.offset, t.y.offset, t.z.offset],
     };
     let hb = header.bounds();
-    let origin = {
-        let c = [
-            0.5 * (hb.min.x + hb.max.x),
-            0.5 * (hb.min.y + hb.max.y),
-            0.5 * (hb.min.z + hb.max.z),
-        ];
-        if c.iter().all(|v| v.is_finite()) {
-            c
-        } else {
-            quant.offset
-        }
+    let (hmin, hmax) = (
+        [hb.min.x, hb.min.y, hb.min.z],
+        [hb.max.x, hb.max.y, hb.max.z],
+    );
+    // Tolerance for header bounds vs the points: one quantum plus rounding of the written value.
+    let tol = |k: usize, v: f64| quant.scale[k].abs() + 1e-9 * v.abs();
+    let inside = |p: [f64; 3]| {
+        (0..3).all(|k| p[k] >= hmin[k] - tol(k, hmin[k]) && p[k] <= hmax[k] + tol(k, hmax[k]))
     };
+    // The origin (f32 positions are stored relative to it) is the header box's centre when the
+    // box holds the first point, else the first point itself: a lying box must not cost precision.
+    let mut origin: Option<[f64; 3]> = None;
     let total = header.number_of_points();
     let standard_time = header.gps_time_type() == GpsTimeType::Standard;
     let mut done = 0u64;
     let mut gps_min = f64::INFINITY;
     let mut gps_max = f64::NEG_INFINITY;
     let mut gps_nonfinite = 0u64;
+    let mut raw = [[i32::MAX, i32::MIN]; 3];
     let mut data = las::PointDataBuilder::new().for_header(header).build();
     while done < total {
         cancel.check()?;
         let want = (total - done).min(chunk_points as u64);
-        let got = reader
-            .fill_points(want, &mut data)
+        let got = crate::contain::contained(|| reader.fill_points(want, &mut data))
+            .map_err(|reason| CaptureError::Corrupt {
+                path: path.into(),
+                format: if fmt.is_compressed { "LAZ" } else { "LAS" },
+                at: done,
+                reason: format!(
+                    "the decoder failed in the chunk of points {done}–{} ({reason})",
+                    done + want
+                ),
+            })?
             .map_err(|e| match map_las(path, e) {
-                CaptureError::Io { .. } => CaptureError::Truncated {
+                CaptureError::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    CaptureError::Truncated {
+                        path: path.into(),
+                        expected: total,
+                        found: done,
+                    }
+                }
+                CaptureError::Io { source, .. } if fmt.is_compressed => CaptureError::Corrupt {
                     path: path.into(),
-                    expected: total,
-                    found: done,
+                    format: "LAZ",
+                    at: done,
+                    reason: source.to_string(),
+                },
+                CaptureError::Las {
+                    source: las::Error::LasZipError(z),
+                    ..
+                } => CaptureError::Corrupt {
+                    path: path.into(),
+                    format: "LAZ",
+                    at: done,
+                    reason: if ends_early(&z) || z.to_string().contains("fill whole buffer") {
+                        format!(
+                            "the compressed stream ends early in the chunk of points {done}–{} (damaged data)",
+                            done + want
+                        )
+                    } else {
+                        format!(
+                            "the decoder failed in the chunk of points {done}–{} ({z})",
+                            done + want
+                        )
+                    },
                 },
                 other => other,
             })?;
@@ -354,17 +696,37 @@ pub fn read_chunks(
         }
         let bytes = data.raw_bytes();
         let rl = data.record_len();
-        if rl != layout.record_len {
+        if rl != layout.record_len || bytes.len() < rl * got as usize {
             return Err(CaptureError::invalid(
                 path,
                 "LAS",
                 format!(
-                    "record length {rl} does not match point format ({} bytes)",
+                    "record length {rl} does not match point format {} ({} bytes)",
+                    fmt.to_u8().unwrap_or(255),
                     layout.record_len
                 ),
             ));
         }
-        let chunk = decode(bytes, rl, got as usize, &layout, &quant, origin, &templates);
+        let o = *origin.get_or_insert_with(|| {
+            let first =
+                [0, 1, 2].map(|k| i32_at(bytes, 4 * k) as f64 * quant.scale[k] + quant.offset[k]);
+            let centre = [0, 1, 2].map(|k| 0.5 * (hmin[k] + hmax[k]));
+            if centre.iter().all(|v| v.is_finite()) && inside(first) {
+                centre
+            } else {
+                first.map(|v| v.round())
+            }
+        });
+        let chunk = decode(
+            bytes,
+            rl,
+            got as usize,
+            &layout,
+            &quant,
+            o,
+            &templates,
+            &mut raw,
+        );
         if let Some(g) = &chunk.gps_time {
             for &v in g {
                 if v.is_finite() {
@@ -396,6 +758,24 @@ pub fn read_chunks(
             expected: total,
             found: done,
         });
+    }
+    if done > 0 {
+        let axes = ["X", "Y", "Z"];
+        for k in 0..3 {
+            let a = raw[k][0] as f64 * quant.scale[k] + quant.offset[k];
+            let b = raw[k][1] as f64 * quant.scale[k] + quant.offset[k];
+            let (lo, hi) = (a.min(b), a.max(b));
+            let ok = lo >= hmin[k] - tol(k, hmin[k]) && hi <= hmax[k] + tol(k, hmax[k]);
+            if !ok && hmin[k].is_finite() && hmax[k].is_finite() && hmin[k] <= hmax[k] {
+                warnings.push(format!(
+                    "{}: header {} bounds [{}, {}] do not contain the points ([{lo}, {hi}]); the points' own extent is used",
+                    path.display(),
+                    axes[k],
+                    hmin[k],
+                    hmax[k]
+                ));
+            }
+        }
     }
     if gps_nonfinite > 0 {
         warnings.push(format!(
@@ -456,6 +836,7 @@ fn decode(
     q: &Quantization,
     origin: [f64; 3],
     templates: &[ExtraColumn],
+    raw: &mut [[i32; 2]; 3],
 ) -> PointCloud {
     let mut c = PointCloud::new(origin);
     c.quantization = Some(*q);
@@ -486,9 +867,14 @@ fn decode(
         q.offset[2] - origin[2],
     ];
     for r in b.chunks_exact(rl).take(n) {
-        let x = i32_at(r, 0) as f64 * q.scale[0] + d[0];
-        let y = i32_at(r, 4) as f64 * q.scale[1] + d[1];
-        let z = i32_at(r, 8) as f64 * q.scale[2] + d[2];
+        let ix = [i32_at(r, 0), i32_at(r, 4), i32_at(r, 8)];
+        for k in 0..3 {
+            raw[k][0] = raw[k][0].min(ix[k]);
+            raw[k][1] = raw[k][1].max(ix[k]);
+        }
+        let x = ix[0] as f64 * q.scale[0] + d[0];
+        let y = ix[1] as f64 * q.scale[1] + d[1];
+        let z = ix[2] as f64 * q.scale[2] + d[2];
         pos.push([x as f32, y as f32, z as f32]);
         intensity.push(u16_at(r, 12));
         if l.extended {

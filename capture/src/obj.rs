@@ -2,7 +2,7 @@
 //! common `v x y z r g b` colour extension), faces become the cloud's mesh.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::Path;
 
 use crate::cloud::{Mesh, PointCloud};
@@ -21,7 +21,7 @@ pub fn read_chunks(
 ) -> Result<(Source, Vec<String>)> {
     let f = File::open(path).map_err(|e| CaptureError::io(path, e))?;
     let size = f.metadata().map_err(|e| CaptureError::io(path, e))?.len();
-    let r = BufReader::with_capacity(1 << 20, f);
+    let mut r = BufReader::with_capacity(1 << 20, f);
     let mut xyz: Vec<[f64; 3]> = Vec::new();
     let mut rgb: Vec<[u16; 3]> = Vec::new();
     let mut has_rgb = false;
@@ -33,10 +33,15 @@ pub fn read_chunks(
         line,
         reason,
     };
-    for (no, line) in r.lines().enumerate() {
-        let no = no as u64 + 1;
-        let line = line.map_err(|e| CaptureError::io(path, e))?;
-        bytes += line.len() as u64 + 1;
+    let mut line = String::new();
+    let mut no = 0u64;
+    loop {
+        no += 1;
+        let n = crate::text::read_line_capped(&mut r, &mut line, path, no)?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
         let mut w = line.split_whitespace();
         match w.next() {
             Some("v") => {

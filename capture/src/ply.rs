@@ -120,6 +120,47 @@ struct Header {
     encoding: Encoding,
     elements: Vec<Element>,
     comments: Vec<String>,
+    /// Bytes up to and including the `end_header` line.
+    header_bytes: u64,
+}
+
+/// The header's element counts must fit the bytes after it: each binary record takes at least
+/// its scalars and list counts, each ASCII record at least one character per value plus a line
+/// break. A header that promises more is refused before any record is read (the fix for
+/// "ends inside element" after minutes of reading, and for loops over 2⁶⁴ empty records).
+fn check_counts(path: &Path, h: &Header, file_size: u64) -> Result<()> {
+    let body = file_size.saturating_sub(h.header_bytes);
+    let mut need = 0u64;
+    for el in &h.elements {
+        if el.count > 0 && el.props.is_empty() {
+            return Err(bad(
+                path,
+                format!(
+                    "element {} has {} records but no properties",
+                    el.name, el.count
+                ),
+            ));
+        }
+        let per: u64 = match h.encoding {
+            Encoding::Ascii => 2 * el.props.len() as u64,
+            _ => el
+                .props
+                .iter()
+                .map(|p| p.list.unwrap_or(p.scalar).size() as u64)
+                .sum(),
+        };
+        need = need.saturating_add(el.count.saturating_mul(per));
+        if need > body.saturating_add(1) {
+            return Err(bad(
+                path,
+                format!(
+                    "header declares {} {} records (at least {need} bytes with those before) but the file holds {body} bytes after the header",
+                    el.count, el.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> CaptureError {
@@ -132,14 +173,15 @@ fn read_header(path: &Path, r: &mut impl BufRead) -> Result<Header> {
     let mut encoding = None;
     let mut elements: Vec<Element> = Vec::new();
     let mut comments = Vec::new();
+    let mut header_lines = 0u64;
+    let mut header_bytes = 0u64;
     loop {
-        line.clear();
-        let n = r
-            .read_line(&mut line)
-            .map_err(|e| CaptureError::io(path, e))?;
+        header_lines += 1;
+        let n = crate::text::read_line_capped(r, &mut line, path, header_lines)?;
         if n == 0 {
             return Err(bad(path, "header has no end_header line"));
         }
+        header_bytes += n as u64;
         let t = line.trim();
         if first {
             if t != "ply" {
@@ -211,6 +253,7 @@ fn read_header(path: &Path, r: &mut impl BufRead) -> Result<Header> {
         encoding: encoding.ok_or_else(|| bad(path, "no format line"))?,
         elements,
         comments,
+        header_bytes,
     })
 }
 
@@ -238,10 +281,8 @@ impl<R: BufRead> RecordReader<'_, R> {
             self.line.clear();
             loop {
                 self.line_no += 1;
-                let n = self
-                    .r
-                    .read_line(&mut self.line)
-                    .map_err(|e| CaptureError::io(self.path, e))?;
+                let n =
+                    crate::text::read_line_capped(self.r, &mut self.line, self.path, self.line_no)?;
                 if n == 0 {
                     return Err(bad(
                         self.path,
@@ -418,6 +459,7 @@ pub fn read_chunks(
     let size = f.metadata().map_err(|e| CaptureError::io(path, e))?.len();
     let mut r = BufReader::with_capacity(1 << 20, f);
     let header = read_header(path, &mut r)?;
+    check_counts(path, &header, size)?;
     let vi = header
         .elements
         .iter()

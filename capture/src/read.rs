@@ -234,6 +234,25 @@ impl Accumulator {
     }
 }
 
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "not a regular file"
+}
+
 /// Read one scan file into a [`PointCloud`] with provenance. Streams in chunks; reports progress;
 /// stops with [`CaptureError::Cancelled`] when `cancel` fires. The file's SHA-256 is computed on a
 /// second thread while it is parsed.
@@ -264,6 +283,14 @@ pub fn read(
             "scan",
             "is a directory, not a scan file",
         ));
+    }
+    // A FIFO named `scan.las` would block the reader (and the hashing thread) forever; a device
+    // never ends. Only regular files are scans.
+    if !meta.is_file() {
+        return Err(CaptureError::NotAFile {
+            path: path.into(),
+            kind: file_kind(&meta),
+        });
     }
     let format = match opts.format {
         Some(f) => f,
@@ -299,9 +326,29 @@ pub fn read(
     if cloud.is_empty() && source.point_count > 0 {
         return Err(CaptureError::NoPoints { path: path.into() });
     }
+    // A cloud with no point has no bounds: every later stage would fail on it, so say it here.
+    if cloud.is_empty() {
+        return Err(CaptureError::ZeroPoints { path: path.into() });
+    }
     cloud
         .check_columns()
         .map_err(|reason| CaptureError::invalid(path, format.name(), reason))?;
+    // Positions are f32 offsets from an f64 origin: coordinates spread wider than f32 can hold
+    // (a corrupt scale, a 1e300 in a text file) would become ±inf — refuse rather than lie.
+    let unstorable = cloud
+        .positions
+        .iter()
+        .filter(|p| !p.iter().all(|v| v.is_finite()))
+        .count();
+    if unstorable > 0 || !cloud.origin.iter().all(|v| v.is_finite()) {
+        return Err(CaptureError::invalid(
+            path,
+            format.name(),
+            format!(
+                "{unstorable} point(s) lie too far from the others to be stored (coordinates beyond ±3.4e38 m apart): a corrupt scale or coordinate"
+            ),
+        ));
+    }
     source.sha256 = sha;
     source.size_bytes = size;
     source.points_loaded = cloud.len() as u64;

@@ -4,13 +4,67 @@
 //! xyz+i+rgb). Any other named numeric column becomes an extra column.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use crate::cloud::{ExtraColumn, ExtraType, PointCloud};
 use crate::error::{CaptureError, Result};
 use crate::progress::{CancelToken, Progress, ProgressEvent};
 use crate::provenance::Source;
+
+/// Longest line the text readers (XYZ/CSV, PLY headers and ASCII bodies, OBJ) accept: 1 MiB.
+/// A real point row is under 200 bytes; a longer line is a damaged or binary file, and reading it
+/// whole would let one "line" take all memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Most columns a delimited text row may have: 64. Rows are buffered per chunk as
+/// `chunk × columns` numbers, so an unbounded column count is an unbounded allocation.
+pub const MAX_COLUMNS: usize = 64;
+
+/// Read one line (with its `\n`) into `buf`, replacing its content, refusing lines over
+/// [`MAX_LINE_BYTES`] and non-UTF-8 text. `line_no` is the number of the line being read, for
+/// the message. Returns the bytes read (0 at the end).
+pub(crate) fn read_line_capped(
+    r: &mut impl BufRead,
+    buf: &mut String,
+    path: &Path,
+    line_no: u64,
+) -> Result<usize> {
+    let mut raw = std::mem::take(buf).into_bytes();
+    raw.clear();
+    let n = r
+        .by_ref()
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', &mut raw)
+        .map_err(|e| CaptureError::io(path, e))?;
+    if raw.len() > MAX_LINE_BYTES {
+        return Err(CaptureError::Parse {
+            path: path.into(),
+            line: line_no,
+            reason: format!(
+                "line is longer than {} MiB, the limit for text scans",
+                MAX_LINE_BYTES >> 20
+            ),
+        });
+    }
+    *buf = String::from_utf8(raw).map_err(|_| CaptureError::Parse {
+        path: path.into(),
+        line: line_no,
+        reason: "not UTF-8 text".into(),
+    })?;
+    Ok(n)
+}
+
+fn check_columns(path: &Path, line: u64, n: usize) -> Result<()> {
+    if n > MAX_COLUMNS {
+        return Err(CaptureError::Parse {
+            path: path.into(),
+            line,
+            reason: format!("{n} columns; at most {MAX_COLUMNS} are read"),
+        });
+    }
+    Ok(())
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Delim {
@@ -121,10 +175,7 @@ pub fn read_chunks(
     let mut pending_first: Option<(String, u64)> = None;
     // Find the header / first data line.
     while schema.is_none() {
-        line.clear();
-        let n = r
-            .read_line(&mut line)
-            .map_err(|e| CaptureError::io(path, e))?;
+        let n = read_line_capped(&mut r, &mut line, path, line_no + 1)?;
         if n == 0 {
             break;
         }
@@ -141,6 +192,7 @@ pub fn read_chunks(
         }
         let delim = sniff_delim(t);
         let fields = delim.split(t);
+        check_columns(path, line_no, fields.len())?;
         if fields.len() < 3 {
             return Err(CaptureError::Parse {
                 path: path.into(),
@@ -320,6 +372,7 @@ pub fn read_chunks(
     };
     let parse_line = |t: &str, no: u64, rows: &mut Vec<f64>| -> Result<()> {
         let fields = schema.delim.split(t);
+        check_columns(path, no, fields.len())?;
         if fields.len() < ncols {
             return Err(CaptureError::Parse {
                 path: path.into(),
@@ -350,10 +403,7 @@ pub fn read_chunks(
         lines_in_chunk = 1;
     }
     loop {
-        line.clear();
-        let n = r
-            .read_line(&mut line)
-            .map_err(|e| CaptureError::io(path, e))?;
+        let n = read_line_capped(&mut r, &mut line, path, line_no + 1)?;
         if n == 0 {
             break;
         }

@@ -566,7 +566,13 @@ impl Grid {
         for dx in -1..=1 {
             for dy in -1..=1 {
                 for dz in -1..=1 {
-                    if let Some(v) = self.map.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
+                    // Saturating: a far outlier's key is clamped to ±i64::MAX (fuzz crasher).
+                    let nk = [
+                        k[0].saturating_add(dx),
+                        k[1].saturating_add(dy),
+                        k[2].saturating_add(dz),
+                    ];
+                    if let Some(v) = self.map.get(&nk) {
                         for &j in v {
                             let q = pts[j as usize];
                             let d = [q[0] - p[0], q[1] - p[1], q[2] - p[2]];
