@@ -602,7 +602,7 @@ mod glb_tests {
 
     fn glb(json: &[u8], declared_extra: i64) -> Vec<u8> {
         let mut j = json.to_vec();
-        while j.len() % 4 != 0 {
+        while !j.len().is_multiple_of(4) {
             j.push(b' ');
         }
         let total = (12 + 8 + j.len()) as i64 + declared_extra;
