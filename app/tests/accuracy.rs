@@ -17,7 +17,10 @@ fn set<'a>(v: &'a serde_json::Value, name_part: &str, profile: &str) -> &'a serd
         .unwrap()
         .iter()
         .find(|s| {
-            s["profile"] == profile && s["scores"]["set"].as_str().unwrap().contains(name_part)
+            let name = s["scores"]["set"].as_str().unwrap();
+            s["profile"] == profile
+                && name.contains(name_part)
+                && (name_part.contains("field height") || !name.contains("field height"))
         })
         .unwrap_or_else(|| panic!("no set {name_part} / {profile}"))
 }

@@ -120,12 +120,19 @@ fn agb_of(t: &Tree, al: &AllometryOptions) -> f64 {
 
 /// IDTReeS: crown boxes padded by 1 m (the outline is hand-drawn on imagery), the detected top
 /// one-to-one inside.
-fn run_idtrees(dir: &Path, profile: Profile, cancel: &CancelToken) -> anyhow::Result<SetResult> {
+/// Two scorings: any detected top in the box, and a top in the box at the field height (within
+/// Monnet's tolerance), which keeps a taller neighbour's top from counting.
+fn run_idtrees(
+    dir: &Path,
+    profile: Profile,
+    cancel: &CancelToken,
+) -> anyhow::Result<[SetResult; 2]> {
     let al = AllometryOptions {
         region: Region::NorthAmerica,
         ..Default::default()
     };
     let mut sc = Scorer::new("IDTReeS crowns (NEON MLBS + OSBS)", false);
+    let mut sc_h = Scorer::new("IDTReeS crowns at field height", false);
     for (_, las, crowns) in idtrees::plots(dir)? {
         cancel.check()?;
         let cloud = read(&las, cancel)?;
@@ -156,13 +163,18 @@ fn run_idtrees(dir: &Path, profile: Profile, cancel: &CancelToken) -> anyhow::Re
             .collect();
         let pairs = accuracy::match_in_boxes(&boxes, &det);
         sc.add_pairs(&reference, &refp, &found, &pairs, &|_| None);
+        let heights: Vec<Option<f64>> = reference.iter().map(|r| r.height_m).collect();
+        let pairs_h =
+            accuracy::match_in_boxes_at_height(&boxes, &heights, &det, &MatchOptions::default());
+        sc_h.add_pairs(&reference, &refp, &found, &pairs_h, &|_| None);
     }
-    Ok(SetResult {
+    let result = |scores| SetResult {
         profile,
-        scores: sc.finish(),
+        scores,
         lidr_count_ratio: None,
         lidr_ari: None,
-    })
+    };
+    Ok([result(sc.finish()), result(sc_h.finish())])
 }
 
 fn run_mixed_conifer(
@@ -272,7 +284,7 @@ pub fn measure(data: &Path, cancel: &CancelToken) -> anyhow::Result<AccuracyRepo
     }
     let mut sets = Vec::new();
     for profile in [Profile::Current, Profile::Previous] {
-        sets.push(run_idtrees(&id_dir, profile, cancel)?);
+        sets.extend(run_idtrees(&id_dir, profile, cancel)?);
         sets.push(run_mixed_conifer(&mc, profile, cancel)?);
         for d in [simulated::Density::SparseAls, simulated::Density::Drone] {
             sets.push(run_simulated(d, profile, cancel)?);

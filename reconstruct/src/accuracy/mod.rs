@@ -95,11 +95,33 @@ pub fn match_trees(
 /// tops inside them, nearest to the box centre first: "the crown got a detected tree", the
 /// criterion for hand-delineated crowns (IDTReeS), whose outline is the reference.
 pub fn match_in_boxes(boxes: &[[f64; 4]], detected: &[[f64; 3]]) -> Vec<(usize, usize)> {
+    match_in_boxes_where(boxes, detected, |_, _| true)
+}
+
+/// [`match_in_boxes`], and the detected height within Monnet's tolerance
+/// (`delta_ground_m + h_prec · h`) of the reference height where one is known: the crown got
+/// a detected tree *of its height*, not a taller neighbour's top leaning into its box.
+pub fn match_in_boxes_at_height(
+    boxes: &[[f64; 4]],
+    heights: &[Option<f64>],
+    detected: &[[f64; 3]],
+    opts: &MatchOptions,
+) -> Vec<(usize, usize)> {
+    match_in_boxes_where(boxes, detected, |ri, d| {
+        heights[ri].is_none_or(|h| (d[2] - h).abs() < opts.delta_ground_m + opts.h_prec * h)
+    })
+}
+
+fn match_in_boxes_where(
+    boxes: &[[f64; 4]],
+    detected: &[[f64; 3]],
+    eligible: impl Fn(usize, &[f64; 3]) -> bool,
+) -> Vec<(usize, usize)> {
     let mut cand: Vec<(f64, usize, usize)> = Vec::new();
     for (ri, b) in boxes.iter().enumerate() {
         let (cx, cy) = (0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3]));
         for (di, d) in detected.iter().enumerate() {
-            if d[0] >= b[0] && d[0] <= b[2] && d[1] >= b[1] && d[1] <= b[3] {
+            if d[0] >= b[0] && d[0] <= b[2] && d[1] >= b[1] && d[1] <= b[3] && eligible(ri, d) {
                 cand.push(((d[0] - cx).hypot(d[1] - cy), ri, di));
             }
         }
