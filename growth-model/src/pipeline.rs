@@ -150,6 +150,26 @@ pub fn value_pipeline(pipes: &[PipeInput], opts: &PipelineOptions) -> Result<Pip
     pos("pipeline.velocity_m_s", opts.velocity_m_s)?;
     pos("pipeline.velocity_max_m_s", opts.velocity_max_m_s)?;
     pos("pipeline.life_years", opts.life_years)?;
+    // Upper bounds: a life of 1e300 years would loop for ever over its annual values, and
+    // non-physical densities, speeds or prices only produce overflowing values.
+    for (n, v, hi) in [
+        ("pipeline.life_years", opts.life_years, 200.0),
+        ("pipeline.density_kg_m3", opts.density_kg_m3, 2000.0),
+        ("pipeline.velocity_m_s", opts.velocity_m_s, 100.0),
+        ("pipeline.velocity_max_m_s", opts.velocity_max_m_s, 100.0),
+    ] {
+        if v > hi {
+            return Err(bad_option(n, v, &format!("must be at most {hi}")));
+        }
+    }
+    for (n, v) in [
+        ("pipeline.price_per_t", opts.price_per_t),
+        ("pipeline.opex_per_t", opts.opex_per_t),
+    ] {
+        if !(v.is_finite() && v.abs() <= 1.0e6) {
+            return Err(bad_option(n, v, "must be finite, at most 1000000 a tonne"));
+        }
+    }
     if !(0.0..=1.0).contains(&opts.utilisation) {
         return Err(bad_option(
             "pipeline.utilisation",
@@ -157,11 +177,12 @@ pub fn value_pipeline(pipes: &[PipeInput], opts: &PipelineOptions) -> Result<Pip
             "must be in [0, 1]",
         ));
     }
-    if !(opts.discount_rate > -1.0 && opts.discount_rate.is_finite()) {
+    let (lo, hi) = crate::sim::DISCOUNT_RATE_RANGE;
+    if !(opts.discount_rate.is_finite() && (lo..=hi).contains(&opts.discount_rate)) {
         return Err(bad_option(
             "pipeline.discount_rate",
             opts.discount_rate,
-            "must be > -1",
+            "must be a fraction a year in [-0.1, 1]",
         ));
     }
     if !(opts.price_per_t.is_finite() && opts.opex_per_t.is_finite()) {
@@ -188,14 +209,19 @@ pub fn value_pipeline(pipes: &[PipeInput], opts: &PipelineOptions) -> Result<Pip
             id: p.id,
             reason: reason.into(),
         };
-        if !(p.diameter_m.is_finite() && p.diameter_m > 0.0) {
-            return Err(bad("inner diameter must be > 0 m"));
+        if !(p.diameter_m.is_finite() && p.diameter_m > 0.0 && p.diameter_m <= 10.0) {
+            return Err(bad("inner diameter must be > 0 m and at most 10 m"));
         }
         if !(p.length_m.is_finite() && p.length_m >= 0.0) {
             return Err(bad("length must be ≥ 0 m"));
         }
-        if !(p.age_years.is_finite() && p.age_years >= 0.0) {
-            return Err(bad("age must be ≥ 0 years"));
+        if !(p.age_years.is_finite() && p.age_years >= 0.0 && p.age_years <= 1000.0) {
+            return Err(bad("age must be in [0, 1000] years"));
+        }
+        if let Some(c) = p.capex
+            && !(c.is_finite() && c >= 0.0)
+        {
+            return Err(bad("capex must be finite and ≥ 0"));
         }
         let cap = capacity_t_per_year(p.diameter_m, opts.velocity_m_s, opts.density_kg_m3);
         let cap_max = capacity_t_per_year(p.diameter_m, opts.velocity_max_m_s, opts.density_kg_m3);
@@ -284,6 +310,47 @@ pub fn pipeline_csv(v: &PipelineValuation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_pipeline_options_are_refused_before_the_loop() {
+        let pipe = [PipeInput {
+            id: 1,
+            length_m: 100.0,
+            diameter_m: 0.3,
+            age_years: 1.0,
+            capex: None,
+        }];
+        let ok = PipelineOptions::default();
+        assert!(value_pipeline(&pipe, &ok).is_ok());
+        let name_of = |o: &PipelineOptions| match value_pipeline(&pipe, o) {
+            Err(GrowthError::InvalidOption { name, .. }) => name,
+            other => panic!("expected an invalid option, got {other:?}"),
+        };
+        // 1e300 years used to loop over every year.
+        let o = PipelineOptions {
+            life_years: 1e300,
+            ..ok.clone()
+        };
+        assert_eq!(name_of(&o), "pipeline.life_years");
+        let o = PipelineOptions {
+            discount_rate: 1e308,
+            ..ok.clone()
+        };
+        assert_eq!(name_of(&o), "pipeline.discount_rate");
+        let o = PipelineOptions {
+            price_per_t: 1e300,
+            ..ok.clone()
+        };
+        assert_eq!(name_of(&o), "pipeline.price_per_t");
+        let huge = [PipeInput {
+            diameter_m: 1e9,
+            ..pipe[0].clone()
+        }];
+        assert!(matches!(
+            value_pipeline(&huge, &ok),
+            Err(GrowthError::InvalidInput { .. })
+        ));
+    }
 
     #[test]
     fn capacity_of_a_300mm_line() {
