@@ -43,11 +43,23 @@ pub fn check_grid(
     let cells = ((w / resolution_m).floor() + 1.0) * ((d / resolution_m).floor() + 1.0);
     if cells.is_nan() || cells > MAX_GRID_CELLS {
         // The finest resolution that stays under the cap.
-        let finest = ((w * d) / MAX_GRID_CELLS).sqrt().max(f64::MIN_POSITIVE);
+        let finest = ((w * d) / MAX_GRID_CELLS)
+            .sqrt()
+            .max(w.max(d) / MAX_GRID_CELLS)
+            .max(f64::MIN_POSITIVE);
         return bad(format!(
-            "{shown} m over the scan's {w:.0} × {d:.0} m is {cells:.3e} cells (about {:.1} GB per raster); \
+            "{shown} m over the scan's {w:.0} × {d:.0} m is {} cells (about {} GB per raster); \
              the limit is {:.0} M cells — use at least {:.3} m or tile the scan",
-            cells * 4.0 / 1e9,
+            if cells.is_finite() {
+                format!("{cells:.3e}")
+            } else {
+                "over 1e308".into()
+            },
+            if cells.is_finite() {
+                format!("{:.1}", cells * 4.0 / 1e9)
+            } else {
+                "unbounded".into()
+            },
             MAX_GRID_CELLS / 1e6,
             finest * 1.001
         ));
