@@ -719,7 +719,6 @@ pub fn read_chunks(
         });
         let chunk = decode(
             bytes,
-            rl,
             got as usize,
             &layout,
             &quant,
@@ -828,9 +827,9 @@ fn non_empty(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// Decode `n` records of `l.record_len` bytes (checked against the reader's record length).
 fn decode(
     b: &[u8],
-    rl: usize,
     n: usize,
     l: &Layout,
     q: &Quantization,
@@ -866,7 +865,7 @@ fn decode(
         q.offset[1] - origin[1],
         q.offset[2] - origin[2],
     ];
-    for r in b.chunks_exact(rl).take(n) {
+    for r in b.chunks_exact(l.record_len).take(n) {
         let ix = [i32_at(r, 0), i32_at(r, 4), i32_at(r, 8)];
         for k in 0..3 {
             raw[k][0] = raw[k][0].min(ix[k]);

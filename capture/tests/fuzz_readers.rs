@@ -229,7 +229,7 @@ fn las_field(rng: &mut ChaCha8Rng, b: &mut [u8]) -> &'static str {
             let off = u32::from_le_bytes(b[96..100].try_into().unwrap()) as usize;
             if off + 8 <= b.len() {
                 let table = u64::from_le_bytes(b[off..off + 8].try_into().unwrap()) as usize;
-                if rng.random_bool(0.5) && table + 8 <= b.len() {
+                if rng.random_bool(0.5) && table.saturating_add(8) <= b.len() {
                     put(b, table + 4, &u32v.to_le_bytes());
                 } else {
                     put(b, off, &u64v.to_le_bytes());
@@ -313,14 +313,9 @@ fn fuzz_readers() {
     let mut runs = 0u64;
     let mut i = only.unwrap_or(0);
     while start.elapsed() < Duration::from_secs(secs) || (only.is_some() && runs == 0) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(i);
-        let s = &seeds[rng.random_range(0..seeds.len())];
-        let mut b = s.bytes.clone();
-        for _ in 0..rng.random_range(1..=4) {
-            *mutations
-                .entry(mutate(&mut rng, &mut b, &s.ext))
-                .or_default() += 1;
+        let (s, b, applied) = make_mutant(&seeds, seed, i);
+        for m in applied {
+            *mutations.entry(m).or_default() += 1;
         }
         let name = format!("{}-run{i}.{}", s.name, s.ext);
         let p = dir.path().join(&name);
@@ -359,6 +354,43 @@ fn fuzz_readers() {
         println!("{k:<48} {n:>8}");
     }
     assert!(runs > 0);
+}
+
+/// The mutant of run `i` under `seed`: the seed file, the bytes and the mutations applied.
+fn make_mutant(seeds: &[Seed], seed: u64, i: u64) -> (&Seed, Vec<u8>, Vec<&'static str>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(i);
+    let s = &seeds[rng.random_range(0..seeds.len())];
+    let mut b = s.bytes.clone();
+    let mut applied = Vec::new();
+    for _ in 0..rng.random_range(1..=4) {
+        applied.push(mutate(&mut rng, &mut b, &s.ext));
+    }
+    (s, b, applied)
+}
+
+/// Crashers the harness found, replayed by (seed, run) — the mutant is regenerated from the
+/// shared files, nothing binary is committed. Changing `mutate` changes what these replay, so a
+/// crasher also gets a hand-written case in `hostile.rs`.
+const CRASHERS: &[(u64, u64, &str)] = &[(
+    12,
+    1957,
+    "extrabytes.las, duplicated slice and bit flips: a far outlier overflowed the up-axis grid key",
+)];
+
+#[test]
+fn fuzz_crashers_stay_fixed() {
+    let seeds = seeds();
+    let dir = tempfile::tempdir().unwrap();
+    for &(seed, run, what) in CRASHERS {
+        let (s, b, applied) = make_mutant(&seeds, seed, run);
+        let name = format!("{}-run{run}.{}", s.name, s.ext);
+        let p = dir.path().join(&name);
+        std::fs::write(&p, &b).unwrap();
+        let r = run_one(&p, &name);
+        println!("seed {seed} run {run} ({what}; {applied:?}): {r:?}");
+        assert!(r.is_ok(), "{what}: {r:?}");
+    }
 }
 
 /// Read one mutant: `Ok(outcome kind)` or `Err(why it is a failure)`.

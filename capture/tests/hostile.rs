@@ -361,3 +361,42 @@ fn e57_record_count_mismatch_and_bad_crc_get_clear_messages() {
     );
     assert!(err_naming(&p).to_string().contains("is truncated"));
 }
+
+/// Fuzz crasher: a zero-point LAZ whose chunk table claims 2³² chunks made the decoder allocate
+/// 64 GiB (the table is read even when there are no points).
+#[test]
+fn zero_point_laz_with_a_huge_chunk_table_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = mutant(
+        dir.path(),
+        "formats/autzen_trim.laz",
+        "zero-chunks.laz",
+        |b| {
+            put_u32(b, 107, 0);
+            let off = get_u32(b, 96) as usize;
+            let table = u64::from_le_bytes(b[off..off + 8].try_into().unwrap()) as usize;
+            put_u32(b, table + 4, u32::MAX);
+        },
+    );
+    let e = err_naming(&p);
+    assert!(e.to_string().contains("chunk table claims"), "{e}");
+}
+
+/// Fuzz crasher: coordinates 1e9 m apart (a header offset edit) overflowed the up-axis
+/// detector's grid key (`i64::MAX + 1`).
+#[test]
+fn far_apart_coordinates_do_not_overflow_the_up_axis_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("far.xyz");
+    let mut s = String::new();
+    for i in 0..50 {
+        s += &format!("{} {} {}\n", i as f64 * 0.1, (i % 7) as f64 * 0.1, 0.5);
+    }
+    s += "1e30 -1e30 1e30\n";
+    std::fs::write(&p, s).unwrap();
+    // Either outcome is acceptable; a panic is not.
+    match load(&p) {
+        Ok(c) => assert_eq!(c.len(), 51),
+        Err(e) => assert!(e.to_string().contains("far.xyz"), "{e}"),
+    }
+}
