@@ -19,6 +19,7 @@
 //! second and the per-outcome table.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -341,18 +342,21 @@ fn fuzz_readers() {
         i += 1;
     }
     let t = start.elapsed().as_secs_f64();
-    println!(
-        "fuzz_readers: {runs} runs in {t:.1} s ({:.0} runs/s), seed {seed}",
+    // Written to the stderr handle, not through `println!`, so CI logs show the table even when
+    // the test harness captures output.
+    let mut table = format!(
+        "fuzz_readers: {runs} runs in {t:.1} s ({:.0} runs/s), seed {seed}\n",
         runs as f64 / t
     );
-    println!("{:<48} {:>8}", "outcome (by extension)", "runs");
+    table += &format!("{:<48} {:>8}\n", "outcome (by extension)", "runs");
     for (k, n) in &outcomes {
-        println!("{k:<48} {n:>8}");
+        table += &format!("{k:<48} {n:>8}\n");
     }
-    println!("{:<48} {:>8}", "mutation", "applied");
+    table += &format!("{:<48} {:>8}\n", "mutation", "applied");
     for (k, n) in &mutations {
-        println!("{k:<48} {n:>8}");
+        table += &format!("{k:<48} {n:>8}\n");
     }
+    let _ = std::io::stderr().lock().write_all(table.as_bytes());
     assert!(runs > 0);
 }
 
