@@ -268,8 +268,31 @@ fn ingest_builds_a_project_and_refuses_mixed_crs() {
     .unwrap_err();
     assert!(matches!(e, CaptureError::CrsMismatch { .. }), "{e}");
     assert!(!proj.exists(), "no partial project");
+    // The same scan twice would double its points: refused, by path and by content.
+    let copy = dir.path().join("copy.laz");
+    std::fs::copy(&a, &copy).unwrap();
+    for twice in [[a.clone(), a.clone()], [a.clone(), copy]] {
+        let e = capture::project::ingest(&twice, &proj, &opts, &mut |_| {}, &CancelToken::new())
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CaptureError::InvalidOption {
+                    option: "inputs",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("twice"), "{e}");
+        assert!(!proj.exists(), "no partial project");
+    }
+    // Two scans in one CRS merge.
+    let a2 = dir.path().join("a2.las");
+    c.crs = capture::Crs::epsg(32633);
+    capture::write(&c, &a2, &mut NoProgress, &CancelToken::new()).unwrap();
     let m = capture::project::ingest(
-        &[a.clone(), a],
+        &[a.clone(), a2],
         &proj,
         &opts,
         &mut |_| {},
@@ -279,7 +302,7 @@ fn ingest_builds_a_project_and_refuses_mixed_crs() {
     assert_eq!(m.point_count, 1000);
     assert_eq!(m.crs.epsg, Some(32633));
     assert_eq!(m.sources.len(), 2);
-    assert_eq!(m.sources[0].sha256, m.sources[1].sha256);
+    assert_ne!(m.sources[0].sha256, m.sources[1].sha256);
     let (m2, cloud) =
         capture::project::load_cloud(&proj, &mut NoProgress, &CancelToken::new()).unwrap();
     assert_eq!(m2, m);
