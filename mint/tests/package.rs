@@ -283,6 +283,39 @@ fn missing_inputs_name_the_step_to_run() {
     assert!(!project.join(CIDS_JSON).exists());
 }
 
+/// Issue 12: a reconstruct cut short leaves a new `model.glb` beside the old
+/// `reconstruction.json`; the hashes the run recorded in `run.outputs` make `package` refuse the
+/// mix, naming the file and the step to run, and write nothing.
+#[test]
+fn a_model_from_another_reconstruct_run_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = synth_project(dir.path(), "mixed", 6, false);
+    let rp = project.join("reconstruction.json");
+    let mut rec: serde_json::Value = serde_json::from_slice(&std::fs::read(&rp).unwrap()).unwrap();
+    let (sha, _) = capture::hash::sha256_file(&project.join("model.glb")).unwrap();
+    rec["run"]["outputs"] = serde_json::json!({ "model.glb": sha });
+    std::fs::write(&rp, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+    // The recorded model: packages.
+    package::build(&project, &options()).unwrap();
+    std::fs::remove_dir_all(project.join("package")).unwrap();
+    // A different model (another run's): refused, nothing written.
+    let mut glb = package_support::minimal_glb();
+    glb.extend([b' '; 4]);
+    let n = glb.len() as u32;
+    glb[8..12].copy_from_slice(&n.to_le_bytes());
+    let json_len = u32::from_le_bytes(glb[12..16].try_into().unwrap()) + 4;
+    glb[12..16].copy_from_slice(&json_len.to_le_bytes());
+    std::fs::write(project.join("model.glb"), &glb).unwrap();
+    let msg = package::build(&project, &options())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("model.glb") && msg.contains("twinmint reconstruct"),
+        "{msg}"
+    );
+    assert!(!project.join("package").exists());
+}
+
 #[test]
 fn chain_record_goes_into_the_report_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();

@@ -323,6 +323,12 @@ pub struct RunInfo {
     pub threads: usize,
     /// Host name of the machine, when the OS says.
     pub host: Option<String>,
+    /// SHA-256 of every file the run wrote beside `reconstruction.json` (`dtm.tif`, `chm.tif`,
+    /// `model.glb`, `classified.laz`). `reconstruction.json` is written last, so a run cut
+    /// short leaves new rasters beside the old file — and these hashes let `package` and the
+    /// studio see that the project is a mix instead of packaging it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub outputs: std::collections::BTreeMap<String, String>,
 }
 
 impl RunInfo {
@@ -334,6 +340,7 @@ impl RunInfo {
             timings,
             threads: rayon::current_num_threads(),
             host: host_name(),
+            outputs: Default::default(),
         }
     }
 }

@@ -299,8 +299,9 @@ pub fn run(
     })
 }
 
-/// Write the stage's files into a project folder: `reconstruction.json`, `classified.laz`,
-/// `model.glb`, `dtm.tif`, `chm.tif` — each atomically.
+/// Write the stage's files into a project folder: `dtm.tif`, `chm.tif`, `model.glb`,
+/// `classified.laz`, each atomically, then `reconstruction.json` last with the SHA-256 of the
+/// others in `run.outputs` — so `package` can tell an interrupted run's mix of files.
 pub fn write_outputs(
     dir: &Path,
     out: &ReconstructOutput,
@@ -312,16 +313,24 @@ pub fn write_outputs(
         path: path.to_path_buf(),
         reason: e,
     };
-    let rec = &out.reconstruction;
+    let mut rec = out.reconstruction.clone();
     let crs = &rec.crs;
     let tif = GeoTiffOptions::default();
+    let mut written = vec![DTM_TIF];
     geotiff::write_geotiff(&dir.join(DTM_TIF), &out.dtm, crs, &tif)?;
     if let Some(chm) = &out.chm {
         geotiff::write_geotiff(&dir.join(CHM_TIF), chm, crs, &tif)?;
+        written.push(CHM_TIF);
     }
-    gltf::write_glb(&dir.join(MODEL_GLB), rec, &BTreeMap::new(), &opts.glb)?;
+    gltf::write_glb(&dir.join(MODEL_GLB), &rec, &BTreeMap::new(), &opts.glb)?;
     classified::write_classified(&dir.join(CLASSIFIED_LAZ), &out.classified, progress, cancel)?;
-    let json = serde_json::to_vec_pretty(rec)
+    written.extend([MODEL_GLB, CLASSIFIED_LAZ]);
+    for name in written {
+        let p = dir.join(name);
+        let (sha, _) = capture::hash::sha256_file(&p).map_err(|e| werr(&p, e.to_string()))?;
+        rec.run.outputs.insert(name.to_string(), sha);
+    }
+    let json = serde_json::to_vec_pretty(&rec)
         .map_err(|e| werr(&dir.join(RECONSTRUCTION_JSON), e.to_string()))?;
     capture::atomic::write_bytes(&dir.join(RECONSTRUCTION_JSON), &json)
         .map_err(|e| werr(&dir.join(RECONSTRUCTION_JSON), e.to_string()))?;

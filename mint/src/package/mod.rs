@@ -161,6 +161,22 @@ pub fn build_with(
     check_glb(&model_path)?;
     let recon_json = project::read_reconstruction_json(project)?;
     let recon = ReconstructionView::from_json(&project.join(RECONSTRUCTION_JSON), &recon_json)?;
+    // An interrupted reconstruct leaves new rasters or a new model beside the old
+    // reconstruction.json: refuse the mix instead of packaging it.
+    for (name, sha) in &recon.run.outputs {
+        let p = project.join(name);
+        if !capture::hash::sha256_file(&p).is_ok_and(|(s, _)| &s == sha) {
+            return Err(PackageError::Invalid {
+                path: p,
+                reason: format!(
+                    "missing or not the file the reconstruction that wrote reconstruction.json \
+                     made (an interrupted or concurrent reconstruct?): run `twinmint reconstruct \
+                     {}` again",
+                    project.display()
+                ),
+            });
+        }
+    }
     let simulation = project::read_simulation(project)?;
     let chain = if opts.chain_record {
         project::read_chain_record(project)?

@@ -317,6 +317,8 @@ pub(crate) struct ReconstructionView {
 #[serde(default)]
 pub(crate) struct RunView {
     pub device: String,
+    /// SHA-256 of the files the reconstruct run wrote beside `reconstruction.json`.
+    pub outputs: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
