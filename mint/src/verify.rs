@@ -607,6 +607,22 @@ fn check_project(
             return None;
         }
     };
+    // The files the reconstruct run wrote beside reconstruction.json, by the hashes it recorded:
+    // a run cut short leaves another run's rasters or model here.
+    if let Some(outputs) = recon.pointer("/run/outputs").and_then(|v| v.as_object()) {
+        for (name, sha) in outputs {
+            let Some(sha) = sha.as_str() else { continue };
+            match capture::hash::sha256_file(&project.join(name)) {
+                Ok((actual, _)) => report.compare(
+                    name,
+                    "sha256 (vs reconstruction.json run.outputs)",
+                    sha,
+                    &actual,
+                ),
+                Err(e) => report.error(name, "sha256", e),
+            }
+        }
+    }
     let cloud = match proj::read_cloud(
         project,
         &manifest,

@@ -33,6 +33,25 @@ fn diff_whats(r: &VerifyReport, subject: &str) -> Vec<String> {
         .collect()
 }
 
+/// Issue 12: a project file that is not the one the reconstruct run recorded (an interrupted
+/// run's raster) is named by `verify --project`.
+#[test]
+fn a_raster_from_another_reconstruct_run_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, _) = build(dir.path(), "o");
+    std::fs::write(project.join("dtm.tif"), b"the old run's DTM").unwrap();
+    let rp = project.join("reconstruction.json");
+    let mut rec: serde_json::Value = serde_json::from_slice(&std::fs::read(&rp).unwrap()).unwrap();
+    let (sha, _) = capture::hash::sha256_file(&project.join("dtm.tif")).unwrap();
+    rec["run"]["outputs"] = serde_json::json!({ "dtm.tif": sha });
+    std::fs::write(&rp, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+    let r = verify(&local(&project), Some(&project), None);
+    assert!(!r.names("dtm.tif"), "{r}");
+    std::fs::write(project.join("dtm.tif"), b"a newer, interrupted run's DTM").unwrap();
+    let r = verify(&local(&project), Some(&project), None);
+    assert!(!r.ok() && r.names("dtm.tif"), "{r}");
+}
+
 #[test]
 fn clean_package_verifies_and_each_tampered_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
