@@ -186,7 +186,7 @@ fn apply_composition(trees: &mut [Tree], shares: &[Share]) {
 }
 
 fn apply_field_list(trees: &mut [Tree], list: &[FieldTree], max_d: f64) {
-    let mut cand: Vec<(f64, usize, usize)> = Vec::new();
+    let mut cand = Vec::new();
     for (fi, f) in list.iter().enumerate() {
         for (ti, t) in trees.iter().enumerate() {
             let d = (f.x - t.x).hypot(f.y - t.y);
@@ -195,15 +195,7 @@ fn apply_field_list(trees: &mut [Tree], list: &[FieldTree], max_d: f64) {
             }
         }
     }
-    cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut used_f = vec![false; list.len()];
-    let mut used_t = vec![false; trees.len()];
-    for (_, fi, ti) in cand {
-        if used_f[fi] || used_t[ti] {
-            continue;
-        }
-        used_f[fi] = true;
-        used_t[ti] = true;
+    for (fi, ti) in crate::accuracy::greedy_pairs(cand, list.len(), trees.len()) {
         let p = p_conifer(&trees[ti]);
         trees[ti].species = Some(SpeciesCall {
             class: list[fi].class,

@@ -76,15 +76,26 @@ pub fn match_trees(
             }
         }
     }
+    greedy_pairs(cand, reference.len(), detected.len())
+}
+
+/// One-to-one pairs from scored candidates `(score, a, b)`: lowest score first, ties by
+/// index, each `a` and each `b` used once; sorted by `(a, b)`. The assignment rule of every
+/// matching here and of [`crate::species_input`]'s field list.
+pub(crate) fn greedy_pairs(
+    mut cand: Vec<(f64, usize, usize)>,
+    n_a: usize,
+    n_b: usize,
+) -> Vec<(usize, usize)> {
     cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut used_r = vec![false; reference.len()];
-    let mut used_d = vec![false; detected.len()];
+    let mut used_a = vec![false; n_a];
+    let mut used_b = vec![false; n_b];
     let mut out = Vec::new();
-    for (_, ri, di) in cand {
-        if !used_r[ri] && !used_d[di] {
-            used_r[ri] = true;
-            used_d[di] = true;
-            out.push((ri, di));
+    for (_, a, b) in cand {
+        if !used_a[a] && !used_b[b] {
+            used_a[a] = true;
+            used_b[b] = true;
+            out.push((a, b));
         }
     }
     out.sort();
@@ -126,19 +137,7 @@ fn match_in_boxes_where(
             }
         }
     }
-    cand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut used_r = vec![false; boxes.len()];
-    let mut used_d = vec![false; detected.len()];
-    let mut out = Vec::new();
-    for (_, ri, di) in cand {
-        if !used_r[ri] && !used_d[di] {
-            used_r[ri] = true;
-            used_d[di] = true;
-            out.push((ri, di));
-        }
-    }
-    out.sort();
-    out
+    greedy_pairs(cand, boxes.len(), detected.len())
 }
 
 /// Root mean square error and mean error (bias) of paired values.
