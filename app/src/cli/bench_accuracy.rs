@@ -104,18 +104,7 @@ fn with_estimates(trees: &[Tree], al: &AllometryOptions) -> Vec<Tree> {
 }
 
 fn agb_of(t: &Tree, al: &AllometryOptions) -> f64 {
-    let input = TreeInput {
-        id: t.id,
-        x: t.x,
-        y: t.y,
-        height_m: t.height_m,
-        crown_diameter_m: t.crown_diameter_m,
-        dbh_cm: t.dbh_cm,
-        species_group: None,
-        conifer: t.species.as_ref().map(|s| s.class == SpeciesClass::Conifer),
-        species: None,
-    };
-    growth_model::year0_agb_kg(&input, al).0
+    growth_model::year0_agb_kg(&twinmint_app::studio::jobs::tree_input(t), al).0
 }
 
 /// IDTReeS: crown boxes padded by 1 m (the outline is hand-drawn on imagery), the detected top

@@ -184,23 +184,26 @@ impl Default for SimulateSettings {
 /// field list named one, the species; the growth model resolves the group from them
 /// (species → class → default, see `growth_model::AllometryOptions::resolve_group`).
 pub fn reconstruction_trees(rec: &reconstruct::Reconstruction) -> Vec<growth_model::TreeInput> {
-    rec.trees
-        .iter()
-        .map(|t| growth_model::TreeInput {
-            id: t.id,
-            x: t.x,
-            y: t.y,
-            height_m: t.height_m,
-            crown_diameter_m: t.crown_diameter_m,
-            dbh_cm: t.dbh_cm,
-            species_group: None,
-            conifer: t
-                .species
-                .as_ref()
-                .map(|s| s.class == reconstruct::model::SpeciesClass::Conifer),
-            species: t.species.as_ref().and_then(|s| s.species.clone()),
-        })
-        .collect()
+    rec.trees.iter().map(tree_input).collect()
+}
+
+/// One reconstructed tree as the growth model's input: its species call becomes the conifer
+/// flag and, where the user named one, the species.
+pub fn tree_input(t: &reconstruct::Tree) -> growth_model::TreeInput {
+    growth_model::TreeInput {
+        id: t.id,
+        x: t.x,
+        y: t.y,
+        height_m: t.height_m,
+        crown_diameter_m: t.crown_diameter_m,
+        dbh_cm: t.dbh_cm,
+        species_group: None,
+        conifer: t
+            .species
+            .as_ref()
+            .map(|s| s.class == reconstruct::model::SpeciesClass::Conifer),
+        species: t.species.as_ref().and_then(|s| s.species.clone()),
+    }
 }
 
 /// Simulate a reconstructed project and write `simulation.json` and its CSV tables, as
