@@ -26,9 +26,8 @@
 //! - **depth spread** (`depth_spread`): interquartile range of the tree's return heights over
 //!   its height — how deep into the crown the returns reach.
 //!
-//! Return statistics (`later_returns`, the share of non-first returns) are measured and
-//! reported but carry no weight: on IDTReeS they separated the two sites' sensors (0.06 at
-//! OSBS, 0.5 at MLBS), not the two clades.
+//! Return statistics are left out too: the share of non-first returns separated IDTReeS's two
+//! sites' sensors (0.06 at OSBS, 0.5 at MLBS), not the two clades.
 //!
 //! A logistic model of the features ([`SpeciesModel`]) gives `p_conifer`. Its coefficients
 //! were fitted (L2-regularised logistic regression) on the visible sets together — 217 IDTReeS
@@ -50,9 +49,6 @@ pub struct SpeciesFeatures {
     pub apex_shape: f64,
     pub slenderness: f64,
     pub top_steepness: f64,
-    /// Share of the tree's returns that are not first returns (0 without return numbers):
-    /// pulses that pass through the crown's outer layer and return again deeper in it.
-    pub later_returns: f64,
     /// Interquartile range of the tree's return heights over its height: how deep into the
     /// crown the returns reach.
     pub depth_spread: f64,
@@ -127,14 +123,7 @@ pub fn features(cloud: &PointCloud, labels: &[u32], trees: &[Tree]) -> Vec<Speci
                 .iter()
                 .map(|&i| cloud.absolute(i as usize))
                 .collect();
-            let mut f = tree_features(t, &pts);
-            if let Some(rn) = &cloud.return_number
-                && !members[k].is_empty()
-            {
-                let later = members[k].iter().filter(|&&i| rn[i as usize] > 1).count();
-                f.later_returns = later as f64 / members[k].len() as f64;
-            }
-            f
+            tree_features(t, &pts)
         })
         .collect()
 }
@@ -206,7 +195,6 @@ pub fn tree_features(t: &Tree, pts: &[[f64; 3]]) -> SpeciesFeatures {
         },
         slenderness: ((t.height_m - base) / t.crown_diameter_m.max(0.5)).min(6.0),
         top_steepness: (mid / (0.5 * radius)).min(6.0),
-        later_returns: 0.0,
         depth_spread,
         samples: if ni > 0 && no > 0 { samples } else { 0 },
     }
