@@ -94,6 +94,15 @@ pub enum CaptureError {
     /// Not a regular file: a FIFO, socket or device would block or never end.
     #[error("{path} is not a regular file ({kind}); scans are read from regular files only")]
     NotAFile { path: PathBuf, kind: &'static str },
+    #[error("{path}: cannot write: {source}")]
+    WriteIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process holds the project's lock (`.twinmint.lock`).
+    #[error("{path}: another TwinMint process is writing this project; wait for it to finish")]
+    Busy { path: PathBuf },
     #[error("cancelled")]
     Cancelled,
 }
@@ -101,6 +110,13 @@ pub enum CaptureError {
 impl CaptureError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         CaptureError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn write_io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CaptureError::WriteIo {
             path: path.into(),
             source,
         }

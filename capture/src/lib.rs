@@ -11,6 +11,7 @@
 
 pub mod atomic;
 pub mod cloud;
+pub mod commit;
 mod contain;
 pub mod crs;
 pub mod e57_io;

@@ -347,11 +347,15 @@ pub fn write_project(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "project".into());
     check_target(dir, overwrite)?;
-    std::fs::create_dir_all(parent).map_err(|e| CaptureError::io(parent, e))?;
+    std::fs::create_dir_all(parent).map_err(|e| CaptureError::write_io(parent, e))?;
+    // What an earlier, killed run left beside the project goes first.
+    crate::commit::sweep_siblings(dir, &mut crate::commit::Recovery::default());
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
+        .prefix(&crate::commit::staging_prefix(&name))
         .tempdir_in(parent)
-        .map_err(|e| CaptureError::io(parent, e))?;
+        .map_err(|e| CaptureError::write_io(parent, e))?;
+    // Held until the swap: tells a concurrent sweep this staging folder is alive.
+    let _staging_lock = crate::commit::ProjectLock::acquire(staging.path())?;
     let cloud_path = staging.path().join(CLOUD);
     let points = cloud.len() as u64;
     events(IngestEvent::Writing { points });
@@ -396,24 +400,38 @@ pub fn write_project(
     cancel.check()?;
     crate::atomic::publish_dir_mode(staging.path())?;
     let staged = staging.keep();
-    if target_kind(dir) != Target::Absent {
+    let _target_lock = if target_kind(dir) != Target::Absent {
         // Checked again at the swap: something may have appeared while the cloud was written.
-        if let Err(e) = check_target(dir, overwrite) {
-            let _ = std::fs::remove_dir_all(&staged);
-            return Err(e);
+        let locked = check_target(dir, overwrite).and_then(|_| {
+            if target_kind(dir) == Target::Project {
+                crate::commit::ProjectLock::acquire(dir).map(Some)
+            } else {
+                Ok(None)
+            }
+        });
+        match locked {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staged);
+                return Err(e);
+            }
         }
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        std::fs::rename(dir, &old).map_err(|e| CaptureError::io(dir, e))?;
-        std::fs::rename(&staged, dir).map_err(|e| CaptureError::io(dir, e))?;
-        let _ = std::fs::remove_dir_all(&old);
     } else {
-        std::fs::rename(&staged, dir).map_err(|e| CaptureError::io(dir, e))?;
+        None
+    };
+    if let Err(e) = crate::commit::swap_dir(&staged, dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(e);
     }
     Ok(manifest)
 }
 
 /// Read a project's manifest.
+///
+/// An interrupted multi-file commit is finished or rolled back first ([`crate::commit::recover`]),
+/// so every verb sees the project's old or new complete state, never a mix.
 pub fn open(dir: &Path) -> Result<Manifest> {
+    crate::commit::recover(dir)?;
     let p = dir.join(MANIFEST);
     let bytes = std::fs::read(&p).map_err(|e| CaptureError::io(&p, e))?;
     let m: Manifest = serde_json::from_slice(&bytes)

@@ -253,6 +253,10 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
     "not a regular file"
 }
 
+/// The smallest voxel for [`Decimation::Voxel`]: 1 mm, below the ranging precision of every
+/// scanner TwinMint reads, and far from where `coordinate / size` leaves the `i64` key range.
+pub const MIN_VOXEL_M: f64 = 0.001;
+
 /// Read one scan file into a [`PointCloud`] with provenance. Streams in chunks; reports progress;
 /// stops with [`CaptureError::Cancelled`] when `cancel` fires. The file's SHA-256 is computed on a
 /// second thread while it is parsed.
@@ -263,11 +267,14 @@ pub fn read(
     cancel: &CancelToken,
 ) -> Result<PointCloud> {
     if let Decimation::Voxel(s) = opts.decimation
-        && !(s.is_finite() && s > 0.0)
+        && !(s.is_finite() && s >= MIN_VOXEL_M)
     {
         return Err(CaptureError::InvalidOption {
             option: "decimation voxel size",
-            reason: format!("{s} is not a positive length"),
+            reason: format!(
+                "{s} m: must be at least {MIN_VOXEL_M} m (finer than any scanner's precision; \
+                 below it voxel keys overflow and every point falls in one voxel)"
+            ),
         });
     }
     if opts.chunk_points == 0 {

@@ -292,6 +292,19 @@ pub fn verify(
         fingerprint: None,
         checks: Vec::new(),
     };
+    // An interrupted multi-file commit is finished or rolled back before anything is read, so
+    // the verdict is about the project's old or new complete state (capture::commit).
+    let package_project = match package {
+        PackageSource::Dir(d) => d
+            .parent()
+            .filter(|p| p.join(capture::project::MANIFEST).is_file()),
+        PackageSource::Url(_) => None,
+    };
+    for root in project.into_iter().chain(package_project) {
+        if let Err(e) = capture::commit::recover(root) {
+            report.error("project", "recover", e);
+        }
+    }
     let store = match Store::open(package) {
         Ok(s) => s,
         Err(e) => {

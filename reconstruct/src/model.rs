@@ -324,9 +324,9 @@ pub struct RunInfo {
     /// Host name of the machine, when the OS says.
     pub host: Option<String>,
     /// SHA-256 of every file the run wrote beside `reconstruction.json` (`dtm.tif`, `chm.tif`,
-    /// `model.glb`, `classified.laz`). `reconstruction.json` is written last, so a run cut
-    /// short leaves new rasters beside the old file — and these hashes let `package` and the
-    /// studio see that the project is a mix instead of packaging it.
+    /// `model.glb`, `classified.laz`). The run commits all of them as one unit
+    /// ([`capture::commit`]); these hashes let `package` and `verify` also see a file replaced
+    /// by hand or by another tool.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub outputs: std::collections::BTreeMap<String, String>,
 }

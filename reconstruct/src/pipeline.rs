@@ -299,9 +299,11 @@ pub fn run(
     })
 }
 
-/// Write the stage's files into a project folder: `dtm.tif`, `chm.tif`, `model.glb`,
-/// `classified.laz`, each atomically, then `reconstruction.json` last with the SHA-256 of the
-/// others in `run.outputs` — so `package` can tell an interrupted run's mix of files.
+/// Write the stage's files into a project folder as one unit ([`capture::commit::Commit`]):
+/// `dtm.tif`, `chm.tif`, `model.glb`, `classified.laz` and `reconstruction.json` (with the
+/// SHA-256 of the others in `run.outputs`, so `package` and `verify` can also tell files changed
+/// by hand). An interrupted run leaves the previous reconstruction complete; a `chm.tif` this
+/// run does not make is removed with the commit rather than left beside a model without it.
 pub fn write_outputs(
     dir: &Path,
     out: &ReconstructOutput,
@@ -313,27 +315,39 @@ pub fn write_outputs(
         path: path.to_path_buf(),
         reason: e,
     };
+    let mut commit = capture::commit::Commit::begin(dir)?;
     let mut rec = out.reconstruction.clone();
     let crs = &rec.crs;
     let tif = GeoTiffOptions::default();
     let mut written = vec![DTM_TIF];
-    geotiff::write_geotiff(&dir.join(DTM_TIF), &out.dtm, crs, &tif)?;
+    geotiff::write_geotiff(&commit.path(DTM_TIF), &out.dtm, crs, &tif)?;
     if let Some(chm) = &out.chm {
-        geotiff::write_geotiff(&dir.join(CHM_TIF), chm, crs, &tif)?;
+        geotiff::write_geotiff(&commit.path(CHM_TIF), chm, crs, &tif)?;
         written.push(CHM_TIF);
+    } else {
+        commit.remove(CHM_TIF);
     }
-    gltf::write_glb(&dir.join(MODEL_GLB), &rec, &BTreeMap::new(), &opts.glb)?;
-    classified::write_classified(&dir.join(CLASSIFIED_LAZ), &out.classified, progress, cancel)?;
+    gltf::write_glb(&commit.path(MODEL_GLB), &rec, &BTreeMap::new(), &opts.glb)?;
+    cancel.check().map_err(|_| ReconstructError::Cancelled)?;
+    classified::write_classified(
+        &commit.path(CLASSIFIED_LAZ),
+        &out.classified,
+        progress,
+        cancel,
+    )?;
     written.extend([MODEL_GLB, CLASSIFIED_LAZ]);
     for name in written {
-        let p = dir.join(name);
-        let (sha, _) = capture::hash::sha256_file(&p).map_err(|e| werr(&p, e.to_string()))?;
+        let p = commit.path(name);
+        let (sha, _) =
+            capture::hash::sha256_file(&p).map_err(|e| werr(&dir.join(name), e.to_string()))?;
         rec.run.outputs.insert(name.to_string(), sha);
     }
     let json = serde_json::to_vec_pretty(&rec)
         .map_err(|e| werr(&dir.join(RECONSTRUCTION_JSON), e.to_string()))?;
-    capture::atomic::write_bytes(&dir.join(RECONSTRUCTION_JSON), &json)
+    capture::atomic::write_bytes(&commit.path(RECONSTRUCTION_JSON), &json)
         .map_err(|e| werr(&dir.join(RECONSTRUCTION_JSON), e.to_string()))?;
+    cancel.check().map_err(|_| ReconstructError::Cancelled)?;
+    commit.commit()?;
     Ok(())
 }
 

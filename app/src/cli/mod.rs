@@ -248,5 +248,6 @@ fn chain(e: &anyhow::Error) -> String {
             out.push_str(&text);
         }
     }
-    out
+    // A writer only sees its staged path; name the file the user will look for.
+    capture::commit::public_paths(&out)
 }

@@ -115,6 +115,7 @@ impl Jobs {
                     .join()
                     .unwrap_or_else(|_| Err("internal error: the job panicked".to_string())),
             };
+            let result = result.map_err(|e| capture::commit::public_paths(&e));
             out.push((job.label, result, cancelled));
         }
         out
@@ -281,17 +282,19 @@ pub fn plot_area_ha(manifest: &capture::project::Manifest) -> Option<f64> {
     (!b.is_empty()).then(|| b.area_xy() / 10_000.0)
 }
 
-/// Write `simulation.json`, `stand.csv`, `trees.csv` and `collateral.csv` into the project.
+/// Write `simulation.json`, `stand.csv`, `trees.csv` and `collateral.csv` into the project as
+/// one unit: an interrupted run leaves the previous four, never a mix of old and new tables.
 pub fn write_simulation(dir: &Path, sim: &Simulation) -> capture::Result<()> {
+    let mut commit = capture::commit::Commit::begin(dir)?;
     for (name, text) in [
         ("simulation.json", sim.to_json()),
         ("stand.csv", growth_model::stand_csv(sim)),
         ("trees.csv", growth_model::trees_csv(sim)),
         ("collateral.csv", growth_model::collateral_csv(sim)),
     ] {
-        capture::atomic::write_bytes(&dir.join(name), text.as_bytes())?;
+        capture::atomic::write_bytes(&commit.path(name), text.as_bytes())?;
     }
-    Ok(())
+    commit.commit()
 }
 
 /// Reconstruct a project with default options (device auto), writing its outputs.

@@ -14,9 +14,9 @@
 //!
 //! [`build`] reads the project (`manifest.json`, `cloud.laz`, `reconstruction.json`,
 //! `model.glb`, and `simulation.json` / `chain.json` when present), computes the fingerprint
-//! ([`project::compute_project_fingerprint`]), and writes every file into a hidden staging folder that is
-//! renamed over `package/` at the end — a crash never leaves half a package, and an old package
-//! stays intact until the new one is complete.
+//! ([`project::compute_project_fingerprint`]), and stages `fingerprint.json` and every package
+//! file in one [`capture::commit::Commit`] — a crash never leaves half a package or a
+//! fingerprint without its package, and the old ones stay intact until the new ones are complete.
 //!
 //! **What the IPFS folder is.** The *directory CID* in `cids.json` is the CID of the folder of
 //! the four content files (`metadata.json`, `thumbnail.png`, `model.glb`, `report.html`):
@@ -188,7 +188,9 @@ pub fn build_with(
     cancel.check()?;
     let fp = project::project_fingerprint(project, &cloud, &recon_json)?;
     cancel.check()?;
-    fp.write(project)?;
+    // fingerprint.json and package/ are one unit: an interrupted run leaves both old ones.
+    let mut commit = capture::commit::Commit::begin(project)?;
+    capture::atomic::write_json(&commit.path(FINGERPRINT_JSON), &fp)?;
 
     let summary = Summary::new(&manifest, &fp, &recon, simulation.as_ref());
     let surveyor = Surveyor {
@@ -212,11 +214,15 @@ pub fn build_with(
         .clone()
         .unwrap_or_else(|| summary.describe(&manifest));
 
-    let staging = tempfile::Builder::new()
-        .prefix(".package.partial-")
-        .tempdir_in(project)
-        .map_err(|e| PackageError::io(project, e))?;
-    let st = staging.path();
+    let staging = commit.path(PACKAGE_DIR);
+    std::fs::create_dir(&staging).map_err(|e| PackageError::io(&staging, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| PackageError::io(&staging, e))?;
+    }
+    let st = staging.as_path();
 
     // thumbnail.png
     let thumb_png = thumbnail::render_png(&cloud, thumbnail::THUMBNAIL_SIZE)?;
@@ -293,7 +299,7 @@ pub fn build_with(
     let directory = crate::cid::import_dir(st, &ImportOptions::default())?
         .root
         .cid;
-    let mut out = PackageManifest {
+    let out = PackageManifest {
         schema_version: CIDS_SCHEMA_VERSION,
         token_uri: token_uri(&directory),
         directory,
@@ -304,8 +310,7 @@ pub fn build_with(
     capture::atomic::write_json(&st.join(CIDS_JSON), &out)?;
     cancel.check()?;
 
-    publish(staging, &out.dir)?;
-    out.dir = project.join(PACKAGE_DIR);
+    commit.commit()?;
     Ok(out)
 }
 
@@ -318,34 +323,6 @@ pub fn packaged_file(path: &Path) -> PackageResult<PackagedFile> {
         sha256,
         bytes,
     })
-}
-
-/// Rename the staging folder over `dest`; an existing package is moved aside first and removed
-/// only once the new one is in place.
-fn publish(staging: tempfile::TempDir, dest: &Path) -> PackageResult<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| PackageError::io(staging.path(), e))?;
-    }
-    let staged = staging.keep();
-    if dest.exists() {
-        let old = dest.with_file_name(format!(".package.old-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(dest, &old).map_err(|e| PackageError::io(dest, e))?;
-        if let Err(e) = std::fs::rename(&staged, dest) {
-            // Put the old package back rather than leave none.
-            let _ = std::fs::rename(&old, dest);
-            let _ = std::fs::remove_dir_all(&staged);
-            return Err(PackageError::io(dest, e));
-        }
-        let _ = std::fs::remove_dir_all(&old);
-    } else if let Err(e) = std::fs::rename(&staged, dest) {
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(PackageError::io(dest, e));
-    }
-    Ok(())
 }
 
 /// Where the asset is.
