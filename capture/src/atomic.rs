@@ -23,18 +23,18 @@ pub fn write_with(
         .prefix(".twinmint-")
         .suffix(".part")
         .tempfile_in(dir)
-        .map_err(|e| CaptureError::io(dir, e))?;
+        .map_err(|e| CaptureError::write_io(dir, e))?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file());
-        fill(&mut w).map_err(|e| CaptureError::io(path, e))?;
-        w.flush().map_err(|e| CaptureError::io(path, e))?;
+        fill(&mut w).map_err(|e| CaptureError::write_io(path, e))?;
+        w.flush().map_err(|e| CaptureError::write_io(path, e))?;
     }
     tmp.as_file()
         .sync_all()
-        .map_err(|e| CaptureError::io(path, e))?;
+        .map_err(|e| CaptureError::write_io(path, e))?;
     publish_mode(tmp.as_file(), path)?;
     tmp.persist(path)
-        .map_err(|e| CaptureError::io(path, e.error))?;
+        .map_err(|e| CaptureError::write_io(path, e.error))?;
     Ok(())
 }
 
@@ -54,7 +54,7 @@ pub(crate) fn publish_mode(f: &std::fs::File, path: &Path) -> Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         f.set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| CaptureError::io(path, e))?;
+            .map_err(|e| CaptureError::write_io(path, e))?;
     }
     let _ = (f, path);
     Ok(())
@@ -66,7 +66,7 @@ pub(crate) fn publish_dir_mode(dir: &Path) -> Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| CaptureError::io(dir, e))?;
+            .map_err(|e| CaptureError::write_io(dir, e))?;
     }
     let _ = dir;
     Ok(())

@@ -519,7 +519,7 @@ fn remove_any(p: &Path) -> std::io::Result<()> {
 }
 
 /// fsync a file, or every file in a folder and the folder itself.
-fn sync_path(p: &Path) -> Result<()> {
+pub(crate) fn sync_path(p: &Path) -> Result<()> {
     if p.is_dir() {
         let entries = std::fs::read_dir(p).map_err(|e| CaptureError::io(p, e))?;
         for e in entries.flatten() {

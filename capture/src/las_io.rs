@@ -1102,11 +1102,11 @@ pub fn write(
         .prefix(".twinmint-")
         .suffix(".part")
         .tempfile_in(dir)
-        .map_err(|e| CaptureError::io(dir, e))?;
+        .map_err(|e| CaptureError::write_io(dir, e))?;
     let file = tmp
         .as_file()
         .try_clone()
-        .map_err(|e| CaptureError::io(path, e))?;
+        .map_err(|e| CaptureError::write_io(path, e))?;
     let mut writer =
         las::Writer::new(BufWriter::new(file), header).map_err(|e| werr(e.to_string()))?;
     let n = cloud.len();
@@ -1146,9 +1146,12 @@ pub fn write(
         return Err(e);
     }
     drop(writer);
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| CaptureError::write_io(path, e))?;
     crate::atomic::publish_mode(tmp.as_file(), path)?;
     tmp.persist(path)
-        .map_err(|e| CaptureError::io(path, e.error))?;
+        .map_err(|e| CaptureError::write_io(path, e.error))?;
     Ok(())
 }
 

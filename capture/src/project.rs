@@ -399,6 +399,7 @@ pub fn write_project(
     crate::atomic::write_json(&staging.path().join(MANIFEST), &manifest)?;
     cancel.check()?;
     crate::atomic::publish_dir_mode(staging.path())?;
+    crate::commit::sync_path(staging.path())?;
     let staged = staging.keep();
     let _target_lock = if target_kind(dir) != Target::Absent {
         // Checked again at the swap: something may have appeared while the cloud was written.
