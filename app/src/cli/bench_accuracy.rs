@@ -104,7 +104,7 @@ fn with_estimates(trees: &[Tree], al: &AllometryOptions) -> Vec<Tree> {
 }
 
 fn agb_of(t: &Tree, al: &AllometryOptions) -> f64 {
-    growth_model::year0_agb_kg(&twinmint_app::studio::jobs::tree_input(t), al).0
+    growth_model::year0_agb_kg(&twinmint_app::workflow::simulate::tree_input(t), al).0
 }
 
 /// IDTReeS: crown boxes padded by 1 m (the outline is hand-drawn on imagery), the detected top

@@ -14,6 +14,7 @@ mod progress;
 mod reconstruct;
 mod simulate;
 mod species_spec;
+#[cfg(feature = "studio")]
 mod studio;
 mod synth;
 
@@ -54,9 +55,11 @@ enum Command {
     /// collateral (writes simulation.json and CSV tables into the project).
     Simulate(simulate::SimulateArgs),
     /// The desktop studio (the default without a verb).
+    #[cfg(feature = "studio")]
     Studio(studio::StudioArgs),
     /// Render a project offscreen with the studio's renderer: a still (PNG) or a growth
     /// time-lapse (GIF).
+    #[cfg(feature = "studio")]
     Render(studio::RenderArgs),
     /// Benchmarks against the issues' targets.
     Bench(bench::BenchArgs),
@@ -181,27 +184,12 @@ pub fn main() -> ExitCode {
         cancel,
     };
     let Some(command) = cli.command else {
-        // The demo project scripts/studio.sh makes opens by default when it is there.
-        let demo = std::path::PathBuf::from("demo/forest.twinmint");
-        return match studio::studio(studio::StudioArgs {
-            project: demo
-                .join(capture::project::MANIFEST)
-                .is_file()
-                .then_some(demo),
-            dev_chain: true,
-            width: 1600,
-            height: 960,
-            ..Default::default()
-        }) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {}", chain(&e));
-                ExitCode::FAILURE
-            }
-        };
+        return no_verb();
     };
     let result = match command {
+        #[cfg(feature = "studio")]
         Command::Studio(a) => studio::studio(a),
+        #[cfg(feature = "studio")]
         Command::Render(a) => studio::render(a, &ctx),
         Command::Info(a) => info::run(a, &ctx),
         Command::Ingest(a) => ingest::run(a, &ctx),
@@ -233,6 +221,38 @@ pub fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Without a verb: the studio on the demo project `scripts/studio.sh` makes, when it is there.
+#[cfg(feature = "studio")]
+fn no_verb() -> ExitCode {
+    // The demo project scripts/studio.sh makes opens by default when it is there.
+    let demo = std::path::PathBuf::from("demo/forest.twinmint");
+    match studio::studio(studio::StudioArgs {
+        project: demo
+            .join(capture::project::MANIFEST)
+            .is_file()
+            .then_some(demo),
+        dev_chain: true,
+        width: 1600,
+        height: 960,
+        ..Default::default()
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Without a verb in a headless build: the help, since there is no studio to open.
+#[cfg(not(feature = "studio"))]
+fn no_verb() -> ExitCode {
+    use clap::CommandFactory;
+    let _ = Cli::command().print_help();
+    eprintln!("\n(this twinmint was built without the studio: cargo build --features studio)");
+    ExitCode::from(2)
 }
 
 /// The error and its causes, skipping causes whose text the previous message already contains

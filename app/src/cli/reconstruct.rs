@@ -2,16 +2,14 @@
 //! project's cloud; writes reconstruction.json, classified.laz, model.glb, dtm.tif, chm.tif.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use anyhow::Context;
 use clap::Args;
 
 use reconstruct::gpu::DevicePreference;
-use reconstruct::pipeline::{self, ReconstructOptions, Stage};
+use reconstruct::pipeline::ReconstructOptions;
 
 use super::Ctx;
-use super::progress::Bar;
 
 #[derive(Args, Debug)]
 pub struct ReconstructArgs {
@@ -70,34 +68,24 @@ pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
     if a.no_pipes {
         o.pipes = None;
     }
-    // Options are refused before the cloud is loaded: ranges first, then the grids over the
-    // manifest's bounds (cell counts), so an absurd resolution costs nothing.
-    o.validate()?;
-    let manifest = capture::project::open(&a.project)?;
-    o.check_extent(&manifest.bounds)?;
-    let bar = Bar::new(ctx.quiet, "loading");
-    let (_manifest, cloud) =
-        capture::project::load_cloud(&a.project, &mut |e| bar.update(e), &ctx.cancel)?;
-    bar.finish();
     let steps = indicatif::ProgressBar::new(1000);
     if ctx.quiet {
         steps.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     steps.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40.cyan/blue}] {percent}%")
+        indicatif::ProgressStyle::with_template("{msg:>16} [{bar:40.cyan/blue}] {percent}%")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let shared = Mutex::new(steps);
-    let mut progress = |stage: Stage, f: f32| {
-        let s = shared.lock().unwrap();
-        s.set_message(stage.label());
-        s.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64);
-    };
-    let out = pipeline::run(&cloud, &o, &mut progress, &ctx.cancel)?;
-    let steps = shared.into_inner().unwrap();
-    steps.set_message("writing");
-    pipeline::write_outputs(&a.project, &out, &o, &mut capture::NoProgress, &ctx.cancel)?;
+    let out = twinmint_app::workflow::reconstruct::reconstruct_project(
+        &a.project,
+        &o,
+        &mut |label, f| {
+            steps.set_message(label.to_string());
+            steps.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64);
+        },
+        &ctx.cancel,
+    )?;
     steps.finish_and_clear();
     let r = &out.reconstruction;
     if ctx.json {

@@ -7,9 +7,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use growth_model::prices::{self, Market, PriceScenario};
-use growth_model::{SimulationOptions, SpeciesGroup, TreeInput};
+use growth_model::{SimulationOptions, TreeInput};
 
-use twinmint_app::studio::jobs;
+use twinmint_app::workflow::simulate as wf;
 
 use super::Ctx;
 
@@ -79,42 +79,15 @@ pub struct SimulateArgs {
 
 /// Trees the growth model starts from.
 fn trees_from(project: &Path, truth: Option<&Path>) -> anyhow::Result<Vec<TreeInput>> {
-    if let Some(t) = truth {
-        let truth = capture::synth::read_truth(t)?;
-        return Ok(truth
-            .trees
-            .iter()
-            .map(|t| TreeInput {
-                id: t.id,
-                x: t.x,
-                y: t.y,
-                height_m: t.height_m,
-                crown_diameter_m: 2.0 * t.crown_radius_m,
-                dbh_cm: Some(t.dbh_cm),
-                species_group: SpeciesGroup::parse(&format!("{:?}", t.species_group)),
-                ..Default::default()
-            })
-            .collect());
-    }
-    let p = project.join("reconstruction.json");
-    let bytes = std::fs::read(&p).with_context(|| {
-        format!(
-            "{}: no reconstruction yet (run `twinmint reconstruct {}` first)",
-            p.display(),
-            project.display()
-        )
-    })?;
-    let rec: reconstruct::Reconstruction = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: not a reconstruction", p.display()))?;
-    Ok(jobs::reconstruction_trees(&rec))
+    Ok(match truth {
+        Some(t) => wf::truth_trees(&capture::synth::read_truth(t)?),
+        None => wf::project_trees(project)?,
+    })
 }
 
 pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let manifest = capture::project::open(&a.project)?;
     let trees = trees_from(&a.project, a.truth.as_deref())?;
-    if trees.is_empty() {
-        anyhow::bail!("{}: no trees to simulate", a.project.display());
-    }
     let mut o: SimulationOptions = match &a.options {
         Some(p) => serde_json::from_slice(&std::fs::read(p)?)
             .with_context(|| format!("{}: invalid simulation options", p.display()))?,
@@ -125,9 +98,9 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
     o.seed = a.seed;
     o.start_year = a
         .start_year
-        .or_else(|| jobs::capture_year(&manifest))
+        .or_else(|| wf::capture_year(&manifest))
         .unwrap_or(o.start_year);
-    o.area_ha = a.area_ha.or_else(|| jobs::plot_area_ha(&manifest));
+    o.area_ha = a.area_ha.or_else(|| wf::plot_area_ha(&manifest));
     if let Some(r) = a.region {
         o.allometry.region = r;
     }
@@ -166,19 +139,15 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
         .expect("valid template")
         .progress_chars("=> "),
     );
-    let cancel = growth_model::CancelToken::from_flag(ctx.cancel.flag());
-    let sim = growth_model::run(
+    let dir = &a.project;
+    let sim = wf::simulate_project(
+        dir,
         &trees,
         &o,
-        &mut |done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        },
-        &cancel,
+        &mut |_, f| bar.set_position((f64::from(f) * o.runs as f64).round() as u64),
+        &ctx.cancel,
     )?;
     bar.finish_and_clear();
-    let dir = &a.project;
-    jobs::write_simulation(dir, &sim)?;
     let s = &sim.stand;
     let last = s.year.len().saturating_sub(1);
     let c = &sim.collateral;

@@ -180,147 +180,50 @@ impl Default for SimulateSettings {
     }
 }
 
-/// The growth model's trees from a reconstruction (DBH predicted where the scan saw no stem).
-/// The species call goes in as the conifer/broadleaf class and, where the user's composition or
-/// field list named one, the species; the growth model resolves the group from them
-/// (species → class → default, see `growth_model::AllometryOptions::resolve_group`).
-pub fn reconstruction_trees(rec: &reconstruct::Reconstruction) -> Vec<growth_model::TreeInput> {
-    rec.trees.iter().map(tree_input).collect()
-}
-
-/// One reconstructed tree as the growth model's input: its species call becomes the conifer
-/// flag and, where the user named one, the species.
-pub fn tree_input(t: &reconstruct::Tree) -> growth_model::TreeInput {
-    growth_model::TreeInput {
-        id: t.id,
-        x: t.x,
-        y: t.y,
-        height_m: t.height_m,
-        crown_diameter_m: t.crown_diameter_m,
-        dbh_cm: t.dbh_cm,
-        species_group: None,
-        conifer: t
-            .species
-            .as_ref()
-            .map(|s| s.class == reconstruct::model::SpeciesClass::Conifer),
-        species: t.species.as_ref().and_then(|s| s.species.clone()),
-    }
-}
-
 /// Simulate a reconstructed project and write `simulation.json` and its CSV tables, as
-/// `twinmint simulate` does with these settings.
+/// `twinmint simulate` does with these settings (through [`crate::workflow::simulate`]); a re-run
+/// keeps the allometry (region) an earlier run chose.
 pub fn simulate_project(
     dir: &Path,
     s: &SimulateSettings,
     ctx: &JobCtx,
 ) -> Result<Simulation, String> {
-    let manifest = capture::project::open(dir).map_err(|e| e.to_string())?;
-    let rec = reconstruct::pipeline::read_reconstruction(dir).map_err(|e| e.to_string())?;
-    let trees = reconstruction_trees(&rec);
-    if trees.is_empty() {
-        return Err(format!("{}: no trees to simulate", dir.display()));
-    }
-    let mut o = growth_model::SimulationOptions {
-        years: s.years,
-        runs: s.runs,
-        seed: s.seed,
-        ..Default::default()
+    use crate::workflow::simulate as wf;
+    let run = || -> crate::workflow::WorkflowResult<Simulation> {
+        let manifest = capture::project::open(dir)?;
+        let trees = wf::project_trees(dir)?;
+        let mut o = growth_model::SimulationOptions {
+            years: s.years,
+            runs: s.runs,
+            seed: s.seed,
+            ..Default::default()
+        };
+        if let Some(y) = wf::capture_year(&manifest) {
+            o.start_year = y;
+        }
+        o.area_ha = wf::plot_area_ha(&manifest);
+        if let Some(a) = wf::previous_allometry(dir) {
+            o.allometry = a;
+        }
+        o.price.series = growth_model::prices::builtin(s.market)?;
+        o.price.scenario = s.scenario.clone();
+        let cancel = capture::CancelToken::from_flag(ctx.cancel.clone());
+        wf::simulate_project(dir, &trees, &o, &mut |l, f| ctx.set(l, f), &cancel)
     };
-    if let Some(y) = capture_year(&manifest) {
-        o.start_year = y;
-    }
-    o.area_ha = plot_area_ha(&manifest);
-    if let Some(a) = previous_allometry(dir) {
-        o.allometry = a;
-    }
-    o.price.series = growth_model::prices::builtin(s.market).map_err(|e| e.to_string())?;
-    o.price.scenario = s.scenario.clone();
-    let cancel = growth_model::CancelToken::from_flag(ctx.cancel.clone());
-    let sim = growth_model::run(
-        &trees,
-        &o,
-        &mut |done, total| ctx.set("Simulating", done as f32 / total.max(1) as f32),
-        &cancel,
-    )
-    .map_err(|e| e.to_string())?;
-    write_simulation(dir, &sim).map_err(|e| e.to_string())?;
-    Ok(sim)
-}
-
-/// The allometry (region, equations) of the project's existing `simulation.json`, so that a
-/// re-run for other prices keeps what `twinmint simulate --region …` chose.
-pub fn previous_allometry(dir: &Path) -> Option<growth_model::AllometryOptions> {
-    #[derive(serde::Deserialize)]
-    struct Options {
-        #[serde(default)]
-        allometry: growth_model::AllometryOptions,
-    }
-    #[derive(serde::Deserialize)]
-    struct Settings {
-        options: Options,
-    }
-    #[derive(serde::Deserialize)]
-    struct View {
-        settings: Settings,
-    }
-    let bytes = std::fs::read(dir.join("simulation.json")).ok()?;
-    serde_json::from_slice::<View>(&bytes)
-        .ok()
-        .map(|v| v.settings.options.allometry)
-}
-
-/// The year the capture started (the simulation's year 0), when the manifest knows it.
-pub fn capture_year(manifest: &capture::project::Manifest) -> Option<i32> {
-    manifest
-        .capture_start
-        .map(|t| chrono::Datelike::year(&t.date_naive()))
-}
-
-/// The plot's area from the manifest's bounding box, in hectares.
-pub fn plot_area_ha(manifest: &capture::project::Manifest) -> Option<f64> {
-    let b = &manifest.bounds;
-    (!b.is_empty()).then(|| b.area_xy() / 10_000.0)
-}
-
-/// Write `simulation.json`, `stand.csv`, `trees.csv` and `collateral.csv` into the project as
-/// one unit: an interrupted run leaves the previous four, never a mix of old and new tables.
-pub fn write_simulation(dir: &Path, sim: &Simulation) -> capture::Result<()> {
-    let mut commit = capture::commit::Commit::begin(dir)?;
-    for (name, text) in [
-        ("simulation.json", sim.to_json()),
-        ("stand.csv", growth_model::stand_csv(sim)),
-        ("trees.csv", growth_model::trees_csv(sim)),
-        ("collateral.csv", growth_model::collateral_csv(sim)),
-    ] {
-        capture::atomic::write_bytes(&commit.path(name), text.as_bytes())?;
-    }
-    commit.commit()
+    run().map_err(|e| e.to_string())
 }
 
 /// Reconstruct a project with default options (device auto), writing its outputs.
 pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> Result<(), String> {
     let cancel = capture::CancelToken::from_flag(ctx.cancel.clone());
-    let (_m, cloud) = capture::project::load_cloud(
+    crate::workflow::reconstruct::reconstruct_project(
         dir,
-        &mut |e: capture::ProgressEvent| {
-            if let Some(t) = e.total_points.filter(|&t| t > 0) {
-                ctx.set("Loading cloud", e.points as f32 / t as f32);
-            }
-        },
+        &reconstruct::pipeline::ReconstructOptions::default(),
+        &mut |l, f| ctx.set(l, f),
         &cancel,
     )
-    .map_err(|e| e.to_string())?;
-    let o = reconstruct::pipeline::ReconstructOptions::default();
-    let out = reconstruct::pipeline::run(
-        &cloud,
-        &o,
-        &mut |stage: reconstruct::pipeline::Stage, f: f32| ctx.set(stage.label(), f),
-        &cancel,
-    )
-    .map_err(|e| e.to_string())?;
-    ctx.set("Writing results", 1.0);
-    reconstruct::pipeline::write_outputs(dir, &out, &o, &mut capture::NoProgress, &cancel)
-        .map_err(|e| e.to_string())
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }
 
 /// The surveyor's import: scans → new project → reconstruct → simulate → open.

@@ -573,7 +573,7 @@ mod tests {
             ..Default::default()
         };
         o.allometry.region = growth_model::Region::Europe;
-        let trees = crate::studio::jobs::reconstruction_trees(&rec);
+        let trees = crate::workflow::simulate::reconstruction_trees(&rec);
         assert_eq!(trees[1].conifer, Some(true));
         assert_eq!(trees[1].species.as_deref(), Some("Picea abies"));
         let sim = growth_model::run(&trees, &o, &mut |_, _| {}, &Default::default()).unwrap();

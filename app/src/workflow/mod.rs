@@ -1,0 +1,14 @@
+//! The steps that join the stages — ingest → reconstruct → simulate — written once, without
+//! Bevy, for every caller: the CLI verbs and the studio's jobs are thin shells around these
+//! functions with their own progress display. Each step takes a step-progress callback
+//! (`label`, fraction done) and a [`capture::CancelToken`]; cancellation comes back as
+//! [`WorkflowError::Cancelled`].
+
+pub mod error;
+pub mod reconstruct;
+pub mod simulate;
+
+pub use error::{WorkflowError, WorkflowResult};
+
+/// Step progress: a label ("Simulating", a reconstruct stage) and the fraction done.
+pub type StepProgress<'a> = dyn FnMut(&str, f32) + Send + 'a;

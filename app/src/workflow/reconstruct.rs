@@ -1,0 +1,48 @@
+//! Reconstruct a project: options checked before anything is loaded, the cloud loaded, the
+//! stages run, and the outputs committed as one unit.
+
+use std::path::Path;
+
+use capture::CancelToken;
+use reconstruct::pipeline::{self, ReconstructOptions, ReconstructOutput};
+
+use super::{StepProgress, WorkflowResult};
+
+/// Label of the loading step.
+pub const LOADING: &str = "Loading cloud";
+/// Label of the writing step.
+pub const WRITING: &str = "Writing results";
+
+/// Run reconstruct on `dir` with `opts` and write its outputs (`reconstruction.json`, rasters,
+/// model, classified cloud). Options are refused before the cloud is loaded: ranges first, then
+/// the grids over the manifest's bounds (cell counts), so an absurd resolution costs nothing.
+pub fn reconstruct_project(
+    dir: &Path,
+    opts: &ReconstructOptions,
+    progress: &mut StepProgress<'_>,
+    cancel: &CancelToken,
+) -> WorkflowResult<ReconstructOutput> {
+    opts.validate()?;
+    let manifest = capture::project::open(dir)?;
+    opts.check_extent(&manifest.bounds)?;
+    let (_manifest, cloud) = capture::project::load_cloud(
+        dir,
+        &mut |e: capture::ProgressEvent| {
+            if let Some(t) = e.total_points.filter(|&t| t > 0) {
+                progress(LOADING, e.points as f32 / t as f32);
+            }
+        },
+        cancel,
+    )?;
+    let out = pipeline::run(
+        &cloud,
+        opts,
+        &mut |stage: pipeline::Stage, f: f32| progress(stage.label(), f),
+        cancel,
+    )?;
+    drop(cloud);
+    progress(WRITING, 0.0);
+    pipeline::write_outputs(dir, &out, opts, &mut capture::NoProgress, cancel)?;
+    progress(WRITING, 1.0);
+    Ok(out)
+}
