@@ -25,6 +25,7 @@ pub mod allometry;
 pub mod error;
 pub mod finance;
 pub mod growth;
+pub mod options;
 pub mod output;
 pub mod pipeline;
 pub mod prices;

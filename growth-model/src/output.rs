@@ -87,8 +87,8 @@ use crate::allometry::{
     BiomassEquation, ForestType, GroupSource, JuckerBiome, Region, SpeciesGroup,
 };
 use crate::finance::Collateral;
+use crate::options::SimulationOptions;
 use crate::prices::PriceModel;
-use crate::sim::SimulationOptions;
 use crate::stats::{base64_decode, base64_encode};
 
 /// Current `simulation.json` schema version.

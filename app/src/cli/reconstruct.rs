@@ -10,6 +10,7 @@ use reconstruct::gpu::DevicePreference;
 use reconstruct::pipeline::ReconstructOptions;
 
 use super::Ctx;
+use super::progress::Bar;
 
 #[derive(Args, Debug)]
 pub struct ReconstructArgs {
@@ -68,25 +69,14 @@ pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
     if a.no_pipes {
         o.pipes = None;
     }
-    let steps = indicatif::ProgressBar::new(1000);
-    if ctx.quiet {
-        steps.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    steps.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>16} [{bar:40.cyan/blue}] {percent}%")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
+    let bar = Bar::new(ctx.quiet, "reconstruct");
     let out = twinmint_app::workflow::reconstruct::reconstruct_project(
         &a.project,
         &o,
-        &mut |label, f| {
-            steps.set_message(label.to_string());
-            steps.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64);
-        },
+        &mut |label, f| bar.set(label, f),
         &ctx.cancel,
     )?;
-    steps.finish_and_clear();
+    bar.finish();
     let r = &out.reconstruction;
     if ctx.json {
         println!(

@@ -4,5 +4,6 @@
 
 pub mod colormap;
 pub mod lod;
+pub mod node;
 pub mod node_store;
 pub mod octree;

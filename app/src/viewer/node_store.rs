@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use capture::{ExtraColumn, ExtraType, PointCloud};
 
-use crate::viewer::octree::{MORTON_BITS, NO_NODE, Node, NodeKey, OctreeError};
+use crate::viewer::node::{MORTON_BITS, NO_NODE, Node, NodeKey, OctreeError};
 
 /// First bytes of a cache file.
 pub const MAGIC: [u8; 8] = *b"TMOCTREE";

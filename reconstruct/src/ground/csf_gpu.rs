@@ -8,7 +8,7 @@
 use bytemuck::{Pod, Zeroable};
 use capture::CancelToken;
 
-use super::csf::{Cloth, CsfOptions, SimConsts};
+use super::cloth::{Cloth, CsfOptions, SimConsts};
 use crate::error::{ReconstructError, Result};
 use crate::gpu::GpuContext;
 
