@@ -2,14 +2,8 @@
 //! MixedConifer and the simulator's multi-layer stands, this release against the previous one.
 //! Run with `--nocapture` to see the table's numbers.
 
-use std::path::PathBuf;
 use std::process::Command;
-
-fn data_root() -> PathBuf {
-    std::env::var_os("TWINMINT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-}
+use test_support::data_dir as data_root;
 
 fn set<'a>(v: &'a serde_json::Value, name_part: &str, profile: &str) -> &'a serde_json::Value {
     v["sets"]

@@ -9,10 +9,8 @@ fn bin() -> Command {
 }
 
 fn data(rel: &str) -> PathBuf {
-    let root = std::env::var_os("TWINMINT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    root.join(rel)
+    // Not checked for existence: some cases name files that must be missing.
+    test_support::data_dir().join(rel)
 }
 
 fn sample(name: &str) -> PathBuf {

@@ -8,19 +8,7 @@ use std::path::{Path, PathBuf};
 use capture::{CancelToken, CaptureError, NoProgress, PointCloud, ReadOptions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn data(rel: &str) -> PathBuf {
-    let root = std::env::var_os("TWINMINT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "{} not found: set TWINMINT_DATA to the shared data folder",
-        p.display()
-    );
-    p
-}
+use test_support::data;
 
 fn load(p: &Path) -> Result<PointCloud, CaptureError> {
     capture::read(

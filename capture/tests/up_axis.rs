@@ -5,24 +5,12 @@
 //! rotated; and every real file in `$TWINMINT_DATA` (default `../shared/data`), which must keep
 //! the axis it had before. Every decision's reason is printed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use capture::las_io::{self, LasWriteOptions};
 use capture::synth::{self, ScanPattern, SceneOptions, SynthOptions, TerrestrialOptions};
 use capture::{CancelToken, Crs, NoProgress, PointCloud, ReadOptions, UpAxis, UpOption};
-
-fn data(rel: &str) -> PathBuf {
-    let root = std::env::var_os("TWINMINT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "{} not found: set TWINMINT_DATA to the shared data folder",
-        p.display()
-    );
-    p
-}
+use test_support::data;
 
 fn load_with(p: &Path, up: UpOption) -> PointCloud {
     capture::read(

@@ -25,6 +25,7 @@ pub mod footprint;
 pub mod hex32;
 pub mod package;
 pub mod verify;
+pub mod workflow;
 
 pub use error::{MintError, Result};
 pub use fingerprint::{

@@ -2,7 +2,7 @@
 //! cloud fingerprint; moving one point by 2 mm changes it; Merkle proofs verify and fail when
 //! tampered with. Reads the shared data (`TWINMINT_DATA`, default `../shared/data`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use capture::{CancelToken, NoProgress, PointCloud, ReadOptions};
 use mint::fingerprint::{
@@ -11,20 +11,7 @@ use mint::fingerprint::{
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
-
-fn data(rel: &str) -> PathBuf {
-    let root = match std::env::var_os("TWINMINT_DATA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
-    };
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "test data {} missing; set TWINMINT_DATA to the shared data folder",
-        p.display()
-    );
-    p
-}
+use test_support::data;
 
 fn read(p: &Path) -> PointCloud {
     capture::read(

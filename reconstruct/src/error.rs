@@ -19,6 +19,18 @@ pub enum ReconstructError {
     },
     #[error("{step}: {reason}")]
     Input { step: &'static str, reason: String },
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: invalid JSON: {source}")]
+    Json {
+        path: std::path::PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("{path}: cannot write: {reason}")]
     Write {
         path: std::path::PathBuf,

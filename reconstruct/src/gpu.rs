@@ -418,12 +418,7 @@ pub(crate) fn shared_or_skip() -> Option<std::sync::Arc<GpuContext>> {
     match GpuContext::shared() {
         Ok(g) => Some(g),
         Err(e) => {
-            assert!(
-                std::env::var_os("TWINMINT_REQUIRE_GPU").is_none()
-                    && std::env::var_os("CI").is_none(),
-                "TWINMINT_REQUIRE_GPU or CI is set but {e}"
-            );
-            eprintln!("skipping: {e}");
+            test_support::skip_or_fail("this GPU test", &e);
             None
         }
     }

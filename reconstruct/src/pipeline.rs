@@ -354,12 +354,9 @@ pub fn write_outputs(
 /// Read a project's `reconstruction.json`.
 pub fn read_reconstruction(dir: &Path) -> Result<Reconstruction> {
     let p = dir.join(RECONSTRUCTION_JSON);
-    let bytes = std::fs::read(&p).map_err(|e| ReconstructError::Input {
-        step: "reconstruction.json",
-        reason: format!("{}: {e}", p.display()),
+    let bytes = std::fs::read(&p).map_err(|source| ReconstructError::Read {
+        path: p.clone(),
+        source,
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| ReconstructError::Input {
-        step: "reconstruction.json",
-        reason: format!("{}: {e}", p.display()),
-    })
+    serde_json::from_slice(&bytes).map_err(|source| ReconstructError::Json { path: p, source })
 }

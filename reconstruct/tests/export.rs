@@ -264,11 +264,10 @@ fn check_glb(bytes: &[u8]) -> Value {
 fn khronos_validate(glb: &Path) -> Option<Value> {
     let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
     if !js.join("node_modules/gltf-validator").is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but the glTF-Validator is not installed (scripts/setup.sh installs it)"
+        test_support::skip_or_fail(
+            "the Khronos glTF-Validator check",
+            "not installed (scripts/setup.sh runs npm ci --prefix reconstruct/js)",
         );
-        println!("glTF-Validator not installed (npm ci --prefix reconstruct/js): skipped");
         return None;
     }
     let out = Command::new("node")
@@ -476,11 +475,10 @@ fn geotiff_cross_check_with_tifffile() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but python3 tifffile is not importable (scripts/setup.sh installs python3-tifffile)"
+        test_support::skip_or_fail(
+            "the tifffile cross-check",
+            "python3 tifffile is not importable (scripts/setup.sh installs python3-tifffile)",
         );
-        println!("python3 tifffile not importable: skipped");
         return;
     }
     let r = sample_raster();

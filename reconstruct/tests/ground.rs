@@ -9,8 +9,6 @@
 //! Base Specification 2023, §"Hydro-flattening"), so the reference DTM is the TIN of classes
 //! 2 **and** 9; the RMSE against class 2 alone is printed too.
 
-use std::path::PathBuf;
-
 use capture::synth::{self, SceneOptions, SynthOptions};
 use capture::{CancelToken, NoProgress, PointCloud, ReadOptions};
 use reconstruct::dtm::{self, DtmOptions};
@@ -18,12 +16,7 @@ use reconstruct::gpu::{DevicePreference, GpuContext};
 use reconstruct::ground::bench::{agreement, dtm_rmse_vs_classes, max_abs_diff};
 use reconstruct::ground::{self, CsfOptions, GroundResult};
 use reconstruct::{noise, normalize};
-
-fn data_root() -> PathBuf {
-    std::env::var_os("TWINMINT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-}
+use test_support::data_dir as data_root;
 
 fn topography() -> PointCloud {
     let path = data_root().join("als/Topography.laz");
@@ -57,12 +50,7 @@ fn gpu_available() -> bool {
             true
         }
         Err(e) => {
-            assert!(
-                std::env::var_os("TWINMINT_REQUIRE_GPU").is_none()
-                    && std::env::var_os("CI").is_none(),
-                "TWINMINT_REQUIRE_GPU or CI is set but {e}"
-            );
-            eprintln!("skipping the GPU half: {e}");
+            test_support::skip_or_fail("the GPU half", &e);
             false
         }
     }

@@ -7,7 +7,7 @@
 //! CRS and a phone app's name, then read back with `--up auto`). The simulator pipe scenes stay
 //! in `tests/pipes.rs` and `tests/export.rs`. Run with `--nocapture` for the numbers.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use capture::las_io::{self, LasWriteOptions};
 use capture::synth::{self, ScanPattern, SceneOptions, SynthOptions, TerrestrialOptions};
@@ -15,19 +15,7 @@ use capture::{CancelToken, Crs, NoProgress, PointCloud, ReadOptions, UpAxis};
 use reconstruct::gpu::DevicePreference;
 use reconstruct::pipeline::{self, ReconstructOptions};
 use reconstruct::pipes::{self, PipeOptions};
-
-fn data(rel: &str) -> PathBuf {
-    let root = std::env::var_os("TWINMINT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    let p = root.join(rel);
-    assert!(
-        p.exists(),
-        "{} not found: set TWINMINT_DATA to the shared data folder",
-        p.display()
-    );
-    p
-}
+use test_support::data;
 
 fn read(p: &Path) -> PointCloud {
     capture::read(

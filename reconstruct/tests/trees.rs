@@ -3,7 +3,6 @@
 //! truth. Run with `--nocapture` to see the measured numbers.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use capture::synth::{self, ScanPattern, SynthOptions, TerrestrialOptions, Truth};
 use capture::{CancelToken, NoProgress, PointCloud, ReadOptions};
@@ -14,12 +13,7 @@ use reconstruct::stem::{self, GroundNearStem, StemOptions};
 use reconstruct::trees::{self, TreeOptions};
 use reconstruct::treetops::{TreetopOptions, WindowSize};
 use reconstruct::{DbhStatus, Raster};
-
-fn data_root() -> PathBuf {
-    std::env::var_os("TWINMINT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-}
+use test_support::data_dir as data_root;
 
 fn read(rel: &str) -> Option<PointCloud> {
     let path = data_root().join(rel);
@@ -532,7 +526,7 @@ fn chm_gpu_matches_cpu() {
     let gpu = match GpuContext::shared() {
         Ok(g) => g,
         Err(e) => {
-            println!("SKIP chm_gpu_matches_cpu: no GPU adapter at all ({e})");
+            test_support::skip_or_fail("chm_gpu_matches_cpu", format!("no GPU adapter ({e})"));
             return;
         }
     };

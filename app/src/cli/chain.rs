@@ -722,63 +722,11 @@ pub fn print_tx(ctx: &Ctx, what: &str, hash: TxHash) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// anvil on a fixed port (`Anvil::start` picks a free one); killed on drop.
-struct FixedPortAnvil(std::process::Child);
-
-impl Drop for FixedPortAnvil {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-enum DevNode {
-    Free(dev::Anvil),
-    /// The process is held only to be killed on drop.
-    Fixed {
-        _node: FixedPortAnvil,
-        url: String,
-    },
-}
-
-impl DevNode {
-    fn url(&self) -> String {
-        match self {
-            DevNode::Free(a) => a.url(),
-            DevNode::Fixed { url, .. } => url.clone(),
-        }
-    }
-}
-
-fn start_dev_node(port: Option<u16>) -> anyhow::Result<DevNode> {
-    let Some(port) = port else {
-        return Ok(DevNode::Free(dev::Anvil::start()?));
-    };
-    let bin = dev::find_anvil(&dev::contracts_dir())?;
-    let child = std::process::Command::new(&bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--chain-id", &dev::CHAIN_ID.to_string(), "--accounts", "10"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))?;
-    let mut node = FixedPortAnvil(child);
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(Some(status)) = node.0.try_wait() {
-            bail!("anvil exited ({status}); is port {port} already in use?");
-        }
-        let cfg = ChainConfig::new(url.clone(), dev::CHAIN_ID, None);
-        if block_on(Chain::connect_read_only(cfg)).is_ok() {
-            return Ok(DevNode::Fixed { _node: node, url });
-        }
-        if std::time::Instant::now() > deadline {
-            bail!("anvil did not answer on port {port} within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn start_dev_node(port: Option<u16>) -> anyhow::Result<dev::Anvil> {
+    Ok(match port {
+        Some(p) => dev::Anvil::start_at(p)?,
+        None => dev::Anvil::start()?,
+    })
 }
 
 fn run_dev(

@@ -11,9 +11,7 @@ use mint::chain::{
     self, Address, B256, Chain, ChainRecord, Claim, MintOutcome, MintStatus, TwinMintNFR, U256,
     attest, block_on,
 };
-use mint::package::{
-    self, Attribute, METADATA_JSON, PACKAGE_DIR, PackageManifest, PackageOptions, TokenMetadata,
-};
+use mint::package::{self, Attribute, PACKAGE_DIR, PackageManifest, PackageOptions, TokenMetadata};
 use mint::verify::{ChainReads, PackageSource};
 
 use super::Ctx;
@@ -204,50 +202,32 @@ fn footprint_for_mint(
     Ok(fp)
 }
 
-/// Package files and the fingerprint a mint uses, checked against the project.
+/// The package to mint, readied by the policy the studio uses too
+/// ([`mint::workflow::prepare_package`]: built when missing, rebuilt when stale, refused when
+/// the rebuilt package does not verify).
 fn package_for_mint(
     project: &Path,
     surveyor: Address,
     ctx: &Ctx,
-) -> anyhow::Result<(PackageManifest, TokenMetadata)> {
-    let pkg = project.join(PACKAGE_DIR);
-    if !pkg.join(METADATA_JSON).is_file() {
-        if !ctx.quiet {
-            eprintln!("no package yet: building {}", pkg.display());
-        }
-        let opts = PackageOptions {
-            surveyor_address: Some(surveyor),
-            ..Default::default()
-        };
-        build_package(project, &opts, ctx)?;
-    }
-    let meta: TokenMetadata = serde_json::from_slice(&std::fs::read(pkg.join(METADATA_JSON))?)
-        .with_context(|| {
-            format!(
-                "{}: not TwinMint metadata",
-                pkg.join(METADATA_JSON).display()
-            )
-        })?;
-    if meta.twinmint.surveyor.address != Some(surveyor) {
-        bail!(
-            "the package names surveyor {} but the attesting key is {surveyor}: rebuild it with \
-             `twinmint package {} --surveyor {surveyor}`",
-            meta.twinmint
-                .surveyor
-                .address
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "none".into()),
-            project.display()
-        );
-    }
-    // Never mint a package that does not match the project as it is now.
-    let report = mint::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
-    if !report.ok() {
-        bail!(
-            "the package does not match the project; rebuild it with `twinmint package`:\n{report}"
-        );
-    }
-    Ok((PackageManifest::read(&pkg)?, meta))
+) -> anyhow::Result<(PackageManifest, TokenMetadata, Option<String>)> {
+    use mint::workflow::PrepareEvent;
+    let bar = Bar::new(ctx.quiet, "fingerprint");
+    let quiet = ctx.quiet;
+    let prepared = mint::workflow::prepare_package(
+        project,
+        surveyor,
+        &mut |ev| {
+            if let PrepareEvent::Building(reason) = ev
+                && !quiet
+            {
+                eprintln!("building {}: {reason}", project.join(PACKAGE_DIR).display());
+            }
+        },
+        &mut |e: capture::ProgressEvent| bar.update(e),
+        &ctx.cancel,
+    )?;
+    bar.finish();
+    Ok((prepared.cids, prepared.metadata, prepared.rebuilt))
 }
 
 pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
@@ -270,7 +250,7 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
             ),
         }
     };
-    let (cids, meta) = package_for_mint(&a.project, surveyor.address(), ctx)?;
+    let (cids, meta, rebuilt) = package_for_mint(&a.project, surveyor.address(), ctx)?;
     let footprint = footprint_for_mint(&a.project, a.parcel.as_deref())?;
     let cells = footprint.cells.clone();
     let deadline = chrono::Utc::now().timestamp().max(0) as u64 + a.attestation_hours * 3600;
@@ -363,6 +343,7 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 "surveyor": surveyor.address(),
                 "fingerprint": cids.fingerprint,
                 "token_uri": cids.token_uri,
+                "package_rebuilt": rebuilt,
             }))?
         );
     } else {

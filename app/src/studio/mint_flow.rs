@@ -18,10 +18,7 @@ use mint::chain::{
     self, Address, B256, Chain, ChainConfig, ChainError, ChainRecord, Claim, Deployment,
     MintOutcome, MintStatus, SignedAttestation, TxHash, Wallet, attest, block_on, bridge, dev,
 };
-use mint::package::{
-    self, METADATA_JSON, PACKAGE_DIR, PackageManifest, PackageOptions, TokenMetadata,
-};
-use mint::verify::PackageSource;
+use mint::package::{self, PACKAGE_DIR, PackageManifest, TokenMetadata};
 
 /// The pending-mint journal in the project; the same file the CLI uses, so either can finish
 /// a mint the other started.
@@ -840,75 +837,33 @@ impl Worker {
         })
     }
 
-    /// `twinmint fingerprint`, then the package checks of the CLI's `package_for_mint`; where
-    /// the CLI stops with "rebuild it", the studio rebuilds.
+    /// `twinmint fingerprint`, then the package readied by the policy `twinmint mint` uses
+    /// ([`mint::workflow::prepare_package`]: rebuilt when missing or stale).
     fn fingerprint_and_package(
         &mut self,
         project: &Path,
         surveyor: Address,
     ) -> Result<(PackageManifest, TokenMetadata), String> {
+        use mint::workflow::PrepareEvent;
         let pkg = project.join(PACKAGE_DIR);
         let token = capture::CancelToken::from_flag(self.cancel.clone());
-        let existing = read_metadata(&pkg).ok();
-        // Keep the surveyor's name when the package was built for this surveyor: the package
-        // shows it (it is not part of the fingerprint, so it never changes the asset's identity).
-        let surveyor_name = existing
-            .as_ref()
-            .filter(|m| m.twinmint.surveyor.address == Some(surveyor))
-            .and_then(|m| m.twinmint.surveyor.name.clone());
-        let fp = package::compute_project_fingerprint(project, &mut capture::NoProgress, &token)
-            .map_err(|e| e.to_string())?;
-        fp.write(project).map_err(|e| e.to_string())?;
-        self.send(MintEvent::Fingerprinted(fp.model_0x.clone()));
-        self.cancelled()?;
-
-        let stale = match &existing {
-            None if !pkg.join(METADATA_JSON).is_file() => Some("no package yet".to_string()),
-            None => Some("its metadata.json is not TwinMint metadata".to_string()),
-            Some(m) if m.twinmint.surveyor.address != Some(surveyor) => Some(format!(
-                "it names surveyor {} but the attesting key is {surveyor}",
-                m.twinmint
-                    .surveyor
-                    .address
-                    .map(|a| a.to_string())
-                    .unwrap_or_else(|| "none".into())
-            )),
-            Some(m) if m.twinmint.fingerprint.model_hex0x() != fp.model_0x => {
-                Some("its fingerprint is not the project's".into())
-            }
-            Some(_) => {
-                self.log("checking the package against the project");
-                let report =
-                    mint::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
-                (!report.ok()).then(|| {
-                    format!(
-                        "it does not match the project ({} difference(s))",
-                        report.differences().count()
-                    )
-                })
-            }
-        };
-        if let Some(reason) = stale {
-            self.enter(MintEvent::Packaging, "packaging")?;
-            self.log(format!("building {}: {reason}", pkg.display()));
-            let opts = PackageOptions {
-                surveyor_address: Some(surveyor),
-                surveyor_name,
-                ..Default::default()
-            };
-            package::build_with(project, &opts, &mut capture::NoProgress, &token)
-                .map_err(|e| e.to_string())?;
-            // Never mint a package that does not match the project as it is now.
-            let report =
-                mint::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
-            if !report.ok() {
-                return Err(format!(
-                    "the rebuilt package does not match the project:\n{report}"
-                ));
-            }
-        }
-        let cids = PackageManifest::read(&pkg).map_err(|e| e.to_string())?;
-        let meta = read_metadata(&pkg)?;
+        let prepared = mint::workflow::prepare_package(
+            project,
+            surveyor,
+            &mut |ev| match ev {
+                PrepareEvent::Fingerprinted(fp) => self.send(MintEvent::Fingerprinted(fp)),
+                PrepareEvent::Checking => self.log("checking the package against the project"),
+                PrepareEvent::Building(reason) => {
+                    self.during = "packaging";
+                    self.send(MintEvent::Packaging);
+                    self.log(format!("building {}: {reason}", pkg.display()));
+                }
+            },
+            &mut capture::NoProgress,
+            &token,
+        )
+        .map_err(|e| e.to_string())?;
+        let (cids, meta) = (prepared.cids, prepared.metadata);
         self.send(MintEvent::PackageReady(PackagePreview::new(&cids, &meta)));
         Ok((cids, meta))
     }
@@ -1045,10 +1000,7 @@ fn status_text(s: MintStatus) -> &'static str {
 }
 
 pub(crate) fn read_metadata(package_dir: &Path) -> Result<TokenMetadata, String> {
-    let path = package_dir.join(METADATA_JSON);
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{}: not TwinMint metadata: {e}", path.display()))
+    mint::workflow::read_metadata(package_dir).map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------------------- tests

@@ -162,8 +162,6 @@ impl Monitor<'_> {
     }
 }
 
-/// Spread the low 21 bits of `v` to every third bit.
-
 /// A bijective 32-bit mix (Wellons' lowbias32): the per-cell winner is the point with the
 /// smallest hash, a uniform pick, so samples are not biased to cell corners or scan order.
 fn hash32(mut x: u32) -> u32 {

@@ -100,9 +100,23 @@ impl Anvil {
     /// Start `binary` on a free 127.0.0.1 port with extra arguments, and wait until it answers
     /// JSON-RPC (30 s at most).
     pub fn start_with(binary: &Path, extra_args: &[&str]) -> ChainResult<Self> {
+        Self::start_on(binary, None, extra_args)
+    }
+
+    /// Start the anvil from [`contracts_dir`] on `port` (one try: a port in use is an error).
+    pub fn start_at(port: u16) -> ChainResult<Self> {
+        Self::start_on(&find_anvil(&contracts_dir())?, Some(port), &[])
+    }
+
+    /// Start `binary` on `port`, or on a free port (five tries) when `None`, and wait until it
+    /// answers JSON-RPC (30 s at most).
+    pub fn start_on(binary: &Path, port: Option<u16>, extra_args: &[&str]) -> ChainResult<Self> {
         let mut last = String::new();
-        for _ in 0..5 {
-            let port = free_port()?;
+        for _ in 0..if port.is_some() { 1 } else { 5 } {
+            let port = match port {
+                Some(p) => p,
+                None => free_port()?,
+            };
             let mut child = Command::new(binary)
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
                 .args(["--chain-id", &CHAIN_ID.to_string(), "--accounts", "10"])
@@ -121,7 +135,10 @@ impl Anvil {
                     if let Some(mut s) = child.stderr.take() {
                         let _ = s.read_to_string(&mut err);
                     }
-                    last = format!("anvil exited ({status}) on port {port}: {}", err.trim());
+                    last = format!(
+                        "anvil exited ({status}) on port {port} (already in use?): {}",
+                        err.trim()
+                    );
                     break;
                 }
                 if rpc_ready(port) {
@@ -138,7 +155,7 @@ impl Anvil {
             }
         }
         Err(ChainError::DevChain(format!(
-            "anvil could not be started on a free port: {last}"
+            "anvil could not be started: {last}"
         )))
     }
 

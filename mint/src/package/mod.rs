@@ -71,6 +71,7 @@ pub const CIDS_SCHEMA_VERSION: u32 = 1;
 
 /// What the package says about the asset and who vouches for it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PackageOptions {
     /// The surveyor's on-chain address (the key that will attest the mint), shown in the
     /// metadata and the report. Not part of the fingerprint: the attestation binds it on chain.
@@ -105,6 +106,10 @@ pub struct PackageManifest {
     pub fingerprint: String,
     /// Every content file.
     pub files: BTreeMap<String, PackagedFile>,
+    /// The options the package was built with, so a rebuild (`mint::workflow`) reproduces it:
+    /// `cids.json` is not in the folder CID, so recording them changes no CID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<PackageOptions>,
     /// The package folder this was read from or written to (not serialised).
     #[serde(skip)]
     pub dir: PathBuf,
@@ -305,6 +310,7 @@ pub fn build_with(
         directory,
         fingerprint: fp.model_0x.clone(),
         files,
+        options: Some(opts.clone()),
         dir: project.join(PACKAGE_DIR),
     };
     capture::atomic::write_json(&st.join(CIDS_JSON), &out)?;

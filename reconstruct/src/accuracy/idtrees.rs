@@ -25,9 +25,9 @@ pub struct CrownRecord {
 /// plots with a LAS file.
 pub fn plots(dir: &Path) -> Result<Vec<(String, PathBuf, Vec<CrownRecord>)>> {
     let csv = dir.join("trees.csv");
-    let text = std::fs::read_to_string(&csv).map_err(|e| ReconstructError::Input {
-        step: "idtrees",
-        reason: format!("{}: {e}", csv.display()),
+    let text = std::fs::read_to_string(&csv).map_err(|source| ReconstructError::Read {
+        path: csv.clone(),
+        source,
     })?;
     let mut by_plot: BTreeMap<String, Vec<CrownRecord>> = BTreeMap::new();
     let mut lines = text.lines();

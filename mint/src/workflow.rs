@@ -1,0 +1,142 @@
+//! Ready a project's package for minting — the one stale-input policy the CLI (`twinmint mint`)
+//! and the studio's mint flow share.
+//!
+//! **Policy.** The package is derived data: it is rebuilt from the project whenever it is
+//! *missing* or *stale* — its metadata is not TwinMint metadata, it names another surveyor than
+//! the attesting key, its fingerprint is not the project's, or it no longer verifies against
+//! the project (a file edited or replaced since it was built). A rebuild uses the options the
+//! package was built with (recorded in `cids.json`), says why it happened, and must itself
+//! verify; otherwise minting is refused before any transaction. A package that
+//! verifies is never touched, so re-minting reproduces the token URI.
+
+use std::path::Path;
+
+use capture::{CancelToken, Progress};
+
+use crate::chain::Address;
+use crate::package::metadata::TokenMetadata;
+use crate::package::{
+    self, METADATA_JSON, PACKAGE_DIR, PackageError, PackageManifest, PackageOptions, PackageResult,
+    ProjectFingerprint,
+};
+use crate::verify::PackageSource;
+
+/// What [`prepare_package`] reports as it goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrepareEvent {
+    /// `fingerprint.json` written; the model fingerprint `0x…`.
+    Fingerprinted(String),
+    /// The existing package is being checked against the project.
+    Checking,
+    /// The package is being (re)built, and why.
+    Building(String),
+}
+
+/// A package ready to mint.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub fingerprint: ProjectFingerprint,
+    pub cids: PackageManifest,
+    pub metadata: TokenMetadata,
+    /// Why the package was (re)built, when it was.
+    pub rebuilt: Option<String>,
+}
+
+/// Fingerprint the project (`fingerprint.json`), then check its package for `surveyor` and
+/// rebuild it when missing or stale (see the module docs).
+pub fn prepare_package(
+    project: &Path,
+    surveyor: Address,
+    events: &mut dyn FnMut(PrepareEvent),
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> PackageResult<Prepared> {
+    let pkg = project.join(PACKAGE_DIR);
+    let existing = read_metadata(&pkg).ok();
+    let fp = package::compute_project_fingerprint(project, progress, cancel)?;
+    fp.write(project)?;
+    events(PrepareEvent::Fingerprinted(fp.model_0x.clone()));
+    cancel.check()?;
+
+    let stale = match &existing {
+        None if !pkg.join(METADATA_JSON).is_file() => Some("no package yet".to_string()),
+        None => Some("its metadata.json is not TwinMint metadata".to_string()),
+        Some(m) if m.twinmint.surveyor.address != Some(surveyor) => Some(format!(
+            "it names surveyor {} but the attesting key is {surveyor}",
+            m.twinmint
+                .surveyor
+                .address
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "none".into())
+        )),
+        Some(m) if m.twinmint.fingerprint.model_hex0x() != fp.model_0x => {
+            Some("its fingerprint is not the project's".into())
+        }
+        Some(_) => {
+            events(PrepareEvent::Checking);
+            let report =
+                crate::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
+            (!report.ok()).then(|| {
+                let files: Vec<&str> = report.differences().map(|c| c.subject.as_str()).collect();
+                format!(
+                    "it does not match the project ({} difference(s): {})",
+                    files.len(),
+                    dedup(files).join(", ")
+                )
+            })
+        }
+    };
+    if let Some(reason) = &stale {
+        events(PrepareEvent::Building(reason.clone()));
+        package::build_with(
+            project,
+            &rebuild_options(&pkg, existing.as_ref(), surveyor),
+            progress,
+            cancel,
+        )?;
+        // Never mint a package that does not match the project as it is now.
+        let report = crate::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
+        if !report.ok() {
+            return Err(PackageError::invalid(
+                &pkg,
+                format!("the rebuilt package does not match the project:\n{report}"),
+            ));
+        }
+    }
+    Ok(Prepared {
+        fingerprint: fp,
+        cids: PackageManifest::read(&pkg)?,
+        metadata: read_metadata(&pkg)?,
+        rebuilt: stale,
+    })
+}
+
+/// A rebuild uses the options the old package was built with (recorded in its `cids.json`),
+/// for the attesting surveyor: a package that was only damaged comes back byte for byte, with
+/// the minted token URI. Without a readable record, the defaults — keeping the surveyor's name
+/// when the old metadata names this surveyor.
+fn rebuild_options(pkg: &Path, old: Option<&TokenMetadata>, surveyor: Address) -> PackageOptions {
+    let recorded = PackageManifest::read(pkg).ok().and_then(|m| m.options);
+    let mut o = recorded.unwrap_or_default();
+    if o.surveyor_address != Some(surveyor) {
+        o.surveyor_name = old
+            .filter(|m| m.twinmint.surveyor.address == Some(surveyor))
+            .and_then(|m| m.twinmint.surveyor.name.clone());
+        o.surveyor_address = Some(surveyor);
+    }
+    o
+}
+
+fn dedup(mut v: Vec<&str>) -> Vec<&str> {
+    let mut seen = std::collections::BTreeSet::new();
+    v.retain(|s| seen.insert(*s));
+    v
+}
+
+/// A package's `metadata.json`.
+pub fn read_metadata(package_dir: &Path) -> PackageResult<TokenMetadata> {
+    let path = package_dir.join(METADATA_JSON);
+    let bytes = std::fs::read(&path).map_err(|e| PackageError::io(&path, e))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| PackageError::invalid(&path, format!("not TwinMint metadata: {e}")))
+}
