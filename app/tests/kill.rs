@@ -13,6 +13,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use test_support::TinyFs;
+
 /// Trials per verb and signal.
 const TRIALS: usize = 20;
 
@@ -343,44 +345,6 @@ fn killed_verbs_leave_the_old_or_the_new_complete_project() {
     }
 }
 
-/// A tmpfs of `bytes`, unmounted on drop. Mounting takes root (CI and the project's machines
-/// run as root); elsewhere the test says so and returns, except under `CI`, where it must run.
-struct TinyFs {
-    dir: tempfile::TempDir,
-}
-
-impl TinyFs {
-    fn mount(bytes: u64) -> Option<TinyFs> {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={}k", bytes.div_ceil(1024)),
-            ])
-            .arg("tmpfs")
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Some(TinyFs { dir });
-        }
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but a tmpfs could not be mounted (needs root)"
-        );
-        eprintln!("SKIP full-disk commit test: mounting a tmpfs needs root");
-        None
-    }
-}
-
-impl Drop for TinyFs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
 /// Bytes `dir` takes on a tmpfs (whole 4 KiB pages per file).
 fn pages(dir: &Path) -> u64 {
     let mut total = 0;
@@ -429,7 +393,7 @@ fn a_full_disk_mid_commit_leaves_the_old_project_and_names_the_real_file() {
         let Some(fs) = TinyFs::mount(before + 64 * 1024 + staged / 2) else {
             return;
         };
-        let project = fs.dir.path().join("p.twinmint");
+        let project = fs.path().join("p.twinmint");
         copy_dir(&old, &project);
         let out = bin()
             .args([verb, s(&project)])

@@ -15,15 +15,7 @@ pub fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".twinmint-")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|e| CaptureError::write_io(dir, e))?;
+    let tmp = temp_beside(path)?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file());
         fill(&mut w).map_err(|e| CaptureError::write_io(path, e))?;
@@ -36,6 +28,20 @@ pub fn write_with(
     tmp.persist(path)
         .map_err(|e| CaptureError::write_io(path, e.error))?;
     Ok(())
+}
+
+/// A temporary file (`.twinmint-*.part`, owner-only) in `path`'s folder, to be renamed over
+/// `path` once complete: every writer stages through this.
+pub(crate) fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".twinmint-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|e| CaptureError::write_io(dir, e))
 }
 
 /// Serialise `value` as pretty JSON to `path`, atomically.

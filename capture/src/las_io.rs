@@ -1094,15 +1094,7 @@ pub fn write(
     }
     let layout = Layout::of(&fmt);
     let transforms = *header.transforms();
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".twinmint-")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|e| CaptureError::write_io(dir, e))?;
+    let tmp = crate::atomic::temp_beside(path)?;
     let file = tmp
         .as_file()
         .try_clone()

@@ -506,43 +506,11 @@ fn local_shape(pts: &[[f64; 3]], nb: &[u32]) -> Option<(Shape, [f64; 3])> {
     }
 }
 
-/// Eigenvalues (descending) and unit eigenvectors of a symmetric 3 × 3 matrix (cyclic Jacobi).
-fn eigen_sym3(mut a: [[f64; 3]; 3]) -> ([f64; 3], [[f64; 3]; 3]) {
-    let mut v = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
-    for _ in 0..32 {
-        let off = a[0][1].abs() + a[0][2].abs() + a[1][2].abs();
-        if off < 1e-30 {
-            break;
-        }
-        for (p, q) in [(0, 1), (0, 2), (1, 2)] {
-            if a[p][q].abs() < 1e-300 {
-                continue;
-            }
-            let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
-            let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-            let t = if theta == 0.0 { 1.0 } else { t };
-            let c = 1.0 / (t * t + 1.0).sqrt();
-            let s = t * c;
-            for row in a.iter_mut() {
-                let (akp, akq) = (row[p], row[q]);
-                row[p] = c * akp - s * akq;
-                row[q] = s * akp + c * akq;
-            }
-            let (rp, rq) = (a[p], a[q]);
-            a[p] = [0, 1, 2].map(|k| c * rp[k] - s * rq[k]);
-            a[q] = [0, 1, 2].map(|k| s * rp[k] + c * rq[k]);
-            for row in v.iter_mut() {
-                let (vp, vq) = (row[p], row[q]);
-                row[p] = c * vp - s * vq;
-                row[q] = s * vp + c * vq;
-            }
-        }
-    }
-    let mut idx = [0usize, 1, 2];
-    idx.sort_by(|&i, &j| a[j][j].total_cmp(&a[i][i]));
-    let val = [a[idx[0]][idx[0]], a[idx[1]][idx[1]], a[idx[2]][idx[2]]];
-    let col = |j: usize| [v[0][j], v[1][j], v[2][j]];
-    (val, [col(idx[0]), col(idx[1]), col(idx[2])])
+/// Eigenvalues (descending) and unit eigenvectors of a symmetric 3 × 3 matrix
+/// ([`crate::linalg::symmetric_eigen3`], reversed).
+fn eigen_sym3(a: [[f64; 3]; 3]) -> ([f64; 3], [[f64; 3]; 3]) {
+    let (val, vec) = crate::linalg::symmetric_eigen3(a);
+    ([val[2], val[1], val[0]], [vec[2], vec[1], vec[0]])
 }
 
 /// Uniform hash grid for fixed-radius neighbour queries.

@@ -5,44 +5,9 @@
 //! as root). Elsewhere it is skipped with a message unless `CI` is set, where it must run.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use capture::{CancelToken, NoProgress, PointCloud};
-
-/// A 256 KiB tmpfs, unmounted on drop.
-struct TinyFs {
-    dir: tempfile::TempDir,
-}
-
-impl TinyFs {
-    fn mount() -> Option<TinyFs> {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Some(TinyFs { dir });
-        }
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but a tmpfs could not be mounted (needs root)"
-        );
-        eprintln!("SKIP full-disk tests: mounting a tmpfs needs root");
-        None
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for TinyFs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
+use test_support::TinyFs;
 
 /// 200,000 pseudo-random points with intensity: megabytes in any format (random coordinates
 /// do not compress), far beyond the tmpfs.
@@ -83,7 +48,9 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn full_disk_is_a_typed_error_not_a_panic() {
-    let Some(fs) = TinyFs::mount() else { return };
+    let Some(fs) = TinyFs::mount(256 * 1024) else {
+        return;
+    };
     let cloud = big_cloud();
     for name in ["out.las", "out.laz", "out.ply", "out.xyz"] {
         let path = fs.path().join(name);

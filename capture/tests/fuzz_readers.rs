@@ -26,12 +26,7 @@ use std::time::{Duration, Instant};
 use capture::{CancelToken, CaptureError, NoProgress, ReadOptions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-fn data_root() -> PathBuf {
-    std::env::var_os("TWINMINT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-}
+use test_support::data_dir as data_root;
 
 struct Seed {
     name: String,

@@ -44,6 +44,53 @@ pub fn skip_or_fail(what: &str, why: impl Display) {
     eprintln!("SKIP {what}: {why}");
 }
 
+/// A tmpfs of a given size, to fill the disk on purpose; unmounted on drop. Mounting takes root
+/// (CI and the project's machines run as root): elsewhere [`TinyFs::mount`] says so and gives
+/// `None`, except under `CI`, where it fails the test.
+pub struct TinyFs {
+    dir: tempfile::TempDir,
+}
+
+impl TinyFs {
+    /// Mount a tmpfs of `bytes` (rounded up to KiB) on a fresh temporary folder.
+    pub fn mount(bytes: u64) -> Option<TinyFs> {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let ok = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={}k", bytes.div_ceil(1024)),
+            ])
+            .arg("tmpfs")
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Some(TinyFs { dir });
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but a tmpfs could not be mounted (needs root)"
+        );
+        eprintln!("SKIP: mounting a tmpfs needs root");
+        None
+    }
+
+    /// Where it is mounted.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for TinyFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
