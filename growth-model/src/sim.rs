@@ -25,8 +25,6 @@
 //!    year, collateral from the low-side credits.
 //! 6. **Representative run** for per-tree states (see `output`).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rand::RngCore;
@@ -51,31 +49,13 @@ use crate::stats::{
     uniform_open,
 };
 
-/// A shared cancellation flag. Clone it into the UI or a Ctrl-C handler; [`CancelToken::cancel`]
-/// stops a simulation at the next chunk of runs, and `run` returns [`GrowthError::Cancelled`].
-#[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+/// The shared cancellation token (`twinmint-progress`): [`CancelToken::cancel`] stops a
+/// simulation at the next chunk of runs, and `run` returns [`GrowthError::Cancelled`].
+pub use twinmint_progress::CancelToken;
 
-impl CancelToken {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Wraps an existing flag (e.g. one a Ctrl-C handler already sets).
-    pub fn from_flag(flag: Arc<AtomicBool>) -> Self {
-        CancelToken(flag)
-    }
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-    fn check(&self) -> Result<()> {
-        if self.is_cancelled() {
-            Err(GrowthError::Cancelled)
-        } else {
-            Ok(())
-        }
+impl From<twinmint_progress::Cancelled> for GrowthError {
+    fn from(_: twinmint_progress::Cancelled) -> Self {
+        GrowthError::Cancelled
     }
 }
 

@@ -41,3 +41,9 @@ pub enum ReconstructError {
 }
 
 pub type Result<T, E = ReconstructError> = std::result::Result<T, E>;
+
+impl From<capture::progress::Cancelled> for ReconstructError {
+    fn from(_: capture::progress::Cancelled) -> Self {
+        ReconstructError::Cancelled
+    }
+}

@@ -146,7 +146,7 @@ fn parse_years(s: &str) -> anyhow::Result<(i32, i32)> {
 }
 
 pub fn render(a: RenderArgs, ctx: &Ctx) -> anyhow::Result<()> {
-    let cancel = ctx.cancel.flag();
+    let cancel = ctx.cancel.clone();
     let years = a
         .timelapse
         .as_ref()

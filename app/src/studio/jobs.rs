@@ -3,8 +3,8 @@
 //! polls them each frame, shows a bar per job, and turns failures into entries of the error
 //! panel (never a crash: a panicking job is reported as an internal error).
 
+use capture::CancelToken;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -24,7 +24,7 @@ pub enum JobOutput {
 #[derive(Clone, Default)]
 pub struct JobCtx {
     pub progress: Arc<Mutex<(String, f32)>>,
-    pub cancel: Arc<AtomicBool>,
+    pub cancel: CancelToken,
 }
 
 impl JobCtx {
@@ -36,7 +36,7 @@ impl JobCtx {
         }
     }
     pub fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.cancel.is_cancelled()
     }
 }
 
@@ -56,7 +56,7 @@ impl Job {
             .unwrap_or_default()
     }
     pub fn cancel(&self) {
-        self.ctx.cancel.store(true, Ordering::Relaxed);
+        self.ctx.cancel.cancel();
     }
 }
 
@@ -207,7 +207,7 @@ pub fn simulate_project(
         }
         o.price.series = growth_model::prices::builtin(s.market)?;
         o.price.scenario = s.scenario.clone();
-        let cancel = capture::CancelToken::from_flag(ctx.cancel.clone());
+        let cancel = ctx.cancel.clone();
         wf::simulate_project(dir, &trees, &o, &mut |l, f| ctx.set(l, f), &cancel)
     };
     run().map_err(|e| e.to_string())
@@ -215,7 +215,7 @@ pub fn simulate_project(
 
 /// Reconstruct a project with default options (device auto), writing its outputs.
 pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> Result<(), String> {
-    let cancel = capture::CancelToken::from_flag(ctx.cancel.clone());
+    let cancel = ctx.cancel.clone();
     crate::workflow::reconstruct::reconstruct_project(
         dir,
         &reconstruct::pipeline::ReconstructOptions::default(),
@@ -230,7 +230,7 @@ pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> Result<(), String> {
 pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> Result<JobOutput, String> {
     let first = files.first().ok_or("no files to import")?.clone();
     let dir = project_dir_for(&first);
-    let cancel = capture::CancelToken::from_flag(ctx.cancel.clone());
+    let cancel = ctx.cancel.clone();
     let opts = capture::project::IngestOptions::default();
     let mut events = |e: capture::project::IngestEvent| match e {
         capture::project::IngestEvent::Source { index, count, .. } => {

@@ -6,10 +6,9 @@
 //! [`MintFlow::apply`]; everything slow (reading the cloud, RPC, waiting for a browser wallet)
 //! happens on the worker, and everything it learns arrives as a [`MintEvent`].
 
+use capture::CancelToken;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -626,7 +625,7 @@ impl MintJob {
         project: PathBuf,
         flow: MintFlow,
         dev: Option<DevChainInfo>,
-        cancel: Arc<AtomicBool>,
+        cancel: CancelToken,
     ) -> MintJob {
         let (send, events) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -695,7 +694,7 @@ pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 
 struct Worker {
     events: Sender<MintEvent>,
-    cancel: Arc<AtomicBool>,
+    cancel: CancelToken,
     /// What `Failed.during` will say.
     during: &'static str,
 }
@@ -715,7 +714,7 @@ impl Worker {
     }
 
     fn cancelled(&self) -> Result<(), String> {
-        if self.cancel.load(Ordering::Relaxed) {
+        if self.cancel.is_cancelled() {
             Err("cancelled".into())
         } else {
             Ok(())
@@ -846,7 +845,7 @@ impl Worker {
     ) -> Result<(PackageManifest, TokenMetadata), String> {
         use mint::workflow::PrepareEvent;
         let pkg = project.join(PACKAGE_DIR);
-        let token = capture::CancelToken::from_flag(self.cancel.clone());
+        let token = self.cancel.clone();
         let prepared = mint::workflow::prepare_package(
             project,
             surveyor,
@@ -1367,7 +1366,7 @@ pub(crate) mod e2e {
         project: &Path,
         mut flow: MintFlow,
         dev: Option<DevChainInfo>,
-        cancel: Arc<AtomicBool>,
+        cancel: CancelToken,
     ) -> (MintFlow, Vec<MintEvent>) {
         flow.begin(true).unwrap();
         let job = MintJob::start(project.to_path_buf(), flow.clone(), dev, cancel);
@@ -1410,7 +1409,7 @@ pub(crate) mod e2e {
             return;
         };
         let (_h, info) = start_dev_chain().expect("dev chain");
-        let cancel = Arc::new(AtomicBool::new(false));
+        let cancel = CancelToken::new();
 
         let (flow, events) = run_job(
             &project,
@@ -1503,7 +1502,7 @@ pub(crate) mod e2e {
         let (_h, info) = start_dev_chain().expect("dev chain");
         let record_path = project.join(package::CHAIN_JSON);
         std::fs::create_dir(&record_path).unwrap();
-        let cancel = Arc::new(AtomicBool::new(false));
+        let cancel = CancelToken::new();
         let (flow, _) = run_job(
             &project,
             MintFlow::default(),
@@ -1549,7 +1548,7 @@ pub(crate) mod e2e {
                 contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3".into(),
             },
         );
-        let (flow, _) = run_job(&project, flow, None, Arc::new(AtomicBool::new(false)));
+        let (flow, _) = run_job(&project, flow, None, CancelToken::new());
         let MintStep::Failed { during, error } = &flow.step else {
             panic!("{:?}", flow.step);
         };
@@ -1563,12 +1562,11 @@ pub(crate) mod e2e {
         let Some((_tmp, project)) = demo_copy() else {
             return;
         };
-        let (flow, _) = run_job(
-            &project,
-            MintFlow::default(),
-            None,
-            Arc::new(AtomicBool::new(true)),
-        );
+        let (flow, _) = run_job(&project, MintFlow::default(), None, {
+            let t = CancelToken::new();
+            t.cancel();
+            t
+        });
         assert!(
             matches!(&flow.step, MintStep::Failed { error, .. } if error == "cancelled"),
             "{:?}",
@@ -1578,7 +1576,7 @@ pub(crate) mod e2e {
             &project,
             MintFlow::new(WalletChoice::Ledger { index: 0 }, Network::DevChain),
             None,
-            Arc::new(AtomicBool::new(false)),
+            CancelToken::new(),
         );
         // The dev chain is resolved before the wallet is loaded.
         assert!(
@@ -1594,7 +1592,7 @@ pub(crate) mod e2e {
                 contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3".into(),
             },
         );
-        let (flow, _) = run_job(&project, flow, None, Arc::new(AtomicBool::new(false)));
+        let (flow, _) = run_job(&project, flow, None, CancelToken::new());
         assert!(
             matches!(&flow.step, MintStep::Failed { during, error } if during == "loading the wallet" && error.contains("Ledger")),
             "{:?}",
@@ -1672,7 +1670,7 @@ pub(crate) mod e2e {
         let owner = info.accounts[2];
 
         // Cancel while the page waits: nothing is sent, no journal is left.
-        let cancel = Arc::new(AtomicBool::new(false));
+        let cancel = CancelToken::new();
         let mut flow = browser_flow(owner);
         flow.begin(true).unwrap();
         let job = MintJob::start(
@@ -1685,7 +1683,7 @@ pub(crate) mod e2e {
         while flow.is_running() {
             for ev in job.poll() {
                 if matches!(ev, MintEvent::OpenUrl(_)) {
-                    cancel.store(true, Ordering::Relaxed);
+                    cancel.cancel();
                 }
                 flow.apply(ev);
             }
@@ -1706,7 +1704,7 @@ pub(crate) mod e2e {
             project.clone(),
             flow.clone(),
             Some(info.clone()),
-            Arc::new(AtomicBool::new(false)),
+            CancelToken::new(),
         );
         let mut seen = Vec::new();
         while flow.is_running() {

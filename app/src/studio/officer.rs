@@ -7,9 +7,8 @@
 //! Nothing here computes a number of its own: every figure is a chain read, a verify check, or
 //! a value from `simulation.json` / the package metadata, labelled with where it came from.
 
+use capture::CancelToken;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 
 use mint::chain::{
@@ -215,7 +214,7 @@ pub struct OfficerJob {
 
 impl OfficerJob {
     /// `cancel` is checked between the chain reads and the (slow, with a project) verify.
-    pub fn start(query: TokenQuery, cancel: Arc<AtomicBool>) -> OfficerJob {
+    pub fn start(query: TokenQuery, cancel: CancelToken) -> OfficerJob {
         let (send, result) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("twinmint-officer".into())
@@ -251,8 +250,8 @@ struct Reads {
     footprint: mint::chain::FootprintInfo,
 }
 
-fn cancelled(cancel: &AtomicBool) -> Result<(), String> {
-    if cancel.load(Ordering::Relaxed) {
+fn cancelled(cancel: &CancelToken) -> Result<(), String> {
+    if cancel.is_cancelled() {
         Err("cancelled".into())
     } else {
         Ok(())
@@ -260,7 +259,7 @@ fn cancelled(cancel: &AtomicBool) -> Result<(), String> {
 }
 
 /// The whole report, synchronously (what [`OfficerJob`] runs).
-pub fn build_report(query: &TokenQuery, cancel: &AtomicBool) -> Result<OfficerReport, String> {
+pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> Result<OfficerReport, String> {
     cancelled(cancel)?;
     let id = query.token_id;
     let reads = block_on(async {
@@ -752,7 +751,7 @@ mod tests {
             package: None,
             project: None,
         };
-        let job = OfficerJob::start(q, Arc::new(AtomicBool::new(false)));
+        let job = OfficerJob::start(q, CancelToken::new());
         let r = wait(&job);
         let e = r.unwrap_err();
         assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
@@ -782,12 +781,12 @@ mod tests {
             &project,
             MintFlow::default(),
             Some(info.clone()),
-            Arc::new(AtomicBool::new(false)),
+            CancelToken::new(),
         );
         let MintStep::Minted { token_id, .. } = flow.step else {
             panic!("{:?}", flow.log);
         };
-        let cancel = Arc::new(AtomicBool::new(false));
+        let cancel = CancelToken::new();
         let query = TokenQuery {
             target: info.target(),
             token_id,
@@ -822,7 +821,7 @@ mod tests {
                 project: None,
                 ..query.clone()
             },
-            &AtomicBool::new(false),
+            &CancelToken::new(),
         )
         .unwrap();
         assert!(!r0.verified && r0.files.is_empty());
@@ -912,7 +911,12 @@ mod tests {
         assert!(!original.contains("twinmint-verification"));
 
         // Cancelled before it starts.
-        let e = build_report(&query, &AtomicBool::new(true)).unwrap_err();
+        let e = build_report(&query, &{
+            let t = CancelToken::new();
+            t.cancel();
+            t
+        })
+        .unwrap_err();
         assert_eq!(e, "cancelled");
     }
 }

@@ -1,9 +1,9 @@
 //! The owner's mint panel and the credit officer's token panel: egui views over the state
 //! machines in `mint_flow` and `officer`, with their workers polled once a frame.
 
+use capture::CancelToken;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 use bevy::prelude::*;
@@ -105,7 +105,7 @@ pub struct MintPanel {
     pub flow: MintFlow,
     /// The running mint (a Mutex only to make the worker's channel `Sync` for Bevy).
     pub job: Option<Mutex<MintJob>>,
-    pub cancel: Arc<AtomicBool>,
+    pub cancel: CancelToken,
     pub dev: DevChainState,
     pub wallet_kind: WalletKind,
     pub dev_account: u32,
@@ -160,7 +160,7 @@ impl MintPanel {
             .join(reconstruct::pipeline::RECONSTRUCTION_JSON)
             .is_file();
         self.flow.begin(ready)?;
-        self.cancel = Arc::new(AtomicBool::new(false));
+        self.cancel = CancelToken::new();
         self.job = Some(Mutex::new(MintJob::start(
             project.to_path_buf(),
             self.flow.clone(),
@@ -330,7 +330,7 @@ impl MintPanel {
                 errors.push("Mint", e);
             }
             if running && ui.button("Cancel").clicked() {
-                self.cancel.store(true, Ordering::Relaxed);
+                self.cancel.cancel();
             }
             if !running && !matches!(self.flow.step, MintStep::Idle) && ui.button("Reset").clicked()
             {
@@ -381,7 +381,7 @@ pub struct OfficerPanel {
     pub chain: ChainForm,
     pub package: String,
     pub job: Option<Mutex<OfficerJob>>,
-    pub cancel: Arc<AtomicBool>,
+    pub cancel: CancelToken,
     pub report: Option<OfficerReport>,
     pub exported: Option<PathBuf>,
     /// The dev chain as the mint panel started it (copied in each frame).
@@ -412,7 +412,7 @@ impl OfficerPanel {
     /// Fetch and verify the token in the form on a worker thread.
     pub fn open(&mut self, project: Option<&Path>) -> Result<(), String> {
         let q = self.query(project)?;
-        self.cancel = Arc::new(AtomicBool::new(false));
+        self.cancel = CancelToken::new();
         self.report = None;
         self.exported = None;
         self.job = Some(Mutex::new(OfficerJob::start(q, self.cancel.clone())));
@@ -455,7 +455,7 @@ impl OfficerPanel {
             {
                 match self.query(project) {
                     Ok(q) => {
-                        self.cancel = Arc::new(AtomicBool::new(false));
+                        self.cancel = CancelToken::new();
                         self.report = None;
                         self.exported = None;
                         self.job = Some(Mutex::new(OfficerJob::start(q, self.cancel.clone())));
@@ -466,7 +466,7 @@ impl OfficerPanel {
             if self.job.is_some() {
                 ui.spinner();
                 if ui.button("Cancel").clicked() {
-                    self.cancel.store(true, Ordering::Relaxed);
+                    self.cancel.cancel();
                 }
             }
         });

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use bevy::math::DVec3;
 use capture::{CancelToken, ProgressEvent};
@@ -52,7 +51,7 @@ pub type OpenProgress<'a> = &'a (dyn Fn(&str, f32) + Sync);
 pub fn open_project(
     dir: &Path,
     progress: OpenProgress,
-    cancel: &Arc<AtomicBool>,
+    cancel: &CancelToken,
 ) -> Result<OpenedProject, StudioError> {
     let manifest = capture::project::open(dir)?;
     let classified = dir.join(reconstruct::pipeline::CLASSIFIED_LAZ);
@@ -147,9 +146,9 @@ fn build_octree(
     cloud_file: &Path,
     octree_file: &Path,
     progress: OpenProgress,
-    cancel: &Arc<AtomicBool>,
+    cancel: &CancelToken,
 ) -> Result<(Octree, [f64; 3], u64), StudioError> {
-    let token = CancelToken::from_flag(cancel.clone());
+    let token = cancel.clone();
     progress("Reading cloud", 0.0);
     let mut report = |e: ProgressEvent| {
         if let Some(t) = e.total_points.filter(|&t| t > 0) {
@@ -173,7 +172,7 @@ fn build_octree(
         &OctreeOptions::default(),
         octree_file,
         &|f| progress("Building octree", f),
-        &|| cancel.load(Ordering::Relaxed),
+        &|| cancel.is_cancelled(),
     )
     .map_err(|e| match e {
         crate::viewer::octree::OctreeError::Cancelled => StudioError::Cancelled,

@@ -129,12 +129,11 @@ pub fn simulate_project(
             project: dir.to_path_buf(),
         });
     }
-    let gm_cancel = growth_model::CancelToken::from_flag(cancel.flag());
     let sim = growth_model::run(
         trees,
         opts,
         &mut |done, total| progress(SIMULATING, done as f32 / total.max(1) as f32),
-        &gm_cancel,
+        cancel,
     )?;
     write_simulation(dir, &sim)?;
     Ok(sim)

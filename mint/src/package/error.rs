@@ -50,3 +50,9 @@ impl PackageError {
 
 /// Result with [`PackageError`].
 pub type PackageResult<T> = std::result::Result<T, PackageError>;
+
+impl From<capture::progress::Cancelled> for PackageError {
+    fn from(c: capture::progress::Cancelled) -> Self {
+        PackageError::Capture(c.into())
+    }
+}
