@@ -65,10 +65,21 @@ impl DevicePreference {
     /// `Gpu` fails with [`ReconstructError::NoAdapter`] when no adapter exists; `Auto` never
     /// fails (it falls back to the CPU).
     pub fn resolve(self) -> Result<Option<Arc<GpuContext>>> {
+        self.resolve_with(None)
+    }
+
+    /// [`resolve`](Self::resolve) with the caller's device in place of the process-wide probe:
+    /// an application that already has a wgpu device (the studio: Bevy's) hands it over so
+    /// reconstruct does not open a second one ([`GpuContext::from_device`]).
+    pub fn resolve_with(self, host: Option<&Arc<GpuContext>>) -> Result<Option<Arc<GpuContext>>> {
+        let any = || match host {
+            Some(h) => Ok(h.clone()),
+            None => GpuContext::shared(),
+        };
         match self {
             DevicePreference::Cpu => Ok(None),
-            DevicePreference::Gpu => GpuContext::shared().map(Some),
-            DevicePreference::Auto => Ok(GpuContext::shared().ok().filter(|g| !g.is_software)),
+            DevicePreference::Gpu => any().map(Some),
+            DevicePreference::Auto => Ok(any().ok().filter(|g| !g.is_software)),
         }
     }
 }
@@ -119,6 +130,8 @@ pub struct GpuContext {
     pub is_software: bool,
     /// The limits the device was opened with (the adapter's own, so large buffers work).
     pub limits: wgpu::Limits,
+    /// The adapter as the driver describes it.
+    pub info: wgpu::AdapterInfo,
 }
 
 /// A compute pipeline and the layout of its bind group 0 (derived from the WGSL).
@@ -163,14 +176,27 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| ReconstructError::NoAdapter(format!("{}: {e}", info.name)))?;
-        Ok(GpuContext {
+        Ok(GpuContext::from_device(device, queue, &info, limits))
+    }
+
+    /// A context over a device the host application already opened (Bevy's render device in
+    /// the studio), so compute shares the GPU with drawing instead of opening a second device.
+    /// `limits` are the ones the device was opened with: buffers are checked against them.
+    pub fn from_device(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: &wgpu::AdapterInfo,
+        limits: wgpu::Limits,
+    ) -> GpuContext {
+        GpuContext {
             device,
             queue,
             is_software: info.device_type == wgpu::DeviceType::Cpu,
-            adapter_name: info.name,
+            adapter_name: info.name.clone(),
             backend: info.backend,
             limits,
-        })
+            info: info.clone(),
+        }
     }
 
     /// The process-wide context, opened on first use. A failure is remembered too, so a
@@ -434,6 +460,36 @@ mod tests {
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     if (id.x < arrayLength(&v)) { v[id.x] = v[id.x] * 2.0; }
 }";
+
+    #[test]
+    fn a_host_device_replaces_the_process_probe() {
+        let Some(g) = shared_or_skip() else { return };
+        let host = |t: wgpu::DeviceType| {
+            let mut info = g.info.clone();
+            info.device_type = t;
+            Arc::new(GpuContext::from_device(
+                g.device.clone(),
+                g.queue.clone(),
+                &info,
+                g.limits.clone(),
+            ))
+        };
+        let hw = host(wgpu::DeviceType::DiscreteGpu);
+        let sw = host(wgpu::DeviceType::Cpu);
+        let got = |p: DevicePreference, h: &Arc<GpuContext>| p.resolve_with(Some(h)).unwrap();
+        assert!(Arc::ptr_eq(&got(DevicePreference::Gpu, &sw).unwrap(), &sw));
+        assert!(Arc::ptr_eq(&got(DevicePreference::Auto, &hw).unwrap(), &hw));
+        assert!(
+            got(DevicePreference::Auto, &sw).is_none(),
+            "software: the CPU twin"
+        );
+        assert!(got(DevicePreference::Cpu, &hw).is_none());
+        // The handed-over device computes.
+        let k = hw.kernel("double", DOUBLE, "main").unwrap();
+        let buf = hw.storage("x", &[1.0f32, 2.5]).unwrap();
+        hw.run(&k, &[&buf], [1, 1, 1]).unwrap();
+        assert_eq!(hw.read::<f32>(&buf).unwrap(), vec![2.0, 5.0]);
+    }
 
     #[test]
     fn device_preference_parses() {

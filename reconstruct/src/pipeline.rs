@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ use crate::dtm::{self, DtmOptions};
 use crate::error::{ReconstructError, Result};
 use crate::geotiff::{self, GeoTiffOptions};
 use crate::gltf::{self, GlbOptions};
-use crate::gpu::{DevicePreference, device_label};
+use crate::gpu::{DevicePreference, GpuContext, device_label};
 use crate::ground::{self, CsfOptions};
 use crate::model::{
     GENERATOR, RECONSTRUCTION_SCHEMA_VERSION, Raster, Reconstruction, RunInfo, StepTiming,
@@ -148,10 +149,24 @@ pub struct ReconstructOutput {
 }
 
 /// Run the stage on a capture cloud (absolute heights). `progress(stage, fraction)`; `cancel`
-/// is checked between and inside steps.
+/// is checked between and inside steps. The GPU steps run on the process-wide device
+/// ([`GpuContext::shared`]) when `opts.device` allows; see [`run_on`] to hand over your own.
 pub fn run(
     cloud: &PointCloud,
     opts: &ReconstructOptions,
+    progress: &mut (dyn FnMut(Stage, f32) + Send),
+    cancel: &CancelToken,
+) -> Result<ReconstructOutput> {
+    run_on(cloud, opts, None, progress, cancel)
+}
+
+/// [`run`] on the caller's device (`host`, e.g. the studio's render device), which replaces the
+/// process-wide probe; `opts.device` still decides whether the GPU is used at all
+/// ([`DevicePreference::resolve_with`]).
+pub fn run_on(
+    cloud: &PointCloud,
+    opts: &ReconstructOptions,
+    host: Option<&Arc<GpuContext>>,
     progress: &mut (dyn FnMut(Stage, f32) + Send),
     cancel: &CancelToken,
 ) -> Result<ReconstructOutput> {
@@ -163,7 +178,7 @@ pub fn run(
     }
     opts.validate()?;
     opts.check_extent(&cloud.bounds())?;
-    let gpu = opts.device.resolve()?;
+    let gpu = opts.device.resolve_with(host)?;
     let dev = device_label(gpu.as_deref());
     let mut timings = Vec::new();
     let mut time = |step: &str, device: &str, t: Instant| {
@@ -187,11 +202,12 @@ pub fn run(
     // Ground.
     let t = Instant::now();
     let keep: Vec<bool> = is_noise.iter().map(|x| !x).collect();
-    let g = ground::run_masked(
+    let g = ground::csf::run_masked_on(
         cloud,
         Some(&keep),
         &opts.ground,
-        opts.device,
+        gpu.clone(),
+        opts.device == DevicePreference::Auto,
         &mut |f| progress(Stage::Ground, f),
         cancel,
     )?;

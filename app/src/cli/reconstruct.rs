@@ -73,6 +73,7 @@ pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let out = twinmint_app::workflow::reconstruct::reconstruct_project(
         &a.project,
         &o,
+        None,
         &mut |label, f| bar.set(label, f),
         &ctx.cancel,
     )?;

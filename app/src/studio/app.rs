@@ -222,6 +222,7 @@ impl Plugin for StudioCorePlugin {
         .init_resource::<MintPanel>()
         .init_resource::<OfficerPanel>()
         .add_message::<UiRequest>()
+        .add_systems(Startup, jobs::adopt_render_device)
         .add_systems(
             Update,
             (

@@ -20,11 +20,39 @@ pub enum JobOutput {
     Simulated(Box<Simulation>),
 }
 
-/// Progress and cancellation shared with a worker.
+/// Progress and cancellation shared with a worker, and the device GPU steps run on.
 #[derive(Clone, Default)]
 pub struct JobCtx {
     pub progress: Arc<Mutex<(String, f32)>>,
     pub cancel: CancelToken,
+    /// The studio's own render device ([`HostGpu`]), so reconstruct jobs do not open a second
+    /// device; `None` outside a running studio (tests): reconstruct's process-wide device.
+    pub gpu: Option<Arc<reconstruct::gpu::GpuContext>>,
+}
+
+/// Bevy's render device as a reconstruct compute context, made once from the main world's
+/// `RenderDevice`, `RenderQueue` and `RenderAdapterInfo` (absent without a renderer).
+#[derive(Resource, Clone, Default)]
+pub struct HostGpu(pub Option<Arc<reconstruct::gpu::GpuContext>>);
+
+impl HostGpu {
+    /// From the render resources, when the app has a renderer.
+    pub fn from_world(world: &World) -> HostGpu {
+        use bevy::render::renderer::{RenderAdapterInfo, RenderDevice, RenderQueue};
+        let (Some(d), Some(q), Some(i)) = (
+            world.get_resource::<RenderDevice>(),
+            world.get_resource::<RenderQueue>(),
+            world.get_resource::<RenderAdapterInfo>(),
+        ) else {
+            return HostGpu(None);
+        };
+        HostGpu(Some(Arc::new(reconstruct::gpu::GpuContext::from_device(
+            wgpu::Device::clone(d.wgpu_device()),
+            wgpu::Queue::clone(&q.0),
+            &i.0,
+            d.limits(),
+        ))))
+    }
 }
 
 impl JobCtx {
@@ -65,6 +93,16 @@ impl Job {
 pub struct Jobs {
     pub running: Vec<Job>,
     next: u64,
+    /// The device jobs' GPU steps run on ([`HostGpu`], set at startup).
+    pub gpu: Option<Arc<reconstruct::gpu::GpuContext>>,
+}
+
+/// Startup: hand Bevy's render device to the jobs (one device for drawing and compute).
+pub fn adopt_render_device(world: &mut World) {
+    let gpu = HostGpu::from_world(world).0;
+    if let Some(mut jobs) = world.get_resource_mut::<Jobs>() {
+        jobs.gpu = gpu;
+    }
 }
 
 impl Jobs {
@@ -74,7 +112,10 @@ impl Jobs {
         work: impl FnOnce(&JobCtx) -> Result<JobOutput, String> + Send + 'static,
     ) -> u64 {
         self.next += 1;
-        let ctx = JobCtx::default();
+        let ctx = JobCtx {
+            gpu: self.gpu.clone(),
+            ..Default::default()
+        };
         let worker_ctx = ctx.clone();
         let handle = std::thread::Builder::new()
             .name("twinmint-job".into())
@@ -219,6 +260,7 @@ pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> Result<(), String> {
     crate::workflow::reconstruct::reconstruct_project(
         dir,
         &reconstruct::pipeline::ReconstructOptions::default(),
+        ctx.gpu.as_ref(),
         &mut |l, f| ctx.set(l, f),
         &cancel,
     )

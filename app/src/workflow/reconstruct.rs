@@ -2,8 +2,10 @@
 //! stages run, and the outputs committed as one unit.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use capture::CancelToken;
+use reconstruct::gpu::GpuContext;
 use reconstruct::pipeline::{self, ReconstructOptions, ReconstructOutput};
 
 use super::{StepProgress, WorkflowResult};
@@ -16,9 +18,12 @@ pub const WRITING: &str = "Writing results";
 /// Run reconstruct on `dir` with `opts` and write its outputs (`reconstruction.json`, rasters,
 /// model, classified cloud). Options are refused before the cloud is loaded: ranges first, then
 /// the grids over the manifest's bounds (cell counts), so an absurd resolution costs nothing.
+/// `gpu`: the caller's device (the studio hands over Bevy's), or `None` for the process-wide one;
+/// `opts.device` still decides whether a GPU is used.
 pub fn reconstruct_project(
     dir: &Path,
     opts: &ReconstructOptions,
+    gpu: Option<&Arc<GpuContext>>,
     progress: &mut StepProgress<'_>,
     cancel: &CancelToken,
 ) -> WorkflowResult<ReconstructOutput> {
@@ -34,9 +39,10 @@ pub fn reconstruct_project(
         },
         cancel,
     )?;
-    let out = pipeline::run(
+    let out = pipeline::run_on(
         &cloud,
         opts,
+        gpu,
         &mut |stage: pipeline::Stage, f: f32| progress(stage.label(), f),
         cancel,
     )?;

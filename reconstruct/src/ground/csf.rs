@@ -459,6 +459,32 @@ pub fn run_masked(
     cancel: &CancelToken,
 ) -> Result<GroundResult> {
     opts.validate()?;
+    let fallback = device == DevicePreference::Auto;
+    run_masked_on(
+        cloud,
+        use_point,
+        opts,
+        device.resolve()?,
+        fallback,
+        progress,
+        cancel,
+    )
+}
+
+/// [`run_masked`] on a device the caller already resolved (`None`: the CPU twin), so a
+/// pipeline chooses its device once for every step. `cpu_fallback`: run the CPU twin when the
+/// device cannot take the job (buffer limits, device loss) instead of failing — what
+/// `DevicePreference::Auto` asks for.
+pub fn run_masked_on(
+    cloud: &PointCloud,
+    use_point: Option<&[bool]>,
+    opts: &CsfOptions,
+    gpu: Option<std::sync::Arc<gpu::GpuContext>>,
+    cpu_fallback: bool,
+    progress: &mut dyn FnMut(f32),
+    cancel: &CancelToken,
+) -> Result<GroundResult> {
+    opts.validate()?;
     if let Some(m) = use_point
         && m.len() != cloud.len()
     {
@@ -467,7 +493,7 @@ pub fn run_masked(
             reason: format!("mask has {} flags for {} points", m.len(), cloud.len()),
         });
     }
-    let mut gpu = device.resolve()?;
+    let mut gpu = gpu;
     let t = Instant::now();
     let mut cloth = Cloth::new(cloud, use_point, opts)?;
     let rasterize = t.elapsed().as_secs_f64();
@@ -480,7 +506,7 @@ pub fn run_masked(
             Ok(r) => Some(r),
             // Auto falls back to the CPU twin when the device cannot take the job (buffer
             // limits, device loss); the cloth is only written on success.
-            Err(ReconstructError::Gpu { .. }) if device == DevicePreference::Auto => {
+            Err(ReconstructError::Gpu { .. }) if cpu_fallback => {
                 gpu = None;
                 None
             }
