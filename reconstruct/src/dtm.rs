@@ -20,6 +20,7 @@ use spade::{DelaunayTriangulation, FloatTriangulation, HasPosition, Point2, Tria
 
 use crate::error::{ReconstructError, Result};
 use crate::model::Raster;
+use crate::step::StepCtx;
 
 /// Nodata value of DTM rasters (GeoTIFF `GDAL_NODATA`).
 pub const NODATA: f32 = -9999.0;
@@ -77,6 +78,17 @@ impl DtmOptions {
 
 /// The DTM of `cloud`'s points flagged in `is_ground`, over the whole cloud's bounds.
 pub fn run(cloud: &PointCloud, is_ground: &[bool], opts: &DtmOptions) -> Result<Raster> {
+    StepCtx::detached(None, |ctx| run_step(cloud, is_ground, opts, ctx))
+}
+
+/// [`run`] with the step context: progress 0 → 1 and a cancel check before the interpolation.
+pub fn run_step(
+    cloud: &PointCloud,
+    is_ground: &[bool],
+    opts: &DtmOptions,
+    ctx: &mut StepCtx<'_>,
+) -> Result<Raster> {
+    ctx.report(0.0);
     if is_ground.len() != cloud.len() {
         return Err(ReconstructError::Input {
             step: "dtm",
@@ -113,7 +125,10 @@ pub fn run(cloud: &PointCloud, is_ground: &[bool], opts: &DtmOptions) -> Result<
         opts.resolution_m,
         NODATA,
     );
-    from_points(&ground, grid, opts)
+    ctx.check()?;
+    let r = from_points(&ground, grid, opts)?;
+    ctx.report(1.0);
+    Ok(r)
 }
 
 /// Interpolate absolute ground points onto `grid` (its geometry; its data is overwritten).

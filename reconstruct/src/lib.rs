@@ -27,6 +27,7 @@ pub mod segment;
 pub mod species;
 pub mod species_input;
 pub mod stem;
+pub mod step;
 pub mod trees;
 pub mod treetops;
 pub mod understorey;

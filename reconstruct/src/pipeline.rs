@@ -27,6 +27,7 @@ use crate::noise::{self, NoiseOptions};
 use crate::normalize;
 use crate::pipes::{self, PipeOptions};
 use crate::species_input::SpeciesInput;
+use crate::step::StepCtx;
 use crate::trees::{self, TreeOptions};
 
 /// File names the stage writes into a project folder.
@@ -215,12 +216,14 @@ pub fn run_on(
 
     // Terrain model and heights.
     let t = Instant::now();
-    progress(Stage::Dtm, 0.0);
-    let dtm = dtm::run(cloud, &g.is_ground, &opts.dtm)?;
+    let dtm = dtm::run_step(
+        cloud,
+        &g.is_ground,
+        &opts.dtm,
+        &mut StepCtx::new(None, &mut |f| progress(Stage::Dtm, f), cancel),
+    )?;
     let terrain = normalize::terrain_stats(&dtm, g.ground_count() as u64);
-    progress(Stage::Dtm, 1.0);
     time("dtm", "cpu", t);
-    cancel.check().map_err(|_| ReconstructError::Cancelled)?;
 
     // Trees, on the height-normalised cloud without noise.
     let mut tree_id = vec![0u32; n];
@@ -237,7 +240,12 @@ pub fn run_on(
             .trees
             .clone()
             .unwrap_or_else(|| TreeOptions::for_density(trees::first_return_density(&sub)));
-        let res = trees::run(&normalized, Some(&dtm), &topts, gpu.as_deref())?;
+        let res = trees::run_step(
+            &normalized,
+            Some(&dtm),
+            &topts,
+            &mut StepCtx::new(gpu.as_deref(), &mut |f| progress(Stage::Trees, f), cancel),
+        )?;
         for (k, &i) in kept.iter().enumerate() {
             tree_id[i] = res.labels[k];
         }

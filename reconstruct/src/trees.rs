@@ -39,6 +39,7 @@ use crate::model::{DbhStatus, Raster, Tree};
 use crate::segment::{self, CrownOptions, Crowns};
 use crate::species::{self, SpeciesModel};
 use crate::stem::{self, StemFit, StemOptions};
+use crate::step::StepCtx;
 use crate::treetops::{self, Treetop, TreetopOptions};
 use crate::understorey::{self, UnderstoreyOptions};
 
@@ -263,13 +264,28 @@ pub fn run(
     opts: &TreeOptions,
     gpu: Option<&GpuContext>,
 ) -> Result<TreeResult> {
+    StepCtx::detached(gpu, |ctx| run_step(cloud, dtm, opts, ctx))
+}
+
+/// [`run`] with the step context: the CHM on `ctx.gpu`, progress after each phase (CHM,
+/// tops, crowns, stems, metrics, understorey, species) and a cancel check between them.
+pub fn run_step(
+    cloud: &PointCloud,
+    dtm: Option<&Raster>,
+    opts: &TreeOptions,
+    ctx: &mut StepCtx<'_>,
+) -> Result<TreeResult> {
+    let gpu = ctx.gpu;
     if cloud.is_empty() {
         return Err(ReconstructError::Input {
             step: "trees",
             reason: "the point cloud is empty".into(),
         });
     }
+    ctx.report(0.0);
     let chm = chm::run_on(cloud, &opts.chm, gpu)?;
+    ctx.report(0.25);
+    ctx.check()?;
     let (surface, peaks) = if opts.close_px > 1 || opts.gaussian_sigma_m > 0.0 {
         let filled = chm_filter::close_disk(&chm::smooth_mean(&chm, opts.smooth_px), opts.close_px);
         let peaks = chm_filter::gaussian(&filled, opts.gaussian_sigma_m);
@@ -279,17 +295,26 @@ pub fn run(
         (s.clone(), s)
     };
     let tops = treetops::run(&peaks, &opts.treetops)?;
+    ctx.report(0.35);
+    ctx.check()?;
     let crowns = segment::run(&surface, &tops, &opts.crowns)?;
+    ctx.report(0.5);
+    ctx.check()?;
     let mut labels = segment::point_labels(cloud, &crowns, opts.crowns.th_tree_m);
     let stems = match &opts.stems {
         Some(s) => stem::find_stems(cloud, s)?,
         None => Vec::new(),
     };
+    ctx.report(0.7);
+    ctx.check()?;
     let mut trees = metrics(cloud, &labels, &crowns, &tops, &stems, dtm, opts);
+    ctx.report(0.8);
     if let Some(u) = &opts.understorey {
         let lower = understorey::run(cloud, &mut labels, &trees, u, opts, dtm)?;
         trees.extend(lower);
     }
+    ctx.report(0.9);
+    ctx.check()?;
     let feats = species::features(cloud, &labels, &trees);
     for (t, call) in trees
         .iter_mut()
@@ -297,6 +322,7 @@ pub fn run(
     {
         t.species = Some(call);
     }
+    ctx.report(1.0);
     Ok(TreeResult {
         chm,
         treetops: tops,
