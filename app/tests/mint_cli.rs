@@ -137,6 +137,7 @@ fn balance(url: &str, who: Address) -> mint::chain::U256 {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one end-to-end scenario, read top to bottom
 fn fingerprint_package_deploy_mint_verify_pledge_on_anvil() {
     let anvil = dev::Anvil::start().unwrap_or_else(|e| panic!("{e}"));
     let url = anvil.url();

@@ -80,6 +80,7 @@ fn expect_revert(result: Result<impl std::fmt::Debug, ChainError>, name: &str) -
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one end-to-end scenario, read top to bottom
 async fn chain_end_to_end_on_anvil() {
     let anvil = start_anvil();
     let dir = tempfile::tempdir().unwrap();

@@ -59,6 +59,8 @@ word-break:break-all}\
 footer{margin-top:32px;color:#7a887f;font-size:.8em}";
 
 /// The report as HTML text.
+// One HTML document written in order, section by section.
+#[allow(clippy::too_many_lines)]
 pub(crate) fn render(r: &ReportInput) -> String {
     let s = r.summary;
     let mut h = String::with_capacity(32 * 1024);
