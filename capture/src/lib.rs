@@ -19,6 +19,7 @@ pub mod error;
 pub mod geodesy;
 pub mod hash;
 pub mod las_io;
+pub mod layout;
 pub mod linalg;
 pub mod obj;
 pub mod photos;

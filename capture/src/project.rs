@@ -27,10 +27,7 @@ use crate::read::{ReadOptions, read};
 
 /// Version of `manifest.json`'s layout; bumped on incompatible changes.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
-/// File names inside a project.
-pub const MANIFEST: &str = "manifest.json";
-pub const CLOUD: &str = "cloud.laz";
-pub const CAMERAS: &str = "cameras.json";
+pub use crate::layout::{CAMERAS, CLOUD, MANIFEST};
 
 /// Name and version of the tool that wrote a file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -13,13 +13,17 @@ use std::path::Path;
 
 use capture::{CancelToken, Progress};
 
-use crate::chain::Address;
+use crate::chain::{Address, B256, ChainRecord, ChainResult, MintOutcome, PendingMint};
 use crate::package::metadata::TokenMetadata;
 use crate::package::{
     self, METADATA_JSON, PACKAGE_DIR, PackageError, PackageManifest, PackageOptions, PackageResult,
     ProjectFingerprint,
 };
 use crate::verify::PackageSource;
+
+/// Where a mint in flight is journalled ([`PendingMint`]) inside the project, so a rerun after a
+/// crash or a lost connection recovers the transaction instead of sending another.
+pub use capture::layout::MINT_JOURNAL;
 
 /// What [`prepare_package`] reports as it goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,4 +143,33 @@ pub fn read_metadata(package_dir: &Path) -> PackageResult<TokenMetadata> {
     let bytes = std::fs::read(&path).map_err(|e| PackageError::io(&path, e))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| PackageError::invalid(&path, format!("not TwinMint metadata: {e}")))
+}
+
+/// Record a mint in the project's `chain.json` — earlier transactions of the same deployment
+/// are kept, another deployment's record is replaced — and only then drop the mint journal:
+/// until the record is written, the journal lets a rerun recover the mint. Returns the path of
+/// `chain.json`.
+pub fn record_mint(
+    project: &Path,
+    network: &str,
+    chain_id: u64,
+    contract: Address,
+    fingerprint: B256,
+    outcome: &MintOutcome,
+) -> ChainResult<std::path::PathBuf> {
+    let record_path = project.join(package::CHAIN_JSON);
+    let mut record = ChainRecord::read(&record_path)
+        .ok()
+        .filter(|r| r.chain_id == chain_id && r.contract == contract)
+        .unwrap_or_else(|| ChainRecord::new(network.to_string(), chain_id, contract));
+    record.token_id = Some(outcome.token_id);
+    record.fingerprint = Some(fingerprint);
+    if let Some(h) = outcome.tx_hash
+        && !record.tx_hashes.iter().any(|t| t.hash == h)
+    {
+        record.push_tx("mint", h, outcome.block);
+    }
+    record.write(&record_path)?;
+    PendingMint::remove(&project.join(MINT_JOURNAL))?;
+    Ok(record_path)
 }

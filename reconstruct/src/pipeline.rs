@@ -30,12 +30,7 @@ use crate::species_input::SpeciesInput;
 use crate::step::StepCtx;
 use crate::trees::{self, TreeOptions};
 
-/// File names the stage writes into a project folder.
-pub const RECONSTRUCTION_JSON: &str = "reconstruction.json";
-pub const CLASSIFIED_LAZ: &str = "classified.laz";
-pub const MODEL_GLB: &str = "model.glb";
-pub const DTM_TIF: &str = "dtm.tif";
-pub const CHM_TIF: &str = "chm.tif";
+pub use capture::layout::{CHM_TIF, CLASSIFIED_LAZ, DTM_TIF, MODEL_GLB, RECONSTRUCTION_JSON};
 
 /// Options of the whole stage. Every field defaults to its step's documented default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ use super::chain::{
 use super::progress::Bar;
 
 /// The pending-mint journal in the project (see `mint::chain::PendingMint`).
-const MINT_JOURNAL: &str = ".mint-journal.json";
+use mint::workflow::MINT_JOURNAL;
 
 /// Surveyor identity flags shared by `fingerprint` and `package`.
 #[derive(Args, Debug, Clone, Default)]
@@ -312,22 +312,14 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
         }
     };
 
-    // chain.json: keep earlier transactions of the same deployment.
-    let record_path = a.project.join(package::CHAIN_JSON);
-    let mut record = ChainRecord::read(&record_path)
-        .ok()
-        .filter(|r| r.chain_id == cfg.chain_id && r.contract == contract)
-        .unwrap_or_else(|| ChainRecord::new(network_name(cfg.chain_id), cfg.chain_id, contract));
-    record.token_id = Some(outcome.token_id);
-    record.fingerprint = Some(B256::from(meta.twinmint.fingerprint.model));
-    if let Some(h) = outcome.tx_hash
-        && !record.tx_hashes.iter().any(|t| t.hash == h)
-    {
-        record.push_tx("mint", h, outcome.block);
-    }
-    record.write(&record_path)?;
-    // Only now is the mint recorded: until here the journal lets a rerun recover it.
-    chain::PendingMint::remove(&journal)?;
+    let record_path = mint::workflow::record_mint(
+        &a.project,
+        &network_name(cfg.chain_id),
+        cfg.chain_id,
+        contract,
+        B256::from(meta.twinmint.fingerprint.model),
+        &outcome,
+    )?;
 
     if ctx.json {
         println!(
@@ -354,7 +346,10 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
         };
         println!(
             "token #{} {how} on {} ({}) at {}",
-            outcome.token_id, record.network, cfg.chain_id, contract
+            outcome.token_id,
+            network_name(cfg.chain_id),
+            cfg.chain_id,
+            contract
         );
         if let Some(h) = outcome.tx_hash {
             println!("tx:          {h}");

@@ -155,7 +155,7 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
         println!(
             "{}",
             serde_json::json!({
-                "simulation": dir.join("simulation.json").display().to_string(),
+                "simulation": dir.join(wf::SIMULATION_JSON).display().to_string(),
                 "trees": trees.len(),
                 "years": o.years,
                 "runs": o.runs,

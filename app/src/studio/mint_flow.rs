@@ -14,14 +14,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use mint::chain::{
-    self, Address, B256, Chain, ChainConfig, ChainError, ChainRecord, Claim, Deployment,
-    MintOutcome, MintStatus, SignedAttestation, TxHash, Wallet, attest, block_on, bridge, dev,
+    self, Address, B256, Chain, ChainConfig, ChainError, Claim, Deployment, MintOutcome,
+    MintStatus, SignedAttestation, TxHash, Wallet, attest, block_on, bridge, dev,
 };
-use mint::package::{self, PACKAGE_DIR, PackageManifest, TokenMetadata};
+use mint::package::{PACKAGE_DIR, PackageManifest, TokenMetadata};
 
 /// The pending-mint journal in the project; the same file the CLI uses, so either can finish
 /// a mint the other started.
-pub const MINT_JOURNAL: &str = ".mint-journal.json";
+pub use mint::workflow::MINT_JOURNAL;
 
 /// How long the browser wallet gets to send the mint (the CLI's `--browser-timeout` default).
 pub const BROWSER_TIMEOUT: Duration = Duration::from_secs(600);
@@ -807,26 +807,18 @@ impl Worker {
             None => self.mint_browser(&target, &surveyor, claim, cells, &journal)?,
         };
 
-        // chain.json: keep earlier transactions of the same deployment (as `twinmint mint`).
+        // chain.json, then the journal dropped: as `twinmint mint` (mint::workflow).
         self.during = "writing chain.json";
-        let record_path = project.join(package::CHAIN_JSON);
-        let mut record = ChainRecord::read(&record_path)
-            .ok()
-            .filter(|r| r.chain_id == target.chain_id && r.contract == target.contract)
-            .unwrap_or_else(|| {
-                ChainRecord::new(target.network_name(), target.chain_id, target.contract)
-            });
-        record.token_id = Some(outcome.token_id);
-        record.fingerprint = Some(B256::from(meta.twinmint.fingerprint.model));
-        if let Some(h) = outcome.tx_hash
-            && !record.tx_hashes.iter().any(|t| t.hash == h)
-        {
-            record.push_tx("mint", h, outcome.block);
-        }
-        record.write(&record_path).map_err(|e| e.to_string())?;
+        let record_path = mint::workflow::record_mint(
+            project,
+            &target.network_name(),
+            target.chain_id,
+            target.contract,
+            B256::from(meta.twinmint.fingerprint.model),
+            &outcome,
+        )
+        .map_err(|e| e.to_string())?;
         self.log(format!("wrote {}", record_path.display()));
-        // Only now is the mint recorded: until here the journal lets a rerun recover it.
-        chain::PendingMint::remove(&journal).map_err(|e| e.to_string())?;
 
         Ok(MintEvent::Minted {
             token_id: outcome.token_id,
@@ -1323,6 +1315,8 @@ mod tests {
 #[cfg(test)]
 pub(crate) mod e2e {
     use super::*;
+    use mint::chain::ChainRecord;
+    use mint::package;
 
     /// The bundled sample (`assets/sample/forest.laz`, our own simulator's output) as a fresh
     /// ingested, reconstructed and simulated project in a temporary folder.

@@ -41,8 +41,7 @@ pub struct OpenedProject {
     pub bounds: [DVec3; 2],
 }
 
-/// The viewer's octree for a project lives in `viewer/octree.bin` inside the project.
-pub const OCTREE_FILE: &str = "viewer/octree.bin";
+pub use capture::layout::VIEWER_OCTREE as OCTREE_FILE;
 
 /// Progress of opening: a stage name and its fraction done.
 pub type OpenProgress<'a> = &'a (dyn Fn(&str, f32) + Sync);
@@ -90,7 +89,7 @@ pub fn open_project(
     } else {
         None
     };
-    let sim_path = dir.join("simulation.json");
+    let sim_path = dir.join(capture::layout::SIMULATION_JSON);
     let simulation = if sim_path.exists() {
         let bytes = std::fs::read(&sim_path).map_err(|e| StudioError::Invalid {
             path: sim_path.clone(),

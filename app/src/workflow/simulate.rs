@@ -109,11 +109,7 @@ pub fn previous_allometry(dir: &Path) -> Option<growth_model::AllometryOptions> 
         .map(|v| v.settings.options.allometry)
 }
 
-/// The simulation's files in a project.
-pub const SIMULATION_JSON: &str = "simulation.json";
-pub const STAND_CSV: &str = "stand.csv";
-pub const TREES_CSV: &str = "trees.csv";
-pub const COLLATERAL_CSV: &str = "collateral.csv";
+pub use capture::layout::{COLLATERAL_CSV, SIMULATION_JSON, STAND_CSV, TREES_CSV};
 
 /// Run the growth model on `trees` with `opts` and commit `simulation.json`, `stand.csv`,
 /// `trees.csv` and `collateral.csv` into `dir` as one unit.

@@ -60,8 +60,7 @@ pub use error::FootprintError;
 /// boundary; resolution 13 (44 m²) would cost 7× the gas for the same land.
 pub const FOOTPRINT_RESOLUTION: u8 = 12;
 
-/// `footprint.json`, in the project folder and in the package.
-pub const FOOTPRINT_JSON: &str = "footprint.json";
+pub use capture::layout::FOOTPRINT_JSON;
 
 /// Version of [`Footprint`]'s JSON layout.
 pub const FOOTPRINT_SCHEMA_VERSION: u32 = 1;

@@ -32,18 +32,9 @@ use crate::fingerprint::{
     reconstruction_hash,
 };
 
-/// `fingerprint.json` in the project: what `twinmint fingerprint` writes.
-pub const FINGERPRINT_JSON: &str = "fingerprint.json";
-/// Written by `twinmint reconstruct`.
-pub const RECONSTRUCTION_JSON: &str = "reconstruction.json";
-/// Written by `twinmint reconstruct`; copied into the package.
-pub const MODEL_GLB: &str = "model.glb";
-/// Written by `twinmint simulate`; optional for a package.
-pub const SIMULATION_JSON: &str = "simulation.json";
-/// Written by `twinmint mint` ([`ChainRecord`]).
-pub const CHAIN_JSON: &str = "chain.json";
-/// The package folder inside the project.
-pub const PACKAGE_DIR: &str = "package";
+pub use capture::layout::{
+    CHAIN_JSON, FINGERPRINT_JSON, MODEL_GLB, PACKAGE_DIR, RECONSTRUCTION_JSON, SIMULATION_JSON,
+};
 
 /// Version of [`ProjectFingerprint`]'s layout and of what its hashes cover. 2: the
 /// reconstruction hash covers the asset view (no run facts, numbers quantised), the capture
