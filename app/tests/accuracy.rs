@@ -51,15 +51,10 @@ fn accuracy_table_improves_on_the_previous_release() {
         root.join("als/idtrees/trees.csv").exists(),
         "set TWINMINT_DATA"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_twinmint"))
-        .args(["bench", "accuracy", "--json", "--quiet", "--data"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = test_support::output_ok(
+        Command::new(env!("CARGO_BIN_EXE_twinmint"))
+            .args(["bench", "accuracy", "--json", "--quiet", "--data"])
+            .arg(&root),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for s in v["sets"].as_array().unwrap() {

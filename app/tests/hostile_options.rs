@@ -43,17 +43,12 @@ fn listing(dir: &Path) -> Vec<String> {
 /// A project ingested from the small MixedConifer scan.
 fn project(dir: &Path) -> PathBuf {
     let p = dir.join("mc.twinmint");
-    let out = bin()
-        .args(["ingest", "-q"])
-        .arg(data("als/MixedConifer.laz"))
-        .arg("-o")
-        .arg(&p)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    test_support::output_ok(
+        bin()
+            .args(["ingest", "-q"])
+            .arg(data("als/MixedConifer.laz"))
+            .arg("-o")
+            .arg(&p),
     );
     p
 }

@@ -25,12 +25,7 @@ fn bin() -> Command {
 }
 
 fn run_ok(args: &[&str]) {
-    let out = bin().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "twinmint {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    test_support::output_ok(bin().args(args));
 }
 
 fn s(p: &Path) -> &str {

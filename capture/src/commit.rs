@@ -123,11 +123,6 @@ impl Commit {
         })
     }
 
-    /// The project this commit writes into.
-    pub fn project(&self) -> &Path {
-        &self.dir
-    }
-
     /// Where to write the new `name` (a file or a folder directly inside the project); it
     /// replaces the project's `name` at commit.
     pub fn path(&mut self, name: &str) -> PathBuf {

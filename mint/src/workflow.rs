@@ -81,11 +81,13 @@ pub fn prepare_package(
             let report =
                 crate::verify::verify(&PackageSource::Dir(pkg.clone()), Some(project), None);
             (!report.ok()).then(|| {
-                let files: Vec<&str> = report.differences().map(|c| c.subject.as_str()).collect();
+                let n = report.differences().count();
+                let files: std::collections::BTreeSet<&str> =
+                    report.differences().map(|c| c.subject.as_str()).collect();
+                let files: Vec<&str> = files.into_iter().collect();
                 format!(
-                    "it does not match the project ({} difference(s): {})",
-                    files.len(),
-                    dedup(files).join(", ")
+                    "it does not match the project ({n} difference(s): {})",
+                    files.join(", ")
                 )
             })
         }
@@ -129,12 +131,6 @@ fn rebuild_options(pkg: &Path, old: Option<&TokenMetadata>, surveyor: Address) -
         o.surveyor_address = Some(surveyor);
     }
     o
-}
-
-fn dedup(mut v: Vec<&str>) -> Vec<&str> {
-    let mut seen = std::collections::BTreeSet::new();
-    v.retain(|s| seen.insert(*s));
-    v
 }
 
 /// A package's `metadata.json`.

@@ -241,6 +241,22 @@ pub struct SpeciesCall {
     pub source: SpeciesSource,
 }
 
+impl SpeciesCall {
+    /// The classifier's call from the points alone: conifer when `p_conifer ≥ 0.5`.
+    pub fn from_points(p_conifer: f64) -> SpeciesCall {
+        SpeciesCall {
+            class: if p_conifer >= 0.5 {
+                SpeciesClass::Conifer
+            } else {
+                SpeciesClass::Broadleaf
+            },
+            p_conifer,
+            species: None,
+            source: SpeciesSource::Points,
+        }
+    }
+}
+
 /// One detected tree.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tree {

@@ -227,7 +227,6 @@ pub fn run_on(
     let mut tree_opts_used = None;
     if !opts.skip_trees {
         let t = Instant::now();
-        progress(Stage::Trees, 0.0);
         let kept: Vec<usize> = (0..n).filter(|&i| !is_noise[i]).collect();
         let sub = cloud.select(&kept);
         let normalized = normalize::normalized(&sub, &dtm);
@@ -250,7 +249,6 @@ pub fn run_on(
         }
         chm = Some(res.chm);
         tree_opts_used = Some(topts);
-        progress(Stage::Trees, 1.0);
         time("trees", &dev, t);
         cancel.check().map_err(|_| ReconstructError::Cancelled)?;
     }

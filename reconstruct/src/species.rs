@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use capture::PointCloud;
 
-use crate::model::{SpeciesCall, SpeciesClass, SpeciesSource, Tree};
+use crate::model::{SpeciesCall, Tree};
 
 /// Scale-free crown-form features of one tree (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -204,18 +204,6 @@ pub fn tree_features(t: &Tree, pts: &[[f64; 3]]) -> SpeciesFeatures {
 pub fn classify(features: &[SpeciesFeatures], model: &SpeciesModel) -> Vec<SpeciesCall> {
     features
         .iter()
-        .map(|f| {
-            let p = model.p_conifer(f);
-            SpeciesCall {
-                class: if p >= 0.5 {
-                    SpeciesClass::Conifer
-                } else {
-                    SpeciesClass::Broadleaf
-                },
-                p_conifer: p,
-                species: None,
-                source: SpeciesSource::Points,
-            }
-        })
+        .map(|f| SpeciesCall::from_points(model.p_conifer(f)))
         .collect()
 }

@@ -226,16 +226,7 @@ mod tests {
             dbh_status: DbhStatus::NotObserved,
             dbh_cm: None,
             dbh_fit_rms_cm: None,
-            species: Some(SpeciesCall {
-                class: if p >= 0.5 {
-                    SpeciesClass::Conifer
-                } else {
-                    SpeciesClass::Broadleaf
-                },
-                p_conifer: p,
-                species: None,
-                source: SpeciesSource::Points,
-            }),
+            species: Some(SpeciesCall::from_points(p)),
         }
     }
 

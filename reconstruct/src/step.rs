@@ -45,11 +45,6 @@ impl<'a> StepCtx<'a> {
     pub fn check(&self) -> Result<()> {
         Ok(self.cancel.check()?)
     }
-
-    /// The token, for inner loops that check it themselves.
-    pub fn cancel(&self) -> &CancelToken {
-        self.cancel
-    }
 }
 
 #[cfg(test)]

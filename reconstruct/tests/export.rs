@@ -500,16 +500,11 @@ with tifffile.TiffFile(sys.argv[1]) as t:
         "pcs": int(g.get("ProjectedCSTypeGeoKey", g.get("ProjectedCRSGeoKey", 0))),
     }))
 "#;
-    let out = Command::new(system_python())
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = test_support::output_ok(
+        Command::new(system_python())
+            .arg("-c")
+            .arg(script)
+            .arg(&path),
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     println!("tifffile: {v}");

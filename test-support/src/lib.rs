@@ -44,6 +44,21 @@ pub fn skip_or_fail(what: &str, why: impl Display) {
     eprintln!("SKIP {what}: {why}");
 }
 
+/// Run `cmd` to the end and return its output, failing the test with the command and its
+/// stderr when it does not exit 0.
+pub fn output_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A tmpfs of a given size, to fill the disk on purpose; unmounted on drop. Mounting takes root
 /// (CI and the project's machines run as root): elsewhere [`TinyFs::mount`] says so and gives
 /// `None`, except under `CI`, where it fails the test.

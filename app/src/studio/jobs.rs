@@ -25,34 +25,24 @@ pub enum JobOutput {
 pub struct JobCtx {
     pub progress: Arc<Mutex<(String, f32)>>,
     pub cancel: CancelToken,
-    /// The studio's own render device ([`HostGpu`]), so reconstruct jobs do not open a second
+    /// The studio's own render device ([`adopt_render_device`]), so reconstruct jobs do not open a second
     /// device; `None` outside a running studio (tests): reconstruct's process-wide device.
     pub gpu: Option<Arc<reconstruct::gpu::GpuContext>>,
 }
 
-/// Bevy's render device as a reconstruct compute context, made once from the main world's
-/// `RenderDevice`, `RenderQueue` and `RenderAdapterInfo` (absent without a renderer).
-#[derive(Resource, Clone, Default)]
-pub struct HostGpu(pub Option<Arc<reconstruct::gpu::GpuContext>>);
-
-impl HostGpu {
-    /// From the render resources, when the app has a renderer.
-    pub fn from_world(world: &World) -> HostGpu {
-        use bevy::render::renderer::{RenderAdapterInfo, RenderDevice, RenderQueue};
-        let (Some(d), Some(q), Some(i)) = (
-            world.get_resource::<RenderDevice>(),
-            world.get_resource::<RenderQueue>(),
-            world.get_resource::<RenderAdapterInfo>(),
-        ) else {
-            return HostGpu(None);
-        };
-        HostGpu(Some(Arc::new(reconstruct::gpu::GpuContext::from_device(
-            wgpu::Device::clone(d.wgpu_device()),
-            wgpu::Queue::clone(&q.0),
-            &i.0,
-            d.limits(),
-        ))))
-    }
+/// Bevy's render device as a reconstruct compute context, from the main world's
+/// `RenderDevice`, `RenderQueue` and `RenderAdapterInfo`; `None` without a renderer.
+fn render_device_as_gpu(world: &World) -> Option<Arc<reconstruct::gpu::GpuContext>> {
+    use bevy::render::renderer::{RenderAdapterInfo, RenderDevice, RenderQueue};
+    let d = world.get_resource::<RenderDevice>()?;
+    let q = world.get_resource::<RenderQueue>()?;
+    let i = world.get_resource::<RenderAdapterInfo>()?;
+    Some(Arc::new(reconstruct::gpu::GpuContext::from_device(
+        wgpu::Device::clone(d.wgpu_device()),
+        wgpu::Queue::clone(&q.0),
+        &i.0,
+        d.limits(),
+    )))
 }
 
 impl JobCtx {
@@ -93,13 +83,13 @@ impl Job {
 pub struct Jobs {
     pub running: Vec<Job>,
     next: u64,
-    /// The device jobs' GPU steps run on ([`HostGpu`], set at startup).
+    /// The device jobs' GPU steps run on (Bevy's, set at startup by [`adopt_render_device`]).
     pub gpu: Option<Arc<reconstruct::gpu::GpuContext>>,
 }
 
 /// Startup: hand Bevy's render device to the jobs (one device for drawing and compute).
 pub fn adopt_render_device(world: &mut World) {
-    let gpu = HostGpu::from_world(world).0;
+    let gpu = render_device_as_gpu(world);
     if let Some(mut jobs) = world.get_resource_mut::<Jobs>() {
         jobs.gpu = gpu;
     }

@@ -27,21 +27,6 @@ pub enum WorkflowError {
     },
     #[error("{project}: no trees to simulate")]
     NoTrees { project: PathBuf },
-    #[error("cancelled")]
-    Cancelled,
-}
-
-impl WorkflowError {
-    /// Whether the user cancelled (rather than something failing).
-    pub fn is_cancelled(&self) -> bool {
-        matches!(
-            self,
-            WorkflowError::Cancelled
-                | WorkflowError::Capture(capture::CaptureError::Cancelled)
-                | WorkflowError::Reconstruct(reconstruct::ReconstructError::Cancelled)
-                | WorkflowError::Growth(growth_model::GrowthError::Cancelled)
-        )
-    }
 }
 
 pub type WorkflowResult<T> = std::result::Result<T, WorkflowError>;

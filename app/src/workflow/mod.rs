@@ -1,8 +1,8 @@
 //! The steps that join the stages — ingest → reconstruct → simulate — written once, without
 //! Bevy, for every caller: the CLI verbs and the studio's jobs are thin shells around these
 //! functions with their own progress display. Each step takes a step-progress callback
-//! (`label`, fraction done) and a [`capture::CancelToken`]; cancellation comes back as
-//! [`WorkflowError::Cancelled`].
+//! (`label`, fraction done) and a [`capture::CancelToken`]; cancellation comes back as the
+//! stage's own `Cancelled` error inside [`WorkflowError`].
 
 pub mod error;
 pub mod reconstruct;
