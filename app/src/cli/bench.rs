@@ -1,6 +1,7 @@
 //! `twinmint bench …`: speed targets measured against the anchors named in the issues, printed
 //! as tables with the ratio.
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::Ctx;
@@ -19,6 +20,12 @@ enum BenchWhat {
         /// The shared data folder (default `$TWINMINT_DATA`, else `../shared/data`).
         #[arg(long)]
         data: Option<std::path::PathBuf>,
+        /// Tree options (JSON, `TreeOptions`) for every set instead of the density rule.
+        #[arg(long)]
+        trees: Option<std::path::PathBuf>,
+        /// Only this release's profile (or `--trees`), not the previous release's.
+        #[arg(long)]
+        current_only: bool,
     },
     /// Growth model: trees × years × Monte Carlo runs (target: 10,000 × 50 × 1,000 under 10 s).
     Simulate {
@@ -65,11 +72,30 @@ enum BenchWhat {
 
 pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
     match a.what {
-        BenchWhat::Accuracy { data } => {
+        BenchWhat::Accuracy {
+            data,
+            trees,
+            current_only,
+        } => {
             let data = data
                 .or_else(|| std::env::var_os("TWINMINT_DATA").map(Into::into))
                 .unwrap_or_else(|| "../shared/data".into());
-            let r = super::bench_accuracy::measure(&data, &ctx.cancel)?;
+            let trees = match trees {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read {}", p.display()))?;
+                    Some(
+                        serde_json::from_str(&text)
+                            .with_context(|| format!("{}: not TreeOptions JSON", p.display()))?,
+                    )
+                }
+                None => None,
+            };
+            let setup = super::bench_accuracy::BenchSetup {
+                trees,
+                current_only,
+            };
+            let r = super::bench_accuracy::measure(&data, &setup, &ctx.cancel)?;
             if ctx.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -29,11 +29,24 @@ pub enum Profile {
     Previous,
 }
 
+/// What the bench runs: the profiles, and options that replace the current density rule.
+#[derive(Clone, Debug, Default)]
+pub struct BenchSetup {
+    /// Tree options for every set in place of [`TreeOptions::for_density`] (a user's own
+    /// profile, evaluated on the same sets).
+    pub trees: Option<TreeOptions>,
+    /// Skip the previous release's profile.
+    pub current_only: bool,
+}
+
 impl Profile {
-    fn options(self, cloud: &PointCloud) -> TreeOptions {
+    fn options(self, cloud: &PointCloud, setup: &BenchSetup) -> TreeOptions {
         let d = trees::first_return_density(cloud);
         match self {
-            Profile::Current => TreeOptions::for_density(d),
+            Profile::Current => setup
+                .trees
+                .clone()
+                .unwrap_or_else(|| TreeOptions::for_density(d)),
             Profile::Previous if d >= 20.0 => TreeOptions {
                 understorey: None,
                 ..TreeOptions::dense_drone()
@@ -114,6 +127,7 @@ fn agb_of(t: &Tree, al: &AllometryOptions) -> f64 {
 fn run_idtrees(
     dir: &Path,
     profile: Profile,
+    setup: &BenchSetup,
     cancel: &CancelToken,
 ) -> anyhow::Result<[SetResult; 2]> {
     let al = AllometryOptions {
@@ -125,7 +139,7 @@ fn run_idtrees(
     for (_, las, crowns) in idtrees::plots(dir)? {
         cancel.check()?;
         let cloud = read(&las, cancel)?;
-        let found = with_estimates(&detect(&cloud, profile.options(&cloud), cancel)?, &al);
+        let found = with_estimates(&detect(&cloud, profile.options(&cloud, setup), cancel)?, &al);
         let reference: Vec<accuracy::ReferenceTree> = crowns
             .iter()
             .map(|c| accuracy::ReferenceTree {
@@ -169,6 +183,7 @@ fn run_idtrees(
 fn run_mixed_conifer(
     path: &Path,
     profile: Profile,
+    setup: &BenchSetup,
     cancel: &CancelToken,
 ) -> anyhow::Result<SetResult> {
     let cloud = read(path, cancel)?;
@@ -192,7 +207,7 @@ fn run_mixed_conifer(
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     // The file is height-normalised already: detect on it directly, as lidR did.
-    let res = trees::run(&cloud, None, &profile.options(&cloud), None)?;
+    let res = trees::run(&cloud, None, &profile.options(&cloud, setup), None)?;
     let high: Vec<usize> = (0..cloud.len())
         .filter(|&i| cloud.absolute(i)[2] >= 2.0)
         .collect();
@@ -213,6 +228,7 @@ fn run_mixed_conifer(
 fn run_simulated(
     density: simulated::Density,
     profile: Profile,
+    setup: &BenchSetup,
     cancel: &CancelToken,
 ) -> anyhow::Result<SetResult> {
     let al = AllometryOptions::default();
@@ -229,7 +245,7 @@ fn run_simulated(
             cancel,
         )?;
         let found = with_estimates(
-            &detect(&out.cloud, profile.options(&out.cloud), cancel)?,
+            &detect(&out.cloud, profile.options(&out.cloud, setup), cancel)?,
             &al,
         );
         let mut reference = simulated::reference(&out.truth);
@@ -265,18 +281,27 @@ fn run_simulated(
 }
 
 /// Run every set under both profiles. Sets whose data are missing are an error naming the path.
-pub fn measure(data: &Path, cancel: &CancelToken) -> anyhow::Result<AccuracyReport> {
+pub fn measure(
+    data: &Path,
+    setup: &BenchSetup,
+    cancel: &CancelToken,
+) -> anyhow::Result<AccuracyReport> {
     let id_dir = data.join("als/idtrees");
     let mc = data.join("als/MixedConifer.laz");
     for p in [&id_dir, &mc] {
         anyhow::ensure!(p.exists(), "{} not found (pass --data)", p.display());
     }
     let mut sets = Vec::new();
-    for profile in [Profile::Current, Profile::Previous] {
-        sets.extend(run_idtrees(&id_dir, profile, cancel)?);
-        sets.push(run_mixed_conifer(&mc, profile, cancel)?);
+    let profiles: &[Profile] = if setup.current_only {
+        &[Profile::Current]
+    } else {
+        &[Profile::Current, Profile::Previous]
+    };
+    for &profile in profiles {
+        sets.extend(run_idtrees(&id_dir, profile, setup, cancel)?);
+        sets.push(run_mixed_conifer(&mc, profile, setup, cancel)?);
         for d in [simulated::Density::SparseAls, simulated::Density::Drone] {
-            sets.push(run_simulated(d, profile, cancel)?);
+            sets.push(run_simulated(d, profile, setup, cancel)?);
         }
     }
     Ok(AccuracyReport {
