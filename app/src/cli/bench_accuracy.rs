@@ -139,7 +139,10 @@ fn run_idtrees(
     for (_, las, crowns) in idtrees::plots(dir)? {
         cancel.check()?;
         let cloud = read(&las, cancel)?;
-        let found = with_estimates(&detect(&cloud, profile.options(&cloud, setup), cancel)?, &al);
+        let found = with_estimates(
+            &detect(&cloud, profile.options(&cloud, setup), cancel)?,
+            &al,
+        );
         let reference: Vec<accuracy::ReferenceTree> = crowns
             .iter()
             .map(|c| accuracy::ReferenceTree {
