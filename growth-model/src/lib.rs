@@ -22,6 +22,7 @@
 
 pub mod accounting;
 pub mod allometry;
+mod ensemble;
 pub mod error;
 pub mod finance;
 pub mod growth;

@@ -22,7 +22,7 @@
 //!    removal schedule, and accumulate stand totals only. The inner loop is a gather, a compare
 //!    and two multiply-adds per standing tree-year, with no allocation.
 //! 5. **Accounting and value** across the ensemble (uncertainty deduction needs it), bands per
-//!    year, collateral from the low-side credits.
+//!    year, collateral from the low-side credits ([`crate::ensemble`]).
 //! 6. **Representative run** for per-tree states (see `output`).
 
 use std::time::Instant;
@@ -31,22 +31,18 @@ use rand::RngCore;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::accounting::{AccountingOptions, Baseline, RunCredits, UncertaintySource};
 use crate::allometry::{
     AgbModel, CO2_PER_C, ForestType, GroupSource, JuckerCoefficients, RootShoot, SpeciesGroup,
 };
 use crate::error::{GrowthError, Result};
-use crate::finance::{collateral, discount_factor};
 use crate::growth::{GrowthParams, Neighbours, Selection, cr_step_e, lens_area};
 use crate::output::{
-    AccountingSummary, Bits, DerivedSettings, EquationUse, F32Array, Inventory, InventoryTotals,
-    InventoryTree, RepresentativeSeries, SCHEMA_VERSION, Settings, Simulation, StandSeries,
-    TreeStates, TreeYear, Valuation, band_from_runs, scalar_band,
+    Bits, DerivedSettings, EquationUse, F32Array, Inventory, InventoryTotals, InventoryTree,
+    SCHEMA_VERSION, Settings, Simulation, TreeStates, TreeYear,
 };
 use crate::prices::{Market, PriceModel};
 use crate::stats::{
-    Normal, STREAM_REPRESENTATIVE, STREAM_THINNING, inverse_normal_cdf, quantile_sorted, run_rng,
-    uniform_open,
+    Normal, STREAM_REPRESENTATIVE, STREAM_THINNING, inverse_normal_cdf, run_rng, uniform_open,
 };
 
 /// The shared cancellation token (`twinmint-progress`): [`CancelToken::cancel`] stops a
@@ -444,16 +440,16 @@ struct Ctx<'a> {
 
 /// Stand totals of one run.
 #[derive(Clone, Debug, Default)]
-struct RunOut {
-    stock: Vec<f64>,
-    price: Vec<f64>,
-    stems: Vec<f64>,
-    timber_m3: Vec<f64>,
+pub(crate) struct RunOut {
+    pub(crate) stock: Vec<f64>,
+    pub(crate) price: Vec<f64>,
+    pub(crate) stems: Vec<f64>,
+    pub(crate) timber_m3: Vec<f64>,
     /// Representative run only: live AGB (t), BGB (t), carbon (t C) and the root:shoot ratio.
-    agb_t: Vec<f64>,
-    bgb_t: Vec<f64>,
-    carbon_t: Vec<f64>,
-    root_shoot: Vec<f64>,
+    pub(crate) agb_t: Vec<f64>,
+    pub(crate) bgb_t: Vec<f64>,
+    pub(crate) carbon_t: Vec<f64>,
+    pub(crate) root_shoot: Vec<f64>,
 }
 
 impl Ctx<'_> {
@@ -555,9 +551,6 @@ pub fn run(
 }
 
 /// [`run`] plus wall-clock timing (kept out of the result so it stays reproducible).
-// Known debt (issue 13): the Monte Carlo driver, accounting and valuation in one function;
-// to be split along those seams.
-#[allow(clippy::too_many_lines)]
 pub fn run_timed(
     trees: &[TreeInput],
     opts: &SimulationOptions,
@@ -574,20 +567,7 @@ pub fn run_timed(
     let mut warnings = Vec::new();
     let gp = opts.group_params();
 
-    let (area_ha, area_source) = match opts.area_ha {
-        Some(a) => (a, "option".to_string()),
-        None => {
-            warnings.push(
-                "stand area taken from the bounding box of the crowns; pass area_ha for the \
-                 surveyed area"
-                    .to_string(),
-            );
-            (
-                crown_bbox_area_ha(trees, &prep),
-                "crown bounding box".to_string(),
-            )
-        }
-    };
+    let (area_ha, area_source) = stand_area(trees, &prep, opts, &mut warnings);
 
     let price_model = PriceModel::new(&opts.price.series, &opts.price.scenario)?;
     if opts.price.series.market == Market::Ccer
@@ -596,32 +576,8 @@ pub fn run_timed(
         warnings.push("CCER prices are user-supplied".into());
     }
 
-    // Growth levels.
-    let mut levels = if opts.growth.rate_log_sigma > 0.0 {
-        (opts.growth.levels | 1) as usize
-    } else {
-        1
-    };
-    let per_level_bytes = (2 * years + 1) * n * 4;
-    let budget = 1usize << 30;
-    if levels * per_level_bytes > budget {
-        let fit = (budget / per_level_bytes.max(1)).max(1);
-        let reduced = if fit.is_multiple_of(2) { fit - 1 } else { fit }.max(1);
-        warnings.push(format!(
-            "growth levels reduced from {levels} to {reduced} to stay within 1 GiB"
-        ));
-        levels = reduced;
-    }
-    let multipliers: Vec<f64> = (0..levels)
-        .map(|k| {
-            if levels == 1 {
-                1.0
-            } else {
-                let z = inverse_normal_cdf((k as f64 + 0.5) / levels as f64);
-                (opts.growth.rate_log_sigma * z).exp()
-            }
-        })
-        .collect();
+    let multipliers = level_multipliers(opts, years, n, &mut warnings);
+    let levels = multipliers.len();
     let median = levels / 2;
     let total_work = (levels + runs) as u64;
 
@@ -645,33 +601,11 @@ pub fn run_timed(
     cancel.check()?;
     progress(levels as u64, total_work);
 
-    // Forest type for root:shoot from the initial AGB mix.
-    let forest_type = match opts.allometry.root_shoot {
-        RootShoot::Ipcc2006 {
-            forest_type: ForestType::Auto,
-            ..
-        } => {
-            let a0 = &agb[median * (years + 1) * n..median * (years + 1) * n + n];
-            let total: f64 = a0.iter().map(|v| *v as f64).sum();
-            let soft: f64 = (0..n)
-                .filter(|&i| prep.group[i].is_softwood())
-                .map(|i| a0[i] as f64)
-                .sum();
-            let oak: f64 = (0..n)
-                .filter(|&i| prep.group[i] == SpeciesGroup::HardMapleOakHickoryBeech)
-                .map(|i| a0[i] as f64)
-                .sum();
-            if soft >= 0.5 * total {
-                ForestType::Conifer
-            } else if oak >= 0.5 * total {
-                ForestType::Oak
-            } else {
-                ForestType::OtherBroadleaf
-            }
-        }
-        RootShoot::Ipcc2006 { forest_type, .. } => forest_type,
-        _ => ForestType::OtherBroadleaf,
-    };
+    let forest_type = forest_type_for(
+        opts,
+        &prep,
+        &agb[median * (years + 1) * n..median * (years + 1) * n + n],
+    );
     let t_pre = t_start.elapsed().as_secs_f64();
 
     let ctx = Ctx {
@@ -699,8 +633,164 @@ pub fn run_timed(
             .map(|t| t.merchantable_fraction),
     };
 
-    // Monte Carlo runs, in chunks so progress and cancellation stay responsive.
     let t_mc = Instant::now();
+    let results = monte_carlo(&ctx, runs, levels, total_work, progress, cancel)?;
+    let mc_s = t_mc.elapsed().as_secs_f64();
+
+    // Representative run.
+    let (rep_out, tree_states, est_sd) = representative(
+        &ctx,
+        &prep,
+        median,
+        &path_h,
+        &path_d,
+        opts,
+        opts.output.tree_states,
+    );
+
+    let ens = crate::ensemble::summarise(&results, &rep_out, &est_sd, opts, &price_model);
+    input_warnings(&prep, &gp, &mut warnings);
+    let inventory = year0_inventory(trees, &prep, opts, area_ha, rep_out.root_shoot[0]);
+    let sim = Simulation {
+        schema_version: SCHEMA_VERSION,
+        generator: format!("twinmint growth-model {}", env!("CARGO_PKG_VERSION")),
+        settings: Settings {
+            options: opts.clone(),
+            derived: DerivedSettings {
+                n_trees: n,
+                area_ha,
+                area_source,
+                forest_type,
+                growth_level_multipliers: multipliers,
+                price_model,
+                price_currency: opts.price.series.currency.clone(),
+                dbh_predicted: prep.dbh_predicted,
+                species_group_defaulted: prep.group_defaulted,
+                region: opts.allometry.region,
+                biomass_equation: opts.allometry.biomass_equation(),
+                dbh_model: opts.allometry.jucker_biome(),
+                group_sources: inventory.totals.group_sources,
+            },
+        },
+        inventory: Some(inventory),
+        trees: tree_states,
+        stand: ens.stand,
+        accounting: ens.accounting,
+        valuation: ens.valuation,
+        collateral: ens.collateral,
+        warnings,
+    };
+    let timing = Timing {
+        precompute_s: t_pre,
+        monte_carlo_s: mc_s,
+        total_s: t_start.elapsed().as_secs_f64(),
+        threads: rayon::current_num_threads(),
+    };
+    crate::output::check_finite(&sim)?;
+    Ok((sim, timing))
+}
+
+/// The stand area (ha) and where it came from: the option, else the crowns' bounding box
+/// (with a warning: the surveyed area is what per-hectare figures should use).
+fn stand_area(
+    trees: &[TreeInput],
+    prep: &Prepared,
+    opts: &SimulationOptions,
+    warnings: &mut Vec<String>,
+) -> (f64, String) {
+    match opts.area_ha {
+        Some(a) => (a, "option".to_string()),
+        None => {
+            warnings.push(
+                "stand area taken from the bounding box of the crowns; pass area_ha for the \
+                 surveyed area"
+                    .to_string(),
+            );
+            (
+                crown_bbox_area_ha(trees, prep),
+                "crown bounding box".to_string(),
+            )
+        }
+    }
+}
+
+/// The growth levels' rate multipliers (module docs, step 3): one level without growth
+/// uncertainty, else `levels` (odd) stratified lognormal medians, fewer when the levels'
+/// trajectories would not fit in 1 GiB (with a warning).
+fn level_multipliers(
+    opts: &SimulationOptions,
+    years: usize,
+    n: usize,
+    warnings: &mut Vec<String>,
+) -> Vec<f64> {
+    let mut levels = if opts.growth.rate_log_sigma > 0.0 {
+        (opts.growth.levels | 1) as usize
+    } else {
+        1
+    };
+    let per_level_bytes = (2 * years + 1) * n * 4;
+    let budget = 1usize << 30;
+    if levels * per_level_bytes > budget {
+        let fit = (budget / per_level_bytes.max(1)).max(1);
+        let reduced = if fit.is_multiple_of(2) { fit - 1 } else { fit }.max(1);
+        warnings.push(format!(
+            "growth levels reduced from {levels} to {reduced} to stay within 1 GiB"
+        ));
+        levels = reduced;
+    }
+    (0..levels)
+        .map(|k| {
+            if levels == 1 {
+                1.0
+            } else {
+                let z = inverse_normal_cdf((k as f64 + 0.5) / levels as f64);
+                (opts.growth.rate_log_sigma * z).exp()
+            }
+        })
+        .collect()
+}
+
+/// Forest type for the IPCC root:shoot ratios: the option, or from the year-0 AGB mix `a0`
+/// (conifer when softwoods hold half the biomass, oak when oak–hickory–beech does).
+fn forest_type_for(opts: &SimulationOptions, prep: &Prepared, a0: &[f32]) -> ForestType {
+    let n = prep.n;
+    match opts.allometry.root_shoot {
+        RootShoot::Ipcc2006 {
+            forest_type: ForestType::Auto,
+            ..
+        } => {
+            let total: f64 = a0.iter().map(|v| *v as f64).sum();
+            let soft: f64 = (0..n)
+                .filter(|&i| prep.group[i].is_softwood())
+                .map(|i| a0[i] as f64)
+                .sum();
+            let oak: f64 = (0..n)
+                .filter(|&i| prep.group[i] == SpeciesGroup::HardMapleOakHickoryBeech)
+                .map(|i| a0[i] as f64)
+                .sum();
+            if soft >= 0.5 * total {
+                ForestType::Conifer
+            } else if oak >= 0.5 * total {
+                ForestType::Oak
+            } else {
+                ForestType::OtherBroadleaf
+            }
+        }
+        RootShoot::Ipcc2006 { forest_type, .. } => forest_type,
+        _ => ForestType::OtherBroadleaf,
+    }
+}
+
+/// The Monte Carlo runs, in chunks so progress and cancellation stay responsive.
+fn monte_carlo(
+    ctx: &Ctx,
+    runs: usize,
+    levels: usize,
+    total_work: u64,
+    progress: &mut dyn FnMut(u64, u64),
+    cancel: &CancelToken,
+) -> Result<Vec<RunOut>> {
+    let n = ctx.n;
     let mut results: Vec<RunOut> = Vec::with_capacity(runs);
     let chunk = (rayon::current_num_threads() * 8).clamp(16, 256);
     let mut done = 0usize;
@@ -718,205 +808,14 @@ pub fn run_timed(
         done = end;
         progress((levels + done) as u64, total_work);
     }
-    let mc_s = t_mc.elapsed().as_secs_f64();
 
-    // Representative run.
-    let (rep_out, tree_states, est_sd) = representative(
-        &ctx,
-        &prep,
-        median,
-        &path_h,
-        &path_d,
-        opts,
-        opts.output.tree_states,
-    );
+    Ok(results)
+}
 
-    // Accounting across the ensemble.
-    let acc = &opts.accounting;
-    let len = years + 1;
-    let mut net: Vec<Vec<f64>> = Vec::with_capacity(runs);
-    for r in &results {
-        let mut a = Vec::with_capacity(len);
-        acc.net_cumulative(&r.stock, &mut a);
-        net.push(a);
-    }
-    let mut half_width = vec![0.0; len];
-    let mut deduction = vec![0.0; len];
-    let mut col = Vec::with_capacity(runs);
-    match acc.uncertainty.source {
-        UncertaintySource::Estimation => {
-            // Cumulative net benefit of the representative run before leakage, and how much
-            // of a stock-change error passes into it.
-            let pass = match acc.baseline {
-                Baseline::FractionOfRemovals { fraction } => 1.0 - fraction,
-                _ => 1.0,
-            };
-            let no_leak = AccountingOptions {
-                leakage_fraction: 0.0,
-                ..acc.clone()
-            };
-            let mut net_rep = Vec::with_capacity(len);
-            no_leak.net_cumulative(&rep_out.stock, &mut net_rep);
-            for t in 0..len {
-                let u = acc.estimation_half_width(est_sd[t] * pass, net_rep[t]);
-                half_width[t] = u;
-                deduction[t] = acc.deduction_for(u);
-            }
-        }
-        UncertaintySource::Ensemble => {
-            for t in 0..len {
-                col.clear();
-                col.extend(net.iter().map(|a| a[t]));
-                let (u, d) = acc.uncertainty_deduction(&col);
-                half_width[t] = u;
-                deduction[t] = d;
-            }
-        }
-    }
-    let rate = opts.finance.discount_rate;
-    let timber_price = opts.finance.timber.as_ref().map(|t| t.price_per_m3);
-    let mut credits: Vec<RunCredits> = Vec::with_capacity(runs);
-    let mut carbon_pv = Vec::with_capacity(runs);
-    let mut timber_pv = Vec::with_capacity(runs);
-    let mut pending = Vec::with_capacity(runs);
-    let mut unrecovered = 0usize;
-    for (r, a) in results.iter().zip(&net) {
-        let mut c = RunCredits::default();
-        acc.issue(a, &deduction, &mut c);
-        let pv: f64 = (0..len)
-            .map(|t| c.issued[t] * r.price[t] * discount_factor(rate, t as f64))
-            .sum();
-        carbon_pv.push(pv);
-        if let Some(p) = timber_price {
-            timber_pv.push(
-                (0..len)
-                    .map(|t| r.timber_m3[t] * p * discount_factor(rate, t as f64))
-                    .sum::<f64>(),
-            );
-        }
-        pending.push(c.pending_after_horizon);
-        let last_verification = (1..len)
-            .rev()
-            .find(|t| (*t as u32).is_multiple_of(acc.verification_interval_years));
-        if last_verification.is_some_and(|t| c.below_high_water[t] > 0.0) {
-            unrecovered += 1;
-        }
-        credits.push(c);
-    }
-    let currency = opts.price.series.currency.clone();
-    let removals = |r: &RunOut, t: usize| {
-        if t == 0 {
-            0.0
-        } else {
-            r.stock[t] - r.stock[t - 1]
-        }
-    };
-    let cumulative: Vec<Vec<f64>> = credits
-        .iter()
-        .map(|c| {
-            c.issued
-                .iter()
-                .scan(0.0, |s, v| {
-                    *s += v;
-                    Some(*s)
-                })
-                .collect()
-        })
-        .collect();
-    let stand = StandSeries {
-        year: (0..len).map(|t| opts.start_year + t as i32).collect(),
-        stock_co2e_t: band_from_runs(runs, len, |r, t| results[r].stock[t]),
-        removals_co2e_t: band_from_runs(runs, len, |r, t| removals(&results[r], t)),
-        credits_issued_t: band_from_runs(runs, len, |r, t| credits[r].issued[t]),
-        credits_cumulative_t: band_from_runs(runs, len, |r, t| cumulative[r][t]),
-        buffer_t: band_from_runs(runs, len, |r, t| credits[r].buffer[t]),
-        price_per_t: band_from_runs(runs, len, |r, t| results[r].price[t]),
-        value: band_from_runs(runs, len, |r, t| credits[r].issued[t] * results[r].price[t]),
-        stems_alive: band_from_runs(runs, len, |r, t| results[r].stems[t]),
-        currency: currency.clone(),
-        representative: {
-            let mut a = Vec::new();
-            acc.net_cumulative(&rep_out.stock, &mut a);
-            let mut c = RunCredits::default();
-            acc.issue(&a, &deduction, &mut c);
-            RepresentativeSeries {
-                removals_co2e_t: (0..len).map(|t| removals(&rep_out, t)).collect(),
-                stock_co2e_t: rep_out.stock.clone(),
-                stems_alive: rep_out.stems.clone(),
-                credits_issued_t: c.issued,
-                agb_t: rep_out.agb_t.clone(),
-                bgb_t: rep_out.bgb_t.clone(),
-                carbon_t: rep_out.carbon_t.clone(),
-            }
-        },
-    };
-    let carbon_band = scalar_band(&carbon_pv);
-    let timber_band = timber_price.map(|_| scalar_band(&timber_pv));
-    let npv: Vec<f64> = if timber_price.is_some() {
-        carbon_pv
-            .iter()
-            .zip(&timber_pv)
-            .map(|(a, b)| a + b)
-            .collect()
-    } else {
-        carbon_pv.clone()
-    };
-    let (latest_month, latest_price) = opts.price.series.latest();
-    let valuation = Valuation {
-        currency: currency.clone(),
-        discount_rate: rate,
-        carbon_pv: carbon_band,
-        timber_pv: timber_band,
-        npv: scalar_band(&npv),
-        price_anchor_per_t: price_model.anchor,
-        price_latest_month: latest_month.to_string(),
-        price_latest_per_t: latest_price,
-    };
-    // Conservative credits: increments of the low-percentile cumulative-credit path. Each run's
-    // cumulative credits never fall, so neither does any percentile of them; the increments
-    // are ≥ 0 and sum to the percentile of total credits.
-    let q = opts.finance.collateral.credit_percentile;
-    let low_path: Vec<f64> = (0..len)
-        .map(|t| {
-            col.clear();
-            col.extend(cumulative.iter().map(|c| c[t]));
-            col.sort_by(|a, b| a.total_cmp(b));
-            quantile_sorted(&col, q)
-        })
-        .collect();
-    let conservative: Vec<f64> = (0..len)
-        .map(|t| {
-            if t == 0 {
-                low_path[0]
-            } else {
-                (low_path[t] - low_path[t - 1]).max(0.0)
-            }
-        })
-        .collect();
-    let collateral = collateral(
-        conservative,
-        rate,
-        &currency,
-        latest_month.to_string(),
-        latest_price,
-        opts.price.series.trailing_mean(12),
-        &opts.finance.collateral,
-    );
-    let accounting = AccountingSummary {
-        method: format!(
-            "VMD0017-style: cumulative net benefit (baseline, leakage) → uncertainty deduction \
-             max(0, U − threshold) on the cumulative, U from {} → high-water-mark \
-             verification → non-permanence buffer → issuance after the lag",
-            match acc.uncertainty.source {
-                UncertaintySource::Estimation => "the allometric estimation error",
-                UncertaintySource::Ensemble => "the Monte Carlo ensemble spread",
-            }
-        ),
-        uncertainty_half_width: half_width,
-        uncertainty_deduction: deduction,
-        pending_after_horizon_t: scalar_band(&pending),
-        runs_with_unrecovered_reversal: unrecovered as f64 / runs as f64,
-    };
+/// Warnings about the inputs: trees at their group's asymptotic height, species names not in
+/// the table, species whose clade contradicts the conifer/broadleaf call.
+fn input_warnings(prep: &Prepared, gp: &[GrowthParams; 10], warnings: &mut Vec<String>) {
+    let n = prep.n;
     let too_big = (0..n)
         .filter(|&i| prep.h0[i] >= gp[prep.gi[i] as usize].height_max_m)
         .count();
@@ -952,44 +851,6 @@ pub fn run_timed(
             prep.class_conflicts
         ));
     }
-    let inventory = year0_inventory(trees, &prep, opts, area_ha, rep_out.root_shoot[0]);
-    let sim = Simulation {
-        schema_version: SCHEMA_VERSION,
-        generator: format!("twinmint growth-model {}", env!("CARGO_PKG_VERSION")),
-        settings: Settings {
-            options: opts.clone(),
-            derived: DerivedSettings {
-                n_trees: n,
-                area_ha,
-                area_source,
-                forest_type,
-                growth_level_multipliers: multipliers,
-                price_model,
-                price_currency: currency,
-                dbh_predicted: prep.dbh_predicted,
-                species_group_defaulted: prep.group_defaulted,
-                region: opts.allometry.region,
-                biomass_equation: opts.allometry.biomass_equation(),
-                dbh_model: opts.allometry.jucker_biome(),
-                group_sources: inventory.totals.group_sources,
-            },
-        },
-        inventory: Some(inventory),
-        trees: tree_states,
-        stand,
-        accounting,
-        valuation,
-        collateral,
-        warnings,
-    };
-    let timing = Timing {
-        precompute_s: t_pre,
-        monte_carlo_s: mc_s,
-        total_s: t_start.elapsed().as_secs_f64(),
-        threads: rayon::current_num_threads(),
-    };
-    crate::output::check_finite(&sim)?;
-    Ok((sim, timing))
 }
 
 /// The year-0 inventory from the prepared trees (the same equations and values as the
