@@ -459,10 +459,7 @@ impl Chain {
 
     pub async fn has_role(&self, role: Role, account: Address) -> ChainResult<bool> {
         let c = self.contract()?;
-        c.hasRole(role.id(), account)
-            .call()
-            .await
-            .map_err(|e| self.call_error("hasRole", e))
+        self.read("hasRole", c.hasRole(role.id(), account)).await
     }
 
     /// Admit (or renew) `client` with a category until `expiry` (unix seconds; registrar only).
@@ -492,11 +489,7 @@ impl Chain {
     /// The account's admission record, if any (expired ones included; see [`Chain::has_kyc`]).
     pub async fn kyc_of(&self, account: Address) -> ChainResult<Option<KycInfo>> {
         let c = self.contract()?;
-        let k = c
-            .kycOf(account)
-            .call()
-            .await
-            .map_err(|e| self.call_error("kycOf", e))?;
+        let k = self.read("kycOf", c.kycOf(account)).await?;
         if k.registrar == Address::ZERO {
             return Ok(None);
         }
@@ -512,10 +505,7 @@ impl Chain {
     /// Unexpired admission by a registrar that still holds the role.
     pub async fn has_kyc(&self, account: Address) -> ChainResult<bool> {
         let c = self.contract()?;
-        c.hasKyc(account)
-            .call()
-            .await
-            .map_err(|e| self.call_error("hasKyc", e))
+        self.read("hasKyc", c.hasKyc(account)).await
     }
 
     // ------------------------------------------------------------------ attest and mint
@@ -547,15 +537,9 @@ impl Chain {
     pub async fn contract_digest(&self, claim: &Claim) -> ChainResult<B256> {
         let c = self.contract()?;
         if let Some(m) = claim.mint_struct() {
-            c.mintDigest(m)
-                .call()
-                .await
-                .map_err(|e| self.call_error("mintDigest", e))
+            self.read("mintDigest", c.mintDigest(m)).await
         } else if let Some(r) = claim.resurvey_struct() {
-            c.resurveyDigest(r)
-                .call()
-                .await
-                .map_err(|e| self.call_error("resurveyDigest", e))
+            self.read("resurveyDigest", c.resurveyDigest(r)).await
         } else {
             Err(ChainError::Unexpected("unknown claim kind".into()))
         }
@@ -917,176 +901,6 @@ impl Chain {
             },
         )
         .await
-    }
-
-    // ------------------------------------------------------------------ reads
-
-    /// The token holding `fingerprint` (minted or appended by a resurvey), if any.
-    pub async fn token_of_fingerprint(&self, fingerprint: B256) -> ChainResult<Option<u64>> {
-        let c = self.contract()?;
-        let id = c
-            .tokenOfFingerprint(fingerprint)
-            .call()
-            .await
-            .map_err(|e| self.call_error("tokenOfFingerprint", e))?;
-        if id.is_zero() {
-            Ok(None)
-        } else {
-            token_u64(id).map(Some)
-        }
-    }
-
-    pub async fn is_minted(&self, fingerprint: B256) -> ChainResult<bool> {
-        Ok(self.token_of_fingerprint(fingerprint).await?.is_some())
-    }
-
-    /// Every fingerprint of the token, oldest first (what `verify` compares against).
-    pub async fn history(&self, token_id: u64) -> ChainResult<Vec<B256>> {
-        let c = self.contract()?;
-        c.history(U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("history", e))
-    }
-
-    /// Every survey of the token with capture hash, surveyor and time.
-    pub async fn surveys(&self, token_id: u64) -> ChainResult<Vec<SurveyEntry>> {
-        let c = self.contract()?;
-        let list = c
-            .surveys(U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("surveys", e))?;
-        Ok(list
-            .into_iter()
-            .map(|s| SurveyEntry {
-                fingerprint: s.fingerprint,
-                scan_root: s.scanRoot,
-                capture_hash: s.captureHash,
-                footprint_root: s.footprintRoot,
-                cell_count: s.cellCount,
-                surveyor: s.surveyor,
-                timestamp: s.timestamp,
-            })
-            .collect())
-    }
-
-    /// The latest fingerprint.
-    pub async fn fingerprint_of(&self, token_id: u64) -> ChainResult<B256> {
-        let c = self.contract()?;
-        c.fingerprintOf(U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("fingerprintOf", e))
-    }
-
-    /// The token's metadata URI (the package's `metadata.json`, e.g. `ipfs://…`).
-    pub async fn token_uri(&self, token_id: u64) -> ChainResult<String> {
-        let c = self.contract()?;
-        c.tokenURI(U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("tokenURI", e))
-    }
-
-    pub async fn owner_of(&self, token_id: u64) -> ChainResult<Address> {
-        let c = self.contract()?;
-        c.ownerOf(U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("ownerOf", e))
-    }
-
-    pub async fn pledge_of(&self, token_id: u64) -> ChainResult<Option<PledgeInfo>> {
-        let c = self.contract()?;
-        let p = c
-            .pledgeOf(U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("pledgeOf", e))?;
-        Ok((p.lender != Address::ZERO).then_some(PledgeInfo {
-            lender: p.lender,
-            owner: p.owner,
-            loan_ref: p.loanRef,
-            since: p.since,
-            seizable_after: p.seizableAfter,
-            expires_at: p.expiresAt,
-            accepted: p.accepted,
-        }))
-    }
-
-    /// The latest survey's footprint claim.
-    pub async fn footprint_of(&self, token_id: u64) -> ChainResult<FootprintInfo> {
-        let c = self.contract()?;
-        let f = c
-            .footprintOf(U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("footprintOf", e))?;
-        Ok(FootprintInfo {
-            root: f.root,
-            expected: f.expected,
-            claimed: f.claimed,
-        })
-    }
-
-    /// The token whose survey has this scan (cloud Merkle) root, if any.
-    pub async fn token_of_scan(&self, scan_root: B256) -> ChainResult<Option<u64>> {
-        let c = self.contract()?;
-        let id = c
-            .tokenOfScan(scan_root)
-            .call()
-            .await
-            .map_err(|e| self.call_error("tokenOfScan", e))?;
-        if id.is_zero() {
-            Ok(None)
-        } else {
-            token_u64(id).map(Some)
-        }
-    }
-
-    /// The token holding this H3 cell, if any.
-    pub async fn token_of_cell(&self, cell: u64) -> ChainResult<Option<u64>> {
-        let c = self.contract()?;
-        let id = c
-            .tokenOfCell(cell)
-            .call()
-            .await
-            .map_err(|e| self.call_error("tokenOfCell", e))?;
-        if id.is_zero() {
-            Ok(None)
-        } else {
-            token_u64(id).map(Some)
-        }
-    }
-
-    pub async fn valuation_of(&self, token_id: u64) -> ChainResult<Option<ValuationInfo>> {
-        let c = self.contract()?;
-        let v = c
-            .valuationOf(U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("valuationOf", e))?;
-        Ok((v.oracle != Address::ZERO).then_some(ValuationInfo {
-            value: v.value,
-            currency: v.currency,
-            as_of: v.asOf,
-            oracle: v.oracle,
-        }))
-    }
-
-    /// ERC-7943-style pre-check: would `from → to` of `token_id` pass the KYC and pledge rules?
-    pub async fn can_transfer(
-        &self,
-        from: Address,
-        to: Address,
-        token_id: u64,
-    ) -> ChainResult<bool> {
-        let c = self.contract()?;
-        c.canTransfer(from, to, U256::from(token_id))
-            .call()
-            .await
-            .map_err(|e| self.call_error("canTransfer", e))
     }
 
     // ------------------------------------------------------------------ browser-wallet flows
@@ -1454,7 +1268,7 @@ impl Chain {
         }
     }
 
-    fn call_error(&self, action: &str, e: alloy::contract::Error) -> ChainError {
+    pub(super) fn call_error(&self, action: &str, e: alloy::contract::Error) -> ChainError {
         match e {
             alloy::contract::Error::TransportError(e) => self.rpc_error(action, e),
             alloy::contract::Error::ZeroData(..) => match self.config.contract {
@@ -1537,7 +1351,7 @@ fn minted_token(receipt: &TransactionReceipt, contract: Address) -> ChainResult<
     token_u64(log.data.tokenId)
 }
 
-fn token_u64(id: U256) -> ChainResult<u64> {
+pub(super) fn token_u64(id: U256) -> ChainResult<u64> {
     u64::try_from(id).map_err(|_| ChainError::Unexpected(format!("token id {id} exceeds u64")))
 }
 

@@ -21,6 +21,7 @@ pub mod bridge;
 mod client;
 pub mod dev;
 mod error;
+mod reads;
 mod record;
 mod rpc_url;
 mod wallet;
