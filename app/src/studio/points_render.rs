@@ -620,9 +620,323 @@ pub fn clip_from_rel(clip_from_view: Mat4, world_from_view: &GlobalTransform) ->
     clip_from_view * Mat4::from_mat3(view_from_world * world_from_local())
 }
 
-// Known debt (issue 13): the quad and compute passes with their bind groups in one system; to be
-// split per rasteriser.
-#[allow(clippy::too_many_lines)]
+/// A bind group whose entries are `resources` at bindings 0, 1, 2, … in order.
+fn bind_group(
+    device: &wgpu::Device,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    resources: &[wgpu::BindingResource<'_>],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry<'_>> = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: r.clone(),
+        })
+        .collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
+/// A uniform buffer holding `value`.
+fn uniform_buffer<T: bytemuck::Pod>(device: &wgpu::Device, label: &str, value: &T) -> wgpu::Buffer {
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some(label),
+        contents: bytemuck::bytes_of(value),
+        usage: wgpu::BufferUsages::UNIFORM,
+    })
+}
+
+/// The view's offscreen targets (colour, distance, depth, and the compute rasteriser's
+/// framebuffer), made anew when the viewport size or the rasteriser changed.
+fn view_layer(
+    layers: &mut ViewLayers,
+    device: &wgpu::Device,
+    entity: Entity,
+    size: UVec2,
+    use_compute: bool,
+) {
+    let stale = layers
+        .0
+        .get(&entity)
+        .is_none_or(|l| l.size != size || l.framebuffer.is_some() != use_compute);
+    if !stale {
+        return;
+    }
+    let att = wgpu::TextureUsages::RENDER_ATTACHMENT
+        | wgpu::TextureUsages::TEXTURE_BINDING
+        | wgpu::TextureUsages::STORAGE_BINDING;
+    layers.0.insert(
+        entity,
+        ViewLayer {
+            size,
+            color: make_texture(device, size, COLOR_FORMAT, att),
+            dist: make_texture(device, size, DIST_FORMAT, att),
+            depth: make_texture(
+                device,
+                size,
+                DEPTH_FORMAT,
+                wgpu::TextureUsages::RENDER_ATTACHMENT,
+            ),
+            framebuffer: use_compute.then(|| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("points_framebuffer"),
+                    size: size.x as u64 * size.y as u64 * 8,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            }),
+        },
+    );
+}
+
+/// What a frame draws: per resident node its offset from the camera (computed in f64, then
+/// narrowed, so far-away projects keep their precision) and, per pool chunk, the nodes in it
+/// as `(slot, first point, count)`.
+struct FrameNodes {
+    nodes: Vec<NodeUniform>,
+    per_chunk: Vec<Vec<(u32, u32, u32)>>,
+}
+
+fn frame_nodes(layer: &PointLayer, pool: &PointPool, cam_local: DVec3) -> FrameNodes {
+    let mut nodes = Vec::new();
+    let mut per_chunk: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); pool.chunks.len()];
+    for n in &layer.nodes {
+        let Some(&(chunk, first, count)) = pool.resident.get(&n.id) else {
+            continue;
+        };
+        let off = n.center - cam_local;
+        let slot = nodes.len() as u32;
+        nodes.push(NodeUniform {
+            offset: [off.x as f32, off.y as f32, off.z as f32],
+            first,
+        });
+        per_chunk[chunk].push((slot, first, count));
+    }
+    FrameNodes { nodes, per_chunk }
+}
+
+/// The work items of one chunk's nodes (at most [`WORKGROUP`] points each) and the dispatch
+/// size, padded so every dispatched group reads a valid (empty) item.
+fn work_items(items: &[(u32, u32, u32)]) -> (Vec<WorkItem>, u32, u32) {
+    let mut work = Vec::new();
+    for &(slot, first, count) in items {
+        let mut k = 0;
+        while k < count {
+            work.push(WorkItem {
+                slot,
+                first: first + k,
+                count: WORKGROUP.min(count - k),
+                _pad: 0,
+            });
+            k += WORKGROUP;
+        }
+    }
+    let groups = work.len() as u32;
+    let gx = groups.min(65535);
+    let gy = groups.div_ceil(gx);
+    work.resize(
+        (gx * gy) as usize,
+        WorkItem {
+            slot: 0,
+            first: 0,
+            count: 0,
+            _pad: 0,
+        },
+    );
+    (work, gx, gy)
+}
+
+/// Inputs shared by the two rasterisers.
+struct RasterInputs<'a> {
+    device: &'a wgpu::Device,
+    pool: &'a PointPool,
+    frame: &'a FrameNodes,
+    node_buf: &'a wgpu::Buffer,
+    vl: &'a ViewLayer,
+    size: UVec2,
+    frame_for: &'a dyn Fn(u32) -> FrameUniform,
+}
+
+/// Compute rasteriser: every chunk's points into the 64-bit depth|colour framebuffer with
+/// atomics, then a resolve pass into the colour and distance targets.
+fn compute_pass(
+    encoder: &mut wgpu::CommandEncoder,
+    cp: &ComputePipelines,
+    fb: &wgpu::Buffer,
+    r: &RasterInputs<'_>,
+) {
+    let device = r.device;
+    encoder.clear_buffer(fb, 0, None);
+    let mut binds = Vec::new();
+    for (chunk, items) in r.frame.per_chunk.iter().enumerate() {
+        if items.is_empty() {
+            continue;
+        }
+        let (work, gx, gy) = work_items(items);
+        let frame = uniform_buffer(device, "points_frame", &(r.frame_for)(gx));
+        let work_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("points_work"),
+            contents: bytemuck::cast_slice(&work),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let bg = bind_group(
+            device,
+            "points_compute",
+            &cp.raster_layout,
+            &[
+                frame.as_entire_binding(),
+                r.pool.chunks[chunk].buffer.as_entire_binding(),
+                r.node_buf.as_entire_binding(),
+                work_buf.as_entire_binding(),
+                fb.as_entire_binding(),
+            ],
+        );
+        binds.push((bg, gx, gy));
+    }
+    let frame = uniform_buffer(device, "points_frame", &(r.frame_for)(1));
+    let resolve_bg = bind_group(
+        device,
+        "points_resolve",
+        &cp.resolve_layout,
+        &[
+            frame.as_entire_binding(),
+            fb.as_entire_binding(),
+            wgpu::BindingResource::TextureView(&r.vl.color),
+            wgpu::BindingResource::TextureView(&r.vl.dist),
+        ],
+    );
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some("points_compute"),
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(&cp.raster);
+    for (bg, gx, gy) in &binds {
+        pass.set_bind_group(0, bg, &[]);
+        pass.dispatch_workgroups(*gx, *gy, 1);
+    }
+    pass.set_pipeline(&cp.resolve);
+    pass.set_bind_group(0, &resolve_bg, &[]);
+    pass.dispatch_workgroups(r.size.x.div_ceil(8), r.size.y.div_ceil(8), 1);
+}
+
+/// Quad rasteriser: six vertices per point, depth-tested, into the colour and distance
+/// targets.
+fn quad_pass(encoder: &mut wgpu::CommandEncoder, pipes: &PointPipelines, r: &RasterInputs<'_>) {
+    let device = r.device;
+    let frame = uniform_buffer(device, "points_frame", &(r.frame_for)(1));
+    let binds: Vec<_> = r
+        .frame
+        .per_chunk
+        .iter()
+        .enumerate()
+        .filter(|(_, items)| !items.is_empty())
+        .map(|(chunk, items)| {
+            let bg = bind_group(
+                device,
+                "points_quad",
+                &pipes.frame_layout,
+                &[
+                    frame.as_entire_binding(),
+                    r.pool.chunks[chunk].buffer.as_entire_binding(),
+                    r.node_buf.as_entire_binding(),
+                ],
+            );
+            (bg, items)
+        })
+        .collect();
+    let clear = |view| {
+        Some(wgpu::RenderPassColorAttachment {
+            view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                store: wgpu::StoreOp::Store,
+            },
+        })
+    };
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("points_quads"),
+        color_attachments: &[clear(&r.vl.color), clear(&r.vl.dist)],
+        depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+            view: &r.vl.depth,
+            depth_ops: Some(wgpu::Operations {
+                load: wgpu::LoadOp::Clear(0.0),
+                store: wgpu::StoreOp::Discard,
+            }),
+            stencil_ops: None,
+        }),
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    pass.set_pipeline(&pipes.quad);
+    for (bg, items) in &binds {
+        pass.set_bind_group(0, bg, &[]);
+        for &(slot, first, count) in items.iter() {
+            pass.draw(first * 6..(first + count) * 6, slot..slot + 1);
+        }
+    }
+}
+
+/// Composite the colour and distance targets with eye-dome lighting into the camera's target,
+/// writing depth so meshes and points occlude each other.
+fn composite_pass(
+    encoder: &mut wgpu::CommandEncoder,
+    device: &wgpu::Device,
+    pipes: &PointPipelines,
+    composite: &wgpu::RenderPipeline,
+    extracted: &ExtractedView,
+    target: &ViewTarget,
+    depth: &ViewDepthTexture,
+    vl: &ViewLayer,
+    settings: &PointSettings,
+) {
+    let p = extracted.clip_from_view;
+    let cu = CompositeUniform {
+        proj: [p.z_axis.z, p.w_axis.z, p.z_axis.w, 0.0],
+        proj_e: p.w_axis.w,
+        edl_strength: settings.edl_strength.max(0.0),
+        edl_radius: settings.edl_radius.max(1.0),
+        _pad: 0.0,
+        offset: [extracted.viewport.x as f32, extracted.viewport.y as f32],
+        _pad2: [0.0; 2],
+    };
+    let cbuf = uniform_buffer(device, "points_edl", &cu);
+    let bg = bind_group(
+        device,
+        "points_edl",
+        &pipes.composite_layout,
+        &[
+            cbuf.as_entire_binding(),
+            wgpu::BindingResource::TextureView(&vl.color),
+            wgpu::BindingResource::TextureView(&vl.dist),
+        ],
+    );
+    let color = target.get_color_attachment();
+    let depth_att = depth.get_attachment(wgpu::StoreOp::Store);
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("points_edl"),
+        color_attachments: &[Some(color)],
+        depth_stencil_attachment: Some(depth_att),
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    let vp = extracted.viewport.as_vec4();
+    pass.set_viewport(vp.x, vp.y, vp.z, vp.w, 0.0, 1.0);
+    pass.set_pipeline(composite);
+    pass.set_bind_group(0, &bg, &[]);
+    pass.draw(0..3, 0..1);
+}
+
+/// The point layer's render pass for one view: targets, node offsets, the compute or quad
+/// rasteriser, then the EDL composite.
 fn point_pass(
     view: ViewQuery<(
         &ExtractedView,
@@ -654,65 +968,18 @@ fn point_pass(
     };
     let use_compute = pipes.compute.is_some() && settings.rasterizer != Rasterizer::Quads;
     let device = ctx.render_device().wgpu_device().clone();
-
-    // Targets for this view.
-    let stale = layers
-        .0
-        .get(&entity)
-        .is_none_or(|l| l.size != size || l.framebuffer.is_some() != use_compute);
-    if stale {
-        let att = wgpu::TextureUsages::RENDER_ATTACHMENT
-            | wgpu::TextureUsages::TEXTURE_BINDING
-            | wgpu::TextureUsages::STORAGE_BINDING;
-        layers.0.insert(
-            entity,
-            ViewLayer {
-                size,
-                color: make_texture(&device, size, COLOR_FORMAT, att),
-                dist: make_texture(&device, size, DIST_FORMAT, att),
-                depth: make_texture(
-                    &device,
-                    size,
-                    DEPTH_FORMAT,
-                    wgpu::TextureUsages::RENDER_ATTACHMENT,
-                ),
-                framebuffer: use_compute.then(|| {
-                    device.create_buffer(&wgpu::BufferDescriptor {
-                        label: Some("points_framebuffer"),
-                        size: size.x as u64 * size.y as u64 * 8,
-                        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                        mapped_at_creation: false,
-                    })
-                }),
-            },
-        );
-    }
+    view_layer(&mut layers, &device, entity, size, use_compute);
     let vl = &layers.0[&entity];
 
-    // Node offsets relative to the camera, in f64 then narrowed.
-    let cam_world = extracted.world_from_view.translation();
-    let cam_local = world_to_local(cam_world);
-    let mut nodes = Vec::new();
-    let mut per_chunk: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); pool.chunks.len()];
-    for n in &layer.nodes {
-        let Some(&(chunk, first, count)) = pool.resident.get(&n.id) else {
-            continue;
-        };
-        let off = n.center - cam_local;
-        let slot = nodes.len() as u32;
-        nodes.push(NodeUniform {
-            offset: [off.x as f32, off.y as f32, off.z as f32],
-            first,
-        });
-        per_chunk[chunk].push((slot, first, count));
-    }
-    if nodes.is_empty() {
+    let cam_local = world_to_local(extracted.world_from_view.translation());
+    let frame = frame_nodes(&layer, &pool, cam_local);
+    if frame.nodes.is_empty() {
         return;
     }
     let clip = clip_from_rel(extracted.clip_from_view, &extracted.world_from_view);
     let node_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some("points_nodes"),
-        contents: bytemuck::cast_slice(&nodes),
+        contents: bytemuck::cast_slice(&frame.nodes),
         usage: wgpu::BufferUsages::STORAGE,
     });
     let frame_for = |groups_x: u32| FrameUniform {
@@ -721,244 +988,24 @@ fn point_pass(
         point_size: settings.point_size.max(1.0),
         groups_x,
     };
+    let inputs = RasterInputs {
+        device: &device,
+        pool: &pool,
+        frame: &frame,
+        node_buf: &node_buf,
+        vl,
+        size,
+        frame_for: &frame_for,
+    };
 
     let encoder = ctx.command_encoder();
-    if let (true, Some(cp), Some(fb)) =
-        (use_compute, pipes.compute.as_ref(), vl.framebuffer.as_ref())
-    {
-        encoder.clear_buffer(fb, 0, None);
-        let mut binds = Vec::new();
-        for (chunk, items) in per_chunk.iter().enumerate() {
-            if items.is_empty() {
-                continue;
-            }
-            let mut work = Vec::new();
-            for &(slot, first, count) in items {
-                let mut k = 0;
-                while k < count {
-                    work.push(WorkItem {
-                        slot,
-                        first: first + k,
-                        count: WORKGROUP.min(count - k),
-                        _pad: 0,
-                    });
-                    k += WORKGROUP;
-                }
-            }
-            let groups = work.len() as u32;
-            let gx = groups.min(65535);
-            let gy = groups.div_ceil(gx);
-            // Pad so every dispatched group reads a valid (empty) item.
-            work.resize(
-                (gx * gy) as usize,
-                WorkItem {
-                    slot: 0,
-                    first: 0,
-                    count: 0,
-                    _pad: 0,
-                },
-            );
-            let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("points_frame"),
-                contents: bytemuck::bytes_of(&frame_for(gx)),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-            let work_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("points_work"),
-                contents: bytemuck::cast_slice(&work),
-                usage: wgpu::BufferUsages::STORAGE,
-            });
-            let bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("points_compute"),
-                layout: &cp.raster_layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: frame.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: pool.chunks[chunk].buffer.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: node_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: work_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 4,
-                        resource: fb.as_entire_binding(),
-                    },
-                ],
-            });
-            binds.push((bg, gx, gy));
-        }
-        let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("points_frame"),
-            contents: bytemuck::bytes_of(&frame_for(1)),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let resolve_bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("points_resolve"),
-            layout: &cp.resolve_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: frame.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: fb.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(&vl.color),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: wgpu::BindingResource::TextureView(&vl.dist),
-                },
-            ],
-        });
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("points_compute"),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(&cp.raster);
-        for (bg, gx, gy) in &binds {
-            pass.set_bind_group(0, bg, &[]);
-            pass.dispatch_workgroups(*gx, *gy, 1);
-        }
-        pass.set_pipeline(&cp.resolve);
-        pass.set_bind_group(0, &resolve_bg, &[]);
-        pass.dispatch_workgroups(size.x.div_ceil(8), size.y.div_ceil(8), 1);
-    } else {
-        let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("points_frame"),
-            contents: bytemuck::bytes_of(&frame_for(1)),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let binds: Vec<_> = per_chunk
-            .iter()
-            .enumerate()
-            .filter(|(_, items)| !items.is_empty())
-            .map(|(chunk, items)| {
-                let bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("points_quad"),
-                    layout: &pipes.frame_layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: frame.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: pool.chunks[chunk].buffer.as_entire_binding(),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: node_buf.as_entire_binding(),
-                        },
-                    ],
-                });
-                (bg, items)
-            })
-            .collect();
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("points_quads"),
-            color_attachments: &[
-                Some(wgpu::RenderPassColorAttachment {
-                    view: &vl.color,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                        store: wgpu::StoreOp::Store,
-                    },
-                }),
-                Some(wgpu::RenderPassColorAttachment {
-                    view: &vl.dist,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                        store: wgpu::StoreOp::Store,
-                    },
-                }),
-            ],
-            depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                view: &vl.depth,
-                depth_ops: Some(wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(0.0),
-                    store: wgpu::StoreOp::Discard,
-                }),
-                stencil_ops: None,
-            }),
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        pass.set_pipeline(&pipes.quad);
-        for (bg, items) in &binds {
-            pass.set_bind_group(0, bg, &[]);
-            for &(slot, first, count) in items.iter() {
-                pass.draw(first * 6..(first + count) * 6, slot..slot + 1);
-            }
-        }
+    match (use_compute, pipes.compute.as_ref(), vl.framebuffer.as_ref()) {
+        (true, Some(cp), Some(fb)) => compute_pass(encoder, cp, fb, &inputs),
+        _ => quad_pass(encoder, &pipes, &inputs),
     }
-
-    // Composite with EDL into the camera's target, writing depth.
-    let p = extracted.clip_from_view;
-    let cu = CompositeUniform {
-        proj: [p.z_axis.z, p.w_axis.z, p.z_axis.w, 0.0],
-        proj_e: p.w_axis.w,
-        edl_strength: settings.edl_strength.max(0.0),
-        edl_radius: settings.edl_radius.max(1.0),
-        _pad: 0.0,
-        offset: [extracted.viewport.x as f32, extracted.viewport.y as f32],
-        _pad2: [0.0; 2],
-    };
-    let cbuf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-        label: Some("points_edl"),
-        contents: bytemuck::bytes_of(&cu),
-        usage: wgpu::BufferUsages::UNIFORM,
-    });
-    let bg = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("points_edl"),
-        layout: &pipes.composite_layout,
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: cbuf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: wgpu::BindingResource::TextureView(&vl.color),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: wgpu::BindingResource::TextureView(&vl.dist),
-            },
-        ],
-    });
-    let color = target.get_color_attachment();
-    let depth_att = depth.get_attachment(wgpu::StoreOp::Store);
-    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-        label: Some("points_edl"),
-        color_attachments: &[Some(color)],
-        depth_stencil_attachment: Some(depth_att),
-        timestamp_writes: None,
-        occlusion_query_set: None,
-        multiview_mask: None,
-    });
-    let vp = extracted.viewport.as_vec4();
-    pass.set_viewport(vp.x, vp.y, vp.z, vp.w, 0.0, 1.0);
-    pass.set_pipeline(composite);
-    pass.set_bind_group(0, &bg, &[]);
-    pass.draw(0..3, 0..1);
+    composite_pass(
+        encoder, &device, &pipes, composite, extracted, target, depth, vl, &settings,
+    );
 }
 
 #[cfg(test)]
