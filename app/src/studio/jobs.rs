@@ -3,6 +3,7 @@
 //! polls them each frame, shows a bar per job, and turns failures into entries of the error
 //! panel (never a crash: a panicking job is reported as an internal error).
 
+use crate::studio::error::{StudioError, StudioResult};
 use capture::CancelToken;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -62,7 +63,7 @@ pub struct Job {
     pub id: u64,
     pub label: String,
     pub ctx: JobCtx,
-    handle: Option<JoinHandle<Result<JobOutput, String>>>,
+    handle: Option<JoinHandle<StudioResult<JobOutput>>>,
 }
 
 impl Job {
@@ -99,7 +100,7 @@ impl Jobs {
     pub fn spawn(
         &mut self,
         label: impl Into<String>,
-        work: impl FnOnce(&JobCtx) -> Result<JobOutput, String> + Send + 'static,
+        work: impl FnOnce(&JobCtx) -> StudioResult<JobOutput> + Send + 'static,
     ) -> u64 {
         self.next += 1;
         let ctx = JobCtx {
@@ -126,7 +127,7 @@ impl Jobs {
     }
 
     /// Jobs that have finished, with their results (removed from `running`).
-    pub fn take_finished(&mut self) -> Vec<(String, Result<JobOutput, String>, bool)> {
+    pub fn take_finished(&mut self) -> Vec<(String, StudioResult<JobOutput>, bool)> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < self.running.len() {
@@ -141,12 +142,13 @@ impl Jobs {
             let job = self.running.remove(i);
             let cancelled = job.ctx.cancelled();
             let result = match job.handle {
-                None => Err("could not start a worker thread".to_string()),
+                None => Err(StudioError::Panic(
+                    "could not start a worker thread".to_string(),
+                )),
                 Some(h) => h
                     .join()
-                    .unwrap_or_else(|_| Err("internal error: the job panicked".to_string())),
+                    .unwrap_or_else(|_| Err(StudioError::Panic("the job panicked".to_string()))),
             };
-            let result = result.map_err(|e| capture::commit::public_paths(&e));
             out.push((job.label, result, cancelled));
         }
         out
@@ -165,10 +167,12 @@ pub struct ErrorEntry {
 pub struct Errors(pub Vec<ErrorEntry>);
 
 impl Errors {
-    pub fn push(&mut self, source: impl Into<String>, message: impl Into<String>) {
+    /// One entry; staging paths in `message` are rewritten to the user's paths
+    /// ([`capture::commit::public_paths`]).
+    pub fn push(&mut self, source: impl Into<String>, message: impl std::fmt::Display) {
         self.0.push(ErrorEntry {
             source: source.into(),
-            message: message.into(),
+            message: capture::commit::public_paths(&message.to_string()),
         });
     }
 }
@@ -218,7 +222,7 @@ pub fn simulate_project(
     dir: &Path,
     s: &SimulateSettings,
     ctx: &JobCtx,
-) -> Result<Simulation, String> {
+) -> StudioResult<Simulation> {
     use crate::workflow::simulate as wf;
     let run = || -> crate::workflow::WorkflowResult<Simulation> {
         let manifest = capture::project::open(dir)?;
@@ -241,11 +245,11 @@ pub fn simulate_project(
         let cancel = ctx.cancel.clone();
         wf::simulate_project(dir, &trees, &o, &mut |l, f| ctx.set(l, f), &cancel)
     };
-    run().map_err(|e| e.to_string())
+    Ok(run()?)
 }
 
 /// Reconstruct a project with default options (device auto), writing its outputs.
-pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> Result<(), String> {
+pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> StudioResult<()> {
     let cancel = ctx.cancel.clone();
     crate::workflow::reconstruct::reconstruct_project(
         dir,
@@ -254,12 +258,12 @@ pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> Result<(), String> {
         &mut |l, f| ctx.set(l, f),
         &cancel,
     )
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+    .map(|_| ())?;
+    Ok(())
 }
 
 /// The surveyor's import: scans → new project → reconstruct → simulate → open.
-pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> Result<JobOutput, String> {
+pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> StudioResult<JobOutput> {
     let first = files.first().ok_or("no files to import")?.clone();
     let dir = project_dir_for(&first);
     let cancel = ctx.cancel.clone();
@@ -276,8 +280,7 @@ pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> Result<JobOutput, Stri
         }
         capture::project::IngestEvent::Writing { .. } => ctx.set("Writing project", 1.0),
     };
-    capture::project::ingest(&files, &dir, &opts, &mut events, &cancel)
-        .map_err(|e| e.to_string())?;
+    capture::project::ingest(&files, &dir, &opts, &mut events, &cancel)?;
     reconstruct_project(&dir, ctx)?;
     if let Err(e) = simulate_project(&dir, &SimulateSettings::default(), ctx) {
         // No trees (a pipe rack, a building): the project is still worth opening.
@@ -287,10 +290,9 @@ pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> Result<JobOutput, Stri
 }
 
 /// Open a project for viewing.
-pub fn open(dir: &Path, ctx: &JobCtx) -> Result<JobOutput, String> {
+pub fn open(dir: &Path, ctx: &JobCtx) -> StudioResult<JobOutput> {
     let c = ctx.clone();
-    let p = open_project(dir, &move |stage, f| c.set(stage, f), &ctx.cancel)
-        .map_err(|e| e.to_string())?;
+    let p = open_project(dir, &move |stage, f| c.set(stage, f), &ctx.cancel)?;
     Ok(JobOutput::Opened(Box::new(p)))
 }
 
@@ -315,8 +317,8 @@ mod tests {
         for (label, r, _) in &results {
             let e = r.as_ref().err().expect("an error");
             match label.as_str() {
-                "fails" => assert_eq!(e, "bad file"),
-                _ => assert!(e.contains("panicked")),
+                "fails" => assert_eq!(e.to_string(), "bad file"),
+                _ => assert!(e.to_string().contains("panicked")),
             }
         }
         assert!(!jobs.is_busy());

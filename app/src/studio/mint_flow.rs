@@ -6,6 +6,7 @@
 //! [`MintFlow::apply`]; everything slow (reading the cloud, RPC, waiting for a browser wallet)
 //! happens on the worker, and everything it learns arrives as a [`MintEvent`].
 
+use crate::studio::error::{StudioError, StudioResult};
 use capture::CancelToken;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -76,16 +77,15 @@ impl WalletChoice {
     }
 
     /// The signing key. The browser wallet has none the studio can hold.
-    pub fn load(&self) -> Result<Wallet, String> {
+    pub fn load(&self) -> StudioResult<Wallet> {
         match self {
             WalletChoice::DevAccount(i) => Ok(dev::dev_account(*i)),
-            WalletChoice::Keystore { path, password } => {
-                Wallet::from_keystore(path, password).map_err(|e| e.to_string())
-            }
+            WalletChoice::Keystore { path, password } => Ok(Wallet::from_keystore(path, password)?),
             WalletChoice::PrivateKeyEnv(var) => {
                 let key = std::env::var(var)
                     .map_err(|_| format!("environment variable {var} is not set (or not UTF-8)"))?;
-                Wallet::from_private_key(&key).map_err(|e| format!("the key in ${var}: {e}"))
+                Wallet::from_private_key(&key)
+                    .map_err(|e| StudioError::input(format!("the key in ${var}: {e}")))
             }
             WalletChoice::Browser => Err(
                 "the browser wallet signs in the browser; the studio holds no key for it".into(),
@@ -94,7 +94,8 @@ impl WalletChoice {
             WalletChoice::Ledger { index } => Err(format!(
                 "Ledger account {index}: this build has no Ledger support (the mint crate's \
                  `ledger` feature is off); use the browser wallet with the Ledger behind it"
-            )),
+            )
+            .into()),
         }
     }
 }
@@ -133,10 +134,10 @@ impl ChainTarget {
 
 impl Network {
     /// The dev chain needs the running chain's info; an RPC target needs a valid contract.
-    pub fn resolve(&self, dev: Option<&DevChainInfo>) -> Result<ChainTarget, String> {
+    pub fn resolve(&self, dev: Option<&DevChainInfo>) -> StudioResult<ChainTarget> {
         match self {
             Network::DevChain => dev.map(DevChainInfo::target).ok_or_else(|| {
-                "no dev chain is running: start one first, or choose an RPC network".to_string()
+                "no dev chain is running: start one first, or choose an RPC network".into()
             }),
             Network::Rpc {
                 url,
@@ -290,8 +291,8 @@ impl PackagePreview {
     }
 
     /// Read `cids.json` and `metadata.json` of a package folder (for a preview before minting).
-    pub fn read(package_dir: &Path) -> Result<Self, String> {
-        let cids = PackageManifest::read(package_dir).map_err(|e| e.to_string())?;
+    pub fn read(package_dir: &Path) -> StudioResult<Self> {
+        let cids = PackageManifest::read(package_dir)?;
         let meta = read_metadata(package_dir)?;
         Ok(Self::new(&cids, &meta))
     }
@@ -355,7 +356,7 @@ impl MintFlow {
     }
 
     /// Why the mint button is disabled, if it is. Checks only what needs no I/O.
-    pub fn can_start(&self, project_ready: bool) -> Result<(), String> {
+    pub fn can_start(&self, project_ready: bool) -> StudioResult<()> {
         if !project_ready {
             return Err(
                 "open a reconstructed project first (the mint needs cloud.laz, \
@@ -365,17 +366,17 @@ impl MintFlow {
         }
         match &self.step {
             s if s.is_running() => {
-                return Err(format!("a mint is already running ({})", s.label()));
+                return Err(format!("a mint is already running ({})", s.label()).into());
             }
             MintStep::Minted { token_id, .. } => {
-                return Err(format!("already minted as token #{token_id}"));
+                return Err(format!("already minted as token #{token_id}").into());
             }
             _ => {}
         }
         if let Some(r) = &self.recipient
             && r.trim().parse::<Address>().is_err()
         {
-            return Err(format!("recipient {r:?} is not an address"));
+            return Err(format!("recipient {r:?} is not an address").into());
         }
         if self.wallet == WalletChoice::Browser {
             if self.recipient.is_none() {
@@ -408,7 +409,7 @@ impl MintFlow {
 
     /// Check [`MintFlow::can_start`] and enter `Fingerprinting`, so a second click before the
     /// worker's first event is refused.
-    pub fn begin(&mut self, project_ready: bool) -> Result<(), String> {
+    pub fn begin(&mut self, project_ready: bool) -> StudioResult<()> {
         self.can_start(project_ready)?;
         self.step = MintStep::Fingerprinting;
         self.wallet_url = None;
@@ -593,11 +594,10 @@ impl DevChainHandle {
 /// Start anvil, deploy TwinMintNFR, grant Registrar/Surveyor/ValuationOracle to dev account 0
 /// and admit accounts 0–4 (KYC), as `twinmint chain dev` does. Blocks for a few seconds: call it
 /// off the UI thread. Writes no `.twinmint-dev-chain.json` (the studio holds the info).
-pub fn start_dev_chain() -> Result<(DevChainHandle, DevChainInfo), String> {
-    let anvil = dev::Anvil::start().map_err(|e| e.to_string())?;
+pub fn start_dev_chain() -> StudioResult<(DevChainHandle, DevChainInfo)> {
+    let anvil = dev::Anvil::start()?;
     let url = anvil.url();
-    let (deployment, accounts) =
-        block_on(dev::deploy_dev_contract(&url)).map_err(|e| e.to_string())?;
+    let (deployment, accounts) = block_on(dev::deploy_dev_contract(&url))?;
     let info = DevChainInfo {
         rpc_url: url,
         chain_id: dev::CHAIN_ID,
@@ -643,7 +643,7 @@ impl MintJob {
                     Ok(Ok(minted)) => minted,
                     Ok(Err(error)) => MintEvent::Failed {
                         during: w.during.to_string(),
-                        error,
+                        error: error.display(),
                     },
                     Err(panic) => MintEvent::Failed {
                         during: w.during.to_string(),
@@ -713,16 +713,12 @@ impl Worker {
         self.send(MintEvent::Log(s.into()));
     }
 
-    fn cancelled(&self) -> Result<(), String> {
-        if self.cancel.is_cancelled() {
-            Err("cancelled".into())
-        } else {
-            Ok(())
-        }
+    fn cancelled(&self) -> StudioResult<()> {
+        Ok(self.cancel.check()?)
     }
 
     /// Check for cancellation, then report the next step.
-    fn enter(&mut self, ev: MintEvent, during: &'static str) -> Result<(), String> {
+    fn enter(&mut self, ev: MintEvent, during: &'static str) -> StudioResult<()> {
         self.cancelled()?;
         self.during = during;
         self.send(ev);
@@ -734,7 +730,7 @@ impl Worker {
         project: &Path,
         flow: &MintFlow,
         dev: Option<&DevChainInfo>,
-    ) -> Result<MintEvent, String> {
+    ) -> StudioResult<MintEvent> {
         self.enter(MintEvent::Fingerprinting, "fingerprinting")?;
         self.during = "preparing";
         let target = flow.network.resolve(dev)?;
@@ -744,7 +740,10 @@ impl Worker {
             w => Some(w.load()?),
         };
         let surveyor = match (&flow.surveyor, &owner) {
-            (Some(s), _) => s.load().map_err(|e| format!("surveyor: {e}"))?,
+            (Some(s), _) => s.load().map_err(|e| match e {
+                StudioError::Chain(c) => StudioError::Surveyor(c),
+                other => StudioError::input(format!("surveyor: {other}")),
+            })?,
             (None, Some(w)) => w.clone(),
             (None, None) => {
                 return Err(
@@ -776,10 +775,10 @@ impl Worker {
         self.during = "computing the land footprint";
         let footprint_path = project.join(mint::footprint::FOOTPRINT_JSON);
         let footprint = if footprint_path.is_file() {
-            mint::footprint::Footprint::read(&footprint_path).map_err(|e| e.to_string())?
+            mint::footprint::Footprint::read(&footprint_path)?
         } else {
-            let f = mint::footprint::for_project(project, None).map_err(|e| e.to_string())?;
-            f.write(&footprint_path).map_err(|e| e.to_string())?;
+            let f = mint::footprint::for_project(project, None)?;
+            f.write(&footprint_path)?;
             f
         };
         let cells = footprint.cells.clone();
@@ -816,8 +815,7 @@ impl Worker {
             target.contract,
             B256::from(meta.twinmint.fingerprint.model),
             &outcome,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         self.log(format!("wrote {}", record_path.display()));
 
         Ok(MintEvent::Minted {
@@ -834,7 +832,7 @@ impl Worker {
         &mut self,
         project: &Path,
         surveyor: Address,
-    ) -> Result<(PackageManifest, TokenMetadata), String> {
+    ) -> StudioResult<(PackageManifest, TokenMetadata)> {
         use mint::workflow::PrepareEvent;
         let pkg = project.join(PACKAGE_DIR);
         let token = self.cancel.clone();
@@ -852,8 +850,7 @@ impl Worker {
             },
             &mut capture::NoProgress,
             &token,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let (cids, meta) = (prepared.cids, prepared.metadata);
         self.send(MintEvent::PackageReady(PackagePreview::new(&cids, &meta)));
         Ok((cids, meta))
@@ -867,26 +864,19 @@ impl Worker {
         claim: Claim,
         cells: Vec<u64>,
         journal: &Path,
-    ) -> Result<MintOutcome, String> {
+    ) -> StudioResult<MintOutcome> {
         self.enter(MintEvent::Connecting, "connecting")?;
         // One runtime for the whole exchange: the client's pooled connections belong to it.
         block_on(async {
-            let c = Chain::connect(target.config(), owner)
-                .await
-                .map_err(|e| e.to_string())?;
+            let c = Chain::connect(target.config(), owner).await?;
             self.enter(MintEvent::Attesting, "attesting")?;
-            let signed = attest::sign(surveyor, target.chain_id, target.contract, claim, cells)
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Some(done) = c
-                .reconcile_mint(&signed, journal)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            let signed =
+                attest::sign(surveyor, target.chain_id, target.contract, claim, cells).await?;
+            if let Some(done) = c.reconcile_mint(&signed, journal).await? {
                 return Ok(done);
             }
             self.enter(MintEvent::Sending, "sending")?;
-            c.mint(&signed, journal).await.map_err(|e| e.to_string())
+            Ok::<_, StudioError>(c.mint(&signed, journal).await?)
         })
     }
 
@@ -897,28 +887,18 @@ impl Worker {
         claim: Claim,
         cells: Vec<u64>,
         journal: &Path,
-    ) -> Result<MintOutcome, String> {
+    ) -> StudioResult<MintOutcome> {
         self.enter(MintEvent::Connecting, "connecting")?;
         let (signed, prepared): (SignedAttestation, Prepared) = block_on(async {
-            let c = Chain::connect_read_only(target.config())
-                .await
-                .map_err(|e| e.to_string())?;
+            let c = Chain::connect_read_only(target.config()).await?;
             self.enter(MintEvent::Attesting, "attesting")?;
-            let signed = attest::sign(surveyor, target.chain_id, target.contract, claim, cells)
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Some(done) = c
-                .reconcile_mint(&signed, journal)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            let signed =
+                attest::sign(surveyor, target.chain_id, target.contract, claim, cells).await?;
+            if let Some(done) = c.reconcile_mint(&signed, journal).await? {
                 return Ok((signed, Prepared::Done(done)));
             }
-            let tx = c
-                .prepare_mint(&signed, None)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>((signed, Prepared::Bridge(tx)))
+            let tx = c.prepare_mint(&signed, None).await?;
+            Ok::<_, StudioError>((signed, Prepared::Bridge(tx)))
         })?;
         let tx = match prepared {
             Prepared::Done(done) => return Ok(done),
@@ -933,36 +913,30 @@ impl Worker {
             tx: hash.to_string(),
         });
         block_on(async {
-            let c = Chain::connect_read_only(target.config())
-                .await
-                .map_err(|e| e.to_string())?;
+            let c = Chain::connect_read_only(target.config()).await?;
             // Journal before waiting, so a restart finds this transaction.
-            c.journal_mint(&signed, hash, journal)
-                .map_err(|e| e.to_string())?;
+            c.journal_mint(&signed, hash, journal)?;
             // The posted hash must be the prepared mint; a foreign one is forgotten.
             if let Err(e) = c.confirm_bridge(&tx, hash).await {
                 if matches!(e, ChainError::BridgeTxMismatch { .. }) {
-                    chain::PendingMint::remove(journal).map_err(|e| e.to_string())?;
+                    chain::PendingMint::remove(journal)?;
                 }
-                return Err(e.to_string());
+                return Err(e.into());
             }
-            let mut done = c
-                .reconcile_mint(&signed, journal)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| {
-                    "the browser wallet's mint was mined but no token holds the fingerprint"
-                        .to_string()
-                })?;
+            let mut done = c.reconcile_mint(&signed, journal).await?.ok_or_else(|| {
+                StudioError::input(
+                    "the browser wallet's mint was mined but no token holds the fingerprint",
+                )
+            })?;
             done.status = MintStatus::Minted;
             done.tx_hash = Some(hash);
-            Ok(done)
+            Ok::<_, StudioError>(done)
         })
     }
 
     /// Serve the bridge page and wait for the hash, in short slices so cancel is honoured.
-    fn via_browser(&self, tx: chain::BridgeTx) -> Result<TxHash, String> {
-        let handle = bridge::serve(tx).map_err(|e| e.to_string())?;
+    fn via_browser(&self, tx: chain::BridgeTx) -> StudioResult<TxHash> {
+        let handle = bridge::serve(tx)?;
         self.send(MintEvent::OpenUrl(handle.url().to_string()));
         let deadline = Instant::now() + BROWSER_TIMEOUT;
         loop {
@@ -974,9 +948,9 @@ impl Worker {
                     return Err(ChainError::BridgeTimeout {
                         seconds: BROWSER_TIMEOUT.as_secs(),
                     }
-                    .to_string());
+                    .into());
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -990,8 +964,8 @@ fn status_text(s: MintStatus) -> &'static str {
     }
 }
 
-pub(crate) fn read_metadata(package_dir: &Path) -> Result<TokenMetadata, String> {
-    mint::workflow::read_metadata(package_dir).map_err(|e| e.to_string())
+pub(crate) fn read_metadata(package_dir: &Path) -> StudioResult<TokenMetadata> {
+    Ok(mint::workflow::read_metadata(package_dir)?)
 }
 
 // ---------------------------------------------------------------------------------- tests
@@ -1238,17 +1212,32 @@ mod tests {
     #[test]
     fn can_start_reasons() {
         let f = MintFlow::default();
-        assert!(f.can_start(false).unwrap_err().contains("project"));
+        assert!(
+            f.can_start(false)
+                .unwrap_err()
+                .to_string()
+                .contains("project")
+        );
         assert!(f.can_start(true).is_ok());
         let f = running(MintStep::Packaging);
-        assert!(f.can_start(true).unwrap_err().contains("already running"));
+        assert!(
+            f.can_start(true)
+                .unwrap_err()
+                .to_string()
+                .contains("already running")
+        );
         let f = running(MintStep::Minted {
             token_id: 4,
             tx: None,
             block: None,
             status: "minted".into(),
         });
-        assert!(f.can_start(true).unwrap_err().contains("already minted"));
+        assert!(
+            f.can_start(true)
+                .unwrap_err()
+                .to_string()
+                .contains("already minted")
+        );
         let f = running(MintStep::Failed {
             during: "x".into(),
             error: "y".into(),
@@ -1256,13 +1245,28 @@ mod tests {
         assert!(f.can_start(true).is_ok(), "a failed mint may be retried");
 
         let mut f = MintFlow::new(WalletChoice::Browser, Network::DevChain);
-        assert!(f.can_start(true).unwrap_err().contains("recipient"));
+        assert!(
+            f.can_start(true)
+                .unwrap_err()
+                .to_string()
+                .contains("recipient")
+        );
         f.recipient = Some("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".into());
-        assert!(f.can_start(true).unwrap_err().contains("surveyor"));
+        assert!(
+            f.can_start(true)
+                .unwrap_err()
+                .to_string()
+                .contains("surveyor")
+        );
         f.surveyor = Some(WalletChoice::DevAccount(0));
         assert!(f.can_start(true).is_ok());
         f.recipient = Some("nope".into());
-        assert!(f.can_start(true).unwrap_err().contains("not an address"));
+        assert!(
+            f.can_start(true)
+                .unwrap_err()
+                .to_string()
+                .contains("not an address")
+        );
 
         let f = MintFlow::new(
             WalletChoice::DevAccount(0),
@@ -1272,7 +1276,12 @@ mod tests {
                 contract: "0x12".into(),
             },
         );
-        assert!(f.can_start(true).unwrap_err().contains("not an address"));
+        assert!(
+            f.can_start(true)
+                .unwrap_err()
+                .to_string()
+                .contains("not an address")
+        );
 
         let mut f = MintFlow::default();
         f.begin(true).unwrap();
@@ -1297,6 +1306,7 @@ mod tests {
             Network::DevChain
                 .resolve(None)
                 .unwrap_err()
+                .to_string()
                 .contains("dev chain")
         );
         let t = Network::Rpc {

@@ -7,6 +7,7 @@
 #![allow(clippy::too_many_arguments, clippy::type_complexity)]
 
 pub mod app;
+pub mod error;
 pub mod headless;
 pub mod jobs;
 pub mod mint_flow;

@@ -7,6 +7,7 @@
 //! Nothing here computes a number of its own: every figure is a chain read, a verify check, or
 //! a value from `simulation.json` / the package metadata, labelled with where it came from.
 
+use crate::studio::error::{StudioError, StudioResult};
 use capture::CancelToken;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
@@ -209,7 +210,7 @@ impl OfficerReport {
 /// Chain reads and verification on a worker thread.
 #[derive(Debug)]
 pub struct OfficerJob {
-    result: Receiver<Result<OfficerReport, String>>,
+    result: Receiver<StudioResult<OfficerReport>>,
 }
 
 impl OfficerJob {
@@ -224,18 +225,21 @@ impl OfficerJob {
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         build_report(&query, &cancel)
                     }))
-                    .unwrap_or_else(|p| Err(format!("internal error: {}", panic_text(&*p))));
+                    .unwrap_or_else(|p| Err(StudioError::Panic(panic_text(&*p))));
                     let _ = send.send(r);
                 }
             });
         if let Err(e) = spawned {
-            let _ = send.send(Err(format!("cannot start the officer thread: {e}")));
+            let _ = send.send(Err(StudioError::Thread {
+                what: "officer",
+                source: e,
+            }));
         }
         OfficerJob { result }
     }
 
     /// The report once it is ready (then `None` again); never blocks.
-    pub fn poll(&self) -> Option<Result<OfficerReport, String>> {
+    pub fn poll(&self) -> Option<StudioResult<OfficerReport>> {
         self.result.try_recv().ok()
     }
 }
@@ -250,16 +254,12 @@ struct Reads {
     footprint: mint::chain::FootprintInfo,
 }
 
-fn cancelled(cancel: &CancelToken) -> Result<(), String> {
-    if cancel.is_cancelled() {
-        Err("cancelled".into())
-    } else {
-        Ok(())
-    }
+fn cancelled(cancel: &CancelToken) -> StudioResult<()> {
+    Ok(cancel.check()?)
 }
 
 /// The whole report, synchronously (what [`OfficerJob`] runs).
-pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> Result<OfficerReport, String> {
+pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<OfficerReport> {
     cancelled(cancel)?;
     let id = query.token_id;
     let reads = block_on(async {
@@ -288,7 +288,10 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> Result<OfficerR
             footprint,
         })
     })
-    .map_err(|e| format!("token #{id}: {e}"))?;
+    .map_err(|source| StudioError::Token {
+        token: id,
+        source: Box::new(source),
+    })?;
     cancelled(cancel)?;
 
     let mut notes = Vec::new();
@@ -541,9 +544,12 @@ pub fn export_report(
     report: &OfficerReport,
     package_dir: &Path,
     out: &Path,
-) -> Result<PathBuf, String> {
+) -> StudioResult<PathBuf> {
     let src = package_dir.join(REPORT_HTML);
-    let html = std::fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let html = std::fs::read_to_string(&src).map_err(|source| StudioError::Io {
+        path: src.clone(),
+        source,
+    })?;
     let section = verification_html(report);
     // Inside <main> so the report's own styles apply.
     let merged = match html.rfind("</main>").or_else(|| html.rfind("</body>")) {
@@ -555,7 +561,7 @@ pub fn export_report(
     } else {
         out.to_path_buf()
     };
-    capture::atomic::write_bytes(&path, merged.as_bytes()).map_err(|e| e.to_string())?;
+    capture::atomic::write_bytes(&path, merged.as_bytes())?;
     Ok(path)
 }
 
@@ -754,10 +760,10 @@ mod tests {
         let job = OfficerJob::start(q, CancelToken::new());
         let r = wait(&job);
         let e = r.unwrap_err();
-        assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+        assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
     }
 
-    fn wait(job: &OfficerJob) -> Result<OfficerReport, String> {
+    fn wait(job: &OfficerJob) -> StudioResult<OfficerReport> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
         loop {
             if let Some(r) = job.poll() {
@@ -917,6 +923,6 @@ mod tests {
             t
         })
         .unwrap_err();
-        assert_eq!(e, "cancelled");
+        assert!(matches!(e, StudioError::Cancelled), "{e}");
     }
 }

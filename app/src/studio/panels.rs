@@ -1,6 +1,7 @@
 //! The owner's mint panel and the credit officer's token panel: egui views over the state
 //! machines in `mint_flow` and `officer`, with their workers polled once a frame.
 
+use crate::studio::error::StudioResult;
 use capture::CancelToken;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -35,7 +36,7 @@ pub enum WalletKind {
 pub enum DevChainState {
     #[default]
     Off,
-    Starting(JoinHandle<Result<(DevChainHandle, DevChainInfo), String>>),
+    Starting(JoinHandle<StudioResult<(DevChainHandle, DevChainInfo)>>),
     Running(Box<(DevChainHandle, DevChainInfo)>),
     Failed(String),
 }
@@ -60,7 +61,7 @@ pub struct ChainForm {
 
 impl ChainForm {
     /// The network the form describes.
-    pub fn network(&self) -> Result<Network, String> {
+    pub fn network(&self) -> StudioResult<Network> {
         if !self.use_rpc {
             return Ok(Network::DevChain);
         }
@@ -134,7 +135,7 @@ impl MintPanel {
     }
 
     /// Build the wallet and network choice from the form fields.
-    pub fn settings(&self) -> Result<(WalletChoice, Network), String> {
+    pub fn settings(&self) -> StudioResult<(WalletChoice, Network)> {
         let wallet = match self.wallet_kind {
             WalletKind::Dev => WalletChoice::DevAccount(self.dev_account),
             WalletKind::Keystore => WalletChoice::Keystore {
@@ -151,7 +152,7 @@ impl MintPanel {
     }
 
     /// Start the mint for `project` with the form's settings.
-    pub fn start(&mut self, project: &Path) -> Result<(), String> {
+    pub fn start(&mut self, project: &Path) -> StudioResult<()> {
         let (wallet, network) = self.settings()?;
         self.flow.wallet = wallet;
         self.flow.network = network;
@@ -194,7 +195,7 @@ impl MintPanel {
             };
             self.dev = match h.join() {
                 Ok(Ok(running)) => DevChainState::Running(Box::new(running)),
-                Ok(Err(e)) => DevChainState::Failed(e),
+                Ok(Err(e)) => DevChainState::Failed(e.display()),
                 Err(_) => DevChainState::Failed("the dev chain thread panicked".into()),
             };
         }
@@ -389,7 +390,7 @@ pub struct OfficerPanel {
 }
 
 impl OfficerPanel {
-    pub fn query(&self, project: Option<&Path>) -> Result<TokenQuery, String> {
+    pub fn query(&self, project: Option<&Path>) -> StudioResult<TokenQuery> {
         let token_id = self
             .token
             .trim()
@@ -410,7 +411,7 @@ impl OfficerPanel {
     }
 
     /// Fetch and verify the token in the form on a worker thread.
-    pub fn open(&mut self, project: Option<&Path>) -> Result<(), String> {
+    pub fn open(&mut self, project: Option<&Path>) -> StudioResult<()> {
         let q = self.query(project)?;
         self.cancel = CancelToken::new();
         self.report = None;

@@ -11,22 +11,7 @@ use capture::{CancelToken, ProgressEvent};
 use crate::studio::scene::SceneData;
 use crate::viewer::octree::{Octree, OctreeOptions};
 
-/// Why a project could not be opened for viewing.
-#[derive(Debug, thiserror::Error)]
-pub enum StudioError {
-    #[error("{0}")]
-    Capture(#[from] capture::CaptureError),
-    #[error("{0}")]
-    Reconstruct(#[from] reconstruct::ReconstructError),
-    #[error("{path}: {reason}")]
-    Invalid { path: PathBuf, reason: String },
-    #[error("{0}")]
-    Octree(#[from] crate::viewer::octree::OctreeError),
-    #[error("cancelled")]
-    Cancelled,
-    #[error("render: {0}")]
-    Render(String),
-}
+pub use super::error::StudioError;
 
 /// A project ready to view.
 #[derive(Clone)]
