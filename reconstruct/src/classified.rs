@@ -139,9 +139,6 @@ pub fn write_classified(
     };
     capture::las_io::write(cloud, path, &opts, progress, cancel).map_err(|e| match e {
         capture::CaptureError::Cancelled => ReconstructError::Cancelled,
-        e => ReconstructError::Write {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        },
+        e => ReconstructError::write(path, e),
     })
 }

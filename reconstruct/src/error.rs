@@ -31,16 +31,37 @@ pub enum ReconstructError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("{path}: cannot write: {reason}")]
+    #[error("{path}: cannot write: {source}")]
     Write {
         path: std::path::PathBuf,
-        reason: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A value could not be encoded (the GLB's JSON chunk).
+    #[error("cannot encode {what} as JSON: {source}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
     },
     #[error("cancelled")]
     Cancelled,
 }
 
 pub type Result<T, E = ReconstructError> = std::result::Result<T, E>;
+
+impl ReconstructError {
+    /// A write of `path` failed with `source`.
+    pub fn write(
+        path: &std::path::Path,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        ReconstructError::Write {
+            path: path.to_path_buf(),
+            source: source.into(),
+        }
+    }
+}
 
 impl From<capture::progress::Cancelled> for ReconstructError {
     fn from(_: capture::progress::Cancelled) -> Self {

@@ -287,10 +287,7 @@ pub fn encode_geotiff(raster: &Raster, crs: &Crs, opts: &GeoTiffOptions) -> Resu
 /// Encode and write atomically (temporary file + rename).
 pub fn write_geotiff(path: &Path, raster: &Raster, crs: &Crs, opts: &GeoTiffOptions) -> Result<()> {
     let bytes = encode_geotiff(raster, crs, opts)?;
-    capture::atomic::write_bytes(path, &bytes).map_err(|e| ReconstructError::Write {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
+    capture::atomic::write_bytes(path, &bytes).map_err(|e| ReconstructError::write(path, e))
 }
 
 /// What [`read_geotiff`] found.

@@ -163,9 +163,9 @@ impl Builder {
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Value> {
-    serde_json::to_value(v).map_err(|e| ReconstructError::Input {
-        step: "glb",
-        reason: e.to_string(),
+    serde_json::to_value(v).map_err(|source| ReconstructError::Encode {
+        what: "a GLB extras value",
+        source,
     })
 }
 
@@ -268,9 +268,9 @@ pub fn build_glb(
         doc["bufferViews"] = Value::Array(views);
         doc["buffers"] = json!([{"byteLength": total}]);
     }
-    let mut json_bytes = serde_json::to_vec(&doc).map_err(|e| ReconstructError::Input {
-        step: "glb",
-        reason: e.to_string(),
+    let mut json_bytes = serde_json::to_vec(&doc).map_err(|source| ReconstructError::Encode {
+        what: "the GLB's JSON chunk",
+        source,
     })?;
     while json_bytes.len() % 4 != 0 {
         json_bytes.push(b' ');
@@ -303,10 +303,7 @@ pub fn write_glb(
     opts: &GlbOptions,
 ) -> Result<()> {
     let bytes = build_glb(recon, dbh_estimates_cm, opts)?;
-    capture::atomic::write_bytes(path, &bytes).map_err(|e| ReconstructError::Write {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
+    capture::atomic::write_bytes(path, &bytes).map_err(|e| ReconstructError::write(path, e))
 }
 
 /// The two chunks of a GLB.

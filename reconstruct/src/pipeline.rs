@@ -328,10 +328,6 @@ pub fn write_outputs(
     progress: &mut dyn capture::Progress,
     cancel: &CancelToken,
 ) -> Result<()> {
-    let werr = |path: &Path, e: String| ReconstructError::Write {
-        path: path.to_path_buf(),
-        reason: e,
-    };
     let mut commit = capture::commit::Commit::begin(dir)?;
     let mut rec = out.reconstruction.clone();
     let crs = &rec.crs;
@@ -355,14 +351,14 @@ pub fn write_outputs(
     written.extend([MODEL_GLB, CLASSIFIED_LAZ]);
     for name in written {
         let p = commit.path(name);
-        let (sha, _) =
-            capture::hash::sha256_file(&p).map_err(|e| werr(&dir.join(name), e.to_string()))?;
+        let (sha, _) = capture::hash::sha256_file(&p)
+            .map_err(|e| ReconstructError::write(&dir.join(name), e))?;
         rec.run.outputs.insert(name.to_string(), sha);
     }
     let json = serde_json::to_vec_pretty(&rec)
-        .map_err(|e| werr(&dir.join(RECONSTRUCTION_JSON), e.to_string()))?;
+        .map_err(|e| ReconstructError::write(&dir.join(RECONSTRUCTION_JSON), e))?;
     capture::atomic::write_bytes(&commit.path(RECONSTRUCTION_JSON), &json)
-        .map_err(|e| werr(&dir.join(RECONSTRUCTION_JSON), e.to_string()))?;
+        .map_err(|e| ReconstructError::write(&dir.join(RECONSTRUCTION_JSON), e))?;
     cancel.check().map_err(|_| ReconstructError::Cancelled)?;
     commit.commit()?;
     Ok(())
