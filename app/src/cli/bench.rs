@@ -27,6 +27,32 @@ enum BenchWhat {
         #[arg(long)]
         current_only: bool,
     },
+    /// The 1 M-point path — ingest → reconstruct → simulate → fingerprint → package — with each
+    /// stage's time and peak memory (targets: ≤ 4 s in a release build, peak ≤ 3× the point
+    /// bytes).
+    Pipeline {
+        /// A LAS/LAZ tile (default: a simulated airborne tile of --points points).
+        #[arg(long)]
+        tile: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 1_000_000)]
+        points: u64,
+        /// Monte Carlo runs of the simulation.
+        #[arg(long, default_value_t = 1_000)]
+        runs: u32,
+    },
+    /// LAZ decoding in process, into the viewer's octree, and as a whole process against laspy +
+    /// lazrs on the same file (targets: ≥ 2× laspy, ≥ 6 M points/s into the octree, ≤ 1.5×
+    /// laspy's memory).
+    Laz {
+        /// A LAS/LAZ file (default: a simulated airborne tile of --points points).
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 5_000_000)]
+        points: u64,
+        /// Python with scripts/bench-requirements.txt (default .venv-bench/bin/python).
+        #[arg(long)]
+        python: Option<std::path::PathBuf>,
+    },
     /// Growth model: trees × years × Monte Carlo runs (target: 10,000 × 50 × 1,000 under 10 s).
     Simulate {
         #[arg(long, default_value_t = 10_000)]
@@ -100,6 +126,26 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 super::bench_accuracy::print(&r);
+            }
+        }
+        BenchWhat::Laz {
+            file,
+            points,
+            python,
+        } => {
+            let r = super::bench_laz::measure(file, points, python, &ctx.cancel)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                super::bench_laz::print(&r);
+            }
+        }
+        BenchWhat::Pipeline { tile, points, runs } => {
+            let r = super::bench_pipeline::measure(tile, points, runs, &ctx.cancel)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                super::bench_pipeline::print(&r);
             }
         }
         BenchWhat::Reconstruct {

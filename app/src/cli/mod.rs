@@ -2,6 +2,8 @@
 
 mod bench;
 mod bench_accuracy;
+mod bench_laz;
+mod bench_pipeline;
 mod bench_reconstruct;
 mod bench_view;
 mod chain;

@@ -1,0 +1,234 @@
+//! `twinmint bench pipeline`: the 1 M-point path a user runs first — ingest → reconstruct →
+//! simulate (1 000 runs) → fingerprint → package — in one process on a simulated tile, with each
+//! stage's time and peak memory, against the targets of the issue that set them (≤ 4 s in a
+//! release build, peak ≤ 3× the raw point bytes).
+//!
+//! Peak memory per stage: Linux keeps the process's high-water mark of resident memory
+//! (`VmHWM` in `/proc/self/status`); writing `5` to `/proc/self/clear_refs` resets it to the
+//! current resident size (proc(5)), so each stage's peak is measured on its own. Elsewhere the
+//! column says "–".
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use capture::synth::{self, AirborneOptions, ScanPattern, SynthOptions};
+use capture::{CancelToken, NoProgress};
+
+/// One stage's measurement.
+#[derive(Clone, Debug, Serialize)]
+pub struct StageRow {
+    pub stage: &'static str,
+    pub seconds: f64,
+    /// Peak resident memory during the stage (bytes), where the OS reports it.
+    pub peak_bytes: Option<u64>,
+}
+
+/// The whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct PipelineReport {
+    pub tile: PathBuf,
+    pub points: u64,
+    /// Bytes of the input's point records (points × LAS record length).
+    pub raw_point_bytes: u64,
+    pub release_build: bool,
+    pub stages: Vec<StageRow>,
+    pub total_seconds: f64,
+    pub peak_bytes: Option<u64>,
+}
+
+/// Target: the whole path in 4 s (release build).
+pub const TARGET_SECONDS: f64 = 4.0;
+/// Target: peak resident memory at most this many times the raw point bytes.
+pub const TARGET_MEMORY_RATIO: f64 = 3.0;
+
+fn status_kb(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Reset the high-water mark; `false` where the OS has no such knob.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn peak_bytes() -> Option<u64> {
+    status_kb("VmHWM:").map(|kb| kb * 1024)
+}
+
+/// Time `f` and measure its peak resident memory.
+fn stage<T>(
+    rows: &mut Vec<StageRow>,
+    name: &'static str,
+    f: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let resettable = reset_peak();
+    let t = Instant::now();
+    let out = f().with_context(|| format!("bench pipeline: {name}"))?;
+    rows.push(StageRow {
+        stage: name,
+        seconds: t.elapsed().as_secs_f64(),
+        peak_bytes: if resettable { peak_bytes() } else { None },
+    });
+    Ok(out)
+}
+
+/// The tile: `tile` when given, else a simulated airborne tile of `points` points (100 m ×
+/// 100 m), made once in the temporary folder.
+fn tile_for(tile: Option<PathBuf>, points: u64) -> anyhow::Result<PathBuf> {
+    if let Some(t) = tile {
+        return Ok(t);
+    }
+    let p = std::env::temp_dir().join(format!("twinmint-bench-pipeline-{points}.laz"));
+    if !p.exists() {
+        let mut o = SynthOptions::default();
+        o.scene.width_m = 100.0;
+        o.scene.depth_m = 100.0;
+        o.scan = ScanPattern::Airborne(AirborneOptions {
+            target_points: Some(points),
+            ..Default::default()
+        });
+        let out = synth::run(&o, &mut NoProgress, &CancelToken::new())?;
+        capture::write(&out.cloud, &p, &mut NoProgress, &CancelToken::new())?;
+    }
+    Ok(p)
+}
+
+/// Run every stage on `tile` (or a simulated one) in a fresh project under the temporary folder.
+pub fn measure(
+    tile: Option<PathBuf>,
+    points: u64,
+    runs: u32,
+    cancel: &CancelToken,
+) -> anyhow::Result<PipelineReport> {
+    let tile = tile_for(tile, points)?;
+    let (_, info) = capture::las_io::open(&tile).with_context(|| {
+        format!(
+            "{}: the pipeline bench takes a LAS/LAZ tile",
+            tile.display()
+        )
+    })?;
+    let n = info.header.number_of_points();
+    let record_len = u64::from(info.header.point_format().len());
+    let work = tempfile::Builder::new()
+        .prefix("twinmint-bench-pipeline")
+        .tempdir()
+        .context("creating the bench's project folder")?;
+    let dir: PathBuf = work.path().join("tile.twinmint");
+    let mut rows = Vec::new();
+    let t_all = Instant::now();
+    let all_resettable = reset_peak();
+    stage(&mut rows, "ingest", || {
+        Ok(capture::project::ingest(
+            std::slice::from_ref(&tile),
+            &dir,
+            &capture::project::IngestOptions::default(),
+            &mut |_| {},
+            cancel,
+        )?)
+    })?;
+    stage(&mut rows, "reconstruct", || {
+        Ok(twinmint_app::workflow::reconstruct::reconstruct_project(
+            &dir,
+            &reconstruct::pipeline::ReconstructOptions::default(),
+            None,
+            &mut |_, _| {},
+            cancel,
+        )?)
+    })?;
+    stage(&mut rows, "simulate", || {
+        use twinmint_app::workflow::simulate as wf;
+        let trees = wf::project_trees(&dir)?;
+        let manifest = capture::project::open(&dir)?;
+        let o = growth_model::SimulationOptions {
+            runs,
+            area_ha: wf::plot_area_ha(&manifest),
+            ..Default::default()
+        };
+        Ok(wf::simulate_project(
+            &dir,
+            &trees,
+            &o,
+            &mut |_, _| {},
+            cancel,
+        )?)
+    })?;
+    stage(&mut rows, "fingerprint", || {
+        let fp = mint::package::compute_project_fingerprint(&dir, &mut NoProgress, cancel)?;
+        fp.write(&dir)?;
+        Ok(())
+    })?;
+    stage(&mut rows, "package", || {
+        Ok(mint::package::build_with(
+            &dir,
+            &mint::package::PackageOptions::default(),
+            &mut NoProgress,
+            cancel,
+        )?)
+    })?;
+    let total_seconds = t_all.elapsed().as_secs_f64();
+    let peak = rows.iter().filter_map(|r| r.peak_bytes).max();
+    Ok(PipelineReport {
+        tile,
+        points: n,
+        raw_point_bytes: n * record_len,
+        release_build: !cfg!(debug_assertions),
+        stages: rows,
+        total_seconds,
+        peak_bytes: if all_resettable { peak } else { None },
+    })
+}
+
+fn mb(b: Option<u64>) -> String {
+    b.map_or("–".into(), |b| format!("{:.0}", b as f64 / 1e6))
+}
+
+/// The table, with each target and the ratio measured against it.
+pub fn print(r: &PipelineReport) {
+    println!(
+        "{}: {} points, {:.1} MB of point records{}",
+        r.tile.display(),
+        r.points,
+        r.raw_point_bytes as f64 / 1e6,
+        if r.release_build {
+            ""
+        } else {
+            " (debug build: the targets are for --release)"
+        }
+    );
+    println!("| stage | seconds | peak MB | peak / point bytes |");
+    println!("|---|---|---|---|");
+    let ratio = |b: Option<u64>| {
+        b.map_or("–".into(), |b| {
+            format!("{:.1}×", b as f64 / r.raw_point_bytes.max(1) as f64)
+        })
+    };
+    for s in &r.stages {
+        println!(
+            "| {} | {:.3} | {} | {} |",
+            s.stage,
+            s.seconds,
+            mb(s.peak_bytes),
+            ratio(s.peak_bytes)
+        );
+    }
+    println!(
+        "| **total** | {:.3} | {} | {} |",
+        r.total_seconds,
+        mb(r.peak_bytes),
+        ratio(r.peak_bytes)
+    );
+    println!(
+        "time: {:.2} s against the {TARGET_SECONDS} s target ({:.2}× of it); peak memory: {} against {TARGET_MEMORY_RATIO}× the point bytes",
+        r.total_seconds,
+        r.total_seconds / TARGET_SECONDS,
+        ratio(r.peak_bytes)
+    );
+}
