@@ -1,5 +1,6 @@
 //! Read one scan file and print the time and rate (a profiling aid, not a test):
-//! `cargo run --release -p capture --example read_scan -- FILE`.
+//! `cargo run --release -p capture --example read_scan -- FILE [--viewer]` (`--viewer`: only
+//! the attributes the point viewer draws).
 
 use capture::{CancelToken, NoProgress, ReadOptions};
 
@@ -8,10 +9,18 @@ fn main() -> Result<(), capture::CaptureError> {
         eprintln!("usage: read_scan FILE");
         std::process::exit(2);
     };
+    let fields = if std::env::args().any(|a| a == "--viewer") {
+        capture::Fields::VIEWER
+    } else {
+        capture::Fields::ALL
+    };
     let t = std::time::Instant::now();
     let cloud = capture::read(
         std::path::Path::new(&path),
-        &ReadOptions::default(),
+        &ReadOptions {
+            fields,
+            ..Default::default()
+        },
         &mut NoProgress,
         &CancelToken::new(),
     )?;

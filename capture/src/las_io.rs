@@ -18,6 +18,7 @@ use crate::progress::{CancelToken, Progress, ProgressEvent};
 use crate::provenance::{
     CaptureTime, Source, TimeSource, UpAxis, adjusted_gps_to_utc, date_to_utc,
 };
+use crate::read::Fields;
 
 /// Byte offsets of the optional fields inside one point record.
 #[derive(Clone, Copy, Debug)]
@@ -599,18 +600,135 @@ fn map_las(path: &Path, e: las::Error) -> CaptureError {
     }
 }
 
+/// Where the raw point records come from: the `las` reader (every attribute), or — for a
+/// layered LAZ read that skips attributes ([`Fields`]) — laz's parallel decompressor with a
+/// layer selection, over the same validated file.
+enum Records {
+    Las {
+        reader: las::Reader,
+        data: las::PointData,
+    },
+    Laz {
+        decompressor: Box<laz::ParLasZipDecompressor<BufReader<File>>>,
+        buf: Vec<u8>,
+        record_len: usize,
+        filled: usize,
+    },
+}
+
+/// A failure of either source, mapped to a [`CaptureError`] by the caller.
+enum FillError {
+    Las(las::Error),
+    Laz(laz::LasZipError),
+}
+
+impl Records {
+    fn new(path: &Path, reader: las::Reader, info: &LasInfo, fields: &Fields) -> Result<Records> {
+        let fmt = info.header.point_format();
+        let layered = fmt.is_compressed && fmt.to_u8().is_ok_and(|f| f >= 6);
+        if !layered || *fields == Fields::ALL {
+            let data = las::PointDataBuilder::new()
+                .for_header(&info.header)
+                .build();
+            return Ok(Records::Las { reader, data });
+        }
+        let corrupt = |reason: String| CaptureError::Corrupt {
+            path: path.into(),
+            format: "LAZ",
+            at: 0,
+            reason,
+        };
+        let vlr = info
+            .header
+            .laz_vlr()
+            .map_err(|e| corrupt(format!("the LASzip record: {e}")))?;
+        let record_len = vlr.items_size() as usize;
+        let mut f = File::open(path).map_err(|e| CaptureError::io(path, e))?;
+        f.seek(SeekFrom::Start(info.point_data_offset))
+            .map_err(|e| CaptureError::io(path, e))?;
+        let decompressor = crate::contain::contained(|| {
+            laz::ParLasZipDecompressor::selective(BufReader::new(f), vlr, selection(fields))
+        })
+        .map_err(|reason| corrupt(format!("decoder failed on the chunk table: {reason}")))?
+        .map_err(|e| corrupt(format!("the chunk table: {e}")))?;
+        Ok(Records::Laz {
+            decompressor: Box::new(decompressor),
+            buf: Vec::new(),
+            record_len,
+            filled: 0,
+        })
+    }
+
+    /// Decode up to `want` records; the number decoded.
+    fn fill(&mut self, want: u64) -> std::result::Result<u64, FillError> {
+        match self {
+            Records::Las { reader, data } => reader.fill_points(want, data).map_err(FillError::Las),
+            Records::Laz {
+                decompressor,
+                buf,
+                record_len,
+                filled,
+            } => {
+                buf.resize(want as usize * *record_len, 0);
+                decompressor.decompress_many(buf).map_err(FillError::Laz)?;
+                *filled = want as usize;
+                Ok(want)
+            }
+        }
+    }
+
+    /// The records of the last [`Records::fill`] and their length.
+    fn bytes(&self) -> (&[u8], usize) {
+        match self {
+            Records::Las { data, .. } => (data.raw_bytes(), data.record_len()),
+            Records::Laz {
+                buf,
+                record_len,
+                filled,
+                ..
+            } => (&buf[..filled * record_len], *record_len),
+        }
+    }
+}
+
+/// The LAZ layers `fields` needs: positions and returns always (they share the first layer).
+fn selection(fields: &Fields) -> laz::DecompressionSelection {
+    use laz::DecompressionSelection as D;
+    let mut s = D::base().decompress_z();
+    let pick = [
+        (fields.classification, D::CLASSIFICATION),
+        (fields.flags, D::FLAGS),
+        (fields.intensity, D::INTENSITY),
+        (fields.scan_angle, D::SCAN_ANGLE),
+        (fields.user_data, D::USER_DATA),
+        (fields.point_source_id, D::POINT_SOURCE_ID),
+        (fields.gps_time, D::GPS_TIME),
+        (fields.rgb, D::RGB),
+        (fields.nir, D::NIR),
+        (fields.extra, D::ALL_EXTRA_BYTES),
+    ];
+    for (wanted, bit) in pick {
+        if wanted {
+            s = D(s.0 | bit);
+        }
+    }
+    s
+}
+
 /// Stream a LAS/LAZ file in chunks of `chunk_points`, handing each decoded chunk to `sink`.
 /// Returns the source record (header facts, CRS, capture time) and warnings.
 pub fn read_chunks(
     path: &Path,
     chunk_points: usize,
+    fields: &Fields,
     progress: &mut dyn Progress,
     cancel: &CancelToken,
     sink: &mut dyn FnMut(PointCloud) -> Result<()>,
 ) -> Result<(Source, Vec<String>)> {
-    let (mut reader, info) = open(path)?;
+    let (reader, info) = open(path)?;
     let header = &info.header;
     let fmt = *header.point_format();
+    let mut records = Records::new(path, reader, &info, fields)?;
     let layout = Layout::of(&fmt);
     let mut warnings = info.warnings.clone();
     let crs = header_crs(header, &mut warnings, path);
@@ -640,11 +758,10 @@ pub fn read_chunks(
     let mut gps_max = f64::NEG_INFINITY;
     let mut gps_nonfinite = 0u64;
     let mut raw = [[i32::MAX, i32::MIN]; 3];
-    let mut data = las::PointDataBuilder::new().for_header(header).build();
     while done < total {
         cancel.check()?;
         let want = (total - done).min(chunk_points as u64);
-        let got = crate::contain::contained(|| reader.fill_points(want, &mut data))
+        let got = crate::contain::contained(|| records.fill(want))
             .map_err(|reason| CaptureError::Corrupt {
                 path: path.into(),
                 format: if fmt.is_compressed { "LAZ" } else { "LAS" },
@@ -654,30 +771,12 @@ pub fn read_chunks(
                     done + want
                 ),
             })?
-            .map_err(|e| match map_las(path, e) {
-                CaptureError::Io { source, .. }
-                    if source.kind() == std::io::ErrorKind::UnexpectedEof =>
-                {
-                    CaptureError::Truncated {
-                        path: path.into(),
-                        expected: total,
-                        found: done,
-                    }
-                }
-                CaptureError::Io { source, .. } if fmt.is_compressed => CaptureError::Corrupt {
+            .map_err(|e| {
+                let laz_error = |z: &(dyn std::error::Error + 'static)| CaptureError::Corrupt {
                     path: path.into(),
                     format: "LAZ",
                     at: done,
-                    reason: source.to_string(),
-                },
-                CaptureError::Las {
-                    source: las::Error::LasZipError(z),
-                    ..
-                } => CaptureError::Corrupt {
-                    path: path.into(),
-                    format: "LAZ",
-                    at: done,
-                    reason: if ends_early(&z) || z.to_string().contains("fill whole buffer") {
+                    reason: if ends_early(z) || z.to_string().contains("fill whole buffer") {
                         format!(
                             "the compressed stream ends early in the chunk of points {done}–{} (damaged data)",
                             done + want
@@ -688,14 +787,38 @@ pub fn read_chunks(
                             done + want
                         )
                     },
-                },
-                other => other,
+                };
+                let e = match e {
+                    FillError::Laz(z) => return laz_error(&z),
+                    FillError::Las(e) => e,
+                };
+                match map_las(path, e) {
+                    CaptureError::Io { source, .. }
+                        if source.kind() == std::io::ErrorKind::UnexpectedEof =>
+                    {
+                        CaptureError::Truncated {
+                            path: path.into(),
+                            expected: total,
+                            found: done,
+                        }
+                    }
+                    CaptureError::Io { source, .. } if fmt.is_compressed => CaptureError::Corrupt {
+                        path: path.into(),
+                        format: "LAZ",
+                        at: done,
+                        reason: source.to_string(),
+                    },
+                    CaptureError::Las {
+                        source: las::Error::LasZipError(z),
+                        ..
+                    } => laz_error(&z),
+                    other => other,
+                }
             })?;
         if got == 0 {
             break;
         }
-        let bytes = data.raw_bytes();
-        let rl = data.record_len();
+        let (bytes, rl) = records.bytes();
         if rl != layout.record_len || bytes.len() < rl * got as usize {
             return Err(CaptureError::invalid(
                 path,
@@ -717,15 +840,13 @@ pub fn read_chunks(
                 first.map(|v| v.round())
             }
         });
-        let chunk = decode(
-            bytes,
-            got as usize,
-            &layout,
-            &quant,
-            o,
-            &templates,
-            &mut raw,
-        );
+        let schema = Schema {
+            layout: &layout,
+            quant: &quant,
+            templates: &templates,
+            fields,
+        };
+        let chunk = decode(bytes, got as usize, &schema, o, &mut raw);
         if let Some(g) = &chunk.gps_time {
             for &v in g {
                 if v.is_finite() {
@@ -827,16 +948,23 @@ fn non_empty(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// How a file's records are laid out and which of their attributes to keep.
+struct Schema<'a> {
+    layout: &'a Layout,
+    quant: &'a Quantization,
+    templates: &'a [ExtraColumn],
+    fields: &'a Fields,
+}
+
 /// Decode `n` records of `l.record_len` bytes (checked against the reader's record length).
 fn decode(
     b: &[u8],
     n: usize,
-    l: &Layout,
-    q: &Quantization,
+    schema: &Schema<'_>,
     origin: [f64; 3],
-    templates: &[ExtraColumn],
     raw: &mut [[i32; 2]; 3],
 ) -> PointCloud {
+    let (l, q, templates, fields) = (schema.layout, schema.quant, schema.templates, schema.fields);
     let mut c = PointCloud::new(origin);
     c.quantization = Some(*q);
     let mut pos = Vec::with_capacity(n);
@@ -848,11 +976,15 @@ fn decode(
     let mut angle = Vec::with_capacity(n);
     let mut user = Vec::with_capacity(n);
     let mut psid = Vec::with_capacity(n);
-    let mut gps = l.gps.map(|_| Vec::with_capacity(n));
-    let mut rgb = l.rgb.map(|_| Vec::with_capacity(n));
-    let mut nir = l.nir.map(|_| Vec::with_capacity(n));
+    let mut gps = l
+        .gps
+        .filter(|_| fields.gps_time)
+        .map(|_| Vec::with_capacity(n));
+    let mut rgb = l.rgb.filter(|_| fields.rgb).map(|_| Vec::with_capacity(n));
+    let mut nir = l.nir.filter(|_| fields.nir).map(|_| Vec::with_capacity(n));
     let mut extra: Vec<ExtraColumn> = templates
         .iter()
+        .filter(|_| fields.extra)
         .map(|t| {
             let mut c = t.clone();
             c.data = Vec::with_capacity(n * t.data_type.width());
@@ -905,7 +1037,7 @@ fn decode(
             v.push(u16_at(r, o));
         }
         let mut at = l.extra;
-        for col in &mut extra {
+        for col in extra.iter_mut() {
             let w = col.data_type.width();
             col.data.extend_from_slice(&r[at..at + w]);
             at += w;
@@ -920,6 +1052,8 @@ fn decode(
     c.scan_angle = Some(angle);
     c.user_data = Some(user);
     c.point_source_id = Some(psid);
+    // Columns the caller did not ask for (their LAZ layers were not decompressed).
+    fields.apply(&mut c);
     c.gps_time = gps;
     c.rgb = rgb;
     c.nir = nir;

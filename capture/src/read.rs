@@ -176,6 +176,107 @@ pub struct ReadOptions {
     pub crs: Option<Crs>,
     /// Read as this format regardless of extension.
     pub format: Option<Format>,
+    /// Which optional attributes to decode (default all). See [`Fields`].
+    pub fields: Fields,
+}
+
+/// The optional point attributes a read decodes; positions always are. A caller that draws or
+/// counts only some of them (the viewer: colour, intensity, class, the tree-id column) skips the
+/// rest: their columns are absent from the cloud, and in layered LAZ (point formats 6–10, whose
+/// chunks store each attribute as its own compressed layer — LAS 1.4 R15 and LASzip's
+/// "layered chunked" compressor) their layers are not even decompressed, the way LASzip's and
+/// laz-rs's `DecompressionSelection` allow. Other formats drop the columns after parsing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fields {
+    pub intensity: bool,
+    /// Return number and number of returns (decoded with the positions in layered LAZ).
+    pub returns: bool,
+    pub classification: bool,
+    pub flags: bool,
+    pub scan_angle: bool,
+    pub user_data: bool,
+    pub point_source_id: bool,
+    pub gps_time: bool,
+    pub rgb: bool,
+    pub nir: bool,
+    /// Extra-bytes columns (all or none: LAZ keeps them in one layer).
+    pub extra: bool,
+}
+
+impl Fields {
+    /// Every attribute (what ingest keeps).
+    pub const ALL: Fields = Fields {
+        intensity: true,
+        returns: true,
+        classification: true,
+        flags: true,
+        scan_angle: true,
+        user_data: true,
+        point_source_id: true,
+        gps_time: true,
+        rgb: true,
+        nir: true,
+        extra: true,
+    };
+    /// What the point viewer colours by: RGB, intensity, class, returns and the extra columns
+    /// (tree ids).
+    pub const VIEWER: Fields = Fields {
+        intensity: true,
+        returns: true,
+        classification: true,
+        flags: false,
+        scan_angle: false,
+        user_data: false,
+        point_source_id: false,
+        gps_time: false,
+        rgb: true,
+        nir: false,
+        extra: true,
+    };
+
+    /// Drop the columns of `cloud` this selection does not keep.
+    pub fn apply(&self, cloud: &mut PointCloud) {
+        if !self.intensity {
+            cloud.intensity = None;
+        }
+        if !self.returns {
+            cloud.return_number = None;
+            cloud.number_of_returns = None;
+        }
+        if !self.classification {
+            cloud.classification = None;
+        }
+        if !self.flags {
+            cloud.flags = None;
+        }
+        if !self.scan_angle {
+            cloud.scan_angle = None;
+        }
+        if !self.user_data {
+            cloud.user_data = None;
+        }
+        if !self.point_source_id {
+            cloud.point_source_id = None;
+        }
+        if !self.gps_time {
+            cloud.gps_time = None;
+        }
+        if !self.rgb {
+            cloud.rgb = None;
+        }
+        if !self.nir {
+            cloud.nir = None;
+        }
+        if !self.extra {
+            cloud.extra.clear();
+        }
+    }
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields::ALL
+    }
 }
 
 impl Default for ReadOptions {
@@ -186,6 +287,7 @@ impl Default for ReadOptions {
             up: UpOption::Auto,
             crs: None,
             format: None,
+            fields: Fields::ALL,
         }
     }
 }
@@ -318,7 +420,7 @@ pub fn read(
         let chunk = opts.chunk_points;
         let parsed = match format {
             Format::Las | Format::Laz => {
-                las_io::read_chunks(path, chunk, progress, cancel, &mut sink)
+                las_io::read_chunks(path, chunk, &opts.fields, progress, cancel, &mut sink)
             }
             Format::E57 => e57_io::read_chunks(path, chunk, progress, cancel, &mut sink),
             Format::Ply => ply::read_chunks(path, chunk, progress, cancel, &mut sink),
@@ -382,6 +484,7 @@ pub fn read(
     } else {
         cloud.crs = source.crs.clone();
     }
+    opts.fields.apply(&mut cloud);
     cloud.provenance.sources = vec![source];
     cloud.provenance.warnings = warnings;
     Ok(cloud)

@@ -314,3 +314,44 @@ fn ingest_builds_a_project_and_refuses_mixed_crs() {
     std::fs::write(proj.join("cloud.laz"), bytes).unwrap();
     assert!(capture::project::load_cloud(&proj, &mut NoProgress, &CancelToken::new()).is_err());
 }
+
+/// A selective read of layered LAZ (point format 6+) decodes the kept attributes exactly as a
+/// full read does and leaves the skipped ones out; other formats drop the same columns.
+#[test]
+fn selective_reads_keep_exactly_the_chosen_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = sample();
+    c.gps_time = Some((0..c.len()).map(|i| 1e9 + i as f64).collect());
+    c.scan_angle = Some((0..c.len()).map(|i| (i % 90) as i16).collect());
+    c.point_source_id = Some((0..c.len()).map(|i| (i % 3) as u16).collect());
+    let laz = dir.path().join("s.laz");
+    capture::write(&c, &laz, &mut NoProgress, &CancelToken::new()).unwrap();
+    let ply = dir.path().join("s.ply");
+    capture::write(&c, &ply, &mut NoProgress, &CancelToken::new()).unwrap();
+    for path in [&laz, &ply] {
+        let all = load(path).unwrap();
+        let opts = ReadOptions {
+            fields: capture::Fields::VIEWER,
+            ..Default::default()
+        };
+        let some = capture::read(path, &opts, &mut NoProgress, &CancelToken::new()).unwrap();
+        let name = path.display();
+        assert_eq!(some.positions, all.positions, "{name}");
+        assert_eq!(some.intensity, all.intensity, "{name}");
+        assert_eq!(some.classification, all.classification, "{name}");
+        assert_eq!(some.rgb, all.rgb, "{name}");
+        assert_eq!(some.extra, all.extra, "{name}");
+        assert!(
+            some.gps_time.is_none() && some.scan_angle.is_none(),
+            "{name}"
+        );
+        assert!(
+            some.point_source_id.is_none() && some.flags.is_none(),
+            "{name}"
+        );
+    }
+    // The full read of the LAZ kept what was written.
+    let all = load(&laz).unwrap();
+    assert_eq!(all.gps_time, c.gps_time);
+    assert_eq!(all.scan_angle, c.scan_angle);
+}

@@ -392,12 +392,23 @@ fn fuzz_crashers_stay_fixed() {
     }
 }
 
-/// Read one mutant: `Ok(outcome kind)` or `Err(why it is a failure)`.
+/// Read one mutant, with every attribute and with the viewer's selection (layered LAZ then goes
+/// through the selective decompressor): `Ok(outcome kind)` of the full read, or `Err(why one of
+/// them is a failure)`.
 fn run_one(p: &Path, name: &str) -> Result<String, String> {
+    let full = read_one(p, name, capture::Fields::ALL)?;
+    read_one(p, name, capture::Fields::VIEWER).map_err(|e| format!("viewer fields: {e}"))?;
+    Ok(full)
+}
+
+fn read_one(p: &Path, name: &str, fields: capture::Fields) -> Result<String, String> {
     let r = std::panic::catch_unwind(|| {
         capture::read(
             p,
-            &ReadOptions::default(),
+            &ReadOptions {
+                fields,
+                ..Default::default()
+            },
             &mut NoProgress,
             &CancelToken::new(),
         )

@@ -139,12 +139,16 @@ fn build_octree(
             progress("Reading cloud", e.points as f32 / t as f32);
         }
     };
-    let cloud = capture::read(cloud_file, &Default::default(), &mut report, &token).map_err(
-        |e| match e {
+    // Only what the viewer draws: skips the GPS-time, angle and source layers of layered LAZ.
+    let only_drawn = capture::ReadOptions {
+        fields: capture::Fields::VIEWER,
+        ..Default::default()
+    };
+    let cloud =
+        capture::read(cloud_file, &only_drawn, &mut report, &token).map_err(|e| match e {
             capture::CaptureError::Cancelled => StudioError::Cancelled,
             e => e.into(),
-        },
-    )?;
+        })?;
     if let Some(parent) = octree_file.parent() {
         std::fs::create_dir_all(parent).map_err(|e| StudioError::Invalid {
             path: parent.to_path_buf(),
