@@ -217,3 +217,48 @@ fn sigterm_cancels_cleanly_like_ctrl_c() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// `bench pipeline` runs every stage of the first-run path on the given tile and reports each
+/// one's time and peak memory (Linux), in order, for the tile's points.
+#[test]
+fn bench_pipeline_reports_every_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let tile = dir.path().join("tile.laz");
+    succeed(
+        bin()
+            .args(["synth", "--quiet", "--points", "40000", "--size", "40", "-o"])
+            .arg(&tile),
+    );
+    let out = succeed(
+        bin()
+            .args(["bench", "pipeline", "--json", "--quiet", "--runs", "20", "--tile"])
+            .arg(&tile),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stages: Vec<&str> = v["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        ["ingest", "reconstruct", "simulate", "fingerprint", "package"]
+    );
+    let info = succeed(bin().args(["info", "--json", "--quiet"]).arg(&tile));
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["points"], info["point_count"]);
+    let sum: f64 = v["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["seconds"].as_f64().unwrap())
+        .sum();
+    let total = v["total_seconds"].as_f64().unwrap();
+    assert!(sum > 0.0 && total >= sum * 0.99, "{sum} {total}");
+    for s in v["stages"].as_array().unwrap() {
+        // Each stage's peak is at least the resident size of a process that holds the tile.
+        assert!(s["peak_bytes"].as_u64().unwrap() > 1_000_000, "{s}");
+    }
+    assert!(v["raw_point_bytes"].as_u64().unwrap() >= 40_000 * 20);
+}
