@@ -226,12 +226,16 @@ fn bench_pipeline_reports_every_stage() {
     let tile = dir.path().join("tile.laz");
     succeed(
         bin()
-            .args(["synth", "--quiet", "--points", "40000", "--size", "40", "-o"])
+            .args([
+                "synth", "--quiet", "--points", "40000", "--size", "40", "-o",
+            ])
             .arg(&tile),
     );
     let out = succeed(
         bin()
-            .args(["bench", "pipeline", "--json", "--quiet", "--runs", "20", "--tile"])
+            .args([
+                "bench", "pipeline", "--json", "--quiet", "--runs", "20", "--tile",
+            ])
             .arg(&tile),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -243,7 +247,13 @@ fn bench_pipeline_reports_every_stage() {
         .collect();
     assert_eq!(
         stages,
-        ["ingest", "reconstruct", "simulate", "fingerprint", "package"]
+        [
+            "ingest",
+            "reconstruct",
+            "simulate",
+            "fingerprint",
+            "package"
+        ]
     );
     let info = succeed(bin().args(["info", "--json", "--quiet"]).arg(&tile));
     let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
