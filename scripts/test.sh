@@ -10,6 +10,3 @@ export TWINMINT_REQUIRE_GPU="${TWINMINT_REQUIRE_GPU:-1}"
 # lavapipe warns when no runtime dir is set; give it one.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 cargo test --workspace --locked "$@"
-# The headless CLI (`--no-default-features`: no Bevy, what a cluster node runs) builds on its
-# own feature set and passes the CLI tests.
-cargo test -p twinmint-app --no-default-features --locked --test cli --test hostile_options
