@@ -612,7 +612,6 @@ enum Records {
         decompressor: Box<laz::ParLasZipDecompressor<BufReader<File>>>,
         buf: Vec<u8>,
         record_len: usize,
-        filled: usize,
     },
 }
 
@@ -655,7 +654,6 @@ impl Records {
             decompressor: Box::new(decompressor),
             buf: Vec::new(),
             record_len,
-            filled: 0,
         })
     }
 
@@ -667,11 +665,9 @@ impl Records {
                 decompressor,
                 buf,
                 record_len,
-                filled,
             } => {
                 buf.resize(want as usize * *record_len, 0);
                 decompressor.decompress_many(buf).map_err(FillError::Laz)?;
-                *filled = want as usize;
                 Ok(want)
             }
         }
@@ -682,11 +678,8 @@ impl Records {
         match self {
             Records::Las { data, .. } => (data.raw_bytes(), data.record_len()),
             Records::Laz {
-                buf,
-                record_len,
-                filled,
-                ..
-            } => (&buf[..filled * record_len], *record_len),
+                buf, record_len, ..
+            } => (buf, *record_len),
         }
     }
 }
@@ -1052,8 +1045,6 @@ fn decode(
     c.scan_angle = Some(angle);
     c.user_data = Some(user);
     c.point_source_id = Some(psid);
-    // Columns the caller did not ask for (their LAZ layers were not decompressed).
-    fields.apply(&mut c);
     c.gps_time = gps;
     c.rgb = rgb;
     c.nir = nir;

@@ -295,13 +295,17 @@ impl Default for ReadOptions {
 /// Streams chunks through decimation into one cloud.
 struct Accumulator {
     cloud: PointCloud,
+    /// Columns outside the selection are dropped chunk by chunk (every format; layered LAZ
+    /// did not decompress them at all).
+    fields: Fields,
     decimation: Decimation,
     seen: u64,
     voxels: HashSet<(i64, i64, i64)>,
 }
 
 impl Accumulator {
-    fn push(&mut self, chunk: PointCloud) {
+    fn push(&mut self, mut chunk: PointCloud) {
+        self.fields.apply(&mut chunk);
         let keep: Option<Vec<usize>> = match self.decimation {
             Decimation::None => None,
             Decimation::EveryNth(n) => {
@@ -407,6 +411,7 @@ pub fn read(
     };
     let mut acc = Accumulator {
         cloud: PointCloud::default(),
+        fields: opts.fields,
         decimation: opts.decimation,
         seen: 0,
         voxels: HashSet::new(),
@@ -484,7 +489,6 @@ pub fn read(
     } else {
         cloud.crs = source.crs.clone();
     }
-    opts.fields.apply(&mut cloud);
     cloud.provenance.sources = vec![source];
     cloud.provenance.warnings = warnings;
     Ok(cloud)

@@ -28,11 +28,10 @@ pub(crate) fn summarise(
     rep_out: &RunOut,
     est_sd: &[f64],
     opts: &SimulationOptions,
-    price_model: &PriceModel,
+    price_model: PriceModel,
 ) -> EnsembleSummary {
     let runs = results.len();
     let years = opts.years as usize;
-    let price_model = *price_model;
     let acc = &opts.accounting;
     let len = years + 1;
     let mut net: Vec<Vec<f64>> = Vec::with_capacity(runs);

@@ -648,7 +648,7 @@ pub fn run_timed(
         opts.output.tree_states,
     );
 
-    let ens = crate::ensemble::summarise(&results, &rep_out, &est_sd, opts, &price_model);
+    let ens = crate::ensemble::summarise(&results, &rep_out, &est_sd, opts, price_model);
     input_warnings(&prep, &gp, &mut warnings);
     let inventory = year0_inventory(trees, &prep, opts, area_ha, rep_out.root_shoot[0]);
     let sim = Simulation {

@@ -1,7 +1,6 @@
 //! `twinmint bench …`: speed targets measured against the anchors named in the issues, printed
 //! as tables with the ratio.
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::Ctx;
@@ -106,17 +105,9 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
             let data = data
                 .or_else(|| std::env::var_os("TWINMINT_DATA").map(Into::into))
                 .unwrap_or_else(|| "../shared/data".into());
-            let trees = match trees {
-                Some(p) => {
-                    let text = std::fs::read_to_string(&p)
-                        .with_context(|| format!("cannot read {}", p.display()))?;
-                    Some(
-                        serde_json::from_str(&text)
-                            .with_context(|| format!("{}: not TreeOptions JSON", p.display()))?,
-                    )
-                }
-                None => None,
-            };
+            let trees = trees
+                .map(|p| super::options_file(&p, "tree options"))
+                .transpose()?;
             let setup = super::bench_accuracy::BenchSetup {
                 trees,
                 current_only,

@@ -14,7 +14,6 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use capture::synth::{self, AirborneOptions, ScanPattern, SynthOptions};
 use capture::{CancelToken, NoProgress, ReadOptions};
 use twinmint_app::viewer::octree::{Octree, OctreeOptions};
 
@@ -49,26 +48,6 @@ pub const TARGET_SPEEDUP: f64 = 2.0;
 pub const TARGET_OCTREE_POINTS_PER_S: f64 = 6e6;
 pub const TARGET_MEMORY_RATIO: f64 = 1.5;
 
-fn tile_for(file: Option<PathBuf>, points: u64) -> anyhow::Result<PathBuf> {
-    if let Some(f) = file {
-        return Ok(f);
-    }
-    let p = std::env::temp_dir().join(format!("twinmint-bench-laz-{points}.laz"));
-    if !p.exists() {
-        let side = (points as f64 / 120.0).sqrt().clamp(50.0, 2000.0);
-        let mut o = SynthOptions::default();
-        o.scene.width_m = side;
-        o.scene.depth_m = side;
-        o.scan = ScanPattern::Airborne(AirborneOptions {
-            target_points: Some(points),
-            ..Default::default()
-        });
-        let out = synth::run(&o, &mut NoProgress, &CancelToken::new())?;
-        capture::write(&out.cloud, &p, &mut NoProgress, &CancelToken::new())?;
-    }
-    Ok(p)
-}
-
 fn reference(python: &Path, args: &[&std::ffi::OsStr]) -> anyhow::Result<ProcessRun> {
     let out = std::process::Command::new(python)
         .arg("scripts/bench_laz_reference.py")
@@ -94,7 +73,9 @@ pub fn measure(
     python: Option<PathBuf>,
     cancel: &CancelToken,
 ) -> anyhow::Result<LazReport> {
-    let file = tile_for(file, points)?;
+    // About 120 points/m², a drone survey's density.
+    let side = (points as f64 / 120.0).sqrt().clamp(50.0, 2000.0);
+    let file = super::bench_tile::tile_or_simulated(file, "twinmint-bench-laz", points, side)?;
     let t = Instant::now();
     let cloud = capture::read(&file, &ReadOptions::default(), &mut NoProgress, cancel)?;
     let decode_seconds = t.elapsed().as_secs_f64();

@@ -14,7 +14,6 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use capture::synth::{self, AirborneOptions, ScanPattern, SynthOptions};
 use capture::{CancelToken, NoProgress};
 
 /// One stage's measurement.
@@ -80,27 +79,6 @@ fn stage<T>(
     Ok(out)
 }
 
-/// The tile: `tile` when given, else a simulated airborne tile of `points` points (100 m ×
-/// 100 m), made once in the temporary folder.
-fn tile_for(tile: Option<PathBuf>, points: u64) -> anyhow::Result<PathBuf> {
-    if let Some(t) = tile {
-        return Ok(t);
-    }
-    let p = std::env::temp_dir().join(format!("twinmint-bench-pipeline-{points}.laz"));
-    if !p.exists() {
-        let mut o = SynthOptions::default();
-        o.scene.width_m = 100.0;
-        o.scene.depth_m = 100.0;
-        o.scan = ScanPattern::Airborne(AirborneOptions {
-            target_points: Some(points),
-            ..Default::default()
-        });
-        let out = synth::run(&o, &mut NoProgress, &CancelToken::new())?;
-        capture::write(&out.cloud, &p, &mut NoProgress, &CancelToken::new())?;
-    }
-    Ok(p)
-}
-
 /// Run every stage on `tile` (or a simulated one) in a fresh project under the temporary folder.
 pub fn measure(
     tile: Option<PathBuf>,
@@ -108,7 +86,8 @@ pub fn measure(
     runs: u32,
     cancel: &CancelToken,
 ) -> anyhow::Result<PipelineReport> {
-    let tile = tile_for(tile, points)?;
+    let tile =
+        super::bench_tile::tile_or_simulated(tile, "twinmint-bench-pipeline", points, 100.0)?;
     let (_, info) = capture::las_io::open(&tile).with_context(|| {
         format!(
             "{}: the pipeline bench takes a LAS/LAZ tile",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use capture::synth::{self, AirborneOptions, ScanPattern, SynthOptions};
+use capture::synth;
 use capture::{CancelToken, NoProgress};
 use reconstruct::ground::bench::{self, ReferenceCommand};
 use reconstruct::pipeline::{self, ReconstructOptions};
@@ -19,25 +19,7 @@ pub fn run(
     python: Option<PathBuf>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let tile = match tile {
-        Some(t) => t,
-        None => {
-            let p = std::env::temp_dir().join(format!("twinmint-bench-{points}.laz"));
-            if !p.exists() {
-                let mut o = SynthOptions::default();
-                o.scene.width_m = 150.0;
-                o.scene.depth_m = 150.0;
-                o.scan = ScanPattern::Airborne(AirborneOptions {
-                    target_points: Some(points),
-                    ..Default::default()
-                });
-                let out = synth::run(&o, &mut NoProgress, &CancelToken::new())?;
-                synth::write_truth(&out.truth, &p.with_extension("truth.json"))?;
-                capture::write(&out.cloud, &p, &mut NoProgress, &CancelToken::new())?;
-            }
-            p
-        }
-    };
+    let tile = super::bench_tile::tile_or_simulated(tile, "twinmint-bench", points, 150.0)?;
     let cloud = capture::read(
         &tile,
         &Default::default(),

@@ -5,6 +5,7 @@ mod bench_accuracy;
 mod bench_laz;
 mod bench_pipeline;
 mod bench_reconstruct;
+mod bench_tile;
 mod bench_view;
 mod chain;
 mod convert;
@@ -255,6 +256,17 @@ fn no_verb() -> ExitCode {
     let _ = Cli::command().print_help();
     eprintln!("\n(this twinmint was built without the studio: cargo build --features studio)");
     ExitCode::from(2)
+}
+
+/// A JSON options file (`--options`, `bench accuracy --trees`), read and parsed with the file
+/// named in either error.
+fn options_file<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<T> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{}: invalid {what}", path.display()))
 }
 
 /// The error and its causes, skipping causes whose text the previous message already contains

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
 use reconstruct::gpu::DevicePreference;
@@ -48,8 +47,7 @@ pub struct ReconstructArgs {
 
 pub fn run(a: ReconstructArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let mut o: ReconstructOptions = match &a.options {
-        Some(p) => serde_json::from_slice(&std::fs::read(p)?)
-            .with_context(|| format!("{}: invalid reconstruct options", p.display()))?,
+        Some(p) => super::options_file(p, "reconstruct options")?,
         None => ReconstructOptions::default(),
     };
     o.device = a.device.parse::<DevicePreference>()?;

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use growth_model::prices::{self, Market, PriceScenario};
@@ -89,8 +88,7 @@ pub fn run(a: SimulateArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let manifest = capture::project::open(&a.project)?;
     let trees = trees_from(&a.project, a.truth.as_deref())?;
     let mut o: SimulationOptions = match &a.options {
-        Some(p) => serde_json::from_slice(&std::fs::read(p)?)
-            .with_context(|| format!("{}: invalid simulation options", p.display()))?,
+        Some(p) => super::options_file(p, "simulation options")?,
         None => SimulationOptions::default(),
     };
     o.years = a.years;

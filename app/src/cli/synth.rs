@@ -62,8 +62,7 @@ pub struct SynthArgs {
 
 fn build_options(a: &SynthArgs) -> anyhow::Result<SynthOptions> {
     let mut o: SynthOptions = match &a.options {
-        Some(p) => serde_json::from_slice(&std::fs::read(p)?)
-            .map_err(|e| anyhow::anyhow!("{}: invalid synth options: {e}", p.display()))?,
+        Some(p) => super::options_file(p, "synth options")?,
         None => SynthOptions::default(),
     };
     o.scene.seed = a.seed;

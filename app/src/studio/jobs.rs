@@ -63,7 +63,8 @@ pub struct Job {
     pub id: u64,
     pub label: String,
     pub ctx: JobCtx,
-    handle: Option<JoinHandle<StudioResult<JobOutput>>>,
+    /// The worker, or why it could not be started.
+    handle: std::io::Result<JoinHandle<StudioResult<JobOutput>>>,
 }
 
 impl Job {
@@ -110,8 +111,7 @@ impl Jobs {
         let worker_ctx = ctx.clone();
         let handle = std::thread::Builder::new()
             .name("twinmint-job".into())
-            .spawn(move || work(&worker_ctx))
-            .ok();
+            .spawn(move || work(&worker_ctx));
         let label = label.into();
         self.running.push(Job {
             id: self.next,
@@ -134,7 +134,7 @@ impl Jobs {
             let done = self.running[i]
                 .handle
                 .as_ref()
-                .is_none_or(|h| h.is_finished());
+                .map_or(true, |h| h.is_finished());
             if !done {
                 i += 1;
                 continue;
@@ -142,10 +142,11 @@ impl Jobs {
             let job = self.running.remove(i);
             let cancelled = job.ctx.cancelled();
             let result = match job.handle {
-                None => Err(StudioError::Panic(
-                    "could not start a worker thread".to_string(),
-                )),
-                Some(h) => h
+                Err(source) => Err(StudioError::Thread {
+                    what: "job",
+                    source,
+                }),
+                Ok(h) => h
                     .join()
                     .unwrap_or_else(|_| Err(StudioError::Panic("the job panicked".to_string()))),
             };

@@ -642,6 +642,19 @@ fn bind_group(
     })
 }
 
+/// A storage buffer holding `values`.
+fn storage_buffer<T: bytemuck::Pod>(
+    device: &wgpu::Device,
+    label: &str,
+    values: &[T],
+) -> wgpu::Buffer {
+    device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some(label),
+        contents: bytemuck::cast_slice(values),
+        usage: wgpu::BufferUsages::STORAGE,
+    })
+}
+
 /// A uniform buffer holding `value`.
 fn uniform_buffer<T: bytemuck::Pod>(device: &wgpu::Device, label: &str, value: &T) -> wgpu::Buffer {
     device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -779,11 +792,7 @@ fn compute_pass(
         }
         let (work, gx, gy) = work_items(items);
         let frame = uniform_buffer(device, "points_frame", &(r.frame_for)(gx));
-        let work_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("points_work"),
-            contents: bytemuck::cast_slice(&work),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+        let work_buf = storage_buffer(device, "points_work", &work);
         let bg = bind_group(
             device,
             "points_compute",
@@ -977,11 +986,7 @@ fn point_pass(
         return;
     }
     let clip = clip_from_rel(extracted.clip_from_view, &extracted.world_from_view);
-    let node_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-        label: Some("points_nodes"),
-        contents: bytemuck::cast_slice(&frame.nodes),
-        usage: wgpu::BufferUsages::STORAGE,
-    });
+    let node_buf = storage_buffer(&device, "points_nodes", &frame.nodes);
     let frame_for = |groups_x: u32| FrameUniform {
         clip_from_rel: clip.to_cols_array_2d(),
         viewport: [size.x as f32, size.y as f32],
