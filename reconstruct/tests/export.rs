@@ -63,6 +63,7 @@ fn simulate() -> (PointCloud, Truth) {
                 ..Default::default()
             }),
             capture_time: None,
+            resurvey: None,
         },
         &mut NoProgress,
         &CancelToken::new(),

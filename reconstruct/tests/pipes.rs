@@ -79,6 +79,7 @@ fn simulate(scene: SceneOptions, scan: ScanPattern) -> (PointCloud, Truth) {
             scene,
             scan,
             capture_time: None,
+            resurvey: None,
         },
         &mut NoProgress,
         &CancelToken::new(),

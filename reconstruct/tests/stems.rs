@@ -33,6 +33,7 @@ fn simulate(scene: SceneOptions, tls: TerrestrialOptions) -> PointCloud {
             scene,
             scan: ScanPattern::Terrestrial(tls),
             capture_time: None,
+            resurvey: None,
         },
         &mut NoProgress,
         &CancelToken::new(),

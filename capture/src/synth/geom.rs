@@ -210,7 +210,7 @@ impl World {
                         (CrownGeom::Ellipsoid { zc, a: r, c }, core, zc)
                     }
                 };
-                let lambda_core = lad(t.species_group);
+                let lambda_core = lad(t.species_group) * t.foliage;
                 TreeGeom {
                     cx: t.x - c[0],
                     cy: t.y - c[1],

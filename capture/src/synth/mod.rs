@@ -50,6 +50,7 @@
 //! whatever the thread count. Nothing reads the clock.
 
 mod geom;
+pub mod resurvey;
 pub mod scan;
 pub mod scene;
 
@@ -114,6 +115,10 @@ pub struct SynthOptions {
     /// Start of the capture (UTC). `None` (default) = 2024-06-01 10:00 UTC plus `seed mod 180`
     /// days: fixed by the seed, never the wall clock, so runs are reproducible.
     pub capture_time: Option<DateTime<Utc>>,
+    /// Scan the scene again some years later with known change (see [`resurvey`]); the capture
+    /// time moves on by the resurvey's years.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resurvey: Option<resurvey::ResurveyOptions>,
 }
 
 /// Most points one simulated scan may produce (250 M: about 16 GB at
@@ -248,6 +253,9 @@ pub struct Truth {
     pub pipes: Vec<PipeTruth>,
     pub supports: Vec<SupportTruth>,
     pub ids: IdEncoding,
+    /// Set for a resurvey: the fates of the first survey's trees and the offset applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resurvey: Option<resurvey::ResurveyTruth>,
     pub classes: Vec<ClassCode>,
     pub point_count: u64,
     pub counts: Counts,
@@ -281,7 +289,15 @@ pub fn run(
     opts.validate()?;
     let scene = Scene::generate(&opts.scene)?;
     cancel.check()?;
-    scan_scene(&scene, &opts.scan, opts.capture_time, progress, cancel)
+    let Some(r) = &opts.resurvey else {
+        return scan_scene(&scene, &opts.scan, opts.capture_time, progress, cancel);
+    };
+    let first = opts
+        .capture_time
+        .unwrap_or_else(|| default_capture_time(opts.scene.seed));
+    let (later, truth) = resurvey::apply(&scene, r)?;
+    let time = first + Duration::seconds((r.years * 365.25 * 86_400.0) as i64);
+    scan_with(&later, &opts.scan, Some(time), Some(truth), progress, cancel)
 }
 
 /// Write the truth as pretty JSON, atomically. Its SHA-256 equals the `sha256` recorded in the
@@ -346,6 +362,18 @@ pub fn scan_scene(
     progress: &mut dyn Progress,
     cancel: &CancelToken,
 ) -> Result<SynthOutput> {
+    scan_with(scene, scan, capture_time, None, progress, cancel)
+}
+
+/// [`scan_scene`], for a resurvey with its truth: the points are moved by its offset.
+fn scan_with(
+    scene: &Scene,
+    scan: &ScanPattern,
+    capture_time: Option<DateTime<Utc>>,
+    resurvey: Option<resurvey::ResurveyTruth>,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> Result<SynthOutput> {
     let world = World::new(scene);
     let seed = scene.options.seed;
     let start_time = capture_time.unwrap_or_else(|| default_capture_time(seed));
@@ -397,11 +425,11 @@ pub fn scan_scene(
                     }
                     Target::Stem(t) => {
                         tree_counts[t as usize][0] += 1;
-                        (t + 1, PART_STEM, CLASS_VEGETATION)
+                        (scene.trees[t as usize].id, PART_STEM, CLASS_VEGETATION)
                     }
                     Target::Crown(t) => {
                         tree_counts[t as usize][1] += 1;
-                        (t + 1, PART_CROWN, CLASS_VEGETATION)
+                        (scene.trees[t as usize].id, PART_CROWN, CLASS_VEGETATION)
                     }
                     Target::Pipe(k) => {
                         pipe_counts[k as usize] += 1;
@@ -537,7 +565,7 @@ pub fn scan_scene(
             .iter()
             .enumerate()
             .map(|(i, c)| TreeCount {
-                id: i as u32 + 1,
+                id: scene.trees[i].id,
                 stem_points: c[0],
                 crown_points: c[1],
             })
@@ -576,6 +604,7 @@ pub fn scan_scene(
             pipe_base,
             support_base,
         },
+        resurvey,
         classes: vec![
             ClassCode {
                 code: CLASS_GROUND,
@@ -594,7 +623,14 @@ pub fn scan_scene(
         counts,
     };
 
-    // The cloud.
+    // The cloud, where a resurvey's georeferencing error puts it.
+    if let Some(r) = &truth.resurvey {
+        let off = r.options.offset;
+        for p in &mut cols.positions {
+            let q = off.apply([p[0] as f64, p[1] as f64, p[2] as f64]);
+            *p = [q[0] as f32, q[1] as f32, q[2] as f32];
+        }
+    }
     let crs = Crs::epsg(scene.options.crs_epsg);
     let mut cloud = PointCloud::new(c);
     cloud.positions = cols.positions;

@@ -261,6 +261,18 @@ pub struct TreeTruth {
     /// overtopped, invisible from above — what field crews class as "suppressed" crowns.
     #[serde(default)]
     pub suppressed: bool,
+    /// Foliage left, as a fraction of the species' leaf-area density: 1 for a living tree, less
+    /// for a standing dead one that has shed its needles or leaves (a resurvey's mortality).
+    #[serde(default = "full_foliage", skip_serializing_if = "is_full_foliage")]
+    pub foliage: f64,
+}
+
+fn full_foliage() -> f64 {
+    1.0
+}
+
+fn is_full_foliage(f: &f64) -> bool {
+    *f == 1.0
 }
 
 impl TreeTruth {
@@ -982,6 +994,7 @@ fn make_trees(scene: &mut Scene) {
             crown_base_height_m: height * (1.0 - crown_ratio),
             dbh_cm,
             suppressed: false,
+            foliage: 1.0,
         });
     }
     make_understorey(scene);
@@ -1045,13 +1058,14 @@ fn make_understorey(scene: &mut Scene) {
             crown_base_height_m: height * (1.0 - crown_ratio),
             dbh_cm,
             suppressed: false,
+            foliage: 1.0,
         });
     }
 }
 
 /// Mark every tree whose top stands under a taller tree's crown (see [`TreeTruth::suppressed`]).
 /// A hash grid of cells as wide as the widest crown keeps it linear in the tree count.
-fn mark_suppressed(trees: &mut [TreeTruth]) {
+pub(crate) fn mark_suppressed(trees: &mut [TreeTruth]) {
     let reach = trees
         .iter()
         .map(|t| t.crown_radius_m)

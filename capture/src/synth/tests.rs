@@ -41,6 +41,7 @@ fn simulate(scene: SceneOptions, scan: ScanPattern) -> SynthOutput {
             scene,
             scan,
             capture_time: None,
+            resurvey: None,
         },
         &mut NoProgress,
         &CancelToken::new(),

@@ -46,6 +46,7 @@ pub fn multilayer(seed: u64, density: Density) -> SynthOptions {
             ..Default::default()
         }),
         capture_time: None,
+        resurvey: None,
     }
 }
 
