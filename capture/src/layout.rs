@@ -25,6 +25,10 @@ pub const STAND_CSV: &str = "stand.csv";
 pub const TREES_CSV: &str = "trees.csv";
 pub const COLLATERAL_CSV: &str = "collateral.csv";
 
+/// A resurvey's comparison with the previous survey: registration, change, drift, recalibration
+/// (`twinmint resurvey`).
+pub const RESURVEY_JSON: &str = "resurvey.json";
+
 /// The model fingerprint and its parts (`twinmint fingerprint`, `package`).
 pub const FINGERPRINT_JSON: &str = "fingerprint.json";
 /// The NFR package folder (`twinmint package`).

@@ -141,6 +141,21 @@ pub fn ingest(
     events: &mut (dyn FnMut(IngestEvent) + Send),
     cancel: &CancelToken,
 ) -> Result<Manifest> {
+    let (merged, extra_files) = read_inputs(inputs, dir, opts, events, cancel)?;
+    write_project(&merged, &extra_files, dir, opts.overwrite, events, cancel)
+}
+
+/// The reading half of [`ingest`]: `inputs` merged into one cloud in one CRS, and the extra
+/// project files (`cameras.json`) they bring, checked against the project folder `dir` they
+/// are meant for but nothing written — for callers that transform the cloud before writing it
+/// with [`write_project`] (a resurvey registers it to the previous survey first).
+pub fn read_inputs(
+    inputs: &[PathBuf],
+    dir: &Path,
+    opts: &IngestOptions,
+    events: &mut (dyn FnMut(IngestEvent) + Send),
+    cancel: &CancelToken,
+) -> Result<(PointCloud, Vec<(String, Vec<u8>)>)> {
     let (folders, files): (Vec<&PathBuf>, Vec<&PathBuf>) = inputs.iter().partition(|p| p.is_dir());
     if files.is_empty() {
         return Err(CaptureError::InvalidOption {
@@ -231,7 +246,7 @@ pub fn ingest(
         extra_files.push((CAMERAS.to_string(), bytes));
     }
     merged.provenance.warnings.extend(warnings);
-    write_project(&merged, &extra_files, dir, opts.overwrite, events, cancel)
+    Ok((merged, extra_files))
 }
 
 /// Refusal for an input given twice: merging it would double its points.

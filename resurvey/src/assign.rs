@@ -74,7 +74,11 @@ const FORBIDDEN: f64 = 1e9;
 /// One-to-one assignment of `rows` to `cols` over the allowed `pairs` (row, col, cost),
 /// minimising the total cost; rows and columns without an allowed partner stay unmatched.
 /// Returns (row, col) sorted by row.
-pub fn assign_sparse(rows: usize, cols: usize, pairs: &[(usize, usize, f64)]) -> Vec<(usize, usize)> {
+pub fn assign_sparse(
+    rows: usize,
+    cols: usize,
+    pairs: &[(usize, usize, f64)],
+) -> Vec<(usize, usize)> {
     // Connected components of the bipartite gate graph (union-find over rows ∪ cols).
     let mut parent: Vec<usize> = (0..rows + cols).collect();
     fn find(parent: &mut [usize], mut x: usize) -> usize {

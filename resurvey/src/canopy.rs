@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ResurveyError, Result};
+use crate::error::{Result, ResurveyError};
 use reconstruct::model::Raster;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -159,7 +159,8 @@ fn convex_hull(mut p: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
             Box::new(p.iter().rev())
         };
         for &q in iter {
-            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0
+            while hull.len() >= start + 2
+                && cross(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0
             {
                 hull.pop();
             }

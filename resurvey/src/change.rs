@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::assign::assign_sparse;
-use crate::error::{ResurveyError, Result};
+use crate::error::{Result, ResurveyError};
 use reconstruct::model::{Raster, Tree};
 
 /// Settings of the matching and the change classes.
@@ -231,7 +231,11 @@ pub fn compare(
         .map(|&(i, j)| density(&now[j]) / density(&before[i]).max(1e-9))
         .collect();
     ratios.sort_by(f64::total_cmp);
-    let median_ratio = ratios.get(ratios.len() / 2).copied().unwrap_or(1.0).max(1e-9);
+    let median_ratio = ratios
+        .get(ratios.len() / 2)
+        .copied()
+        .unwrap_or(1.0)
+        .max(1e-9);
     let mut changes = Vec::with_capacity(before.len() + now.len());
     let mut matched_now = vec![false; now.len()];
     let mut matched_before = vec![None; before.len()];

@@ -16,10 +16,16 @@ pub enum ResurveyError {
     Registration { reason: String },
     /// A setting out of range.
     #[error("invalid resurvey option {option}: {reason}")]
-    InvalidOption { option: &'static str, reason: String },
+    InvalidOption {
+        option: &'static str,
+        reason: String,
+    },
     /// The previous survey lacks what the comparison needs.
     #[error("the previous survey has no {what}: {hint}")]
-    Missing { what: &'static str, hint: &'static str },
+    Missing {
+        what: &'static str,
+        hint: &'static str,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, ResurveyError>;

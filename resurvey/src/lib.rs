@@ -14,5 +14,18 @@ pub mod recalibrate;
 pub mod register;
 pub mod report;
 
-pub use error::{ResurveyError, Result};
+pub use error::{Result, ResurveyError};
 pub use report::{DriftSummary, RESURVEY_JSON, Resurvey};
+
+use serde::{Deserialize, Serialize};
+
+/// Every setting of the comparison; `Default` gives each module's documented defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResurveyOptions {
+    pub register: register::RegisterOptions,
+    pub change: change::ChangeOptions,
+    pub canopy: canopy::CanopyOptions,
+    pub drift: drift::DriftOptions,
+    pub recalibrate: recalibrate::RecalibrateOptions,
+}

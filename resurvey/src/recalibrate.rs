@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::change::{Status, TreeChange};
 use crate::drift::{groups, params_for, project_height};
-use crate::error::{ResurveyError, Result};
+use crate::error::{Result, ResurveyError};
 use growth_model::SimulationOptions;
 use growth_model::options::GroupParams;
 use growth_model::output::Simulation;
@@ -158,7 +158,10 @@ pub fn recalibrated_options(
             let mut p = params_for(sim, g);
             p.height_rate *= r.multiplier;
             p.dbh_rate *= r.multiplier;
-            GroupParams { group: g, params: p }
+            GroupParams {
+                group: g,
+                params: p,
+            }
         })
         .collect();
     opts.growth.rate_log_sigma = r.new_rate_log_sigma;

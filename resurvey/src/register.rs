@@ -16,9 +16,11 @@
 //! 2. **Fine, horizontal**: nearest-top correspondences within a shrinking gate, 2-D Procrustes
 //!    (closed-form rotation and translation), repeated; outliers beyond 2.5 × the median
 //!    residual are dropped.
-//! 3. **Vertical**: the lowest return of each ground cell of the new scan against the previous
-//!    DTM; the median difference is the height shift (robust to the few cells whose lowest
-//!    return is vegetation).
+//! 3. **Ground**: the lowest return of each ground cell of the new scan against the previous
+//!    DTM, point-to-surface: Gauss–Newton over all four parameters with the treetop fit as a
+//!    prior (weighted by its precision), so sloping ground sharpens the horizontal fit and flat
+//!    ground leaves it to the treetops; residuals beyond 3 robust SDs (cells whose lowest
+//!    return is vegetation) are dropped at each iteration.
 //!
 //! The transform is 4-DOF (yaw, east, north, up) about the previous project's origin: what
 //! differs between two GNSS-referenced epochs; roll and pitch errors of a modern INS are below
@@ -26,7 +28,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ResurveyError, Result};
+use crate::error::{Result, ResurveyError};
 use capture::PointCloud;
 use reconstruct::model::Raster;
 
@@ -48,7 +50,7 @@ pub struct RegisterOptions {
     pub min_top_height_m: f64,
     /// Fewest matched treetops accepted.
     pub min_matched: usize,
-    /// Ground cell for the vertical shift, metres.
+    /// Cell within which the returns near the lowest are ground candidates, metres.
     pub ground_cell_m: f64,
 }
 
@@ -62,7 +64,7 @@ impl Default for RegisterOptions {
             surface_cell_m: 0.5,
             min_top_height_m: 5.0,
             min_matched: 8,
-            ground_cell_m: 2.0,
+            ground_cell_m: 1.0,
         }
     }
 }
@@ -210,10 +212,9 @@ pub fn register(
     }
     let index = TopIndex::new(&previous, opts.search_radius_m);
     let (coarse, vote_share) = vote(&tops, &previous, &index, pivot, opts);
-    let (transform, matched, rms) = refine(&tops, &previous, &index, coarse, opts)?;
-    let (dz, ground_cells, ground_rms_m, ground_mad_m) = vertical(cloud, dtm, &transform, opts)?;
-    let mut transform = transform;
-    transform.shift_m[2] = dz;
+    let (fit, matched, rms, prior) = refine(&tops, &previous, &index, coarse, opts)?;
+    let (transform, ground_cells, ground_rms_m, ground_mad_m) =
+        ground_refine(cloud, dtm, fit, &prior, opts)?;
     Ok(Registration {
         transform,
         coarse,
@@ -425,9 +426,9 @@ fn refine(
     index: &TopIndex,
     start: Rigid,
     opts: &RegisterOptions,
-) -> Result<(Rigid, usize, f64)> {
+) -> Result<(Rigid, usize, f64, TopPrior)> {
     let mut t = start;
-    let mut last = (0usize, f64::NAN);
+    let mut last = (0usize, f64::NAN, 1.0f64);
     for gate in [1.5, 1.0, 0.75, 0.5, 0.5, 0.5] {
         let mut pairs: Vec<([f64; 2], [f64; 2], f64)> = Vec::new();
         for s in tops {
@@ -468,9 +469,23 @@ fn refine(
             .sum::<f64>()
             / pairs.len() as f64)
             .sqrt();
-        last = (pairs.len(), rms);
+        let n = pairs.len() as f64;
+        let (cx, cy) = (
+            pairs.iter().map(|p| p.0[0]).sum::<f64>() / n,
+            pairs.iter().map(|p| p.0[1]).sum::<f64>() / n,
+        );
+        let spread2: f64 = pairs
+            .iter()
+            .map(|p| (p.0[0] - cx).powi(2) + (p.0[1] - cy).powi(2))
+            .sum();
+        last = (pairs.len(), rms, spread2);
     }
-    Ok((t, last.0, last.1))
+    let sd = last.1.max(0.01);
+    let prior = TopPrior {
+        shift_sd: sd / (last.0 as f64).sqrt(),
+        yaw_sd: sd / last.2.max(1.0).sqrt(),
+    };
+    Ok((t, last.0, last.1, prior))
 }
 
 /// Least-squares 2-D rigid transform (rotation about `pivot`, then shift) taking each pair's
@@ -501,52 +516,182 @@ fn procrustes(pairs: &[([f64; 2], [f64; 2], f64)], pivot: [f64; 2]) -> Rigid {
     }
 }
 
-/// Vertical step: median of (lowest return per ground cell − previous DTM) after the horizontal
-/// transform; returns (shift, cells, RMS and median absolute residual of the inliers).
-fn vertical(
-    cloud: &PointCloud,
-    dtm: &Raster,
-    t: &Rigid,
-    opts: &RegisterOptions,
-) -> Result<(f64, usize, f64, f64)> {
-    let cell = opts.ground_cell_m;
-    let mut lowest: std::collections::HashMap<(i64, i64), [f64; 3]> = Default::default();
+/// How well the treetops fixed the horizontal part: the prior of [`ground_refine`].
+struct TopPrior {
+    /// SD of the shift at the tops' centroid, metres.
+    shift_sd: f64,
+    /// SD of the yaw, radians.
+    yaw_sd: f64,
+}
+
+/// Ground candidates (absolute, in the new scan's own frame): the returns within 0.5 m of
+/// their cell's lowest, at most [`MAX_GROUND_POINTS`] (evenly thinned). Every return, not
+/// each cell's minimum, so range noise does not bias the height (the minimum of n noisy returns
+/// lies ≈ σ√(2 ln n) low).
+fn ground_cells(cloud: &PointCloud, cell: f64) -> Vec<[f64; 3]> {
+    let mut lowest: std::collections::HashMap<(i64, i64), f32> = Default::default();
     let o = cloud.origin;
+    let key = |p: &[f32; 3]| {
+        (
+            ((p[0] as f64 + o[0]) / cell).floor() as i64,
+            ((p[1] as f64 + o[1]) / cell).floor() as i64,
+        )
+    };
     for p in &cloud.positions {
-        let q = t.apply([p[0] as f64 + o[0], p[1] as f64 + o[1], p[2] as f64 + o[2]]);
-        let k = ((q[0] / cell).floor() as i64, (q[1] / cell).floor() as i64);
-        let e = lowest.entry(k).or_insert(q);
-        if q[2] < e[2] {
-            *e = q;
+        let e = lowest.entry(key(p)).or_insert(p[2]);
+        *e = e.min(p[2]);
+    }
+    let near: Vec<&[f32; 3]> = cloud
+        .positions
+        .iter()
+        .filter(|p| p[2] <= lowest[&key(p)] + 0.5)
+        .collect();
+    let step = near.len().div_ceil(MAX_GROUND_POINTS).max(1);
+    near.iter()
+        .step_by(step)
+        .map(|p| [p[0] as f64 + o[0], p[1] as f64 + o[1], p[2] as f64 + o[2]])
+        .collect()
+}
+
+/// Most ground returns the refinement uses.
+const MAX_GROUND_POINTS: usize = 200_000;
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Solve the 4 × 4 system `a x = b` (Gaussian elimination with partial pivoting); `None` when
+/// singular.
+fn solve4(mut a: [[f64; 4]; 4], mut b: [f64; 4]) -> Option<[f64; 4]> {
+    for col in 0..4 {
+        let piv = (col..4).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[piv][col].abs() < 1e-18 {
+            return None;
+        }
+        a.swap(col, piv);
+        b.swap(col, piv);
+        for r in col + 1..4 {
+            let f = a[r][col] / a[col][col];
+            for c in col..4 {
+                a[r][c] -= f * a[col][c];
+            }
+            b[r] -= f * b[col];
         }
     }
-    let mut keys: Vec<&(i64, i64)> = lowest.keys().collect();
-    keys.sort();
-    let mut res: Vec<f64> = keys
-        .iter()
-        .filter_map(|k| {
-            let q = lowest[k];
-            dtm.sample(q[0], q[1]).map(|z| q[2] - z)
-        })
-        .collect();
-    if res.len() < 10 {
+    let mut x = [0.0; 4];
+    for r in (0..4).rev() {
+        let s: f64 = (r + 1..4).map(|c| a[r][c] * x[c]).sum();
+        x[r] = (b[r] - s) / a[r][r];
+    }
+    Some(x)
+}
+
+/// Step 3 with the horizontal refined too: Gauss–Newton over (yaw, east, north, up) minimising
+/// the ground cells' height residuals against the previous DTM (point-to-surface, the DTM's
+/// gradient giving the horizontal pull of sloping ground), with the treetop fit as a Gaussian
+/// prior on (yaw, east, north). On flat ground the prior keeps the treetops' answer; on relief
+/// the thousands of ground cells sharpen it. Returns the transform, the inlier cells and their
+/// RMS and median absolute residual.
+fn ground_refine(
+    cloud: &PointCloud,
+    dtm: &Raster,
+    start: Rigid,
+    prior: &TopPrior,
+    opts: &RegisterOptions,
+) -> Result<(Rigid, usize, f64, f64)> {
+    let cells = ground_cells(cloud, opts.ground_cell_m);
+    let h = dtm.resolution_m;
+    let grad = |x: f64, y: f64| -> Option<(f64, f64, f64)> {
+        let z = dtm.sample(x, y)?;
+        let gx = (dtm.sample(x + h, y)? - dtm.sample(x - h, y)?) / (2.0 * h);
+        let gy = (dtm.sample(x, y + h)? - dtm.sample(x, y - h)?) / (2.0 * h);
+        Some((z, gx, gy))
+    };
+    let residuals = |t: &Rigid| -> Vec<f64> {
+        cells
+            .iter()
+            .filter_map(|s| {
+                let q = t.apply(*s);
+                dtm.sample(q[0], q[1]).map(|z| q[2] - z)
+            })
+            .collect()
+    };
+    let mut t = start;
+    let mut r0 = residuals(&t);
+    if r0.len() < 10 {
         return Err(ResurveyError::NoOverlap {
             reason: format!(
                 "only {} ground cells of the new scan fall on the previous terrain model",
-                res.len()
+                r0.len()
             ),
         });
     }
-    let mut sorted = res.clone();
-    sorted.sort_by(f64::total_cmp);
-    let dz = sorted[sorted.len() / 2];
-    res.iter_mut().for_each(|r| *r -= dz);
-    let inliers: Vec<f64> = res.into_iter().filter(|r| r.abs() <= 0.5).collect();
+    t.shift_m[2] -= median(&mut r0);
+    let mut gate = 0.5f64;
+    let yaw0 = start.yaw_deg.to_radians();
+    for _ in 0..8 {
+        let mut a = [[0.0f64; 4]; 4];
+        let mut b = [0.0f64; 4];
+        let mut res = Vec::with_capacity(cells.len());
+        let (s, c) = t.yaw_deg.to_radians().sin_cos();
+        for p in &cells {
+            let q = t.apply(*p);
+            let Some((z, gx, gy)) = grad(q[0], q[1]) else {
+                continue;
+            };
+            let r = q[2] - z;
+            if r.abs() > gate {
+                continue;
+            }
+            res.push(r);
+            let (x, y) = (p[0] - t.pivot[0], p[1] - t.pivot[1]);
+            let (dxdyaw, dydyaw) = (-s * x - c * y, c * x - s * y);
+            let j = [-(gx * dxdyaw + gy * dydyaw), -gx, -gy, 1.0];
+            for m in 0..4 {
+                for n in 0..4 {
+                    a[m][n] += j[m] * j[n];
+                }
+                b[m] -= j[m] * r;
+            }
+        }
+        if res.len() < 10 {
+            break;
+        }
+        let mut abs: Vec<f64> = res.iter().map(|r| r.abs()).collect();
+        let sigma = (1.4826 * median(&mut abs)).max(0.005);
+        // Scale the ground rows by 1/σ² and add the treetop prior.
+        let w = 1.0 / (sigma * sigma);
+        for row in a.iter_mut() {
+            row.iter_mut().for_each(|v| *v *= w);
+        }
+        b.iter_mut().for_each(|v| *v *= w);
+        let py = 1.0 / prior.yaw_sd.powi(2);
+        let pt = 1.0 / prior.shift_sd.powi(2);
+        a[0][0] += py;
+        b[0] -= py * (t.yaw_deg.to_radians() - yaw0);
+        a[1][1] += pt;
+        b[1] -= pt * (t.shift_m[0] - start.shift_m[0]);
+        a[2][2] += pt;
+        b[2] -= pt * (t.shift_m[1] - start.shift_m[1]);
+        let Some(d) = solve4(a, b) else { break };
+        t.yaw_deg += d[0].to_degrees();
+        t.shift_m[0] += d[1];
+        t.shift_m[1] += d[2];
+        t.shift_m[2] += d[3];
+        gate = (3.0 * sigma).clamp(0.05, 0.5);
+        if d[1].abs().max(d[2].abs()).max(d[3].abs()) < 1e-4 && d[0].abs() < 1e-7 {
+            break;
+        }
+    }
+    let inliers: Vec<f64> = residuals(&t)
+        .into_iter()
+        .filter(|r| r.abs() <= gate)
+        .collect();
     let rms = (inliers.iter().map(|r| r * r).sum::<f64>() / inliers.len().max(1) as f64).sqrt();
     let mut abs: Vec<f64> = inliers.iter().map(|r| r.abs()).collect();
-    abs.sort_by(f64::total_cmp);
-    let mad = abs.get(abs.len() / 2).copied().unwrap_or(0.0);
-    Ok((-dz, inliers.len(), rms, mad))
+    let mad = median(&mut abs);
+    Ok((t, inliers.len(), rms, mad))
 }
 
 #[cfg(test)]

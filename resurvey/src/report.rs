@@ -12,8 +12,7 @@ use crate::register::{Registration, Rigid};
 /// Version of the `resurvey.json` layout.
 pub const RESURVEY_SCHEMA_VERSION: u32 = 1;
 
-/// File name in the new project.
-pub const RESURVEY_JSON: &str = "resurvey.json";
+pub use capture::layout::RESURVEY_JSON;
 
 /// One survey in the comparison.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

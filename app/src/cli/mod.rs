@@ -15,6 +15,7 @@ mod ingest;
 mod mint;
 mod progress;
 mod reconstruct;
+mod resurvey;
 mod simulate;
 mod species_spec;
 #[cfg(feature = "studio")]
@@ -57,6 +58,10 @@ enum Command {
     /// Project the trees forward: growth, mortality, Monte Carlo carbon bands, value and
     /// collateral (writes simulation.json and CSV tables into the project).
     Simulate(simulate::SimulateArgs),
+    /// Compare a new scan with a surveyed project: co-register it, reconstruct, match trees,
+    /// change, drift against the projection, re-fit growth and simulate again (writes a new
+    /// project with resurvey.json).
+    Resurvey(resurvey::ResurveyArgs),
     /// The desktop studio (the default without a verb).
     #[cfg(feature = "studio")]
     Studio(studio::StudioArgs),
@@ -200,6 +205,7 @@ pub fn main() -> ExitCode {
         Command::Synth(a) => synth::run(a, &ctx),
         Command::Reconstruct(a) => reconstruct::run(a, &ctx),
         Command::Simulate(a) => simulate::run(a, &ctx),
+        Command::Resurvey(a) => resurvey::run(a, &ctx),
         Command::Bench(a) => bench::run(a, &ctx),
         Command::Fingerprint(a) => self::mint::fingerprint(a, &ctx),
         Command::Footprint(a) => footprint::run(a, &ctx),

@@ -55,6 +55,15 @@ pub struct SynthArgs {
     /// Number of pipe runs (pipes and mixed scenes; default 3).
     #[arg(long)]
     pipes: Option<usize>,
+    /// Scan the same scene again this many years later with known change (growth, standing
+    /// mortality, a harvest patch, a storm gap, a georeferencing offset; see the options'
+    /// `resurvey`): give the first survey's flags and seed again.
+    #[arg(long, value_name = "YEARS")]
+    resurvey_years: Option<f64>,
+    /// With --resurvey-years: growth rate relative to the projection's calibration (1 = as
+    /// projected, 0.3 = much slower).
+    #[arg(long, requires = "resurvey_years")]
+    growth_factor: Option<f64>,
     /// Full options as JSON (SynthOptions); command-line flags override it.
     #[arg(long)]
     options: Option<PathBuf>,
@@ -85,6 +94,13 @@ fn build_options(a: &SynthArgs) -> anyhow::Result<SynthOptions> {
         (Scan::Tls, ScanPattern::Terrestrial(x)) => ScanPattern::Terrestrial(x.clone()),
         (Scan::Tls, _) => ScanPattern::Terrestrial(TerrestrialOptions::default()),
     };
+    if let Some(y) = a.resurvey_years {
+        let r = o.resurvey.get_or_insert_with(Default::default);
+        r.years = y;
+        if let Some(g) = a.growth_factor {
+            r.growth_factor = g;
+        }
+    }
     if let Some(n) = a.points {
         match &mut o.scan {
             ScanPattern::Airborne(x) => x.target_points = Some(n),
@@ -97,6 +113,9 @@ fn build_options(a: &SynthArgs) -> anyhow::Result<SynthOptions> {
 pub fn run(a: SynthArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let opts = build_options(&a)?;
     opts.validate()?;
+    if let Some(r) = &opts.resurvey {
+        r.validate()?;
+    }
     capture::WriteFormat::from_path(&a.output)?;
     let bar = Bar::new(ctx.quiet, "simulating");
     let out = synth::run(&opts, &mut |e| bar.update(e), &ctx.cancel)?;

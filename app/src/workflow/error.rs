@@ -12,6 +12,15 @@ pub enum WorkflowError {
     Reconstruct(#[from] reconstruct::ReconstructError),
     #[error(transparent)]
     Growth(#[from] growth_model::GrowthError),
+    #[error(transparent)]
+    Resurvey(#[from] resurvey::ResurveyError),
+    #[error("{path}: {what}")]
+    BadFile {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{path}: no reconstruction yet (run `twinmint reconstruct {project}` first)")]
     NoReconstruction {
         path: PathBuf,

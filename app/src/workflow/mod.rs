@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod reconstruct;
+pub mod resurvey;
 pub mod simulate;
 
 pub use error::{WorkflowError, WorkflowResult};

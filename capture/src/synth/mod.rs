@@ -297,7 +297,14 @@ pub fn run(
         .unwrap_or_else(|| default_capture_time(opts.scene.seed));
     let (later, truth) = resurvey::apply(&scene, r)?;
     let time = first + Duration::seconds((r.years * 365.25 * 86_400.0) as i64);
-    scan_with(&later, &opts.scan, Some(time), Some(truth), progress, cancel)
+    scan_with(
+        &later,
+        &opts.scan,
+        Some(time),
+        Some(truth),
+        progress,
+        cancel,
+    )
 }
 
 /// Write the truth as pretty JSON, atomically. Its SHA-256 equals the `sha256` recorded in the

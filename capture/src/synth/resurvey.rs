@@ -220,7 +220,10 @@ impl ResurveyOptions {
         }
         let off = &self.offset;
         if !(off.yaw_deg.is_finite() && off.yaw_deg.abs() <= 45.0)
-            || !off.shift_m.iter().all(|v| v.is_finite() && v.abs() <= 1000.0)
+            || !off
+                .shift_m
+                .iter()
+                .all(|v| v.is_finite() && v.abs() <= 1000.0)
         {
             return bad(
                 "resurvey.offset",
