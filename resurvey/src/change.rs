@@ -10,12 +10,16 @@
 //!
 //! **Unmatched previous trees** are told apart by what the new scan sees where they stood: the
 //! new canopy height within 1 m of the old top below `max(gap_height_m, gap_fraction × previous
-//! height)` is a gap reaching the ground — the tree is **removed** (felled, thrown); canopy
-//! still standing there is **unresolved** (a standing dead crown too sparse to segment, or a
-//! crown merged into a neighbour's). **Matched** trees whose crown returns per square metre fell
+//! height)`, or at least `open_crown_share` of the old crown outline now lower than that (a
+//! neighbour's crown may overhang the old top), is a gap reaching the ground — the tree is
+//! **removed** (felled, thrown, or dead and fallen); canopy still standing over the old crown is
+//! **unresolved** (a standing dead crown too sparse to segment, or a crown merged into a
+//! neighbour's). **Matched** trees whose crown returns per square metre fell
 //! below `dead_density_ratio` of the stand's median ratio are **standing dead** (a crown that
 //! has shed its foliage returns few echoes — the basis of LiDAR mortality mapping, e.g.
-//! Kim et al. 2009, *Remote Sens. Environ.* 113:2499). **Unmatched new trees** are ingrowth.
+//! Kim et al. 2009, *Remote Sens. Environ.* 113:2499). **Unmatched new trees** are ingrowth
+//! when short enough to have grown in since (`ingrowth_base_m + ingrowth_m_per_year × years`),
+//! else newly detected (hidden before under a neighbour, or split from one).
 
 use std::collections::HashMap;
 
@@ -36,6 +40,13 @@ pub struct ChangeOptions {
     pub gap_height_m: f64,
     pub gap_fraction: f64,
     pub dead_density_ratio: f64,
+    /// Tallest a tree can grow in from below detection: `ingrowth_base_m` plus
+    /// `ingrowth_m_per_year` × the elapsed years; taller new trees are newly detected.
+    pub ingrowth_base_m: f64,
+    pub ingrowth_m_per_year: f64,
+    /// An unmatched tree whose previous crown is open to below the gap height over at least
+    /// this share of its area is removed, even where a neighbour's crown now overhangs its top.
+    pub open_crown_share: f64,
 }
 
 impl Default for ChangeOptions {
@@ -48,6 +59,9 @@ impl Default for ChangeOptions {
             gap_height_m: 2.0,
             gap_fraction: 0.25,
             dead_density_ratio: 0.35,
+            ingrowth_base_m: 2.0,
+            ingrowth_m_per_year: 1.2,
+            open_crown_share: 0.25,
         }
     }
 }
@@ -62,6 +76,9 @@ impl ChangeOptions {
             ("change.gap_height_m", self.gap_height_m, 50.0),
             ("change.gap_fraction", self.gap_fraction, 1.0),
             ("change.dead_density_ratio", self.dead_density_ratio, 1.0),
+            ("change.open_crown_share", self.open_crown_share, 1.0),
+            ("change.ingrowth_base_m", self.ingrowth_base_m, 100.0),
+            ("change.ingrowth_m_per_year", self.ingrowth_m_per_year, 10.0),
         ] {
             if !(v.is_finite() && v >= 0.0 && v <= hi) {
                 return Err(ResurveyError::InvalidOption {
@@ -83,6 +100,10 @@ pub enum Status {
     Removed,
     Unresolved,
     Ingrowth,
+    /// A new tree too tall to have grown in since the last survey: it stood there before,
+    /// hidden under a neighbour or merged with one (its carbon corrects the previous stock; it
+    /// is not change).
+    NewlyDetected,
 }
 
 impl Status {
@@ -93,6 +114,7 @@ impl Status {
             Status::Removed => "removed",
             Status::Unresolved => "unresolved",
             Status::Ingrowth => "ingrowth",
+            Status::NewlyDetected => "newly detected",
         }
     }
 }
@@ -132,16 +154,21 @@ pub struct StandChange {
     pub removed: usize,
     pub unresolved: usize,
     pub ingrowth: usize,
+    pub newly_detected: usize,
     pub mean_height_increment_m: f64,
     pub mean_crown_diameter_increment_m: f64,
-    /// Measured stock (inventory CO2e, t) at each survey and the change.
+    /// Measured stock (inventory CO2e, t) at each survey.
     pub co2e_before_t: f64,
     pub co2e_t: f64,
+    /// Change of the stand (at the previous survey's root:shoot ratio, so a biomass class
+    /// boundary of IPCC's R table is not counted as growth): survivors' growth − trees lost (removed, dead, unresolved) +
+    /// ingrowth. Newly detected trees are not change (they stood there before) and are kept
+    /// apart, so `co2e_t − co2e_before_t` differs from this by their carbon.
     pub co2e_change_t: f64,
-    /// Where the change comes from: survivors' growth, removals and deaths, ingrowth.
     pub co2e_growth_t: f64,
     pub co2e_lost_t: f64,
     pub co2e_ingrowth_t: f64,
+    pub co2e_newly_detected_t: f64,
 }
 
 /// Pair previous and new trees one-to-one (module docs). Returns (previous index, new index).
@@ -175,6 +202,54 @@ pub fn match_trees(before: &[Tree], now: &[Tree], o: &ChangeOptions) -> Vec<(usi
         }
     }
     assign_sparse(before.len(), now.len(), &pairs)
+}
+
+/// Whether (x, y) lies inside the convex, counter-clockwise polygon `hull`.
+pub fn inside_convex(hull: &[[f64; 2]], x: f64, y: f64) -> bool {
+    hull.len() >= 3
+        && (0..hull.len()).all(|k| {
+            let (a, b) = (hull[k], hull[(k + 1) % hull.len()]);
+            (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0]) >= 0.0
+        })
+}
+
+/// Share of the cells of `chm` inside the crown outline `hull` that are lower than `low` (or
+/// without data): how much of a previous crown is open now.
+pub fn open_share(chm: &Raster, hull: &[[f64; 2]], low: f64) -> f64 {
+    if hull.len() < 3 {
+        return 0.0;
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for p in hull {
+        x0 = x0.min(p[0]);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0]);
+        y1 = y1.max(p[1]);
+    }
+    let res = chm.resolution_m;
+    let c0 = ((x0 - chm.x_min) / res).floor().max(0.0) as usize;
+    let c1 = (((x1 - chm.x_min) / res).ceil().max(0.0) as usize).min(chm.width);
+    let r0 = ((chm.y_max - y1) / res).floor().max(0.0) as usize;
+    let r1 = (((chm.y_max - y0) / res).ceil().max(0.0) as usize).min(chm.height);
+    let (mut inside, mut open) = (0usize, 0usize);
+    for r in r0..r1 {
+        for c in c0..c1 {
+            let (x, y) = chm.center(c, r);
+            if !inside_convex(hull, x, y) {
+                continue;
+            }
+            inside += 1;
+            let v = chm.get(c, r);
+            if chm.is_nodata(v) || (v as f64) < low {
+                open += 1;
+            }
+        }
+    }
+    if inside == 0 {
+        0.0
+    } else {
+        open as f64 / inside as f64
+    }
 }
 
 /// Set each tree's CO2e now from the new survey's inventory (known only once it is simulated).
@@ -221,6 +296,7 @@ pub fn compare(
     now_chm: &Raster,
     co2e_before: &Co2e,
     co2e_now: &Co2e,
+    elapsed_years: f64,
     o: &ChangeOptions,
 ) -> Result<(Vec<TreeChange>, StandChange)> {
     o.validate()?;
@@ -272,8 +348,9 @@ pub fn compare(
                 }
             }
             None => {
+                let low = o.gap_height_m.max(o.gap_fraction * b.height_m);
                 let canopy = chm_max_near(now_chm, b.x, b.y, 1.0).unwrap_or(0.0);
-                let gap = canopy < o.gap_height_m.max(o.gap_fraction * b.height_m);
+                let gap = canopy < low || open_share(now_chm, &b.hull, low) >= o.open_crown_share;
                 TreeChange {
                     previous_id: Some(b.id),
                     id: None,
@@ -307,7 +384,11 @@ pub fn compare(
             id: Some(n.id),
             x: n.x,
             y: n.y,
-            status: Status::Ingrowth,
+            status: if n.height_m <= o.ingrowth_base_m + o.ingrowth_m_per_year * elapsed_years {
+                Status::Ingrowth
+            } else {
+                Status::NewlyDetected
+            },
             height_before_m: None,
             height_m: Some(n.height_m),
             height_increment_m: None,
@@ -353,13 +434,16 @@ pub fn stand_change(
     let mut growth = 0.0;
     let mut lost = 0.0;
     let mut ingrowth = 0.0;
+    let mut newly = 0.0;
     for c in changes {
         match c.status {
-            Status::Survivor | Status::StandingDead => {
-                growth += c.co2e_t.unwrap_or(0.0) - c.co2e_before_t.unwrap_or(0.0)
+            Status::Survivor => growth += c.co2e_t.unwrap_or(0.0) - c.co2e_before_t.unwrap_or(0.0),
+            // Dead wood leaves the stock at once, as in the growth model.
+            Status::StandingDead | Status::Removed | Status::Unresolved => {
+                lost += c.co2e_before_t.unwrap_or(0.0)
             }
-            Status::Removed | Status::Unresolved => lost += c.co2e_before_t.unwrap_or(0.0),
             Status::Ingrowth => ingrowth += c.co2e_t.unwrap_or(0.0),
+            Status::NewlyDetected => newly += c.co2e_t.unwrap_or(0.0),
         }
     }
     StandChange {
@@ -370,13 +454,15 @@ pub fn stand_change(
         removed: count(Status::Removed),
         unresolved: count(Status::Unresolved),
         ingrowth: count(Status::Ingrowth),
+        newly_detected: count(Status::NewlyDetected),
         mean_height_increment_m: mean(&|c| c.height_increment_m),
         mean_crown_diameter_increment_m: mean(&|c| c.crown_diameter_increment_m),
         co2e_before_t: before_t,
         co2e_t: now_t,
-        co2e_change_t: now_t - before_t,
+        co2e_change_t: growth - lost + ingrowth,
         co2e_growth_t: growth,
         co2e_lost_t: lost,
         co2e_ingrowth_t: ingrowth,
+        co2e_newly_detected_t: newly,
     }
 }

@@ -223,28 +223,41 @@ pub fn resurvey_project(
         &now_chm,
         &co2e_before,
         &HashMap::new(),
+        elapsed,
         &o.change,
     )?;
     let recal = resurvey::recalibrate::recalibrate(&changes, &prev.sim, elapsed, &o.recalibrate)?;
     let year =
         super::simulate::capture_year(&manifest).unwrap_or(prev.sim.settings.options.start_year);
     let sim_opts = resurvey::recalibrate::recalibrated_options(&prev.sim, &recal, year);
-    let new_sim = simulate_project(
-        req.output,
-        &reconstruction_trees(&out.reconstruction),
-        &sim_opts,
-        progress,
-        cancel,
-    )?;
-    let co2e_now = co2e_by_tree(&new_sim);
+    // Standing dead trees are not projected: dead wood leaves the stock at once.
+    let dead: std::collections::HashSet<u32> = changes
+        .iter()
+        .filter(|c| c.status == resurvey::change::Status::StandingDead)
+        .filter_map(|c| c.id)
+        .collect();
+    let living: Vec<growth_model::TreeInput> = reconstruction_trees(&out.reconstruction)
+        .into_iter()
+        .filter(|t| !dead.contains(&t.id))
+        .collect();
+    let new_sim = simulate_project(req.output, &living, &sim_opts, progress, cancel)?;
+    // Change is counted at the previous survey's root:shoot ratio: IPCC's table picks R by
+    // biomass class, and a stand crossing a class boundary is not growth.
+    let ratio = |s: &Simulation| s.inventory.as_ref().map_or(0.0, |i| i.root_shoot_ratio);
+    let scale = (1.0 + ratio(&prev.sim)) / (1.0 + ratio(&new_sim));
+    let co2e_now: HashMap<u32, f64> = co2e_by_tree(&new_sim)
+        .into_iter()
+        .map(|(id, c)| (id, c * scale))
+        .collect();
     resurvey::change::attach_co2e(&mut changes, &co2e_now);
-    let stand = resurvey::change::stand_change(
+    let mut stand = resurvey::change::stand_change(
         &changes,
         prev.rec.trees.len(),
         out.reconstruction.trees.len(),
         &co2e_before,
         &co2e_now,
     );
+    stand.co2e_t = new_sim.inventory.as_ref().map_or(0.0, |i| i.totals.co2e_t);
     let canopy = resurvey::canopy::canopy_loss(&prev.chm, &now_chm, &o.canopy)?;
     let drift = resurvey::drift::drift(&mut changes, &prev.sim, stand.co2e_t, elapsed, &o.drift);
     let summary = DriftSummary::of(

@@ -262,11 +262,13 @@ pub struct Truth {
 }
 
 impl Truth {
-    /// The tree with this id.
+    /// The tree with this id (at index id − 1 in a first survey; searched in a resurvey, whose
+    /// removed trees leave gaps in the ids).
     pub fn tree(&self, id: u32) -> Option<&TreeTruth> {
         self.trees
             .get(id.checked_sub(1)? as usize)
             .filter(|t| t.id == id)
+            .or_else(|| self.trees.iter().find(|t| t.id == id))
     }
     /// The pipe segment with this id.
     pub fn pipe(&self, id: u32) -> Option<&PipeTruth> {
