@@ -56,6 +56,7 @@ pub fn small_forest_scan(seed: u64) -> PointCloud {
                 ..Default::default()
             }),
             capture_time: None,
+            resurvey: None,
         },
         &mut NoProgress,
         &CancelToken::new(),

@@ -148,6 +148,7 @@ async fn resurvey_attestation(
         capture_hash: B256::repeat_byte(0xdd),
         footprint_root: footprint_root(cells_of),
         cell_count: cells_of.len() as u32,
+        drift_hash: B256::repeat_byte(0xd1),
         uri: format!("ipfs://forest-resurvey-{k}"),
         deadline: 4_000_000_000,
     };

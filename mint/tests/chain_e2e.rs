@@ -421,6 +421,7 @@ async fn chain_end_to_end_on_anvil() {
                 capture_hash: B256::repeat_byte(0xdd),
                 footprint_root: footprint_root(&resurvey_cells),
                 cell_count: resurvey_cells.len() as u32,
+                drift_hash: B256::repeat_byte(0xd1),
                 uri: "ipfs://bafy-forest-a-2027/metadata.json".into(),
                 deadline: 4_000_000_000,
             },
@@ -435,6 +436,15 @@ async fn chain_end_to_end_on_anvil() {
             .is_some()
     );
     assert!(receipt.decoded_log::<TwinMintNFR::Resurveyed>().is_some());
+    let drift = receipt.decoded_log::<TwinMintNFR::DriftRecorded>().unwrap();
+    assert_eq!(drift.driftHash, B256::repeat_byte(0xd1));
+    let surveys = owner.surveys(t1).await.unwrap();
+    assert_eq!(
+        surveys[0].drift_hash,
+        B256::ZERO,
+        "the first survey has no drift"
+    );
+    assert_eq!(surveys[1].drift_hash, B256::repeat_byte(0xd1));
     assert_eq!(owner.history(t1).await.unwrap(), vec![fp(1), fp(4)]);
     assert_eq!(owner.fingerprint_of(t1).await.unwrap(), fp(4));
     assert_eq!(owner.token_of_fingerprint(fp(4)).await.unwrap(), Some(t1));
@@ -453,6 +463,7 @@ async fn chain_end_to_end_on_anvil() {
                 capture_hash: B256::ZERO,
                 footprint_root: footprint_root(&resurvey_cells),
                 cell_count: resurvey_cells.len() as u32,
+                drift_hash: B256::repeat_byte(0xd1),
                 uri: "ipfs://old".into(),
                 deadline: 4_000_000_000,
             },

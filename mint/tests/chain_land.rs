@@ -268,6 +268,7 @@ async fn gas_for_footprints_pledge_and_resurvey() {
         capture_hash: B256::repeat_byte(0xdd),
         footprint_root: footprint_root(&fp.cells),
         cell_count: fp.cells.len() as u32,
+        drift_hash: B256::repeat_byte(0xd1),
         uri: "ipfs://resurvey".into(),
         deadline: 4_000_000_000,
     };

@@ -262,6 +262,7 @@ fn scan(seed: u64) -> PointCloud {
             ..Default::default()
         }),
         capture_time: None,
+        resurvey: None,
     };
     synth::run(&opts, &mut NoProgress, &CancelToken::new())
         .unwrap_or_else(|e| panic!("{e}"))

@@ -46,7 +46,7 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
         "Attestation(address to,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)"
     );
     bytes32 public constant RESURVEY_TYPEHASH = keccak256(
-        "Resurvey(uint256 tokenId,bytes32 previousFingerprint,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)"
+        "Resurvey(uint256 tokenId,bytes32 previousFingerprint,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,bytes32 driftHash,string uri,uint64 deadline)"
     );
 
     /// KYC client categories.
@@ -75,6 +75,8 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
         bytes32 captureHash;
         bytes32 footprintRoot;
         uint32 cellCount;
+        /// SHA-256 of the resurvey's drift summary (measured vs projected; see `resurvey.json`).
+        bytes32 driftHash;
         string uri;
         uint64 deadline;
     }
@@ -88,6 +90,8 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
         uint32 cellCount;
         address surveyor;
         uint64 timestamp;
+        /// The drift summary's hash for a resurvey; zero for the first survey.
+        bytes32 driftHash;
     }
 
     /// The latest survey's footprint: claimed in batches of `FOOTPRINT_BATCH` cells.
@@ -183,6 +187,8 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
         address surveyor,
         uint256 index
     );
+    /// A resurvey's drift summary hash (measured vs projected), stored with its survey.
+    event DriftRecorded(uint256 indexed tokenId, uint256 index, bytes32 driftHash);
     event AttestationCancelledBy(address indexed surveyor, bytes32 indexed digest);
     event ResurveyConsented(uint256 indexed tokenId, address indexed owner, address indexed lender, bytes32 fingerprint);
     event PledgeOffered(
@@ -300,7 +306,8 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
                 c.footprintRoot,
                 c.cellCount,
                 surveyor,
-                uint64(block.timestamp)
+                uint64(block.timestamp),
+                bytes32(0)
             )
         );
         _startFootprint(tokenId, c.footprintRoot, c.cellCount, batchHashes);
@@ -355,14 +362,22 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
                 c.footprintRoot,
                 c.cellCount,
                 surveyor,
-                uint64(block.timestamp)
+                uint64(block.timestamp),
+                c.driftHash
             )
         );
         _startFootprint(c.tokenId, c.footprintRoot, c.cellCount, batchHashes);
         _setTokenURI(c.tokenId, c.uri); // emits MetadataUpdate
         emit Resurveyed(
-            c.tokenId, owner, c.fingerprint, c.previousFingerprint, c.scanRoot, surveyor, history_.length - 1
+            c.tokenId,
+            owner,
+            c.fingerprint,
+            c.previousFingerprint,
+            c.scanRoot,
+            surveyor,
+            history_.length - 1
         );
+        emit DriftRecorded(c.tokenId, history_.length - 1, c.driftHash);
         _claimCells(c.tokenId, owner, cells);
     }
 
@@ -415,6 +430,7 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
                     c.captureHash,
                     c.footprintRoot,
                     c.cellCount,
+                    c.driftHash,
                     keccak256(bytes(c.uri)),
                     c.deadline
                 )

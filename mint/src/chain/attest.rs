@@ -6,7 +6,7 @@
 //! Domain: name "TwinMint", version "2", chain id, contract address. Types (exact strings, also
 //! in `contracts/src/TwinMintNFR.sol`):
 //! - `Attestation(address to,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)`
-//! - `Resurvey(uint256 tokenId,bytes32 previousFingerprint,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)`
+//! - `Resurvey(uint256 tokenId,bytes32 previousFingerprint,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,bytes32 driftHash,string uri,uint64 deadline)`
 //!
 //! Every attestation carries a deadline (an attestation signed for a recipient who was not yet
 //! admitted must not work a year later) and the surveyor can cancel an unused one on chain.
@@ -55,6 +55,7 @@ sol! {
         bytes32 captureHash;
         bytes32 footprintRoot;
         uint32 cellCount;
+        bytes32 driftHash;
         string uri;
         uint64 deadline;
     }
@@ -119,6 +120,8 @@ pub enum Claim {
         capture_hash: B256,
         footprint_root: B256,
         cell_count: u32,
+        /// SHA-256 of the resurvey's drift summary (`resurvey.json`), stored on chain with it.
+        drift_hash: B256,
         uri: String,
         deadline: u64,
     },
@@ -194,6 +197,7 @@ impl Claim {
                 capture_hash,
                 footprint_root,
                 cell_count,
+                drift_hash,
                 uri,
                 deadline,
             } => Some(crate::chain::bindings::TwinMintNFR::ResurveyClaim {
@@ -204,6 +208,7 @@ impl Claim {
                 captureHash: *capture_hash,
                 footprintRoot: *footprint_root,
                 cellCount: *cell_count,
+                driftHash: *drift_hash,
                 uri: uri.clone(),
                 deadline: *deadline,
             }),
@@ -248,6 +253,7 @@ impl Claim {
                 capture_hash,
                 footprint_root,
                 cell_count,
+                drift_hash,
                 uri,
                 deadline,
             } => Typed::Resurvey(Resurvey {
@@ -258,6 +264,7 @@ impl Claim {
                 captureHash: *capture_hash,
                 footprintRoot: *footprint_root,
                 cellCount: *cell_count,
+                driftHash: *drift_hash,
                 uri: uri.clone(),
                 deadline: *deadline,
             }),
@@ -347,7 +354,7 @@ mod tests {
         );
         assert_eq!(
             Resurvey::eip712_encode_type(),
-            "Resurvey(uint256 tokenId,bytes32 previousFingerprint,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,string uri,uint64 deadline)"
+            "Resurvey(uint256 tokenId,bytes32 previousFingerprint,bytes32 fingerprint,bytes32 scanRoot,bytes32 captureHash,bytes32 footprintRoot,uint32 cellCount,bytes32 driftHash,string uri,uint64 deadline)"
         );
     }
 

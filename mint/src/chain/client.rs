@@ -135,6 +135,8 @@ pub struct SurveyEntry {
     pub cell_count: u32,
     pub surveyor: Address,
     pub timestamp: u64,
+    /// The drift summary's SHA-256 for a resurvey; zero for the first survey.
+    pub drift_hash: B256,
 }
 
 /// A pledge: offered by the owner, in force once the lender accepted (and until it expires).

@@ -54,6 +54,7 @@ impl Chain {
                 cell_count: s.cellCount,
                 surveyor: s.surveyor,
                 timestamp: s.timestamp,
+                drift_hash: s.driftHash,
             })
             .collect())
     }

@@ -43,6 +43,7 @@ pub fn synth_project(dir: &Path, name: &str, seed: u64, simulate: bool) -> PathB
                 ..Default::default()
             }),
             capture_time: None,
+            resurvey: None,
         },
         &mut NoProgress,
         &CancelToken::new(),
