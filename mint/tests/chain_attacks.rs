@@ -212,6 +212,9 @@ async fn attack_stale_resurvey_replayed() {
     // Two resurveys attested from the same previous survey; the owner submits the newer one.
     let older = resurvey_attestation(&w, t, fp1, 2, &area).await;
     let newer = resurvey_attestation(&w, t, fp1, 3, &area).await;
+    // A resurvey of other land (no cell shared with the token's footprint) is refused.
+    let elsewhere = resurvey_attestation(&w, t, fp1, 5, &cells(500, 3)).await;
+    expect_revert(w.owner.resurvey(&elsewhere).await, "ResurveyElsewhere");
     // Not the owner: refused (v1: anyone could submit).
     expect_revert(w.accomplice.resurvey(&newer).await, "NotOwner");
     w.owner.resurvey(&newer).await.unwrap();

@@ -151,6 +151,7 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
     error AttestationCancelled(address surveyor, bytes32 digest);
     error NotSubmitter(address caller);
     error StaleResurvey(bytes32 current, bytes32 previousFingerprint);
+    error ResurveyElsewhere(uint256 tokenId);
     error LenderConsentRequired(uint256 tokenId, address lender);
     error Pledged(uint256 tokenId, address lender);
     error NotPledged(uint256 tokenId);
@@ -366,6 +367,7 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
                 c.driftHash
             )
         );
+        _requireOverlap(c.tokenId, cells);
         _startFootprint(c.tokenId, c.footprintRoot, c.cellCount, batchHashes);
         _setTokenURI(c.tokenId, c.uri); // emits MetadataUpdate
         emit Resurveyed(
@@ -681,6 +683,15 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
     function _requireFootprintComplete(uint256 tokenId) private view {
         Footprint storage f = _footprints[tokenId];
         if (f.claimed != f.expected) revert FootprintIncomplete(tokenId, f.claimed, f.expected);
+    }
+
+    /// A resurvey must look at the same land: its first batch of cells (sent with the resurvey)
+    /// must share at least one cell with the token's earlier footprint.
+    function _requireOverlap(uint256 tokenId, uint64[] calldata cells) private view {
+        for (uint256 i = 0; i < cells.length; i++) {
+            if (_tokenOfCell[cells[i]] == tokenId) return;
+        }
+        revert ResurveyElsewhere(tokenId);
     }
 
     /// Start claiming a survey's footprint: `batchHashes` must pack to the attested root and
