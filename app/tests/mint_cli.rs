@@ -1089,3 +1089,207 @@ fn chain_from_flags_network_or_local_dev_chain_never_from_the_folder() {
     assert!(err.contains(&dead), "{err}");
     drop(anvil);
 }
+
+/// Issue "Re-survey", on chain: a reconstructed and simulated survey is minted and pledged; the
+/// same stand scanned five years later is resurveyed (co-registered, compared, re-projected);
+/// its attested resurvey needs the lender's consent, then appends a second survey with the
+/// drift summary's hash; `verify` shows both surveys and checks the hash; the oracle publishes
+/// the new valuation.
+#[test]
+#[allow(clippy::too_many_lines)] // one end-to-end scenario, read top to bottom
+fn resurvey_with_lender_consent_on_anvil() {
+    let anvil = dev::Anvil::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = anvil.url();
+    let chain_id = dev::CHAIN_ID.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let (first_laz, later_laz) = (dir.path().join("first.laz"), dir.path().join("later.laz"));
+    let (first, later) = (
+        dir.path().join("first.twinmint"),
+        dir.path().join("later.twinmint"),
+    );
+    let scene = ["--size", "60", "--points", "120000", "--seed", "11"];
+    let mut v = vec!["synth", "-q", "-o", p(&first_laz)];
+    v.extend(scene);
+    ok(&v);
+    let mut v = vec!["synth", "-q", "-o", p(&later_laz), "--resurvey-years", "5"];
+    v.extend(scene);
+    ok(&v);
+    ok(&["ingest", "-q", p(&first_laz), "-o", p(&first)]);
+    ok(&["reconstruct", "-q", p(&first), "--device", "cpu"]);
+    ok(&["simulate", "-q", p(&first), "--runs", "100"]);
+
+    let admin = ["--mnemonic-env", MNEMONIC_VAR, "--index", "0"];
+    let mut args = vec![
+        "chain",
+        "deploy",
+        "--json",
+        "--rpc",
+        &url,
+        "--chain-id",
+        &chain_id,
+    ];
+    args.extend(admin);
+    let contract = json(&args)["contract"].as_str().unwrap().to_string();
+    let conn = |mut v: Vec<String>| -> Vec<String> {
+        v.extend(
+            [
+                "--rpc",
+                &url,
+                "--chain-id",
+                &chain_id,
+                "--contract",
+                &contract,
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        v
+    };
+    let s = |v: &[&str]| -> Vec<String> { v.iter().map(|x| x.to_string()).collect() };
+    let call = |v: Vec<String>| ok(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    let call_json = |v: Vec<String>| json(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    let (surveyor, owner, lender) = (addr(1), addr(2), addr(3));
+    for (role, who) in [
+        ("registrar", addr(0)),
+        ("surveyor", surveyor),
+        ("oracle", addr(0)),
+    ] {
+        let mut v = conn(s(&["chain", "grant", "-q", role, &who.to_string()]));
+        v.extend(s(&admin));
+        call(v);
+    }
+    let mut v = conn(s(&[
+        "chain",
+        "kyc",
+        "admit",
+        "-q",
+        "--category",
+        "accredited",
+    ]));
+    v.extend([owner.to_string(), lender.to_string()]);
+    v.extend(s(&admin));
+    call(v);
+    let signer = s(&[
+        "--key-env",
+        OWNER_KEY_VAR,
+        "--surveyor-mnemonic-env",
+        MNEMONIC_VAR,
+        "--surveyor-index",
+        "1",
+    ]);
+    let mut v = conn(s(&[
+        "mint",
+        "--json",
+        "-q",
+        p(&first),
+        "--to",
+        &owner.to_string(),
+    ]));
+    v.extend(signer.clone());
+    assert_eq!(call_json(v)["token_id"], 1);
+    let v = conn(s(&[
+        "pledge",
+        "-q",
+        p(&first),
+        "--lender",
+        &lender.to_string(),
+        "--loan-ref",
+        "LOAN-7",
+        "--seizable-after",
+        "2099-01-01",
+        "--key-env",
+        OWNER_KEY_VAR,
+    ]));
+    call(v);
+    let lender_key = s(&["--mnemonic-env", MNEMONIC_VAR, "--index", "3"]);
+    let mut v = conn(s(&[
+        "accept-pledge",
+        "-q",
+        p(&first),
+        "--loan-ref",
+        "LOAN-7",
+    ]));
+    v.extend(lender_key.clone());
+    call(v);
+
+    // ------------------------------------------------------------ the resurvey itself
+    let report = json(&[
+        "resurvey",
+        "--json",
+        "-q",
+        p(&first),
+        p(&later_laz),
+        "-o",
+        p(&later),
+    ]);
+    assert!(later.join("resurvey.json").is_file());
+    let sha = report["summary_sha256"].as_str().unwrap().to_string();
+    assert!(
+        (report["elapsed_years"].as_f64().unwrap() - 5.0).abs() < 0.01,
+        "{report}"
+    );
+    let fp = json(&["fingerprint", "--json", "-q", p(&later)])["model_0x"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Pledged: without the lender's consent the resurvey is refused, naming the lender.
+    let mut v = conn(s(&["mint", "--json", "-q", p(&later)]));
+    v.extend(signer.clone());
+    let refused = run(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("LenderConsentRequired"), "{err}");
+    let mut v = conn(s(&[
+        "consent-resurvey",
+        "-q",
+        p(&first),
+        "--fingerprint",
+        &fp,
+    ]));
+    v.extend(lender_key);
+    assert!(call(v).contains("consented to the resurvey of token #1"));
+    let mut v = conn(s(&["mint", "--json", "-q", p(&later)]));
+    v.extend(signer);
+    let done = call_json(v);
+    assert_eq!(done["token_id"], 1, "{done}");
+    assert_eq!(done["status"], "resurveyed", "{done}");
+    assert_eq!(done["drift_hash"], format!("0x{sha}").as_str(), "{done}");
+
+    // On chain: two surveys, the second carrying the drift summary's hash.
+    let surveys = block_on(async {
+        let c = Chain::connect_read_only(ChainConfig::new(
+            &url,
+            dev::CHAIN_ID,
+            Some(contract.parse().unwrap()),
+        ))
+        .await?;
+        c.surveys(1).await
+    })
+    .unwrap();
+    assert_eq!(surveys.len(), 2);
+    assert_eq!(surveys[1].fingerprint.to_string(), fp);
+    assert_eq!(surveys[1].drift_hash.to_string(), format!("0x{sha}"));
+
+    // verify shows both surveys and checks the drift hash against the package.
+    let v = conn(s(&[
+        "verify",
+        p(&later.join("package")),
+        "--project",
+        p(&later),
+        "--token",
+        "1",
+    ]));
+    let text = call(v);
+    assert!(text.contains("nothing differs"), "{text}");
+    assert!(
+        text.contains("survey 1 of 2") && text.contains("survey 2 of 2"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("drift summary 0x{sha}")), "{text}");
+
+    // The oracle publishes the re-projected collateral value.
+    let mut v = conn(s(&["value", "-q", p(&later)]));
+    v.extend(s(&admin));
+    assert!(call(v).contains("valued token #1"));
+}

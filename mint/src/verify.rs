@@ -97,11 +97,14 @@ pub struct ChainReads {
     pub scan_root: B256,
     /// The latest survey's land footprint on chain.
     pub footprint: crate::chain::FootprintInfo,
+    /// Every survey, oldest first (fingerprint, surveyor, time, drift summary hash).
+    pub surveys: Vec<crate::chain::SurveyEntry>,
 }
 
 impl ChainReads {
     /// Read a token's fingerprint, history, URI and owner.
     pub async fn fetch(chain: &Chain, token_id: u64) -> ChainResult<Self> {
+        let surveys = chain.surveys(token_id).await?;
         Ok(ChainReads {
             chain_id: chain.chain_id(),
             contract: chain.contract_address()?,
@@ -110,13 +113,9 @@ impl ChainReads {
             history: chain.history(token_id).await?,
             token_uri: chain.token_uri(token_id).await?,
             owner: chain.owner_of(token_id).await?,
-            scan_root: chain
-                .surveys(token_id)
-                .await?
-                .last()
-                .map(|s| s.scan_root)
-                .unwrap_or_default(),
+            scan_root: surveys.last().map(|s| s.scan_root).unwrap_or_default(),
             footprint: chain.footprint_of(token_id).await?,
+            surveys,
         })
     }
 }
@@ -712,6 +711,48 @@ fn changed_fields(a: &CaptureMetadata, b: &CaptureMetadata) -> Vec<String> {
         .collect()
 }
 
+/// The token's survey timeline, one line each, and a resurvey package's drift summary hash
+/// against the one its survey carries on chain.
+fn check_timeline(report: &mut VerifyReport, c: &ChainReads, meta: Option<&TokenMetadata>) {
+    let n = c.surveys.len();
+    for (i, s) in c.surveys.iter().enumerate() {
+        let drift = if s.drift_hash == B256::ZERO {
+            String::new()
+        } else {
+            format!(", drift summary {}", s.drift_hash)
+        };
+        report.push(
+            "chain",
+            &format!("survey {} of {n}", i + 1),
+            Status::Note {
+                message: format!(
+                    "{} by {} at {}{drift}",
+                    s.fingerprint,
+                    s.surveyor,
+                    crate::chain::date(s.timestamp)
+                ),
+            },
+        );
+    }
+    let Some(m) = meta else { return };
+    let Some(attr) = m
+        .attributes
+        .iter()
+        .find(|a| a.trait_type == "Drift summary SHA-256")
+    else {
+        return;
+    };
+    let ours = B256::from(m.twinmint.fingerprint.model);
+    if let Some(s) = c.surveys.iter().find(|s| s.fingerprint == ours) {
+        report.compare(
+            "chain",
+            "drift summary SHA-256 (on chain vs the package)",
+            &s.drift_hash.to_string(),
+            attr.value.as_str().unwrap_or_default(),
+        );
+    }
+}
+
 fn check_chain(
     report: &mut VerifyReport,
     c: &ChainReads,
@@ -749,6 +790,7 @@ fn check_chain(
             ),
         }
     }
+    check_timeline(report, c, meta);
     if let Some(fp) = project_fp {
         report.compare(
             subject,

@@ -215,6 +215,7 @@ fn chain_reads_are_compared() {
             expected: 4,
             claimed: 4,
         },
+        surveys: Vec::new(),
     };
     let r = verify(&local(&project), Some(&project), Some(&reads));
     assert!(r.ok(), "{r}");

@@ -157,9 +157,10 @@ pub fn package(a: PackageArgs, ctx: &Ctx) -> anyhow::Result<()> {
 pub struct MintArgs {
     /// Project folder (packaged here first if package/ is missing).
     project: PathBuf,
-    /// The owner: must hold a valid KYC admission on the contract.
+    /// The owner: must hold a valid KYC admission on the contract. Not for a resurvey (a
+    /// project with resurvey.json), which keeps the token's owner and is sent by it.
     #[arg(long, value_name = "ADDR")]
-    to: Address,
+    to: Option<Address>,
     #[command(flatten)]
     chain: ChainArgs,
     /// The wallet that submits the mint (gas payer; anyone may submit an attested mint).
@@ -254,8 +255,31 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let footprint = footprint_for_mint(&a.project, a.parcel.as_deref())?;
     let cells = footprint.cells.clone();
     let deadline = chrono::Utc::now().timestamp().max(0) as u64 + a.attestation_hours * 3600;
+    if let Some(report) = twinmint_app::workflow::resurvey::read_resurvey(&a.project)? {
+        let Some(wallet) = owner_wallet else {
+            bail!("a resurvey is sent by the token's owner: give --wallet flags, not --browser");
+        };
+        if a.to.is_some() {
+            bail!("--to is for a first mint; a resurvey keeps the token's owner");
+        }
+        let sub = ResurveySubmission {
+            project: &a.project,
+            cfg,
+            contract,
+            owner: wallet,
+            surveyor,
+            cids: &cids,
+            meta: &meta,
+            cells,
+            deadline,
+            report: &report,
+        };
+        return submit_resurvey(sub, ctx);
+    }
+    let to =
+        a.to.context("--to is required: the owner the token is minted to")?;
     let claim = Claim::Mint {
-        to: a.to,
+        to,
         fingerprint: B256::from(meta.twinmint.fingerprint.model),
         scan_root: B256::from(meta.twinmint.fingerprint.cloud_root),
         capture_hash: B256::from(meta.twinmint.fingerprint.capture_hash),
@@ -331,7 +355,7 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 "block": outcome.block,
                 "contract": contract,
                 "chain_id": cfg.chain_id,
-                "to": a.to,
+                "to": to,
                 "surveyor": surveyor.address(),
                 "fingerprint": cids.fingerprint,
                 "token_uri": cids.token_uri,
@@ -354,12 +378,140 @@ pub fn mint_token(a: MintArgs, ctx: &Ctx) -> anyhow::Result<()> {
         if let Some(h) = outcome.tx_hash {
             println!("tx:          {h}");
         }
-        println!("owner:       {}", a.to);
+        println!("owner:       {to}");
         println!("fingerprint: {}", cids.fingerprint);
         println!("token URI:   {}", cids.token_uri);
         println!("wrote {}", record_path.display());
     }
     Ok(())
+}
+
+/// What `mint` sends for a resurvey.
+struct ResurveySubmission<'a> {
+    project: &'a Path,
+    cfg: chain::ChainConfig,
+    contract: Address,
+    owner: chain::Wallet,
+    surveyor: chain::Wallet,
+    cids: &'a PackageManifest,
+    meta: &'a TokenMetadata,
+    cells: Vec<u64>,
+    deadline: u64,
+    report: &'a resurvey::Resurvey,
+}
+
+/// The resurvey path of `mint`: the token holding the previous survey's fingerprint gets this
+/// survey appended, attested by the surveyor with the drift summary's hash, sent by the owner
+/// (while pledged, after the lender's `consent-resurvey`).
+fn submit_resurvey(s: ResurveySubmission<'_>, ctx: &Ctx) -> anyhow::Result<()> {
+    let previous: B256 = s
+        .report
+        .previous
+        .fingerprint
+        .as_deref()
+        .context(
+            "resurvey.json names no previous fingerprint: fingerprint and mint the previous survey first",
+        )?
+        .parse()
+        .context("resurvey.json: the previous fingerprint is not a 32-byte hex value")?;
+    let drift: B256 = format!("0x{}", s.report.summary_sha256)
+        .parse()
+        .context("resurvey.json: summary_sha256 is not a SHA-256")?;
+    let fingerprint = B256::from(s.meta.twinmint.fingerprint.model);
+    let cfg = s.cfg.clone();
+    let (token_id, hash, block, status) = block_on(async {
+        let c = Chain::connect(cfg.clone(), s.owner.clone()).await?;
+        let token = c.token_of_fingerprint(previous).await?.ok_or_else(|| {
+            chain::ChainError::Unexpected(format!(
+                "no token on chain {} holds the previous survey's fingerprint {previous}",
+                cfg.chain_id
+            ))
+        })?;
+        if c.token_of_fingerprint(fingerprint).await? == Some(token) {
+            return Ok::<_, chain::ChainError>((
+                token,
+                None,
+                None,
+                "already resurveyed (nothing sent)",
+            ));
+        }
+        let claim = Claim::Resurvey {
+            token_id: U256::from(token),
+            previous_fingerprint: previous,
+            fingerprint,
+            scan_root: B256::from(s.meta.twinmint.fingerprint.cloud_root),
+            capture_hash: B256::from(s.meta.twinmint.fingerprint.capture_hash),
+            footprint_root: chain::footprint_root(&s.cells),
+            cell_count: u32::try_from(s.cells.len()).map_err(|_| {
+                chain::ChainError::Unexpected("footprint has too many cells".into())
+            })?,
+            drift_hash: drift,
+            uri: s.cids.token_uri.clone(),
+            deadline: s.deadline,
+        };
+        let signed = attest::sign(
+            &s.surveyor,
+            cfg.chain_id,
+            s.contract,
+            claim,
+            s.cells.clone(),
+        )
+        .await?;
+        let receipt = c.resurvey(&signed).await?;
+        Ok((
+            token,
+            Some(receipt.transaction_hash),
+            receipt.block_number,
+            "resurveyed",
+        ))
+    })?;
+    let path = s.project.join(package::CHAIN_JSON);
+    let mut record = ChainRecord::read(&path)
+        .ok()
+        .filter(|r| r.chain_id == s.cfg.chain_id && r.contract == s.contract)
+        .unwrap_or_else(|| {
+            ChainRecord::new(network_name(s.cfg.chain_id), s.cfg.chain_id, s.contract)
+        });
+    record.token_id = Some(token_id);
+    record.fingerprint = Some(fingerprint);
+    if let Some(h) = hash
+        && !record.tx_hashes.iter().any(|t| t.hash == h)
+    {
+        record.push_tx("resurvey", h, block);
+    }
+    record.write(&path)?;
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "token_id": token_id,
+                "status": status,
+                "tx_hash": hash,
+                "previous_fingerprint": previous,
+                "fingerprint": fingerprint,
+                "drift_hash": drift,
+                "token_uri": s.cids.token_uri,
+            }))?
+        );
+    } else {
+        println!("token #{token_id} {status}: {previous} → {fingerprint}; drift summary {drift}");
+        if let Some(h) = hash {
+            println!("tx:          {h}");
+        }
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct ConsentArgs {
+    /// Token id, or the previous survey's minted project folder.
+    token: String,
+    /// The new survey's model fingerprint (0x…, `twinmint fingerprint NEW_PROJECT` prints it).
+    #[arg(long)]
+    fingerprint: B256,
+    #[command(flatten)]
+    tx: TxArgs,
 }
 
 #[derive(Args, Debug)]
@@ -558,6 +710,7 @@ pub enum Action {
     Release(TokenArgs),
     Seize(TokenArgs),
     Value(ValueArgs),
+    Consent(ConsentArgs),
 }
 
 /// One collateral call, typed.
@@ -567,6 +720,7 @@ enum Call {
     Release(TwinMintNFR::releaseCall),
     Seize(TwinMintNFR::seizeCall),
     Value(TwinMintNFR::setValuationCall),
+    Consent(TwinMintNFR::consentResurveyCall),
 }
 
 pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
@@ -575,6 +729,7 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
         Action::Accept(a) => (&a.token, &a.tx),
         Action::Release(a) | Action::Seize(a) => (&a.token, &a.tx),
         Action::Value(a) => (&a.token, &a.tx),
+        Action::Consent(a) => (&a.token, &a.tx),
     };
     let (token_id, minted) = token_of(spec)?;
     let project = minted.as_ref().map(|(p, _)| p.clone());
@@ -683,6 +838,16 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
                 format!("valued token #{token_id} at {currency} {amount}"),
             )
         }
+        Action::Consent(a) => (
+            Call::Consent(TwinMintNFR::consentResurveyCall {
+                tokenId: id,
+                fingerprint: a.fingerprint,
+            }),
+            format!(
+                "consented to the resurvey of token #{token_id} with fingerprint {} (the owner sends it with `twinmint mint`)",
+                a.fingerprint
+            ),
+        ),
     };
     let name = match &call {
         Call::Pledge(_) => "offerPledge",
@@ -690,6 +855,7 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
         Call::Release(_) => "release",
         Call::Seize(_) => "seize",
         Call::Value(_) => "setValuation",
+        Call::Consent(_) => "consentResurvey",
     };
     let hash = if tx.browser {
         block_on(async {
@@ -714,6 +880,10 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
                     c.prepare(name, k, lender).await?
                 }
                 Call::Value(k) => c.prepare(name, k, None).await?,
+                Call::Consent(k) => {
+                    let lender = c.pledge_of(token_id).await?.map(|p| p.lender);
+                    c.prepare(name, k, lender).await?
+                }
             };
             Ok::<_, chain::ChainError>((c, bridge_tx))
         })
@@ -740,6 +910,7 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
                     c.set_valuation(token_id, k.value, k.currency, k.asOf)
                         .await?
                 }
+                Call::Consent(k) => c.consent_resurvey(token_id, k.fingerprint).await?,
             };
             Ok::<_, chain::ChainError>(receipt.transaction_hash)
         })?

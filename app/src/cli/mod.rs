@@ -81,7 +81,8 @@ enum Command {
     Package(self::mint::PackageArgs),
     /// Local dev chain, contract deployment, roles and KYC admissions.
     Chain(chain::ChainCmd),
-    /// Fingerprint, package, surveyor attestation and mint (at most once per fingerprint).
+    /// Fingerprint, package, surveyor attestation and mint (at most once per fingerprint); for a
+    /// resurvey project (resurvey.json), the attested resurvey of the previous survey's token.
     Mint(self::mint::MintArgs),
     /// Recompute a package's hashes, CIDs and fingerprint; compare with the project and chain.
     Verify(self::mint::VerifyArgs),
@@ -95,6 +96,8 @@ enum Command {
     Seize(self::mint::TokenArgs),
     /// Publish a valuation (valuation oracle).
     Value(self::mint::ValueArgs),
+    /// Agree, as the lender of a pledged token, to a resurvey with exactly this fingerprint.
+    ConsentResurvey(self::mint::ConsentArgs),
 }
 
 /// Reading options shared by every verb that loads scans.
@@ -218,6 +221,7 @@ pub fn main() -> ExitCode {
         Command::Release(a) => self::mint::collateral(self::mint::Action::Release(a), &ctx),
         Command::Seize(a) => self::mint::collateral(self::mint::Action::Seize(a), &ctx),
         Command::Value(a) => self::mint::collateral(self::mint::Action::Value(a), &ctx),
+        Command::ConsentResurvey(a) => self::mint::collateral(self::mint::Action::Consent(a), &ctx),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

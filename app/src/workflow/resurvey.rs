@@ -88,7 +88,11 @@ fn read_previous(dir: &Path) -> WorkflowResult<Previous> {
     let fingerprint = std::fs::read(dir.join(capture::layout::FINGERPRINT_JSON))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| v.get("model").and_then(|m| m.as_str()).map(str::to_string));
+        .and_then(|v| {
+            v.get("model_0x")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        });
     Ok(Previous {
         manifest,
         rec,

@@ -263,13 +263,14 @@ pub fn build_with(
     let mut project_hashes = fp.inputs.clone();
     project_hashes.extend(project::input_hashes(
         project,
-        &[SIMULATION_JSON, MODEL_GLB],
+        &[SIMULATION_JSON, MODEL_GLB, capture::layout::RESURVEY_JSON],
     )?);
     let mut files = BTreeMap::new();
     files.insert(THUMBNAIL_PNG.to_string(), thumb.clone());
     files.insert(MODEL_GLB.to_string(), model.clone());
     files.insert(REPORT_HTML.to_string(), report);
     let mut attributes = summary.attributes(&fp, &surveyor);
+    attributes.extend(project::resurvey_attributes(project)?);
     attributes.extend(opts.extra_attributes.iter().cloned());
     let meta = TokenMetadata {
         name: title,

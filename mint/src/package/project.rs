@@ -25,6 +25,7 @@ use capture::{CancelToken, PointCloud, Progress, ReadOptions};
 use serde::{Deserialize, Serialize};
 
 use super::error::{PackageError, PackageResult};
+use super::metadata::Attribute;
 use crate::chain::{Address, ChainRecord};
 use crate::fingerprint::reconstruction::{OPTION_RUN_KEYS, QUANTUM, RUN_KEYS};
 use crate::fingerprint::{
@@ -272,6 +273,53 @@ pub(crate) fn project_fingerprint(
 }
 
 /// SHA-256 of each named project file that exists.
+/// A resurvey's link to its predecessor, as token attributes: the previous survey's
+/// fingerprint, the drift summary's SHA-256 (what the resurvey puts on chain), the elapsed years
+/// and the growth and stock drift flags. Read through a small view of `resurvey.json`, so the
+/// mint crate does not link the resurvey analysis.
+pub(crate) fn resurvey_attributes(project: &Path) -> PackageResult<Vec<Attribute>> {
+    #[derive(Deserialize)]
+    struct Flags {
+        growth_flag: String,
+        stock_flag: String,
+    }
+    #[derive(Deserialize)]
+    struct View {
+        elapsed_years: f64,
+        summary_sha256: String,
+        summary: Flags,
+        previous: Previous,
+    }
+    #[derive(Deserialize)]
+    struct Previous {
+        fingerprint: Option<String>,
+    }
+    let path = project.join(capture::layout::RESURVEY_JSON);
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let v: View = read_json(&path)?;
+    let mut out = vec![
+        Attribute::text("Drift summary SHA-256", format!("0x{}", v.summary_sha256)),
+        Attribute::text(
+            "Years since previous survey",
+            format!("{:.2}", v.elapsed_years),
+        ),
+        Attribute::text(
+            "Growth vs projection",
+            v.summary.growth_flag.replace('_', " "),
+        ),
+        Attribute::text(
+            "Stock vs projection",
+            v.summary.stock_flag.replace('_', " "),
+        ),
+    ];
+    if let Some(fp) = v.previous.fingerprint {
+        out.push(Attribute::text("Previous survey", fp));
+    }
+    Ok(out)
+}
+
 pub(crate) fn input_hashes(
     project: &Path,
     names: &[&str],
