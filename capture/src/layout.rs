@@ -28,6 +28,8 @@ pub const COLLATERAL_CSV: &str = "collateral.csv";
 /// A resurvey's comparison with the previous survey: registration, change, drift, recalibration
 /// (`twinmint resurvey`).
 pub const RESURVEY_JSON: &str = "resurvey.json";
+/// The resurvey's drift report (PDF).
+pub const DRIFT_REPORT_PDF: &str = "drift-report.pdf";
 
 /// The model fingerprint and its parts (`twinmint fingerprint`, `package`).
 pub const FINGERPRINT_JSON: &str = "fingerprint.json";

@@ -38,6 +38,7 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
         "thumbnail.png",
         "model.glb",
         "report.html",
+        "report.pdf",
         "cids.json",
     ] {
         assert!(pkg.join(f).is_file(), "{f} missing");
@@ -157,7 +158,7 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
     ] {
         assert!(meta.twinmint.project.contains_key(name), "{name}");
     }
-    assert_eq!(meta.twinmint.files.len(), 3);
+    assert_eq!(meta.twinmint.files.len(), 4);
 
     // The thumbnail is a 512×512 PNG with content.
     let img = image::load_from_memory(&std::fs::read(pkg.join("thumbnail.png")).unwrap())
@@ -210,6 +211,47 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
     ] {
         assert!(html.contains(&needle), "report lacks {needle}");
     }
+
+    // report.pdf: the same report as a PDF, with its text, map and chart on rendered pages.
+    let Some(pdf) = test_support::render_pdf(&pkg.join("report.pdf"), 40) else {
+        return;
+    };
+    for needle in [
+        "Asset",
+        "Stand map",
+        "Projected stand stock",
+        "Collateral",
+        "liquidation line",
+        "Verification",
+        "J. Doe, PLS 1234",
+        built.fingerprint.as_str(),
+        cids.files["model.glb"].sha256.as_str(),
+    ] {
+        assert!(
+            pdf.text.contains(needle),
+            "report.pdf lacks {needle:?}:\n{}",
+            pdf.text
+        );
+    }
+    // Crowns drawn in green shades, the projection band in light blue.
+    let greenish = (0..pdf.pages.len())
+        .map(|k| {
+            pdf.pages[k]
+                .2
+                .chunks_exact(3)
+                .filter(|p| p[1] as i32 > p[0] as i32 + 30 && p[1] as i32 > p[2] as i32 + 30)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(
+        greenish > 200,
+        "no crowns on the map ({greenish} green pixels)"
+    );
+    assert!(
+        (0..pdf.pages.len()).any(|k| pdf.pixels_near(k, [199, 222, 247]) > 1000),
+        "no projection band"
+    );
 }
 
 #[test]

@@ -328,7 +328,7 @@ fn package_behind_a_gateway_verifies_and_names_a_changed_file() {
     let dir = tempfile::tempdir().unwrap();
     let (project, built) = build(dir.path(), "gw");
     let pkg = project.join("package");
-    let (base, h) = serve(pkg.clone(), built.directory.to_string(), 5);
+    let (base, h) = serve(pkg.clone(), built.directory.to_string(), 6);
     let r = verify(&PackageSource::parse(&base), None, None);
     h.join().unwrap();
     assert!(r.ok(), "{r}");
@@ -340,7 +340,7 @@ fn package_behind_a_gateway_verifies_and_names_a_changed_file() {
     assert!(r.to_string().contains("cids.json file: not served"), "{r}");
 
     flip_byte(&pkg.join("thumbnail.png"), -5);
-    let (base, h) = serve(pkg.clone(), built.directory.to_string(), 5);
+    let (base, h) = serve(pkg.clone(), built.directory.to_string(), 6);
     let r = verify(&PackageSource::parse(&base), None, None);
     h.join().unwrap();
     assert!(r.names("thumbnail.png"), "{r}");

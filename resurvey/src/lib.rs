@@ -10,6 +10,7 @@ pub mod canopy;
 pub mod change;
 pub mod drift;
 pub mod error;
+pub mod pdf;
 pub mod recalibrate;
 pub mod register;
 pub mod report;

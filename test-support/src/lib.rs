@@ -118,3 +118,88 @@ mod tests {
         }
     }
 }
+
+/// A PDF as poppler renders and reads it: the text of every page (`pdftotext -layout`) and each
+/// page as RGB pixels (`pdftoppm -r DPI`, PPM). `None` (after [`skip_or_fail`]) when
+/// poppler-utils is not installed.
+pub struct RenderedPdf {
+    pub text: String,
+    /// (width, height, RGB bytes) per page.
+    pub pages: Vec<(usize, usize, Vec<u8>)>,
+}
+
+impl RenderedPdf {
+    /// Pixels of page `k` whose colour is near `rgb` (each channel within 40).
+    pub fn pixels_near(&self, k: usize, rgb: [u8; 3]) -> usize {
+        self.pages[k]
+            .2
+            .chunks_exact(3)
+            .filter(|p| (0..3).all(|c| (p[c] as i32 - rgb[c] as i32).abs() <= 40))
+            .count()
+    }
+}
+
+/// Render `pdf` with poppler (see [`RenderedPdf`]).
+pub fn render_pdf(pdf: &std::path::Path, dpi: u32) -> Option<RenderedPdf> {
+    if std::process::Command::new("pdftoppm")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        skip_or_fail("PDF rendering", "pdftoppm (poppler-utils) is not installed");
+        return None;
+    }
+    let text = output_ok(
+        std::process::Command::new("pdftotext")
+            .arg("-layout")
+            .arg(pdf)
+            .arg("-"),
+    )
+    .stdout;
+    let dir = tempfile::tempdir().unwrap();
+    output_ok(
+        std::process::Command::new("pdftoppm")
+            .args(["-r", &dpi.to_string()])
+            .arg(pdf)
+            .arg(dir.path().join("page")),
+    );
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let pages = files
+        .iter()
+        .map(|f| read_ppm(&std::fs::read(f).unwrap()))
+        .collect();
+    Some(RenderedPdf {
+        text: String::from_utf8_lossy(&text).into_owned(),
+        pages,
+    })
+}
+
+/// A binary PPM (P6, maxval 255).
+fn read_ppm(b: &[u8]) -> (usize, usize, Vec<u8>) {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if b[i] == b'#' {
+            while b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let s = i;
+        while !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&b[s..i]).into_owned());
+    }
+    assert_eq!(fields[0], "P6", "not a binary PPM");
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let data = b[i + 1..i + 1 + 3 * w * h].to_vec();
+    (w, h, data)
+}

@@ -351,6 +351,33 @@ fn five_year_resurvey_matches_the_truth() {
     );
     // The summary's hash is the hash of the summary.
     assert_eq!(r.summary_sha256, r.summary.sha256());
+
+    // The drift report: a real PDF whose text and drawings poppler reads back.
+    let Some(pdf) = test_support::render_pdf(&out.join(capture::layout::DRIFT_REPORT_PDF), 40)
+    else {
+        return;
+    };
+    for needle in [
+        "Drift report",
+        "Co-registration",
+        "Drift against the projection",
+        "within band",
+        "Recalibration",
+        &format!("0x{}", r.summary_sha256),
+    ] {
+        assert!(
+            pdf.text.contains(needle),
+            "{needle:?} not in the drift report:\n{}",
+            pdf.text
+        );
+    }
+    // The map: survivors within the band in green, removed trees dark grey, canopy-loss
+    // outlines red; the stand chart's band light blue.
+    let page_with =
+        |rgb: [u8; 3], n: usize| (0..pdf.pages.len()).any(|k| pdf.pixels_near(k, rgb) >= n);
+    assert!(page_with([41, 153, 77], 300), "no green trees drawn");
+    assert!(page_with([64, 64, 64], 30), "no removed trees drawn");
+    assert!(page_with([199, 222, 247], 1000), "no projection band drawn");
 }
 
 #[test]

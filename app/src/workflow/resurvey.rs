@@ -1,6 +1,7 @@
 //! Resurvey a project: read the new scans, co-register them to the previous survey, write the
 //! new project, reconstruct it with the previous options, match and compare the trees, re-fit
-//! the growth rates, simulate from the new survey with them, and commit `resurvey.json` — the
+//! the growth rates, simulate from the new survey with them, and commit `resurvey.json` with
+//! its PDF drift report — the
 //! steps of `twinmint resurvey` and the studio's resurvey, written once.
 
 use std::collections::HashMap;
@@ -297,8 +298,10 @@ pub fn resurvey_project(
         summary,
         trees: changes,
     };
+    let pdf = resurvey::pdf::drift_report(&report, &prev.sim);
     let mut commit = capture::commit::Commit::begin(req.output)?;
     capture::atomic::write_json(&commit.path(resurvey::RESURVEY_JSON), &report)?;
+    capture::atomic::write_bytes(&commit.path(capture::layout::DRIFT_REPORT_PDF), &pdf)?;
     commit.commit()?;
     progress(COMPARING, 1.0);
     Ok(report)

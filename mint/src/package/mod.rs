@@ -31,6 +31,7 @@
 
 pub mod error;
 pub mod metadata;
+mod pdf;
 pub mod project;
 mod report;
 pub mod thumbnail;
@@ -65,7 +66,15 @@ pub const REPORT_HTML: &str = "report.html";
 /// `package/cids.json` ([`PackageManifest`]).
 pub const CIDS_JSON: &str = "cids.json";
 /// The files of the IPFS folder (sorted, as the directory node lists them).
-pub const CONTENT_FILES: [&str; 4] = [METADATA_JSON, MODEL_GLB, REPORT_HTML, THUMBNAIL_PNG];
+/// The collateral report as PDF (same content as `report.html`, for filing and print).
+pub const REPORT_PDF: &str = "report.pdf";
+pub const CONTENT_FILES: [&str; 5] = [
+    METADATA_JSON,
+    MODEL_GLB,
+    REPORT_HTML,
+    REPORT_PDF,
+    THUMBNAIL_PNG,
+];
 /// Version of `cids.json`'s layout.
 pub const CIDS_SCHEMA_VERSION: u32 = 1;
 
@@ -241,8 +250,8 @@ pub fn build_with(
     let model = packaged_file(&glb_dst)?;
     cancel.check()?;
 
-    // report.html
-    let report_html = report::render(&report::ReportInput {
+    // report.html and report.pdf
+    let report_input = report::ReportInput {
         title: &title,
         description: &description,
         summary: &summary,
@@ -255,8 +264,12 @@ pub fn build_with(
         thumbnail: &thumb,
         model: &model,
         chain: chain.as_ref(),
-    });
+    };
+    let report_html = report::render(&report_input);
     capture::atomic::write_bytes(&st.join(REPORT_HTML), report_html.as_bytes())?;
+    let report_pdf = pdf::collateral_report(&report_input);
+    capture::atomic::write_bytes(&st.join(REPORT_PDF), &report_pdf)?;
+    let report_pdf = PackagedFile::of_bytes(&report_pdf)?;
     let report = PackagedFile::of_bytes(report_html.as_bytes())?;
 
     // metadata.json
@@ -269,6 +282,7 @@ pub fn build_with(
     files.insert(THUMBNAIL_PNG.to_string(), thumb.clone());
     files.insert(MODEL_GLB.to_string(), model.clone());
     files.insert(REPORT_HTML.to_string(), report);
+    files.insert(REPORT_PDF.to_string(), report_pdf);
     let mut attributes = summary.attributes(&fp, &surveyor);
     attributes.extend(project::resurvey_attributes(project)?);
     attributes.extend(opts.extra_attributes.iter().cloned());

@@ -363,6 +363,8 @@ pub(crate) struct RunView {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct TreeView {
+    pub x: f64,
+    pub y: f64,
     pub height_m: f64,
     pub crown_area_m2: f64,
     pub dbh_cm: Option<f64>,
