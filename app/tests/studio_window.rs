@@ -122,3 +122,106 @@ fn render_verb_writes_a_still_and_a_timelapse() {
     assert!(err.contains("manifest.json"), "{err}");
     assert!(!tmp.path().join("x.png").exists(), "no partial output");
 }
+
+/// Issue "Re-survey": a resurvey project opened in the studio's growth tab shows the survey
+/// timeline — both surveys as points (magenta) and the previous projection's band at the
+/// resurvey (orange) — on a real window's screenshot.
+#[test]
+fn the_window_shows_a_resurvey_timeline() {
+    if Command::new("xvfb-run").arg("--help").output().is_err() {
+        test_support::skip_or_fail(
+            "the studio window test",
+            "xvfb-run is missing (apt install xvfb)",
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |name: &str| tmp.path().join(name);
+    let bin = env!("CARGO_BIN_EXE_twinmint");
+    let run = |args: &[&std::ffi::OsStr]| {
+        test_support::output_ok(Command::new(bin).arg("-q").args(args));
+    };
+    let scene = ["--size", "60", "--points", "120000", "--seed", "5"];
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let mut a: Vec<std::ffi::OsString> = vec![os("synth"), os("-o"), t("a.laz").into()];
+    a.extend(scene.iter().map(|s| os(s)));
+    run(&a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>());
+    let mut b: Vec<std::ffi::OsString> = vec![
+        os("synth"),
+        os("-o"),
+        t("b.laz").into(),
+        os("--resurvey-years"),
+        os("5"),
+    ];
+    b.extend(scene.iter().map(|s| os(s)));
+    run(&b.iter().map(|s| s.as_os_str()).collect::<Vec<_>>());
+    let (first, later) = (t("a.twinmint"), t("b.twinmint"));
+    run(&[
+        "ingest".as_ref(),
+        t("a.laz").as_os_str(),
+        "-o".as_ref(),
+        first.as_os_str(),
+    ]);
+    run(&[
+        "reconstruct".as_ref(),
+        first.as_os_str(),
+        "--device".as_ref(),
+        "cpu".as_ref(),
+    ]);
+    run(&[
+        "simulate".as_ref(),
+        first.as_os_str(),
+        "--runs".as_ref(),
+        "100".as_ref(),
+    ]);
+    run(&[
+        "resurvey".as_ref(),
+        first.as_os_str(),
+        t("b.laz").as_os_str(),
+        "-o".as_ref(),
+        later.as_os_str(),
+    ]);
+    let shot = t("timeline.png");
+    let out = Command::new("timeout")
+        .args(["600", "xvfb-run", "-a", "-s", "-screen 0 1280x800x24"])
+        .arg(bin)
+        .arg("studio")
+        .arg(&later)
+        .args([
+            "--tab",
+            "growth",
+            "--width",
+            "1280",
+            "--height",
+            "800",
+            "--screenshot",
+        ])
+        .arg(&shot)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .expect("run the studio under Xvfb");
+    assert!(
+        out.status.success(),
+        "studio failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&shot).expect("screenshot written").to_rgb8();
+    if let Some(dir) = std::env::var_os("TWINMINT_TEST_OUT") {
+        img.save(std::path::Path::new(&dir).join("studio-timeline.png"))
+            .unwrap();
+    }
+    let near = |c: [u8; 3]| {
+        img.pixels()
+            .filter(|p| (0..3).all(|k| (p[k] as i32 - c[k] as i32).abs() <= 25))
+            .count()
+    };
+    let surveys = near([230, 40, 200]);
+    let band = near([250, 150, 30]);
+    eprintln!("timeline: {surveys} survey pixels, {band} band pixels");
+    assert!(surveys >= 60, "both surveys should be drawn ({surveys} px)");
+    assert!(
+        band >= 30,
+        "the projected band at the resurvey should be drawn ({band} px)"
+    );
+}

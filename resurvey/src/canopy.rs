@@ -41,7 +41,7 @@ pub struct LossPolygon {
 }
 
 /// All openings and their total area.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct CanopyLoss {
     pub options: CanopyOptions,
     pub area_m2: f64,

@@ -29,10 +29,11 @@ use growth_model::output::Simulation;
 pub const Z90: f64 = 1.281_551_565_545;
 
 /// Where a measurement lies against a projected band.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     BelowP10,
+    #[default]
     WithinBand,
     AboveP90,
 }
@@ -57,7 +58,7 @@ impl Flag {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Band {
     pub p10: f64,
     pub p50: f64,
@@ -91,7 +92,7 @@ impl Default for DriftOptions {
 }
 
 /// Stand growth against the projection.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct GrowthDrift {
     pub trees: usize,
     pub measured_mean_increment_m: f64,
@@ -104,7 +105,7 @@ pub struct GrowthDrift {
 }
 
 /// Stand stock against the projection.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct StockDrift {
     pub measured_co2e_t: f64,
     pub projected_co2e_t: Band,
@@ -117,7 +118,7 @@ pub struct StockDrift {
 }
 
 /// The stand's drift.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct StandDrift {
     pub elapsed_years: f64,
     pub rate_log_sigma: f64,

@@ -44,7 +44,7 @@ impl Default for RecalibrateOptions {
 }
 
 /// The update and its result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Recalibration {
     pub method: String,
     pub trees: usize,

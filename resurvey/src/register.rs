@@ -111,7 +111,7 @@ impl RegisterOptions {
 
 /// A rigid 4-DOF transform taking the new survey's coordinates to the previous survey's:
 /// `p' = R(yaw) (p − pivot) + pivot + shift`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Rigid {
     /// Absolute x, y of the rotation centre (the previous project's origin).
     pub pivot: [f64; 2],
@@ -154,7 +154,7 @@ impl Rigid {
 }
 
 /// What [`register`] found and how well it fits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Registration {
     /// New → previous.
     pub transform: Rigid,

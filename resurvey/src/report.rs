@@ -15,7 +15,7 @@ pub const RESURVEY_SCHEMA_VERSION: u32 = 1;
 pub use capture::layout::RESURVEY_JSON;
 
 /// One survey in the comparison.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct SurveyRef {
     /// Project name (folder name without `.twinmint`).
     pub project: String,
@@ -27,7 +27,7 @@ pub struct SurveyRef {
 }
 
 /// The comparison of a new survey with the previous one.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Resurvey {
     pub schema_version: u32,
     pub generator: String,
@@ -39,14 +39,35 @@ pub struct Resurvey {
     pub canopy_loss: CanopyLoss,
     pub drift: StandDrift,
     pub recalibration: Recalibration,
+    /// Collateral value at each survey (each survey's own simulation), for LTV then vs now.
+    pub collateral: CollateralChange,
     pub summary: DriftSummary,
     /// SHA-256 (hex) of the summary's canonical JSON: what the resurvey puts on chain.
     pub summary_sha256: String,
     pub trees: Vec<TreeChange>,
 }
 
+/// Collateral value before and after the resurvey (the previous projection's and the
+/// recalibrated one's), in the simulations' currency.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CollateralChange {
+    pub currency: String,
+    pub value_before: f64,
+    pub value_now: f64,
+    /// The loan the new simulation's liquidation line is drawn for.
+    pub loan: f64,
+}
+
+impl CollateralChange {
+    /// Loan-to-value at the previous and at this survey (`None` without a value).
+    pub fn ltv(&self) -> (Option<f64>, Option<f64>) {
+        let ltv = |v: f64| (v > 0.0).then(|| self.loan / v);
+        (ltv(self.value_before), ltv(self.value_now))
+    }
+}
+
 /// What a lender needs from a resurvey, small enough to hash and to show in one table.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct DriftSummary {
     pub previous_fingerprint: Option<String>,
     pub elapsed_years: f64,

@@ -139,6 +139,28 @@ pub struct SurveyView {
     pub timestamp_utc: String,
     /// The verified package carries this survey's fingerprint.
     pub is_package: bool,
+    /// The drift summary's SHA-256 a resurvey carries on chain (`None` for the first survey).
+    pub drift_hash: Option<String>,
+}
+
+/// A resurvey project's comparison with its previous survey, as the officer reads it: drift,
+/// collateral and LTV then and now, and whether the drift summary is the one on chain.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimelineView {
+    pub previous_project: String,
+    pub elapsed_years: f64,
+    pub growth_flag: String,
+    pub stock_flag: String,
+    pub value_at_stake: f64,
+    pub currency: String,
+    pub collateral_before: f64,
+    pub collateral_now: f64,
+    pub ltv_then: Option<f64>,
+    pub ltv_now: Option<f64>,
+    /// `0x…` SHA-256 of the project's drift summary.
+    pub drift_hash: String,
+    /// The drift summary hash on chain equals the project's.
+    pub drift_on_chain: bool,
 }
 
 /// Collateral figures as `twinmint simulate` computed them (or only the value, from the
@@ -193,6 +215,8 @@ pub struct OfficerReport {
     pub valuation: Option<ValuationView>,
     pub attestation: Option<AttestationView>,
     pub surveys: Vec<SurveyView>,
+    /// For a resurvey project: drift and LTV then vs now.
+    pub timeline: Option<TimelineView>,
     pub collateral: Option<CollateralView>,
     /// What could not be checked, and why.
     pub notes: Vec<String>,
@@ -346,8 +370,10 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
             timestamp: s.timestamp,
             timestamp_utc: utc(s.timestamp),
             is_package: package_fingerprint.as_deref() == Some(&s.fingerprint.to_string()),
+            drift_hash: (s.drift_hash != B256::ZERO).then(|| s.drift_hash.to_string()),
         })
         .collect();
+    let timeline = timeline_view(query.project.as_deref(), &surveys, &mut notes);
     let attestation = reads.surveys.last().map(|s| AttestationView {
         surveyor: s.surveyor.to_checksum(None),
         surveyor_name: meta
@@ -409,9 +435,43 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
         }),
         attestation,
         surveys,
+        timeline,
         collateral,
         notes,
         checked_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+/// The project's `resurvey.json` against the chain's surveys (module docs of [`TimelineView`]).
+fn timeline_view(
+    project: Option<&std::path::Path>,
+    surveys: &[SurveyView],
+    notes: &mut Vec<String>,
+) -> Option<TimelineView> {
+    let r = match crate::workflow::resurvey::read_resurvey(project?) {
+        Ok(r) => r?,
+        Err(e) => {
+            notes.push(e.to_string());
+            return None;
+        }
+    };
+    let hash = format!("0x{}", r.summary_sha256);
+    let (ltv_then, ltv_now) = r.collateral.ltv();
+    Some(TimelineView {
+        previous_project: r.previous.project.clone(),
+        elapsed_years: r.elapsed_years,
+        growth_flag: r.drift.growth.flag.label().into(),
+        stock_flag: r.drift.stock.flag.label().into(),
+        value_at_stake: r.drift.stock.value_at_stake,
+        currency: r.drift.stock.currency.clone(),
+        collateral_before: r.collateral.value_before,
+        collateral_now: r.collateral.value_now,
+        ltv_then,
+        ltv_now,
+        drift_on_chain: surveys
+            .iter()
+            .any(|s| s.drift_hash.as_deref() == Some(hash.as_str())),
+        drift_hash: hash,
     })
 }
 
@@ -703,6 +763,7 @@ mod tests {
             valuation: None,
             attestation: None,
             surveys: vec![],
+            timeline: None,
             collateral: None,
             notes: vec!["a <note>".into()],
             checked_at: "2025-01-01T00:00:00Z".into(),

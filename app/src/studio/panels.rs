@@ -572,14 +572,52 @@ impl OfficerPanel {
             ui.heading("Survey history");
             for s in &r.surveys {
                 ui.label(format!(
-                    "#{} {} by {} — {}{}",
+                    "#{} {} by {} — {}{}{}",
                     s.index,
                     s.timestamp_utc,
                     s.surveyor,
                     short(&s.fingerprint),
+                    s.drift_hash
+                        .as_deref()
+                        .map(|d| format!(", drift {}", short(d)))
+                        .unwrap_or_default(),
                     if s.is_package { " (this package)" } else { "" }
                 ));
             }
+        }
+        if let Some(t) = &r.timeline {
+            ui.heading("Drift since the previous survey");
+            ui.label(format!(
+                "{:.1} years after {}: growth {}, stock {}; value at stake {:+.0} {}",
+                t.elapsed_years,
+                t.previous_project,
+                t.growth_flag,
+                t.stock_flag,
+                t.value_at_stake,
+                t.currency
+            ));
+            let pct =
+                |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0));
+            ui.label(format!(
+                "collateral then {:.0}, now {:.0} {}; LTV then {}, now {}",
+                t.collateral_before,
+                t.collateral_now,
+                t.currency,
+                pct(t.ltv_then),
+                pct(t.ltv_now)
+            ));
+            ui.colored_label(
+                if t.drift_on_chain { GREEN } else { RED },
+                format!(
+                    "drift summary {} {}",
+                    short(&t.drift_hash),
+                    if t.drift_on_chain {
+                        "is on chain"
+                    } else {
+                        "is NOT the one on chain"
+                    }
+                ),
+            );
         }
         ui.separator();
         let failed = r.files.iter().filter(|f| !f.ok).count();

@@ -100,6 +100,12 @@ pub fn open_project(
             origin,
             reconstruction,
             simulation,
+            resurvey: crate::workflow::resurvey::read_resurvey(dir).map_err(|e| {
+                StudioError::Invalid {
+                    path: dir.join(resurvey::RESURVEY_JSON),
+                    reason: e.to_string(),
+                }
+            })?,
         },
         bounds,
     })

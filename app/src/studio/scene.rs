@@ -21,6 +21,8 @@ pub struct SceneData {
     pub origin: [f64; 3],
     pub reconstruction: Option<Reconstruction>,
     pub simulation: Option<Simulation>,
+    /// The comparison with the previous survey, for a resurvey project.
+    pub resurvey: Option<resurvey::Resurvey>,
 }
 
 impl SceneData {

@@ -381,6 +381,10 @@ fn growth_panel(
         ui.label("No simulation for this project yet (twinmint simulate).");
         return;
     };
+    if let Some(r) = scene.and_then(|s| s.resurvey.as_ref()) {
+        survey_timeline(ui, r, sim);
+        ui.separator();
+    }
     ui.heading("Growth time-lapse");
     ui.horizontal(|ui| {
         if ui
@@ -498,6 +502,104 @@ fn growth_panel(
     }
 }
 
+/// Colour of the measured surveys on the timeline chart.
+pub const SURVEY_COLOUR: egui::Color32 = egui::Color32::from_rgb(230, 40, 200);
+/// Colour of the previous projection's band at the resurvey.
+pub const PROJECTED_COLOUR: egui::Color32 = egui::Color32::from_rgb(250, 150, 30);
+
+/// A resurvey project's timeline: both surveys, the drift between them, collateral and LTV
+/// then and now, and a chart of the measured stocks against the previous projection's band at
+/// the resurvey and the new projection onward.
+pub fn survey_timeline(ui: &mut egui::Ui, r: &resurvey::Resurvey, sim: &growth_model::Simulation) {
+    ui.heading("Survey timeline");
+    let date = |s: &Option<String>| {
+        s.as_deref()
+            .map(|d| d[..d.len().min(10)].to_string())
+            .unwrap_or_default()
+    };
+    ui.label(format!(
+        "Survey 1 — {} {}: {} trees, {:.0} t CO2e",
+        r.previous.project,
+        date(&r.previous.capture_start),
+        r.previous.trees,
+        r.stand.co2e_before_t
+    ));
+    ui.label(format!(
+        "Survey 2 — {} {}: {} trees, {:.0} t CO2e",
+        r.current.project,
+        date(&r.current.capture_start),
+        r.current.trees,
+        r.stand.co2e_t
+    ));
+    let d = &r.drift;
+    ui.label(format!(
+        "Drift after {:.1} years: growth {}, stock {} (projected {:.0}–{:.0} t); value at stake {:+.0} {}",
+        r.elapsed_years,
+        d.growth.flag.label(),
+        d.stock.flag.label(),
+        d.stock.projected_co2e_t.p10,
+        d.stock.projected_co2e_t.p90,
+        d.stock.value_at_stake,
+        d.stock.currency
+    ));
+    ui.label(format!(
+        "Change: {} survivors, {} removed, {} dead, {} new; canopy loss {:.0} m²",
+        r.stand.survivors,
+        r.stand.removed,
+        r.stand.standing_dead,
+        r.stand.ingrowth + r.stand.newly_detected,
+        r.canopy_loss.area_m2
+    ));
+    let c = &r.collateral;
+    let (then, now) = c.ltv();
+    let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0));
+    ui.label(format!(
+        "Collateral then {:.0}, now {:.0} {}; LTV then {}, now {} (loan {:.0})",
+        c.value_before,
+        c.value_now,
+        c.currency,
+        pct(then),
+        pct(now),
+        c.loan
+    ));
+    let y0 = sim.stand.year.first().copied().unwrap_or(0) as f64 - r.elapsed_years;
+    let y1 = y0 + r.elapsed_years;
+    let band = &d.stock.projected_co2e_t;
+    let next: Vec<[f64; 2]> = sim
+        .stand
+        .year
+        .iter()
+        .zip(&sim.stand.stock_co2e_t.p50)
+        .map(|(&y, &v)| [y as f64, v])
+        .collect();
+    Plot::new("timeline")
+        .height(170.0)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(
+                Line::new(
+                    "projected at survey 1 (P10–P90)",
+                    vec![[y1, band.p10], [y1, band.p90]],
+                )
+                .color(PROJECTED_COLOUR)
+                .width(6.0),
+            );
+            p.line(
+                Line::new("projection from survey 2 (P50)", next)
+                    .color(egui::Color32::from_rgb(80, 190, 110)),
+            );
+            p.points(
+                egui_plot::Points::new(
+                    "measured",
+                    vec![[y0, r.stand.co2e_before_t], [y1, r.stand.co2e_t]],
+                )
+                .radius(6.0)
+                .color(SURVEY_COLOUR),
+            );
+        });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,6 +626,7 @@ mod tests {
                 origin: [0.0; 3],
                 reconstruction: Some(crate::studio::selection::test_reconstruction()),
                 simulation: None,
+                resurvey: None,
             },
         };
         Harness::new_ui_state(
@@ -554,6 +657,47 @@ mod tests {
         none.get_by_label("Click a tree or pipe in the view.");
         let pipe = harness(Selection::Pipe(0));
         pipe.get_by_label("600 mm");
+    }
+
+    #[test]
+    fn a_resurvey_shows_both_surveys_drift_and_ltv_then_and_now() {
+        let mut r = resurvey::Resurvey::default();
+        r.previous.project = "forest-2024".into();
+        r.previous.capture_start = Some("2024-06-04T10:00:00+00:00".into());
+        r.previous.trees = 242;
+        r.current.project = "forest-2029".into();
+        r.current.capture_start = Some("2029-06-04T10:00:00+00:00".into());
+        r.current.trees = 225;
+        r.elapsed_years = 5.0;
+        r.stand.co2e_before_t = 157.0;
+        r.stand.co2e_t = 170.0;
+        r.drift.growth.flag = resurvey::drift::Flag::BelowP10;
+        r.drift.stock.currency = "CNY".into();
+        r.collateral = resurvey::report::CollateralChange {
+            currency: "CNY".into(),
+            value_before: 1000.0,
+            value_now: 800.0,
+            loan: 400.0,
+        };
+        let sim = growth_model::run(
+            &crate::workflow::simulate::reconstruction_trees(
+                &crate::studio::selection::test_reconstruction(),
+            ),
+            &growth_model::SimulationOptions {
+                years: 3,
+                runs: 4,
+                area_ha: Some(0.1),
+                ..Default::default()
+            },
+            &mut |_, _| {},
+            &Default::default(),
+        )
+        .unwrap();
+        let h = Harness::new_ui(|ui| survey_timeline(ui, &r, &sim));
+        h.get_by_label("Survey 1 — forest-2024 2024-06-04: 242 trees, 157 t CO2e");
+        h.get_by_label("Survey 2 — forest-2029 2029-06-04: 225 trees, 170 t CO2e");
+        h.get_by_label_contains("growth below P10");
+        h.get_by_label("Collateral then 1000, now 800 CNY; LTV then 40%, now 50% (loan 400)");
     }
 
     #[test]

@@ -294,6 +294,12 @@ pub fn resurvey_project(
         canopy_loss: canopy,
         drift,
         recalibration: recal,
+        collateral: resurvey::report::CollateralChange {
+            currency: new_sim.collateral.currency.clone(),
+            value_before: prev.sim.collateral.value,
+            value_now: new_sim.collateral.value,
+            loan: new_sim.collateral.liquidation.loan,
+        },
         summary_sha256: summary.sha256(),
         summary,
         trees: changes,
