@@ -145,6 +145,9 @@ pub fn ingest(
     write_project(&merged, &extra_files, dir, opts.overwrite, events, cancel)
 }
 
+/// Extra project files beside the cloud: (name, bytes).
+pub type ExtraFiles = Vec<(String, Vec<u8>)>;
+
 /// The reading half of [`ingest`]: `inputs` merged into one cloud in one CRS, and the extra
 /// project files (`cameras.json`) they bring, checked against the project folder `dir` they
 /// are meant for but nothing written — for callers that transform the cloud before writing it
@@ -155,7 +158,7 @@ pub fn read_inputs(
     opts: &IngestOptions,
     events: &mut (dyn FnMut(IngestEvent) + Send),
     cancel: &CancelToken,
-) -> Result<(PointCloud, Vec<(String, Vec<u8>)>)> {
+) -> Result<(PointCloud, ExtraFiles)> {
     let (folders, files): (Vec<&PathBuf>, Vec<&PathBuf>) = inputs.iter().partition(|p| p.is_dir());
     if files.is_empty() {
         return Err(CaptureError::InvalidOption {

@@ -52,8 +52,12 @@ pub struct CanopyLoss {
 
 /// Canopy loss from `before` to `now` on `before`'s grid (module docs).
 pub fn canopy_loss(before: &Raster, now: &Raster, o: &CanopyOptions) -> Result<CanopyLoss> {
-    if !(o.canopy_m.is_finite() && o.gap_m.is_finite() && o.gap_m >= 0.0 && o.canopy_m > o.gap_m)
-        || !(o.min_area_m2.is_finite() && o.min_area_m2 >= 0.0)
+    let area_ok = o.min_area_m2.is_finite() && o.min_area_m2 >= 0.0;
+    if !(area_ok
+        && o.canopy_m.is_finite()
+        && o.gap_m.is_finite()
+        && o.gap_m >= 0.0
+        && o.canopy_m > o.gap_m)
     {
         return Err(ResurveyError::InvalidOption {
             option: "canopy",

@@ -68,11 +68,10 @@ pub fn recalibrate(
     elapsed_years: f64,
     o: &RecalibrateOptions,
 ) -> Result<Recalibration> {
-    if !(o.increment_sd_m > 0.0 && o.tree_cv >= 0.0 && o.min_log_sigma >= 0.0)
-        || ![o.increment_sd_m, o.tree_cv, o.min_log_sigma]
-            .iter()
-            .all(|v| v.is_finite())
-    {
+    let finite = [o.increment_sd_m, o.tree_cv, o.min_log_sigma]
+        .iter()
+        .all(|v| v.is_finite());
+    if !(finite && o.increment_sd_m > 0.0 && o.tree_cv >= 0.0 && o.min_log_sigma >= 0.0) {
         return Err(ResurveyError::InvalidOption {
             option: "recalibrate",
             reason: "needs increment_sd_m > 0, tree_cv ≥ 0, min_log_sigma ≥ 0".into(),

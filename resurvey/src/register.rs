@@ -573,8 +573,9 @@ fn solve4(mut a: [[f64; 4]; 4], mut b: [f64; 4]) -> Option<[f64; 4]> {
         b.swap(col, piv);
         for r in col + 1..4 {
             let f = a[r][col] / a[col][col];
-            for c in col..4 {
-                a[r][c] -= f * a[col][c];
+            let pivot_row = a[col];
+            for (v, p) in a[r].iter_mut().zip(pivot_row).skip(col) {
+                *v -= f * p;
             }
             b[r] -= f * b[col];
         }

@@ -106,19 +106,6 @@ impl Drop for TinyFs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn data_dir_honours_the_variable() {
-        // Read-only check: the variable, when set, is the root.
-        if let Some(v) = std::env::var_os("TWINMINT_DATA") {
-            assert_eq!(super::data_dir(), std::path::PathBuf::from(v));
-        } else {
-            assert!(super::data_dir().ends_with("shared/data"));
-        }
-    }
-}
-
 /// A PDF as poppler renders and reads it: the text of every page (`pdftotext -layout`) and each
 /// page as RGB pixels (`pdftoppm -r DPI`, PPM). `None` (after [`skip_or_fail`]) when
 /// poppler-utils is not installed.
@@ -202,4 +189,17 @@ fn read_ppm(b: &[u8]) -> (usize, usize, Vec<u8>) {
     let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
     let data = b[i + 1..i + 1 + 3 * w * h].to_vec();
     (w, h, data)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn data_dir_honours_the_variable() {
+        // Read-only check: the variable, when set, is the root.
+        if let Some(v) = std::env::var_os("TWINMINT_DATA") {
+            assert_eq!(super::data_dir(), std::path::PathBuf::from(v));
+        } else {
+            assert!(super::data_dir().ends_with("shared/data"));
+        }
+    }
 }

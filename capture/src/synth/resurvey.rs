@@ -191,11 +191,10 @@ impl ResurveyOptions {
             return bad("resurvey.growth_factor", "must be in [0, 10]");
         }
         for g in [self.conifer, self.broadleaf] {
-            if !(g.height_max_m > 1.3 && g.rate > 0.0 && g.shape > 0.0)
-                || ![g.height_max_m, g.rate, g.shape]
-                    .iter()
-                    .all(|v| v.is_finite())
-            {
+            let finite = [g.height_max_m, g.rate, g.shape]
+                .iter()
+                .all(|v| v.is_finite());
+            if !(finite && g.height_max_m > 1.3 && g.rate > 0.0 && g.shape > 0.0) {
                 return bad(
                     "resurvey.conifer/broadleaf",
                     "growth needs a finite asymptote > 1.3 m, rate > 0 and shape > 0",
@@ -209,9 +208,8 @@ impl ResurveyOptions {
             return bad("resurvey.ingrowth_per_ha", "must be in [0, 5000]");
         }
         for o in [self.harvest, self.storm].into_iter().flatten() {
-            if !(o.half_size_m.is_finite() && o.half_size_m > 0.0)
-                || !o.centre.iter().all(|v| v.is_finite())
-            {
+            let centre = o.centre.iter().all(|v| v.is_finite());
+            if !(centre && o.half_size_m.is_finite() && o.half_size_m > 0.0) {
                 return bad(
                     "resurvey.harvest/storm",
                     "an opening needs a finite centre and a size > 0",
@@ -219,12 +217,11 @@ impl ResurveyOptions {
             }
         }
         let off = &self.offset;
-        if !(off.yaw_deg.is_finite() && off.yaw_deg.abs() <= 45.0)
-            || !off
-                .shift_m
-                .iter()
-                .all(|v| v.is_finite() && v.abs() <= 1000.0)
-        {
+        let shift = off
+            .shift_m
+            .iter()
+            .all(|v| v.is_finite() && v.abs() <= 1000.0);
+        if !(shift && off.yaw_deg.is_finite() && off.yaw_deg.abs() <= 45.0) {
             return bad(
                 "resurvey.offset",
                 "the offset must be finite: |yaw| ≤ 45°, |shift| ≤ 1 km",
