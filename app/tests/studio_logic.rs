@@ -345,3 +345,67 @@ fn reopening_reuses_the_octree_until_the_cloud_changes() {
         "stale cache reused"
     );
 }
+
+/// Issue "Re-survey" in the studio: scans of a stand are imported and opened; File > Resurvey
+/// with a later scan of the same stand runs the resurvey as a job and opens the new project,
+/// its comparison with the first survey loaded for the timeline.
+#[test]
+fn a_resurvey_request_resurveys_the_open_project_and_opens_the_result() {
+    use capture::synth::{self, AirborneOptions, ScanPattern, SynthOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let scan = |name: &str, resurvey: bool| {
+        let mut o = SynthOptions::default();
+        o.scene.seed = 5;
+        o.scene.width_m = 60.0;
+        o.scene.depth_m = 60.0;
+        o.scan = ScanPattern::Airborne(AirborneOptions {
+            target_points: Some(120_000),
+            ..Default::default()
+        });
+        o.resurvey = resurvey.then(Default::default);
+        let out = synth::run(&o, &mut capture::NoProgress, &Default::default()).unwrap();
+        let path = tmp.path().join(name);
+        capture::write(
+            &out.cloud,
+            &path,
+            &mut capture::NoProgress,
+            &Default::default(),
+        )
+        .unwrap();
+        path
+    };
+    let (first, later) = (scan("first.laz", false), scan("later.laz", true));
+    let mut app = logic_app();
+    app.world_mut()
+        .write_message(UiRequest::ImportScans(vec![first]));
+    run_until(&mut app, |a| {
+        a.world().get_resource::<ViewerCloud>().is_some()
+            || !a.world().resource::<Errors>().0.is_empty()
+    });
+    app.world_mut().remove_resource::<ViewerCloud>();
+    app.world_mut()
+        .write_message(UiRequest::Resurvey(vec![later]));
+    run_until(&mut app, |a| {
+        a.world().get_resource::<ViewerCloud>().is_some()
+            || !a.world().resource::<Errors>().0.is_empty()
+    });
+    assert!(
+        app.world().resource::<Errors>().0.is_empty(),
+        "{:?}",
+        app.world().resource::<Errors>().0
+    );
+    let project = tmp.path().join("later.twinmint");
+    assert_eq!(
+        app.world().resource::<StudioState>().project(),
+        Some(project.as_path())
+    );
+    assert!(project.join("resurvey.json").is_file() && project.join("drift-report.pdf").is_file());
+    let scene = app.world().resource::<SceneData>();
+    let r = scene
+        .resurvey
+        .as_ref()
+        .expect("the timeline's comparison is loaded");
+    assert_eq!(r.previous.project, "first");
+    assert!((r.elapsed_years - 5.0).abs() < 0.01, "{}", r.elapsed_years);
+    assert!(r.stand.survivors > 10, "{:?}", r.stand);
+}

@@ -258,6 +258,15 @@ pub fn handle_requests(
                 let label = format!("Importing {} scan(s)", files.len());
                 jobs.spawn(label, move |ctx| jobs::import_scans(files, ctx));
             }
+            UiRequest::Resurvey(files) => match state.project() {
+                Some(dir) => {
+                    let (dir, files) = (dir.to_path_buf(), files.clone());
+                    jobs.spawn(format!("Resurveying {}", dir.display()), move |ctx| {
+                        jobs::resurvey(&dir, files, ctx)
+                    });
+                }
+                None => errors.push("Resurvey", "open the previous survey's project first"),
+            },
             UiRequest::Resimulate(s) => match state.project() {
                 Some(dir) => {
                     let (dir, s) = (dir.to_path_buf(), s.clone());

@@ -290,6 +290,29 @@ pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> StudioResult<JobOutput
     open(&dir, ctx)
 }
 
+/// The surveyor's resurvey: new scans of the open project's asset → a new project beside the
+/// scans (co-registered, reconstructed, compared, re-projected by
+/// [`crate::workflow::resurvey`]) → open it, its survey timeline in the Growth tab.
+pub fn resurvey(previous: &Path, files: Vec<PathBuf>, ctx: &JobCtx) -> StudioResult<JobOutput> {
+    let first = files.first().ok_or("no scans to resurvey with")?.clone();
+    let dir = project_dir_for(&first);
+    let req = crate::workflow::resurvey::ResurveyRequest {
+        previous,
+        inputs: &files,
+        output: &dir,
+        ingest: capture::project::IngestOptions::default(),
+        options: Default::default(),
+    };
+    let cancel = ctx.cancel.clone();
+    crate::workflow::resurvey::resurvey_project(
+        &req,
+        ctx.gpu.as_ref(),
+        &mut |l, f| ctx.set(l, f),
+        &cancel,
+    )?;
+    open(&dir, ctx)
+}
+
 /// Open a project for viewing.
 pub fn open(dir: &Path, ctx: &JobCtx) -> StudioResult<JobOutput> {
     let c = ctx.clone();

@@ -23,6 +23,8 @@ use crate::viewer::colormap::{ClassFilter, ColorMode};
 pub enum UiRequest {
     OpenProject(PathBuf),
     ImportScans(Vec<PathBuf>),
+    /// New scans of the open project's asset: resurvey it into a new project, then open that.
+    Resurvey(Vec<PathBuf>),
     Resimulate(SimulateSettings),
     Camera(CameraCommand),
 }
@@ -74,6 +76,22 @@ pub fn panels(
                         .pick_files("Import scans (LAS, LAZ, E57, PLY, XYZ, OBJ)");
                     if !files.is_empty() {
                         requests.write(UiRequest::ImportScans(files));
+                    }
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(
+                        state.project().is_some(),
+                        egui::Button::new("Resurvey with new scans…"),
+                    )
+                    .on_hover_text(
+                        "Co-register new scans of this asset to it, compare, re-project (twinmint resurvey)",
+                    )
+                    .clicked()
+                {
+                    let files = dialog.0.pick_files("New scans of the same asset");
+                    if !files.is_empty() {
+                        requests.write(UiRequest::Resurvey(files));
                     }
                     ui.close();
                 }
