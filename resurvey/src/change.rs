@@ -161,7 +161,8 @@ pub struct StandChange {
     pub co2e_before_t: f64,
     pub co2e_t: f64,
     /// Change of the stand (at the previous survey's root:shoot ratio, so a biomass class
-    /// boundary of IPCC's R table is not counted as growth): survivors' growth − trees lost (removed, dead, unresolved) +
+    /// boundary of IPCC's R table is not counted as growth): survivors' growth (unresolved trees
+    /// carried forward) − trees lost (removed, standing dead) +
     /// ingrowth. Newly detected trees are not change (they stood there before) and are kept
     /// apart, so `co2e_t − co2e_before_t` differs from this by their carbon.
     pub co2e_change_t: f64,
@@ -169,6 +170,10 @@ pub struct StandChange {
     pub co2e_lost_t: f64,
     pub co2e_ingrowth_t: f64,
     pub co2e_newly_detected_t: f64,
+    /// Unresolved trees (canopy still standing where they stood, no tree separated there)
+    /// carried forward at the survivors' median growth ratio and counted in the change as
+    /// survivors: the best estimate. A conservative reading subtracts this from the change.
+    pub co2e_unresolved_t: f64,
 }
 
 /// Pair previous and new trees one-to-one (module docs). Returns (previous index, new index).
@@ -431,16 +436,28 @@ pub fn stand_change(
         v.iter().sum::<f64>()
     };
     let (before_t, now_t) = (sum_map(co2e_before), sum_map(co2e_now));
+    // The survivors' median growth ratio, for trees whose canopy still stands but that the new
+    // segmentation did not separate (unresolved): carried forward at it.
+    let mut ratios: Vec<f64> = grown
+        .iter()
+        .filter_map(|c| Some(c.co2e_t? / c.co2e_before_t.filter(|v| *v > 0.0)?))
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let ratio = ratios.get(ratios.len() / 2).copied().unwrap_or(1.0);
     let mut growth = 0.0;
     let mut lost = 0.0;
     let mut ingrowth = 0.0;
     let mut newly = 0.0;
+    let mut unresolved = 0.0;
     for c in changes {
+        let before = c.co2e_before_t.unwrap_or(0.0);
         match c.status {
-            Status::Survivor => growth += c.co2e_t.unwrap_or(0.0) - c.co2e_before_t.unwrap_or(0.0),
+            Status::Survivor => growth += c.co2e_t.unwrap_or(0.0) - before,
             // Dead wood leaves the stock at once, as in the growth model.
-            Status::StandingDead | Status::Removed | Status::Unresolved => {
-                lost += c.co2e_before_t.unwrap_or(0.0)
+            Status::StandingDead | Status::Removed => lost += before,
+            Status::Unresolved => {
+                unresolved += before * ratio;
+                growth += before * (ratio - 1.0);
             }
             Status::Ingrowth => ingrowth += c.co2e_t.unwrap_or(0.0),
             Status::NewlyDetected => newly += c.co2e_t.unwrap_or(0.0),
@@ -464,5 +481,6 @@ pub fn stand_change(
         co2e_lost_t: lost,
         co2e_ingrowth_t: ingrowth,
         co2e_newly_detected_t: newly,
+        co2e_unresolved_t: unresolved,
     }
 }
