@@ -162,6 +162,11 @@ fn cstr(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).trim().to_string()
 }
 
+/// The CRS a LAS/LAZ header declares (WKT or GeoTIFF keys); warnings about it are dropped.
+pub fn crs_of(header: &las::Header, path: &Path) -> Crs {
+    header_crs(header, &mut Vec::new(), path)
+}
+
 /// The CRS a LAS header declares (WKT VLR first, then GeoTIFF keys).
 fn header_crs(header: &las::Header, warnings: &mut Vec<String>, path: &Path) -> Crs {
     if let Some(w) = header.get_wkt_crs_bytes() {

@@ -38,5 +38,5 @@ pub use crs::Crs;
 pub use error::{CaptureError, Result};
 pub use progress::{CancelToken, NoProgress, Progress, ProgressEvent};
 pub use provenance::{CaptureTime, Provenance, Source, TimeSource, UpAxis};
-pub use read::{Decimation, Fields, Format, ReadOptions, UpOption, read};
+pub use read::{Crop, Decimation, Fields, Format, ReadOptions, UpOption, read};
 pub use write::{WriteFormat, write};

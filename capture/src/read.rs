@@ -178,6 +178,22 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// Which optional attributes to decode (default all). See [`Fields`].
     pub fields: Fields,
+    /// Keep only points whose x, y lie in this box (absolute CRS coordinates), chunk by chunk,
+    /// so a tile of a large survey is read in memory bounded by the tile (PDAL `filters.crop`).
+    pub crop: Option<Crop>,
+}
+
+/// A horizontal box: `min` inclusive, `max` exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Crop {
+    pub min: [f64; 2],
+    pub max: [f64; 2],
+}
+
+impl Crop {
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        x >= self.min[0] && x < self.max[0] && y >= self.min[1] && y < self.max[1]
+    }
 }
 
 /// The optional point attributes a read decodes; positions always are. A caller that draws or
@@ -288,6 +304,7 @@ impl Default for ReadOptions {
             crs: None,
             format: None,
             fields: Fields::ALL,
+            crop: None,
         }
     }
 }
@@ -298,6 +315,7 @@ struct Accumulator {
     /// Columns outside the selection are dropped chunk by chunk (every format; layered LAZ
     /// did not decompress them at all).
     fields: Fields,
+    crop: Option<Crop>,
     decimation: Decimation,
     seen: u64,
     voxels: HashSet<(i64, i64, i64)>,
@@ -306,6 +324,17 @@ struct Accumulator {
 impl Accumulator {
     fn push(&mut self, mut chunk: PointCloud) {
         self.fields.apply(&mut chunk);
+        if let Some(c) = self.crop {
+            let inside: Vec<usize> = (0..chunk.len())
+                .filter(|&i| {
+                    let p = chunk.absolute(i);
+                    c.contains(p[0], p[1])
+                })
+                .collect();
+            if inside.len() != chunk.len() {
+                chunk = chunk.select(&inside);
+            }
+        }
         let keep: Option<Vec<usize>> = match self.decimation {
             Decimation::None => None,
             Decimation::EveryNth(n) => {
@@ -412,6 +441,7 @@ pub fn read(
     let mut acc = Accumulator {
         cloud: PointCloud::default(),
         fields: opts.fields,
+        crop: opts.crop,
         decimation: opts.decimation,
         seen: 0,
         voxels: HashSet::new(),

@@ -1,0 +1,158 @@
+//! Merge a survey's tiles into one result: every tree once, with an id derived from its apex
+//! ([`crate::ids`]), and the DTM and CHM mosaicked from the tiles' cores — which share one
+//! grid, since cores lie on the tile lattice and a tile is a whole number of cells — so there is
+//! no resampling at the seams.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SurveyError};
+use crate::plan::Plan;
+use crate::tile::{CHM_TIF, DTM_TIF, TREES_JSON, is_done, plan_crs};
+use reconstruct::model::{Raster, Tree};
+
+/// The merged result's folder in the survey.
+pub const MERGED_DIR: &str = "merged";
+/// Its summary.
+pub const MERGE_JSON: &str = "merge.json";
+
+/// What [`merge`] wrote.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Merged {
+    pub tiles: usize,
+    pub trees: usize,
+    /// Absolute extent of the mosaics: x min, y min, x max, y max.
+    pub extent: [f64; 4],
+    pub dtm_resolution_m: f64,
+    pub chm_resolution_m: Option<f64>,
+}
+
+fn read_tile_raster(path: &Path) -> Result<Option<Raster>> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(None);
+    };
+    Ok(Some(reconstruct::geotiff::read_geotiff(&bytes)?.raster))
+}
+
+/// Paste `tiles` (each on the common grid) into one raster covering them all.
+fn mosaic(tiles: &[Raster]) -> Option<Raster> {
+    let first = tiles.first()?;
+    let res = first.resolution_m;
+    let x0 = tiles.iter().map(|r| r.x_min).fold(f64::MAX, f64::min);
+    let x1 = tiles
+        .iter()
+        .map(|r| r.x_min + r.width as f64 * res)
+        .fold(f64::MIN, f64::max);
+    let y1 = tiles.iter().map(|r| r.y_max).fold(f64::MIN, f64::max);
+    let y0 = tiles
+        .iter()
+        .map(|r| r.y_max - r.height as f64 * res)
+        .fold(f64::MAX, f64::min);
+    let mut out = Raster::covering(x0, y0, x1, y1, res, first.nodata);
+    // Covering rounds the height up from y0; anchor its top at y1 exactly.
+    out.y_max = y1;
+    for t in tiles {
+        let dc = ((t.x_min - x0) / res).round() as usize;
+        let dr = ((y1 - t.y_max) / res).round() as usize;
+        for row in 0..t.height {
+            for col in 0..t.width {
+                let (r, c) = (row + dr, col + dc);
+                if r < out.height && c < out.width {
+                    out.data[r * out.width + c] = t.data[row * t.width + col];
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Merge every done tile of the survey at `survey` into `survey/merged/` (module docs).
+pub fn merge(survey: &Path) -> Result<Merged> {
+    let plan = Plan::read(survey)?;
+    let missing: Vec<usize> = (0..plan.tiles.len())
+        .filter(|&i| !is_done(survey, i))
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(SurveyError::NotDone {
+            path: survey.to_path_buf(),
+            count: missing.len(),
+            total: plan.tiles.len(),
+            first: format!("tile {first}"),
+        });
+    }
+    let mut trees: Vec<Tree> = Vec::new();
+    let mut dtms = Vec::new();
+    let mut chms = Vec::new();
+    for t in &plan.tiles {
+        let dir = Plan::tile_dir(survey, t.index);
+        let path = dir.join(TREES_JSON);
+        let bytes = std::fs::read(&path).map_err(|e| SurveyError::Input {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut tile_trees: Vec<Tree> =
+            serde_json::from_slice(&bytes).map_err(|e| SurveyError::Input {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        trees.append(&mut tile_trees);
+        dtms.extend(read_tile_raster(&dir.join(DTM_TIF))?);
+        chms.extend(read_tile_raster(&dir.join(CHM_TIF))?);
+    }
+    let keys: Vec<(i64, i64)> = trees
+        .iter()
+        .map(|t| crate::ids::apex_key(t.x, t.y))
+        .collect();
+    let ids = crate::ids::assign(&keys);
+    for (t, id) in trees.iter_mut().zip(ids) {
+        t.id = id;
+    }
+    trees.sort_by_key(|t| crate::ids::apex_key(t.x, t.y));
+    let dtm = mosaic(&dtms);
+    let chm = mosaic(&chms);
+    let out_dir: PathBuf = survey.join(MERGED_DIR);
+    std::fs::create_dir_all(&out_dir).map_err(|e| SurveyError::Input {
+        path: out_dir.clone(),
+        reason: format!("cannot create the merged folder: {e}"),
+    })?;
+    let crs = plan_crs(&plan)?;
+    let extent = dtm.as_ref().map_or([0.0; 4], |r| {
+        [
+            r.x_min,
+            r.y_max - r.height as f64 * r.resolution_m,
+            r.x_min + r.width as f64 * r.resolution_m,
+            r.y_max,
+        ]
+    });
+    let merged = Merged {
+        tiles: plan.tiles.len(),
+        trees: trees.len(),
+        extent,
+        dtm_resolution_m: dtm.as_ref().map_or(0.0, |r| r.resolution_m),
+        chm_resolution_m: chm.as_ref().map(|r| r.resolution_m),
+    };
+    let mut commit = capture::commit::Commit::begin(&out_dir)?;
+    capture::atomic::write_json(&commit.path(TREES_JSON), &trees)?;
+    for (name, r) in [(DTM_TIF, &dtm), (CHM_TIF, &chm)] {
+        if let Some(r) = r {
+            reconstruct::geotiff::write_geotiff(&commit.path(name), r, &crs, &Default::default())?;
+        }
+    }
+    capture::atomic::write_json(&commit.path(MERGE_JSON), &merged)?;
+    commit.commit()?;
+    Ok(merged)
+}
+
+/// The merged trees of a survey.
+pub fn merged_trees(survey: &Path) -> Result<Vec<Tree>> {
+    let path = survey.join(MERGED_DIR).join(TREES_JSON);
+    let bytes = std::fs::read(&path).map_err(|e| SurveyError::Input {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| SurveyError::Input {
+        path,
+        reason: e.to_string(),
+    })
+}

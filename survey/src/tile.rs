@@ -1,0 +1,166 @@
+//! One tile task: stateless and idempotent. It reads the buffered box of its inputs (cropped
+//! chunk by chunk, memory bounded by the tile), reconstructs, keeps the trees whose apex lies in
+//! the core and the DTM / CHM resampled onto the core's cells, and commits them with a done
+//! marker in one unit (`capture::commit`); a rerun of a done tile does nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SurveyError};
+use crate::plan::{Plan, Tile};
+use capture::{CancelToken, Crop, PointCloud, ReadOptions};
+use reconstruct::gpu::GpuContext;
+use reconstruct::model::{Raster, Tree};
+
+/// The done marker, written last in the tile's commit.
+pub const DONE_JSON: &str = "done.json";
+pub const TREES_JSON: &str = "trees.json";
+pub const DTM_TIF: &str = "dtm.tif";
+pub const CHM_TIF: &str = "chm.tif";
+
+/// What a finished tile records (no timings: reruns give the same bytes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Done {
+    pub index: usize,
+    pub points_read: u64,
+    pub trees: usize,
+}
+
+/// What [`run_tile`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Ran(Done),
+    AlreadyDone,
+}
+
+/// Whether tile `index` of the survey is done.
+pub fn is_done(survey: &Path, index: usize) -> bool {
+    Plan::tile_dir(survey, index).join(DONE_JSON).is_file()
+}
+
+/// Read the part of the tile's inputs inside its buffered box.
+fn read_buffered(
+    plan: &Plan,
+    tile: &Tile,
+    progress: &mut (dyn FnMut(&str, f32) + Send),
+    cancel: &CancelToken,
+) -> Result<PointCloud> {
+    let mut cloud = PointCloud::default();
+    let opts = ReadOptions {
+        crop: Some(tile.buffered),
+        ..Default::default()
+    };
+    let n = tile.inputs.len().max(1);
+    for (k, &i) in tile.inputs.iter().enumerate() {
+        progress("Reading", k as f32 / n as f32);
+        let path = &plan.inputs[i].path;
+        match capture::read(path, &opts, &mut capture::NoProgress, cancel) {
+            Ok(c) => cloud.append(c),
+            // Its header box touches the buffer but no point falls inside.
+            Err(capture::CaptureError::NoPoints { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(cloud)
+}
+
+/// `r` resampled (bilinear) onto the cells of `core` at `r`'s resolution.
+pub fn core_raster(r: &Raster, core: &Crop) -> Raster {
+    let mut out = Raster::covering(
+        core.min[0],
+        core.min[1],
+        core.max[0],
+        core.max[1],
+        r.resolution_m,
+        r.nodata,
+    );
+    for row in 0..out.height {
+        for col in 0..out.width {
+            let (x, y) = out.center(col, row);
+            if let Some(v) = r.sample(x, y) {
+                out.data[row * out.width + col] = v as f32;
+            }
+        }
+    }
+    out
+}
+
+/// Run tile `index` of the survey at `survey` (module docs).
+pub fn run_tile(
+    survey: &Path,
+    index: usize,
+    gpu: Option<&Arc<GpuContext>>,
+    progress: &mut (dyn FnMut(&str, f32) + Send),
+    cancel: &CancelToken,
+) -> Result<Outcome> {
+    let plan = Plan::read(survey)?;
+    let tile = plan
+        .tiles
+        .get(index)
+        .ok_or_else(|| SurveyError::NoSuchTile {
+            path: survey.to_path_buf(),
+            index,
+            count: plan.tiles.len(),
+        })?
+        .clone();
+    if is_done(survey, index) {
+        return Ok(Outcome::AlreadyDone);
+    }
+    let dir = Plan::tile_dir(survey, index);
+    std::fs::create_dir_all(&dir).map_err(|e| SurveyError::Input {
+        path: dir.clone(),
+        reason: format!("cannot create the tile folder: {e}"),
+    })?;
+    let cloud = read_buffered(&plan, &tile, progress, cancel)?;
+    let points_read = cloud.len() as u64;
+    let (trees, dtm, chm) = if cloud.is_empty() {
+        (Vec::new(), None, None)
+    } else {
+        let out = reconstruct::pipeline::run_on(
+            &cloud,
+            &plan.reconstruct,
+            gpu,
+            &mut |stage: reconstruct::pipeline::Stage, f: f32| progress(stage.label(), f),
+            cancel,
+        )?;
+        drop(cloud);
+        let trees: Vec<Tree> = out
+            .reconstruction
+            .trees
+            .into_iter()
+            .filter(|t| tile.core.contains(t.x, t.y))
+            .collect();
+        let dtm = core_raster(&out.dtm, &tile.core);
+        let chm = out.chm.as_ref().map(|c| core_raster(c, &tile.core));
+        (trees, Some(dtm), chm)
+    };
+    let crs = plan_crs(&plan)?;
+    let done = Done {
+        index,
+        points_read,
+        trees: trees.len(),
+    };
+    let mut commit = capture::commit::Commit::begin(&dir)?;
+    capture::atomic::write_json(&commit.path(TREES_JSON), &trees)?;
+    for (name, r) in [(DTM_TIF, &dtm), (CHM_TIF, &chm)] {
+        if let Some(r) = r {
+            reconstruct::geotiff::write_geotiff(&commit.path(name), r, &crs, &Default::default())?;
+        }
+    }
+    capture::atomic::write_json(&commit.path(DONE_JSON), &done)?;
+    commit.commit()?;
+    Ok(Outcome::Ran(done))
+}
+
+/// The CRS of the survey, from the first input's header.
+pub fn plan_crs(plan: &Plan) -> Result<capture::Crs> {
+    match plan.inputs.first() {
+        Some(f) => {
+            let (_, info) = capture::las_io::open(&f.path)?;
+            Ok(capture::las_io::crs_of(&info.header, &f.path))
+        }
+        None => Ok(capture::Crs::default()),
+    }
+}
