@@ -20,6 +20,7 @@ mod simulate;
 mod species_spec;
 #[cfg(feature = "studio")]
 mod studio;
+mod survey;
 mod synth;
 
 use std::process::ExitCode;
@@ -62,6 +63,17 @@ enum Command {
     /// change, drift against the projection, re-fit growth and simulate again (writes a new
     /// project with resurvey.json).
     Resurvey(resurvey::ResurveyArgs),
+    /// Plan a wall-to-wall survey: tiles (core + buffer) from the inputs' headers → SURVEY/plan.json.
+    Plan(survey::PlanArgs),
+    /// One survey tile task (stateless, idempotent): `tile run SURVEY --index N`.
+    Tile(survey::TileCmd),
+    /// Merge a survey's tiles: trees with apex-derived ids, DTM/CHM mosaics → SURVEY/merged/.
+    Merge(survey::MergeArgs),
+    /// Run a survey's tiles as local processes, then merge: `survey run SURVEY --workers K`.
+    Survey(survey::SurveyCmd),
+    /// Submit a survey to a cluster: `submit slurm SURVEY` (sbatch array + merge job) or
+    /// `submit k8s SURVEY --image IMG --volume PVC` (Indexed Job + merge Job YAML).
+    Submit(survey::SubmitCmd),
     /// The desktop studio (the default without a verb).
     #[cfg(feature = "studio")]
     Studio(studio::StudioArgs),
@@ -209,6 +221,11 @@ pub fn main() -> ExitCode {
         Command::Reconstruct(a) => reconstruct::run(a, &ctx),
         Command::Simulate(a) => simulate::run(a, &ctx),
         Command::Resurvey(a) => resurvey::run(a, &ctx),
+        Command::Plan(a) => survey::plan(a, &ctx),
+        Command::Tile(a) => survey::tile(a, &ctx),
+        Command::Merge(a) => survey::merge(a, &ctx),
+        Command::Survey(a) => survey::survey(a, &ctx),
+        Command::Submit(a) => survey::submit(a, &ctx),
         Command::Bench(a) => bench::run(a, &ctx),
         Command::Fingerprint(a) => self::mint::fingerprint(a, &ctx),
         Command::Footprint(a) => footprint::run(a, &ctx),

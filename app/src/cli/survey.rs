@@ -1,0 +1,568 @@
+//! Wall-to-wall surveys on the engines clusters have: `twinmint plan` (tiles from headers),
+//! `twinmint tile run` (one stateless task), `twinmint merge`, and the executors — local
+//! processes (`twinmint survey run`), a Slurm array with a dependent merge job
+//! (`twinmint submit slurm`), a Kubernetes Indexed Job and merge Job (`twinmint submit k8s`).
+//! Every executor runs the same task command, so a tile behaves the same everywhere.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+
+use survey::plan::Plan;
+use survey::tile::{Outcome, is_done, run_tile};
+
+use super::Ctx;
+use super::progress::Bar;
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// LAS/LAZ files in any tiling, or one large file (only their headers are read).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The survey folder to write (plan.json; tiles/ and merged/ come later).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Tile size in metres (a whole number of DTM cells).
+    #[arg(long, default_value_t = 500.0)]
+    tile: f64,
+    /// Buffer read around each tile, metres (trees and terrain at a tile's edge see their
+    /// neighbours; 30 m holds the largest crowns and the cloth's reach).
+    #[arg(long, default_value_t = 30.0)]
+    buffer: f64,
+    /// Reconstruct options for every tile (JSON, as `twinmint reconstruct --options`).
+    #[arg(long)]
+    options: Option<PathBuf>,
+}
+
+pub fn plan(a: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let opts: reconstruct::pipeline::ReconstructOptions = match &a.options {
+        Some(p) => super::options_file(p, "reconstruct options")?,
+        None => Default::default(),
+    };
+    let plan = survey::plan::plan(&a.inputs, a.tile, a.buffer, opts)?;
+    plan.write(&a.output)?;
+    let points: u64 = plan.tiles.iter().map(|t| t.points_estimate).sum();
+    let peak = plan
+        .tiles
+        .iter()
+        .map(|t| t.memory_estimate_bytes)
+        .max()
+        .unwrap_or(0);
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "survey": a.output.display().to_string(),
+                "tiles": plan.tiles.len(),
+                "inputs": plan.inputs.len(),
+                "points_estimate": points,
+                "max_memory_bytes": peak,
+            })
+        );
+    } else {
+        println!(
+            "{}: {} tiles of {} m (+{} m buffer) over {} input(s); ~{:.1} M points read in all; largest task ~{:.0} MB",
+            a.output.display(),
+            plan.tiles.len(),
+            plan.tile_m,
+            plan.buffer_m,
+            plan.inputs.len(),
+            points as f64 / 1e6,
+            peak as f64 / 1e6
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct TileCmd {
+    #[command(subcommand)]
+    what: TileWhat,
+}
+
+#[derive(Subcommand, Debug)]
+enum TileWhat {
+    /// Run one tile task (a no-op when it is done).
+    Run(TileRunArgs),
+}
+
+#[derive(Args, Debug)]
+struct TileRunArgs {
+    survey: PathBuf,
+    /// Tile index; default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX (Kubernetes).
+    #[arg(long)]
+    index: Option<usize>,
+}
+
+/// The task index from the flag or the scheduler's environment.
+fn task_index(flag: Option<usize>) -> anyhow::Result<usize> {
+    if let Some(i) = flag {
+        return Ok(i);
+    }
+    for var in ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"] {
+        if let Ok(v) = std::env::var(var) {
+            return v
+                .trim()
+                .parse()
+                .with_context(|| format!("{var}={v:?} is not a tile index"));
+        }
+    }
+    bail!("--index is required (or run under a Slurm array / Kubernetes Indexed Job)")
+}
+
+pub fn tile(c: TileCmd, ctx: &Ctx) -> anyhow::Result<()> {
+    let TileWhat::Run(a) = c.what;
+    let index = task_index(a.index)?;
+    let bar = Bar::new(ctx.quiet, format!("tile {index}"));
+    let outcome = run_tile(
+        &a.survey,
+        index,
+        None,
+        &mut |label, f| bar.set(label, f),
+        &ctx.cancel,
+    )?;
+    bar.finish();
+    match outcome {
+        Outcome::AlreadyDone => println!("tile {index}: already done"),
+        Outcome::Ran(d) => println!(
+            "tile {index}: {} points read, {} trees in the core",
+            d.points_read, d.trees
+        ),
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    survey: PathBuf,
+}
+
+pub fn merge(a: MergeArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let m = survey::merge::merge(&a.survey)?;
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        println!(
+            "{}: {} tiles merged, {} trees; DTM/CHM mosaics over x {:.0}…{:.0}, y {:.0}…{:.0}",
+            a.survey.join(survey::merge::MERGED_DIR).display(),
+            m.tiles,
+            m.trees,
+            m.extent[0],
+            m.extent[2],
+            m.extent[1],
+            m.extent[3]
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct SurveyCmd {
+    #[command(subcommand)]
+    what: SurveyWhat,
+}
+
+#[derive(Subcommand, Debug)]
+enum SurveyWhat {
+    /// Run every pending tile as local processes, then merge.
+    Run(LocalArgs),
+}
+
+#[derive(Args, Debug)]
+struct LocalArgs {
+    survey: PathBuf,
+    /// Tile processes at once.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Stop after the tiles (do not merge).
+    #[arg(long)]
+    no_merge: bool,
+}
+
+fn spawn_tile(survey: &Path, index: usize) -> anyhow::Result<Child> {
+    let exe = std::env::current_exe().context("locating the twinmint binary")?;
+    Command::new(exe)
+        .args(["--quiet", "tile", "run"])
+        .arg(survey)
+        .args(["--index", &index.to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("starting a tile process")
+}
+
+pub fn survey(c: SurveyCmd, ctx: &Ctx) -> anyhow::Result<()> {
+    let SurveyWhat::Run(a) = c.what;
+    if a.workers == 0 {
+        bail!("--workers must be at least 1");
+    }
+    let plan = Plan::read(&a.survey)?;
+    let mut pending: Vec<usize> = (0..plan.tiles.len())
+        .filter(|&i| !is_done(&a.survey, i))
+        .rev()
+        .collect();
+    let total = plan.tiles.len();
+    let bar = Bar::new(ctx.quiet, "tiles");
+    let mut running: Vec<(usize, Child)> = Vec::new();
+    let mut failed = Vec::new();
+    while !pending.is_empty() || !running.is_empty() {
+        if ctx.cancel.is_cancelled() {
+            for (_, c) in &mut running {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            bail!("cancelled: finished tiles are kept; run again to do the rest");
+        }
+        while running.len() < a.workers
+            && let Some(i) = pending.pop()
+        {
+            running.push((i, spawn_tile(&a.survey, i)?));
+        }
+        let mut k = 0;
+        while k < running.len() {
+            if let Some(status) = running[k].1.try_wait()? {
+                let (i, _) = running.swap_remove(k);
+                if !status.success() {
+                    failed.push(i);
+                }
+            } else {
+                k += 1;
+            }
+        }
+        let done = (0..total).filter(|&i| is_done(&a.survey, i)).count();
+        bar.set(
+            &format!("{done}/{total} tiles"),
+            done as f32 / total.max(1) as f32,
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish();
+    if !failed.is_empty() {
+        bail!(
+            "{} tile(s) failed ({:?}); run `twinmint tile run {} --index N` to see why, or run again to retry",
+            failed.len(),
+            failed,
+            a.survey.display()
+        );
+    }
+    if !a.no_merge {
+        merge(
+            MergeArgs {
+                survey: a.survey.clone(),
+            },
+            ctx,
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct SubmitCmd {
+    #[command(subcommand)]
+    what: SubmitWhat,
+}
+
+#[derive(Subcommand, Debug)]
+enum SubmitWhat {
+    /// Write and submit an `sbatch --array` of the tiles and a dependent merge job.
+    Slurm(SlurmArgs),
+    /// Render a Kubernetes Indexed Job of the tiles and a merge Job (applied with kubectl on
+    /// request).
+    K8s(K8sArgs),
+}
+
+#[derive(Args, Debug)]
+struct SlurmArgs {
+    survey: PathBuf,
+    #[arg(long)]
+    partition: Option<String>,
+    /// Time limit per tile (Slurm syntax, e.g. 02:00:00).
+    #[arg(long, default_value = "02:00:00")]
+    time: String,
+    /// Memory per tile (Slurm syntax); default: the plan's largest estimate.
+    #[arg(long)]
+    mem: Option<String>,
+    /// Tiles running at once.
+    #[arg(long)]
+    max_parallel: Option<usize>,
+    /// Only the tiles not done yet (after failures or a killed task).
+    #[arg(long)]
+    resume: bool,
+    /// Write the scripts without submitting.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Slurm's `--array` list: ranges of consecutive indices (`0-3,7,9-10`).
+pub fn array_spec(indices: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut k = 0;
+    while k < indices.len() {
+        let start = indices[k];
+        let mut end = start;
+        while k + 1 < indices.len() && indices[k + 1] == end + 1 {
+            k += 1;
+            end = indices[k];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        k += 1;
+    }
+    parts.join(",")
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn submit_slurm(a: SlurmArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let plan = Plan::read(&a.survey)?;
+    let survey = std::fs::canonicalize(&a.survey)?;
+    let todo: Vec<usize> = (0..plan.tiles.len())
+        .filter(|&i| !a.resume || !is_done(&survey, i))
+        .collect();
+    if todo.is_empty() {
+        println!("every tile is done; nothing to submit (run `twinmint merge`)");
+        return Ok(());
+    }
+    let exe = std::env::current_exe()?;
+    let mem = a.mem.clone().unwrap_or_else(|| {
+        let peak = plan
+            .tiles
+            .iter()
+            .map(|t| t.memory_estimate_bytes)
+            .max()
+            .unwrap_or(0);
+        format!("{}M", (peak / 1_000_000).max(512))
+    });
+    let mut array = array_spec(&todo);
+    if let Some(k) = a.max_parallel {
+        array.push_str(&format!("%{k}"));
+    }
+    let dir = survey.join("slurm");
+    std::fs::create_dir_all(&dir)?;
+    let partition = a
+        .partition
+        .as_deref()
+        .map(|p| format!("#SBATCH --partition={p}\n"))
+        .unwrap_or_default();
+    let tiles = format!(
+        "#!/bin/bash\n#SBATCH --job-name=twinmint-tiles\n#SBATCH --array={array}\n#SBATCH --time={}\n#SBATCH --mem={mem}\n#SBATCH --cpus-per-task=1\n#SBATCH --output={}/tile-%a.log\n{partition}set -euo pipefail\nexec {} --quiet tile run {} --index \"$SLURM_ARRAY_TASK_ID\"\n",
+        a.time,
+        dir.display(),
+        sh_quote(&exe.to_string_lossy()),
+        sh_quote(&survey.to_string_lossy())
+    );
+    let merge = format!(
+        "#!/bin/bash\n#SBATCH --job-name=twinmint-merge\n#SBATCH --time={}\n#SBATCH --mem={mem}\n#SBATCH --output={}/merge.log\n{partition}set -euo pipefail\nexec {} --quiet merge {}\n",
+        a.time,
+        dir.display(),
+        sh_quote(&exe.to_string_lossy()),
+        sh_quote(&survey.to_string_lossy())
+    );
+    capture::atomic::write_bytes(&dir.join("tiles.sbatch"), tiles.as_bytes())?;
+    capture::atomic::write_bytes(&dir.join("merge.sbatch"), merge.as_bytes())?;
+    if a.dry_run {
+        println!(
+            "wrote {} (array {array}) and {}",
+            dir.join("tiles.sbatch").display(),
+            dir.join("merge.sbatch").display()
+        );
+        return Ok(());
+    }
+    let sbatch = |args: &[String]| -> anyhow::Result<String> {
+        let out = Command::new("sbatch")
+            .args(args)
+            .output()
+            .context("running sbatch (is Slurm installed here?)")?;
+        if !out.status.success() {
+            bail!(
+                "sbatch failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_string())
+    };
+    let tiles_job = sbatch(&[
+        "--parsable".into(),
+        dir.join("tiles.sbatch").to_string_lossy().into_owned(),
+    ])?;
+    let merge_job = sbatch(&[
+        "--parsable".into(),
+        format!("--dependency=afterok:{tiles_job}"),
+        dir.join("merge.sbatch").to_string_lossy().into_owned(),
+    ])?;
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({"tiles_job": tiles_job, "merge_job": merge_job, "array": array})
+        );
+    } else {
+        println!(
+            "submitted tiles as job {tiles_job} (array {array}); merge as job {merge_job} after it"
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+struct K8sArgs {
+    survey: PathBuf,
+    /// Container image with the headless twinmint binary.
+    #[arg(long)]
+    image: String,
+    /// PersistentVolumeClaim holding the survey and its inputs, mounted at the same path.
+    #[arg(long)]
+    volume: String,
+    /// Tile pods at once.
+    #[arg(long, default_value_t = 4)]
+    parallelism: usize,
+    /// Apply with kubectl after writing.
+    #[arg(long)]
+    apply: bool,
+}
+
+/// The Indexed Job of the tiles and the merge Job, as one YAML stream.
+pub fn k8s_manifests(
+    name: &str,
+    survey: &Path,
+    tiles: usize,
+    parallelism: usize,
+    image: &str,
+    claim: &str,
+    memory_bytes: u64,
+) -> String {
+    let mount = survey
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .to_string_lossy()
+        .into_owned();
+    let mem = format!("{}Mi", (memory_bytes / (1 << 20)).max(512));
+    let job = |kind: &str, extra: &str, args: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}-{kind}\n  labels:\n    app.kubernetes.io/name: twinmint\n    twinmint/survey: {name}\nspec:\n{extra}  backoffLimit: 3\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: twinmint\n          image: {image}\n          args: [{args}]\n          resources:\n            requests:\n              cpu: \"1\"\n              memory: {mem}\n            limits:\n              memory: {mem}\n          volumeMounts:\n            - name: survey\n              mountPath: {mount}\n      volumes:\n        - name: survey\n          persistentVolumeClaim:\n            claimName: {claim}\n"
+        )
+    };
+    let s = survey.to_string_lossy();
+    let tiles_job = job(
+        "tiles",
+        &format!(
+            "  completionMode: Indexed\n  completions: {tiles}\n  parallelism: {parallelism}\n"
+        ),
+        &format!("\"--quiet\", \"tile\", \"run\", \"{s}\""),
+    );
+    let merge_job = job("merge", "", &format!("\"--quiet\", \"merge\", \"{s}\""));
+    format!("{tiles_job}---\n{merge_job}")
+}
+
+fn submit_k8s(a: K8sArgs) -> anyhow::Result<()> {
+    let plan = Plan::read(&a.survey)?;
+    let survey = std::fs::canonicalize(&a.survey)?;
+    let name: String = survey
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_else(|| "survey".into())
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .chars()
+        .take(40)
+        .collect();
+    let peak = plan
+        .tiles
+        .iter()
+        .map(|t| t.memory_estimate_bytes)
+        .max()
+        .unwrap_or(0);
+    let yaml = k8s_manifests(
+        &name,
+        &survey,
+        plan.tiles.len(),
+        a.parallelism,
+        &a.image,
+        &a.volume,
+        peak,
+    );
+    let dir = survey.join("k8s");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("survey.yaml");
+    capture::atomic::write_bytes(&path, yaml.as_bytes())?;
+    println!(
+        "wrote {} (Indexed Job of {} tiles, parallelism {}; merge Job to apply after it completes)",
+        path.display(),
+        plan.tiles.len(),
+        a.parallelism
+    );
+    if a.apply {
+        let out = Command::new("kubectl")
+            .args(["apply", "-f"])
+            .arg(&path)
+            .output()
+            .context("running kubectl (is it installed and configured?)")?;
+        if !out.status.success() {
+            bail!(
+                "kubectl apply failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+    Ok(())
+}
+
+pub fn submit(c: SubmitCmd, ctx: &Ctx) -> anyhow::Result<()> {
+    match c.what {
+        SubmitWhat::Slurm(a) => submit_slurm(a, ctx),
+        SubmitWhat::K8s(a) => submit_k8s(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_specs_compress_runs() {
+        assert_eq!(array_spec(&[0, 1, 2, 3]), "0-3");
+        assert_eq!(array_spec(&[2]), "2");
+        assert_eq!(array_spec(&[0, 1, 3, 5, 6]), "0-1,3,5-6");
+    }
+
+    #[test]
+    fn k8s_manifests_are_an_indexed_job_and_a_merge_job() {
+        let y = k8s_manifests(
+            "forest",
+            Path::new("/data/forest.survey"),
+            16,
+            4,
+            "ghcr.io/x/twinmint:1",
+            "survey-pvc",
+            3 << 30,
+        );
+        for needle in [
+            "completionMode: Indexed",
+            "completions: 16",
+            "parallelism: 4",
+            "name: forest-tiles",
+            "name: forest-merge",
+            "claimName: survey-pvc",
+            "mountPath: /data",
+            "memory: 3072Mi",
+            "\"tile\", \"run\", \"/data/forest.survey\"",
+        ] {
+            assert!(y.contains(needle), "{needle} missing:\n{y}");
+        }
+        assert_eq!(y.matches("kind: Job").count(), 2);
+    }
+}
