@@ -14,6 +14,10 @@ dpkg -s python3-tifffile >/dev/null 2>&1 || need_apt+=(python3-tifffile)
 # The PDF reports are checked by rendering their pages (pdftoppm) and extracting their text
 # (pdftotext).
 dpkg -s poppler-utils >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# app/tests/survey_slurm.rs runs a survey as a real Slurm array job on a single-node cluster.
+for pkg in slurm-wlm munge; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
 # The studio window (winit on X11) loads these at run time; xvfb-run needs xauth.
 for pkg in libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 xauth; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")

@@ -1,0 +1,238 @@
+//! Issue "Wall-to-wall surveys" on a real Slurm: a single-node cluster on localhost (Debian's
+//! `slurm-wlm` and `munge`, config and state in a temp dir, daemons run as root and stopped by
+//! their pid files) runs a survey's tiles as an `sbatch --array` job and the dependent merge;
+//! a tile whose task was killed is rerun alone by `submit slurm --resume`. Also the local
+//! executor (`survey run --workers 2`) on the same plan.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_twinmint"));
+    c.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    c
+}
+
+fn ok(cmd: &mut Command) -> String {
+    String::from_utf8(test_support::output_ok(cmd).stdout).unwrap()
+}
+
+/// A 60 m simulated stand as one LAZ, planned in 30 m tiles (2 × 2 or more).
+fn survey(dir: &Path) -> PathBuf {
+    let laz = dir.join("stand.laz");
+    ok(bin()
+        .args(["-q", "synth", "-o"])
+        .arg(&laz)
+        .args(["--size", "60", "--points", "150000", "--seed", "4"]));
+    let s = dir.join("stand.survey");
+    ok(bin()
+        .args(["-q", "plan"])
+        .arg(&laz)
+        .arg("-o")
+        .arg(&s)
+        .args(["--tile", "30", "--buffer", "15"]));
+    s
+}
+
+fn tiles(s: &Path) -> usize {
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.join("plan.json")).unwrap()).unwrap();
+    plan["tiles"].as_array().unwrap().len()
+}
+
+fn done(s: &Path, i: usize) -> PathBuf {
+    s.join("tiles").join(format!("{i:05}")).join("done.json")
+}
+
+#[test]
+fn local_executor_runs_every_tile_and_merges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = survey(tmp.path());
+    let n = tiles(&s);
+    assert!(n >= 4, "{n} tiles");
+    let out = ok(bin()
+        .args(["-q", "survey", "run"])
+        .arg(&s)
+        .args(["--workers", "2"]));
+    assert!(out.contains("tiles merged"), "{out}");
+    for i in 0..n {
+        assert!(done(&s, i).is_file(), "tile {i} not done");
+    }
+    let merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.join("merged/merge.json")).unwrap()).unwrap();
+    assert_eq!(merged["tiles"], n);
+    assert!(merged["trees"].as_u64().unwrap() > 10, "{merged}");
+    assert!(s.join("merged/dtm.tif").is_file());
+}
+
+/// The single-node cluster: stops its daemons when dropped.
+struct Cluster {
+    conf: PathBuf,
+    pids: Vec<PathBuf>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for p in &self.pids {
+            if let Ok(pid) = std::fs::read_to_string(p) {
+                let _ = Command::new("kill").arg(pid.trim()).status();
+            }
+        }
+    }
+}
+
+fn start_cluster(dir: &Path) -> Option<Cluster> {
+    let have = |c: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {c}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !(have("slurmctld") && have("slurmd") && have("munged") && have("sbatch") && root) {
+        test_support::skip_or_fail(
+            "the Slurm survey test",
+            "needs root and Debian's slurm-wlm + munge (scripts/setup.sh installs them)",
+        );
+        return None;
+    }
+    let host = String::from_utf8(Command::new("hostname").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    // munge: a key if there is none, the daemon as the munge user (once per machine).
+    let sh = |script: &str| {
+        let out = Command::new("sh").args(["-c", script]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh(
+        "test -s /etc/munge/munge.key || (dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null && chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key)",
+    );
+    sh(
+        "mkdir -p /run/munge && chown munge:munge /run/munge && (pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged)",
+    );
+    let state = dir.join("state");
+    let spool = dir.join("spool");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::create_dir_all(&spool).unwrap();
+    let port = 16_817 + (std::process::id() % 1000) as u16 * 2;
+    let conf = dir.join("slurm.conf");
+    let ctl_pid = dir.join("slurmctld.pid");
+    let d_pid = dir.join("slurmd.pid");
+    std::fs::write(
+        &conf,
+        format!(
+            "ClusterName=twinmint\nSlurmctldHost={host}\nSlurmUser=root\nSlurmdUser=root\n\
+             SlurmctldPort={port}\nSlurmdPort={}\nAuthType=auth/munge\n\
+             StateSaveLocation={}\nSlurmdSpoolDir={}\nSlurmctldPidFile={}\nSlurmdPidFile={}\n\
+             SlurmctldLogFile={}\nSlurmdLogFile={}\n\
+             ProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\nSelectType=select/cons_tres\n\
+             SelectTypeParameters=CR_CPU\nSchedulerType=sched/backfill\nMpiDefault=none\n\
+             ReturnToService=2\nJobCompType=jobcomp/none\nAccountingStorageType=accounting_storage/none\n\
+             NodeName={host} CPUs=2 RealMemory=8000 State=UNKNOWN\n\
+             PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP\n",
+            port + 1,
+            state.display(),
+            spool.display(),
+            ctl_pid.display(),
+            d_pid.display(),
+            dir.join("slurmctld.log").display(),
+            dir.join("slurmd.log").display(),
+        ),
+    )
+    .unwrap();
+    let cluster = Cluster {
+        conf: conf.clone(),
+        pids: vec![d_pid, ctl_pid],
+    };
+    for daemon in ["slurmctld", "slurmd"] {
+        let out = Command::new(daemon)
+            .env("SLURM_CONF", &conf)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{daemon}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Wait for the node to be idle.
+    let t = Instant::now();
+    loop {
+        let out = Command::new("sinfo")
+            .env("SLURM_CONF", &conf)
+            .args(["-h", "-o", "%T"])
+            .output()
+            .unwrap();
+        let state = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if state.starts_with("idle") {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the Slurm node did not come up: {state:?}; {}",
+            std::fs::read_to_string(dir.join("slurmctld.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    Some(cluster)
+}
+
+fn wait_for(what: &str, limit: Duration, cond: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn slurm_array_runs_the_tiles_then_merges_and_resume_reruns_only_the_lost_tile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(cluster) = start_cluster(&tmp.path().join("slurm")) else {
+        return;
+    };
+    let s = survey(tmp.path());
+    let n = tiles(&s);
+    let submit = |extra: &[&str]| {
+        ok(bin()
+            .env("SLURM_CONF", &cluster.conf)
+            .args(["-q", "submit", "slurm"])
+            .arg(&s)
+            .args(["--max-parallel", "2"])
+            .args(extra))
+    };
+    let out = submit(&[]);
+    assert!(out.contains("submitted tiles as job"), "{out}");
+    wait_for("the merge job", Duration::from_secs(540), || {
+        s.join("merged/merge.json").is_file()
+    });
+    for i in 0..n {
+        assert!(done(&s, i).is_file(), "tile {i} not done");
+    }
+    // A killed task: tile 1's output is gone. --resume submits only it.
+    let kept = std::fs::metadata(done(&s, 0)).unwrap().modified().unwrap();
+    std::fs::remove_dir_all(s.join("tiles/00001")).unwrap();
+    std::fs::remove_file(s.join("merged/merge.json")).unwrap();
+    let out = submit(&["--resume"]);
+    assert!(out.contains("(array 1%2)"), "{out}");
+    let script = std::fs::read_to_string(s.join("slurm/tiles.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --array=1%2"), "{script}");
+    wait_for("the resumed merge", Duration::from_secs(300), || {
+        s.join("merged/merge.json").is_file()
+    });
+    assert!(done(&s, 1).is_file());
+    assert_eq!(
+        std::fs::metadata(done(&s, 0)).unwrap().modified().unwrap(),
+        kept,
+        "a done tile was run again"
+    );
+}
