@@ -49,6 +49,11 @@ pub struct DtmOptions {
     /// TIN only: fill cells outside the convex hull by IDW (default true). Off leaves them
     /// nodata (for comparisons restricted to where the triangulation is defined).
     pub fill_outside_hull: bool,
+    /// Put cell edges on multiples of the resolution instead of at the cloud's corner (default
+    /// false). Survey tiles set it, so overlapping tiles and the whole share one grid and their
+    /// mosaic has no seam.
+    #[serde(default)]
+    pub snap_to_grid: bool,
 }
 
 impl Default for DtmOptions {
@@ -59,6 +64,7 @@ impl Default for DtmOptions {
             idw_neighbours: 10,
             idw_power: 2.0,
             fill_outside_hull: true,
+            snap_to_grid: false,
         }
     }
 }
@@ -117,14 +123,22 @@ pub fn run_step(
         .filter(|&i| is_ground[i])
         .map(|i| cloud.absolute(i))
         .collect();
-    let grid = Raster::covering(
-        b.min[0],
-        b.min[1],
-        b.max[0],
-        b.max[1],
-        opts.resolution_m,
-        NODATA,
-    );
+    let grid = if opts.snap_to_grid {
+        let mut g =
+            crate::chm::grid_for_bounds(b.min[0], b.min[1], b.max[0], b.max[1], opts.resolution_m);
+        g.nodata = NODATA;
+        g.data.iter_mut().for_each(|v| *v = NODATA);
+        g
+    } else {
+        Raster::covering(
+            b.min[0],
+            b.min[1],
+            b.max[0],
+            b.max[1],
+            opts.resolution_m,
+            NODATA,
+        )
+    };
     ctx.check()?;
     let r = from_points(&ground, grid, opts)?;
     ctx.report(1.0);

@@ -109,11 +109,8 @@ pub fn plan(
     if !(tile_m.is_finite() && (10.0..=100_000.0).contains(&tile_m)) {
         return bad("tile", format!("{tile_m} m must be in 10 … 100 000 m"));
     }
-    if !(buffer_m.is_finite() && (0.0..=tile_m).contains(&buffer_m)) {
-        return bad(
-            "buffer",
-            format!("{buffer_m} m must be in 0 … the tile size"),
-        );
+    if !(buffer_m.is_finite() && (0.0..=10_000.0).contains(&buffer_m)) {
+        return bad("buffer", format!("{buffer_m} m must be in 0 … 10 000 m"));
     }
     // Rasters of neighbouring cores must meet on one grid.
     for (what, res) in [("dtm", reconstruct.dtm.resolution_m)] {
@@ -130,6 +127,8 @@ pub fn plan(
     }
     let files: Vec<InputFile> = inputs.iter().map(|p| input(p)).collect::<Result<_>>()?;
     let mut reconstruct = reconstruct;
+    // Every tile's DTM on the one grid of the survey (multiples of the resolution).
+    reconstruct.dtm.snap_to_grid = true;
     if reconstruct.trees.is_none() {
         // One tree profile for the whole survey: picked per tile, the first-return density of a
         // buffered box would differ from tile to tile and so would the trees at their seams.

@@ -52,7 +52,7 @@ fn inputs(dir: &Path) -> (PointCloud, Vec<std::path::PathBuf>) {
 }
 
 fn run_survey(dir: &Path, files: &[std::path::PathBuf], tile: f64) -> Vec<reconstruct::Tree> {
-    let plan = survey::plan::plan(files, tile, 20.0, options()).unwrap();
+    let plan = survey::plan::plan(files, tile, 30.0, options()).unwrap();
     plan.write(dir).unwrap();
     for t in &plan.tiles {
         let r = run_tile(dir, t.index, None, &mut |_, _| {}, &CancelToken::new()).unwrap();
@@ -70,7 +70,7 @@ fn tiled_survey_equals_one_process() {
     let tmp = tempfile::tempdir().unwrap();
     let (cloud, files) = inputs(tmp.path());
     // One process on the whole cloud with the options the plan gives every tile.
-    let plan = survey::plan::plan(&files, 50.0, 20.0, options()).unwrap();
+    let plan = survey::plan::plan(&files, 50.0, 30.0, options()).unwrap();
     let whole = reconstruct::pipeline::run_on(
         &cloud,
         &plan.reconstruct,
