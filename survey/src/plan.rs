@@ -113,14 +113,13 @@ pub fn plan(
         return bad("buffer", format!("{buffer_m} m must be in 0 … 10 000 m"));
     }
     // Rasters of neighbouring cores must meet on one grid.
-    for (what, res) in [("dtm", reconstruct.dtm.resolution_m)] {
-        let cells = tile_m / res;
-        if (cells - cells.round()).abs() > 1e-9 {
-            return bad(
-                "tile",
-                format!("{tile_m} m is not a whole number of {what} cells of {res} m"),
-            );
-        }
+    let res = reconstruct.dtm.resolution_m;
+    let cells = tile_m / res;
+    if (cells - cells.round()).abs() > 1e-9 {
+        return bad(
+            "tile",
+            format!("{tile_m} m is not a whole number of DTM cells of {res} m"),
+        );
     }
     if inputs.is_empty() {
         return bad("inputs", "no input files".into());
