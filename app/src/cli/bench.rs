@@ -52,6 +52,23 @@ enum BenchWhat {
         #[arg(long)]
         python: Option<std::path::PathBuf>,
     },
+    /// A tiled survey of ≥ 20 M simulated points run as tile processes with 1 and 2 workers,
+    /// beside one process reconstructing everything (points/s, peak memory per worker vs 3× the
+    /// tile's raw point bytes).
+    Survey {
+        /// A LAS/LAZ file (default: a simulated airborne survey of --points points).
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 20_000_000)]
+        points: u64,
+        /// Side of the simulated square survey, metres.
+        #[arg(long, default_value_t = 400.0)]
+        side: f64,
+        #[arg(long, default_value_t = 100.0)]
+        tile: f64,
+        #[arg(long, default_value_t = 20.0)]
+        buffer: f64,
+    },
     /// Growth model: trees × years × Monte Carlo runs (target: 10,000 × 50 × 1,000 under 10 s).
     Simulate {
         #[arg(long, default_value_t = 10_000)]
@@ -129,6 +146,20 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 super::bench_laz::print(&r);
+            }
+        }
+        BenchWhat::Survey {
+            file,
+            points,
+            side,
+            tile,
+            buffer,
+        } => {
+            let r = super::bench_survey::measure(file, points, side, tile, buffer, &ctx.cancel)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                super::bench_survey::print(&r);
             }
         }
         BenchWhat::Pipeline { tile, points, runs } => {

@@ -1,0 +1,197 @@
+//! `twinmint bench survey`: a simulated survey of at least 20 M points planned in tiles and run
+//! as `twinmint tile run` processes with 1 and with 2 workers — points per second and each
+//! worker's peak resident memory (the kernel's `ru_maxrss` from `wait4`, against 3× the largest
+//! tile's raw point bytes) — beside the lasR-style single process (one read, one reconstruct of
+//! everything) on the same file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use capture::{CancelToken, NoProgress};
+
+/// One way of running the survey.
+#[derive(Clone, Debug, Serialize)]
+pub struct Run {
+    pub name: String,
+    pub seconds: f64,
+    pub points_per_s: f64,
+    /// Largest peak resident memory of one process (bytes).
+    pub peak_process_bytes: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SurveyBench {
+    pub file: PathBuf,
+    pub points: u64,
+    pub tiles: usize,
+    pub tile_m: f64,
+    pub buffer_m: f64,
+    /// The largest tile's buffered points × the LAS record length.
+    pub max_tile_raw_bytes: u64,
+    pub release_build: bool,
+    pub runs: Vec<Run>,
+}
+
+/// Target: a worker's peak memory at most this many times its tile's raw point bytes.
+pub const TARGET_MEMORY_RATIO: f64 = 3.0;
+
+/// Run the plan's tiles as `workers` processes at once; the largest `ru_maxrss` of them.
+fn run_tiles(survey: &Path, tiles: usize, workers: usize) -> anyhow::Result<u64> {
+    let exe = std::env::current_exe()?;
+    let mut pending: Vec<usize> = (0..tiles).rev().collect();
+    let mut running: HashMap<i32, usize> = HashMap::new();
+    let mut peak_kb = 0u64;
+    while !pending.is_empty() || !running.is_empty() {
+        while running.len() < workers
+            && let Some(i) = pending.pop()
+        {
+            let child = Command::new(&exe)
+                .args(["--quiet", "tile", "run"])
+                .arg(survey)
+                .args(["--index", &i.to_string()])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .context("starting a tile process")?;
+            running.insert(child.id() as i32, i);
+        }
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: wait4 on any child with valid pointers to locals.
+        let pid = unsafe { libc::wait4(-1, &mut status, 0, &mut usage) };
+        if pid < 0 {
+            bail!("wait4 failed: {}", std::io::Error::last_os_error());
+        }
+        let Some(i) = running.remove(&pid) else {
+            continue;
+        };
+        if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+            bail!("tile {i} failed (status {status})");
+        }
+        peak_kb = peak_kb.max(usage.ru_maxrss as u64);
+    }
+    Ok(peak_kb * 1024)
+}
+
+fn peak_self() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = s
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// Measure (module docs).
+pub fn measure(
+    file: Option<PathBuf>,
+    points: u64,
+    side_m: f64,
+    tile_m: f64,
+    buffer_m: f64,
+    cancel: &CancelToken,
+) -> anyhow::Result<SurveyBench> {
+    let file = super::bench_tile::tile_or_simulated(file, "twinmint-bench-survey", points, side_m)?;
+    let (_, info) = capture::las_io::open(&file)?;
+    let record = info.header.point_format().len() as u64;
+    let total = info.header.number_of_points();
+    let opts = reconstruct::pipeline::ReconstructOptions::default();
+    let plan = survey::plan::plan(std::slice::from_ref(&file), tile_m, buffer_m, opts)?;
+    let max_tile_raw_bytes = plan
+        .tiles
+        .iter()
+        .map(|t| t.points_estimate * record)
+        .max()
+        .unwrap_or(0);
+    let mut runs = Vec::new();
+
+    // One process, everything at once (what lasR does on one machine).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let t = Instant::now();
+    let cloud = capture::read(&file, &Default::default(), &mut NoProgress, cancel)?;
+    let out = reconstruct::pipeline::run(&cloud, &plan.reconstruct, &mut |_, _| {}, cancel)?;
+    drop((cloud, out));
+    let s = t.elapsed().as_secs_f64();
+    runs.push(Run {
+        name: "one process (read + reconstruct all)".into(),
+        seconds: s,
+        points_per_s: total as f64 / s,
+        peak_process_bytes: peak_self(),
+    });
+    for workers in [1usize, 2] {
+        let dir = tempfile::tempdir()?;
+        plan.write(dir.path())?;
+        let t = Instant::now();
+        let peak = run_tiles(dir.path(), plan.tiles.len(), workers)?;
+        survey::merge::merge(dir.path())?;
+        let s = t.elapsed().as_secs_f64();
+        runs.push(Run {
+            name: format!(
+                "{workers} worker process{}",
+                if workers == 1 { "" } else { "es" }
+            ),
+            seconds: s,
+            points_per_s: total as f64 / s,
+            peak_process_bytes: Some(peak),
+        });
+    }
+    Ok(SurveyBench {
+        file,
+        points: total,
+        tiles: plan.tiles.len(),
+        tile_m,
+        buffer_m,
+        max_tile_raw_bytes,
+        release_build: !cfg!(debug_assertions),
+        runs,
+    })
+}
+
+pub fn print(r: &SurveyBench) {
+    println!(
+        "survey of {} points ({}), {} tiles of {} m + {} m buffer; largest tile {:.0} MB of raw points{}",
+        r.points,
+        r.file.display(),
+        r.tiles,
+        r.tile_m,
+        r.buffer_m,
+        r.max_tile_raw_bytes as f64 / 1e6,
+        if r.release_build {
+            ""
+        } else {
+            " (debug build: use --release)"
+        }
+    );
+    let single = r.runs.first().map_or(1.0, |s| s.seconds);
+    println!(
+        "| run | seconds | M points/s | vs one process | peak memory per process | vs 3× tile points |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for run in &r.runs {
+        let (mem, ratio) = match run.peak_process_bytes {
+            Some(b) => (
+                format!("{:.0} MB", b as f64 / 1e6),
+                format!(
+                    "{:.2}× (target ≤ {TARGET_MEMORY_RATIO}×)",
+                    b as f64 / r.max_tile_raw_bytes.max(1) as f64
+                ),
+            ),
+            None => ("–".into(), "–".into()),
+        };
+        println!(
+            "| {} | {:.2} | {:.2} | {:.2}× | {mem} | {ratio} |",
+            run.name,
+            run.seconds,
+            run.points_per_s / 1e6,
+            single / run.seconds,
+        );
+    }
+}
