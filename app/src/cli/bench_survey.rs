@@ -1,10 +1,10 @@
 //! `twinmint bench survey`: a simulated survey of at least 20 M points planned in tiles and run
 //! as `twinmint tile run` processes with 1 and with 2 workers — points per second and each
-//! worker's peak resident memory (the kernel's `ru_maxrss` from `wait4`, against 3× the largest
-//! tile's raw point bytes) — beside the lasR-style single process (one read, one reconstruct of
-//! everything) on the same file.
+//! worker's peak resident memory (its own `VmHWM`, which exec resets — a parent's `wait4`
+//! `ru_maxrss` would carry the parent's peak across the fork — against 3× the largest tile's raw
+//! point bytes) — beside the lasR-style single process (one read, one reconstruct of everything)
+//! on the same file.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -40,42 +40,43 @@ pub struct SurveyBench {
 /// Target: a worker's peak memory at most this many times its tile's raw point bytes.
 pub const TARGET_MEMORY_RATIO: f64 = 3.0;
 
-/// Run the plan's tiles as `workers` processes at once; the largest `ru_maxrss` of them.
+/// Run the plan's tiles as `workers` processes at once; the largest peak any of them reported.
 fn run_tiles(survey: &Path, tiles: usize, workers: usize) -> anyhow::Result<u64> {
     let exe = std::env::current_exe()?;
     let mut pending: Vec<usize> = (0..tiles).rev().collect();
-    let mut running: HashMap<i32, usize> = HashMap::new();
-    let mut peak_kb = 0u64;
+    let mut running: Vec<(usize, std::process::Child)> = Vec::new();
+    let mut peak = 0u64;
     while !pending.is_empty() || !running.is_empty() {
         while running.len() < workers
             && let Some(i) = pending.pop()
         {
             let child = Command::new(&exe)
-                .args(["--quiet", "tile", "run"])
+                .args(["--quiet", "--json", "tile", "run"])
                 .arg(survey)
                 .args(["--index", &i.to_string()])
-                .stdout(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
                 .spawn()
                 .context("starting a tile process")?;
-            running.insert(child.id() as i32, i);
+            running.push((i, child));
         }
-        let mut status = 0;
-        // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: wait4 on any child with valid pointers to locals.
-        let pid = unsafe { libc::wait4(-1, &mut status, 0, &mut usage) };
-        if pid < 0 {
-            bail!("wait4 failed: {}", std::io::Error::last_os_error());
+        let mut k = 0;
+        while k < running.len() {
+            if running[k].1.try_wait()?.is_some() {
+                let (i, child) = running.swap_remove(k);
+                let out = child.wait_with_output()?;
+                if !out.status.success() {
+                    bail!("tile {i} failed ({})", out.status);
+                }
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                    .with_context(|| format!("tile {i}: no JSON report"))?;
+                peak = peak.max(v["peak_bytes"].as_u64().unwrap_or(0));
+            } else {
+                k += 1;
+            }
         }
-        let Some(i) = running.remove(&pid) else {
-            continue;
-        };
-        if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-            bail!("tile {i} failed (status {status})");
-        }
-        peak_kb = peak_kb.max(usage.ru_maxrss as u64);
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    Ok(peak_kb * 1024)
+    Ok(peak)
 }
 
 fn peak_self() -> Option<u64> {

@@ -125,6 +125,35 @@ pub fn tile(c: TileCmd, ctx: &Ctx) -> anyhow::Result<()> {
         &ctx.cancel,
     )?;
     bar.finish();
+    if ctx.json {
+        // The process's own peak resident memory (VmHWM resets at exec, unlike a parent's
+        // wait4 ru_maxrss), for `bench survey`.
+        let peak = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse::<u64>()
+                    .ok()
+            });
+        let (ran, points, trees) = match &outcome {
+            Outcome::AlreadyDone => (false, 0, 0),
+            Outcome::Ran(d) => (true, d.points_read, d.trees),
+        };
+        println!(
+            "{}",
+            serde_json::json!({
+                "index": index,
+                "ran": ran,
+                "points_read": points,
+                "trees": trees,
+                "peak_bytes": peak.map(|kb| kb * 1024),
+            })
+        );
+        return Ok(());
+    }
     match outcome {
         Outcome::AlreadyDone => println!("tile {index}: already done"),
         Outcome::Ran(d) => println!(
