@@ -1292,4 +1292,34 @@ fn resurvey_with_lender_consent_on_anvil() {
     let mut v = conn(s(&["value", "-q", p(&later)]));
     v.extend(s(&admin));
     assert!(call(v).contains("valued token #1"));
+
+    // The credit officer's view of the token with the resurvey project: both surveys, the
+    // second carrying the drift hash, the drift and LTV then and now, the hash on chain.
+    #[cfg(feature = "studio")]
+    {
+        use twinmint_app::studio::mint_flow::ChainTarget;
+        use twinmint_app::studio::officer::{TokenQuery, build_report};
+        let q = TokenQuery {
+            target: ChainTarget {
+                rpc_url: url.clone(),
+                chain_id: dev::CHAIN_ID,
+                contract: contract.parse().unwrap(),
+            },
+            token_id: 1,
+            package: None,
+            project: Some(later.clone()),
+        };
+        let r = build_report(&q, &Default::default()).unwrap();
+        assert_eq!(r.surveys.len(), 2);
+        assert!(r.surveys[0].drift_hash.is_none());
+        assert_eq!(
+            r.surveys[1].drift_hash.as_deref(),
+            Some(format!("0x{sha}").as_str())
+        );
+        assert!(r.surveys[1].is_package, "{:?}", r.surveys);
+        let t = r.timeline.expect("the officer sees the drift timeline");
+        assert!(t.drift_on_chain, "{t:?}");
+        assert!((t.elapsed_years - 5.0).abs() < 0.01);
+        assert!(t.ltv_then.is_some() && t.ltv_now.is_some(), "{t:?}");
+    }
 }
