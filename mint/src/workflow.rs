@@ -153,19 +153,46 @@ pub fn record_mint(
     fingerprint: B256,
     outcome: &MintOutcome,
 ) -> ChainResult<std::path::PathBuf> {
+    let record_path = record_token_tx(
+        project,
+        network,
+        chain_id,
+        contract,
+        outcome.token_id,
+        fingerprint,
+        "mint",
+        outcome.tx_hash.map(|h| (h, outcome.block)),
+    )?;
+    PendingMint::remove(&project.join(MINT_JOURNAL))?;
+    Ok(record_path)
+}
+
+/// Record in the project's `chain.json` that `token_id` now carries `fingerprint`, and the
+/// transaction (`action`, hash, block) that made it so, once; a record for another chain or
+/// contract is replaced. Shared by the mint and the resurvey.
+#[allow(clippy::too_many_arguments)]
+pub fn record_token_tx(
+    project: &Path,
+    network: &str,
+    chain_id: u64,
+    contract: Address,
+    token_id: u64,
+    fingerprint: B256,
+    action: &str,
+    tx: Option<(crate::chain::TxHash, Option<u64>)>,
+) -> ChainResult<std::path::PathBuf> {
     let record_path = project.join(package::CHAIN_JSON);
     let mut record = ChainRecord::read(&record_path)
         .ok()
         .filter(|r| r.chain_id == chain_id && r.contract == contract)
         .unwrap_or_else(|| ChainRecord::new(network.to_string(), chain_id, contract));
-    record.token_id = Some(outcome.token_id);
+    record.token_id = Some(token_id);
     record.fingerprint = Some(fingerprint);
-    if let Some(h) = outcome.tx_hash
+    if let Some((h, block)) = tx
         && !record.tx_hashes.iter().any(|t| t.hash == h)
     {
-        record.push_tx("mint", h, outcome.block);
+        record.push_tx(action, h, block);
     }
     record.write(&record_path)?;
-    PendingMint::remove(&project.join(MINT_JOURNAL))?;
     Ok(record_path)
 }

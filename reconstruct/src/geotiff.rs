@@ -308,6 +308,18 @@ pub struct GeoTiff {
     pub rows_per_strip: u32,
 }
 
+/// [`read_geotiff`] of the file at `path`, naming it in either error.
+pub fn read_geotiff_file(path: &Path) -> Result<GeoTiff> {
+    let bytes = std::fs::read(path).map_err(|source| ReconstructError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_geotiff(&bytes).map_err(|e| ReconstructError::Input {
+        step: "geotiff",
+        reason: format!("{}: {e}", path.display()),
+    })
+}
+
 /// Read a little-endian, uncompressed, single-band Float32 GeoTIFF as written by
 /// [`encode_geotiff`] (enough for tests and for re-reading TwinMint's own rasters).
 pub fn read_geotiff(bytes: &[u8]) -> Result<GeoTiff> {

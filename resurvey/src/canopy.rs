@@ -140,39 +140,8 @@ fn polygon(grid: &Raster, cells: &[usize], area: f64) -> LossPolygon {
     LossPolygon {
         area_m2: area,
         centroid: [sx / n, sy / n],
-        outline: convex_hull(pts),
+        outline: reconstruct::trees::convex_hull(&pts),
     }
-}
-
-/// Andrew's monotone chain, counter-clockwise, no repeated first point.
-fn convex_hull(mut p: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
-    p.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-    p.dedup();
-    if p.len() < 3 {
-        return p;
-    }
-    let cross = |o: [f64; 2], a: [f64; 2], b: [f64; 2]| {
-        (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-    };
-    let mut hull: Vec<[f64; 2]> = Vec::with_capacity(2 * p.len());
-    for pass in 0..2 {
-        let start = hull.len();
-        let iter: Box<dyn Iterator<Item = &[f64; 2]>> = if pass == 0 {
-            Box::new(p.iter())
-        } else {
-            Box::new(p.iter().rev())
-        };
-        for &q in iter {
-            while hull.len() >= start + 2
-                && cross(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0
-            {
-                hull.pop();
-            }
-            hull.push(q);
-        }
-        hull.pop();
-    }
-    hull
 }
 
 #[cfg(test)]

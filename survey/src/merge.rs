@@ -29,10 +29,10 @@ pub struct Merged {
 }
 
 fn read_tile_raster(path: &Path) -> Result<Option<Raster>> {
-    let Ok(bytes) = std::fs::read(path) else {
+    if !path.is_file() {
         return Ok(None);
-    };
-    Ok(Some(reconstruct::geotiff::read_geotiff(&bytes)?.raster))
+    }
+    Ok(Some(reconstruct::geotiff::read_geotiff_file(path)?.raster))
 }
 
 /// Paste `tiles` (each on the common grid) into one raster covering them all.

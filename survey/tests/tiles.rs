@@ -125,8 +125,9 @@ fn tiled_survey_equals_one_process() {
         assert_eq!(keys.len(), merged.len(), "{name}: duplicates");
     }
     // The DTM mosaic has no seam: across each core edge it steps as the one-process DTM does.
-    let tif = std::fs::read(tmp.path().join("s50/merged/dtm.tif")).unwrap();
-    let m = reconstruct::geotiff::read_geotiff(&tif).unwrap().raster;
+    let m = reconstruct::geotiff::read_geotiff_file(&tmp.path().join("s50/merged/dtm.tif"))
+        .unwrap()
+        .raster;
     let res = m.resolution_m;
     let mut seam = 0.0f64;
     for row in 0..m.height {

@@ -127,8 +127,9 @@ fn read_rec(dir: &Path) -> reconstruct::Reconstruction {
 }
 
 fn read_chm(dir: &Path) -> Raster {
-    let bytes = std::fs::read(dir.join(capture::layout::CHM_TIF)).unwrap();
-    reconstruct::geotiff::read_geotiff(&bytes).unwrap().raster
+    reconstruct::geotiff::read_geotiff_file(&dir.join(capture::layout::CHM_TIF))
+        .unwrap()
+        .raster
 }
 
 /// Area of true canopy loss on `grid`: cells whose true canopy stood ≥ 5 m and now lies

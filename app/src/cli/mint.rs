@@ -465,21 +465,16 @@ fn submit_resurvey(s: ResurveySubmission<'_>, ctx: &Ctx) -> anyhow::Result<()> {
             "resurveyed",
         ))
     })?;
-    let path = s.project.join(package::CHAIN_JSON);
-    let mut record = ChainRecord::read(&path)
-        .ok()
-        .filter(|r| r.chain_id == s.cfg.chain_id && r.contract == s.contract)
-        .unwrap_or_else(|| {
-            ChainRecord::new(network_name(s.cfg.chain_id), s.cfg.chain_id, s.contract)
-        });
-    record.token_id = Some(token_id);
-    record.fingerprint = Some(fingerprint);
-    if let Some(h) = hash
-        && !record.tx_hashes.iter().any(|t| t.hash == h)
-    {
-        record.push_tx("resurvey", h, block);
-    }
-    record.write(&path)?;
+    let path = mint::workflow::record_token_tx(
+        s.project,
+        &network_name(s.cfg.chain_id),
+        s.cfg.chain_id,
+        s.contract,
+        token_id,
+        fingerprint,
+        "resurvey",
+        hash.map(|h| (h, block)),
+    )?;
     if ctx.json {
         println!(
             "{}",

@@ -50,17 +50,7 @@ struct Previous {
 }
 
 fn read_raster(path: &Path) -> WorkflowResult<Raster> {
-    let bytes = std::fs::read(path).map_err(|e| WorkflowError::BadFile {
-        path: path.to_path_buf(),
-        what: "cannot be read",
-        source: Box::new(e),
-    })?;
-    let tif = reconstruct::geotiff::read_geotiff(&bytes).map_err(|e| WorkflowError::BadFile {
-        path: path.to_path_buf(),
-        what: "not a TwinMint GeoTIFF raster",
-        source: Box::new(e),
-    })?;
-    Ok(tif.raster)
+    Ok(reconstruct::geotiff::read_geotiff_file(path)?.raster)
 }
 
 fn read_previous(dir: &Path) -> WorkflowResult<Previous> {
