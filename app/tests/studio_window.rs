@@ -6,24 +6,34 @@ mod common;
 
 use std::process::Command;
 
-#[test]
-fn the_window_opens_the_sample_and_screenshots_itself() {
+/// Whether Xvfb is here; else skip (never under CI).
+fn xvfb() -> bool {
     if Command::new("xvfb-run").arg("--help").output().is_err() {
         test_support::skip_or_fail(
             "the studio window test",
             "xvfb-run is missing (apt install xvfb)",
         );
-        return;
+        return false;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let project = common::sample_project(tmp.path());
-    let shot = tmp.path().join("studio.png");
+    true
+}
+
+/// Open `project` in a real 1280 × 800 studio window under Xvfb with `args`, save its screenshot
+/// and return it (also to `$TWINMINT_TEST_OUT/name` when set).
+fn screenshot(
+    project: &std::path::Path,
+    args: &[&str],
+    dir: &std::path::Path,
+    name: &str,
+) -> image::RgbImage {
+    let shot = dir.join(name);
     // `timeout`: a window that never settles must fail the test, not hang CI.
     let out = Command::new("timeout")
         .args(["600", "xvfb-run", "-a", "-s", "-screen 0 1280x800x24"])
         .arg(env!("CARGO_BIN_EXE_twinmint"))
         .arg("studio")
-        .arg(&project)
+        .arg(project)
+        .args(args)
         .args(["--width", "1280", "--height", "800", "--screenshot"])
         .arg(&shot)
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
@@ -36,11 +46,21 @@ fn the_window_opens_the_sample_and_screenshots_itself() {
         String::from_utf8_lossy(&out.stderr)
     );
     let img = image::open(&shot).expect("screenshot written").to_rgb8();
-    assert_eq!((img.width(), img.height()), (1280, 800));
-    if let Some(dir) = std::env::var_os("TWINMINT_TEST_OUT") {
-        img.save(std::path::Path::new(&dir).join("studio-window.png"))
-            .unwrap();
+    if let Some(out) = std::env::var_os("TWINMINT_TEST_OUT") {
+        img.save(std::path::Path::new(&out).join(name)).unwrap();
     }
+    img
+}
+
+#[test]
+fn the_window_opens_the_sample_and_screenshots_itself() {
+    if !xvfb() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let project = common::sample_project(tmp.path());
+    let img = screenshot(&project, &[], tmp.path(), "studio-window.png");
+    assert_eq!((img.width(), img.height()), (1280, 800));
     // The viewport (right of the side panel, between the bars) shows the cloud…
     let bg = [0x12u8, 0x14, 0x1a];
     let mut cloud = 0;
@@ -128,11 +148,7 @@ fn render_verb_writes_a_still_and_a_timelapse() {
 /// resurvey (orange) — on a real window's screenshot.
 #[test]
 fn the_window_shows_a_resurvey_timeline() {
-    if Command::new("xvfb-run").arg("--help").output().is_err() {
-        test_support::skip_or_fail(
-            "the studio window test",
-            "xvfb-run is missing (apt install xvfb)",
-        );
+    if !xvfb() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -181,36 +197,12 @@ fn the_window_shows_a_resurvey_timeline() {
         "-o".as_ref(),
         later.as_os_str(),
     ]);
-    let shot = t("timeline.png");
-    let out = Command::new("timeout")
-        .args(["600", "xvfb-run", "-a", "-s", "-screen 0 1280x800x24"])
-        .arg(bin)
-        .arg("studio")
-        .arg(&later)
-        .args([
-            "--tab",
-            "growth",
-            "--width",
-            "1280",
-            "--height",
-            "800",
-            "--screenshot",
-        ])
-        .arg(&shot)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .expect("run the studio under Xvfb");
-    assert!(
-        out.status.success(),
-        "studio failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let img = screenshot(
+        &later,
+        &["--tab", "growth"],
+        tmp.path(),
+        "studio-timeline.png",
     );
-    let img = image::open(&shot).expect("screenshot written").to_rgb8();
-    if let Some(dir) = std::env::var_os("TWINMINT_TEST_OUT") {
-        img.save(std::path::Path::new(&dir).join("studio-timeline.png"))
-            .unwrap();
-    }
     let near = |c: [u8; 3]| {
         img.pixels()
             .filter(|p| (0..3).all(|k| (p[k] as i32 - c[k] as i32).abs() <= 25))

@@ -64,6 +64,15 @@ fn local_executor_runs_every_tile_and_merges() {
     assert_eq!(merged["tiles"], n);
     assert!(merged["trees"].as_u64().unwrap() > 10, "{merged}");
     assert!(s.join("merged/dtm.tif").is_file());
+    // A done tile's task is a no-op; its JSON report carries the process's peak memory in bytes
+    // (what the executors and `bench survey` read).
+    let v: serde_json::Value = serde_json::from_str(&ok(bin()
+        .args(["-q", "--json", "tile", "run"])
+        .arg(&s)
+        .args(["--index", "0"])))
+    .unwrap();
+    assert_eq!(v["ran"], false, "{v}");
+    assert!(v["peak_bytes"].as_u64().unwrap() > 4 << 20, "{v}");
 }
 
 /// The single-node cluster: stops its daemons when dropped.

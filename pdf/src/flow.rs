@@ -164,6 +164,15 @@ impl Flow {
         self.y -= 6.0;
     }
 
+    /// A headed band chart across the page (kept with its heading on one page).
+    pub fn band_figure(&mut self, heading: &str, band: &crate::figure::Band<'_>) {
+        self.need(270.0);
+        self.heading(heading);
+        self.figure(220.0, |page, area| {
+            crate::figure::band_chart(page, area, band)
+        });
+    }
+
     /// The finished PDF.
     pub fn finish(mut self, title: &str) -> Vec<u8> {
         self.finish_page();
@@ -189,6 +198,11 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
         lines.push(cur);
     }
     lines
+}
+
+/// `v` with `decimals` digits after the point, for table cells.
+pub fn fixed(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}")
 }
 
 /// Width of a string at the body size (for callers placing labels).

@@ -293,17 +293,17 @@ pub fn chm_max_near(chm: &Raster, x: f64, y: f64, r: f64) -> Option<f64> {
 /// Per-tree CO2e (t) by tree id, from a simulation's year-0 inventory.
 pub type Co2e = HashMap<u32, f64>;
 
-/// The change per tree and per stand (module docs). `now_chm` is the new survey's CHM, in the
-/// previous survey's frame.
+/// The change per tree (module docs). `now_chm` is the new survey's CHM, in the previous
+/// survey's frame. The new trees' CO2e is not known until the new survey is simulated: set it
+/// with [`attach_co2e`], then total the stand with [`stand_change`].
 pub fn compare(
     before: &[Tree],
     now: &[Tree],
     now_chm: &Raster,
     co2e_before: &Co2e,
-    co2e_now: &Co2e,
     elapsed_years: f64,
     o: &ChangeOptions,
-) -> Result<(Vec<TreeChange>, StandChange)> {
+) -> Result<Vec<TreeChange>> {
     o.validate()?;
     let pairs = match_trees(before, now, o);
     let density = |t: &Tree| t.point_count as f64 / t.crown_area_m2.max(0.25);
@@ -348,7 +348,7 @@ pub fn compare(
                     dbh_increment_cm: b.dbh_cm.zip(n.dbh_cm).map(|(a, c)| c - a),
                     density_ratio: Some(ratio),
                     co2e_before_t: cb,
-                    co2e_t: co2e_now.get(&n.id).copied(),
+                    co2e_t: None,
                     drift: None,
                 }
             }
@@ -401,12 +401,11 @@ pub fn compare(
             dbh_increment_cm: None,
             density_ratio: None,
             co2e_before_t: None,
-            co2e_t: co2e_now.get(&n.id).copied(),
+            co2e_t: None,
             drift: None,
         });
     }
-    let stand = stand_change(&changes, before.len(), now.len(), co2e_before, co2e_now);
-    Ok((changes, stand))
+    Ok(changes)
 }
 
 /// Stand counts and totals from the per-tree change.

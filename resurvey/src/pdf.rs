@@ -4,6 +4,7 @@
 
 use growth_model::output::Simulation;
 use twinmint_pdf::figure::{self, Band, Dot, Legend};
+use twinmint_pdf::flow::fixed as f;
 use twinmint_pdf::{Flow, Rgb};
 
 use crate::change::Status;
@@ -26,10 +27,6 @@ fn colour(status: Status, flag: Option<Flag>) -> Rgb {
         (Status::Removed | Status::Unresolved, _) => GONE,
         (Status::Ingrowth | Status::NewlyDetected, _) => NEW,
     }
-}
-
-fn f(v: f64, d: usize) -> String {
-    format!("{v:.d$}")
 }
 
 /// The drift report of `r`, whose previous survey's simulation is `previous`.
@@ -233,23 +230,18 @@ fn stand_chart(doc: &mut Flow, r: &Resurvey, previous: &Simulation) {
         (y0, r.stand.co2e_before_t),
         (y0 + r.elapsed_years, r.stand.co2e_t),
     ];
-    doc.need(270.0);
-    doc.heading("Stand stock: projected band and measured surveys");
-    doc.figure(220.0, |page, area| {
-        figure::band_chart(
-            page,
-            area,
-            &Band {
-                x: &x,
-                p10: &s.stock_co2e_t.p10,
-                p50: &s.stock_co2e_t.p50,
-                p90: &s.stock_co2e_t.p90,
-                points: &points,
-                x_label: "year",
-                y_label: "t CO2e",
-            },
-        )
-    });
+    doc.band_figure(
+        "Stand stock: projected band and measured surveys",
+        &Band {
+            x: &x,
+            p10: &s.stock_co2e_t.p10,
+            p50: &s.stock_co2e_t.p50,
+            p90: &s.stock_co2e_t.p90,
+            points: &points,
+            x_label: "year",
+            y_label: "t CO2e",
+        },
+    );
     doc.para("Blue: the previous survey's projection (P50 line, P10-P90 band). Red: the measured stock at each survey.");
 }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SurveyError};
 use crate::plan::Plan;
-use crate::tile::{CHM_TIF, DTM_TIF, TREES_JSON, is_done, plan_crs};
+use crate::tile::{CHM_TIF, DTM_TIF, TREES_JSON, is_done};
 use reconstruct::model::{Raster, Tree};
 
 /// The merged result's folder in the survey.
@@ -116,7 +116,6 @@ pub fn merge(survey: &Path) -> Result<Merged> {
         path: out_dir.clone(),
         reason: format!("cannot create the merged folder: {e}"),
     })?;
-    let crs = plan_crs(&plan)?;
     let extent = dtm.as_ref().map_or([0.0; 4], |r| {
         [
             r.x_min,
@@ -136,7 +135,12 @@ pub fn merge(survey: &Path) -> Result<Merged> {
     capture::atomic::write_json(&commit.path(TREES_JSON), &trees)?;
     for (name, r) in [(DTM_TIF, &dtm), (CHM_TIF, &chm)] {
         if let Some(r) = r {
-            reconstruct::geotiff::write_geotiff(&commit.path(name), r, &crs, &Default::default())?;
+            reconstruct::geotiff::write_geotiff(
+                &commit.path(name),
+                r,
+                &plan.crs,
+                &Default::default(),
+            )?;
         }
     }
     capture::atomic::write_json(&commit.path(MERGE_JSON), &merged)?;

@@ -55,6 +55,9 @@ pub struct Plan {
     pub buffer_m: f64,
     pub inputs: Vec<InputFile>,
     pub tiles: Vec<Tile>,
+    /// The survey's CRS, from the first input's header (written into the tiles' and the
+    /// merge's rasters).
+    pub crs: capture::Crs,
     /// What every tile reconstructs with.
     pub reconstruct: ReconstructOptions,
 }
@@ -65,8 +68,8 @@ fn overlap(a: &Crop, min: [f64; 3], max: [f64; 3]) -> f64 {
     ox * oy
 }
 
-/// Read the header of one LAS/LAZ input.
-fn input(path: &Path) -> Result<InputFile> {
+/// Read the header of one LAS/LAZ input: its extent and counts, and its CRS.
+fn input(path: &Path) -> Result<(InputFile, capture::Crs)> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -89,13 +92,17 @@ fn input(path: &Path) -> Result<InputFile> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    Ok(InputFile {
-        path: abs,
-        min: [b.min.x, b.min.y, b.min.z],
-        max: [b.max.x, b.max.y, b.max.z],
-        points,
-        first_returns,
-    })
+    let crs = capture::las_io::crs_of(&info.header, path);
+    Ok((
+        InputFile {
+            path: abs,
+            min: [b.min.x, b.min.y, b.min.z],
+            max: [b.max.x, b.max.y, b.max.z],
+            points,
+            first_returns,
+        },
+        crs,
+    ))
 }
 
 /// Plan a survey of `inputs` in tiles of `tile_m` with `buffer_m` around each (module docs).
@@ -124,7 +131,10 @@ pub fn plan(
     if inputs.is_empty() {
         return bad("inputs", "no input files".into());
     }
-    let files: Vec<InputFile> = inputs.iter().map(|p| input(p)).collect::<Result<_>>()?;
+    let read: Vec<(InputFile, capture::Crs)> =
+        inputs.iter().map(|p| input(p)).collect::<Result<_>>()?;
+    let crs = read[0].1.clone();
+    let files: Vec<InputFile> = read.into_iter().map(|(f, _)| f).collect();
     let mut reconstruct = reconstruct;
     // Every tile's DTM on the one grid of the survey (multiples of the resolution).
     reconstruct.dtm.snap_to_grid = true;
@@ -202,6 +212,7 @@ pub fn plan(
         buffer_m,
         inputs: files,
         tiles,
+        crs,
         reconstruct,
     })
 }
@@ -228,6 +239,15 @@ impl Plan {
             path,
             reason: e.to_string(),
         })
+    }
+
+    /// The largest memory estimate of a tile task (what a scheduler should grant each).
+    pub fn max_memory_bytes(&self) -> u64 {
+        self.tiles
+            .iter()
+            .map(|t| t.memory_estimate_bytes)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The tile folder of task `index`.

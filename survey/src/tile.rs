@@ -136,7 +136,6 @@ pub fn run_tile(
         let chm = out.chm.as_ref().map(|c| core_raster(c, &tile.core));
         (trees, Some(dtm), chm)
     };
-    let crs = plan_crs(&plan)?;
     let done = Done {
         index,
         points_read,
@@ -146,21 +145,15 @@ pub fn run_tile(
     capture::atomic::write_json(&commit.path(TREES_JSON), &trees)?;
     for (name, r) in [(DTM_TIF, &dtm), (CHM_TIF, &chm)] {
         if let Some(r) = r {
-            reconstruct::geotiff::write_geotiff(&commit.path(name), r, &crs, &Default::default())?;
+            reconstruct::geotiff::write_geotiff(
+                &commit.path(name),
+                r,
+                &plan.crs,
+                &Default::default(),
+            )?;
         }
     }
     capture::atomic::write_json(&commit.path(DONE_JSON), &done)?;
     commit.commit()?;
     Ok(Outcome::Ran(done))
-}
-
-/// The CRS of the survey, from the first input's header.
-pub fn plan_crs(plan: &Plan) -> Result<capture::Crs> {
-    match plan.inputs.first() {
-        Some(f) => {
-            let (_, info) = capture::las_io::open(&f.path)?;
-            Ok(capture::las_io::crs_of(&info.header, &f.path))
-        }
-        None => Ok(capture::Crs::default()),
-    }
 }

@@ -3,10 +3,8 @@
 //! stage's time and peak memory, against the targets of the issue that set them (≤ 4 s in a
 //! release build, peak ≤ 3× the raw point bytes).
 //!
-//! Peak memory per stage: Linux keeps the process's high-water mark of resident memory
-//! (`VmHWM` in `/proc/self/status`); writing `5` to `/proc/self/clear_refs` resets it to the
-//! current resident size (proc(5)), so each stage's peak is measured on its own. Elsewhere the
-//! column says "–".
+//! Peak memory per stage: [`super::peak`] (the high-water mark, reset before each stage).
+//! Elsewhere than Linux the column says "–".
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -43,38 +41,23 @@ pub const TARGET_SECONDS: f64 = 4.0;
 /// Target: peak resident memory at most this many times the raw point bytes.
 pub const TARGET_MEMORY_RATIO: f64 = 3.0;
 
-fn status_kb(field: &str) -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines()
-        .find(|l| l.starts_with(field))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Reset the high-water mark; `false` where the OS has no such knob.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn peak_bytes() -> Option<u64> {
-    status_kb("VmHWM:").map(|kb| kb * 1024)
-}
-
 /// Time `f` and measure its peak resident memory.
 fn stage<T>(
     rows: &mut Vec<StageRow>,
     name: &'static str,
     f: impl FnOnce() -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let resettable = reset_peak();
+    let resettable = super::peak::reset();
     let t = Instant::now();
     let out = f().with_context(|| format!("bench pipeline: {name}"))?;
     rows.push(StageRow {
         stage: name,
         seconds: t.elapsed().as_secs_f64(),
-        peak_bytes: if resettable { peak_bytes() } else { None },
+        peak_bytes: if resettable {
+            super::peak::bytes()
+        } else {
+            None
+        },
     });
     Ok(out)
 }
@@ -103,7 +86,7 @@ pub fn measure(
     let dir: PathBuf = work.path().join("tile.twinmint");
     let mut rows = Vec::new();
     let t_all = Instant::now();
-    let all_resettable = reset_peak();
+    let all_resettable = super::peak::reset();
     stage(&mut rows, "ingest", || {
         Ok(capture::project::ingest(
             std::slice::from_ref(&tile),

@@ -1,15 +1,13 @@
 //! `twinmint bench survey`: a simulated survey of at least 20 M points planned in tiles and run
-//! as `twinmint tile run` processes with 1 and with 2 workers — points per second and each
-//! worker's peak resident memory (its own `VmHWM`, which exec resets — a parent's `wait4`
-//! `ru_maxrss` would carry the parent's peak across the fork — against 3× the largest tile's raw
-//! point bytes) — beside the lasR-style single process (one read, one reconstruct of everything)
-//! on the same file.
+//! as `twinmint tile run` processes (the local executor's [`super::survey::run_tile_processes`])
+//! with 1 and with 2 workers — points per second and each worker's peak resident memory as it
+//! reports it ([`super::peak`]), against 3× the largest tile's raw point bytes — beside the
+//! lasR-style single process (one read, one reconstruct of everything) on the same file.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::Serialize;
 
 use capture::{CancelToken, NoProgress};
@@ -40,57 +38,6 @@ pub struct SurveyBench {
 /// Target: a worker's peak memory at most this many times its tile's raw point bytes.
 pub const TARGET_MEMORY_RATIO: f64 = 3.0;
 
-/// Run the plan's tiles as `workers` processes at once; the largest peak any of them reported.
-fn run_tiles(survey: &Path, tiles: usize, workers: usize) -> anyhow::Result<u64> {
-    let exe = std::env::current_exe()?;
-    let mut pending: Vec<usize> = (0..tiles).rev().collect();
-    let mut running: Vec<(usize, std::process::Child)> = Vec::new();
-    let mut peak = 0u64;
-    while !pending.is_empty() || !running.is_empty() {
-        while running.len() < workers
-            && let Some(i) = pending.pop()
-        {
-            let child = Command::new(&exe)
-                .args(["--quiet", "--json", "tile", "run"])
-                .arg(survey)
-                .args(["--index", &i.to_string()])
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .context("starting a tile process")?;
-            running.push((i, child));
-        }
-        let mut k = 0;
-        while k < running.len() {
-            if running[k].1.try_wait()?.is_some() {
-                let (i, child) = running.swap_remove(k);
-                let out = child.wait_with_output()?;
-                if !out.status.success() {
-                    bail!("tile {i} failed ({})", out.status);
-                }
-                let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-                    .with_context(|| format!("tile {i}: no JSON report"))?;
-                peak = peak.max(v["peak_bytes"].as_u64().unwrap_or(0));
-            } else {
-                k += 1;
-            }
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Ok(peak)
-}
-
-fn peak_self() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = s
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
 /// Measure (module docs).
 pub fn measure(
     file: Option<PathBuf>,
@@ -115,7 +62,7 @@ pub fn measure(
     let mut runs = Vec::new();
 
     // One process, everything at once (what lasR does on one machine).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    super::peak::reset();
     let t = Instant::now();
     let cloud = capture::read(&file, &Default::default(), &mut NoProgress, cancel)?;
     let out = reconstruct::pipeline::run(&cloud, &plan.reconstruct, &mut |_, _| {}, cancel)?;
@@ -125,13 +72,22 @@ pub fn measure(
         name: "one process (read + reconstruct all)".into(),
         seconds: s,
         points_per_s: total as f64 / s,
-        peak_process_bytes: peak_self(),
+        peak_process_bytes: super::peak::bytes(),
     });
     for workers in [1usize, 2] {
         let dir = tempfile::tempdir()?;
         plan.write(dir.path())?;
         let t = Instant::now();
-        let peak = run_tiles(dir.path(), plan.tiles.len(), workers)?;
+        let ran = super::survey::run_tile_processes(
+            dir.path(),
+            (0..plan.tiles.len()).collect(),
+            workers,
+            cancel,
+            &mut |_| {},
+        )?;
+        if !ran.failed.is_empty() {
+            bail!("bench survey: tiles {:?} failed", ran.failed);
+        }
         survey::merge::merge(dir.path())?;
         let s = t.elapsed().as_secs_f64();
         runs.push(Run {
@@ -141,7 +97,7 @@ pub fn measure(
             ),
             seconds: s,
             points_per_s: total as f64 / s,
-            peak_process_bytes: Some(peak),
+            peak_process_bytes: Some(ran.peak_bytes),
         });
     }
     Ok(SurveyBench {

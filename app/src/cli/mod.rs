@@ -14,6 +14,7 @@ mod footprint;
 mod info;
 mod ingest;
 mod mint;
+mod peak;
 mod progress;
 mod reconstruct;
 mod resurvey;

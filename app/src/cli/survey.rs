@@ -45,12 +45,7 @@ pub fn plan(a: PlanArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let plan = survey::plan::plan(&a.inputs, a.tile, a.buffer, opts)?;
     plan.write(&a.output)?;
     let points: u64 = plan.tiles.iter().map(|t| t.points_estimate).sum();
-    let peak = plan
-        .tiles
-        .iter()
-        .map(|t| t.memory_estimate_bytes)
-        .max()
-        .unwrap_or(0);
+    let peak = plan.max_memory_bytes();
     if ctx.json {
         println!(
             "{}",
@@ -126,18 +121,8 @@ pub fn tile(c: TileCmd, ctx: &Ctx) -> anyhow::Result<()> {
     )?;
     bar.finish();
     if ctx.json {
-        // The process's own peak resident memory (VmHWM resets at exec, unlike a parent's
-        // wait4 ru_maxrss), for `bench survey`.
-        let peak = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))?
-                    .split_whitespace()
-                    .nth(1)?
-                    .parse::<u64>()
-                    .ok()
-            });
+        // The process's own peak resident memory, for the executors (`bench survey`).
+        let peak = super::peak::bytes();
         let (ran, points, trees) = match &outcome {
             Outcome::AlreadyDone => (false, 0, 0),
             Outcome::Ran(d) => (true, d.points_read, d.trees),
@@ -149,7 +134,7 @@ pub fn tile(c: TileCmd, ctx: &Ctx) -> anyhow::Result<()> {
                 "ran": ran,
                 "points_read": points,
                 "trees": trees,
-                "peak_bytes": peak.map(|kb| kb * 1024),
+                "peak_bytes": peak,
             })
         );
         return Ok(());
@@ -211,68 +196,98 @@ struct LocalArgs {
     no_merge: bool,
 }
 
-fn spawn_tile(survey: &Path, index: usize) -> anyhow::Result<Child> {
-    let exe = std::env::current_exe().context("locating the twinmint binary")?;
-    Command::new(exe)
-        .args(["--quiet", "tile", "run"])
-        .arg(survey)
-        .args(["--index", &index.to_string()])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .context("starting a tile process")
+/// What [`run_tile_processes`] saw.
+pub struct Executed {
+    /// Tiles whose process failed.
+    pub failed: Vec<usize>,
+    /// The largest peak resident memory a tile process reported, bytes.
+    pub peak_bytes: u64,
 }
 
-pub fn survey(c: SurveyCmd, ctx: &Ctx) -> anyhow::Result<()> {
-    let SurveyWhat::Run(a) = c.what;
-    if a.workers == 0 {
+/// Run `tiles` as `twinmint tile run --json` processes, `workers` at once; `on_done(k)` after
+/// the k-th finishes; when `cancel` fires the running ones are killed (finished tiles stay
+/// done). The local executor and `bench survey` both run tiles through this.
+pub fn run_tile_processes(
+    survey: &Path,
+    tiles: Vec<usize>,
+    workers: usize,
+    cancel: &capture::CancelToken,
+    on_done: &mut dyn FnMut(usize),
+) -> anyhow::Result<Executed> {
+    if workers == 0 {
         bail!("--workers must be at least 1");
     }
-    let plan = Plan::read(&a.survey)?;
-    let mut pending: Vec<usize> = (0..plan.tiles.len())
-        .filter(|&i| !is_done(&a.survey, i))
-        .rev()
-        .collect();
-    let total = plan.tiles.len();
-    let bar = Bar::new(ctx.quiet, "tiles");
+    let exe = std::env::current_exe().context("locating the twinmint binary")?;
+    let mut pending: Vec<usize> = tiles.into_iter().rev().collect();
     let mut running: Vec<(usize, Child)> = Vec::new();
-    let mut failed = Vec::new();
+    let mut out = Executed {
+        failed: Vec::new(),
+        peak_bytes: 0,
+    };
+    let mut finished = 0;
     while !pending.is_empty() || !running.is_empty() {
-        if ctx.cancel.is_cancelled() {
+        if cancel.is_cancelled() {
             for (_, c) in &mut running {
                 let _ = c.kill();
                 let _ = c.wait();
             }
             bail!("cancelled: finished tiles are kept; run again to do the rest");
         }
-        while running.len() < a.workers
+        while running.len() < workers
             && let Some(i) = pending.pop()
         {
-            running.push((i, spawn_tile(&a.survey, i)?));
+            let child = Command::new(&exe)
+                .args(["--quiet", "--json", "tile", "run"])
+                .arg(survey)
+                .args(["--index", &i.to_string()])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .context("starting a tile process")?;
+            running.push((i, child));
         }
         let mut k = 0;
         while k < running.len() {
-            if let Some(status) = running[k].1.try_wait()? {
-                let (i, _) = running.swap_remove(k);
-                if !status.success() {
-                    failed.push(i);
-                }
-            } else {
+            if running[k].1.try_wait()?.is_none() {
                 k += 1;
+                continue;
             }
+            let (i, child) = running.swap_remove(k);
+            let o = child.wait_with_output()?;
+            if o.status.success() {
+                let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+                out.peak_bytes = out.peak_bytes.max(v["peak_bytes"].as_u64().unwrap_or(0));
+            } else {
+                out.failed.push(i);
+            }
+            finished += 1;
+            on_done(finished);
         }
-        let done = (0..total).filter(|&i| is_done(&a.survey, i)).count();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(out)
+}
+
+pub fn survey(c: SurveyCmd, ctx: &Ctx) -> anyhow::Result<()> {
+    let SurveyWhat::Run(a) = c.what;
+    let plan = Plan::read(&a.survey)?;
+    let pending: Vec<usize> = (0..plan.tiles.len())
+        .filter(|&i| !is_done(&a.survey, i))
+        .collect();
+    let (total, already) = (plan.tiles.len(), plan.tiles.len() - pending.len());
+    let bar = Bar::new(ctx.quiet, "tiles");
+    let ran = run_tile_processes(&a.survey, pending, a.workers, &ctx.cancel, &mut |k| {
+        let done = already + k;
         bar.set(
             &format!("{done}/{total} tiles"),
             done as f32 / total.max(1) as f32,
         );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    })?;
     bar.finish();
-    if !failed.is_empty() {
+    if !ran.failed.is_empty() {
         bail!(
             "{} tile(s) failed ({:?}); run `twinmint tile run {} --index N` to see why, or run again to retry",
-            failed.len(),
-            failed,
+            ran.failed.len(),
+            ran.failed,
             a.survey.display()
         );
     }
@@ -360,15 +375,10 @@ fn submit_slurm(a: SlurmArgs, ctx: &Ctx) -> anyhow::Result<()> {
         return Ok(());
     }
     let exe = std::env::current_exe()?;
-    let mem = a.mem.clone().unwrap_or_else(|| {
-        let peak = plan
-            .tiles
-            .iter()
-            .map(|t| t.memory_estimate_bytes)
-            .max()
-            .unwrap_or(0);
-        format!("{}M", (peak / 1_000_000).max(512))
-    });
+    let mem = a
+        .mem
+        .clone()
+        .unwrap_or_else(|| format!("{}M", (plan.max_memory_bytes() / 1_000_000).max(512)));
     let mut array = array_spec(&todo);
     if let Some(k) = a.max_parallel {
         array.push_str(&format!("%{k}"));
@@ -508,12 +518,7 @@ fn submit_k8s(a: K8sArgs) -> anyhow::Result<()> {
         .chars()
         .take(40)
         .collect();
-    let peak = plan
-        .tiles
-        .iter()
-        .map(|t| t.memory_estimate_bytes)
-        .max()
-        .unwrap_or(0);
+    let peak = plan.max_memory_bytes();
     let yaml = k8s_manifests(
         &name,
         &survey,

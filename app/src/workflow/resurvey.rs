@@ -212,12 +212,11 @@ pub fn resurvey_project(
     };
     let o = &req.options;
     let co2e_before = co2e_by_tree(&prev.sim);
-    let (mut changes, _) = resurvey::change::compare(
+    let mut changes = resurvey::change::compare(
         &prev.rec.trees,
         &out.reconstruction.trees,
         &now_chm,
         &co2e_before,
-        &HashMap::new(),
         elapsed,
         &o.change,
     )?;

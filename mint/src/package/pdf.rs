@@ -3,13 +3,10 @@
 //! table (fingerprint parts and the package files' hashes) a lender files and re-checks.
 
 use twinmint_pdf::figure::{self, Band, Dot, Legend};
+use twinmint_pdf::flow::fixed as f;
 use twinmint_pdf::{Flow, Rgb};
 
 use super::report::ReportInput;
-
-fn f(v: f64, d: usize) -> String {
-    format!("{v:.d$}")
-}
 
 /// Colour by height: taller trees darker green.
 fn by_height(h: f64, max: f64) -> Rgb {
@@ -108,23 +105,18 @@ fn projection(doc: &mut Flow, sim: &growth_model::Simulation) {
         .as_ref()
         .map(|i| vec![(i.year as f64, i.totals.co2e_t)])
         .unwrap_or_default();
-    doc.need(270.0);
-    doc.heading("Projected stand stock (t CO2e)");
-    doc.figure(220.0, |page, area| {
-        figure::band_chart(
-            page,
-            area,
-            &Band {
-                x: &x,
-                p10: &st.stock_co2e_t.p10,
-                p50: &st.stock_co2e_t.p50,
-                p90: &st.stock_co2e_t.p90,
-                points: &points,
-                x_label: "year",
-                y_label: "t CO2e",
-            },
-        )
-    });
+    doc.band_figure(
+        "Projected stand stock (t CO2e)",
+        &Band {
+            x: &x,
+            p10: &st.stock_co2e_t.p10,
+            p50: &st.stock_co2e_t.p50,
+            p90: &st.stock_co2e_t.p90,
+            points: &points,
+            x_label: "year",
+            y_label: "t CO2e",
+        },
+    );
     doc.para(&format!(
         "P50 line and P10-P90 band of {} Monte Carlo runs; red: the surveyed stock at year 0.",
         sim.settings.options.runs
