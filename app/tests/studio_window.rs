@@ -27,6 +27,10 @@ fn screenshot(
     name: &str,
 ) -> image::RgbImage {
     let shot = dir.join(name);
+    // One window at a time: two `xvfb-run -a` started together can pick the same display
+    // number, and one of them then fails to open it.
+    static XVFB: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = XVFB.lock().unwrap_or_else(|e| e.into_inner());
     // `timeout`: a window that never settles must fail the test, not hang CI.
     let out = Command::new("timeout")
         .args(["600", "xvfb-run", "-a", "-s", "-screen 0 1280x800x24"])
