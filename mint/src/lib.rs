@@ -19,11 +19,13 @@
 pub mod bench;
 pub mod chain;
 pub mod cid;
+pub mod disclosure;
 pub mod error;
 pub mod fingerprint;
 pub mod footprint;
 pub mod hex32;
 pub mod package;
+pub mod seal;
 pub mod verify;
 pub mod workflow;
 

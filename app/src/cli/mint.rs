@@ -522,10 +522,19 @@ pub struct VerifyArgs {
     token: Option<u64>,
     #[command(flatten)]
     chain: ChainArgs,
+    /// A reader's key, for a sealed package: decrypt and recompute the fingerprint of the
+    /// plaintext too (without it, only the ciphertext is checked, and the report says so).
+    #[command(flatten)]
+    reader: WalletArgs,
 }
 
 pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let source = PackageSource::parse(&a.package);
+    if let PackageSource::Dir(dir) = &source
+        && mint::verify::is_sealed(dir)
+    {
+        return verify_sealed(&a, dir, ctx);
+    }
     let reads = match a.token {
         Some(token) => {
             let cfg = a.chain.config(a.project.as_deref(), true)?;
@@ -558,6 +567,43 @@ pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 "ok": report.ok(),
                 "report": report,
             }))?
+        );
+    } else {
+        println!("{report}");
+    }
+    if !report.ok() {
+        bail!(
+            "verification failed: {} difference(s)",
+            report.differences().count()
+        );
+    }
+    Ok(())
+}
+
+/// `verify` of a sealed package folder.
+fn verify_sealed(a: &VerifyArgs, dir: &Path, ctx: &Ctx) -> anyhow::Result<()> {
+    let reads = match a.token {
+        Some(token) => {
+            let cfg = a.chain.config(a.project.as_deref(), true)?;
+            Some(block_on(async {
+                let c = Chain::connect_read_only(cfg).await?;
+                ChainReads::fetch(&c, token).await
+            })?)
+        }
+        None => None,
+    };
+    let secret = if a.reader.is_given() {
+        Some(a.reader.load("reader")?.secret_key()?)
+    } else {
+        None
+    };
+    let report = mint::verify::verify_sealed(dir, reads.as_ref(), secret.as_ref());
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"ok": report.ok(), "report": report})
+            )?
         );
     } else {
         println!("{report}");
@@ -658,6 +704,10 @@ pub struct PledgeArgs {
     /// seconds; default never.
     #[arg(long, value_name = "DATE")]
     expires: Option<String>,
+    /// The lender's reader card: add their key to the project's sealed package and record the
+    /// new package version on chain before offering (the pledge comes with read access).
+    #[arg(long, value_name = "CARD")]
+    grant: Option<PathBuf>,
     #[command(flatten)]
     tx: TxArgs,
 }
@@ -891,6 +941,36 @@ pub fn collateral(action: Action, ctx: &Ctx) -> anyhow::Result<()> {
         })?
     } else {
         let w = tx.wallet.load("wallet")?;
+        if let Action::Pledge(PledgeArgs {
+            grant: Some(card),
+            lender,
+            ..
+        }) = &action
+        {
+            let p = project.as_deref().context(
+                "--grant needs the minted project folder (its sealed package) as the token",
+            )?;
+            let card = mint::seal::ReaderCard::read(card)?;
+            if card.address != *lender {
+                bail!(
+                    "the --grant card is for {}, but the pledge is offered to {lender}",
+                    card.address
+                );
+            }
+            let s = super::private::grant_and_record(
+                p,
+                &w,
+                &[(card, mint::seal::Role::Lender)],
+                Some(token_id),
+                &tx.chain,
+            )?;
+            if !ctx.quiet {
+                println!(
+                    "granted {lender} read access: token URI {}",
+                    s.cids.token_uri
+                );
+            }
+        }
         block_on(async {
             let c = Chain::connect(cfg, w).await?;
             let receipt = match &call {

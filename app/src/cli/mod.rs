@@ -15,6 +15,7 @@ mod info;
 mod ingest;
 mod mint;
 mod peak;
+mod private;
 mod progress;
 mod reconstruct;
 mod resurvey;
@@ -112,6 +113,21 @@ enum Command {
     Value(self::mint::ValueArgs),
     /// Agree, as the lender of a pledged token, to a resurvey with exactly this fingerprint.
     ConsentResurvey(self::mint::ConsentArgs),
+    /// Write a reader card (address + signature giving the public key) for sealed packages.
+    ReaderKey(private::ReaderKeyArgs),
+    /// Seal a packaged project for its readers (owner, lenders, readers, regulators) into
+    /// PROJECT/sealed/: encrypted files, wrapped keys, a short public metadata.json.
+    Seal(private::SealArgs),
+    /// Add readers to a sealed package (no re-encryption); --token records the new URI on chain.
+    Grant(private::GrantArgs),
+    /// Decrypt a sealed package with a reader's key into a new project (or --carbon: the
+    /// regulator's view).
+    OpenSealed(private::OpenSealedArgs),
+    /// Disclose one tree, the carbon total or a cloud chunk with a Merkle proof against the
+    /// fingerprint, revealing nothing else.
+    Prove(private::ProveArgs),
+    /// Check a disclosure proof (against a token's on-chain fingerprint with --token).
+    VerifyProof(private::VerifyProofArgs),
 }
 
 /// Reading options shared by every verb that loads scans.
@@ -241,6 +257,12 @@ pub fn main() -> ExitCode {
         Command::Seize(a) => self::mint::collateral(self::mint::Action::Seize(a), &ctx),
         Command::Value(a) => self::mint::collateral(self::mint::Action::Value(a), &ctx),
         Command::ConsentResurvey(a) => self::mint::collateral(self::mint::Action::Consent(a), &ctx),
+        Command::ReaderKey(a) => private::reader_key(a, &ctx),
+        Command::Seal(a) => private::seal_cmd(a, &ctx),
+        Command::Grant(a) => private::grant_cmd(a, &ctx),
+        Command::OpenSealed(a) => private::open_sealed(a, &ctx),
+        Command::Prove(a) => private::prove(a, &ctx),
+        Command::VerifyProof(a) => private::verify_proof(a, &ctx),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -521,6 +521,16 @@ contract TwinMintNFR is ERC721URIStorage, AccessControlDefaultAdminRules, EIP712
         emit PledgeOffered(tokenId, owner, lender, loanRef, seizableAfter, expiresAt);
     }
 
+    /// The owner points the token at a new version of its package (a reader's key added to a
+    /// sealed package, a rebuilt report): the fingerprint stays, the URI changes. Refused while
+    /// pledged, so the package a lender accepted cannot be swapped under them.
+    function updateTokenURI(uint256 tokenId, string calldata uri) external {
+        address owner = _requireOwned(tokenId);
+        if (msg.sender != owner) revert NotOwner(tokenId, msg.sender);
+        if (_isPledged(tokenId)) revert Pledged(tokenId, _pledges[tokenId].lender);
+        _setTokenURI(tokenId, uri); // emits MetadataUpdate (ERC-4906)
+    }
+
     /// The owner withdraws an offer the lender has not accepted.
     function cancelPledgeOffer(uint256 tokenId) external {
         address owner = _requireOwned(tokenId);

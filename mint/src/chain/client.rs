@@ -835,6 +835,23 @@ impl Chain {
         .await
     }
 
+    /// The owner points the token at a new package version (same fingerprint): how a sealed
+    /// package's new reader grant reaches the chain (ERC-4906 `MetadataUpdate`).
+    pub async fn update_token_uri(
+        &self,
+        token_id: u64,
+        uri: String,
+    ) -> ChainResult<TransactionReceipt> {
+        self.send_call(
+            "updateTokenURI",
+            TwinMintNFR::updateTokenURICall {
+                tokenId: U256::from(token_id),
+                uri,
+            },
+        )
+        .await
+    }
+
     /// The lender accepts the offered pledge (`loan_ref` must match the offer).
     pub async fn accept_pledge(
         &self,

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, Signature};
-use alloy::signers::Signer;
 use alloy::signers::local::{MnemonicBuilder, PrivateKeySigner};
+use alloy::signers::{Signer, SignerSync};
 use alloy::sol_types::{Eip712Domain, SolStruct};
 
 use super::error::{ChainError, ChainResult};
@@ -159,6 +159,35 @@ impl Wallet {
             Inner::Local(s) => EthereumWallet::from(s.clone()),
             #[cfg(feature = "ledger")]
             Inner::Ledger(s) => EthereumWallet::new(s.clone()),
+        }
+    }
+
+    /// The secret key, for decrypting what was sealed to this address ([`crate::seal`]): ECIES
+    /// needs the scalar itself, which a Ledger never gives out (refused with a clear error).
+    pub fn secret_key(&self) -> ChainResult<k256::SecretKey> {
+        match &self.inner {
+            Inner::Local(s) => k256::SecretKey::from_bytes(&s.credential().to_bytes())
+                .map_err(|_| ChainError::Wallet("the key is not a valid secp256k1 scalar".into())),
+            #[cfg(feature = "ledger")]
+            Inner::Ledger(_) => Err(ChainError::Wallet(
+                "a Ledger cannot decrypt sealed packages (ECIES needs the key itself): use a \
+                 keystore for the reader key"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Sign `message` as `personal_sign` (EIP-191) does, so anyone can recover this key's public
+    /// key from the signature (how a reader hands over the key a package is sealed to).
+    pub fn sign_message(&self, message: &[u8]) -> ChainResult<Signature> {
+        let hash = alloy::primitives::eip191_hash_message(message);
+        match &self.inner {
+            Inner::Local(s) => s
+                .sign_hash_sync(&hash)
+                .map_err(|e| ChainError::Signing(e.to_string())),
+            #[cfg(feature = "ledger")]
+            Inner::Ledger(s) => super::block_on(s.sign_message(message))
+                .map_err(|e| ChainError::Signing(e.to_string())),
         }
     }
 

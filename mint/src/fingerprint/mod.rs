@@ -4,7 +4,7 @@
 //! ```text
 //! cloud ──canonical records──► Merkle root (SHA-256, RFC 6962)      = cloud_root
 //! capture metadata ──RFC 8785 JCS──► SHA-256                         = capture_hash
-//! reconstruction asset view ──RFC 8785 JCS──► SHA-256                = reconstruction_hash
+//! reconstruction asset view (+ year-0 inventory) ──leaves──► Merkle root = reconstruction_hash
 //! keccak-256(cloud_root ‖ capture_hash ‖ reconstruction_hash)        = model (on chain, bytes32)
 //! ```
 //!
@@ -35,7 +35,9 @@ pub use canonical::{
 };
 pub use merkle::{Leaf, MerkleProof, MerkleTree, verify};
 pub use metadata::{CaptureMetadata, SourceDigest};
-pub use reconstruction::{reconstruction_hash, reconstruction_view};
+pub use reconstruction::{
+    asset_leaves, asset_root, asset_tree, inventory_view, reconstruction_hash, reconstruction_view,
+};
 
 use crate::error::{MintError, Result};
 use crate::hex32;

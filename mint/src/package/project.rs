@@ -29,8 +29,8 @@ use super::metadata::Attribute;
 use crate::chain::{Address, ChainRecord};
 use crate::fingerprint::reconstruction::{OPTION_RUN_KEYS, QUANTUM, RUN_KEYS};
 use crate::fingerprint::{
-    CaptureMetadata, CloudFingerprint, FingerprintOptions, ModelFingerprint, cloud_fingerprint,
-    reconstruction_hash,
+    CaptureMetadata, CloudFingerprint, FingerprintOptions, ModelFingerprint, asset_root,
+    cloud_fingerprint, inventory_view,
 };
 
 pub use capture::layout::{
@@ -39,8 +39,10 @@ pub use capture::layout::{
 
 /// Version of [`ProjectFingerprint`]'s layout and of what its hashes cover. 2: the
 /// reconstruction hash covers the asset view (no run facts, numbers quantised), the capture
-/// hash no longer covers the surveyor, and [`ProjectFingerprint::covers`] says so.
-pub const FINGERPRINT_SCHEMA_VERSION: u32 = 2;
+/// hash no longer covers the surveyor, and [`ProjectFingerprint::covers`] says so. 3: the
+/// reconstruction hash is the Merkle root of the asset leaves (one per tree, and the year-0
+/// inventory of `simulation.json`), so single trees and the carbon total can be disclosed.
+pub const FINGERPRINT_SCHEMA_VERSION: u32 = 3;
 
 /// `fingerprint.json`: the model fingerprint of a project, its parts, and what it was computed
 /// from — enough for anyone to recompute and compare each part.
@@ -129,16 +131,21 @@ impl Covers {
                 ]),
             },
             reconstruction_hash: Coverage {
-                files: strs(&[RECONSTRUCTION_JSON]),
+                files: strs(&[RECONSTRUCTION_JSON, SIMULATION_JSON]),
                 covers: vec![
                     "every field but the excluded ones: terrain, raster extents, trees, pipes, \
                      options, generator (tool version), schema version"
+                        .into(),
+                    "simulation.json (when present): the year-0 inventory's year, area, region, \
+                     root:shoot ratio and stand totals (biomass, carbon, CO2e)"
                         .into(),
                     format!(
                         "integers exactly; every other number rounded to the nearest multiple \
                          of {QUANTUM} (a millimetre for metres), halves away from zero"
                     ),
-                    "as RFC 8785 canonical JSON of that view, SHA-256".into(),
+                    "as leaves — the view without its trees, each tree, the inventory — in RFC \
+                     8785 canonical JSON, SHA-256 Merkle root (RFC 6962)"
+                        .into(),
                 ],
                 excludes: vec![
                     format!(
@@ -229,13 +236,14 @@ pub fn read_reconstruction_json(project: &Path) -> PackageResult<serde_json::Val
 pub fn fingerprint_cloud(
     cloud: &PointCloud,
     reconstruction: &serde_json::Value,
+    inventory: Option<&serde_json::Value>,
 ) -> PackageResult<(ModelFingerprint, CloudFingerprint, CaptureMetadata)> {
     let capture = CaptureMetadata::from_cloud(cloud)?;
     let (cloud_fp, _tree) = cloud_fingerprint(cloud, &FingerprintOptions::default())?;
     let model = ModelFingerprint::combine(
         cloud_fp.root,
         capture.hash()?,
-        reconstruction_hash(reconstruction)?,
+        asset_root(reconstruction, inventory)?,
     );
     Ok((model, cloud_fp, capture))
 }
@@ -260,7 +268,9 @@ pub(crate) fn project_fingerprint(
     cloud: &PointCloud,
     reconstruction: &serde_json::Value,
 ) -> PackageResult<ProjectFingerprint> {
-    let (fingerprint, cloud_fp, capture) = fingerprint_cloud(cloud, reconstruction)?;
+    let inventory = read_inventory_view(project)?;
+    let (fingerprint, cloud_fp, capture) =
+        fingerprint_cloud(cloud, reconstruction, inventory.as_ref())?;
     Ok(ProjectFingerprint {
         schema_version: FINGERPRINT_SCHEMA_VERSION,
         model_0x: fingerprint.model_hex0x(),
@@ -268,7 +278,10 @@ pub(crate) fn project_fingerprint(
         covers: Covers::current(&cloud_fp),
         cloud: cloud_fp,
         capture,
-        inputs: input_hashes(project, &[MANIFEST, CLOUD, RECONSTRUCTION_JSON])?,
+        inputs: input_hashes(
+            project,
+            &[MANIFEST, CLOUD, RECONSTRUCTION_JSON, SIMULATION_JSON],
+        )?,
     })
 }
 
@@ -408,6 +421,17 @@ impl ReconstructionView {
 }
 
 /// `simulation.json`, when the project has one.
+/// The [`inventory_view`] of the project's `simulation.json`, when it has one: the year-0
+/// carbon the fingerprint covers.
+pub fn read_inventory_view(project: &Path) -> PackageResult<Option<serde_json::Value>> {
+    let path = project.join(SIMULATION_JSON);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let v: serde_json::Value = read_json(&path)?;
+    Ok(inventory_view(&v))
+}
+
 pub(crate) fn read_simulation(project: &Path) -> PackageResult<Option<growth_model::Simulation>> {
     let path = project.join(SIMULATION_JSON);
     if !path.is_file() {
@@ -427,7 +451,7 @@ pub(crate) fn read_chain_record(project: &Path) -> PackageResult<Option<ChainRec
         .map_err(|e| PackageError::invalid(&path, e.to_string()))
 }
 
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> PackageResult<T> {
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> PackageResult<T> {
     let bytes = std::fs::read(path).map_err(|e| PackageError::io(path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| PackageError::invalid(path, e.to_string()))
 }

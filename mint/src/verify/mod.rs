@@ -26,6 +26,10 @@
 //! actual values. `verify` itself never fails; a file that cannot be read is a check that did
 //! not pass.
 
+mod sealed;
+
+pub use sealed::{is_sealed, verify_sealed};
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -647,7 +651,15 @@ fn check_project(
             return None;
         }
     };
-    let (fp, _cloud_fp, capture) = match proj::fingerprint_cloud(&cloud, &recon) {
+    let inventory = match proj::read_inventory_view(project) {
+        Ok(v) => v,
+        Err(e) => {
+            report.error(proj::SIMULATION_JSON, "read", e);
+            return None;
+        }
+    };
+    let (fp, _cloud_fp, capture) = match proj::fingerprint_cloud(&cloud, &recon, inventory.as_ref())
+    {
         Ok(x) => x,
         Err(e) => {
             report.error("fingerprint", "recompute", e);
@@ -682,7 +694,7 @@ fn check_project(
     );
     report.compare(
         "fingerprint",
-        "reconstruction hash (reconstruction.json without run facts)",
+        "reconstruction hash (reconstruction.json without run facts, year-0 inventory of simulation.json)",
         &hex::encode(claimed.reconstruction_hash),
         &hex::encode(fp.reconstruction_hash),
     );
