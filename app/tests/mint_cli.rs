@@ -1090,6 +1090,62 @@ fn chain_from_flags_network_or_local_dev_chain_never_from_the_folder() {
     drop(anvil);
 }
 
+/// Deploy the contract on the dev chain at `url` and appoint registrar (0), surveyor (1) and
+/// oracle (0); admit owner (2) and lender (3) with KYC. Returns the contract address.
+fn deploy_with_roles(url: &str, chain_id: &str) -> String {
+    let admin = ["--mnemonic-env", MNEMONIC_VAR, "--index", "0"];
+    let mut args = vec![
+        "chain",
+        "deploy",
+        "--json",
+        "--rpc",
+        url,
+        "--chain-id",
+        chain_id,
+    ];
+    args.extend(admin);
+    let contract = json(&args)["contract"].as_str().unwrap().to_string();
+    let conn = |mut v: Vec<String>| -> Vec<String> {
+        v.extend(
+            [
+                "--rpc",
+                url,
+                "--chain-id",
+                chain_id,
+                "--contract",
+                &contract,
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        v
+    };
+    let s = |v: &[&str]| -> Vec<String> { v.iter().map(|x| x.to_string()).collect() };
+    let call = |v: Vec<String>| ok(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    let (surveyor, owner, lender) = (addr(1), addr(2), addr(3));
+    for (role, who) in [
+        ("registrar", addr(0)),
+        ("surveyor", surveyor),
+        ("oracle", addr(0)),
+    ] {
+        let mut v = conn(s(&["chain", "grant", "-q", role, &who.to_string()]));
+        v.extend(s(&admin));
+        call(v);
+    }
+    let mut v = conn(s(&[
+        "chain",
+        "kyc",
+        "admit",
+        "-q",
+        "--category",
+        "accredited",
+    ]));
+    v.extend([owner.to_string(), lender.to_string()]);
+    v.extend(s(&admin));
+    call(v);
+    contract
+}
+
 /// Issue "Re-survey", on chain: a reconstructed and simulated survey is minted and pledged; the
 /// same stand scanned five years later is resurveyed (co-registered, compared, re-projected);
 /// its attested resurvey needs the lender's consent, then appends a second survey with the
@@ -1119,17 +1175,7 @@ fn resurvey_with_lender_consent_on_anvil() {
     ok(&["simulate", "-q", p(&first), "--runs", "100"]);
 
     let admin = ["--mnemonic-env", MNEMONIC_VAR, "--index", "0"];
-    let mut args = vec![
-        "chain",
-        "deploy",
-        "--json",
-        "--rpc",
-        &url,
-        "--chain-id",
-        &chain_id,
-    ];
-    args.extend(admin);
-    let contract = json(&args)["contract"].as_str().unwrap().to_string();
+    let contract = deploy_with_roles(&url, &chain_id);
     let conn = |mut v: Vec<String>| -> Vec<String> {
         v.extend(
             [
@@ -1148,27 +1194,7 @@ fn resurvey_with_lender_consent_on_anvil() {
     let s = |v: &[&str]| -> Vec<String> { v.iter().map(|x| x.to_string()).collect() };
     let call = |v: Vec<String>| ok(&v.iter().map(String::as_str).collect::<Vec<_>>());
     let call_json = |v: Vec<String>| json(&v.iter().map(String::as_str).collect::<Vec<_>>());
-    let (surveyor, owner, lender) = (addr(1), addr(2), addr(3));
-    for (role, who) in [
-        ("registrar", addr(0)),
-        ("surveyor", surveyor),
-        ("oracle", addr(0)),
-    ] {
-        let mut v = conn(s(&["chain", "grant", "-q", role, &who.to_string()]));
-        v.extend(s(&admin));
-        call(v);
-    }
-    let mut v = conn(s(&[
-        "chain",
-        "kyc",
-        "admit",
-        "-q",
-        "--category",
-        "accredited",
-    ]));
-    v.extend([owner.to_string(), lender.to_string()]);
-    v.extend(s(&admin));
-    call(v);
+    let (owner, lender) = (addr(2), addr(3));
     let signer = s(&[
         "--key-env",
         OWNER_KEY_VAR,
@@ -1308,6 +1334,7 @@ fn resurvey_with_lender_consent_on_anvil() {
             token_id: 1,
             package: None,
             project: Some(later.clone()),
+            reader: None,
         };
         let r = build_report(&q, &Default::default()).unwrap();
         assert_eq!(r.surveys.len(), 2);
@@ -1321,5 +1348,220 @@ fn resurvey_with_lender_consent_on_anvil() {
         assert!(t.drift_on_chain, "{t:?}");
         assert!((t.elapsed_years - 5.0).abs() < 0.01);
         assert!(t.ltv_then.is_some() && t.ltv_now.is_some(), "{t:?}");
+    }
+}
+
+/// Issue "Private by default", on chain: a simulated survey is packaged, minted and sealed for
+/// its owner; the pledge offer grants the lender read access (the lender's wrapped key in a new
+/// package version whose URI the token now carries); the lender's key verifies the plaintext
+/// and the officer's view opens it, a stranger's key is refused; a disclosure proof of one tree
+/// verifies against the token's on-chain fingerprint and a tampered one fails.
+#[test]
+#[allow(clippy::too_many_lines)] // one end-to-end scenario, read top to bottom
+fn sealed_package_pledge_with_access_grant_on_anvil() {
+    let anvil = dev::Anvil::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = anvil.url();
+    let chain_id = dev::CHAIN_ID.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let laz = dir.path().join("plot.laz");
+    let project = dir.path().join("plot.twinmint");
+    ok(&[
+        "synth",
+        "-q",
+        "-o",
+        p(&laz),
+        "--size",
+        "50",
+        "--points",
+        "80000",
+        "--seed",
+        "5",
+    ]);
+    ok(&["ingest", "-q", p(&laz), "-o", p(&project)]);
+    ok(&["reconstruct", "-q", p(&project), "--device", "cpu"]);
+    ok(&["simulate", "-q", p(&project), "--runs", "50"]);
+    let contract = deploy_with_roles(&url, &chain_id);
+    let conn = |v: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+        v.extend(
+            [
+                "--rpc",
+                &url,
+                "--chain-id",
+                &chain_id,
+                "--contract",
+                &contract,
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        v
+    };
+    let call = |v: Vec<String>| ok(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    let (owner, lender) = (addr(2), addr(3));
+    let mut v = conn(&[
+        "mint",
+        "--json",
+        "-q",
+        p(&project),
+        "--to",
+        &owner.to_string(),
+    ]);
+    v.extend(
+        [
+            "--key-env",
+            OWNER_KEY_VAR,
+            "--surveyor-mnemonic-env",
+            MNEMONIC_VAR,
+            "--surveyor-index",
+            "1",
+        ]
+        .map(String::from),
+    );
+    let minted = json(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(minted["token_id"], 1, "{minted}");
+
+    // Reader cards: the owner's (a key), the lender's and a stranger's (the mnemonic).
+    let card = |name: &str, key: &[&str]| -> PathBuf {
+        let path = dir.path().join(format!("{name}.json"));
+        let mut v = vec!["reader-key", "-q", "-o", p(&path)];
+        v.extend(key);
+        ok(&v);
+        path
+    };
+    let owner_key = ["--key-env", OWNER_KEY_VAR];
+    let lender_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "3"];
+    let stranger_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "5"];
+    let owner_card = card("owner", &owner_key);
+    let lender_card = card("lender", &lender_key);
+    let stranger_card = card("stranger", &stranger_key);
+    let sealed_dir = project.join("sealed");
+    let sealed = json(&["seal", "--json", p(&project), "--owner", p(&owner_card)]);
+    assert!(
+        sealed["plaintext_bytes"].as_u64().unwrap() > 100_000,
+        "{sealed}"
+    );
+    let _ = stranger_card;
+
+    // The pledge offer with the lender's grant: new package version, URI on chain.
+    let mut v = conn(&[
+        "pledge",
+        p(&project),
+        "--lender",
+        &lender.to_string(),
+        "--loan-ref",
+        "LOAN-9",
+        "--seizable-after",
+        "2099-01-01",
+        "--grant",
+        p(&lender_card),
+    ]);
+    v.extend(owner_key.map(String::from));
+    let out = call(v);
+    assert!(
+        out.contains("granted") && out.contains("offered token #1"),
+        "{out}"
+    );
+    let access: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sealed_dir.join("access.json")).unwrap()).unwrap();
+    let readers: Vec<&str> = access["readers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["address"].as_str().unwrap())
+        .collect();
+    assert!(
+        readers
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&lender.to_string())),
+        "{access}"
+    );
+    let cids: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sealed_dir.join("cids.json")).unwrap()).unwrap();
+    let uri = block_on(async {
+        let c = Chain::connect_read_only(ChainConfig::new(
+            &url,
+            dev::CHAIN_ID,
+            Some(contract.parse().unwrap()),
+        ))
+        .await?;
+        c.token_uri(1).await
+    })
+    .unwrap();
+    assert_eq!(uri, cids["token_uri"].as_str().unwrap());
+    let mut v = conn(&["accept-pledge", "-q", p(&project), "--loan-ref", "LOAN-9"]);
+    v.extend(lender_key.map(String::from));
+    call(v);
+
+    // The lender's key verifies ciphertext, plaintext and chain; a stranger's is refused.
+    let mut v = conn(&["verify", p(&sealed_dir), "--token", "1"]);
+    v.extend(lender_key.map(String::from));
+    let text = call(v);
+    assert!(text.contains("nothing differs"), "{text}");
+    assert!(!text.contains("no reader key given"), "{text}");
+    let mut v = conn(&["verify", p(&sealed_dir), "--token", "1"]);
+    v.extend(stranger_key.map(String::from));
+    let refused = run(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(refused.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&refused.stdout);
+    assert!(out.contains("is not a reader of this package"), "{out}");
+
+    // A disclosure proof of one tree against the token's on-chain fingerprint.
+    let recon: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("reconstruction.json")).unwrap())
+            .unwrap();
+    let id = recon["trees"][0]["id"].as_u64().unwrap().to_string();
+    let proof = dir.path().join("tree.json");
+    ok(&["prove", "-q", p(&project), "--tree", &id, "-o", p(&proof)]);
+    let text = call(conn(&["verify-proof", p(&proof), "--token", "1"]));
+    assert!(
+        text.contains("verified: this tree is part of the model"),
+        "{text}"
+    );
+    assert!(text.contains("(the trusted fingerprint)"), "{text}");
+    let mut tampered: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    let leaf = tampered["claim"]["leaf"].as_str().unwrap().to_string();
+    tampered["claim"]["leaf"] = serde_json::json!(leaf.replacen("\"id\":", "\"id\":9", 1));
+    std::fs::write(&proof, tampered.to_string()).unwrap();
+    let v = conn(&["verify-proof", p(&proof), "--token", "1"]);
+    let bad = run(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("does not verify"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+
+    // The officer's view opens the sealed package with the lender's key.
+    #[cfg(feature = "studio")]
+    {
+        use twinmint_app::studio::mint_flow::ChainTarget;
+        use twinmint_app::studio::officer::{ReaderKey, TokenQuery, build_report};
+        let key = dev::dev_account(3).secret_key().unwrap();
+        let q = TokenQuery {
+            target: ChainTarget {
+                rpc_url: url.clone(),
+                chain_id: dev::CHAIN_ID,
+                contract: contract.parse().unwrap(),
+            },
+            token_id: 1,
+            package: Some(sealed_dir.clone()),
+            project: None,
+            reader: Some(ReaderKey(std::sync::Arc::new(key))),
+        };
+        let r = build_report(&q, &Default::default()).unwrap();
+        assert!(r.verified, "{:?}", r.failures().collect::<Vec<_>>());
+        assert!(
+            r.notes.iter().any(|n| n.contains("sealed package opened")),
+            "{:?}",
+            r.notes
+        );
+        let c = r
+            .collateral
+            .expect("the figures come from the decrypted simulation");
+        assert!(c.collateral_value > 0.0, "{c:?}");
+        let pl = r.pledge.expect("pledged");
+        assert!(pl.accepted);
     }
 }

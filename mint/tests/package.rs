@@ -140,8 +140,11 @@ fn package_has_every_file_with_matching_cids_and_metadata() {
             .unwrap()
             .contains("surveyor")
     );
-    assert_eq!(fp.schema_version, 2);
-    assert_eq!(fp.covers.reconstruction_hash.files, ["reconstruction.json"]);
+    assert_eq!(fp.schema_version, 3);
+    assert_eq!(
+        fp.covers.reconstruction_hash.files,
+        ["reconstruction.json", "simulation.json"]
+    );
     assert!(
         fp.covers
             .capture_hash

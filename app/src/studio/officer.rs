@@ -31,6 +31,33 @@ pub struct TokenQuery {
     /// The surveyor's project: its fingerprint is recomputed, and its `package/` and
     /// `simulation.json` are used when no package is given.
     pub project: Option<PathBuf>,
+    /// A reader's key, for a sealed package (`PROJECT/sealed`): the package is decrypted into
+    /// a temporary project for the figures, and its plaintext fingerprint recomputed.
+    pub reader: Option<ReaderKey>,
+}
+
+/// A reader's secret key, compared by address and never printed.
+#[derive(Clone)]
+pub struct ReaderKey(pub std::sync::Arc<mint::seal::SecretKey>);
+
+impl ReaderKey {
+    pub fn address(&self) -> mint::chain::Address {
+        mint::seal::reader::address_of(&self.0.public_key())
+    }
+}
+
+impl PartialEq for ReaderKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.address() == other.address()
+    }
+}
+
+impl Eq for ReaderKey {}
+
+impl std::fmt::Debug for ReaderKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReaderKey({})", self.address())
+    }
 }
 
 /// One row of the verification table: one check of `mint::verify`.
@@ -328,19 +355,59 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
         }
         _ => None,
     };
-    let verify_report: Option<VerifyReport> = match &source {
-        Some(s) => Some(mint::verify::verify(
+    // A sealed package: verified as ciphertext (and plaintext, with a reader key), and opened
+    // into a temporary project whose simulation and metadata the figures below read.
+    let opened = tempfile::tempdir().map_err(|e| StudioError::Io {
+        path: std::env::temp_dir(),
+        source: e,
+    })?;
+    let mut project = query.project.clone();
+    let sealed = match &source {
+        Some(PackageSource::Dir(d)) if mint::verify::is_sealed(d) => Some(d.clone()),
+        _ => None,
+    };
+    let verify_report: Option<VerifyReport> = match (&source, &sealed) {
+        (_, Some(d)) => {
+            let key = query.reader.as_ref().map(|k| &*k.0);
+            let r = mint::verify::verify_sealed(d, Some(&reads.chain), key);
+            match key {
+                Some(k) => match mint::seal::open(d, k, &opened.path().join("project")) {
+                    Ok(p) => {
+                        notes.push(format!(
+                            "sealed package opened with the key of {}",
+                            query
+                                .reader
+                                .as_ref()
+                                .map(ReaderKey::address)
+                                .unwrap_or_default()
+                        ));
+                        project = Some(p);
+                    }
+                    Err(e) => notes.push(format!("sealed package not opened: {e}")),
+                },
+                None => notes.push(
+                    "sealed package: give a reader key to open it (only the ciphertext was \
+                     checked)"
+                        .into(),
+                ),
+            }
+            Some(r)
+        }
+        (Some(s), None) => Some(mint::verify::verify(
             s,
             query.project.as_deref(),
             Some(&reads.chain),
         )),
-        None => {
+        (None, None) => {
             notes.push(no_package_note(&reads.chain.token_uri));
             None
         }
     };
-    let meta: Option<TokenMetadata> = match &source {
-        Some(PackageSource::Dir(d)) => read_metadata(d).ok(),
+    let meta: Option<TokenMetadata> = match (&source, &sealed) {
+        (_, Some(_)) => project
+            .as_ref()
+            .and_then(|p| read_metadata(&p.join(PACKAGE_DIR)).ok()),
+        (Some(PackageSource::Dir(d)), None) => read_metadata(d).ok(),
         _ => None,
     };
     if matches!(source, Some(PackageSource::Url(_))) {
@@ -373,7 +440,7 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
             drift_hash: (s.drift_hash != B256::ZERO).then(|| s.drift_hash.to_string()),
         })
         .collect();
-    let timeline = timeline_view(query.project.as_deref(), &surveys, &mut notes);
+    let timeline = timeline_view(project.as_deref(), &surveys, &mut notes);
     let attestation = reads.surveys.last().map(|s| AttestationView {
         surveyor: s.surveyor.to_checksum(None),
         surveyor_name: meta
@@ -386,7 +453,7 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
         timestamp_utc: utc(s.timestamp),
     });
 
-    let collateral = collateral_view(query.project.as_deref(), meta.as_ref(), &mut notes);
+    let collateral = collateral_view(project.as_deref(), meta.as_ref(), &mut notes);
     let c = &reads.chain;
     Ok(OfficerReport {
         token_id: id,
@@ -817,6 +884,7 @@ mod tests {
             token_id: 1,
             package: None,
             project: None,
+            reader: None,
         };
         let job = OfficerJob::start(q, CancelToken::new());
         let r = wait(&job);
@@ -859,6 +927,7 @@ mod tests {
             token_id,
             package: None,
             project: Some(project.clone()),
+            reader: None,
         };
 
         // The project's own package: everything green.

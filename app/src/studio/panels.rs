@@ -1,7 +1,7 @@
 //! The owner's mint panel and the credit officer's token panel: egui views over the state
 //! machines in `mint_flow` and `officer`, with their workers polled once a frame.
 
-use crate::studio::error::StudioResult;
+use crate::studio::error::{StudioError, StudioResult};
 use capture::CancelToken;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -381,6 +381,10 @@ pub struct OfficerPanel {
     pub token: String,
     pub chain: ChainForm,
     pub package: String,
+    /// A reader's keystore, to open a sealed package (`PROJECT/sealed`).
+    pub reader_keystore: String,
+    /// Its password (kept only while the panel is open; never written anywhere).
+    pub reader_password: String,
     pub job: Option<Mutex<OfficerJob>>,
     pub cancel: CancelToken,
     pub report: Option<OfficerReport>,
@@ -402,11 +406,23 @@ impl OfficerPanel {
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
             .or_else(|| project.map(|p| p.join(mint::package::PACKAGE_DIR)));
+        let reader = match self.reader_keystore.trim() {
+            "" => None,
+            path => {
+                let w = mint::chain::Wallet::from_keystore(path, &self.reader_password)
+                    .map_err(|e| StudioError::Input(format!("reader key: {e}")))?;
+                let k = w
+                    .secret_key()
+                    .map_err(|e| StudioError::Input(format!("reader key: {e}")))?;
+                Some(crate::studio::officer::ReaderKey(std::sync::Arc::new(k)))
+            }
+        };
         Ok(TokenQuery {
             target,
             token_id,
             package,
             project: project.map(Path::to_path_buf),
+            reader,
         })
     }
 
@@ -445,8 +461,17 @@ impl OfficerPanel {
             ui.label("Package");
             ui.add(
                 egui::TextEdit::singleline(&mut self.package)
-                    .hint_text("the open project's package/"),
+                    .hint_text("the open project's package/ (or sealed/)"),
             );
+            ui.end_row();
+            ui.label("Reader keystore");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.reader_keystore)
+                    .hint_text("for a sealed package: your key's JSON keystore"),
+            );
+            ui.end_row();
+            ui.label("Password");
+            ui.add(egui::TextEdit::singleline(&mut self.reader_password).password(true));
             ui.end_row();
         });
         ui.horizontal(|ui| {

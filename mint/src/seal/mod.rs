@@ -40,7 +40,6 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::Address;
 use hkdf::Hkdf;
-use k256::SecretKey;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 use rand08::RngCore;
 use serde::{Deserialize, Serialize};
@@ -48,7 +47,9 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 pub use ecies::WrappedKey;
+/// A reader's secret key (secp256k1), as [`crate::chain::Wallet::secret_key`] gives it.
 pub use error::{SealError, SealResult};
+pub use k256::SecretKey;
 pub use reader::ReaderCard;
 
 use crate::cid::{Cid, ImportOptions};
