@@ -315,9 +315,8 @@ pub fn verify_proof(proof: &DisclosureProof, trusted: Option<[u8; 32]>) -> Resul
 }
 
 /// Point count and millimetre bounds of a chunk of portable records (x, y, z as i64 mm, then
-/// colour; [`Schema::Portable`]).
+/// colour; [`crate::Schema::Portable`]).
 fn chunk_summary(bytes: &[u8], p: &MerkleProof) -> Value {
-    let _ = Schema::Portable;
     let mut lo = [i64::MAX; 3];
     let mut hi = [i64::MIN; 3];
     let recs = bytes.chunks_exact(PORTABLE_RECORD_BYTES);
