@@ -29,7 +29,7 @@ use serde_json::Value;
 use crate::fingerprint::canonical::PORTABLE_RECORD_BYTES;
 use crate::fingerprint::reconstruction::{LEAF_INVENTORY, LEAF_TREE};
 use crate::fingerprint::{
-    CanonicalCloud, FingerprintOptions, MerkleProof, ModelFingerprint, Schema, asset_leaves, merkle,
+    CanonicalCloud, FingerprintOptions, MerkleProof, ModelFingerprint, asset_leaves, merkle,
 };
 use crate::hex32;
 use crate::package::PackageError;

@@ -99,6 +99,12 @@ enum BenchWhat {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Sealed packages: seal, grant and open a packaged simulated tile of --points points,
+    /// against SHA-256 of the same bytes in the same run.
+    Seal {
+        #[arg(long, default_value_t = 1_000_000)]
+        points: u64,
+    },
     /// Viewer: load a synthetic cloud, build the octree, time per-frame LOD selection along a
     /// camera orbit (target: selection under 2 ms a frame for 20 M points).
     View {
@@ -180,6 +186,14 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
             budget,
             frames,
         } => super::bench_view::run(points, budget, frames)?,
+        BenchWhat::Seal { points } => {
+            let r = super::bench_seal::measure(points, &ctx.cancel)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                super::bench_seal::print(&r);
+            }
+        }
         BenchWhat::Fingerprint { points, runs } => {
             let r = mint::bench::bench(&mint::bench::BenchOptions {
                 points,

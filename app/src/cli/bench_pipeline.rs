@@ -62,6 +62,66 @@ fn stage<T>(
     Ok(out)
 }
 
+/// Ingest `tile` into the new project `dir`, reconstruct, simulate (`runs`), fingerprint and
+/// package it, timing each stage into `rows`.
+pub fn run_stages(
+    tile: &std::path::Path,
+    dir: &std::path::Path,
+    runs: u32,
+    rows: &mut Vec<StageRow>,
+    cancel: &CancelToken,
+) -> anyhow::Result<()> {
+    stage(rows, "ingest", || {
+        Ok(capture::project::ingest(
+            std::slice::from_ref(&tile.to_path_buf()),
+            dir,
+            &capture::project::IngestOptions::default(),
+            &mut |_| {},
+            cancel,
+        )?)
+    })?;
+    stage(rows, "reconstruct", || {
+        Ok(twinmint_app::workflow::reconstruct::reconstruct_project(
+            dir,
+            &reconstruct::pipeline::ReconstructOptions::default(),
+            None,
+            &mut |_, _| {},
+            cancel,
+        )?)
+    })?;
+    stage(rows, "simulate", || {
+        use twinmint_app::workflow::simulate as wf;
+        let trees = wf::project_trees(dir)?;
+        let manifest = capture::project::open(dir)?;
+        let o = growth_model::SimulationOptions {
+            runs,
+            area_ha: wf::plot_area_ha(&manifest),
+            ..Default::default()
+        };
+        Ok(wf::simulate_project(
+            dir,
+            &trees,
+            &o,
+            &mut |_, _| {},
+            cancel,
+        )?)
+    })?;
+    stage(rows, "fingerprint", || {
+        let fp = mint::package::compute_project_fingerprint(dir, &mut NoProgress, cancel)?;
+        fp.write(dir)?;
+        Ok(())
+    })?;
+    stage(rows, "package", || {
+        Ok(mint::package::build_with(
+            dir,
+            &mint::package::PackageOptions::default(),
+            &mut NoProgress,
+            cancel,
+        )?)
+    })?;
+    Ok(())
+}
+
 /// Run every stage on `tile` (or a simulated one) in a fresh project under the temporary folder.
 pub fn measure(
     tile: Option<PathBuf>,
@@ -87,54 +147,7 @@ pub fn measure(
     let mut rows = Vec::new();
     let t_all = Instant::now();
     let all_resettable = super::peak::reset();
-    stage(&mut rows, "ingest", || {
-        Ok(capture::project::ingest(
-            std::slice::from_ref(&tile),
-            &dir,
-            &capture::project::IngestOptions::default(),
-            &mut |_| {},
-            cancel,
-        )?)
-    })?;
-    stage(&mut rows, "reconstruct", || {
-        Ok(twinmint_app::workflow::reconstruct::reconstruct_project(
-            &dir,
-            &reconstruct::pipeline::ReconstructOptions::default(),
-            None,
-            &mut |_, _| {},
-            cancel,
-        )?)
-    })?;
-    stage(&mut rows, "simulate", || {
-        use twinmint_app::workflow::simulate as wf;
-        let trees = wf::project_trees(&dir)?;
-        let manifest = capture::project::open(&dir)?;
-        let o = growth_model::SimulationOptions {
-            runs,
-            area_ha: wf::plot_area_ha(&manifest),
-            ..Default::default()
-        };
-        Ok(wf::simulate_project(
-            &dir,
-            &trees,
-            &o,
-            &mut |_, _| {},
-            cancel,
-        )?)
-    })?;
-    stage(&mut rows, "fingerprint", || {
-        let fp = mint::package::compute_project_fingerprint(&dir, &mut NoProgress, cancel)?;
-        fp.write(&dir)?;
-        Ok(())
-    })?;
-    stage(&mut rows, "package", || {
-        Ok(mint::package::build_with(
-            &dir,
-            &mint::package::PackageOptions::default(),
-            &mut NoProgress,
-            cancel,
-        )?)
-    })?;
+    run_stages(&tile, &dir, runs, &mut rows, cancel)?;
     let total_seconds = t_all.elapsed().as_secs_f64();
     let peak = rows.iter().filter_map(|r| r.peak_bytes).max();
     Ok(PipelineReport {

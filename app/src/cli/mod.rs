@@ -5,6 +5,7 @@ mod bench_accuracy;
 mod bench_laz;
 mod bench_pipeline;
 mod bench_reconstruct;
+mod bench_seal;
 mod bench_survey;
 mod bench_tile;
 mod bench_view;
