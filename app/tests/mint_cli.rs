@@ -1436,7 +1436,17 @@ fn sealed_package_pledge_with_access_grant_on_anvil() {
     let lender_card = card("lender", &lender_key);
     let stranger_card = card("stranger", &stranger_key);
     let sealed_dir = project.join("sealed");
-    let sealed = json(&["seal", "--json", p(&project), "--owner", p(&owner_card)]);
+    let regulator_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "6"];
+    let regulator_card = card("regulator", &regulator_key);
+    let sealed = json(&[
+        "seal",
+        "--json",
+        p(&project),
+        "--owner",
+        p(&owner_card),
+        "--regulator",
+        p(&regulator_card),
+    ]);
     assert!(
         sealed["plaintext_bytes"].as_u64().unwrap() > 100_000,
         "{sealed}"
@@ -1563,5 +1573,29 @@ fn sealed_package_pledge_with_access_grant_on_anvil() {
         assert!(c.collateral_value > 0.0, "{c:?}");
         let pl = r.pledge.expect("pledged");
         assert!(pl.accepted);
+        assert!(r.carbon_view.is_none());
+        // The regulator's key: the carbon view, not the project.
+        let q = TokenQuery {
+            reader: Some(ReaderKey(std::sync::Arc::new(
+                dev::dev_account(6).secret_key().unwrap(),
+            ))),
+            ..q
+        };
+        let r = build_report(&q, &Default::default()).unwrap();
+        assert!(r.verified, "{:?}", r.failures().collect::<Vec<_>>());
+        let v = r.carbon_view.expect("the regulator sees the carbon view");
+        assert!(v["inventory"]["co2e_t"].as_f64().unwrap() > 0.0, "{v}");
+        assert!(
+            r.collateral.is_none(),
+            "a regulator must not see the project's figures"
+        );
     }
+    // The regulator's view from the CLI.
+    let mut v = vec!["open-sealed", p(&sealed_dir), "--carbon"];
+    v.extend(regulator_key);
+    let carbon: serde_json::Value = serde_json::from_str(&ok(&v)).unwrap();
+    assert!(
+        carbon["projection"]["stock_co2e_t_p50"].is_array(),
+        "{carbon}"
+    );
 }

@@ -245,6 +245,9 @@ pub struct OfficerReport {
     /// For a resurvey project: drift and LTV then vs now.
     pub timeline: Option<TimelineView>,
     pub collateral: Option<CollateralView>,
+    /// A sealed package opened with a regulator's key: the carbon view (year-0 stock, the
+    /// projected band, the survey history) — all a regulator's key opens.
+    pub carbon_view: Option<serde_json::Value>,
     /// What could not be checked, and why.
     pub notes: Vec<String>,
     /// RFC 3339, UTC.
@@ -362,6 +365,7 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
         source: e,
     })?;
     let mut project = query.project.clone();
+    let mut carbon_view = None;
     let sealed = match &source {
         Some(PackageSource::Dir(d)) if mint::verify::is_sealed(d) => Some(d.clone()),
         _ => None,
@@ -370,7 +374,22 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
         (_, Some(d)) => {
             let key = query.reader.as_ref().map(|k| &*k.0);
             let r = mint::verify::verify_sealed(d, Some(&reads.chain), key);
+            let regulator = key.filter(|k| {
+                mint::seal::read(d)
+                    .and_then(|(_, a)| mint::seal::unwrap_key(d, &a, k))
+                    .is_ok_and(|(_, role)| role == mint::seal::Role::Regulator)
+            });
             match key {
+                Some(k) if regulator.is_some() => match mint::seal::open_carbon(d, k) {
+                    Ok(v) => {
+                        notes.push(
+                            "a regulator's key: the carbon view only (no scans, trees or model)"
+                                .into(),
+                        );
+                        carbon_view = Some(v);
+                    }
+                    Err(e) => notes.push(format!("carbon view not opened: {e}")),
+                },
                 Some(k) => match mint::seal::open(d, k, &opened.path().join("project")) {
                     Ok(p) => {
                         notes.push(format!(
@@ -504,6 +523,7 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
         surveys,
         timeline,
         collateral,
+        carbon_view,
         notes,
         checked_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
@@ -831,6 +851,7 @@ mod tests {
             attestation: None,
             surveys: vec![],
             timeline: None,
+            carbon_view: None,
             collateral: None,
             notes: vec!["a <note>".into()],
             checked_at: "2025-01-01T00:00:00Z".into(),

@@ -610,6 +610,40 @@ impl OfficerPanel {
                 ));
             }
         }
+        if let Some(v) = &r.carbon_view {
+            ui.heading("Regulator view (carbon only)");
+            let num = |p: &str| v.pointer(p).and_then(serde_json::Value::as_f64);
+            if let (Some(co2e), Some(area)) = (num("/inventory/co2e_t"), num("/inventory/area_ha"))
+            {
+                ui.label(format!(
+                    "year-0 stock {co2e:.1} t CO2e on {area:.2} ha ({:.1} t/ha)",
+                    co2e / area.max(1e-9)
+                ));
+            }
+            if let (Some(years), Some(p50)) = (
+                v.pointer("/projection/year").and_then(|y| y.as_array()),
+                v.pointer("/projection/stock_co2e_t_p50")
+                    .and_then(|y| y.as_array()),
+            ) && let (Some(y), Some(s)) = (years.last(), p50.last())
+            {
+                ui.label(format!(
+                    "projected stock in {y}: {:.1} t CO2e (P50)",
+                    s.as_f64().unwrap_or(0.0)
+                ));
+            }
+            if let Some(h) = v.get("history") {
+                ui.label(format!(
+                    "resurvey of {} after {} years",
+                    h.get("previous_fingerprint")
+                        .and_then(|f| f.as_str())
+                        .map(short)
+                        .unwrap_or_default(),
+                    h.get("elapsed_years")
+                        .and_then(serde_json::Value::as_f64)
+                        .unwrap_or(0.0)
+                ));
+            }
+        }
         if let Some(t) = &r.timeline {
             ui.heading("Drift since the previous survey");
             ui.label(format!(
