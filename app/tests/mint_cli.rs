@@ -1569,11 +1569,19 @@ fn sealed_package_pledge_with_access_grant_on_anvil() {
         );
         let c = r
             .collateral
+            .clone()
             .expect("the figures come from the decrypted simulation");
         assert!(c.collateral_value > 0.0, "{c:?}");
-        let pl = r.pledge.expect("pledged");
+        let pl = r.pledge.clone().expect("pledged");
         assert!(pl.accepted);
         assert!(r.carbon_view.is_none());
+        // The officer checks the tree's disclosure proof against the token (and the tampered
+        // one fails).
+        let good = dir.path().join("tree-good.json");
+        ok(&["prove", "-q", p(&project), "--tree", &id, "-o", p(&good)]);
+        let said = twinmint_app::studio::officer::check_proof(&good, &r).unwrap();
+        assert!(said.contains(&format!("tree {id}")), "{said}");
+        assert!(twinmint_app::studio::officer::check_proof(&proof, &r).is_err());
         // The regulator's key: the carbon view, not the project.
         let q = TokenQuery {
             reader: Some(ReaderKey(std::sync::Arc::new(

@@ -684,6 +684,46 @@ fn utc(unix: u64) -> String {
 
 // ---------------------------------------------------------------------------------- export
 
+/// Check a disclosure proof file (`twinmint prove`) against the token's on-chain fingerprint
+/// in `report`: one line saying what it proves, or why it does not.
+pub fn check_proof(path: &Path, report: &OfficerReport) -> Result<String, String> {
+    let proof = mint::disclosure::read_proof(path).map_err(|e| e.to_string())?;
+    let trusted: B256 = report.fingerprint.parse().map_err(|_| {
+        format!(
+            "the token's fingerprint {} is not 32 bytes",
+            report.fingerprint
+        )
+    })?;
+    let d = mint::disclosure::verify_proof(&proof, Some(trusted.0))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let what = match d.kind {
+        "tree" => format!(
+            "tree {} (height {} m)",
+            d.value.get("id").and_then(|v| v.as_u64()).unwrap_or(0),
+            d.value
+                .get("height_m")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0)
+        ),
+        "carbon" => format!(
+            "year-0 stock {:.1} t CO2e",
+            d.value
+                .pointer("/totals/co2e_t")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0)
+        ),
+        _ => format!(
+            "cloud chunk {} ({} points)",
+            d.value.get("chunk").and_then(|v| v.as_u64()).unwrap_or(0),
+            d.value.get("points").and_then(|v| v.as_u64()).unwrap_or(0)
+        ),
+    };
+    Ok(format!(
+        "{what} is part of token #{}'s fingerprinted model",
+        report.token_id
+    ))
+}
+
 /// Copy `package_dir/report.html` to `out` (a file, or a folder: then
 /// `report-token-N-verified.html` in it) with the verification appended, written atomically.
 /// The RPC URL is left out: it can carry an API key.

@@ -389,6 +389,9 @@ pub struct OfficerPanel {
     pub cancel: CancelToken,
     pub report: Option<OfficerReport>,
     pub exported: Option<PathBuf>,
+    /// A disclosure proof file to check against the token, and the verdict.
+    pub proof: String,
+    pub proof_result: Option<Result<String, String>>,
     /// The dev chain as the mint panel started it (copied in each frame).
     pub dev: Option<DevChainInfo>,
 }
@@ -515,6 +518,28 @@ impl OfficerPanel {
         ));
         ui.label(format!("owner {}", r.owner));
         ui.label(format!("fingerprint {}", r.fingerprint));
+        ui.horizontal(|ui| {
+            ui.label("Disclosure proof");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.proof)
+                    .hint_text("proof.json from `twinmint prove`"),
+            );
+            if ui.button("Check").clicked() {
+                self.proof_result = Some(crate::studio::officer::check_proof(
+                    Path::new(self.proof.trim()),
+                    r,
+                ));
+            }
+        });
+        match &self.proof_result {
+            Some(Ok(t)) => {
+                ui.colored_label(GREEN, format!("proof verified: {t}"));
+            }
+            Some(Err(e)) => {
+                ui.colored_label(RED, format!("proof does not verify: {e}"));
+            }
+            None => {}
+        }
         ui.separator();
         ui.heading("Collateral");
         match &r.owner_kyc {
