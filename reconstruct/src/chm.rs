@@ -394,12 +394,21 @@ pub fn grid_for_bounds(x0: f64, y0: f64, x1: f64, y1: f64, res: f64) -> Raster {
 /// Cell (column, row) of an absolute position, clamped into the grid (for points known to lie
 /// inside its bounds, where f64 rounding could otherwise push an edge point out).
 pub(crate) fn clamped_cell(grid: &Raster, x: f64, y: f64) -> (usize, usize) {
+    // Whole millimetres first: millimetre-quantised scans put one point in 500 exactly on a
+    // 0.5 m cell edge, and the float noise a cloud's origin leaves in its coordinates must not
+    // decide the side (a survey tile and the whole cloud would grid it differently).
+    let (x, y) = (mm(x), mm(y));
     let c = ((x - grid.x_min) / grid.resolution_m).floor();
     let r = ((grid.y_max - y) / grid.resolution_m).floor();
     (
         c.clamp(0.0, (grid.width - 1) as f64) as usize,
         r.clamp(0.0, (grid.height - 1) as f64) as usize,
     )
+}
+
+/// `v` rounded to whole millimetres.
+fn mm(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
 }
 
 /// A point kept for triangulation: local metric coordinates (east of the grid's west edge, north
@@ -453,8 +462,10 @@ pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
     };
     for &i in &first {
         let p = cloud.positions[i];
-        let (x, y) = (o[0] + p[0] as f64, o[1] + p[1] as f64);
-        let z = (o[2] + p[2] as f64) as f32;
+        // Absolute millimetres (see `clamped_cell`): the same point gives the same cell and
+        // height whatever the cloud's origin.
+        let (x, y) = (mm(o[0] + p[0] as f64), mm(o[1] + p[1] as f64));
+        let z = mm(o[2] + p[2] as f64) as f32;
         for &(dx, dy) in &ring {
             let (qx, qy) = (x + dx, y + dy);
             // lidR drops sub-circle points outside the cloud's bounding box.

@@ -408,7 +408,10 @@ pub fn metrics(
                 .iter()
                 .map(|&i| cloud.absolute(i as usize))
                 .filter(|p| (p[0] - tops[k].x).hypot(p[1] - tops[k].y) <= lim)
-                .max_by(|a, b| a[2].total_cmp(&b[2]))
+                // Ties (equal heights to the millimetre) go to the west-most, then south-most
+                // point, by absolute millimetres: the same apex whatever the point order or the
+                // cloud's origin, so a survey tile and the whole cloud agree.
+                .max_by_key(|p| (mm(p[2]), -mm(p[0]), -mm(p[1])))
                 .unwrap_or([tops[k].x, tops[k].y, tops[k].height_m])
         })
         .collect();
@@ -477,6 +480,12 @@ pub fn metrics(
             }
         })
         .collect()
+}
+
+/// A coordinate in whole millimetres (the LAS quantum TwinMint writes), for comparisons that
+/// must not depend on float noise.
+fn mm(v: f64) -> i64 {
+    (v * 1000.0).round() as i64
 }
 
 #[cfg(test)]
