@@ -1399,6 +1399,45 @@ fn sealed_package_pledge_with_access_grant_on_anvil() {
     };
     let call = |v: Vec<String>| ok(&v.iter().map(String::as_str).collect::<Vec<_>>());
     let (owner, lender) = (addr(2), addr(3));
+
+    // Reader cards: the owner's (a key), the lender's and a stranger's (the mnemonic).
+    let card = |name: &str, key: &[&str]| -> PathBuf {
+        let path = dir.path().join(format!("{name}.json"));
+        let mut v = vec!["reader-key", "-q", "-o", p(&path)];
+        v.extend(key);
+        ok(&v);
+        path
+    };
+    let owner_key = ["--key-env", OWNER_KEY_VAR];
+    let lender_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "3"];
+    let stranger_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "5"];
+    let owner_card = card("owner", &owner_key);
+    let lender_card = card("lender", &lender_key);
+    let stranger_card = card("stranger", &stranger_key);
+    ok(&[
+        "package",
+        "-q",
+        p(&project),
+        "--surveyor",
+        &addr(1).to_string(),
+    ]);
+    let sealed_dir = project.join("sealed");
+    let regulator_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "6"];
+    let regulator_card = card("regulator", &regulator_key);
+    let sealed = json(&[
+        "seal",
+        "--json",
+        p(&project),
+        "--owner",
+        p(&owner_card),
+        "--regulator",
+        p(&regulator_card),
+    ]);
+    assert!(
+        sealed["plaintext_bytes"].as_u64().unwrap() > 100_000,
+        "{sealed}"
+    );
+    let _ = stranger_card;
     let mut v = conn(&[
         "mint",
         "--json",
@@ -1420,38 +1459,18 @@ fn sealed_package_pledge_with_access_grant_on_anvil() {
     );
     let minted = json(&v.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(minted["token_id"], 1, "{minted}");
-
-    // Reader cards: the owner's (a key), the lender's and a stranger's (the mnemonic).
-    let card = |name: &str, key: &[&str]| -> PathBuf {
-        let path = dir.path().join(format!("{name}.json"));
-        let mut v = vec!["reader-key", "-q", "-o", p(&path)];
-        v.extend(key);
-        ok(&v);
-        path
-    };
-    let owner_key = ["--key-env", OWNER_KEY_VAR];
-    let lender_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "3"];
-    let stranger_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "5"];
-    let owner_card = card("owner", &owner_key);
-    let lender_card = card("lender", &lender_key);
-    let stranger_card = card("stranger", &stranger_key);
-    let sealed_dir = project.join("sealed");
-    let regulator_key = ["--mnemonic-env", MNEMONIC_VAR, "--index", "6"];
-    let regulator_card = card("regulator", &regulator_key);
-    let sealed = json(&[
-        "seal",
-        "--json",
-        p(&project),
-        "--owner",
-        p(&owner_card),
-        "--regulator",
-        p(&regulator_card),
-    ]);
-    assert!(
-        sealed["plaintext_bytes"].as_u64().unwrap() > 100_000,
-        "{sealed}"
-    );
-    let _ = stranger_card;
+    // Sealed before the mint: the token points at the sealed package from the start.
+    let first_uri = block_on(async {
+        let c = Chain::connect_read_only(ChainConfig::new(
+            &url,
+            dev::CHAIN_ID,
+            Some(contract.parse().unwrap()),
+        ))
+        .await?;
+        c.token_uri(1).await
+    })
+    .unwrap();
+    assert_eq!(first_uri, sealed["cids"]["token_uri"].as_str().unwrap());
 
     // The pledge offer with the lender's grant: new package version, URI on chain.
     let mut v = conn(&[

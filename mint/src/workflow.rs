@@ -40,6 +40,8 @@ pub enum PrepareEvent {
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub fingerprint: ProjectFingerprint,
+    /// The clear package's CIDs; `token_uri` is the sealed package's when the project has a
+    /// current one (see `sealed_token_uri`).
     pub cids: PackageManifest,
     pub metadata: TokenMetadata,
     /// Why the package was (re)built, when it was.
@@ -109,12 +111,47 @@ pub fn prepare_package(
             ));
         }
     }
+    let mut cids = PackageManifest::read(&pkg)?;
+    if let Some(uri) = sealed_token_uri(project, &fp.model_0x)? {
+        cids.token_uri = uri;
+    }
     Ok(Prepared {
         fingerprint: fp,
-        cids: PackageManifest::read(&pkg)?,
+        cids,
         metadata: read_metadata(&pkg)?,
         rebuilt: stale,
     })
+}
+
+/// Private by default once sealed: a project with a sealed package (`twinmint seal`) is minted
+/// with the sealed package's URI, so the token never points at the data in the clear. A sealed
+/// package of another fingerprint (the project changed since) is refused rather than silently
+/// minting the clear package; a damaged one too.
+fn sealed_token_uri(project: &Path, fingerprint: &str) -> PackageResult<Option<String>> {
+    let dir = project.join(crate::seal::SEALED_DIR);
+    if !crate::verify::is_sealed(&dir) {
+        return Ok(None);
+    }
+    let cids: crate::seal::SealedCids =
+        package::project::read_json(&dir.join(crate::seal::CIDS_JSON))?;
+    if cids.fingerprint != fingerprint {
+        return Err(PackageError::invalid(
+            &dir,
+            format!(
+                "sealed for fingerprint {}, but the project's is now {fingerprint}: run `twinmint \
+                 seal` again (or remove the folder to mint the clear package)",
+                cids.fingerprint
+            ),
+        ));
+    }
+    let report = crate::verify::verify_sealed(&dir, None, None);
+    if !report.ok() {
+        return Err(PackageError::invalid(
+            &dir,
+            format!("the sealed package does not verify:\n{report}"),
+        ));
+    }
+    Ok(Some(cids.token_uri))
 }
 
 /// A rebuild uses the options the old package was built with (recorded in its `cids.json`),

@@ -215,3 +215,38 @@ fn disclosure_proofs_verify_against_the_fingerprint_and_tampering_fails() {
         Err(DisclosureError::Stale { .. })
     ));
 }
+
+#[test]
+fn a_sealed_project_mints_with_the_sealed_uri_and_a_stale_seal_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = synth_project(dir.path(), "plot", 13, true);
+    let surveyor = wallet(1).address();
+    let prepare = || {
+        mint::workflow::prepare_package(
+            &project,
+            surveyor,
+            &mut |_| {},
+            &mut capture::NoProgress,
+            &capture::CancelToken::new(),
+        )
+    };
+    let clear = prepare().unwrap().cids.token_uri;
+    let sealed = seal::seal(&seal::SealRequest {
+        project: &project,
+        readers: vec![(card(0), Role::Owner)],
+        regulators: vec![],
+    })
+    .unwrap();
+    let uri = prepare().unwrap().cids.token_uri;
+    assert_eq!(uri, sealed.cids.token_uri);
+    assert_ne!(uri, clear);
+    // The project changes after sealing (another simulation): the seal is stale, and the mint
+    // is refused rather than pointing the token at the clear package.
+    let mut sim: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("simulation.json")).unwrap()).unwrap();
+    let co2e = sim["inventory"]["totals"]["co2e_t"].as_f64().unwrap();
+    sim["inventory"]["totals"]["co2e_t"] = serde_json::json!(co2e * 2.0);
+    std::fs::write(project.join("simulation.json"), sim.to_string()).unwrap();
+    let err = prepare().unwrap_err().to_string();
+    assert!(err.contains("run `twinmint seal` again"), "{err}");
+}
