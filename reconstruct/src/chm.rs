@@ -141,10 +141,12 @@ pub struct ChmPlan {
     /// point; empty for pit-free.
     pub point_cells: Vec<u32>,
     pub point_heights: Vec<f32>,
-    /// Pit-free input: every kept triangle of every layer as 9 f32s `u0 v0 z0 u1 v1 z1 u2 v2 z2`,
-    /// `u` = columns east of the grid's west edge, `v` = rows south of its north edge (so the
-    /// centre of cell (c, r) is (c + 0.5, r + 0.5)), `z` = height.
-    pub triangles: Vec<f32>,
+    /// Pit-free input, one list per layer: every kept triangle as 9 f32s
+    /// `u0 v0 z0 u1 v1 z1 u2 v2 z2`, `u` = columns east of the grid's west edge, `v` = rows south
+    /// of its north edge (so the centre of cell (c, r) is (c + 0.5, r + 0.5)), `z` = height.
+    /// Kept per layer rather than concatenated: the layers of a survey tile hold tens of MB, and
+    /// a concatenated copy would double them at the stage's peak.
+    pub triangles: Vec<Vec<f32>>,
     /// The edge limit used for the layers above 0 (after `None` was resolved).
     pub max_edge_m: f64,
     /// First-return points per square metre of the cloud's bounding box.
@@ -154,7 +156,7 @@ pub struct ChmPlan {
 impl ChmPlan {
     /// Number of triangles in [`ChmPlan::triangles`].
     pub fn triangle_count(&self) -> usize {
-        self.triangles.len() / 9
+        self.triangles.iter().map(|l| l.len() / 9).sum()
     }
 
     /// Finish on the CPU (rayon).
@@ -175,7 +177,8 @@ impl ChmPlan {
                 let chunk = 9 * 16_384;
                 out = self
                     .triangles
-                    .par_chunks(chunk)
+                    .par_iter()
+                    .flat_map(|layer| layer.par_chunks(chunk))
                     .fold(
                         || vec![f32::NEG_INFINITY; n],
                         |mut acc, tris| {
@@ -259,7 +262,7 @@ impl ChmPlan {
             ChmMethod::PitFree => {
                 let k = gpu.kernel("chm_tin", TIN_WGSL, "main")?;
                 let batch = (max_bytes / 36).max(1) * 9;
-                for tris in self.triangles.chunks(batch) {
+                for tris in self.triangles.iter().flat_map(|l| l.chunks(batch)) {
                     let m = tris.len() / 9;
                     let g = groups(m);
                     let params = gpu.uniform(
@@ -433,13 +436,14 @@ pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
     opts.validate()?;
     let grid = grid_for(cloud, opts.resolution_m)?;
     let res = opts.resolution_m;
-    let first: Vec<usize> = match (&cloud.return_number, opts.first_returns_only) {
-        (Some(rn), true) => (0..cloud.len()).filter(|&i| rn[i] <= 1).collect(),
-        _ => (0..cloud.len()).collect(),
+    let is_first = |i: usize| match (&cloud.return_number, opts.first_returns_only) {
+        (Some(rn), true) => rn[i] <= 1,
+        _ => true,
     };
+    let first_count = (0..cloud.len()).filter(|&i| is_first(i)).count();
     let b = cloud.bounds();
     let area = b.area_xy().max(res * res);
-    let density = first.len() as f64 / area;
+    let density = first_count as f64 / area;
     let spacing = if density > 0.0 {
         1.0 / density.sqrt()
     } else {
@@ -447,9 +451,9 @@ pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
     };
     let max_edge_m = opts.max_edge_m.unwrap_or(3.0 * spacing.max(res));
 
-    // Absolute xy and height of every (sub-circled) first return.
+    // Absolute xy and height of every (sub-circled) first return, visited in point order
+    // without being collected (a survey tile's returns would otherwise be copied once more).
     let o = cloud.origin;
-    let mut pts: Vec<(f64, f64, f32)> = Vec::with_capacity(first.len());
     let ring: Vec<(f64, f64)> = if opts.subcircle_m > 0.0 {
         (0..8)
             .map(|k| {
@@ -460,20 +464,22 @@ pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
     } else {
         vec![(0.0, 0.0)]
     };
-    for &i in &first {
-        let p = cloud.positions[i];
-        // Absolute millimetres (see `clamped_cell`): the same point gives the same cell and
-        // height whatever the cloud's origin.
-        let (x, y) = (mm(o[0] + p[0] as f64), mm(o[1] + p[1] as f64));
-        let z = mm(o[2] + p[2] as f64) as f32;
-        for &(dx, dy) in &ring {
-            let (qx, qy) = (x + dx, y + dy);
-            // lidR drops sub-circle points outside the cloud's bounding box.
-            if qx >= b.min[0] && qx <= b.max[0] && qy >= b.min[1] && qy <= b.max[1] {
-                pts.push((qx, qy, z));
+    let visit = |f: &mut dyn FnMut(f64, f64, f32)| {
+        for i in (0..cloud.len()).filter(|&i| is_first(i)) {
+            let p = cloud.positions[i];
+            // Absolute millimetres (see `clamped_cell`): the same point gives the same cell
+            // and height whatever the cloud's origin.
+            let (x, y) = (mm(o[0] + p[0] as f64), mm(o[1] + p[1] as f64));
+            let z = mm(o[2] + p[2] as f64) as f32;
+            for &(dx, dy) in &ring {
+                let (qx, qy) = (x + dx, y + dy);
+                // lidR drops sub-circle points outside the cloud's bounding box.
+                if qx >= b.min[0] && qx <= b.max[0] && qy >= b.min[1] && qy <= b.max[1] {
+                    f(qx, qy, z);
+                }
             }
         }
-    }
+    };
 
     let mut plan = ChmPlan {
         grid,
@@ -489,36 +495,39 @@ pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
         (r * g.width + c) as u32
     };
     if opts.method == ChmMethod::PointToRaster {
-        plan.point_cells = pts
-            .iter()
-            .map(|&(x, y, _)| cell_index(&plan.grid, x, y))
-            .collect();
-        plan.point_heights = pts.iter().map(|p| p.2).collect();
+        let (mut cells, mut heights) = (
+            Vec::with_capacity(first_count * ring.len()),
+            Vec::with_capacity(first_count * ring.len()),
+        );
+        visit(&mut |x, y, z| {
+            cells.push(cell_index(&plan.grid, x, y));
+            heights.push(z);
+        });
+        plan.point_cells = cells;
+        plan.point_heights = heights;
         return Ok(plan);
     }
 
     // Highest point per cell (lidR `highest = TRUE`); ties keep the first.
     let n = plan.grid.width * plan.grid.height;
-    let mut best: Vec<u32> = vec![u32::MAX; n];
-    for (k, &(x, y, z)) in pts.iter().enumerate() {
+    let mut best: Vec<Option<(f64, f64, f32)>> = vec![None; n];
+    visit(&mut |x, y, z| {
         let c = cell_index(&plan.grid, x, y) as usize;
-        if best[c] == u32::MAX || z > pts[best[c] as usize].2 {
-            best[c] = k as u32;
+        if best[c].is_none_or(|b| z > b.2) {
+            best[c] = Some((x, y, z));
         }
-    }
+    });
     let (x_min, y_max) = (plan.grid.x_min, plan.grid.y_max);
     let kept: Vec<Vertex> = best
         .iter()
-        .filter(|&&k| k != u32::MAX)
-        .map(|&k| {
-            let (x, y, z) = pts[k as usize];
-            Vertex {
-                x: x - x_min,
-                y: y - y_max,
-                z,
-            }
+        .flatten()
+        .map(|&(x, y, z)| Vertex {
+            x: x - x_min,
+            y: y - y_max,
+            z,
         })
         .collect();
+    drop(best);
 
     let mut thresholds = opts.thresholds_m.clone();
     thresholds.sort_by(f64::total_cmp);
@@ -535,7 +544,7 @@ pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
             layer_triangles(v, edge, res)
         })
         .collect::<Result<_>>()?;
-    plan.triangles = layers.concat();
+    plan.triangles = layers;
     Ok(plan)
 }
 

@@ -31,6 +31,30 @@ pub struct PointLabels<'a> {
     pub noise: Option<&'a [bool]>,
 }
 
+/// The labels of [`PointLabels`], owned: what the pipeline keeps instead of a classified copy
+/// of the cloud, which is built only when written ([`crate::pipeline::ReconstructOutput::classified`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Labels {
+    pub ground: Vec<bool>,
+    pub tree_id: Option<Vec<u32>>,
+    pub pipe_run: Option<Vec<u32>>,
+    pub post: Option<Vec<u32>>,
+    pub noise: Option<Vec<bool>>,
+}
+
+impl Labels {
+    /// Borrowed, for [`classified_cloud`].
+    pub fn as_point_labels(&self) -> PointLabels<'_> {
+        PointLabels {
+            ground: Some(&self.ground),
+            tree_id: self.tree_id.as_deref(),
+            pipe_run: self.pipe_run.as_deref(),
+            post: self.post.as_deref(),
+            noise: self.noise.as_deref(),
+        }
+    }
+}
+
 /// Options of [`classified_cloud`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

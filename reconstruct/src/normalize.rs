@@ -38,6 +38,53 @@ pub fn normalized(cloud: &PointCloud, dtm: &Raster) -> PointCloud {
     out
 }
 
+/// The cloud the tree step reads, lean: the kept points' positions with z replaced by height
+/// above ground (origin z = 0) and their return numbers (first returns make the CHM) — not a
+/// copy of every attribute, which the tree step never reads. Built straight from `cloud` (no
+/// intermediate selection), so a 1 M-point project or a survey tile holds one full cloud, not
+/// three. `keep` drops points (noise); the second value maps the lean cloud's points back to
+/// `cloud`'s (`None`: all kept, in order).
+pub fn normalized_for_trees(
+    cloud: &PointCloud,
+    keep: Option<&[bool]>,
+    dtm: &Raster,
+) -> (PointCloud, Option<Vec<u32>>) {
+    let index: Option<Vec<u32>> = keep.filter(|k| k.iter().any(|&x| !x)).map(|k| {
+        let mut ix = Vec::with_capacity(k.iter().filter(|&&x| x).count());
+        ix.extend((0..k.len() as u32).filter(|&i| k[i as usize]));
+        ix
+    });
+    let o = cloud.origin;
+    let pick = |i: usize| -> [f32; 3] {
+        let p = cloud.positions[i];
+        let (x, y) = (o[0] + p[0] as f64, o[1] + p[1] as f64);
+        let h = match dtm.sample(x, y) {
+            Some(g) => (o[2] + p[2] as f64 - g) as f32,
+            None => f32::NAN,
+        };
+        [p[0], p[1], h]
+    };
+    let positions: Vec<[f32; 3]> = match &index {
+        Some(ix) => ix.par_iter().map(|&i| pick(i as usize)).collect(),
+        None => (0..cloud.len()).into_par_iter().map(pick).collect(),
+    };
+    let column = |c: &Option<Vec<u8>>| -> Option<Vec<u8>> {
+        c.as_ref().map(|v| match &index {
+            Some(ix) => ix.iter().map(|&i| v[i as usize]).collect(),
+            None => v.clone(),
+        })
+    };
+    let lean = PointCloud {
+        origin: [o[0], o[1], 0.0],
+        positions,
+        return_number: column(&cloud.return_number),
+        number_of_returns: column(&cloud.number_of_returns),
+        crs: cloud.crs.clone(),
+        ..Default::default()
+    };
+    (lean, index)
+}
+
 /// Terrain statistics: heights over the DTM's defined cells, slope by Horn's (1981) 3×3
 /// finite differences ("Hill shading and the reflectance map", *Proc. IEEE* 69(1)), the
 /// method of GDAL `gdaldem slope`, over cells whose 8 neighbours are all defined.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use capture::{CancelToken, PointCloud};
 
-use crate::classified::{self, ClassifyOptions, PointLabels};
+use crate::classified::{self, ClassifyOptions};
 use crate::dtm::{self, DtmOptions};
 use crate::error::{ReconstructError, Result};
 use crate::geotiff::{self, GeoTiffOptions};
@@ -138,10 +138,22 @@ impl Stage {
 #[derive(Clone, Debug)]
 pub struct ReconstructOutput {
     pub reconstruction: Reconstruction,
-    /// The input with ASPRS classes (2 ground, 5 tree, 64 pipe, 7 noise) and `treeID`.
-    pub classified: PointCloud,
+    /// Per-point labels (ground, tree, pipe, noise): the classified cloud is built from them
+    /// and the input only when asked ([`Self::classified`]), so a survey tile that never
+    /// writes it never holds a second copy of the cloud.
+    pub labels: classified::Labels,
+    /// How [`Self::classified`] assigns classes.
+    pub classify: classified::ClassifyOptions,
     pub dtm: Raster,
     pub chm: Option<Raster>,
+}
+
+impl ReconstructOutput {
+    /// `cloud` (the input of the run) with ASPRS classes (2 ground, 5 tree, 64 pipe, 7 noise)
+    /// and `treeID`.
+    pub fn classified(&self, cloud: &PointCloud) -> Result<PointCloud> {
+        classified::classified_cloud(cloud, &self.labels.as_point_labels(), &self.classify)
+    }
 }
 
 /// Run the stage on a capture cloud (absolute heights). `progress(stage, fraction)`; `cancel`
@@ -227,21 +239,24 @@ pub fn run_on(
     let mut tree_opts_used = None;
     if !opts.skip_trees {
         let t = Instant::now();
-        let kept: Vec<usize> = (0..n).filter(|&i| !is_noise[i]).collect();
-        let sub = cloud.select(&kept);
-        let normalized = normalize::normalized(&sub, &dtm);
+        let (normalized, kept) = normalize::normalized_for_trees(cloud, Some(&keep), &dtm);
         let topts = opts
             .trees
             .clone()
-            .unwrap_or_else(|| TreeOptions::for_density(trees::first_return_density(&sub)));
+            .unwrap_or_else(|| TreeOptions::for_density(trees::first_return_density(&normalized)));
         let res = trees::run_step(
             &normalized,
             Some(&dtm),
             &topts,
             &mut StepCtx::new(gpu.as_deref(), &mut |f| progress(Stage::Trees, f), cancel),
         )?;
-        for (k, &i) in kept.iter().enumerate() {
-            tree_id[i] = res.labels[k];
+        match &kept {
+            Some(kept) => {
+                for (k, &i) in kept.iter().enumerate() {
+                    tree_id[i as usize] = res.labels[k];
+                }
+            }
+            None => tree_id.copy_from_slice(&res.labels),
         }
         trees_found = res.trees;
         if let Some(si) = &opts.species {
@@ -255,8 +270,8 @@ pub fn run_on(
 
     // Pipes, among what is left.
     let mut pipe_runs = Vec::new();
-    let mut point_run = vec![0u32; n];
-    let mut point_post = vec![0u32; n];
+    let mut point_run = None;
+    let mut point_post = None;
     if let Some(po) = &opts.pipes {
         let t = Instant::now();
         let mask: Vec<bool> = (0..n)
@@ -269,24 +284,20 @@ pub fn run_on(
         };
         let det = pipes::run(cloud, Some(&mask), po, &mut sink, cancel)?;
         pipe_runs = det.runs;
-        point_run = det.point_run;
-        point_post = det.point_post;
+        point_run = Some(det.point_run);
+        point_post = Some(det.point_post);
         time("pipes", "cpu", t);
     }
 
-    // Classified cloud.
-    let t = Instant::now();
-    progress(Stage::Classify, 0.0);
-    let labels = PointLabels {
-        ground: Some(&g.is_ground),
-        tree_id: (!opts.skip_trees).then_some(&tree_id[..]),
-        pipe_run: opts.pipes.is_some().then_some(&point_run[..]),
-        post: opts.pipes.is_some().then_some(&point_post[..]),
-        noise: opts.noise.is_some().then_some(&is_noise[..]),
-    };
-    let classified = classified::classified_cloud(cloud, &labels, &opts.classify)?;
+    // Labels (the classified cloud is built from them when written).
     progress(Stage::Classify, 1.0);
-    time("classify", "cpu", t);
+    let labels = classified::Labels {
+        ground: g.is_ground,
+        tree_id: (!opts.skip_trees).then_some(tree_id),
+        pipe_run: point_run,
+        post: point_post,
+        noise: opts.noise.is_some().then_some(is_noise),
+    };
 
     let mut options_json = serde_json::to_value(opts).unwrap_or(serde_json::Value::Null);
     if let (Some(obj), Some(t)) = (options_json.as_object_mut(), tree_opts_used) {
@@ -310,7 +321,8 @@ pub fn run_on(
     };
     Ok(ReconstructOutput {
         reconstruction,
-        classified,
+        labels,
+        classify: opts.classify.clone(),
         dtm,
         chm,
     })
@@ -323,6 +335,7 @@ pub fn run_on(
 /// run does not make is removed with the commit rather than left beside a model without it.
 pub fn write_outputs(
     dir: &Path,
+    cloud: &PointCloud,
     out: &ReconstructOutput,
     opts: &ReconstructOptions,
     progress: &mut dyn capture::Progress,
@@ -342,12 +355,9 @@ pub fn write_outputs(
     }
     gltf::write_glb(&commit.path(MODEL_GLB), &rec, &BTreeMap::new(), &opts.glb)?;
     cancel.check().map_err(|_| ReconstructError::Cancelled)?;
-    classified::write_classified(
-        &commit.path(CLASSIFIED_LAZ),
-        &out.classified,
-        progress,
-        cancel,
-    )?;
+    let classified = out.classified(cloud)?;
+    classified::write_classified(&commit.path(CLASSIFIED_LAZ), &classified, progress, cancel)?;
+    drop(classified);
     written.extend([MODEL_GLB, CLASSIFIED_LAZ]);
     for name in written {
         let p = commit.path(name);

@@ -147,7 +147,8 @@ fn pipeline_runs(label: &str, cloud: &PointCloud) -> usize {
     }
     // The pipe step again on the same points (neither noise, ground nor tree), for what it set
     // aside as stems and crown shells.
-    let cls = out.classified.classification.as_ref().unwrap();
+    let classified = out.classified(cloud).unwrap();
+    let cls = classified.classification.as_ref().unwrap();
     let mask: Vec<bool> = cls.iter().map(|c| ![2, 5, 7].contains(c)).collect();
     let det = pipes::run(
         cloud,

@@ -75,8 +75,15 @@ fn reconstruct_project(
     pool.install(|| {
         let out = pipeline::run(&cloud, &opts, &mut |_, _| {}, &CancelToken::new()).unwrap();
         assert_eq!(out.reconstruction.run.threads, threads);
-        pipeline::write_outputs(&project, &out, &opts, &mut NoProgress, &CancelToken::new())
-            .unwrap();
+        pipeline::write_outputs(
+            &project,
+            &cloud,
+            &out,
+            &opts,
+            &mut NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap();
     });
     project
 }

@@ -41,12 +41,7 @@ pub fn run(
         .find(|t| t.step == "ground")
         .map_or(f64::NAN, |t| t.seconds);
     // Our DTM RMSE with the same metric the reference gets.
-    let is_ground: Vec<bool> = out
-        .classified
-        .classification
-        .as_ref()
-        .map(|c| c.iter().map(|&k| k == 2).collect())
-        .unwrap_or_default();
+    let is_ground: Vec<bool> = out.labels.ground.clone();
     let score = |labels: &[bool]| -> anyhow::Result<f64> {
         Ok(match &truth {
             Some(t) => bench::dtm_rmse_vs_truth(&cloud, labels, t, 1.0)?.0,

@@ -46,9 +46,8 @@ pub fn reconstruct_project(
         &mut |stage: pipeline::Stage, f: f32| progress(stage.label(), f),
         cancel,
     )?;
-    drop(cloud);
     progress(WRITING, 0.0);
-    pipeline::write_outputs(dir, &out, opts, &mut capture::NoProgress, cancel)?;
+    pipeline::write_outputs(dir, &cloud, &out, opts, &mut capture::NoProgress, cancel)?;
     progress(WRITING, 1.0);
     Ok(out)
 }
