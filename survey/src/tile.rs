@@ -48,8 +48,26 @@ fn read_buffered(
     cancel: &CancelToken,
 ) -> Result<PointCloud> {
     let mut cloud = PointCloud::default();
+    // Only the columns reconstruct reads: returns (first returns make the CHM), classes
+    // (provider ground and noise), and the beam attributes the pipe step uses when it runs. A
+    // tile writes no classified cloud, so intensity, colour, GPS time and the rest would only
+    // weigh on the task's memory.
+    let pipes = plan.reconstruct.pipes.is_some();
     let opts = ReadOptions {
         crop: Some(tile.buffered),
+        fields: capture::Fields {
+            intensity: false,
+            returns: true,
+            classification: true,
+            flags: false,
+            scan_angle: pipes,
+            user_data: false,
+            point_source_id: pipes,
+            gps_time: pipes,
+            rgb: false,
+            nir: false,
+            extra: false,
+        },
         ..Default::default()
     };
     let n = tile.inputs.len().max(1);
