@@ -79,6 +79,8 @@ impl DevicePreference {
         match self {
             DevicePreference::Cpu => Ok(None),
             DevicePreference::Gpu => any().map(Some),
+            // Without a host device, a software adapter is recognised before a device is opened.
+            DevicePreference::Auto if host.is_none() && !hardware_adapter() => Ok(None),
             DevicePreference::Auto => Ok(any().ok().filter(|g| !g.is_software)),
         }
     }
@@ -142,6 +144,40 @@ pub struct Kernel {
     pub layout: wgpu::BindGroupLayout,
 }
 
+/// The adapter [`GpuContext::new`] opens: the high-performance adapter of the native backends,
+/// else the backend's software fallback.
+fn default_adapter() -> Result<wgpu::Adapter> {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12;
+    // WGPU_BACKEND etc. still override, as in every wgpu program.
+    let instance = wgpu::Instance::new(desc.with_env());
+    pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        force_fallback_adapter: false,
+        compatible_surface: None,
+    }))
+    .or_else(|_| {
+        pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: true,
+            compatible_surface: None,
+        }))
+    })
+    .map_err(|e| ReconstructError::NoAdapter(e.to_string()))
+}
+
+static HARDWARE_ADAPTER: OnceLock<bool> = OnceLock::new();
+
+/// Whether the process-wide adapter is a hardware GPU, asked of the adapter without opening a
+/// device: `Auto` on a machine with only a software adapter (lavapipe) must not pay for a
+/// device it will not use — lavapipe reserves ~64 MB of host memory for one, measured as a
+/// survey tile task's peak.
+fn hardware_adapter() -> bool {
+    *HARDWARE_ADAPTER.get_or_init(|| {
+        default_adapter().is_ok_and(|a| a.get_info().device_type != wgpu::DeviceType::Cpu)
+    })
+}
+
 static SHARED: OnceLock<std::result::Result<Arc<GpuContext>, String>> = OnceLock::new();
 
 impl GpuContext {
@@ -149,23 +185,7 @@ impl GpuContext {
     /// (Vulkan; Metal on Apple; DX12 on Windows), else the backend's software fallback.
     /// Prefer [`GpuContext::shared`], which opens it once per process.
     pub fn new() -> Result<GpuContext> {
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-        desc.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12;
-        // WGPU_BACKEND etc. still override, as in every wgpu program.
-        let instance = wgpu::Instance::new(desc.with_env());
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            force_fallback_adapter: false,
-            compatible_surface: None,
-        }))
-        .or_else(|_| {
-            pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::HighPerformance,
-                force_fallback_adapter: true,
-                compatible_surface: None,
-            }))
-        })
-        .map_err(|e| ReconstructError::NoAdapter(e.to_string()))?;
+        let adapter = default_adapter()?;
         let info = adapter.get_info();
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
