@@ -250,3 +250,35 @@ fn a_sealed_project_mints_with_the_sealed_uri_and_a_stale_seal_is_refused() {
     let err = prepare().unwrap_err().to_string();
     assert!(err.contains("run `twinmint seal` again"), "{err}");
 }
+
+#[test]
+fn hostile_sealed_folders_are_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = synth_project(dir.path(), "plot", 14, true);
+    package::build(&project, &PackageOptions::default()).unwrap();
+    let sealed = seal::seal(&seal::SealRequest {
+        project: &project,
+        readers: vec![(card(0), Role::Owner)],
+        regulators: vec![],
+    })
+    .unwrap()
+    .dir;
+    let owner = wallet(0).secret_key().unwrap();
+    // A file name that would leave the output folder.
+    let meta_path = sealed.join(seal::METADATA_JSON);
+    let original = std::fs::read(&meta_path).unwrap();
+    let mut meta: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    meta["twinmint"]["files"]["cloud.laz.enc"]["name"] = serde_json::json!("../../escaped.laz");
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let out = dir.path().join("out");
+    let err = seal::open(&sealed, &owner, &out).unwrap_err().to_string();
+    assert!(err.contains("leaves the project folder"), "{err}");
+    assert!(!out.exists() && !dir.path().join("escaped.laz").exists());
+    // A damaged access list: a clear error naming access.json.
+    std::fs::write(&meta_path, &original).unwrap();
+    std::fs::write(sealed.join(seal::ACCESS_JSON), b"{ not json").unwrap();
+    let err = seal::open(&sealed, &owner, &out).unwrap_err().to_string();
+    assert!(err.contains("access.json"), "{err}");
+    let r = mint::verify::verify_sealed(&sealed, None, None);
+    assert!(!r.ok() && r.to_string().contains("access.json"), "{r}");
+}
