@@ -58,8 +58,12 @@ fn sealed_round_trip_grant_and_tampering() {
     }
     let cloud = std::fs::read(project.join("cloud.laz")).unwrap();
     let sealed_cloud = std::fs::read(sdir.join("cloud.laz.enc")).unwrap();
+    // The sealed file starts with the seal's magic and a random nonce prefix; the LAS signature
+    // that opens the plaintext is not where an unencrypted copy would put it.
+    assert_eq!(&sealed_cloud[..8], seal::stream::MAGIC);
+    assert!(cloud.starts_with(b"LASF"));
     assert!(
-        !sealed_cloud.windows(4).any(|w| w == b"LASF"),
+        !sealed_cloud[16..].starts_with(b"LASF"),
         "the cloud is in the clear"
     );
     assert!(sealed_cloud.len() > cloud.len());
