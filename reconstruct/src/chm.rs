@@ -170,36 +170,38 @@ impl ChmPlan {
                     *v = v.max(z);
                 }
             }
-            ChmMethod::PitFree => {
-                let (w, h) = (self.grid.width as u32, self.grid.height as u32);
-                // Triangles in parallel chunks, each into its own buffer, then a max-merge:
-                // the maximum does not depend on the order.
-                let chunk = 9 * 16_384;
-                out = self
-                    .triangles
-                    .par_iter()
-                    .flat_map(|layer| layer.par_chunks(chunk))
-                    .fold(
-                        || vec![f32::NEG_INFINITY; n],
-                        |mut acc, tris| {
-                            for t in tris.chunks_exact(9) {
-                                raster_triangle(t.try_into().unwrap(), w, h, |i, z| {
-                                    let v = &mut acc[i];
-                                    *v = v.max(z);
-                                });
-                            }
-                            acc
-                        },
-                    )
-                    .reduce(
-                        || vec![f32::NEG_INFINITY; n],
-                        |mut a, b| {
-                            a.iter_mut().zip(&b).for_each(|(x, y)| *x = x.max(*y));
-                            a
-                        },
-                    );
-            }
+            ChmMethod::PitFree => out = self.max_raster(&self.triangles),
         }
+        self.finish(out)
+    }
+
+    /// The cell-wise maximum of `layers`' triangles at the cell centres (NEG_INFINITY where none
+    /// reaches). Triangles in parallel chunks, each into its own buffer, then a max-merge: the
+    /// maximum does not depend on the order.
+    fn max_raster(&self, layers: &[Vec<f32>]) -> Vec<f32> {
+        let n = self.grid.width * self.grid.height;
+        let (w, h) = (self.grid.width as u32, self.grid.height as u32);
+        let chunk = 9 * 16_384;
+        layers
+            .par_iter()
+            .flat_map(|layer| layer.par_chunks(chunk))
+            .fold(
+                || vec![f32::NEG_INFINITY; n],
+                |mut acc, tris| {
+                    for t in tris.chunks_exact(9) {
+                        raster_triangle(t.try_into().unwrap(), w, h, |i, z| {
+                            let v = &mut acc[i];
+                            *v = v.max(z);
+                        });
+                    }
+                    acc
+                },
+            )
+            .reduce(|| vec![f32::NEG_INFINITY; n], max_merge)
+    }
+
+    /// The grid with `out`'s values, NEG_INFINITY as nodata.
+    fn finish(&self, out: Vec<f32>) -> Raster {
         let mut r = self.grid.clone();
         r.data = out
             .into_iter()
@@ -430,9 +432,8 @@ impl HasPosition for Vertex {
     }
 }
 
-/// Everything before the rasterisation: first returns, subcircling, highest return per cell,
-/// and (pit-free) the triangles of every layer.
-pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
+/// [`plan`] up to the layers: the plan without triangles, and (pit-free) what to triangulate.
+fn plan_points(cloud: &PointCloud, opts: &ChmOptions) -> Result<(ChmPlan, Option<Layers>)> {
     opts.validate()?;
     let grid = grid_for(cloud, opts.resolution_m)?;
     let res = opts.resolution_m;
@@ -505,7 +506,7 @@ pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
         });
         plan.point_cells = cells;
         plan.point_heights = heights;
-        return Ok(plan);
+        return Ok((plan, None));
     }
 
     // Highest point per cell (lidR `highest = TRUE`); ties keep the first.
@@ -532,20 +533,62 @@ pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
     let mut thresholds = opts.thresholds_m.clone();
     thresholds.sort_by(f64::total_cmp);
     thresholds.dedup();
-    let layers: Vec<Vec<f32>> = thresholds
-        .par_iter()
-        .map(|&th| {
-            let edge = if th <= 0.0 {
-                opts.max_edge_base_m
-            } else {
-                max_edge_m
-            };
-            let v: Vec<Vertex> = kept.iter().copied().filter(|p| p.z as f64 >= th).collect();
-            layer_triangles(v, edge, res)
-        })
-        .collect::<Result<_>>()?;
-    plan.triangles = layers;
+    let layers = Layers {
+        kept,
+        thresholds,
+        base_edge_m: opts.max_edge_base_m,
+        max_edge_m,
+        res,
+    };
+    Ok((plan, Some(layers)))
+}
+
+/// Everything before the rasterisation: first returns, subcircling, highest return per cell,
+/// and (pit-free) the triangles of every layer.
+pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
+    let (mut plan, layers) = plan_points(cloud, opts)?;
+    if let Some(l) = layers {
+        plan.triangles = l.map(|t| t)?;
+    }
     Ok(plan)
+}
+
+/// The pit-free layers still to triangulate.
+struct Layers {
+    kept: Vec<Vertex>,
+    thresholds: Vec<f64>,
+    base_edge_m: f64,
+    max_edge_m: f64,
+    res: f64,
+}
+
+impl Layers {
+    /// Triangulate every layer (in parallel) and hand each layer's triangles to `f`.
+    fn map<T: Send>(&self, f: impl Fn(Vec<f32>) -> T + Sync + Send) -> Result<Vec<T>> {
+        self.thresholds
+            .par_iter()
+            .map(|&th| {
+                let edge = if th <= 0.0 {
+                    self.base_edge_m
+                } else {
+                    self.max_edge_m
+                };
+                let v: Vec<Vertex> = self
+                    .kept
+                    .iter()
+                    .copied()
+                    .filter(|p| p.z as f64 >= th)
+                    .collect();
+                Ok(f(layer_triangles(v, edge, self.res)?))
+            })
+            .collect()
+    }
+}
+
+/// Element-wise maximum of two rasters of equal size.
+fn max_merge(mut a: Vec<f32>, b: Vec<f32>) -> Vec<f32> {
+    a.iter_mut().zip(&b).for_each(|(x, y)| *x = x.max(*y));
+    a
 }
 
 /// Triangulate one layer and keep the triangles whose edges are all ≤ `max_edge` (0 = all), in
@@ -590,11 +633,22 @@ pub fn run(cloud: &PointCloud, opts: &ChmOptions) -> Result<Raster> {
 
 /// The CHM with its last step on `gpu` when given, else on the CPU; same result to f32 rounding.
 pub fn run_on(cloud: &PointCloud, opts: &ChmOptions, gpu: Option<&GpuContext>) -> Result<Raster> {
-    let p = plan(cloud, opts)?;
-    match gpu {
-        Some(g) => p.rasterize_gpu(g),
-        None => Ok(p.rasterize_cpu()),
+    if let Some(g) = gpu {
+        return plan(cloud, opts)?.rasterize_gpu(g);
     }
+    // On the CPU each layer is rasterised as soon as it is triangulated and its triangles
+    // dropped, so a survey tile never holds every layer's triangles at once (the maximum is
+    // order-independent: the same raster as `plan(..).rasterize_cpu()`).
+    let (p, layers) = plan_points(cloud, opts)?;
+    let Some(layers) = layers else {
+        return Ok(p.rasterize_cpu());
+    };
+    let n = p.grid.width * p.grid.height;
+    let out = layers
+        .map(|tris| p.max_raster(std::slice::from_ref(&tris)))?
+        .into_iter()
+        .fold(vec![f32::NEG_INFINITY; n], max_merge);
+    Ok(p.finish(out))
 }
 
 /// Mean filter over a `(2·radius_px + 1)²` square window, ignoring nodata neighbours; nodata cells
@@ -758,6 +812,30 @@ mod tests {
         let (col, row) = chm.cell_of(9.0, 2.0).unwrap();
         let v = chm.get(col, row);
         assert!(v < 15.0, "gap bridged: {v}");
+    }
+
+    #[test]
+    fn layer_by_layer_cpu_equals_the_plan() {
+        let pts: Vec<[f64; 3]> = (0..3000)
+            .map(|i| {
+                let (x, y) = ((i % 60) as f64 * 0.31, (i / 60) as f64 * 0.43);
+                [
+                    x,
+                    y,
+                    2.0 + 9.0 * (0.6 * x).sin().abs() * (0.4 * y).cos().abs(),
+                ]
+            })
+            .collect();
+        let c = cloud(&pts);
+        for method in [ChmMethod::PitFree, ChmMethod::PointToRaster] {
+            let o = ChmOptions {
+                method,
+                ..Default::default()
+            };
+            let p = plan(&c, &o).unwrap();
+            assert!(method == ChmMethod::PointToRaster || p.triangle_count() > 100);
+            assert_eq!(run_on(&c, &o, None).unwrap().data, p.rasterize_cpu().data);
+        }
     }
 
     #[test]
