@@ -31,7 +31,6 @@ use crate::fingerprint::reconstruction::{LEAF_INVENTORY, LEAF_TREE};
 use crate::fingerprint::{
     CanonicalCloud, FingerprintOptions, MerkleProof, ModelFingerprint, asset_leaves, merkle,
 };
-use crate::hex32;
 use crate::package::PackageError;
 use crate::package::project::{self as proj, ProjectFingerprint};
 
@@ -58,14 +57,9 @@ pub enum Claim {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisclosureProof {
     pub schema: String,
-    /// The model fingerprint the proof is for (`0x…`).
-    pub fingerprint: String,
-    #[serde(with = "hex32")]
-    pub cloud_root: [u8; 32],
-    #[serde(with = "hex32")]
-    pub capture_hash: [u8; 32],
-    #[serde(with = "hex32")]
-    pub reconstruction_hash: [u8; 32],
+    /// The model fingerprint the proof is for, with its three parts (the leaf's root among
+    /// them); [`verify_proof`] recombines them.
+    pub fingerprint: ModelFingerprint,
     pub claim: Claim,
 }
 
@@ -128,10 +122,7 @@ fn recorded(project: &Path, recon: &Value, inventory: Option<&Value>) -> Result<
 fn proof_of(fp: &ModelFingerprint, claim: Claim) -> DisclosureProof {
     DisclosureProof {
         schema: PROOF_SCHEMA.into(),
-        fingerprint: fp.model_hex0x(),
-        cloud_root: fp.cloud_root,
-        capture_hash: fp.capture_hash,
-        reconstruction_hash: fp.reconstruction_hash,
+        fingerprint: fp.clone(),
         claim,
     }
 }
@@ -252,16 +243,17 @@ pub fn verify_proof(proof: &DisclosureProof, trusted: Option<[u8; 32]>) -> Resul
             proof.schema
         )));
     }
+    let parts = &proof.fingerprint;
     let fp = ModelFingerprint::combine(
-        proof.cloud_root,
-        proof.capture_hash,
-        proof.reconstruction_hash,
+        parts.cloud_root,
+        parts.capture_hash,
+        parts.reconstruction_hash,
     );
-    if fp.model_hex0x() != proof.fingerprint.to_ascii_lowercase() {
+    if fp.model != parts.model {
         return Err(DisclosureError::Invalid(format!(
             "its parts combine to {}, not the fingerprint it names ({})",
             fp.model_hex0x(),
-            proof.fingerprint
+            parts.model_hex0x()
         )));
     }
     if let Some(t) = trusted
@@ -274,7 +266,7 @@ pub fn verify_proof(proof: &DisclosureProof, trusted: Option<[u8; 32]>) -> Resul
     }
     let (kind, value) = match &proof.claim {
         Claim::Tree { leaf, proof: p } | Claim::Carbon { leaf, proof: p } => {
-            if !merkle::verify(p, leaf.as_bytes(), &proof.reconstruction_hash) {
+            if !merkle::verify(p, leaf.as_bytes(), &parts.reconstruction_hash) {
                 return Err(DisclosureError::Invalid(
                     "the leaf and its path do not lead to the reconstruction hash".into(),
                 ));
@@ -299,7 +291,7 @@ pub fn verify_proof(proof: &DisclosureProof, trusted: Option<[u8; 32]>) -> Resul
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(records_base64)
                 .map_err(|e| DisclosureError::Invalid(format!("records are not base64: {e}")))?;
-            if !merkle::verify(p, &bytes, &proof.cloud_root) {
+            if !merkle::verify(p, &bytes, &parts.cloud_root) {
                 return Err(DisclosureError::Invalid(
                     "the chunk and its path do not lead to the cloud root".into(),
                 ));

@@ -535,16 +535,7 @@ pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
     {
         return verify_sealed(&a, dir, ctx);
     }
-    let reads = match a.token {
-        Some(token) => {
-            let cfg = a.chain.config(a.project.as_deref(), true)?;
-            Some(block_on(async {
-                let c = Chain::connect_read_only(cfg).await?;
-                ChainReads::fetch(&c, token).await
-            })?)
-        }
-        None => None,
-    };
+    let reads = chain_reads(&a)?;
     let mut report = mint::verify::verify(&source, a.project.as_deref(), reads.as_ref());
     if let Some(reads) = &reads {
         // A folder's chain.json is the borrower's record, never where to look: checked against
@@ -560,6 +551,35 @@ pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
             report.checks.push(record_check(&path, reads));
         }
     }
+    print_report(&report, ctx)
+}
+
+/// `verify` of a sealed package folder.
+fn verify_sealed(a: &VerifyArgs, dir: &Path, ctx: &Ctx) -> anyhow::Result<()> {
+    let reads = chain_reads(&a)?;
+    let secret = if a.reader.is_given() {
+        Some(a.reader.load("reader")?.secret_key()?)
+    } else {
+        None
+    };
+    let report = mint::verify::verify_sealed(dir, reads.as_ref(), secret.as_ref());
+    print_report(&report, ctx)
+}
+
+/// The token `verify --token` names, read from the chain given (never from a folder).
+fn chain_reads(a: &VerifyArgs) -> anyhow::Result<Option<ChainReads>> {
+    let Some(token) = a.token else {
+        return Ok(None);
+    };
+    let cfg = a.chain.config(a.project.as_deref(), true)?;
+    Ok(Some(block_on(async {
+        let c = Chain::connect_read_only(cfg).await?;
+        ChainReads::fetch(&c, token).await
+    })?))
+}
+
+/// Print a verify report (text or JSON) and fail when anything differs.
+fn print_report(report: &mint::verify::VerifyReport, ctx: &Ctx) -> anyhow::Result<()> {
     if ctx.json {
         println!(
             "{}",
@@ -567,43 +587,6 @@ pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 "ok": report.ok(),
                 "report": report,
             }))?
-        );
-    } else {
-        println!("{report}");
-    }
-    if !report.ok() {
-        bail!(
-            "verification failed: {} difference(s)",
-            report.differences().count()
-        );
-    }
-    Ok(())
-}
-
-/// `verify` of a sealed package folder.
-fn verify_sealed(a: &VerifyArgs, dir: &Path, ctx: &Ctx) -> anyhow::Result<()> {
-    let reads = match a.token {
-        Some(token) => {
-            let cfg = a.chain.config(a.project.as_deref(), true)?;
-            Some(block_on(async {
-                let c = Chain::connect_read_only(cfg).await?;
-                ChainReads::fetch(&c, token).await
-            })?)
-        }
-        None => None,
-    };
-    let secret = if a.reader.is_given() {
-        Some(a.reader.load("reader")?.secret_key()?)
-    } else {
-        None
-    };
-    let report = mint::verify::verify_sealed(dir, reads.as_ref(), secret.as_ref());
-    if ctx.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"ok": report.ok(), "report": report})
-            )?
         );
     } else {
         println!("{report}");

@@ -245,7 +245,7 @@ pub fn prove(a: ProveArgs, ctx: &Ctx) -> anyhow::Result<()> {
         println!(
             "wrote {} (fingerprint {})",
             a.output.display(),
-            proof.fingerprint
+            proof.fingerprint.model_hex0x()
         );
     }
     Ok(())

@@ -373,7 +373,9 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
     let verify_report: Option<VerifyReport> = match (&source, &sealed) {
         (_, Some(d)) => {
             let key = query.reader.as_ref().map(|k| &*k.0);
-            let r = mint::verify::verify_sealed(d, Some(&reads.chain), key);
+            // Verified and, for a content reader, decrypted once into the temporary project.
+            let into = opened.path().join("project");
+            let r = mint::verify::verify_sealed_into(d, Some(&reads.chain), key, Some(&into));
             let regulator = key.filter(|k| {
                 mint::seal::read(d)
                     .and_then(|(_, a)| mint::seal::unwrap_key(d, &a, k))
@@ -390,20 +392,29 @@ pub fn build_report(query: &TokenQuery, cancel: &CancelToken) -> StudioResult<Of
                     }
                     Err(e) => notes.push(format!("carbon view not opened: {e}")),
                 },
-                Some(k) => match mint::seal::open(d, k, &opened.path().join("project")) {
-                    Ok(p) => {
-                        notes.push(format!(
-                            "sealed package opened with the key of {}",
-                            query
-                                .reader
-                                .as_ref()
-                                .map(ReaderKey::address)
-                                .unwrap_or_default()
-                        ));
-                        project = Some(p);
+                Some(k) => {
+                    // Not opened by the verification when it stopped early (a difference in
+                    // the ciphertext or against the chain): opened for the figures all the same.
+                    let opened = if into.join(capture::project::MANIFEST).is_file() {
+                        Ok(into)
+                    } else {
+                        mint::seal::open(d, k, &into)
+                    };
+                    match opened {
+                        Ok(p) => {
+                            notes.push(format!(
+                                "sealed package opened with the key of {}",
+                                query
+                                    .reader
+                                    .as_ref()
+                                    .map(ReaderKey::address)
+                                    .unwrap_or_default()
+                            ));
+                            project = Some(p);
+                        }
+                        Err(e) => notes.push(format!("sealed package not opened: {e}")),
                     }
-                    Err(e) => notes.push(format!("sealed package not opened: {e}")),
-                },
+                }
                 None => notes.push(
                     "sealed package: give a reader key to open it (only the ciphertext was \
                      checked)"

@@ -596,9 +596,3 @@ pub fn open_carbon(sealed: &Path, secret: &SecretKey) -> SealResult<serde_json::
         reason: format!("the carbon view is not JSON: {e}"),
     })
 }
-
-/// Decrypt one sealed file to memory-free verification: authenticate every segment without
-/// keeping the plaintext (for `verify`).
-pub fn authenticate(sealed: &Path, key: &[u8; 32], file: &str, name: &str) -> SealResult<u64> {
-    stream::open(key, name, &sealed.join(file), &mut std::io::sink())
-}

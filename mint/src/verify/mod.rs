@@ -28,7 +28,7 @@
 
 mod sealed;
 
-pub use sealed::{is_sealed, verify_sealed};
+pub use sealed::{is_sealed, verify_sealed, verify_sealed_into};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -485,14 +485,7 @@ pub fn verify(
 fn self_consistency(report: &mut VerifyReport, m: &TokenMetadata) {
     let t = &m.twinmint;
     let fp = &t.fingerprint;
-    let combined =
-        ModelFingerprint::combine(fp.cloud_root, fp.capture_hash, fp.reconstruction_hash);
-    report.compare(
-        METADATA_JSON,
-        "model fingerprint = keccak256(cloud root ‖ capture hash ‖ reconstruction hash)",
-        &fp.model_hex0x(),
-        &combined.model_hex0x(),
-    );
+    check_combined(report, fp);
     match t.capture.hash() {
         Ok(h) => report.compare(
             METADATA_JSON,
@@ -526,6 +519,18 @@ fn self_consistency(report: &mut VerifyReport, m: &TokenMetadata) {
     if !t.files.contains_key(REPORT_HTML) {
         report.error(METADATA_JSON, "twinmint.files", "report.html is not listed");
     }
+}
+
+/// The metadata's model fingerprint is keccak-256 of the three parts it lists.
+fn check_combined(report: &mut VerifyReport, fp: &ModelFingerprint) {
+    let combined =
+        ModelFingerprint::combine(fp.cloud_root, fp.capture_hash, fp.reconstruction_hash);
+    report.compare(
+        METADATA_JSON,
+        "model fingerprint = keccak256(cloud root ‖ capture hash ‖ reconstruction hash)",
+        &fp.model_hex0x(),
+        &combined.model_hex0x(),
+    );
 }
 
 /// Size, SHA-256 and CID of one file against a record.

@@ -7,9 +7,8 @@ use std::path::Path;
 
 use k256::SecretKey;
 
-use super::{ChainReads, Status, VerifyReport, compare_file};
+use super::{ChainReads, Status, VerifyReport, check_combined, compare_file};
 use crate::chain::B256;
-use crate::fingerprint::ModelFingerprint;
 use crate::package::{packaged_file, token_uri};
 use crate::seal::{
     self, ACCESS_JSON, CARBON_ENC, CIDS_JSON, METADATA_JSON, Role, SealedCids, SealedMetadata,
@@ -25,6 +24,18 @@ pub fn verify_sealed(
     dir: &Path,
     chain: Option<&ChainReads>,
     reader: Option<&SecretKey>,
+) -> VerifyReport {
+    verify_sealed_into(dir, chain, reader, None)
+}
+
+/// [`verify_sealed`], keeping the decrypted project at `open_into` (a new folder) when a content
+/// reader's key opens it — for a caller that shows the project next (the officer's view), so
+/// the package is decrypted once.
+pub fn verify_sealed_into(
+    dir: &Path,
+    chain: Option<&ChainReads>,
+    reader: Option<&SecretKey>,
+    open_into: Option<&Path>,
 ) -> VerifyReport {
     let mut report = VerifyReport {
         package: dir.display().to_string(),
@@ -42,14 +53,7 @@ pub fn verify_sealed(
     };
     let fp = meta.twinmint.fingerprint.clone();
     report.fingerprint = Some(fp.model_hex0x());
-    let combined =
-        ModelFingerprint::combine(fp.cloud_root, fp.capture_hash, fp.reconstruction_hash);
-    report.compare(
-        METADATA_JSON,
-        "model fingerprint = keccak256(cloud root ‖ capture hash ‖ reconstruction hash)",
-        &fp.model_hex0x(),
-        &combined.model_hex0x(),
-    );
+    check_combined(&mut report, &fp);
 
     // Ciphertext: size, SHA-256 and CID of every sealed file and of access.json.
     let listed = meta
@@ -134,8 +138,8 @@ pub fn verify_sealed(
             return report;
         }
     };
-    let (key, role) = match seal::unwrap_key(dir, &access, secret) {
-        Ok(k) => k,
+    let role = match seal::unwrap_key(dir, &access, secret) {
+        Ok((_, role)) => role,
         Err(e) => {
             report.error(ACCESS_JSON, "reader key", e);
             return report;
@@ -158,17 +162,11 @@ pub fn verify_sealed(
         );
         return report;
     }
-    for (file, rec) in &meta.twinmint.files {
-        if file == CARBON_ENC {
-            continue;
-        }
-        if let Err(e) = seal::authenticate(dir, &key, file, &rec.name) {
-            report.error(file, "decrypt", e);
-        }
-    }
     if report.differences().count() > 0 {
         return report;
     }
+    // Decrypting authenticates every segment of every file; the first that does not fails
+    // naming it.
     let tmp = match tempfile::tempdir() {
         Ok(t) => t,
         Err(e) => {
@@ -176,13 +174,14 @@ pub fn verify_sealed(
             return report;
         }
     };
-    let out = tmp.path().join("opened");
-    if let Err(e) = seal::open(dir, secret, &out) {
-        report.error("plaintext", "open", e);
+    let temporary = tmp.path().join("opened");
+    let out = open_into.unwrap_or(&temporary);
+    if let Err(e) = seal::open(dir, secret, out) {
+        report.error("plaintext", "decrypt", e);
         return report;
     }
     match crate::package::compute_project_fingerprint(
-        &out,
+        out,
         &mut capture::NoProgress,
         &capture::CancelToken::new(),
     ) {
