@@ -556,7 +556,7 @@ pub fn verify(a: VerifyArgs, ctx: &Ctx) -> anyhow::Result<()> {
 
 /// `verify` of a sealed package folder.
 fn verify_sealed(a: &VerifyArgs, dir: &Path, ctx: &Ctx) -> anyhow::Result<()> {
-    let reads = chain_reads(&a)?;
+    let reads = chain_reads(a)?;
     let secret = if a.reader.is_given() {
         Some(a.reader.load("reader")?.secret_key()?)
     } else {
