@@ -14,10 +14,16 @@ dpkg -s python3-tifffile >/dev/null 2>&1 || need_apt+=(python3-tifffile)
 # The PDF reports are checked by rendering their pages (pdftoppm) and extracting their text
 # (pdftotext).
 dpkg -s poppler-utils >/dev/null 2>&1 || need_apt+=(poppler-utils)
-# app/tests/survey_slurm.rs runs a survey as a real Slurm array job on a single-node cluster.
+# A survey's merged DTM/CHM are Cloud Optimized GeoTIFFs, checked by GDAL's own COG validator.
+for pkg in gdal-bin python3-gdal; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+# app/tests/survey_executors.rs runs a survey as a real Slurm array job on a single-node cluster.
 for pkg in slurm-wlm munge; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+# .venv-tools (below) needs venv + ensurepip, a separate package on Debian's own python3.
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 # The studio window (winit on X11) loads these at run time; xvfb-run needs xauth.
 for pkg in libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 xauth; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
@@ -49,6 +55,17 @@ for dir in mint/contracts mint/js reconstruct/js; do
     fi
   fi
 done
+
+# Python tools the tests call (pinned in scripts/tools-requirements.txt): the Kubernetes API
+# schema check of `submit k8s`. Reinstalled only when the requirements changed.
+stamp=".venv-tools/.twinmint-req.sha256"
+want="$(sha256sum scripts/tools-requirements.txt | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: pip install -r scripts/tools-requirements.txt into .venv-tools"
+  python3 -m venv .venv-tools
+  .venv-tools/bin/pip install -q --disable-pip-version-check -r scripts/tools-requirements.txt
+  echo "$want" > "$stamp"
+fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust 1.95 (rustup) first" >&2

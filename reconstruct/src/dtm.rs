@@ -140,19 +140,27 @@ pub fn run_step(
         )
     };
     ctx.check()?;
-    let r = from_points(&ground, grid, opts)?;
+    let r = from_owned_points(ground, grid, opts)?;
     ctx.report(1.0);
     Ok(r)
 }
 
 /// Interpolate absolute ground points onto `grid` (its geometry; its data is overwritten).
-pub fn from_points(ground: &[[f64; 3]], mut grid: Raster, opts: &DtmOptions) -> Result<Raster> {
+pub fn from_points(ground: &[[f64; 3]], grid: Raster, opts: &DtmOptions) -> Result<Raster> {
+    from_owned_points(ground.to_vec(), grid, opts)
+}
+
+/// [`from_points`] taking the points, so no second copy of them is made. The TIN and the IDW
+/// neighbour index are never alive together (the IDW fills the cells outside the hull after
+/// the triangulation is dropped): a survey tile's terrain peak is the larger of the two, not
+/// their sum.
+fn from_owned_points(
+    mut pts: Vec<[f64; 3]>,
+    mut grid: Raster,
+    opts: &DtmOptions,
+) -> Result<Raster> {
     opts.validate()?;
-    let pts: Vec<[f64; 3]> = ground
-        .iter()
-        .copied()
-        .filter(|p| p.iter().all(|v| v.is_finite()))
-        .collect();
+    pts.retain(|p| p.iter().all(|v| v.is_finite()));
     if pts.is_empty() {
         return Err(ReconstructError::Input {
             step: "dtm",
@@ -166,12 +174,14 @@ pub fn from_points(ground: &[[f64; 3]], mut grid: Raster, opts: &DtmOptions) -> 
         let (x, y) = grid.center(c, r);
         [x - o[0], y - o[1]]
     };
-    let idw = Idw::new(&pts, o, opts);
     let data: Vec<f32> = match opts.method {
-        DtmMethod::Idw => (0..grid.width * grid.height)
-            .into_par_iter()
-            .map(|k| idw.at(centre(k % w, k / w)) as f32)
-            .collect(),
+        DtmMethod::Idw => {
+            let idw = Idw::new(&pts, o, opts);
+            (0..grid.width * grid.height)
+                .into_par_iter()
+                .map(|k| idw.at(centre(k % w, k / w)) as f32)
+                .collect()
+        }
         DtmMethod::Tin => {
             let verts: Vec<Vertex> = pts
                 .iter()
@@ -185,6 +195,7 @@ pub fn from_points(ground: &[[f64; 3]], mut grid: Raster, opts: &DtmOptions) -> 
                     step: "dtm",
                     reason: format!("triangulation failed: {e:?}"),
                 })?;
+            // Outside the hull: NaN until the IDW pass (a ground z is never NaN).
             let mut data = vec![NODATA; grid.width * grid.height];
             data.par_chunks_mut(w).enumerate().for_each(|(r, row)| {
                 let bary = tin.barycentric();
@@ -195,13 +206,24 @@ pub fn from_points(ground: &[[f64; 3]], mut grid: Raster, opts: &DtmOptions) -> 
                     } else {
                         None
                     };
-                    *v = match z {
-                        Some(z) => z as f32,
-                        None if opts.fill_outside_hull => idw.at(q) as f32,
-                        None => NODATA,
-                    };
+                    *v = z.map_or(f32::NAN, |z| z as f32);
                 }
             });
+            drop(tin);
+            if opts.fill_outside_hull && data.iter().any(|v| v.is_nan()) {
+                let idw = Idw::new(&pts, o, opts);
+                data.par_chunks_mut(w).enumerate().for_each(|(r, row)| {
+                    for (c, v) in row.iter_mut().enumerate() {
+                        if v.is_nan() {
+                            *v = idw.at(centre(c, r)) as f32;
+                        }
+                    }
+                });
+            } else {
+                data.iter_mut()
+                    .filter(|v| v.is_nan())
+                    .for_each(|v| *v = NODATA);
+            }
             data
         }
     };

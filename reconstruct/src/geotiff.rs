@@ -21,27 +21,36 @@ use crate::model::Raster;
 
 // TIFF field types (TIFF 6.0 §2).
 const ASCII: u16 = 2;
-const SHORT: u16 = 3;
-const LONG: u16 = 4;
+pub(crate) const SHORT: u16 = 3;
+pub(crate) const LONG: u16 = 4;
 const DOUBLE: u16 = 12;
 
 // Tags.
-const IMAGE_WIDTH: u16 = 256;
-const IMAGE_LENGTH: u16 = 257;
-const BITS_PER_SAMPLE: u16 = 258;
-const COMPRESSION: u16 = 259;
-const PHOTOMETRIC: u16 = 262;
+pub(crate) const IMAGE_WIDTH: u16 = 256;
+pub(crate) const IMAGE_LENGTH: u16 = 257;
+pub(crate) const BITS_PER_SAMPLE: u16 = 258;
+pub(crate) const COMPRESSION: u16 = 259;
+pub(crate) const PHOTOMETRIC: u16 = 262;
 const STRIP_OFFSETS: u16 = 273;
-const SAMPLES_PER_PIXEL: u16 = 277;
+pub(crate) const SAMPLES_PER_PIXEL: u16 = 277;
 const ROWS_PER_STRIP: u16 = 278;
 const STRIP_BYTE_COUNTS: u16 = 279;
-const PLANAR_CONFIGURATION: u16 = 284;
-const SAMPLE_FORMAT: u16 = 339;
+pub(crate) const PLANAR_CONFIGURATION: u16 = 284;
+pub(crate) const SAMPLE_FORMAT: u16 = 339;
+const PREDICTOR: u16 = 317;
+pub(crate) const NEW_SUBFILE_TYPE: u16 = 254;
+pub(crate) const TILE_WIDTH: u16 = 322;
+pub(crate) const TILE_LENGTH: u16 = 323;
+pub(crate) const TILE_OFFSETS: u16 = 324;
+pub(crate) const TILE_BYTE_COUNTS: u16 = 325;
+/// Compression codes: Deflate (TIFF 6.0 supplement 2; what GDAL writes) and Adobe's older one.
+pub(crate) const DEFLATE: u32 = 8;
+const ADOBE_DEFLATE: u32 = 32946;
 const MODEL_PIXEL_SCALE: u16 = 33550;
 const MODEL_TIEPOINT: u16 = 33922;
 const GEO_KEY_DIRECTORY: u16 = 34735;
 const GEO_ASCII_PARAMS: u16 = 34737;
-const GDAL_NODATA: u16 = 42113;
+pub(crate) const GDAL_NODATA: u16 = 42113;
 
 // GeoKeys (OGC 19-008r4 §7.1) and values.
 const GT_MODEL_TYPE: u16 = 1024;
@@ -76,7 +85,8 @@ impl Default for GeoTiffOptions {
 }
 
 /// One IFD entry's value.
-enum Val {
+#[derive(Clone)]
+pub(crate) enum Val {
     Short(Vec<u16>),
     Long(Vec<u32>),
     Double(Vec<f64>),
@@ -177,8 +187,41 @@ fn nodata_text(v: f32) -> String {
     }
 }
 
-/// Encode `raster` as a single-band Float32 GeoTIFF in `crs`. No file I/O.
-pub fn encode_geotiff(raster: &Raster, crs: &Crs, opts: &GeoTiffOptions) -> Result<Vec<u8>> {
+/// One IFD written at byte `at` of the file: the entries (sorted by tag), the offset of the
+/// next IFD (`next`, 0 for none), then the values too long to sit in their entry, each on an
+/// 8-byte boundary (TIFF requires a word boundary; 8 keeps doubles aligned for readers that
+/// map the file). Its length depends only on the entries' types and counts.
+pub(crate) fn ifd_block(entries: &[(u16, Val)], at: usize, next: u32) -> Vec<u8> {
+    let ifd_len = 2 + 12 * entries.len() + 4;
+    let extra_at = at + ifd_len;
+    let mut ifd = Vec::with_capacity(ifd_len);
+    let mut extra: Vec<u8> = Vec::new();
+    ifd.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, val) in entries {
+        let (ty, count, bytes) = val.type_count_bytes();
+        ifd.extend_from_slice(&tag.to_le_bytes());
+        ifd.extend_from_slice(&ty.to_le_bytes());
+        ifd.extend_from_slice(&count.to_le_bytes());
+        if bytes.len() <= 4 {
+            let mut inline = [0u8; 4];
+            inline[..bytes.len()].copy_from_slice(&bytes);
+            ifd.extend_from_slice(&inline);
+        } else {
+            while !(extra_at + extra.len()).is_multiple_of(8) {
+                extra.push(0);
+            }
+            ifd.extend_from_slice(&((extra_at + extra.len()) as u32).to_le_bytes());
+            extra.extend_from_slice(&bytes);
+        }
+    }
+    ifd.extend_from_slice(&next.to_le_bytes());
+    debug_assert_eq!(ifd.len(), ifd_len);
+    ifd.extend_from_slice(&extra);
+    ifd
+}
+
+/// Refuse rasters a TIFF cannot georeference or hold.
+pub(crate) fn check_raster(raster: &Raster) -> Result<()> {
     let (w, h) = (raster.width, raster.height);
     if w == 0 || h == 0 || raster.data.len() != w * h {
         return Err(ReconstructError::Input {
@@ -193,6 +236,32 @@ pub fn encode_geotiff(raster: &Raster, crs: &Crs, opts: &GeoTiffOptions) -> Resu
             reason: "raster georeference must be finite with a positive resolution".into(),
         });
     }
+    Ok(())
+}
+
+/// The georeferencing entries: pixel scale, tie point, GeoKeys (with their ASCII parameters)
+/// and GDAL's nodata.
+pub(crate) fn georef_entries(raster: &Raster, crs: &Crs, citation: &str) -> Vec<(u16, Val)> {
+    let (dir, ascii) = geokeys(crs, citation);
+    vec![
+        (
+            MODEL_PIXEL_SCALE,
+            Val::Double(vec![raster.resolution_m, raster.resolution_m, 0.0]),
+        ),
+        (
+            MODEL_TIEPOINT,
+            Val::Double(vec![0.0, 0.0, 0.0, raster.x_min, raster.y_max, 0.0]),
+        ),
+        (GEO_KEY_DIRECTORY, Val::Short(dir)),
+        (GEO_ASCII_PARAMS, Val::Ascii(ascii)),
+        (GDAL_NODATA, Val::Ascii(nodata_text(raster.nodata))),
+    ]
+}
+
+/// Encode `raster` as a single-band Float32 GeoTIFF in `crs`. No file I/O.
+pub fn encode_geotiff(raster: &Raster, crs: &Crs, opts: &GeoTiffOptions) -> Result<Vec<u8>> {
+    check_raster(raster)?;
+    let (w, h) = (raster.width, raster.height);
     let data_len = w * h * 4;
     if data_len as u64 > u32::MAX as u64 - (1 << 20) || w > u32::MAX as usize {
         return Err(ReconstructError::Input {
@@ -209,7 +278,6 @@ pub fn encode_geotiff(raster: &Raster, crs: &Crs, opts: &GeoTiffOptions) -> Resu
         offsets.push((8 + s * rows_per_strip * w * 4) as u32);
         counts.push((rows * w * 4) as u32);
     }
-    let (dir, ascii) = geokeys(crs, &opts.citation);
     let mut entries: Vec<(u16, Val)> = vec![
         (IMAGE_WIDTH, Val::Long(vec![w as u32])),
         (IMAGE_LENGTH, Val::Long(vec![h as u32])),
@@ -222,50 +290,14 @@ pub fn encode_geotiff(raster: &Raster, crs: &Crs, opts: &GeoTiffOptions) -> Resu
         (STRIP_BYTE_COUNTS, Val::Long(counts)),
         (PLANAR_CONFIGURATION, Val::Short(vec![1])),
         (SAMPLE_FORMAT, Val::Short(vec![3])),
-        (
-            MODEL_PIXEL_SCALE,
-            Val::Double(vec![raster.resolution_m, raster.resolution_m, 0.0]),
-        ),
-        (
-            MODEL_TIEPOINT,
-            Val::Double(vec![0.0, 0.0, 0.0, raster.x_min, raster.y_max, 0.0]),
-        ),
-        (GEO_KEY_DIRECTORY, Val::Short(dir)),
-        (GEO_ASCII_PARAMS, Val::Ascii(ascii)),
-        (GDAL_NODATA, Val::Ascii(nodata_text(raster.nodata))),
     ];
+    entries.extend(georef_entries(raster, crs, &opts.citation));
     entries.sort_by_key(|e| e.0);
 
     // Layout: header, pixel data (strips back to back), IFD, out-of-line values.
     let ifd_at = 8 + data_len;
-    let ifd_len = 2 + 12 * entries.len() + 4;
-    let mut extra_at = ifd_at + ifd_len;
-    let mut ifd = Vec::with_capacity(ifd_len);
-    let mut extra: Vec<u8> = Vec::new();
-    ifd.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    for (tag, val) in &entries {
-        let (ty, count, bytes) = val.type_count_bytes();
-        ifd.extend_from_slice(&tag.to_le_bytes());
-        ifd.extend_from_slice(&ty.to_le_bytes());
-        ifd.extend_from_slice(&count.to_le_bytes());
-        if bytes.len() <= 4 {
-            let mut inline = [0u8; 4];
-            inline[..bytes.len()].copy_from_slice(&bytes);
-            ifd.extend_from_slice(&inline);
-        } else {
-            // Values start on an 8-byte boundary (TIFF requires a word boundary; 8 keeps
-            // doubles aligned for readers that map the file).
-            while !(extra_at + extra.len()).is_multiple_of(8) {
-                extra.push(0);
-            }
-            ifd.extend_from_slice(&((extra_at + extra.len()) as u32).to_le_bytes());
-            extra.extend_from_slice(&bytes);
-        }
-    }
-    ifd.extend_from_slice(&0u32.to_le_bytes());
-    extra_at = ifd_at + ifd.len();
-    debug_assert_eq!(extra_at, ifd_at + ifd_len);
-    let total = extra_at + extra.len();
+    let ifd = ifd_block(&entries, ifd_at, 0);
+    let total = ifd_at + ifd.len();
     if total as u64 > u32::MAX as u64 {
         return Err(ReconstructError::Input {
             step: "geotiff",
@@ -280,7 +312,6 @@ pub fn encode_geotiff(raster: &Raster, crs: &Crs, opts: &GeoTiffOptions) -> Resu
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(&ifd);
-    out.extend_from_slice(&extra);
     Ok(out)
 }
 
@@ -305,7 +336,48 @@ pub struct GeoTiff {
     pub geokey_version: [u16; 3],
     /// Every tag present, ascending.
     pub tags: Vec<u16>,
+    /// Rows per strip (0 when tiled).
     pub rows_per_strip: u32,
+    /// Tile width and height, when tiled.
+    pub tile: Option<[u32; 2]>,
+    /// Reduced-resolution IFDs chained after the first (a COG's overviews).
+    pub overviews: usize,
+}
+
+/// Decompress a Deflate (zlib) block, refusing more than `limit` bytes out (a hostile block
+/// cannot expand without bound).
+fn inflate(raw: &[u8], limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(limit);
+    flate2::read::ZlibDecoder::new(raw)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// How many IFDs follow the first in the chain (bounded, so a looping chain ends).
+fn count_overviews(bytes: &[u8], first: usize) -> usize {
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+    };
+    let (mut at, mut n) = (first, 0usize);
+    while let Some(count) = u16_at(at) {
+        match u32_at(at + 2 + 12 * count as usize) {
+            Some(next) if next != 0 && (next as usize) > at && n < 64 => {
+                at = next as usize;
+                n += 1;
+            }
+            _ => break,
+        }
+    }
+    n
 }
 
 /// [`read_geotiff`] of the file at `path`, naming it in either error.
@@ -393,34 +465,83 @@ pub fn read_geotiff(bytes: &[u8]) -> Result<GeoTiff> {
     };
     let one = |tag: u16| -> Result<u32> { Ok(ints(tag)?[0]) };
     let (w, h) = (one(IMAGE_WIDTH)? as usize, one(IMAGE_LENGTH)? as usize);
+    let compression = one(COMPRESSION)?;
     if one(BITS_PER_SAMPLE)? != 32
         || one(SAMPLE_FORMAT)? != 3
-        || one(COMPRESSION)? != 1
+        || !matches!(compression, 1 | DEFLATE | ADOBE_DEFLATE)
+        || find(PREDICTOR).map_or(Ok(1), |_| one(PREDICTOR))? != 1
         || find(SAMPLES_PER_PIXEL).map_or(Ok(1), |_| one(SAMPLES_PER_PIXEL))? != 1
     {
         return Err(bad(
-            "only uncompressed single-band Float32 is supported".into()
+            "only single-band Float32, uncompressed or Deflate without predictor, is supported"
+                .into(),
         ));
     }
-    let rows_per_strip = one(ROWS_PER_STRIP)?;
-    let offsets = ints(STRIP_OFFSETS)?;
-    let counts = ints(STRIP_BYTE_COUNTS)?;
-    if offsets.len() != counts.len()
-        || counts.iter().map(|c| *c as usize).sum::<usize>() != w * h * 4
-    {
-        return Err(bad(
-            "strips do not hold width × height Float32 values".into()
-        ));
-    }
-    let mut data = Vec::with_capacity(w * h);
-    for (o, c) in offsets.iter().zip(&counts) {
-        let strip = get(*o as usize, *c as usize)?;
-        data.extend(
-            strip
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes(b.try_into().unwrap())),
-        );
-    }
+    // A block: its bytes decompressed, checked to hold exactly `values` Float32s.
+    let block = |o: u32, c: u32, values: usize| -> Result<Vec<f32>> {
+        let raw = get(o as usize, c as usize)?;
+        let owned;
+        let plain = if compression == 1 {
+            raw
+        } else {
+            owned = inflate(raw, values * 4).map_err(|e| bad(format!("block at {o}: {e}")))?;
+            &owned[..]
+        };
+        if plain.len() != values * 4 {
+            return Err(bad(format!(
+                "block at {o} holds {} bytes, not {}",
+                plain.len(),
+                values * 4
+            )));
+        }
+        Ok(plain
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect())
+    };
+    let (data, rows_per_strip, tile) = if find(TILE_WIDTH).is_some() {
+        let (tw, th) = (one(TILE_WIDTH)? as usize, one(TILE_LENGTH)? as usize);
+        if tw == 0 || th == 0 {
+            return Err(bad("zero tile size".into()));
+        }
+        let (offsets, counts) = (ints(TILE_OFFSETS)?, ints(TILE_BYTE_COUNTS)?);
+        let (nx, ny) = (w.div_ceil(tw), h.div_ceil(th));
+        if offsets.len() != nx * ny || counts.len() != nx * ny {
+            return Err(bad(format!(
+                "{} tiles listed, {} expected",
+                offsets.len(),
+                nx * ny
+            )));
+        }
+        let mut data = vec![0f32; w * h];
+        for ty in 0..ny {
+            for tx in 0..nx {
+                let k = ty * nx + tx;
+                let t = block(offsets[k], counts[k], tw * th)?;
+                for r in 0..th.min(h - ty * th) {
+                    let row = (ty * th + r) * w + tx * tw;
+                    let cols = tw.min(w - tx * tw);
+                    data[row..row + cols].copy_from_slice(&t[r * tw..r * tw + cols]);
+                }
+            }
+        }
+        (data, 0, Some([tw as u32, th as u32]))
+    } else {
+        let rows_per_strip = one(ROWS_PER_STRIP)?;
+        let (offsets, counts) = (ints(STRIP_OFFSETS)?, ints(STRIP_BYTE_COUNTS)?);
+        let rps = (rows_per_strip as usize).max(1);
+        if offsets.len() != counts.len() || offsets.len() != h.div_ceil(rps) {
+            return Err(bad(
+                "strips do not hold width × height Float32 values".into()
+            ));
+        }
+        let mut data = Vec::with_capacity(w * h);
+        for (s, (o, c)) in offsets.iter().zip(&counts).enumerate() {
+            let rows = rps.min(h - s * rps);
+            data.extend(block(*o, *c, rows * w)?);
+        }
+        (data, rows_per_strip, None)
+    };
     let scale = doubles(MODEL_PIXEL_SCALE)?;
     let tie = doubles(MODEL_TIEPOINT)?;
     if scale.len() < 2 || tie.len() < 6 || (scale[0] - scale[1]).abs() > 1e-9 * scale[0].abs() {
@@ -468,5 +589,7 @@ pub fn read_geotiff(bytes: &[u8]) -> Result<GeoTiff> {
         geokey_version: [dir[0] as u16, dir[1] as u16, dir[2] as u16],
         tags: tags.iter().map(|t| t.0).collect(),
         rows_per_strip,
+        tile,
+        overviews: count_overviews(bytes, ifd),
     })
 }

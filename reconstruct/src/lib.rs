@@ -10,6 +10,7 @@ pub mod ari;
 pub mod chm;
 pub mod chm_filter;
 pub mod classified;
+pub mod cog;
 pub mod dtm;
 pub mod error;
 pub mod geotiff;

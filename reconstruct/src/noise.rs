@@ -137,28 +137,35 @@ fn mean_distances(
     let n = positions.len();
     let tree: ImmutableKdTree<f32, u32, 3, 32> = ImmutableKdTree::new_from_slice(positions);
     let grid = CellGrid::new(positions, &tree, k);
-    let per_cell: Vec<Vec<(u32, f32)>> = grid
-        .runs
-        .par_chunks(CELLS_PER_TASK)
-        .map(|runs| {
-            if cancel.is_cancelled() {
-                return Err(ReconstructError::Cancelled);
+    // Each task's runs cover one contiguous stretch of `grid.order`: its results go straight
+    // into that stretch of `by_order` (4 bytes a point; no per-task lists of (index, mean)).
+    let mut by_order = vec![0.0f32; n];
+    let mut tasks = Vec::with_capacity(grid.runs.len().div_ceil(CELLS_PER_TASK));
+    let mut rest: &mut [f32] = &mut by_order;
+    for runs in grid.runs.chunks(CELLS_PER_TASK) {
+        let len = (runs[runs.len() - 1].end - runs[0].start) as usize;
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        tasks.push((runs, head));
+        rest = tail;
+    }
+    tasks.into_par_iter().try_for_each(|(runs, out)| {
+        if cancel.is_cancelled() {
+            return Err(ReconstructError::Cancelled);
+        }
+        let base = runs[0].start as usize;
+        let mut cand = Vec::new();
+        let mut d2 = Vec::new();
+        for run in runs {
+            grid.candidates(run.cell, &mut cand);
+            for j in run.start as usize..run.end as usize {
+                let i = grid.order[j];
+                out[j - base] = grid.mean_distance(positions, &tree, i, k, &cand, &mut d2);
             }
-            let mut out = Vec::new();
-            let mut cand = Vec::new();
-            let mut d2 = Vec::new();
-            for run in runs {
-                grid.candidates(run.cell, &mut cand);
-                for &i in &grid.order[run.start as usize..run.end as usize] {
-                    let m = grid.mean_distance(positions, &tree, i, k, &cand, &mut d2);
-                    out.push((i, m));
-                }
-            }
-            Ok(out)
-        })
-        .collect::<Result<_>>()?;
+        }
+        Ok(())
+    })?;
     let mut mean_d = vec![0.0f32; n];
-    for (i, m) in per_cell.into_iter().flatten() {
+    for (&i, &m) in grid.order.iter().zip(&by_order) {
         mean_d[i as usize] = m;
     }
     Ok(mean_d)
@@ -231,18 +238,16 @@ impl CellGrid {
         let key = |p: &[f32; 3]| -> [i32; 3] {
             std::array::from_fn(|a| ((p[a] - lo[a]) / cell).floor() as i32)
         };
-        let mut keyed: Vec<([i32; 3], u32)> = pos
-            .par_iter()
-            .enumerate()
-            .map(|(i, p)| (key(p), i as u32))
-            .collect();
-        keyed.par_sort_unstable();
+        // Point indices sorted by (cube, index): 4 bytes a point, the cube recomputed in the
+        // comparisons rather than stored beside each index.
+        let mut order: Vec<u32> = (0..pos.len() as u32).collect();
+        order.par_sort_unstable_by_key(|&i| (key(&pos[i as usize]), i));
         let mut runs = Vec::new();
         let mut at = 0;
-        while at < keyed.len() {
-            let c = keyed[at].0;
+        while at < order.len() {
+            let c = key(&pos[order[at] as usize]);
             let mut end = at + 1;
-            while end < keyed.len() && keyed[end].0 == c {
+            while end < order.len() && key(&pos[order[end] as usize]) == c {
                 end += 1;
             }
             runs.push(CellRun {
@@ -259,7 +264,7 @@ impl CellGrid {
             .collect();
         CellGrid {
             cell2: cell * cell * (1.0 - 1e-4),
-            order: keyed.into_iter().map(|(_, i)| i).collect(),
+            order,
             runs,
             index,
         }

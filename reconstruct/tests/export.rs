@@ -605,3 +605,82 @@ fn classified_laz_round_trip() {
         .is_err()
     );
 }
+
+/// The COG mosaic as GDAL sees it: its own COG validator (`validate_cloud_optimized_geotiff.py`
+/// from python3-gdal) passes, GDAL reports the COG layout, the overviews and the tiling, and
+/// its pixel values equal ours — every cell, through GDAL's decoder.
+#[test]
+fn cog_is_valid_and_read_identically_by_gdal() {
+    let ok = Command::new("/usr/bin/python3")
+        .args(["-c", "from osgeo import gdal"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        test_support::skip_or_fail(
+            "the GDAL COG check",
+            "GDAL's Python bindings are not importable (scripts/setup.sh installs python3-gdal)",
+        );
+        return;
+    }
+    // 600 × 300 cells: three tiles across, two overviews; nodata holes included.
+    let mut r = Raster::covering(500_000.0, 5_000_000.0, 500_300.0, 5_000_150.0, 0.5, -9999.0);
+    r.data = (0..r.width * r.height)
+        .map(|k| {
+            let (c, row) = ((k % r.width) as f32, (k / r.width) as f32);
+            if k % 53 == 0 {
+                -9999.0
+            } else {
+                100.0 + 0.01 * c - 0.02 * row
+            }
+        })
+        .collect();
+    let dir = Scratch::new("cog");
+    let path = dir.path("dtm.tif");
+    reconstruct::cog::write_cog(&path, &r, &Crs::epsg(32633)).unwrap();
+    let script = r#"
+import json, sys
+from osgeo import gdal
+from osgeo_utils.samples import validate_cloud_optimized_geotiff as v
+gdal.UseExceptions()
+warnings, errors, details = v.validate(sys.argv[1], full_check=True)
+ds = gdal.Open(sys.argv[1])
+b = ds.GetRasterBand(1)
+a = b.ReadAsArray()
+print(json.dumps({
+    "errors": errors, "warnings": warnings,
+    "layout": ds.GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE"),
+    "compression": ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE"),
+    "size": [ds.RasterXSize, ds.RasterYSize], "block": b.GetBlockSize(),
+    "overviews": [[b.GetOverview(i).XSize, b.GetOverview(i).YSize] for i in range(b.GetOverviewCount())],
+    "nodata": b.GetNoDataValue(), "geotransform": list(ds.GetGeoTransform()),
+    "epsg": ds.GetSpatialRef().GetAuthorityCode(None),
+    "values": [float(x) for x in a.ravel()],
+}))
+"#;
+    let out = test_support::output_ok(
+        Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&path),
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"], serde_json::json!([]), "{}", v["errors"]);
+    assert_eq!(v["layout"], "COG");
+    assert_eq!(v["compression"], "DEFLATE");
+    assert_eq!(v["size"], serde_json::json!([600, 300]));
+    assert_eq!(v["block"], serde_json::json!([256, 256]));
+    assert_eq!(v["overviews"], serde_json::json!([[300, 150], [150, 75]]));
+    assert_eq!(v["nodata"], -9999.0);
+    assert_eq!(v["epsg"], "32633");
+    assert_eq!(
+        v["geotransform"],
+        serde_json::json!([500_000.0, 0.5, 0.0, 5_000_150.0, 0.0, -0.5])
+    );
+    let got: Vec<f32> = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(got, r.data);
+}

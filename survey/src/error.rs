@@ -34,6 +34,8 @@ pub enum SurveyError {
     },
     #[error("{path}: cannot plan a survey on it: {reason}")]
     Input { path: PathBuf, reason: String },
+    #[error("{path}: cannot merge the survey: {reason}")]
+    Merge { path: PathBuf, reason: String },
 }
 
 pub type Result<T> = std::result::Result<T, SurveyError>;

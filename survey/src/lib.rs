@@ -4,13 +4,14 @@
 //! touches), one stateless, idempotent **task** per tile ([`tile`]: read the buffered box,
 //! reconstruct, keep what lies in the core, commit with a done marker), and a **merge**
 //! ([`merge`]: trees with ids derived from their apex coordinates, DTM and CHM mosaicked from
-//! the cores on one grid). Executors — local processes, a Slurm array, a Kubernetes Indexed
+//! the cores on one grid, written as a project of the whole estate: [`project`]). Executors — local processes, a Slurm array, a Kubernetes Indexed
 //! Job — only run `twinmint tile run SURVEY --index N`; see the app's `survey` verbs.
 
 pub mod error;
 pub mod ids;
 pub mod merge;
 pub mod plan;
+pub mod project;
 pub mod tile;
 
 pub use error::{Result, SurveyError};

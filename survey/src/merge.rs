@@ -1,7 +1,8 @@
 //! Merge a survey's tiles into one result: every tree once, with an id derived from its apex
 //! ([`crate::ids`]), and the DTM and CHM mosaicked from the tiles' cores — which share one
 //! grid, since cores lie on the tile lattice and a tile is a whole number of cells — so there is
-//! no resampling at the seams.
+//! no resampling at the seams. The mosaics are written as Cloud Optimized GeoTIFFs
+//! ([`reconstruct::cog`]): an estate's DTM is read a window at a time by GDAL and web viewers.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SurveyError};
 use crate::plan::Plan;
-use crate::tile::{CHM_TIF, DTM_TIF, TREES_JSON, is_done};
+use crate::tile::{CHM_TIF, DONE_JSON, DTM_TIF, Done, TREES_JSON, is_done};
 use reconstruct::model::{Raster, Tree};
 
 /// The merged result's folder in the survey.
@@ -67,8 +68,9 @@ fn mosaic(tiles: &[Raster]) -> Option<Raster> {
     Some(out)
 }
 
-/// Merge every done tile of the survey at `survey` into `survey/merged/` (module docs).
-pub fn merge(survey: &Path) -> Result<Merged> {
+/// Merge every done tile of the survey at `survey` into `survey/merged/` (module docs): the
+/// merged trees and mosaics, and the estate as a project ([`crate::project`]), in one commit.
+pub fn merge(survey: &Path, cancel: &capture::CancelToken) -> Result<Merged> {
     let plan = Plan::read(survey)?;
     let missing: Vec<usize> = (0..plan.tiles.len())
         .filter(|&i| !is_done(survey, i))
@@ -84,19 +86,13 @@ pub fn merge(survey: &Path) -> Result<Merged> {
     let mut trees: Vec<Tree> = Vec::new();
     let mut dtms = Vec::new();
     let mut chms = Vec::new();
+    let mut ground_points = 0u64;
     for t in &plan.tiles {
         let dir = Plan::tile_dir(survey, t.index);
-        let path = dir.join(TREES_JSON);
-        let bytes = std::fs::read(&path).map_err(|e| SurveyError::Input {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        let mut tile_trees: Vec<Tree> =
-            serde_json::from_slice(&bytes).map_err(|e| SurveyError::Input {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+        let mut tile_trees: Vec<Tree> = read_json(&dir.join(TREES_JSON))?;
         trees.append(&mut tile_trees);
+        let done: Done = read_json(&dir.join(DONE_JSON))?;
+        ground_points += done.ground_points;
         dtms.extend(read_tile_raster(&dir.join(DTM_TIF))?);
         chms.extend(read_tile_raster(&dir.join(CHM_TIF))?);
     }
@@ -112,10 +108,6 @@ pub fn merge(survey: &Path) -> Result<Merged> {
     let dtm = mosaic(&dtms);
     let chm = mosaic(&chms);
     let out_dir: PathBuf = survey.join(MERGED_DIR);
-    std::fs::create_dir_all(&out_dir).map_err(|e| SurveyError::Input {
-        path: out_dir.clone(),
-        reason: format!("cannot create the merged folder: {e}"),
-    })?;
     let extent = dtm.as_ref().map_or([0.0; 4], |r| {
         [
             r.x_min,
@@ -131,32 +123,44 @@ pub fn merge(survey: &Path) -> Result<Merged> {
         dtm_resolution_m: dtm.as_ref().map_or(0.0, |r| r.resolution_m),
         chm_resolution_m: chm.as_ref().map(|r| r.resolution_m),
     };
-    let mut commit = capture::commit::Commit::begin(&out_dir)?;
-    capture::atomic::write_json(&commit.path(TREES_JSON), &trees)?;
-    for (name, r) in [(DTM_TIF, &dtm), (CHM_TIF, &chm)] {
-        if let Some(r) = r {
-            reconstruct::geotiff::write_geotiff(
-                &commit.path(name),
-                r,
-                &plan.crs,
-                &Default::default(),
-            )?;
-        }
-    }
-    capture::atomic::write_json(&commit.path(MERGE_JSON), &merged)?;
-    commit.commit()?;
+    let survey_files = vec![
+        (TREES_JSON.to_string(), to_json(&trees, &out_dir)?),
+        (MERGE_JSON.to_string(), to_json(&merged, &out_dir)?),
+    ];
+    crate::project::write(
+        &plan,
+        &out_dir,
+        crate::project::MergedParts {
+            trees: &trees,
+            dtm: dtm.as_ref(),
+            chm: chm.as_ref(),
+            ground_points,
+            survey_files,
+        },
+        cancel,
+    )?;
     Ok(merged)
+}
+
+fn to_json<T: Serialize>(v: &T, dir: &Path) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(v).map_err(|e| SurveyError::Merge {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(|e| SurveyError::Merge {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| SurveyError::Merge {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// The merged trees of a survey.
 pub fn merged_trees(survey: &Path) -> Result<Vec<Tree>> {
-    let path = survey.join(MERGED_DIR).join(TREES_JSON);
-    let bytes = std::fs::read(&path).map_err(|e| SurveyError::Input {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| SurveyError::Input {
-        path,
-        reason: e.to_string(),
-    })
+    read_json(&survey.join(MERGED_DIR).join(TREES_JSON))
 }

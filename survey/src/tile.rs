@@ -26,6 +26,10 @@ pub struct Done {
     pub index: usize,
     pub points_read: u64,
     pub trees: usize,
+    /// Ground points whose position lies in the core (summed by the merge into the estate's
+    /// terrain statistics).
+    #[serde(default)]
+    pub ground_points: u64,
 }
 
 /// What [`run_tile`] did.
@@ -68,6 +72,10 @@ fn read_buffered(
             nir: false,
             extra: false,
         },
+        // A quarter of the default chunk: a crop keeps a fraction of each decoded chunk, and
+        // the raw records of a chunk (every layer's width, before the crop) would otherwise
+        // be a large part of the task's peak.
+        chunk_points: 1 << 18,
         ..Default::default()
     };
     let n = tile.inputs.len().max(1);
@@ -81,6 +89,7 @@ fn read_buffered(
             Err(e) => return Err(e.into()),
         }
     }
+    progress("Reading", 1.0);
     Ok(cloud)
 }
 
@@ -133,8 +142,8 @@ pub fn run_tile(
     })?;
     let cloud = read_buffered(&plan, &tile, progress, cancel)?;
     let points_read = cloud.len() as u64;
-    let (trees, dtm, chm) = if cloud.is_empty() {
-        (Vec::new(), None, None)
+    let (trees, dtm, chm, ground_points) = if cloud.is_empty() {
+        (Vec::new(), None, None, 0)
     } else {
         let out = reconstruct::pipeline::run_on(
             &cloud,
@@ -143,6 +152,16 @@ pub fn run_tile(
             &mut |stage: reconstruct::pipeline::Stage, f: f32| progress(stage.label(), f),
             cancel,
         )?;
+        let ground_points = out
+            .labels
+            .ground
+            .iter()
+            .enumerate()
+            .filter(|&(i, &g)| {
+                let p = cloud.absolute(i);
+                g && tile.core.contains(p[0], p[1])
+            })
+            .count() as u64;
         drop(cloud);
         let trees: Vec<Tree> = out
             .reconstruction
@@ -152,12 +171,13 @@ pub fn run_tile(
             .collect();
         let dtm = core_raster(&out.dtm, &tile.core);
         let chm = out.chm.as_ref().map(|c| core_raster(c, &tile.core));
-        (trees, Some(dtm), chm)
+        (trees, Some(dtm), chm, ground_points)
     };
     let done = Done {
         index,
         points_read,
         trees: trees.len(),
+        ground_points,
     };
     let mut commit = capture::commit::Commit::begin(&dir)?;
     capture::atomic::write_json(&commit.path(TREES_JSON), &trees)?;

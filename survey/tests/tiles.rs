@@ -61,7 +61,7 @@ fn run_survey(dir: &Path, files: &[std::path::PathBuf], tile: f64) -> Vec<recons
         let again = run_tile(dir, t.index, None, &mut |_, _| {}, &CancelToken::new()).unwrap();
         assert_eq!(again, Outcome::AlreadyDone);
     }
-    survey::merge::merge(dir).unwrap();
+    survey::merge::merge(dir, &capture::CancelToken::new()).unwrap();
     survey::merge::merged_trees(dir).unwrap()
 }
 

@@ -88,7 +88,7 @@ pub fn measure(
         if !ran.failed.is_empty() {
             bail!("bench survey: tiles {:?} failed", ran.failed);
         }
-        survey::merge::merge(dir.path())?;
+        survey::merge::merge(dir.path(), cancel)?;
         let s = t.elapsed().as_secs_f64();
         runs.push(Run {
             name: format!(

@@ -153,10 +153,46 @@ pub fn tile(c: TileCmd, ctx: &Ctx) -> anyhow::Result<()> {
 #[derive(Args, Debug)]
 pub struct MergeArgs {
     survey: PathBuf,
+    /// Wait up to this many seconds for tiles still running elsewhere to be done (what a
+    /// Kubernetes merge Job applied beside its tiles does; Slurm orders the jobs itself).
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<u64>,
+}
+
+/// Block until every tile of the survey is done, `limit` at most (checked every 2 s).
+fn wait_for_tiles(survey: &Path, limit: Duration, ctx: &Ctx) -> anyhow::Result<()> {
+    let plan = Plan::read(survey)?;
+    let start = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        let left = (0..plan.tiles.len())
+            .filter(|&i| !is_done(survey, i))
+            .count();
+        if left == 0 {
+            return Ok(());
+        }
+        if start.elapsed() >= limit {
+            bail!(
+                "{}: {left} of {} tiles still not done after waiting {} s",
+                survey.display(),
+                plan.tiles.len(),
+                limit.as_secs()
+            );
+        }
+        if !said && !ctx.quiet {
+            eprintln!("waiting for {left} of {} tiles…", plan.tiles.len());
+            said = true;
+        }
+        ctx.cancel.check()?;
+        std::thread::sleep(Duration::from_secs(2).min(limit));
+    }
 }
 
 pub fn merge(a: MergeArgs, ctx: &Ctx) -> anyhow::Result<()> {
-    let m = survey::merge::merge(&a.survey)?;
+    if let Some(s) = a.wait {
+        wait_for_tiles(&a.survey, Duration::from_secs(s), ctx)?;
+    }
+    let m = survey::merge::merge(&a.survey, &ctx.cancel)?;
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&m)?);
     } else {
@@ -296,6 +332,7 @@ pub fn survey(c: SurveyCmd, ctx: &Ctx) -> anyhow::Result<()> {
         merge(
             MergeArgs {
                 survey: a.survey.clone(),
+                wait: None,
             },
             ctx,
         )?;
@@ -472,7 +509,19 @@ struct K8sArgs {
     apply: bool,
 }
 
-/// The Indexed Job of the tiles and the merge Job, as one YAML stream.
+/// How long the merge Job waits for the tile pods (it is applied with them: Kubernetes has no
+/// job-to-job dependency, so the merge polls the tiles' done markers).
+const K8S_MERGE_WAIT_S: u64 = 7 * 24 * 3600;
+
+/// A YAML scalar: double-quoted with JSON escapes (valid YAML), so no path, image or claim
+/// name can change the document's structure.
+fn yq(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// The Indexed Job of the tiles and the merge Job, as one YAML stream (batch/v1; checked
+/// against the Kubernetes API schema by `app/tests/survey_k8s.rs`). Each tile pod's index comes
+/// from `JOB_COMPLETION_INDEX`, which `tile run` reads when `--index` is absent.
 pub fn k8s_manifests(
     name: &str,
     survey: &Path,
@@ -488,20 +537,33 @@ pub fn k8s_manifests(
         .to_string_lossy()
         .into_owned();
     let mem = format!("{}Mi", (memory_bytes / (1 << 20)).max(512));
-    let job = |kind: &str, extra: &str, args: &str| {
+    let (image, claim, mount) = (yq(image), yq(claim), yq(&mount));
+    let job = |kind: &str, extra: &str, args: &[String]| {
+        let args: Vec<String> = args.iter().map(|a| yq(a)).collect();
+        let args = args.join(", ");
         format!(
-            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}-{kind}\n  labels:\n    app.kubernetes.io/name: twinmint\n    twinmint/survey: {name}\nspec:\n{extra}  backoffLimit: 3\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: twinmint\n          image: {image}\n          args: [{args}]\n          resources:\n            requests:\n              cpu: \"1\"\n              memory: {mem}\n            limits:\n              memory: {mem}\n          volumeMounts:\n            - name: survey\n              mountPath: {mount}\n      volumes:\n        - name: survey\n          persistentVolumeClaim:\n            claimName: {claim}\n"
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}-{kind}\n  labels:\n    app.kubernetes.io/name: twinmint\n    twinmint/survey: {name}\nspec:\n{extra}  backoffLimit: 3\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: twinmint\n        twinmint/survey: {name}\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: twinmint\n          image: {image}\n          args: [{args}]\n          resources:\n            requests:\n              cpu: \"1\"\n              memory: {mem}\n            limits:\n              memory: {mem}\n          volumeMounts:\n            - name: survey\n              mountPath: {mount}\n      volumes:\n        - name: survey\n          persistentVolumeClaim:\n            claimName: {claim}\n"
         )
     };
-    let s = survey.to_string_lossy();
+    let s = survey.to_string_lossy().into_owned();
     let tiles_job = job(
         "tiles",
         &format!(
             "  completionMode: Indexed\n  completions: {tiles}\n  parallelism: {parallelism}\n"
         ),
-        &format!("\"--quiet\", \"tile\", \"run\", \"{s}\""),
+        &["--quiet".into(), "tile".into(), "run".into(), s.clone()],
     );
-    let merge_job = job("merge", "", &format!("\"--quiet\", \"merge\", \"{s}\""));
+    let merge_job = job(
+        "merge",
+        "",
+        &[
+            "--quiet".into(),
+            "merge".into(),
+            s,
+            "--wait".into(),
+            K8S_MERGE_WAIT_S.to_string(),
+        ],
+    );
     format!("{tiles_job}---\n{merge_job}")
 }
 
@@ -534,7 +596,7 @@ fn submit_k8s(a: K8sArgs) -> anyhow::Result<()> {
     let path = dir.join("survey.yaml");
     capture::atomic::write_bytes(&path, yaml.as_bytes())?;
     println!(
-        "wrote {} (Indexed Job of {} tiles, parallelism {}; merge Job to apply after it completes)",
+        "wrote {} (Indexed Job of {} tiles, parallelism {}; a merge Job that waits for them)",
         path.display(),
         plan.tiles.len(),
         a.parallelism
@@ -607,10 +669,11 @@ mod tests {
             "parallelism: 4",
             "name: forest-tiles",
             "name: forest-merge",
-            "claimName: survey-pvc",
-            "mountPath: /data",
+            "claimName: \"survey-pvc\"",
+            "mountPath: \"/data\"",
             "memory: 3072Mi",
             "\"tile\", \"run\", \"/data/forest.survey\"",
+            "\"merge\", \"/data/forest.survey\", \"--wait\"",
         ] {
             assert!(y.contains(needle), "{needle} missing:\n{y}");
         }

@@ -1,8 +1,10 @@
 //! Issue "Wall-to-wall surveys" on a real Slurm: a single-node cluster on localhost (Debian's
 //! `slurm-wlm` and `munge`, config and state in a temp dir, daemons run as root and stopped by
 //! their pid files) runs a survey's tiles as an `sbatch --array` job and the dependent merge;
-//! a tile whose task was killed is rerun alone by `submit slurm --resume`. Also the local
-//! executor (`survey run --workers 2`) on the same plan.
+//! a tile whose task was killed is rerun alone by `submit slurm --resume`. Kubernetes: the
+//! rendered Indexed Job and merge Job pass the Kubernetes API schema (kubernetes-validate's
+//! bundled schemas, strict) and their container commands, run here as a pod would run them,
+//! do the survey. Also the local executor (`survey run --workers 2`) on the same plan.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,6 +66,45 @@ fn local_executor_runs_every_tile_and_merges() {
     assert_eq!(merged["tiles"], n);
     assert!(merged["trees"].as_u64().unwrap() > 10, "{merged}");
     assert!(s.join("merged/dtm.tif").is_file());
+    // The merged survey is a project of the whole estate: growth, package and verify run on it
+    // unchanged, over the merged trees (ids from their apexes) and every input point.
+    let project = s.join("merged");
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("reconstruction.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        rec["trees"].as_array().unwrap().len() as u64,
+        merged["trees"]
+    );
+    assert!(
+        rec["terrain"]["ground_points"].as_u64().unwrap() > 1000,
+        "{}",
+        rec["terrain"]
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("manifest.json")).unwrap()).unwrap();
+    let info: serde_json::Value = serde_json::from_str(&ok(bin()
+        .args(["-q", "--json", "info"])
+        .arg(tmp.path().join("stand.laz"))))
+    .unwrap();
+    assert_eq!(manifest["point_count"], info["point_count"]);
+    ok(bin()
+        .args(["-q", "simulate"])
+        .arg(&project)
+        .args(["--runs", "32", "--years", "10"]));
+    let sim: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("simulation.json")).unwrap()).unwrap();
+    assert!(!sim.is_null());
+    ok(bin().args(["-q", "package"]).arg(&project));
+    let verified = ok(bin()
+        .args(["-q", "verify"])
+        .arg(project.join("package"))
+        .arg("--project")
+        .arg(&project));
+    assert!(
+        verified.to_lowercase().contains("fingerprint"),
+        "{verified}"
+    );
     // A done tile's task is a no-op; its JSON report carries the process's peak memory in bytes
     // (what the executors and `bench survey` read).
     let v: serde_json::Value = serde_json::from_str(&ok(bin()
@@ -244,4 +285,111 @@ fn slurm_array_runs_the_tiles_then_merges_and_resume_reruns_only_the_lost_tile()
         kept,
         "a done tile was run again"
     );
+}
+
+/// kubernetes-validate from `.venv-tools` (scripts/setup.sh) or `$TWINMINT_K8S_VALIDATE`.
+fn k8s_validator() -> Option<PathBuf> {
+    let p = std::env::var_os("TWINMINT_K8S_VALIDATE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-tools/bin/kubernetes-validate"),
+        PathBuf::from,
+    );
+    p.is_file().then_some(p)
+}
+
+/// The YAML stream at `path` as JSON documents (PyYAML from the validator's own venv).
+fn yaml_docs(validator: &Path, path: &Path) -> Vec<serde_json::Value> {
+    let py = validator.with_file_name("python");
+    let out = ok(Command::new(py).args([
+        "-c",
+        "import sys, json, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))",
+    ])
+    .arg(path));
+    serde_json::from_str(&out).unwrap()
+}
+
+fn args_of(job: &serde_json::Value) -> Vec<String> {
+    job["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn k8s_jobs_pass_the_api_schema_and_their_commands_do_the_survey() {
+    let Some(validator) = k8s_validator() else {
+        test_support::skip_or_fail(
+            "the Kubernetes schema check",
+            "needs kubernetes-validate (scripts/setup.sh installs it into .venv-tools)",
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let s = survey(tmp.path());
+    let n = tiles(&s);
+    let out = ok(bin()
+        .args(["-q", "submit", "k8s"])
+        .arg(&s)
+        .args([
+            "--image",
+            "registry.example/twinmint:1.0",
+            "--volume",
+            "survey-data",
+        ])
+        .args(["--parallelism", "3"]));
+    let yaml = s.join("k8s/survey.yaml");
+    assert!(out.contains("survey.yaml"), "{out}");
+    let check = |path: &Path| {
+        Command::new(&validator)
+            .args(["--strict", "--kubernetes-version", "1.30.0"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let v = check(&yaml);
+    assert!(
+        v.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    // The check can fail: the same stream with a field the Job API does not have is refused.
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, text.replacen("backoffLimit: 3", "retries: 3", 1)).unwrap();
+    assert!(!check(&bad).status.success(), "an unknown field passed");
+
+    let docs = yaml_docs(&validator, &yaml);
+    assert_eq!(docs.len(), 2);
+    let (tiles_job, merge_job) = (&docs[0], &docs[1]);
+    assert_eq!(tiles_job["spec"]["completionMode"], "Indexed");
+    assert_eq!(tiles_job["spec"]["completions"], n);
+    assert_eq!(tiles_job["spec"]["parallelism"], 3);
+    let container = &tiles_job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "registry.example/twinmint:1.0");
+    let mount = container["volumeMounts"][0]["mountPath"].as_str().unwrap();
+    assert!(
+        s.starts_with(mount),
+        "{mount} does not hold {}",
+        s.display()
+    );
+    // The merge pod is applied with the tiles and waits for them: started first, it finishes
+    // only once the last tile pod has.
+    let mut merge = bin().args(args_of(merge_job)).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(merge.try_wait().unwrap().is_none(), "merge did not wait");
+    // Each tile pod: the same arguments, its index from JOB_COMPLETION_INDEX.
+    for i in 0..n {
+        ok(bin()
+            .args(args_of(tiles_job))
+            .env("JOB_COMPLETION_INDEX", i.to_string()));
+        assert!(done(&s, i).is_file(), "tile {i} not done");
+    }
+    let status = merge.wait().unwrap();
+    assert!(status.success());
+    let merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.join("merged/merge.json")).unwrap()).unwrap();
+    assert_eq!(merged["tiles"], n);
+    assert!(merged["trees"].as_u64().unwrap() > 10, "{merged}");
 }
