@@ -22,18 +22,18 @@ use crate::read::Fields;
 
 /// Byte offsets of the optional fields inside one point record.
 #[derive(Clone, Copy, Debug)]
-struct Layout {
+pub(crate) struct Layout {
     extended: bool,
     gps: Option<usize>,
     rgb: Option<usize>,
     nir: Option<usize>,
     extra: usize,
     extra_len: usize,
-    record_len: usize,
+    pub(crate) record_len: usize,
 }
 
 impl Layout {
-    fn of(f: &Format) -> Self {
+    pub(crate) fn of(f: &Format) -> Self {
         let mut at = if f.is_extended { 30 } else { 20 };
         let gps = if f.is_extended {
             Some(22)
@@ -1121,21 +1121,15 @@ fn extra_vlr(cols: &[ExtraColumn]) -> Vlr {
     }
 }
 
-/// Write `cloud` as LAS/LAZ 1.4 (point format 6, 7 with colour, 8 with colour and NIR) to
-/// `path`, via a temporary file renamed into place so no partial file is ever visible.
-pub fn write(
+/// The LAS 1.4 header `cloud` is written with (point format 6, 7 with colour, 8 with colour and
+/// NIR; its quantization, else millimetres about the centre; WKT or GeoTIFF keys), its point
+/// format and quantization. `compress`: the format's LAZ flag. Shared by [`write`] and the COPC
+/// writer ([`crate::copc`]).
+pub(crate) fn header_for(
     cloud: &PointCloud,
     path: &Path,
-    opts: &LasWriteOptions,
-    progress: &mut dyn Progress,
-    cancel: &CancelToken,
-) -> Result<()> {
-    cloud
-        .check_columns()
-        .map_err(|reason| CaptureError::Write {
-            path: path.into(),
-            reason,
-        })?;
+    compress: bool,
+) -> Result<(las::Header, Format, Quantization)> {
     let werr = |reason: String| CaptureError::Write {
         path: path.into(),
         reason,
@@ -1169,7 +1163,7 @@ pub fn write(
     let mut fmt = Format::new(point_format).expect("6–8 are valid formats");
     let extra_len: usize = cloud.extra.iter().map(|c| c.data_type.width()).sum();
     fmt.extra_bytes = extra_len as u16;
-    fmt.is_compressed = opts.compress;
+    fmt.is_compressed = compress;
     let mut builder = Builder::from(Version::new(1, 4));
     builder.point_format = fmt;
     builder.transforms = Vector {
@@ -1222,6 +1216,29 @@ pub fn write(
         bytes.push(0);
         header.set_wkt_crs(bytes).map_err(|e| werr(e.to_string()))?;
     }
+    Ok((header, fmt, q))
+}
+
+/// Write `cloud` as LAS/LAZ 1.4 (point format 6, 7 with colour, 8 with colour and NIR) to
+/// `path`, via a temporary file renamed into place so no partial file is ever visible.
+pub fn write(
+    cloud: &PointCloud,
+    path: &Path,
+    opts: &LasWriteOptions,
+    progress: &mut dyn Progress,
+    cancel: &CancelToken,
+) -> Result<()> {
+    cloud
+        .check_columns()
+        .map_err(|reason| CaptureError::Write {
+            path: path.into(),
+            reason,
+        })?;
+    let werr = |reason: String| CaptureError::Write {
+        path: path.into(),
+        reason,
+    };
+    let (header, fmt, q) = header_for(cloud, path, opts.compress)?;
     let layout = Layout::of(&fmt);
     let transforms = *header.transforms();
     let tmp = crate::atomic::temp_beside(path)?;
@@ -1305,7 +1322,7 @@ fn system_identifier(device: &str) -> String {
     }
 }
 
-fn encode(
+pub(crate) fn encode(
     c: &PointCloud,
     range: std::ops::Range<usize>,
     l: &Layout,

@@ -13,6 +13,7 @@ pub mod atomic;
 pub mod cloud;
 pub mod commit;
 mod contain;
+pub mod copc;
 pub mod crs;
 pub mod e57_io;
 pub mod error;

@@ -344,9 +344,40 @@ fn input_inside(dir: &Path, inputs: &[PathBuf]) -> Option<String> {
     })
 }
 
+/// How a project's `cloud.laz` is laid out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CloudLayout {
+    /// LAZ 1.4 in fixed chunks, in the cloud's order (ingest, synth).
+    Laz,
+    /// COPC: the same LAZ, its chunks an octree a viewer streams ([`crate::copc`]; a survey's
+    /// merged estate).
+    Copc(crate::copc::CopcOptions),
+}
+
 /// Write a project folder for an already-assembled cloud (used by `ingest` and `synth`).
 pub fn write_project(
     cloud: &PointCloud,
+    extra_files: &[(String, Vec<u8>)],
+    dir: &Path,
+    overwrite: bool,
+    events: &mut (dyn FnMut(IngestEvent) + Send),
+    cancel: &CancelToken,
+) -> Result<Manifest> {
+    write_project_as(
+        cloud,
+        &CloudLayout::Laz,
+        extra_files,
+        dir,
+        overwrite,
+        events,
+        cancel,
+    )
+}
+
+/// [`write_project`] with the cloud's layout chosen.
+pub fn write_project_as(
+    cloud: &PointCloud,
+    layout: &CloudLayout,
     extra_files: &[(String, Vec<u8>)],
     dir: &Path,
     overwrite: bool,
@@ -374,13 +405,18 @@ pub fn write_project(
     let cloud_path = staging.path().join(CLOUD);
     let points = cloud.len() as u64;
     events(IngestEvent::Writing { points });
-    las_io::write(
-        cloud,
-        &cloud_path,
-        &LasWriteOptions::default(),
-        &mut Forward(events),
-        cancel,
-    )?;
+    match layout {
+        CloudLayout::Laz => las_io::write(
+            cloud,
+            &cloud_path,
+            &LasWriteOptions::default(),
+            &mut Forward(events),
+            cancel,
+        )?,
+        CloudLayout::Copc(o) => {
+            crate::copc::write_copc(cloud, &cloud_path, o, cancel)?;
+        }
+    }
     let mut files = BTreeMap::new();
     let (sha, bytes) = sha256_file(&cloud_path)?;
     files.insert(CLOUD.to_string(), FileEntry { sha256: sha, bytes });

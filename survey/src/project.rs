@@ -1,6 +1,7 @@
 //! The merged survey as a TwinMint project, so growth, package and mint run over the whole
 //! estate unchanged: `merged/` gets the manifest and the estate's cloud (every input point,
-//! with the sources' SHA-256 in the manifest), `reconstruction.json` (the merged trees with
+//! with the sources' SHA-256 in the manifest) as COPC (`cloud.laz` — an octree of LAZ chunks
+//! a viewer streams, and plain LAZ to every other reader), `reconstruction.json` (the merged trees with
 //! their survey-wide ids, terrain statistics of the mosaic, the plan's options), the DTM and CHM
 //! mosaics (Cloud Optimized GeoTIFF) and `model.glb` — all committed in one swap of the folder
 //! ([`capture::project::write_project`]), beside the survey's own `trees.json` and `merge.json`.
@@ -122,6 +123,14 @@ pub fn write(
         RECONSTRUCTION_JSON.into(),
         bytes_of(out_dir, serde_json::to_vec_pretty(&rec))?,
     ));
-    capture::project::write_project(&cloud, &files, out_dir, true, &mut |_| {}, cancel)?;
+    capture::project::write_project_as(
+        &cloud,
+        &capture::project::CloudLayout::Copc(Default::default()),
+        &files,
+        out_dir,
+        true,
+        &mut |_| {},
+        cancel,
+    )?;
     Ok(())
 }

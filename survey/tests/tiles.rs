@@ -151,6 +151,19 @@ fn tiled_survey_equals_one_process() {
     eprintln!("DTM seam discontinuity {seam:.4} m");
     assert!(seam <= 0.02, "DTM seam {seam:.3} m > 2 cm");
 
+    // The merged estate's cloud is COPC: every input point once, in octree chunks a COPC
+    // reader (the las crate's) walks and queries.
+    let mut copc = las::CopcReader::from_path(tmp.path().join("s25/merged/cloud.laz")).unwrap();
+    let in_nodes: i64 = copc
+        .hierarchy_entries()
+        .map(|e| i64::from(e.point_count))
+        .sum();
+    assert_eq!(in_nodes, cloud.len() as i64);
+    let root = copc
+        .query(las::LodSelection::Level(0), las::BoundsSelection::All)
+        .unwrap();
+    assert!(!root.is_empty() && root.len() <= cloud.len());
+
     // Ids stay when the tile size changes.
     for t in &two {
         let same = four
