@@ -12,6 +12,7 @@ pub mod ids;
 pub mod merge;
 pub mod plan;
 pub mod project;
+pub mod status;
 pub mod tile;
 
 pub use error::{Result, SurveyError};

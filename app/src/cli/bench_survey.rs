@@ -1,5 +1,5 @@
 //! `twinmint bench survey`: a simulated survey of at least 20 M points planned in tiles and run
-//! as `twinmint tile run` processes (the local executor's [`super::survey::run_tile_processes`])
+//! as `twinmint tile run` processes (the local executor's [`twinmint_app::workflow::survey::run_tile_processes`])
 //! with 1 and with 2 workers — points per second and each worker's peak resident memory as it
 //! reports it ([`super::peak`]), against 3× the largest tile's raw point bytes — beside the
 //! lasR-style single process (one read, one reconstruct of everything) on the same file.
@@ -20,6 +20,9 @@ pub struct Run {
     pub points_per_s: f64,
     /// Largest peak resident memory of one process (bytes).
     pub peak_process_bytes: Option<u64>,
+    /// Of `seconds`, the merge (reading every point again, the estate's COPC cloud, COG
+    /// mosaics, model): work the single process, which writes nothing, does not do.
+    pub merge_seconds: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -73,12 +76,13 @@ pub fn measure(
         seconds: s,
         points_per_s: total as f64 / s,
         peak_process_bytes: super::peak::bytes(),
+        merge_seconds: None,
     });
     for workers in [1usize, 2] {
         let dir = tempfile::tempdir()?;
         plan.write(dir.path())?;
         let t = Instant::now();
-        let ran = super::survey::run_tile_processes(
+        let ran = twinmint_app::workflow::survey::run_tile_processes(
             dir.path(),
             (0..plan.tiles.len()).collect(),
             workers,
@@ -88,7 +92,9 @@ pub fn measure(
         if !ran.failed.is_empty() {
             bail!("bench survey: tiles {:?} failed", ran.failed);
         }
+        let tm = Instant::now();
         survey::merge::merge(dir.path(), cancel)?;
+        let merge_seconds = tm.elapsed().as_secs_f64();
         let s = t.elapsed().as_secs_f64();
         runs.push(Run {
             name: format!(
@@ -98,6 +104,7 @@ pub fn measure(
             seconds: s,
             points_per_s: total as f64 / s,
             peak_process_bytes: Some(ran.peak_bytes),
+            merge_seconds: Some(merge_seconds),
         });
     }
     Ok(SurveyBench {
@@ -129,9 +136,9 @@ pub fn print(r: &SurveyBench) {
     );
     let single = r.runs.first().map_or(1.0, |s| s.seconds);
     println!(
-        "| run | seconds | M points/s | vs one process | peak memory per process | vs 3× tile points |"
+        "| run | seconds | of which merge | M points/s | vs one process | peak memory per process | vs 3× tile points |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for run in &r.runs {
         let (mem, ratio) = match run.peak_process_bytes {
             Some(b) => (
@@ -144,9 +151,11 @@ pub fn print(r: &SurveyBench) {
             None => ("–".into(), "–".into()),
         };
         println!(
-            "| {} | {:.2} | {:.2} | {:.2}× | {mem} | {ratio} |",
+            "| {} | {:.2} | {} | {:.2} | {:.2}× | {mem} | {ratio} |",
             run.name,
             run.seconds,
+            run.merge_seconds
+                .map_or_else(|| "–".to_string(), |m| format!("{m:.2}")),
             run.points_per_s / 1e6,
             single / run.seconds,
         );

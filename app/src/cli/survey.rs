@@ -5,7 +5,7 @@
 //! Every executor runs the same task command, so a tile behaves the same everywhere.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -233,77 +233,6 @@ struct LocalArgs {
     no_merge: bool,
 }
 
-/// What [`run_tile_processes`] saw.
-pub struct Executed {
-    /// Tiles whose process failed.
-    pub failed: Vec<usize>,
-    /// The largest peak resident memory a tile process reported, bytes.
-    pub peak_bytes: u64,
-}
-
-/// Run `tiles` as `twinmint tile run --json` processes, `workers` at once; `on_done(k)` after
-/// the k-th finishes; when `cancel` fires the running ones are killed (finished tiles stay
-/// done). The local executor and `bench survey` both run tiles through this.
-pub fn run_tile_processes(
-    survey: &Path,
-    tiles: Vec<usize>,
-    workers: usize,
-    cancel: &capture::CancelToken,
-    on_done: &mut dyn FnMut(usize),
-) -> anyhow::Result<Executed> {
-    if workers == 0 {
-        bail!("--workers must be at least 1");
-    }
-    let exe = std::env::current_exe().context("locating the twinmint binary")?;
-    let mut pending: Vec<usize> = tiles.into_iter().rev().collect();
-    let mut running: Vec<(usize, Child)> = Vec::new();
-    let mut out = Executed {
-        failed: Vec::new(),
-        peak_bytes: 0,
-    };
-    let mut finished = 0;
-    while !pending.is_empty() || !running.is_empty() {
-        if cancel.is_cancelled() {
-            for (_, c) in &mut running {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-            bail!("cancelled: finished tiles are kept; run again to do the rest");
-        }
-        while running.len() < workers
-            && let Some(i) = pending.pop()
-        {
-            let child = Command::new(&exe)
-                .args(["--quiet", "--json", "tile", "run"])
-                .arg(survey)
-                .args(["--index", &i.to_string()])
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .context("starting a tile process")?;
-            running.push((i, child));
-        }
-        let mut k = 0;
-        while k < running.len() {
-            if running[k].1.try_wait()?.is_none() {
-                k += 1;
-                continue;
-            }
-            let (i, child) = running.swap_remove(k);
-            let o = child.wait_with_output()?;
-            if o.status.success() {
-                let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
-                out.peak_bytes = out.peak_bytes.max(v["peak_bytes"].as_u64().unwrap_or(0));
-            } else {
-                out.failed.push(i);
-            }
-            finished += 1;
-            on_done(finished);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(out)
-}
-
 pub fn survey(c: SurveyCmd, ctx: &Ctx) -> anyhow::Result<()> {
     let SurveyWhat::Run(a) = c.what;
     let plan = Plan::read(&a.survey)?;
@@ -312,13 +241,19 @@ pub fn survey(c: SurveyCmd, ctx: &Ctx) -> anyhow::Result<()> {
         .collect();
     let (total, already) = (plan.tiles.len(), plan.tiles.len() - pending.len());
     let bar = Bar::new(ctx.quiet, "tiles");
-    let ran = run_tile_processes(&a.survey, pending, a.workers, &ctx.cancel, &mut |k| {
-        let done = already + k;
-        bar.set(
-            &format!("{done}/{total} tiles"),
-            done as f32 / total.max(1) as f32,
-        );
-    })?;
+    let ran = twinmint_app::workflow::survey::run_tile_processes(
+        &a.survey,
+        pending,
+        a.workers,
+        &ctx.cancel,
+        &mut |k| {
+            let done = already + k;
+            bar.set(
+                &format!("{done}/{total} tiles"),
+                done as f32 / total.max(1) as f32,
+            );
+        },
+    )?;
     bar.finish();
     if !ran.failed.is_empty() {
         bail!(

@@ -104,6 +104,7 @@ pub struct PanelExtras<'w, 's> {
     windows: Query<'w, 's, &'static Window, With<PrimaryWindow>>,
     mint: ResMut<'w, MintPanel>,
     officer: ResMut<'w, OfficerPanel>,
+    survey: ResMut<'w, crate::studio::survey_view::SurveyPanel>,
 }
 
 impl PanelExtras<'_, '_> {
@@ -139,6 +140,22 @@ impl PanelExtras<'_, '_> {
         errors: &mut Errors,
     ) {
         self.mint.ui(ui, project, errors);
+    }
+    /// The open survey's map and actions, as requests (nothing when no survey is open).
+    pub fn survey_panel(&mut self, ui: &mut egui::Ui, busy: bool) -> Option<UiRequest> {
+        use crate::studio::survey_view::SurveyAction;
+        self.survey.refresh();
+        let dir = self.survey.status.as_ref()?.dir.clone();
+        match self.survey.ui(ui, busy)? {
+            SurveyAction::Run => Some(UiRequest::RunSurvey(dir)),
+            SurveyAction::OpenMerged => {
+                Some(UiRequest::OpenProject(dir.join(survey::merge::MERGED_DIR)))
+            }
+            SurveyAction::Close => {
+                self.survey.status = None;
+                None
+            }
+        }
     }
     pub fn officer_panel(
         &mut self,
@@ -221,6 +238,7 @@ impl Plugin for StudioCorePlugin {
         .init_resource::<UiCapturesPointer>()
         .init_resource::<MintPanel>()
         .init_resource::<OfficerPanel>()
+        .init_resource::<crate::studio::survey_view::SurveyPanel>()
         .add_message::<UiRequest>()
         .add_systems(Startup, jobs::adopt_render_device)
         .add_systems(
@@ -241,12 +259,31 @@ pub fn handle_requests(
     mut jobs: ResMut<Jobs>,
     state: Res<StudioState>,
     mut errors: ResMut<Errors>,
+    mut survey: ResMut<crate::studio::survey_view::SurveyPanel>,
     selection: Res<Selection>,
     scene: Option<Res<SceneData>>,
     mut cams: Query<(&mut Transform, Option<&mut PanOrbitCamera>, &Camera), With<PointCloudCamera>>,
 ) {
     for r in requests.read() {
         match r {
+            UiRequest::OpenSurvey(dir) => match survey.open(dir) {
+                Ok(()) => {
+                    // The merged estate, when there is one, goes to the viewer.
+                    let merged = dir.join(survey::merge::MERGED_DIR);
+                    if merged.join(capture::project::MANIFEST).is_file() {
+                        jobs.spawn(format!("Opening {}", merged.display()), move |ctx| {
+                            jobs::open(&merged, ctx)
+                        });
+                    }
+                }
+                Err(e) => errors.push("Open survey", e.to_string()),
+            },
+            UiRequest::RunSurvey(dir) => {
+                let dir = dir.clone();
+                jobs.spawn(format!("Surveying {}", dir.display()), move |ctx| {
+                    jobs::run_survey(&dir, ctx)
+                });
+            }
             UiRequest::OpenProject(dir) => {
                 let dir = dir.clone();
                 jobs.spawn(format!("Opening {}", dir.display()), move |ctx| {
@@ -437,7 +474,9 @@ pub fn dropped_files(
         return;
     }
     // A dropped project folder opens; dropped scans are imported.
-    if files.len() == 1 && files[0].join(capture::project::MANIFEST).is_file() {
+    if files.len() == 1 && files[0].join(survey::PLAN_JSON).is_file() {
+        requests.write(UiRequest::OpenSurvey(files.remove(0)));
+    } else if files.len() == 1 && files[0].join(capture::project::MANIFEST).is_file() {
         requests.write(UiRequest::OpenProject(files.remove(0)));
     } else {
         requests.write(UiRequest::ImportScans(files));

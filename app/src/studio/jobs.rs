@@ -313,6 +313,14 @@ pub fn resurvey(previous: &Path, files: Vec<PathBuf>, ctx: &JobCtx) -> StudioRes
     open(&dir, ctx)
 }
 
+/// The survey's pending tiles as local processes, the merge, then the merged estate opened
+/// ([`crate::workflow::survey::run_survey`]).
+pub fn run_survey(dir: &Path, ctx: &JobCtx) -> StudioResult<JobOutput> {
+    let cancel = ctx.cancel.clone();
+    let merged = crate::workflow::survey::run_survey(dir, 2, &mut |l, f| ctx.set(l, f), &cancel)?;
+    open(&merged, ctx)
+}
+
 /// Open a project for viewing.
 pub fn open(dir: &Path, ctx: &JobCtx) -> StudioResult<JobOutput> {
     let c = ctx.clone();

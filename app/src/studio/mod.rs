@@ -18,6 +18,7 @@ pub mod points_render;
 pub mod project;
 pub mod scene;
 pub mod selection;
+pub mod survey_view;
 pub mod timelapse;
 pub mod ui;
 

@@ -22,11 +22,24 @@ use crate::viewer::colormap::{ClassFilter, ColorMode};
 #[derive(Message, Clone, Debug, PartialEq)]
 pub enum UiRequest {
     OpenProject(PathBuf),
+    /// A survey folder (`twinmint plan`): its tile map, and its merged estate when there is one.
+    OpenSurvey(PathBuf),
+    /// Run the survey's pending tiles here, merge, open the merged estate.
+    RunSurvey(PathBuf),
     ImportScans(Vec<PathBuf>),
     /// New scans of the open project's asset: resurvey it into a new project, then open that.
     Resurvey(Vec<PathBuf>),
     Resimulate(SimulateSettings),
     Camera(CameraCommand),
+}
+
+/// What opening `dir` means: a survey folder (it has a `plan.json`) or a project.
+pub fn open_request(dir: PathBuf) -> UiRequest {
+    if dir.join(survey::PLAN_JSON).is_file() {
+        UiRequest::OpenSurvey(dir)
+    } else {
+        UiRequest::OpenProject(dir)
+    }
 }
 
 /// Whether egui wants the pointer this frame (so clicks and drags don't reach the viewport).
@@ -64,9 +77,9 @@ pub fn panels(
     let top = egui::Panel::top("menu").show(&mut root, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open project…").clicked() {
-                    if let Some(p) = dialog.0.pick_folder("Open a TwinMint project") {
-                        requests.write(UiRequest::OpenProject(p));
+                if ui.button("Open project or survey…").clicked() {
+                    if let Some(p) = dialog.0.pick_folder("Open a TwinMint project or survey") {
+                        requests.write(open_request(p));
                     }
                     ui.close();
                 }
@@ -174,16 +187,21 @@ pub fn panels(
         .min_size(340.0)
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| match state.tab {
-                Tab::Survey => survey_panel(
-                    ui,
-                    &mut layers,
-                    &mut settings,
-                    cloud.as_deref_mut(),
-                    &support,
-                    &mut measure,
-                    &selection,
-                    scene.as_deref(),
-                ),
+                Tab::Survey => {
+                    if let Some(r) = extra.survey_panel(ui, jobs.is_busy()) {
+                        requests.write(r);
+                    }
+                    survey_panel(
+                        ui,
+                        &mut layers,
+                        &mut settings,
+                        cloud.as_deref_mut(),
+                        &support,
+                        &mut measure,
+                        &selection,
+                        scene.as_deref(),
+                    )
+                }
                 Tab::Growth => growth_panel(
                     ui,
                     scene.as_deref(),

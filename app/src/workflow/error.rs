@@ -36,6 +36,21 @@ pub enum WorkflowError {
     },
     #[error("{project}: no trees to simulate")]
     NoTrees { project: PathBuf },
+    #[error(transparent)]
+    Survey(#[from] survey::SurveyError),
+    #[error("survey: {what}")]
+    TileProcess {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("survey: at least one worker process is needed")]
+    NoWorkers,
+    #[error(
+        "{survey}: {} tile(s) failed ({failed:?}); `twinmint tile run {survey} --index N` shows why, and a rerun retries them",
+        failed.len()
+    )]
+    TilesFailed { survey: PathBuf, failed: Vec<usize> },
 }
 
 pub type WorkflowResult<T> = std::result::Result<T, WorkflowError>;

@@ -8,6 +8,7 @@ pub mod error;
 pub mod reconstruct;
 pub mod resurvey;
 pub mod simulate;
+pub mod survey;
 
 pub use error::{WorkflowError, WorkflowResult};
 
