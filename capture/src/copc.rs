@@ -375,3 +375,133 @@ mod tests {
         assert_eq!(morton([(1 << 21) - 1; 3]), (1u64 << 63) - 1);
     }
 }
+
+/// One node of an open COPC file.
+#[derive(Clone, Debug)]
+pub struct CopcNode {
+    /// `[depth, x, y, z]` (COPC's `VoxelKey`).
+    pub key: [i32; 4],
+    pub points: u64,
+    entry: las::copc::Entry,
+}
+
+/// An open COPC file: the octree from its hierarchy, and its nodes read one at a time (a
+/// viewer's level of detail or a box query touches only the nodes it needs).
+pub struct CopcFile {
+    path: std::path::PathBuf,
+    reader: las::CopcReader<'static, std::io::BufReader<std::fs::File>>,
+    layout: Layout,
+    quant: crate::cloud::Quantization,
+    templates: Vec<crate::cloud::ExtraColumn>,
+    pub crs: crate::crs::Crs,
+    /// The octree cube: minimum corner (absolute) and edge length.
+    pub cube_min: [f64; 3],
+    pub cube_size: f64,
+    /// Points in the file (the header's count).
+    pub total_points: u64,
+    /// Nodes with points, by depth then key.
+    pub nodes: Vec<CopcNode>,
+}
+
+/// Whether `path` is a COPC file (a LAS header whose first VLR is COPC's info record).
+pub fn is_copc(path: &Path) -> bool {
+    las::Reader::from_path(path).is_ok_and(|r| {
+        r.header()
+            .vlrs()
+            .first()
+            .is_some_and(|v| v.user_id == "copc" && v.record_id == 1)
+    })
+}
+
+impl CopcFile {
+    /// Open `path`; a typed error naming it when it is not COPC or its hierarchy is damaged.
+    pub fn open(path: &Path) -> Result<CopcFile> {
+        let bad = |reason: String| CaptureError::invalid(path, "COPC", reason);
+        let reader = crate::contain::contained(|| las::CopcReader::from_path(path))
+            .map_err(|r| bad(format!("the reader failed ({r})")))?
+            .map_err(|e| bad(e.to_string()))?;
+        let header = reader.header().clone();
+        let info = header
+            .copc_info_vlr()
+            .ok_or_else(|| bad("no COPC info record".into()))?;
+        let fmt = *header.point_format();
+        let layout = Layout::of(&fmt);
+        let t = header.transforms();
+        let quant = crate::cloud::Quantization {
+            scale: [t.x.scale, t.y.scale, t.z.scale],
+            offset: [t.x.offset, t.y.offset, t.z.offset],
+        };
+        let templates = crate::las_io::extra_templates(path, &header, layout.extra_len)?;
+        let mut nodes: Vec<CopcNode> = reader
+            .hierarchy_entries()
+            .filter(|e| e.point_count > 0)
+            .map(|e| CopcNode {
+                key: [e.key.l, e.key.x, e.key.y, e.key.z],
+                points: e.point_count as u64,
+                entry: e,
+            })
+            .collect();
+        if let Some(n) = nodes.iter().find(|n| {
+            n.key[0] < 0 || n.key[0] > 30 || n.key[1..].iter().any(|&c| c < 0 || c >= 1 << n.key[0])
+        }) {
+            return Err(bad(format!("node key {:?} outside the octree", n.key)));
+        }
+        nodes.sort_by_key(|n| n.key);
+        Ok(CopcFile {
+            path: path.to_path_buf(),
+            crs: crate::las_io::crs_of(&header, path),
+            layout,
+            quant,
+            templates,
+            cube_min: [
+                info.center_x - info.halfsize,
+                info.center_y - info.halfsize,
+                info.center_z - info.halfsize,
+            ],
+            cube_size: 2.0 * info.halfsize,
+            total_points: header.number_of_points(),
+            nodes,
+            reader,
+        })
+    }
+
+    /// The points of node `k` (an index into [`CopcFile::nodes`]) with the columns `fields`
+    /// selects, positions relative to `origin`.
+    pub fn read_node(
+        &mut self,
+        k: usize,
+        fields: &crate::read::Fields,
+        origin: [f64; 3],
+    ) -> Result<PointCloud> {
+        let node = self
+            .nodes
+            .get(k)
+            .ok_or_else(|| CaptureError::invalid(&self.path, "COPC", format!("no node {k}")))?;
+        let entry = node.entry;
+        let data = crate::contain::contained(|| self.reader.read_entry(&entry))
+            .map_err(|r| {
+                CaptureError::invalid(&self.path, "COPC", format!("node {:?}: {r}", node.key))
+            })?
+            .map_err(|e| {
+                CaptureError::invalid(&self.path, "COPC", format!("node {:?}: {e}", node.key))
+            })?;
+        if data.record_len() != self.layout.record_len {
+            return Err(CaptureError::invalid(
+                &self.path,
+                "COPC",
+                "record length differs from the point format",
+            ));
+        }
+        let n = data.raw_bytes().len() / self.layout.record_len;
+        let schema = crate::las_io::Schema {
+            layout: &self.layout,
+            quant: &self.quant,
+            templates: &self.templates,
+            fields,
+        };
+        let mut raw = [[i32::MAX, i32::MIN]; 3];
+        let mut c = crate::las_io::decode(data.raw_bytes(), n, &schema, origin, &mut raw);
+        c.crs = self.crs.clone();
+        Ok(c)
+    }
+}

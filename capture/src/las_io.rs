@@ -28,7 +28,7 @@ pub(crate) struct Layout {
     rgb: Option<usize>,
     nir: Option<usize>,
     extra: usize,
-    extra_len: usize,
+    pub(crate) extra_len: usize,
     pub(crate) record_len: usize,
 }
 
@@ -77,7 +77,7 @@ fn f64_at(b: &[u8], o: usize) -> f64 {
 }
 
 /// Parse the LAS extra-bytes VLR (`LASF_Spec`/4) into empty column templates.
-fn extra_templates(
+pub(crate) fn extra_templates(
     path: &Path,
     header: &las::Header,
     extra_len: usize,
@@ -947,15 +947,15 @@ fn non_empty(s: &str) -> Option<String> {
 }
 
 /// How a file's records are laid out and which of their attributes to keep.
-struct Schema<'a> {
-    layout: &'a Layout,
-    quant: &'a Quantization,
-    templates: &'a [ExtraColumn],
-    fields: &'a Fields,
+pub(crate) struct Schema<'a> {
+    pub(crate) layout: &'a Layout,
+    pub(crate) quant: &'a Quantization,
+    pub(crate) templates: &'a [ExtraColumn],
+    pub(crate) fields: &'a Fields,
 }
 
 /// Decode `n` records of `l.record_len` bytes (checked against the reader's record length).
-fn decode(
+pub(crate) fn decode(
     b: &[u8],
     n: usize,
     schema: &Schema<'_>,

@@ -34,6 +34,9 @@ pub struct LazReport {
     /// Reading the attributes the viewer draws (`Fields::VIEWER`) plus building the viewer's
     /// octree (its node store on disk), as the studio opens a project.
     pub octree_seconds: f64,
+    /// The same points written as COPC (not timed), then the viewer's octree built from its
+    /// nodes (`Octree::from_copc`, as the studio opens a survey's merged estate).
+    pub copc_octree_seconds: f64,
     /// `twinmint info --json FILE` as a whole process.
     pub twinmint_info: Option<ProcessRun>,
     /// laspy + lazrs (parallel) reading FILE as a whole process.
@@ -100,7 +103,17 @@ pub fn measure(
         &|| cancel.is_cancelled(),
     )?;
     let octree_seconds = t.elapsed().as_secs_f64();
+    let copc = work.path().join("cloud.copc.laz");
+    capture::copc::write_copc(&cloud, &copc, &Default::default(), cancel)?;
     drop(cloud);
+    let t = Instant::now();
+    Octree::from_copc(
+        &copc,
+        &work.path().join("octree-copc.bin"),
+        &|_| {},
+        &|| cancel.is_cancelled(),
+    )?;
+    let copc_octree_seconds = t.elapsed().as_secs_f64();
 
     let python = python
         .or_else(|| std::env::var_os("TWINMINT_BENCH_PYTHON").map(PathBuf::from))
@@ -138,6 +151,7 @@ pub fn measure(
         release_build: !cfg!(debug_assertions),
         decode_seconds,
         octree_seconds,
+        copc_octree_seconds,
         twinmint_info,
         laspy,
         reference_note,
@@ -169,6 +183,13 @@ pub fn print(r: &LazReport) {
         mps(r.octree_seconds),
         TARGET_OCTREE_POINTS_PER_S / 1e6,
         mps(r.octree_seconds) * 1e6 / TARGET_OCTREE_POINTS_PER_S
+    );
+    println!(
+        "| COPC nodes → octree (the same points as COPC) | {:.3} | {:.1} | – | ≥ {:.0} M points/s | {:.2}× |",
+        r.copc_octree_seconds,
+        mps(r.copc_octree_seconds),
+        TARGET_OCTREE_POINTS_PER_S / 1e6,
+        mps(r.copc_octree_seconds) * 1e6 / TARGET_OCTREE_POINTS_PER_S
     );
     match (&r.twinmint_info, &r.laspy) {
         (Some(ours), Some(theirs)) => {

@@ -51,6 +51,22 @@ pub fn open_project(
             let n = o.total_points;
             (o, origin, n)
         }
+        None if capture::copc::is_copc(&cloud_file) => {
+            // A COPC cloud (a survey's merged estate) is already an octree: its nodes are
+            // decoded one by one into the cache, never the whole cloud at once.
+            let o = Octree::from_copc(
+                &cloud_file,
+                &octree_file,
+                &|f| progress("Reading COPC nodes", f),
+                &|| cancel.is_cancelled(),
+            )
+            .map_err(|e| match e {
+                crate::viewer::octree::OctreeError::Cancelled => StudioError::Cancelled,
+                e => e.into(),
+            })?;
+            let (origin, n) = (o.origin, o.total_points);
+            (o, origin, n)
+        }
         None => build_octree(&cloud_file, &octree_file, progress, cancel)?,
     };
     let o = DVec3::from(origin);

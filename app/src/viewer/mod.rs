@@ -3,6 +3,7 @@
 //! use them directly.
 
 pub mod colormap;
+pub mod copc_octree;
 pub mod lod;
 pub mod node;
 pub mod node_store;

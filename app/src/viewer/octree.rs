@@ -262,6 +262,27 @@ impl Octree {
         result
     }
 
+    /// An octree from its parts (the COPC import builds the same cache another way).
+    pub(crate) fn from_parts(
+        origin: [f64; 3],
+        nodes: Vec<Node>,
+        total_points: u64,
+        cube_min: [f64; 3],
+        cube_size: f64,
+        options: OctreeOptions,
+        store: NodeStore,
+    ) -> Octree {
+        Octree {
+            origin,
+            nodes,
+            total_points,
+            cube_min,
+            cube_size,
+            options,
+            store,
+        }
+    }
+
     /// Reopen a cache file written by [`Octree::build`] (no rebuild). The caller decides
     /// whether it still matches its cloud (compare [`Octree::origin`] and `total_points`).
     pub fn open(cache_file: &Path) -> Result<Octree, OctreeError> {

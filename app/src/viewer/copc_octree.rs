@@ -1,0 +1,232 @@
+//! The viewer's octree straight from a COPC file: the nodes are the file's (its hierarchy gives
+//! keys and counts, each node its own LAZ chunk), decoded one at a time into the cache — no read
+//! of the whole cloud, no sort, memory bounded by the largest node. A survey's merged estate is
+//! COPC (`capture::copc`), and so are the files PDAL, Untwine and QGIS write.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use capture::copc::CopcFile;
+
+use crate::viewer::node::{NO_NODE, Node, NodeKey, OctreeError};
+use crate::viewer::node_store::{Attributes, Header, StoreWriter, encode_chunk, node_geometry};
+use crate::viewer::octree::{Octree, OctreeOptions, TREE_ID_COLUMN};
+
+/// COPC nodes sample a 128³ grid (COPC 1.0; what `capture::copc` and PDAL write).
+const GRID_CELLS: u32 = 128;
+
+fn source(path: &Path, e: capture::CaptureError) -> OctreeError {
+    OctreeError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+impl Octree {
+    /// Build the viewer's cache `cache_file` from the COPC file `cloud_file` (module docs).
+    /// `progress` (0…1) after each node; `cancel` returning true stops with
+    /// [`OctreeError::Cancelled`] and removes the partial file.
+    pub fn from_copc(
+        cloud_file: &Path,
+        cache_file: &Path,
+        progress: &dyn Fn(f32),
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Octree, OctreeError> {
+        let mut f = CopcFile::open(cloud_file).map_err(|e| source(cloud_file, e))?;
+        if f.nodes.is_empty() {
+            return Err(OctreeError::EmptyCloud);
+        }
+        // Positions are kept relative to the cube's centre, to the metre.
+        let origin: [f64; 3] = std::array::from_fn(|k| (f.cube_min[k] + f.cube_size / 2.0).round());
+        let cube_min: [f64; 3] = std::array::from_fn(|k| f.cube_min[k] - origin[k]);
+        // Every node and its ancestors (a writer may leave empty inner nodes out), level by
+        // level, Morton order within a level — the order the cache and its loader expect.
+        let mut keys: HashSet<NodeKey> = HashSet::new();
+        let mut in_file: HashMap<NodeKey, usize> = HashMap::new();
+        for (k, n) in f.nodes.iter().enumerate() {
+            let mut key = NodeKey {
+                depth: n.key[0] as u8,
+                x: n.key[1] as u32,
+                y: n.key[2] as u32,
+                z: n.key[3] as u32,
+            };
+            in_file.insert(key, k);
+            loop {
+                keys.insert(key);
+                match key.parent() {
+                    Some(p) => key = p,
+                    None => break,
+                }
+            }
+        }
+        let mut order: Vec<NodeKey> = keys.into_iter().collect();
+        order.sort_unstable_by_key(|k| (k.depth, k.morton()));
+        let ids: HashMap<NodeKey, u32> = order
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i as u32))
+            .collect();
+        let mut nodes: Vec<Node> = order
+            .iter()
+            .map(|&key| {
+                let (center, half_size, spacing) =
+                    node_geometry(key, cube_min, f.cube_size, GRID_CELLS);
+                Node {
+                    key,
+                    center,
+                    half_size,
+                    spacing,
+                    point_count: 0,
+                    children: [NO_NODE; 8],
+                    parent: key.parent().map_or(NO_NODE, |p| ids[&p]),
+                    file_offset: 0,
+                    file_len: 0,
+                }
+            })
+            .collect();
+        for i in 1..nodes.len() {
+            let (p, o) = (nodes[i].parent as usize, nodes[i].key.octant());
+            nodes[p].children[o] = i as u32;
+        }
+
+        let mut partial = cache_file.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let built = (|| {
+            let mut writer = StoreWriter::create(&partial)?;
+            let mut attrs: Option<Attributes> = None;
+            let (mut buf, mut idx) = (Vec::new(), Vec::new());
+            let (mut done, mut total) = (0u64, 0u64);
+            let expected = f.total_points.max(1);
+            for (id, node) in nodes.iter_mut().enumerate() {
+                if cancel() {
+                    return Err(OctreeError::Cancelled);
+                }
+                buf.clear();
+                let pc = match in_file.get(&node.key) {
+                    Some(&k) => Some(
+                        f.read_node(k, &capture::Fields::VIEWER, origin)
+                            .map_err(|e| source(cloud_file, e))?,
+                    ),
+                    None => None,
+                };
+                let empty = capture::PointCloud::new(origin);
+                let pc = pc.as_ref().unwrap_or(&empty);
+                let tree = pc.extra(TREE_ID_COLUMN);
+                let a = *attrs.get_or_insert_with(|| Attributes::of(pc, tree));
+                idx.clear();
+                idx.extend(0..pc.len() as u32);
+                encode_chunk(id as u32, node.center, &idx, pc, tree, a, &mut buf);
+                node.file_offset = writer.write_chunk(&buf)?;
+                node.file_len = buf.len() as u64;
+                node.point_count = pc.len() as u32;
+                total += pc.len() as u64;
+                done += pc.len() as u64;
+                progress((done as f64 / expected as f64).min(1.0) as f32);
+            }
+            let header = Header {
+                attrs: attrs.unwrap_or_default(),
+                node_count: nodes.len() as u32,
+                grid_cells: GRID_CELLS,
+                max_points_per_node: nodes
+                    .iter()
+                    .map(|n| n.point_count as u64)
+                    .max()
+                    .unwrap_or(0),
+                max_depth: nodes.iter().map(|n| n.key.depth).max().unwrap_or(0),
+                total_points: total,
+                origin,
+                cube_min,
+                cube_size: f.cube_size,
+                index_offset: 0,
+                file_len: 0,
+            };
+            let store = writer.finish(header, &nodes, cache_file)?;
+            Ok((store, total))
+        })();
+        let (store, total) = match built {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        };
+        let options = OctreeOptions {
+            max_points_per_node: nodes
+                .iter()
+                .map(|n| n.point_count as usize)
+                .max()
+                .unwrap_or(1),
+            grid_cells: GRID_CELLS,
+            max_depth: nodes.iter().map(|n| n.key.depth).max().unwrap_or(0),
+        };
+        Ok(Octree::from_parts(
+            origin,
+            nodes,
+            total,
+            cube_min,
+            f.cube_size,
+            options,
+            store,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::viewer::octree::tests::test_cloud;
+    use capture::copc::{CopcOptions, write_copc};
+
+    #[test]
+    fn copc_nodes_become_the_viewers_nodes_every_point_once_in_its_cube() {
+        let cloud = test_cloud(60_000, 80.0, 3);
+        let dir = tempfile::tempdir().unwrap();
+        let copc = dir.path().join("cloud.laz");
+        let opts = CopcOptions {
+            max_node_points: 4_000,
+            ..Default::default()
+        };
+        let summary = write_copc(&cloud, &copc, &opts, &Default::default()).unwrap();
+        assert!(capture::copc::is_copc(&copc));
+        let cache = dir.path().join("viewer/octree.bin");
+        let tree = Octree::from_copc(&copc, &cache, &|_| {}, &|| false).unwrap();
+        assert_eq!(tree.total_points, cloud.len() as u64);
+        assert_eq!(tree.nodes.len(), summary.nodes);
+        assert!(tree.max_depth() >= 2);
+        let attrs = tree.attributes();
+        assert!(attrs.rgb && attrs.intensity && attrs.class && attrs.tree);
+        let mut seen = vec![false; cloud.len()];
+        for (id, node) in tree.nodes.iter().enumerate() {
+            if let Some(p) = tree.nodes.get(node.parent as usize) {
+                assert_eq!(p.children[node.key.octant()], id as u32);
+            }
+            let pts = tree.read_node(id as u32).unwrap();
+            assert_eq!(pts.len(), node.point_count as usize);
+            for (k, rel) in pts.positions.iter().enumerate() {
+                // Traced back by its treeID (index + 1): the same point, within the 1 mm
+                // quantum of the COPC file, inside its node's cube.
+                let i = pts.tree.as_ref().unwrap()[k] as usize - 1;
+                assert!(!seen[i], "point {i} twice");
+                seen[i] = true;
+                let want = cloud.absolute(i);
+                for a in 0..3 {
+                    let got = tree.origin[a] + node.center[a] + rel[a] as f64;
+                    assert!((got - want[a]).abs() < 2e-3, "{got} vs {}", want[a]);
+                    assert!(rel[a].abs() as f64 <= node.half_size + 2e-3);
+                }
+            }
+        }
+        assert!(seen.iter().all(|s| *s));
+        // Reopened from the cache as any octree.
+        let again = Octree::open(&cache).unwrap();
+        assert_eq!(again.total_points, tree.total_points);
+
+        // Cancelled: an error, and no partial cache left behind.
+        let cache2 = dir.path().join("viewer/other.bin");
+        let err = Octree::from_copc(&copc, &cache2, &|_| {}, &|| true).unwrap_err();
+        assert!(matches!(err, OctreeError::Cancelled));
+        assert!(!cache2.exists());
+        assert!(!dir.path().join("viewer/other.bin.partial").exists());
+    }
+}
