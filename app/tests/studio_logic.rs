@@ -26,6 +26,7 @@ fn logic_app() -> App {
         .init_resource::<Errors>()
         .init_resource::<Selection>()
         .init_resource::<Measure>()
+        .init_resource::<twinmint_app::studio::survey_view::SurveyPanel>()
         .add_message::<UiRequest>()
         .add_systems(Update, (handle_requests, finish_jobs).chain());
     app
@@ -408,4 +409,60 @@ fn a_resurvey_request_resurveys_the_open_project_and_opens_the_result() {
     assert_eq!(r.previous.project, "first");
     assert!((r.elapsed_years - 5.0).abs() < 0.01, "{}", r.elapsed_years);
     assert!(r.stand.survivors > 10, "{:?}", r.stand);
+}
+
+/// A survey folder dropped on the window shows its tile map (every tile's state) and opens its
+/// merged estate — a COPC cloud — in the viewer.
+#[test]
+fn dropped_survey_shows_its_tiles_and_opens_the_merged_estate() {
+    use bevy::window::FileDragAndDrop;
+    use twinmint_app::studio::app::dropped_files;
+    use twinmint_app::studio::survey_view::SurveyPanel;
+    let tmp = tempfile::tempdir().unwrap();
+    let scan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/sample/forest.laz");
+    let dir = tmp.path().join("forest.survey");
+    let plan = survey::plan::plan(&[scan], 50.0, 15.0, Default::default()).unwrap();
+    plan.write(&dir).unwrap();
+    let cancel = capture::CancelToken::new();
+    for t in &plan.tiles {
+        survey::tile::run_tile(&dir, t.index, None, &mut |_, _| {}, &cancel).unwrap();
+    }
+    survey::merge::merge(&dir, &cancel).unwrap();
+
+    let mut app = logic_app();
+    app.add_message::<FileDragAndDrop>()
+        .add_systems(Update, dropped_files.before(handle_requests));
+    let window = app.world_mut().spawn_empty().id();
+    app.world_mut().write_message(FileDragAndDrop::DroppedFile {
+        window,
+        path_buf: dir.clone(),
+    });
+    run_until(&mut app, |a| {
+        a.world().get_resource::<ViewerCloud>().is_some()
+            || !a.world().resource::<Errors>().0.is_empty()
+    });
+    assert!(
+        app.world().resource::<Errors>().0.is_empty(),
+        "{:?}",
+        app.world().resource::<Errors>().0
+    );
+    let status = app
+        .world()
+        .resource::<SurveyPanel>()
+        .status
+        .clone()
+        .unwrap();
+    assert_eq!(status.tiles.len(), plan.tiles.len());
+    assert_eq!(status.done(), plan.tiles.len());
+    assert!(status.merged);
+    let merged = dir.join("merged");
+    assert_eq!(
+        app.world().resource::<StudioState>().project(),
+        Some(merged.as_path())
+    );
+    // The viewer's octree came from the COPC nodes: every point of the estate.
+    let manifest = capture::project::open(&merged).unwrap();
+    let cloud = app.world().resource::<ViewerCloud>();
+    assert_eq!(cloud.octree.total_points, manifest.point_count);
+    assert!(merged.join("viewer/octree.bin").is_file());
 }
