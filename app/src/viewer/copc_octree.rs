@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use capture::copc::CopcFile;
+use rayon::prelude::*;
 
 use crate::viewer::node::{NO_NODE, Node, NodeKey, OctreeError};
 use crate::viewer::node_store::{Attributes, Header, StoreWriter, encode_chunk, node_geometry};
@@ -92,40 +93,73 @@ impl Octree {
         let mut partial = cache_file.as_os_str().to_owned();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
+        // What each node's chunk is made of: its id, centre and node in the file.
+        let jobs: Vec<(u32, [f64; 3], Option<usize>)> = nodes
+            .iter()
+            .enumerate()
+            .map(|(id, n)| (id as u32, n.center, in_file.get(&n.key).copied()))
+            .collect();
         let built = (|| {
             let mut writer = StoreWriter::create(&partial)?;
-            let mut attrs: Option<Attributes> = None;
-            let (mut buf, mut idx) = (Vec::new(), Vec::new());
-            let (mut done, mut total) = (0u64, 0u64);
-            let expected = f.total_points.max(1);
-            for (id, node) in nodes.iter_mut().enumerate() {
+            // Every node has the file's columns: the first one says which.
+            let first = f
+                .read_node(0, &capture::Fields::VIEWER, origin)
+                .map_err(|e| source(cloud_file, e))?;
+            let attrs = Attributes::of(&first, first.extra(TREE_ID_COLUMN));
+            drop(first);
+            let encode = |f: &mut CopcFile, &(id, center, k): &(u32, [f64; 3], Option<usize>)| {
+                let pc = match k {
+                    Some(k) => f
+                        .read_node(k, &capture::Fields::VIEWER, origin)
+                        .map_err(|e| source(cloud_file, e))?,
+                    None => capture::PointCloud::new(origin),
+                };
+                let idx: Vec<u32> = (0..pc.len() as u32).collect();
+                let mut buf = Vec::new();
+                let tree = pc.extra(TREE_ID_COLUMN);
+                encode_chunk(id, center, &idx, &pc, tree, attrs, &mut buf);
+                Ok::<_, OctreeError>((buf, pc.len() as u32))
+            };
+            let points = |j: &(u32, [f64; 3], Option<usize>)| j.2.map_or(0, |k| f.nodes[k].points);
+            let (mut total, expected) = (0u64, f.total_points.max(1));
+            let mut start = 0;
+            while start < jobs.len() {
                 if cancel() {
                     return Err(OctreeError::Cancelled);
                 }
-                buf.clear();
-                let pc = match in_file.get(&node.key) {
-                    Some(&k) => Some(
-                        f.read_node(k, &capture::Fields::VIEWER, origin)
-                            .map_err(|e| source(cloud_file, e))?,
-                    ),
-                    None => None,
-                };
-                let empty = capture::PointCloud::new(origin);
-                let pc = pc.as_ref().unwrap_or(&empty);
-                let tree = pc.extra(TREE_ID_COLUMN);
-                let a = *attrs.get_or_insert_with(|| Attributes::of(pc, tree));
-                idx.clear();
-                idx.extend(0..pc.len() as u32);
-                encode_chunk(id as u32, node.center, &idx, pc, tree, a, &mut buf);
-                node.file_offset = writer.write_chunk(&buf)?;
-                node.file_len = buf.len() as u64;
-                node.point_count = pc.len() as u32;
-                total += pc.len() as u64;
-                done += pc.len() as u64;
-                progress((done as f64 / expected as f64).min(1.0) as f32);
+                // A batch of about a million points, decoded in parallel (each worker with its
+                // own reader of the file), then written in node order.
+                let (mut end, mut pts) = (start, 0u64);
+                while end < jobs.len() && (end == start || pts < 1 << 20) {
+                    pts += points(&jobs[end]);
+                    end += 1;
+                }
+                let encoded: Vec<Result<(Vec<u8>, u32), OctreeError>> = jobs[start..end]
+                    .par_iter()
+                    .map_init(
+                        || CopcFile::open(cloud_file),
+                        |reader, job| match reader {
+                            Ok(r) => encode(r, job),
+                            Err(e) => Err(OctreeError::Corrupt {
+                                path: cloud_file.to_path_buf(),
+                                reason: e.to_string(),
+                            }),
+                        },
+                    )
+                    .collect();
+                for (job, r) in jobs[start..end].iter().zip(encoded) {
+                    let (buf, n) = r?;
+                    let node = &mut nodes[job.0 as usize];
+                    node.file_offset = writer.write_chunk(&buf)?;
+                    node.file_len = buf.len() as u64;
+                    node.point_count = n;
+                    total += u64::from(n);
+                }
+                progress((total as f64 / expected as f64).min(1.0) as f32);
+                start = end;
             }
             let header = Header {
-                attrs: attrs.unwrap_or_default(),
+                attrs,
                 node_count: nodes.len() as u32,
                 grid_cells: GRID_CELLS,
                 max_points_per_node: nodes
