@@ -389,7 +389,12 @@ pub struct CopcNode {
 /// viewer's level of detail or a box query touches only the nodes it needs).
 pub struct CopcFile {
     path: std::path::PathBuf,
-    reader: las::CopcReader<'static, std::io::BufReader<std::fs::File>>,
+    /// Layered LAZ decoding of one node's chunk at a time, only the layers asked for.
+    decompressor:
+        laz::record::LayeredPointRecordDecompressor<'static, std::io::BufReader<std::fs::File>>,
+    items: Vec<laz::LazItem>,
+    buf: Vec<u8>,
+    file_len: u64,
     layout: Layout,
     quant: crate::cloud::Quantization,
     templates: Vec<crate::cloud::ExtraColumn>,
@@ -432,6 +437,18 @@ impl CopcFile {
             offset: [t.x.offset, t.y.offset, t.z.offset],
         };
         let templates = crate::las_io::extra_templates(path, &header, layout.extra_len)?;
+        let items = header
+            .laz_vlr()
+            .map_err(|e| bad(format!("the LASzip record: {e}")))?
+            .items()
+            .clone();
+        let file = std::fs::File::open(path).map_err(|e| CaptureError::io(path, e))?;
+        let file_len = file
+            .metadata()
+            .map_err(|e| CaptureError::io(path, e))?
+            .len();
+        let decompressor =
+            laz::record::LayeredPointRecordDecompressor::new(std::io::BufReader::new(file));
         let mut nodes: Vec<CopcNode> = reader
             .hierarchy_entries()
             .filter(|e| e.point_count > 0)
@@ -461,7 +478,10 @@ impl CopcFile {
             cube_size: 2.0 * info.halfsize,
             total_points: header.number_of_points(),
             nodes,
-            reader,
+            decompressor,
+            items,
+            buf: Vec::new(),
+            file_len,
         })
     }
 
@@ -477,22 +497,36 @@ impl CopcFile {
             .nodes
             .get(k)
             .ok_or_else(|| CaptureError::invalid(&self.path, "COPC", format!("no node {k}")))?;
-        let entry = node.entry;
-        let data = crate::contain::contained(|| self.reader.read_entry(&entry))
-            .map_err(|r| {
-                CaptureError::invalid(&self.path, "COPC", format!("node {:?}: {r}", node.key))
-            })?
-            .map_err(|e| {
-                CaptureError::invalid(&self.path, "COPC", format!("node {:?}: {e}", node.key))
-            })?;
-        if data.record_len() != self.layout.record_len {
-            return Err(CaptureError::invalid(
-                &self.path,
-                "COPC",
-                "record length differs from the point format",
-            ));
+        let (entry, key) = (node.entry, node.key);
+        let n = usize::try_from(entry.point_count).unwrap_or(0);
+        let bad =
+            |e: String| CaptureError::invalid(&self.path, "COPC", format!("node {key:?}: {e}"));
+        let len = self.layout.record_len;
+        // A node's bytes cannot exceed the file (a lying hierarchy must not allocate freely).
+        let file_len = self.file_len;
+        if entry.offset >= file_len || (n as u64) > file_len.saturating_mul(8) {
+            return Err(bad(format!(
+                "{n} points at byte {} of a {file_len}-byte file",
+                entry.offset
+            )));
         }
-        let n = data.raw_bytes().len() / self.layout.record_len;
+        self.buf.clear();
+        self.buf.resize(n * len, 0);
+        let (dec, items, buf) = (&mut self.decompressor, &self.items, &mut self.buf);
+        let sel = crate::las_io::selection(fields);
+        crate::contain::contained(|| -> std::io::Result<()> {
+            use laz::record::RecordDecompressor;
+            use std::io::Seek;
+            dec.get_mut().seek(std::io::SeekFrom::Start(entry.offset))?;
+            dec.reset();
+            dec.set_fields_from(items)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            dec.set_selection(sel);
+            dec.decompress_many(buf)
+        })
+        .map_err(|r| bad(r.to_string()))?
+        .map_err(|e| bad(e.to_string()))?;
+        let data = &self.buf;
         let schema = crate::las_io::Schema {
             layout: &self.layout,
             quant: &self.quant,
@@ -500,7 +534,7 @@ impl CopcFile {
             fields,
         };
         let mut raw = [[i32::MAX, i32::MIN]; 3];
-        let mut c = crate::las_io::decode(data.raw_bytes(), n, &schema, origin, &mut raw);
+        let mut c = crate::las_io::decode(data, n, &schema, origin, &mut raw);
         c.crs = self.crs.clone();
         Ok(c)
     }

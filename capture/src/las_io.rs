@@ -690,7 +690,7 @@ impl Records {
 }
 
 /// The LAZ layers `fields` needs: positions and returns always (they share the first layer).
-fn selection(fields: &Fields) -> laz::DecompressionSelection {
+pub(crate) fn selection(fields: &Fields) -> laz::DecompressionSelection {
     use laz::DecompressionSelection as D;
     let mut s = D::base().decompress_z();
     let pick = [
