@@ -16,7 +16,7 @@ use super::Ctx;
 
 #[derive(Args, Debug, Default)]
 pub struct StudioArgs {
-    /// Project folder to open.
+    /// Project folder to open, or a survey folder (`twinmint plan`): its tile map and merged estate.
     pub project: Option<PathBuf>,
     /// Start a local dev chain (anvil, contract deployed, dev accounts KYC-admitted) for minting.
     #[arg(long)]

@@ -627,8 +627,9 @@ pub fn run_studio(opts: StudioOptions) -> AppExit {
         ),
     );
     if let Some(dir) = &opts.project {
+        // A survey folder opens its tile map (and its merged estate); anything else is a project.
         app.world_mut()
-            .write_message(UiRequest::OpenProject(dir.clone()));
+            .write_message(crate::studio::ui::open_request(dir.clone()));
     }
     if opts.dev_chain {
         app.world_mut()
