@@ -260,6 +260,49 @@ mod tests {
         assert!(bytes[8..].starts_with(b"GDAL_STRUCTURAL_METADATA_SIZE="));
     }
 
+    /// Set the first IFD's inline value of `tag` to `v`.
+    fn patch(bytes: &mut [u8], tag: u16, v: u32) {
+        let ifd = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+        let n = u16::from_le_bytes(bytes[ifd..ifd + 2].try_into().unwrap()) as usize;
+        for k in 0..n {
+            let e = ifd + 2 + 12 * k;
+            if u16::from_le_bytes(bytes[e..e + 2].try_into().unwrap()) == tag {
+                let ty = u16::from_le_bytes(bytes[e + 2..e + 4].try_into().unwrap());
+                if ty == 3 {
+                    bytes[e + 8..e + 10].copy_from_slice(&(v as u16).to_le_bytes());
+                } else {
+                    bytes[e + 8..e + 12].copy_from_slice(&v.to_le_bytes());
+                }
+                return;
+            }
+        }
+        panic!("tag {tag} not found");
+    }
+
+    #[test]
+    fn hostile_sizes_and_damaged_tiles_are_errors_not_panics() {
+        let good = encode_cog(&raster(700, 300), &Crs::epsg(32633), "t").unwrap();
+        for (tag, v) in [
+            (TILE_WIDTH, 65535),
+            (TILE_WIDTH, 0),
+            (IMAGE_WIDTH, u32::MAX),
+            (IMAGE_LENGTH, 1 << 30),
+        ] {
+            let mut b = good.clone();
+            patch(&mut b, tag, v);
+            let e = read_geotiff(&b).unwrap_err().to_string();
+            assert!(!e.is_empty());
+        }
+        // A damaged tile: its Deflate stream no longer inflates to a tile.
+        let mut b = good.clone();
+        let end = b.len();
+        for x in &mut b[end - 600..end - 500] {
+            *x = !*x;
+        }
+        assert!(read_geotiff(&b).is_err());
+        assert!(read_geotiff(&good[..good.len() / 2]).is_err());
+    }
+
     #[test]
     fn overview_cells_average_only_valid_cells() {
         let l = Level {

@@ -46,6 +46,10 @@ pub(crate) const TILE_BYTE_COUNTS: u16 = 325;
 /// Compression codes: Deflate (TIFF 6.0 supplement 2; what GDAL writes) and Adobe's older one.
 pub(crate) const DEFLATE: u32 = 8;
 const ADOBE_DEFLATE: u32 = 32946;
+/// The largest raster the reader accepts (2^28 cells: 1 GiB of Float32, a 16 km square at 1 m).
+const MAX_CELLS: u64 = 1 << 28;
+/// The largest tile edge the reader accepts (GDAL writes 256 or 512).
+const MAX_TILE: usize = 4096;
 const MODEL_PIXEL_SCALE: u16 = 33550;
 const MODEL_TIEPOINT: u16 = 33922;
 const GEO_KEY_DIRECTORY: u16 = 34735;
@@ -466,6 +470,16 @@ pub fn read_geotiff(bytes: &[u8]) -> Result<GeoTiff> {
     let one = |tag: u16| -> Result<u32> { Ok(ints(tag)?[0]) };
     let (w, h) = (one(IMAGE_WIDTH)? as usize, one(IMAGE_LENGTH)? as usize);
     let compression = one(COMPRESSION)?;
+    // Sizes a hostile header could claim are refused before anything is allocated: the cells
+    // (a Deflate stream expands at most ~1000×, so more than that many cells per byte cannot be
+    // in the file) and the tile edge.
+    let cells = (w as u64).saturating_mul(h as u64);
+    if w == 0 || h == 0 || cells > MAX_CELLS || cells > 1024 * bytes.len() as u64 {
+        return Err(bad(format!(
+            "{w}×{h} cells cannot be in a {}-byte file",
+            bytes.len()
+        )));
+    }
     if one(BITS_PER_SAMPLE)? != 32
         || one(SAMPLE_FORMAT)? != 3
         || !matches!(compression, 1 | DEFLATE | ADOBE_DEFLATE)
@@ -501,8 +515,8 @@ pub fn read_geotiff(bytes: &[u8]) -> Result<GeoTiff> {
     };
     let (data, rows_per_strip, tile) = if find(TILE_WIDTH).is_some() {
         let (tw, th) = (one(TILE_WIDTH)? as usize, one(TILE_LENGTH)? as usize);
-        if tw == 0 || th == 0 {
-            return Err(bad("zero tile size".into()));
+        if tw == 0 || th == 0 || tw > MAX_TILE || th > MAX_TILE {
+            return Err(bad(format!("tile size {tw}×{th} (at most {MAX_TILE})")));
         }
         let (offsets, counts) = (ints(TILE_OFFSETS)?, ints(TILE_BYTE_COUNTS)?);
         let (nx, ny) = (w.div_ceil(tw), h.div_ceil(th));
