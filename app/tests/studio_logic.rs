@@ -43,6 +43,31 @@ fn run_until(app: &mut App, mut done: impl FnMut(&mut App) -> bool) {
     panic!("condition not reached");
 }
 
+/// Drop `path` on the window of a logic app and run it until a cloud is in the viewer (or an
+/// error shows, which fails the test); the app and its window.
+fn drop_and_open(path: &std::path::Path) -> (App, Entity) {
+    use bevy::window::FileDragAndDrop;
+    use twinmint_app::studio::app::dropped_files;
+    let mut app = logic_app();
+    app.add_message::<FileDragAndDrop>()
+        .add_systems(Update, dropped_files.before(handle_requests));
+    let window = app.world_mut().spawn_empty().id();
+    app.world_mut().write_message(FileDragAndDrop::DroppedFile {
+        window,
+        path_buf: path.to_path_buf(),
+    });
+    run_until(&mut app, |a| {
+        a.world().get_resource::<ViewerCloud>().is_some()
+            || !a.world().resource::<Errors>().0.is_empty()
+    });
+    assert!(
+        app.world().resource::<Errors>().0.is_empty(),
+        "{:?}",
+        app.world().resource::<Errors>().0
+    );
+    (app, window)
+}
+
 #[test]
 fn timelapse_plays_with_the_app_clock() {
     let mut app = App::new();
@@ -256,7 +281,6 @@ fn mint_panel_reports_an_unreachable_rpc() {
 #[test]
 fn dropped_scans_are_imported_and_opened() {
     use bevy::window::FileDragAndDrop;
-    use twinmint_app::studio::app::dropped_files;
     let tmp = tempfile::tempdir().unwrap();
     let scan = tmp.path().join("plot.laz");
     std::fs::copy(
@@ -264,23 +288,7 @@ fn dropped_scans_are_imported_and_opened() {
         &scan,
     )
     .unwrap();
-    let mut app = logic_app();
-    app.add_message::<FileDragAndDrop>()
-        .add_systems(Update, dropped_files.before(handle_requests));
-    let window = app.world_mut().spawn_empty().id();
-    app.world_mut().write_message(FileDragAndDrop::DroppedFile {
-        window,
-        path_buf: scan.clone(),
-    });
-    run_until(&mut app, |a| {
-        a.world().get_resource::<ViewerCloud>().is_some()
-            || !a.world().resource::<Errors>().0.is_empty()
-    });
-    assert!(
-        app.world().resource::<Errors>().0.is_empty(),
-        "{:?}",
-        app.world().resource::<Errors>().0
-    );
+    let (mut app, window) = drop_and_open(&scan);
     let project = tmp.path().join("plot.twinmint");
     assert_eq!(
         app.world().resource::<StudioState>().project(),
@@ -415,8 +423,6 @@ fn a_resurvey_request_resurveys_the_open_project_and_opens_the_result() {
 /// merged estate — a COPC cloud — in the viewer.
 #[test]
 fn dropped_survey_shows_its_tiles_and_opens_the_merged_estate() {
-    use bevy::window::FileDragAndDrop;
-    use twinmint_app::studio::app::dropped_files;
     use twinmint_app::studio::survey_view::SurveyPanel;
     let tmp = tempfile::tempdir().unwrap();
     let scan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/sample/forest.laz");
@@ -429,23 +435,7 @@ fn dropped_survey_shows_its_tiles_and_opens_the_merged_estate() {
     }
     survey::merge::merge(&dir, &cancel).unwrap();
 
-    let mut app = logic_app();
-    app.add_message::<FileDragAndDrop>()
-        .add_systems(Update, dropped_files.before(handle_requests));
-    let window = app.world_mut().spawn_empty().id();
-    app.world_mut().write_message(FileDragAndDrop::DroppedFile {
-        window,
-        path_buf: dir.clone(),
-    });
-    run_until(&mut app, |a| {
-        a.world().get_resource::<ViewerCloud>().is_some()
-            || !a.world().resource::<Errors>().0.is_empty()
-    });
-    assert!(
-        app.world().resource::<Errors>().0.is_empty(),
-        "{:?}",
-        app.world().resource::<Errors>().0
-    );
+    let (app, _) = drop_and_open(&dir);
     let status = app
         .world()
         .resource::<SurveyPanel>()

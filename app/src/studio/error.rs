@@ -15,7 +15,7 @@ pub enum StudioError {
     #[error(transparent)]
     Workflow(#[from] crate::workflow::WorkflowError),
     #[error(transparent)]
-    Octree(#[from] crate::viewer::octree::OctreeError),
+    Octree(crate::viewer::octree::OctreeError),
     /// Boxed: chain errors are large and every studio result carries this type.
     #[error(transparent)]
     Chain(Box<mint::chain::ChainError>),
@@ -58,6 +58,16 @@ pub enum StudioError {
     Render(String),
     #[error("cancelled")]
     Cancelled,
+}
+
+/// A cancelled octree build is the studio's own `Cancelled` (the job ends quietly).
+impl From<crate::viewer::octree::OctreeError> for StudioError {
+    fn from(e: crate::viewer::octree::OctreeError) -> Self {
+        match e {
+            crate::viewer::octree::OctreeError::Cancelled => StudioError::Cancelled,
+            e => StudioError::Octree(e),
+        }
+    }
 }
 
 impl From<capture::progress::Cancelled> for StudioError {

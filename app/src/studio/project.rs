@@ -59,11 +59,7 @@ pub fn open_project(
                 &octree_file,
                 &|f| progress("Reading COPC nodes", f),
                 &|| cancel.is_cancelled(),
-            )
-            .map_err(|e| match e {
-                crate::viewer::octree::OctreeError::Cancelled => StudioError::Cancelled,
-                e => e.into(),
-            })?;
+            )?;
             let (origin, n) = (o.origin, o.total_points);
             (o, origin, n)
         }
@@ -183,10 +179,6 @@ fn build_octree(
         octree_file,
         &|f| progress("Building octree", f),
         &|| cancel.is_cancelled(),
-    )
-    .map_err(|e| match e {
-        crate::viewer::octree::OctreeError::Cancelled => StudioError::Cancelled,
-        e => e.into(),
-    })?;
+    )?;
     Ok((octree, cloud.origin, cloud.len() as u64))
 }
