@@ -402,8 +402,9 @@ pub struct CopcFile {
     /// The octree cube: minimum corner (absolute) and edge length.
     pub cube_min: [f64; 3],
     pub cube_size: f64,
-    /// Points in the file (the header's count).
+    /// Points in the file (the header's count) and their box (the header's).
     pub total_points: u64,
+    pub bounds: crate::cloud::Bounds,
     /// Nodes with points, by depth then key.
     pub nodes: Vec<CopcNode>,
 }
@@ -477,12 +478,30 @@ impl CopcFile {
             ],
             cube_size: 2.0 * info.halfsize,
             total_points: header.number_of_points(),
+            bounds: {
+                let b = header.bounds();
+                crate::cloud::Bounds {
+                    min: [b.min.x, b.min.y, b.min.z],
+                    max: [b.max.x, b.max.y, b.max.z],
+                }
+            },
             nodes,
             decompressor,
             items,
             buf: Vec::new(),
             file_len,
         })
+    }
+
+    /// The horizontal box of node `k`'s cube: x min, y min, x max, y max.
+    pub fn node_box_xy(&self, k: usize) -> [f64; 4] {
+        let key = self.nodes[k].key;
+        let size = self.cube_size / f64::from(1u32 << key[0].clamp(0, 30));
+        let (x0, y0) = (
+            self.cube_min[0] + f64::from(key[1]) * size,
+            self.cube_min[1] + f64::from(key[2]) * size,
+        );
+        [x0, y0, x0 + size, y0 + size]
     }
 
     /// The points of node `k` (an index into [`CopcFile::nodes`]) with the columns `fields`

@@ -164,6 +164,29 @@ fn tiled_survey_equals_one_process() {
         .unwrap();
     assert!(!root.is_empty() && root.len() <= cloud.len());
 
+    // The same inputs delivered as COPC: each tile decodes only the octree nodes meeting its
+    // buffered box, and finds exactly the same trees.
+    let copc: Vec<std::path::PathBuf> = files
+        .iter()
+        .map(|f| {
+            let c = capture::read(f, &Default::default(), &mut NoProgress, &CancelToken::new())
+                .unwrap();
+            let out = f.with_extension("copc.laz");
+            let o = capture::copc::CopcOptions {
+                max_node_points: 5_000,
+                ..Default::default()
+            };
+            capture::copc::write_copc(&c, &out, &o, &CancelToken::new()).unwrap();
+            out
+        })
+        .collect();
+    let from_copc = run_survey(&tmp.path().join("c50"), &copc, 50.0);
+    assert_eq!(from_copc.len(), two.len(), "COPC inputs: tree count");
+    for (a, b) in from_copc.iter().zip(&two) {
+        assert_eq!(a.id, b.id);
+        assert!((a.x - b.x).hypot(a.y - b.y) <= 0.01, "{} {}", a.id, b.id);
+    }
+
     // Ids stay when the tile size changes.
     for t in &two {
         let same = four
