@@ -2,7 +2,9 @@
 //! as `twinmint tile run` processes (the local executor's [`twinmint_app::workflow::survey::run_tile_processes`])
 //! with 1 and with 2 workers — points per second and each worker's peak resident memory as it
 //! reports it ([`super::peak`]), against 3× the largest tile's raw point bytes — beside the
-//! lasR-style single process (one read, one reconstruct of everything) on the same file.
+//! lasR-style single process (one read, one reconstruct of everything) on the same file; then
+//! the same survey from the same points delivered as COPC, where a tile decodes only the octree
+//! nodes meeting its buffered box.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -78,7 +80,26 @@ pub fn measure(
         peak_process_bytes: super::peak::bytes(),
         merge_seconds: None,
     });
-    for workers in [1usize, 2] {
+    // The same points delivered as COPC (converted here, not timed): a tile then decodes only
+    // the octree nodes meeting its buffered box instead of the whole file.
+    let copc_dir = tempfile::tempdir()?;
+    let copc = copc_dir.path().join("survey.copc.laz");
+    {
+        let cloud = capture::read(&file, &Default::default(), &mut NoProgress, cancel)?;
+        capture::copc::write_copc(&cloud, &copc, &Default::default(), cancel)?;
+    }
+    let copc_plan = survey::plan::plan(
+        std::slice::from_ref(&copc),
+        tile_m,
+        buffer_m,
+        plan.reconstruct.clone(),
+    )?;
+    for (workers, plan, input) in [
+        (1usize, &plan, "LAZ"),
+        (2, &plan, "LAZ"),
+        (1, &copc_plan, "COPC"),
+        (2, &copc_plan, "COPC"),
+    ] {
         let dir = tempfile::tempdir()?;
         plan.write(dir.path())?;
         let t = Instant::now();
@@ -98,7 +119,7 @@ pub fn measure(
         let s = t.elapsed().as_secs_f64();
         runs.push(Run {
             name: format!(
-                "{workers} worker process{}",
+                "{workers} worker process{} + merge, {input} input",
                 if workers == 1 { "" } else { "es" }
             ),
             seconds: s,
