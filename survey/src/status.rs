@@ -75,6 +75,30 @@ impl SurveyStatus {
         })
     }
 
+    /// Bring the state up to date cheaply: only the markers of tiles still pending are looked
+    /// for (a done tile stays done), and the merged project's manifest. What a viewer calls
+    /// every second on a survey of thousands of tiles.
+    pub fn refresh(&mut self) {
+        for t in &mut self.tiles {
+            if t.state == TileState::Done {
+                continue;
+            }
+            let marker = Plan::tile_dir(&self.dir, t.index).join(DONE_JSON);
+            if let Some(done) = std::fs::read(&marker)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Done>(&b).ok())
+            {
+                t.state = TileState::Done;
+                t.trees = Some(done.trees);
+            }
+        }
+        self.merged = self
+            .dir
+            .join(MERGED_DIR)
+            .join(capture::layout::MANIFEST)
+            .is_file();
+    }
+
     /// Tiles done.
     pub fn done(&self) -> usize {
         self.tiles

@@ -43,13 +43,12 @@ impl SurveyPanel {
         Ok(())
     }
 
-    /// Re-read the open survey when the last read is older than a second.
+    /// Look again at the open survey's pending tiles when the last look is older than a second
+    /// ([`SurveyStatus::refresh`]: a done tile is not read again).
     pub fn refresh(&mut self) {
         let stale = self.read_at.is_none_or(|t| t.elapsed() >= REFRESH);
-        if let (true, Some(s)) = (stale, &self.status)
-            && let Ok(fresh) = SurveyStatus::read(&s.dir)
-        {
-            self.status = Some(fresh);
+        if let (true, Some(s)) = (stale, &mut self.status) {
+            s.refresh();
             self.read_at = Some(Instant::now());
         }
     }
