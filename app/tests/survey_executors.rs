@@ -88,6 +88,19 @@ fn local_executor_runs_every_tile_and_merges() {
         .arg(tmp.path().join("stand.laz"))))
     .unwrap();
     assert_eq!(manifest["point_count"], info["point_count"]);
+    assert!(info.get("copc").is_none(), "a plain LAZ is not COPC");
+    // The estate's cloud is COPC, and `info` says so.
+    let estate: serde_json::Value = serde_json::from_str(&ok(bin()
+        .args(["-q", "--json", "info"])
+        .arg(project.join("cloud.laz"))))
+    .unwrap();
+    assert_eq!(estate["point_count"], info["point_count"]);
+    assert!(
+        estate["copc"]["nodes"].as_u64().unwrap() >= 1,
+        "{}",
+        estate["copc"]
+    );
+    assert!(estate["copc"]["root_points"].as_u64().unwrap() > 0);
     ok(bin()
         .args(["-q", "simulate"])
         .arg(&project)

@@ -43,7 +43,38 @@ struct InfoReport {
     extra_columns: Vec<ExtraInfo>,
     mesh_triangles: usize,
     images: Vec<capture::provenance::ImageInfo>,
+    /// The octree of a COPC file: what a streaming viewer will find.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    copc: Option<CopcInfo>,
     warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CopcInfo {
+    nodes: usize,
+    max_depth: i32,
+    /// Edge of the octree's root cube, metres.
+    cube_m: f64,
+    /// Points in the root node (the coarsest level a viewer draws first).
+    root_points: u64,
+}
+
+/// The COPC octree of `path`, when it is one.
+fn copc_info(path: &std::path::Path) -> anyhow::Result<Option<CopcInfo>> {
+    if !capture::copc::is_copc(path) {
+        return Ok(None);
+    }
+    let f = capture::copc::CopcFile::open(path)?;
+    Ok(Some(CopcInfo {
+        nodes: f.nodes.len(),
+        max_depth: f.nodes.iter().map(|n| n.key[0]).max().unwrap_or(0),
+        cube_m: f.cube_size,
+        root_points: f
+            .nodes
+            .iter()
+            .find(|n| n.key == [0, 0, 0, 0])
+            .map_or(0, |n| n.points),
+    }))
 }
 
 #[derive(Serialize)]
@@ -135,6 +166,7 @@ pub fn run(a: InfoArgs, ctx: &Ctx) -> anyhow::Result<()> {
             .collect(),
         mesh_triangles: cloud.mesh.as_ref().map_or(0, |m| m.triangles.len()),
         images: src.images.clone(),
+        copc: copc_info(&a.file)?,
         warnings: cloud.provenance.warnings.clone(),
     };
     if ctx.json {
@@ -218,6 +250,12 @@ pub fn run(a: InfoArgs, ctx: &Ctx) -> anyhow::Result<()> {
             im.kind,
             im.width.unwrap_or(0),
             im.height.unwrap_or(0)
+        );
+    }
+    if let Some(c) = &r.copc {
+        println!(
+            "copc          {} nodes, depth 0…{}, cube {:.1} m, {} points at the root",
+            c.nodes, c.max_depth, c.cube_m, c.root_points
         );
     }
     for w in &r.warnings {
