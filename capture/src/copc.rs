@@ -409,10 +409,12 @@ pub struct CopcFile {
     pub nodes: Vec<CopcNode>,
 }
 
-/// Whether `path` is a COPC file (a LAS header whose first VLR is COPC's info record).
+/// Whether `path` is a COPC file (a LAS header whose first VLR is COPC's info record). The
+/// header is checked against the file first ([`crate::las_io::open`]), so a hostile file is
+/// simply "not COPC".
 pub fn is_copc(path: &Path) -> bool {
-    las::Reader::from_path(path).is_ok_and(|r| {
-        r.header()
+    crate::las_io::open(path).is_ok_and(|(_, info)| {
+        info.header
             .vlrs()
             .first()
             .is_some_and(|v| v.user_id == "copc" && v.record_id == 1)
@@ -423,6 +425,9 @@ impl CopcFile {
     /// Open `path`; a typed error naming it when it is not COPC or its hierarchy is damaged.
     pub fn open(path: &Path) -> Result<CopcFile> {
         let bad = |reason: String| CaptureError::invalid(path, "COPC", reason);
+        // The header and its records are checked against the file before the COPC reader
+        // allocates anything they claim.
+        crate::las_io::open(path)?;
         let reader = crate::contain::contained(|| las::CopcReader::from_path(path))
             .map_err(|r| bad(format!("the reader failed ({r})")))?
             .map_err(|e| bad(e.to_string()))?;

@@ -167,3 +167,40 @@ fn copc_octree_reads_back_whole_by_node_by_level_and_by_box() {
         std::fs::read(&again).unwrap()
     );
 }
+
+/// A damaged hierarchy (a node said to hold two billion points, at a place past the end, or a
+/// key outside the octree) is a typed error naming the file, never a panic or a huge allocation.
+#[test]
+fn a_lying_hierarchy_is_an_error_not_a_panic() {
+    let cloud = stand();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stand.copc.laz");
+    write_copc(&cloud, &path, &Default::default(), &CancelToken::new()).unwrap();
+    let good = std::fs::read(&path).unwrap();
+    // LAS 1.4: the first EVLR's offset at byte 235; its 60-byte header, then the page.
+    let evlr = u64::from_le_bytes(good[235..243].try_into().unwrap()) as usize;
+    let entry = evlr + 60;
+    let cases: [(&str, usize, Vec<u8>); 3] = [
+        ("count", entry + 28, i32::MAX.to_le_bytes().to_vec()),
+        (
+            "offset",
+            entry + 16,
+            (good.len() as u64 * 4).to_le_bytes().to_vec(),
+        ),
+        ("depth", entry, 40i32.to_le_bytes().to_vec()),
+    ];
+    for (what, at, bytes) in cases {
+        let mut b = good.clone();
+        b[at..at + bytes.len()].copy_from_slice(&bytes);
+        let bad = dir.path().join(format!("{what}.copc.laz"));
+        std::fs::write(&bad, &b).unwrap();
+        let err = match capture::copc::CopcFile::open(&bad) {
+            Err(e) => e,
+            Ok(mut f) => (0..f.nodes.len())
+                .find_map(|k| f.read_node(k, &capture::Fields::ALL, [0.0; 3]).err())
+                .unwrap_or_else(|| panic!("{what}: every node read")),
+        };
+        let msg = err.to_string();
+        assert!(msg.contains(&bad.display().to_string()), "{what}: {msg}");
+    }
+}
