@@ -92,6 +92,17 @@ pub fn classified_cloud(
     labels: &PointLabels,
     opts: &ClassifyOptions,
 ) -> Result<PointCloud> {
+    classify_owned(cloud.clone(), labels, opts)
+}
+
+/// [`classified_cloud`] taking the cloud, so no copy of it is made: a project's outputs are
+/// written after the input is no longer needed, and a copy of every column was the largest
+/// allocation of a reconstruct run.
+pub fn classify_owned(
+    mut cloud: PointCloud,
+    labels: &PointLabels,
+    opts: &ClassifyOptions,
+) -> Result<PointCloud> {
     let n = cloud.len();
     let check = |name: &'static str, len: Option<usize>| match len {
         Some(l) if l != n => Err(ReconstructError::Input {
@@ -105,9 +116,8 @@ pub fn classified_cloud(
     check("pipe_run", labels.pipe_run.map(|v| v.len()))?;
     check("post", labels.post.map(|v| v.len()))?;
     check("noise", labels.noise.map(|v| v.len()))?;
-    let mut out = cloud.clone();
-    let mut class: Vec<u8> = match (&cloud.classification, opts.keep_input_classes) {
-        (Some(c), true) => c.clone(),
+    let mut class: Vec<u8> = match (cloud.classification.take(), opts.keep_input_classes) {
+        (Some(c), true) => c,
         _ => vec![opts.unassigned_class; n],
     };
     for (i, c) in class.iter_mut().enumerate() {
@@ -124,7 +134,7 @@ pub fn classified_cloud(
             *c = 7;
         }
     }
-    out.classification = Some(class);
+    cloud.classification = Some(class);
     let zeros;
     let tree: &[u32] = match labels.tree_id {
         Some(t) => t,
@@ -135,15 +145,15 @@ pub fn classified_cloud(
     };
     let mut col = ExtraColumn::from_u32(&opts.tree_id_column, tree);
     col.description = "tree id (0 = none)".into();
-    out.set_extra(col);
+    cloud.set_extra(col);
     if !opts.pipe_id_column.is_empty()
         && let Some(p) = labels.pipe_run
     {
         let mut col = ExtraColumn::from_u32(&opts.pipe_id_column, p);
         col.description = "pipe run id (0 = none)".into();
-        out.set_extra(col);
+        cloud.set_extra(col);
     }
-    Ok(out)
+    Ok(cloud)
 }
 
 /// Write a (classified) cloud as LAZ — LAS 1.4 with extra bytes, compressed unless `path`

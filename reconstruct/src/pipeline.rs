@@ -154,6 +154,11 @@ impl ReconstructOutput {
     pub fn classified(&self, cloud: &PointCloud) -> Result<PointCloud> {
         classified::classified_cloud(cloud, &self.labels.as_point_labels(), &self.classify)
     }
+
+    /// [`Self::classified`] taking the input, without copying it.
+    pub fn into_classified(&self, cloud: PointCloud) -> Result<PointCloud> {
+        classified::classify_owned(cloud, &self.labels.as_point_labels(), &self.classify)
+    }
 }
 
 /// Run the stage on a capture cloud (absolute heights). `progress(stage, fraction)`; `cancel`
@@ -333,9 +338,10 @@ pub fn run_on(
 /// SHA-256 of the others in `run.outputs`, so `package` and `verify` can also tell files changed
 /// by hand). An interrupted run leaves the previous reconstruction complete; a `chm.tif` this
 /// run does not make is removed with the commit rather than left beside a model without it.
+/// `cloud`, the run's input, is consumed: the classified cloud is made from it in place.
 pub fn write_outputs(
     dir: &Path,
-    cloud: &PointCloud,
+    cloud: PointCloud,
     out: &ReconstructOutput,
     opts: &ReconstructOptions,
     progress: &mut dyn capture::Progress,
@@ -355,7 +361,7 @@ pub fn write_outputs(
     }
     gltf::write_glb(&commit.path(MODEL_GLB), &rec, &BTreeMap::new(), &opts.glb)?;
     cancel.check().map_err(|_| ReconstructError::Cancelled)?;
-    let classified = out.classified(cloud)?;
+    let classified = out.into_classified(cloud)?;
     classified::write_classified(&commit.path(CLASSIFIED_LAZ), &classified, progress, cancel)?;
     drop(classified);
     written.extend([MODEL_GLB, CLASSIFIED_LAZ]);

@@ -77,7 +77,7 @@ fn reconstruct_project(
         assert_eq!(out.reconstruction.run.threads, threads);
         pipeline::write_outputs(
             &project,
-            &cloud,
+            cloud.clone(),
             &out,
             &opts,
             &mut NoProgress,

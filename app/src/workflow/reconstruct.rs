@@ -47,7 +47,8 @@ pub fn reconstruct_project(
         cancel,
     )?;
     progress(WRITING, 0.0);
-    pipeline::write_outputs(dir, &cloud, &out, opts, &mut capture::NoProgress, cancel)?;
+    // The input goes to the writer: the classified cloud is made from it without a copy.
+    pipeline::write_outputs(dir, cloud, &out, opts, &mut capture::NoProgress, cancel)?;
     progress(WRITING, 1.0);
     Ok(out)
 }
