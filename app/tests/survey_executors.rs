@@ -406,3 +406,101 @@ fn k8s_jobs_pass_the_api_schema_and_their_commands_do_the_survey() {
     assert_eq!(merged["tiles"], n);
     assert!(merged["trees"].as_u64().unwrap() > 10, "{merged}");
 }
+
+/// `merge --parcels`: the estate cut into one project per parcel — every point and every tree
+/// in exactly one — each packaged with its own fingerprint; a parcel off the survey is refused
+/// naming the file.
+#[test]
+fn parcels_become_projects_of_their_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = survey(tmp.path());
+    ok(bin()
+        .args(["-q", "survey", "run"])
+        .arg(&s)
+        .args(["--workers", "2", "--no-merge"]));
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.join("plan.json")).unwrap()).unwrap();
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for t in plan["tiles"].as_array().unwrap() {
+        let (lo, hi) = (&t["core"]["min"], &t["core"]["max"]);
+        x0 = x0.min(lo[0].as_f64().unwrap());
+        y0 = y0.min(lo[1].as_f64().unwrap());
+        x1 = x1.max(hi[0].as_f64().unwrap());
+        y1 = y1.max(hi[1].as_f64().unwrap());
+    }
+    let mid = (x0 + x1) / 2.0 + 0.123;
+    let rect = |name: &str, a: f64, b: f64| {
+        serde_json::json!({"type": "Feature", "properties": {"name": name},
+            "geometry": {"type": "Polygon",
+                "coordinates": [[[a, y0 - 1.0], [b, y0 - 1.0], [b, y1 + 1.0], [a, y1 + 1.0], [a, y0 - 1.0]]]}})
+    };
+    let parcels = tmp.path().join("parcels.geojson");
+    std::fs::write(
+        &parcels,
+        serde_json::json!({"type": "FeatureCollection",
+            "features": [rect("west", x0 - 1.0, mid), rect("east", mid, x1 + 1.0)]})
+        .to_string(),
+    )
+    .unwrap();
+    let out = ok(bin()
+        .args(["-q", "merge"])
+        .arg(&s)
+        .arg("--parcels")
+        .arg(&parcels));
+    assert!(
+        out.contains("parcel west") && out.contains("parcel east"),
+        "{out}"
+    );
+    let merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.join("merged/merge.json")).unwrap()).unwrap();
+    let ps = merged["parcels"].as_array().unwrap();
+    assert_eq!(ps.len(), 2);
+    let sum = |k: &str| ps.iter().map(|p| p[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("trees"), merged["trees"].as_u64().unwrap());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.join("merged/manifest.json")).unwrap()).unwrap();
+    assert_eq!(sum("points"), manifest["point_count"].as_u64().unwrap());
+    let mut fingerprints = Vec::new();
+    for name in ["west", "east"] {
+        let p = s.join("parcels").join(name);
+        let rec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(p.join("reconstruction.json")).unwrap()).unwrap();
+        for t in rec["trees"].as_array().unwrap() {
+            let x = t["x"].as_f64().unwrap();
+            assert_eq!(x >= mid, name == "east", "tree at x {x} in {name}");
+        }
+        ok(bin()
+            .args(["-q", "simulate"])
+            .arg(&p)
+            .args(["--runs", "16", "--years", "5"]));
+        ok(bin().args(["-q", "package"]).arg(&p));
+        let fp: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(p.join("fingerprint.json")).unwrap()).unwrap();
+        fingerprints.push(fp["model_0x"].as_str().unwrap().to_string());
+    }
+    assert_ne!(fingerprints[0], fingerprints[1]);
+
+    // A parcel off the survey (coordinates in another CRS, say) is refused, naming the file.
+    std::fs::write(
+        &parcels,
+        serde_json::json!({"type": "FeatureCollection",
+            "features": [rect("far", 10.0, 20.0)]})
+        .to_string(),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["-q", "merge"])
+        .arg(&s)
+        .arg("--parcels")
+        .arg(&parcels)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("parcels.geojson") && err.contains("lies outside the survey"),
+        "{err}"
+    );
+    // The earlier parcels are still there, whole.
+    assert!(s.join("parcels/west/manifest.json").is_file());
+}

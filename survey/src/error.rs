@@ -36,6 +36,8 @@ pub enum SurveyError {
     Input { path: PathBuf, reason: String },
     #[error("{path}: cannot merge the survey: {reason}")]
     Merge { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    Parcels { path: PathBuf, reason: String },
 }
 
 pub type Result<T> = std::result::Result<T, SurveyError>;

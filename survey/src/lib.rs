@@ -10,6 +10,7 @@
 pub mod error;
 pub mod ids;
 pub mod merge;
+pub mod parcels;
 pub mod plan;
 pub mod project;
 pub mod status;

@@ -27,6 +27,9 @@ pub struct Merged {
     pub extent: [f64; 4],
     pub dtm_resolution_m: f64,
     pub chm_resolution_m: Option<f64>,
+    /// One project per parcel (`merge --parcels`), under `parcels/`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parcels: Vec<crate::parcels::ParcelSummary>,
 }
 
 fn read_tile_raster(path: &Path) -> Result<Option<Raster>> {
@@ -71,7 +74,21 @@ fn mosaic(tiles: &[Raster]) -> Option<Raster> {
 /// Merge every done tile of the survey at `survey` into `survey/merged/` (module docs): the
 /// merged trees and mosaics, and the estate as a project ([`crate::project`]), in one commit.
 pub fn merge(survey: &Path, cancel: &capture::CancelToken) -> Result<Merged> {
+    merge_with(survey, None, cancel)
+}
+
+/// [`merge`], and with `parcels` (a GeoJSON file) one project per parcel under
+/// `survey/parcels/` ([`crate::parcels`]).
+pub fn merge_with(
+    survey: &Path,
+    parcels: Option<&Path>,
+    cancel: &capture::CancelToken,
+) -> Result<Merged> {
     let plan = Plan::read(survey)?;
+    // Parcels are read first: a bad file costs nothing.
+    let parcels = parcels
+        .map(|p| crate::parcels::read_parcels(p).map(|v| (p, v)))
+        .transpose()?;
     let missing: Vec<usize> = (0..plan.tiles.len())
         .filter(|&i| !is_done(survey, i))
         .collect();
@@ -116,12 +133,31 @@ pub fn merge(survey: &Path, cancel: &capture::CancelToken) -> Result<Merged> {
             r.y_max,
         ]
     });
+    let cloud = crate::project::estate_cloud(&plan, cancel)?;
+    let parcel_summaries = match (&parcels, &dtm) {
+        (Some((source, parcels)), Some(dtm)) => crate::parcels::write_parcels(
+            survey,
+            &plan,
+            parcels,
+            &crate::parcels::Estate {
+                cloud: &cloud,
+                trees: &trees,
+                dtm,
+                chm: chm.as_ref(),
+                ground_points,
+            },
+            source,
+            cancel,
+        )?,
+        _ => Vec::new(),
+    };
     let merged = Merged {
         tiles: plan.tiles.len(),
         trees: trees.len(),
         extent,
         dtm_resolution_m: dtm.as_ref().map_or(0.0, |r| r.resolution_m),
         chm_resolution_m: chm.as_ref().map(|r| r.resolution_m),
+        parcels: parcel_summaries,
     };
     let survey_files = vec![
         (TREES_JSON.to_string(), to_json(&trees, &out_dir)?),
@@ -130,6 +166,7 @@ pub fn merge(survey: &Path, cancel: &capture::CancelToken) -> Result<Merged> {
     crate::project::write(
         &plan,
         &out_dir,
+        &cloud,
         crate::project::MergedParts {
             trees: &trees,
             dtm: dtm.as_ref(),

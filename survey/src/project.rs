@@ -35,7 +35,7 @@ pub struct MergedParts<'a> {
 }
 
 /// Every input of the plan, read whole and appended in plan order (the plan covers them all).
-fn estate_cloud(plan: &Plan, cancel: &CancelToken) -> Result<PointCloud> {
+pub fn estate_cloud(plan: &Plan, cancel: &CancelToken) -> Result<PointCloud> {
     let mut cloud = PointCloud::default();
     for input in &plan.inputs {
         let c = capture::read(
@@ -59,14 +59,15 @@ fn bytes_of<E: std::fmt::Display>(
     })
 }
 
-/// Write `out_dir` as the merged project (module docs).
+/// Write `out_dir` as the project of `cloud` (the estate's, or a parcel's) with `parts`
+/// (module docs).
 pub fn write(
     plan: &Plan,
     out_dir: &Path,
+    cloud: &PointCloud,
     parts: MergedParts<'_>,
     cancel: &CancelToken,
 ) -> Result<()> {
-    let cloud = estate_cloud(plan, cancel)?;
     let dtm = parts.dtm.ok_or_else(|| SurveyError::Merge {
         path: out_dir.to_path_buf(),
         reason: "no tile produced a terrain model (no points in the survey)".into(),
@@ -124,7 +125,7 @@ pub fn write(
         bytes_of(out_dir, serde_json::to_vec_pretty(&rec))?,
     ));
     capture::project::write_project_as(
-        &cloud,
+        cloud,
         &capture::project::CloudLayout::Copc(Default::default()),
         &files,
         out_dir,

@@ -157,6 +157,10 @@ pub struct MergeArgs {
     /// Kubernetes merge Job applied beside its tiles does; Slurm orders the jobs itself).
     #[arg(long, value_name = "SECONDS")]
     wait: Option<u64>,
+    /// Parcels (GeoJSON Polygons/MultiPolygons in the survey's CRS): also one project per
+    /// parcel under SURVEY/parcels/, each packaged and minted as its own token.
+    #[arg(long, value_name = "GEOJSON")]
+    parcels: Option<PathBuf>,
 }
 
 /// Block until every tile of the survey is done, `limit` at most (checked every 2 s).
@@ -192,7 +196,7 @@ pub fn merge(a: MergeArgs, ctx: &Ctx) -> anyhow::Result<()> {
     if let Some(s) = a.wait {
         wait_for_tiles(&a.survey, Duration::from_secs(s), ctx)?;
     }
-    let m = survey::merge::merge(&a.survey, &ctx.cancel)?;
+    let m = survey::merge::merge_with(&a.survey, a.parcels.as_deref(), &ctx.cancel)?;
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&m)?);
     } else {
@@ -206,6 +210,15 @@ pub fn merge(a: MergeArgs, ctx: &Ctx) -> anyhow::Result<()> {
             m.extent[1],
             m.extent[3]
         );
+        for p in &m.parcels {
+            println!(
+                "  parcel {}: {} points, {} trees → {}",
+                p.name,
+                p.points,
+                p.trees,
+                a.survey.join(&p.project).display()
+            );
+        }
     }
     Ok(())
 }
@@ -268,6 +281,7 @@ pub fn survey(c: SurveyCmd, ctx: &Ctx) -> anyhow::Result<()> {
             MergeArgs {
                 survey: a.survey.clone(),
                 wait: None,
+                parcels: None,
             },
             ctx,
         )?;
