@@ -74,14 +74,22 @@ fn mosaic(tiles: &[Raster]) -> Option<Raster> {
 /// Merge every done tile of the survey at `survey` into `survey/merged/` (module docs): the
 /// merged trees and mosaics, and the estate as a project ([`crate::project`]), in one commit.
 pub fn merge(survey: &Path, cancel: &capture::CancelToken) -> Result<Merged> {
-    merge_with(survey, None, cancel)
+    merge_with(survey, None, &mut |_, _| {}, cancel)
 }
+
+/// Labels of the merge's steps, for its progress.
+pub const READING_TILES: &str = "Reading tiles";
+pub const READING_ESTATE: &str = "Reading the estate";
+pub const CUTTING_PARCELS: &str = "Cutting parcels";
+pub const WRITING_ESTATE: &str = "Writing the estate";
 
 /// [`merge`], and with `parcels` (a GeoJSON file) one project per parcel under
 /// `survey/parcels/` ([`crate::parcels`]).
+/// `progress(step, fraction)` reports each step.
 pub fn merge_with(
     survey: &Path,
     parcels: Option<&Path>,
+    progress: &mut dyn FnMut(&str, f32),
     cancel: &capture::CancelToken,
 ) -> Result<Merged> {
     let plan = Plan::read(survey)?;
@@ -104,7 +112,9 @@ pub fn merge_with(
     let mut dtms = Vec::new();
     let mut chms = Vec::new();
     let mut ground_points = 0u64;
-    for t in &plan.tiles {
+    for (k, t) in plan.tiles.iter().enumerate() {
+        progress(READING_TILES, k as f32 / plan.tiles.len() as f32);
+        cancel.check().map_err(capture::CaptureError::from)?;
         let dir = Plan::tile_dir(survey, t.index);
         let mut tile_trees: Vec<Tree> = read_json(&dir.join(TREES_JSON))?;
         trees.append(&mut tile_trees);
@@ -133,7 +143,7 @@ pub fn merge_with(
             r.y_max,
         ]
     });
-    let cloud = crate::project::estate_cloud(&plan, cancel)?;
+    let cloud = crate::project::estate_cloud(&plan, &mut |f| progress(READING_ESTATE, f), cancel)?;
     let parcel_summaries = match (&parcels, &dtm) {
         (Some((source, parcels)), Some(dtm)) => crate::parcels::write_parcels(
             survey,
@@ -147,10 +157,12 @@ pub fn merge_with(
                 ground_points,
             },
             source,
+            &mut |f| progress(CUTTING_PARCELS, f),
             cancel,
         )?,
         _ => Vec::new(),
     };
+    progress(WRITING_ESTATE, 0.0);
     let merged = Merged {
         tiles: plan.tiles.len(),
         trees: trees.len(),
@@ -176,6 +188,7 @@ pub fn merge_with(
         },
         cancel,
     )?;
+    progress(WRITING_ESTATE, 1.0);
     Ok(merged)
 }
 

@@ -212,6 +212,7 @@ pub fn write_parcels(
     parcels: &[Parcel],
     estate: &Estate<'_>,
     source: &Path,
+    progress: &mut dyn FnMut(f32),
     cancel: &CancelToken,
 ) -> Result<Vec<ParcelSummary>> {
     let e = estate.dtm;
@@ -227,7 +228,8 @@ pub fn write_parcels(
         .tempdir_in(survey)
         .map_err(|e| bad(survey, format!("cannot stage the parcels: {e}")))?;
     let mut out = Vec::new();
-    for p in parcels {
+    for (k, p) in parcels.iter().enumerate() {
+        progress(k as f32 / parcels.len() as f32);
         cancel.check().map_err(capture::CaptureError::from)?;
         let b = p.bbox();
         if b[2] <= extent[0] || b[0] >= extent[2] || b[3] <= extent[1] || b[1] >= extent[3] {

@@ -35,9 +35,15 @@ pub struct MergedParts<'a> {
 }
 
 /// Every input of the plan, read whole and appended in plan order (the plan covers them all).
-pub fn estate_cloud(plan: &Plan, cancel: &CancelToken) -> Result<PointCloud> {
+/// `progress(fraction)` after each input.
+pub fn estate_cloud(
+    plan: &Plan,
+    progress: &mut dyn FnMut(f32),
+    cancel: &CancelToken,
+) -> Result<PointCloud> {
     let mut cloud = PointCloud::default();
-    for input in &plan.inputs {
+    for (k, input) in plan.inputs.iter().enumerate() {
+        progress(k as f32 / plan.inputs.len().max(1) as f32);
         let c = capture::read(
             &input.path,
             &Default::default(),

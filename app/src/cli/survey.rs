@@ -196,7 +196,14 @@ pub fn merge(a: MergeArgs, ctx: &Ctx) -> anyhow::Result<()> {
     if let Some(s) = a.wait {
         wait_for_tiles(&a.survey, Duration::from_secs(s), ctx)?;
     }
-    let m = survey::merge::merge_with(&a.survey, a.parcels.as_deref(), &ctx.cancel)?;
+    let bar = Bar::new(ctx.quiet, "merge");
+    let m = survey::merge::merge_with(
+        &a.survey,
+        a.parcels.as_deref(),
+        &mut |step, f| bar.set(step, f),
+        &ctx.cancel,
+    )?;
+    bar.finish();
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&m)?);
     } else {

@@ -14,8 +14,6 @@ use super::{StepProgress, WorkflowError, WorkflowResult};
 
 /// Label of the tile step.
 pub const TILES: &str = "Tiles";
-/// Label of the merge step.
-pub const MERGING: &str = "Merging";
 
 /// What [`run_tile_processes`] saw.
 pub struct Executed {
@@ -123,8 +121,6 @@ pub fn run_survey(
             failed: ran.failed,
         });
     }
-    progress(MERGING, 0.0);
-    survey::merge::merge(dir, cancel)?;
-    progress(MERGING, 1.0);
+    survey::merge::merge_with(dir, None, &mut |step, f| progress(step, f), cancel)?;
     Ok(status.merged_dir())
 }
