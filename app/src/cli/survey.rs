@@ -331,6 +331,9 @@ struct SlurmArgs {
     /// Write the scripts without submitting.
     #[arg(long)]
     dry_run: bool,
+    /// Parcels for the merge job (`merge --parcels`).
+    #[arg(long, value_name = "GEOJSON")]
+    parcels: Option<PathBuf>,
 }
 
 /// Slurm's `--array` list: ranges of consecutive indices (`0-3,7,9-10`).
@@ -391,8 +394,15 @@ fn submit_slurm(a: SlurmArgs, ctx: &Ctx) -> anyhow::Result<()> {
         sh_quote(&exe.to_string_lossy()),
         sh_quote(&survey.to_string_lossy())
     );
+    let parcels = match &a.parcels {
+        Some(p) => format!(
+            " --parcels {}",
+            sh_quote(&std::fs::canonicalize(p)?.to_string_lossy())
+        ),
+        None => String::new(),
+    };
     let merge = format!(
-        "#!/bin/bash\n#SBATCH --job-name=twinmint-merge\n#SBATCH --time={}\n#SBATCH --mem={mem}\n#SBATCH --output={}/merge.log\n{partition}set -euo pipefail\nexec {} --quiet merge {}\n",
+        "#!/bin/bash\n#SBATCH --job-name=twinmint-merge\n#SBATCH --time={}\n#SBATCH --mem={mem}\n#SBATCH --output={}/merge.log\n{partition}set -euo pipefail\nexec {} --quiet merge {}{parcels}\n",
         a.time,
         dir.display(),
         sh_quote(&exe.to_string_lossy()),
@@ -463,6 +473,9 @@ struct K8sArgs {
     /// Apply with kubectl after writing.
     #[arg(long)]
     apply: bool,
+    /// Parcels for the merge Job (`merge --parcels`; a path the pods see on the volume).
+    #[arg(long, value_name = "GEOJSON")]
+    parcels: Option<PathBuf>,
 }
 
 /// How long the merge Job waits for the tile pods (it is applied with them: Kubernetes has no
@@ -475,18 +488,36 @@ fn yq(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
+/// What the Kubernetes Jobs of a survey are rendered from.
+pub struct K8sJobs<'a> {
+    /// Job name prefix (a DNS label).
+    pub name: &'a str,
+    /// The survey folder, as the pods see it.
+    pub survey: &'a Path,
+    pub tiles: usize,
+    pub parallelism: usize,
+    pub image: &'a str,
+    /// The PersistentVolumeClaim mounted at the survey's parent.
+    pub claim: &'a str,
+    pub memory_bytes: u64,
+    /// Parcels for the merge (`merge --parcels`).
+    pub parcels: Option<&'a Path>,
+}
+
 /// The Indexed Job of the tiles and the merge Job, as one YAML stream (batch/v1; checked
-/// against the Kubernetes API schema by `app/tests/survey_k8s.rs`). Each tile pod's index comes
-/// from `JOB_COMPLETION_INDEX`, which `tile run` reads when `--index` is absent.
-pub fn k8s_manifests(
-    name: &str,
-    survey: &Path,
-    tiles: usize,
-    parallelism: usize,
-    image: &str,
-    claim: &str,
-    memory_bytes: u64,
-) -> String {
+/// against the Kubernetes API schema by `app/tests/survey_executors.rs`). Each tile pod's index
+/// comes from `JOB_COMPLETION_INDEX`, which `tile run` reads when `--index` is absent.
+pub fn k8s_manifests(j: &K8sJobs<'_>) -> String {
+    let K8sJobs {
+        name,
+        survey,
+        tiles,
+        parallelism,
+        image,
+        claim,
+        memory_bytes,
+        parcels,
+    } = *j;
     let mount = survey
         .parent()
         .unwrap_or(Path::new("/"))
@@ -509,17 +540,17 @@ pub fn k8s_manifests(
         ),
         &["--quiet".into(), "tile".into(), "run".into(), s.clone()],
     );
-    let merge_job = job(
-        "merge",
-        "",
-        &[
-            "--quiet".into(),
-            "merge".into(),
-            s,
-            "--wait".into(),
-            K8S_MERGE_WAIT_S.to_string(),
-        ],
-    );
+    let mut merge_args = vec![
+        "--quiet".into(),
+        "merge".into(),
+        s,
+        "--wait".into(),
+        K8S_MERGE_WAIT_S.to_string(),
+    ];
+    if let Some(p) = parcels {
+        merge_args.extend(["--parcels".into(), p.to_string_lossy().into_owned()]);
+    }
+    let merge_job = job("merge", "", &merge_args);
     format!("{tiles_job}---\n{merge_job}")
 }
 
@@ -537,16 +568,20 @@ fn submit_k8s(a: K8sArgs) -> anyhow::Result<()> {
         .chars()
         .take(40)
         .collect();
-    let peak = plan.max_memory_bytes();
-    let yaml = k8s_manifests(
-        &name,
-        &survey,
-        plan.tiles.len(),
-        a.parallelism,
-        &a.image,
-        &a.volume,
-        peak,
-    );
+    let parcels = a
+        .parcels
+        .as_ref()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+    let yaml = k8s_manifests(&K8sJobs {
+        name: &name,
+        survey: &survey,
+        tiles: plan.tiles.len(),
+        parallelism: a.parallelism,
+        image: &a.image,
+        claim: &a.volume,
+        memory_bytes: plan.max_memory_bytes(),
+        parcels: parcels.as_deref(),
+    });
     let dir = survey.join("k8s");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("survey.yaml");
@@ -610,15 +645,16 @@ mod tests {
 
     #[test]
     fn k8s_manifests_are_an_indexed_job_and_a_merge_job() {
-        let y = k8s_manifests(
-            "forest",
-            Path::new("/data/forest.survey"),
-            16,
-            4,
-            "ghcr.io/x/twinmint:1",
-            "survey-pvc",
-            3 << 30,
-        );
+        let y = k8s_manifests(&K8sJobs {
+            name: "forest",
+            survey: Path::new("/data/forest.survey"),
+            tiles: 16,
+            parallelism: 4,
+            image: "ghcr.io/x/twinmint:1",
+            claim: "survey-pvc",
+            memory_bytes: 3 << 30,
+            parcels: Some(Path::new("/data/parcels.geojson")),
+        });
         for needle in [
             "completionMode: Indexed",
             "completions: 16",
@@ -630,6 +666,7 @@ mod tests {
             "memory: 3072Mi",
             "\"tile\", \"run\", \"/data/forest.survey\"",
             "\"merge\", \"/data/forest.survey\", \"--wait\"",
+            "\"--parcels\", \"/data/parcels.geojson\"",
         ] {
             assert!(y.contains(needle), "{needle} missing:\n{y}");
         }
