@@ -1324,21 +1324,22 @@ fn system_identifier(device: &str) -> String {
     }
 }
 
+/// Encode the points `indices` of `c` (a range, or a COPC node's points) as LAS records.
 pub(crate) fn encode(
     c: &PointCloud,
-    range: std::ops::Range<usize>,
+    indices: impl ExactSizeIterator<Item = usize>,
     l: &Layout,
     q: &Quantization,
     out: &mut Vec<u8>,
 ) {
     out.clear();
-    out.resize(range.len() * l.record_len, 0);
+    out.resize(indices.len() * l.record_len, 0);
     let d = [
         c.origin[0] - q.offset[0],
         c.origin[1] - q.offset[1],
         c.origin[2] - q.offset[2],
     ];
-    for (k, i) in range.enumerate() {
+    for (k, i) in indices.enumerate() {
         let r = &mut out[k * l.record_len..(k + 1) * l.record_len];
         let p = c.positions[i];
         for a in 0..3 {

@@ -159,6 +159,24 @@ fn copc_octree_reads_back_whole_by_node_by_level_and_by_box() {
         quantised((0..n).map(|i| cloud.absolute(i)))
     );
     assert_eq!(back.classification.as_ref().map(Vec::len), Some(n));
+    // A plain LAZ of the same cloud is not COPC: `open_if_copc` says so, `open` refuses it.
+    let plain = dir.path().join("plain.laz");
+    capture::write(&cloud, &plain, &mut NoProgress, &CancelToken::new()).unwrap();
+    assert!(
+        capture::copc::CopcFile::open_if_copc(&plain)
+            .unwrap()
+            .is_none()
+    );
+    assert!(!capture::copc::is_copc(&plain) && capture::copc::is_copc(&path));
+    let e = capture::copc::CopcFile::open(&plain)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("plain.laz") && e.contains("not a COPC file"),
+        "{e}"
+    );
+
     // Deterministic: the same cloud gives the same bytes.
     let again = dir.path().join("again.copc.laz");
     write_copc(&cloud, &again, &opts, &CancelToken::new()).unwrap();
@@ -196,9 +214,12 @@ fn a_lying_hierarchy_is_an_error_not_a_panic() {
         std::fs::write(&bad, &b).unwrap();
         let err = match capture::copc::CopcFile::open(&bad) {
             Err(e) => e,
-            Ok(mut f) => (0..f.nodes.len())
-                .find_map(|k| f.read_node(k, &capture::Fields::ALL, [0.0; 3]).err())
-                .unwrap_or_else(|| panic!("{what}: every node read")),
+            Ok(f) => {
+                let mut r = f.reader().unwrap();
+                (0..f.nodes.len())
+                    .find_map(|k| r.read_node(k, &capture::Fields::ALL, [0.0; 3]).err())
+                    .unwrap_or_else(|| panic!("{what}: every node read"))
+            }
         };
         let msg = err.to_string();
         assert!(msg.contains(&bad.display().to_string()), "{what}: {msg}");

@@ -82,10 +82,10 @@ fn read_buffered(
     for (k, &i) in tile.inputs.iter().enumerate() {
         progress("Reading", k as f32 / n as f32);
         let path = &plan.inputs[i].path;
-        let read = if capture::copc::is_copc(path) {
-            read_copc_crop(path, &tile.buffered, &opts.fields, cancel)
-        } else {
-            capture::read(path, &opts, &mut capture::NoProgress, cancel)
+        let read = match capture::copc::CopcFile::open_if_copc(path) {
+            Ok(Some(f)) => read_copc_crop(&f, &tile.buffered, &opts.fields, cancel),
+            Ok(None) => capture::read(path, &opts, &mut capture::NoProgress, cancel),
+            Err(e) => Err(e),
         };
         match read {
             Ok(c) => cloud.append(c),
@@ -98,48 +98,44 @@ fn read_buffered(
     Ok(cloud)
 }
 
-/// The points of the COPC file `path` inside `crop`: only the octree nodes whose cube meets the
+/// The points of the COPC file `f` inside `crop`: only the octree nodes whose cube meets the
 /// box are decoded, so a tile of a large COPC delivery reads its own part of it, not the file.
 /// Positions are relative to the header box's centre, the origin a plain LAZ read takes.
 fn read_copc_crop(
-    path: &Path,
+    f: &capture::copc::CopcFile,
     crop: &Crop,
     fields: &capture::Fields,
     cancel: &CancelToken,
 ) -> std::result::Result<PointCloud, capture::CaptureError> {
-    let mut f = capture::copc::CopcFile::open(path)?;
     let b = f.bounds;
     let origin: [f64; 3] = std::array::from_fn(|k| 0.5 * (b.min[k] + b.max[k]));
-    let mut out: Option<PointCloud> = None;
+    let mut reader = f.reader()?;
+    let mut out = PointCloud::default();
     for k in 0..f.nodes.len() {
         cancel.check()?;
         let n = f.node_box_xy(k);
         if n[2] < crop.min[0] || n[0] >= crop.max[0] || n[3] < crop.min[1] || n[1] >= crop.max[1] {
             continue;
         }
-        let c = f.read_node(k, fields, origin)?;
+        let c = reader.read_node(k, fields, origin)?;
         let inside: Vec<usize> = (0..c.len())
             .filter(|&i| {
                 let p = c.absolute(i);
                 crop.contains(p[0], p[1])
             })
             .collect();
-        let c = if inside.len() == c.len() {
+        out.append(if inside.len() == c.len() {
             c
         } else {
             c.select(&inside)
-        };
-        match &mut out {
-            Some(o) => o.append(c),
-            None => out = Some(c),
-        }
+        });
     }
-    match out {
-        Some(c) if !c.is_empty() => Ok(c),
-        _ => Err(capture::CaptureError::NoPoints {
-            path: path.to_path_buf(),
-        }),
+    if out.is_empty() {
+        return Err(capture::CaptureError::NoPoints {
+            path: f.path().to_path_buf(),
+        });
     }
+    Ok(out)
 }
 
 /// `r` resampled (bilinear) onto the cells of `core` at `r`'s resolution.

@@ -108,7 +108,7 @@ pub fn measure(
     drop(cloud);
     let t = Instant::now();
     Octree::from_copc(
-        &copc,
+        &capture::copc::CopcFile::open(&copc)?,
         &work.path().join("octree-copc.bin"),
         &|_| {},
         &|| cancel.is_cancelled(),

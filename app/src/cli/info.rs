@@ -61,10 +61,16 @@ struct CopcInfo {
 
 /// The COPC octree of `path`, when it is one.
 fn copc_info(path: &std::path::Path) -> anyhow::Result<Option<CopcInfo>> {
-    if !capture::copc::is_copc(path) {
+    // Only LAS/LAZ can be COPC (the file has been read whole already, so it is valid).
+    if !matches!(
+        capture::read::Format::detect(path),
+        Ok(capture::read::Format::Las | capture::read::Format::Laz)
+    ) {
         return Ok(None);
     }
-    let f = capture::copc::CopcFile::open(path)?;
+    let Some(f) = capture::copc::CopcFile::open_if_copc(path)? else {
+        return Ok(None);
+    };
     Ok(Some(CopcInfo {
         nodes: f.nodes.len(),
         max_depth: f.nodes.iter().map(|n| n.key[0]).max().unwrap_or(0),

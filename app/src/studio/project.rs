@@ -45,26 +45,21 @@ pub fn open_project(
         dir.join(capture::project::CLOUD)
     };
     let octree_file = dir.join(OCTREE_FILE);
-    let (octree, origin, points) = match cached_octree(&octree_file, &cloud_file, &manifest) {
-        Some(o) => {
-            let origin = o.origin;
-            let n = o.total_points;
-            (o, origin, n)
-        }
-        None if capture::copc::is_copc(&cloud_file) => {
-            // A COPC cloud (a survey's merged estate) is already an octree: its nodes are
-            // decoded one by one into the cache, never the whole cloud at once.
-            let o = Octree::from_copc(
-                &cloud_file,
+    let octree = match cached_octree(&octree_file, &cloud_file, &manifest) {
+        Some(o) => o,
+        // A COPC cloud (a survey's merged estate) is already an octree: its nodes are decoded
+        // one by one into the cache, never the whole cloud at once.
+        None => match capture::copc::CopcFile::open_if_copc(&cloud_file)? {
+            Some(f) => Octree::from_copc(
+                &f,
                 &octree_file,
                 &|f| progress("Reading COPC nodes", f),
                 &|| cancel.is_cancelled(),
-            )?;
-            let (origin, n) = (o.origin, o.total_points);
-            (o, origin, n)
-        }
-        None => build_octree(&cloud_file, &octree_file, progress, cancel)?,
+            )?,
+            None => build_octree(&cloud_file, &octree_file, progress, cancel)?,
+        },
     };
+    let (origin, points) = (octree.origin, octree.total_points);
     let o = DVec3::from(origin);
     let bounds = [
         DVec3::from(manifest.bounds.min) - o,
@@ -149,7 +144,7 @@ fn build_octree(
     octree_file: &Path,
     progress: OpenProgress,
     cancel: &CancelToken,
-) -> Result<(Octree, [f64; 3], u64), StudioError> {
+) -> Result<Octree, StudioError> {
     let token = cancel.clone();
     progress("Reading cloud", 0.0);
     let mut report = |e: ProgressEvent| {
@@ -180,5 +175,5 @@ fn build_octree(
         &|f| progress("Building octree", f),
         &|| cancel.is_cancelled(),
     )?;
-    Ok((octree, cloud.origin, cloud.len() as u64))
+    Ok(octree)
 }

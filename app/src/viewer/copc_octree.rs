@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use capture::copc::CopcFile;
+use capture::copc::{CopcFile, NodeReader};
 use rayon::prelude::*;
 
 use crate::viewer::node::{NO_NODE, Node, NodeKey, OctreeError};
@@ -16,7 +16,7 @@ use crate::viewer::octree::{Octree, OctreeOptions, TREE_ID_COLUMN};
 /// COPC nodes sample a 128³ grid (COPC 1.0; what `capture::copc` and PDAL write).
 const GRID_CELLS: u32 = 128;
 
-fn source(path: &Path, e: capture::CaptureError) -> OctreeError {
+fn source(path: &Path, e: &capture::CaptureError) -> OctreeError {
     OctreeError::Corrupt {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -24,16 +24,16 @@ fn source(path: &Path, e: capture::CaptureError) -> OctreeError {
 }
 
 impl Octree {
-    /// Build the viewer's cache `cache_file` from the COPC file `cloud_file` (module docs).
-    /// `progress` (0…1) after each node; `cancel` returning true stops with
+    /// Build the viewer's cache `cache_file` from the open COPC file `f` (module docs).
+    /// `progress` (0…1) after each batch of nodes; `cancel` returning true stops with
     /// [`OctreeError::Cancelled`] and removes the partial file.
     pub fn from_copc(
-        cloud_file: &Path,
+        f: &CopcFile,
         cache_file: &Path,
         progress: &dyn Fn(f32),
         cancel: &dyn Fn() -> bool,
     ) -> Result<Octree, OctreeError> {
-        let mut f = CopcFile::open(cloud_file).map_err(|e| source(cloud_file, e))?;
+        let cloud_file = f.path();
         if f.nodes.is_empty() {
             return Err(OctreeError::EmptyCloud);
         }
@@ -103,23 +103,25 @@ impl Octree {
             let mut writer = StoreWriter::create(&partial)?;
             // Every node has the file's columns: the first one says which.
             let first = f
-                .read_node(0, &capture::Fields::VIEWER, origin)
-                .map_err(|e| source(cloud_file, e))?;
+                .reader()
+                .and_then(|mut r| r.read_node(0, &capture::Fields::VIEWER, origin))
+                .map_err(|e| source(cloud_file, &e))?;
             let attrs = Attributes::of(&first, first.extra(TREE_ID_COLUMN));
             drop(first);
-            let encode = |f: &mut CopcFile, &(id, center, k): &(u32, [f64; 3], Option<usize>)| {
-                let pc = match k {
-                    Some(k) => f
-                        .read_node(k, &capture::Fields::VIEWER, origin)
-                        .map_err(|e| source(cloud_file, e))?,
-                    None => capture::PointCloud::new(origin),
+            let encode =
+                |r: &mut NodeReader<'_>, &(id, center, k): &(u32, [f64; 3], Option<usize>)| {
+                    let pc = match k {
+                        Some(k) => r
+                            .read_node(k, &capture::Fields::VIEWER, origin)
+                            .map_err(|e| source(cloud_file, &e))?,
+                        None => capture::PointCloud::new(origin),
+                    };
+                    let idx: Vec<u32> = (0..pc.len() as u32).collect();
+                    let mut buf = Vec::new();
+                    let tree = pc.extra(TREE_ID_COLUMN);
+                    encode_chunk(id, center, &idx, &pc, tree, attrs, &mut buf);
+                    Ok::<_, OctreeError>((buf, pc.len() as u32))
                 };
-                let idx: Vec<u32> = (0..pc.len() as u32).collect();
-                let mut buf = Vec::new();
-                let tree = pc.extra(TREE_ID_COLUMN);
-                encode_chunk(id, center, &idx, &pc, tree, attrs, &mut buf);
-                Ok::<_, OctreeError>((buf, pc.len() as u32))
-            };
             let points = |j: &(u32, [f64; 3], Option<usize>)| j.2.map_or(0, |k| f.nodes[k].points);
             let (mut total, expected) = (0u64, f.total_points.max(1));
             let mut start = 0;
@@ -128,7 +130,7 @@ impl Octree {
                     return Err(OctreeError::Cancelled);
                 }
                 // A batch of about a million points, decoded in parallel (each worker with its
-                // own reader of the file), then written in node order.
+                // own decoding handle on the file), then written in node order.
                 let (mut end, mut pts) = (start, 0u64);
                 while end < jobs.len() && (end == start || pts < 1 << 20) {
                     pts += points(&jobs[end]);
@@ -137,13 +139,10 @@ impl Octree {
                 let encoded: Vec<Result<(Vec<u8>, u32), OctreeError>> = jobs[start..end]
                     .par_iter()
                     .map_init(
-                        || CopcFile::open(cloud_file),
+                        || f.reader(),
                         |reader, job| match reader {
                             Ok(r) => encode(r, job),
-                            Err(e) => Err(OctreeError::Corrupt {
-                                path: cloud_file.to_path_buf(),
-                                reason: e.to_string(),
-                            }),
+                            Err(e) => Err(source(cloud_file, e)),
                         },
                     )
                     .collect();
@@ -158,16 +157,21 @@ impl Octree {
                 progress((total as f64 / expected as f64).min(1.0) as f32);
                 start = end;
             }
+            let options = OctreeOptions {
+                max_points_per_node: nodes
+                    .iter()
+                    .map(|n| n.point_count as usize)
+                    .max()
+                    .unwrap_or(1),
+                grid_cells: GRID_CELLS,
+                max_depth: nodes.iter().map(|n| n.key.depth).max().unwrap_or(0),
+            };
             let header = Header {
                 attrs,
                 node_count: nodes.len() as u32,
                 grid_cells: GRID_CELLS,
-                max_points_per_node: nodes
-                    .iter()
-                    .map(|n| n.point_count as u64)
-                    .max()
-                    .unwrap_or(0),
-                max_depth: nodes.iter().map(|n| n.key.depth).max().unwrap_or(0),
+                max_points_per_node: options.max_points_per_node as u64,
+                max_depth: options.max_depth,
                 total_points: total,
                 origin,
                 cube_min,
@@ -176,23 +180,14 @@ impl Octree {
                 file_len: 0,
             };
             let store = writer.finish(header, &nodes, cache_file)?;
-            Ok((store, total))
+            Ok((store, total, options))
         })();
-        let (store, total) = match built {
+        let (store, total, options) = match built {
             Ok(b) => b,
             Err(e) => {
                 let _ = std::fs::remove_file(&partial);
                 return Err(e);
             }
-        };
-        let options = OctreeOptions {
-            max_points_per_node: nodes
-                .iter()
-                .map(|n| n.point_count as usize)
-                .max()
-                .unwrap_or(1),
-            grid_cells: GRID_CELLS,
-            max_depth: nodes.iter().map(|n| n.key.depth).max().unwrap_or(0),
         };
         Ok(Octree::from_parts(
             origin,
@@ -224,7 +219,8 @@ mod tests {
         let summary = write_copc(&cloud, &copc, &opts, &Default::default()).unwrap();
         assert!(capture::copc::is_copc(&copc));
         let cache = dir.path().join("viewer/octree.bin");
-        let tree = Octree::from_copc(&copc, &cache, &|_| {}, &|| false).unwrap();
+        let file = CopcFile::open(&copc).unwrap();
+        let tree = Octree::from_copc(&file, &cache, &|_| {}, &|| false).unwrap();
         assert_eq!(tree.total_points, cloud.len() as u64);
         assert_eq!(tree.nodes.len(), summary.nodes);
         assert!(tree.max_depth() >= 2);
@@ -258,7 +254,7 @@ mod tests {
 
         // Cancelled: an error, and no partial cache left behind.
         let cache2 = dir.path().join("viewer/other.bin");
-        let err = Octree::from_copc(&copc, &cache2, &|_| {}, &|| true).unwrap_err();
+        let err = Octree::from_copc(&file, &cache2, &|_| {}, &|| true).unwrap_err();
         assert!(matches!(err, OctreeError::Cancelled));
         assert!(!cache2.exists());
         assert!(!dir.path().join("viewer/other.bin.partial").exists());

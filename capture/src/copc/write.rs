@@ -1,22 +1,9 @@
-//! Cloud Optimized Point Cloud (COPC 1.0, copc.io) writer: a LAZ 1.4 file whose points are
-//! stored as an octree of independently compressed chunks, with a hierarchy saying where each
-//! node lies — so a viewer (QGIS, Potree, the las crate's `CopcReader`, laspy, PDAL) fetches
-//! the coarse levels of a whole estate, or the full detail of one corner, without reading the
-//! rest. Every COPC file is also an ordinary LAZ file (variable-size chunks), so every LAS
-//! reader, and [`crate::read`], reads it whole.
-//!
-//! Layout (COPC 1.0 §3–§5): the LAS header, the COPC *info* VLR first (octree cube, root
-//! spacing, the root hierarchy page's place, GPS time range), the LASzip VLR with variable
-//! chunk size, the CRS and extra-bytes VLRs, the point chunks (one per node), the LAZ chunk
-//! table, and the *hierarchy* EVLR: one page with an entry per node — key `(depth, x, y, z)`,
-//! chunk offset, compressed size, point count.
-//!
-//! Node contents follow Potree 2 / Entwine (Schütz et al. 2020, "Fast Out-of-Core Octree
-//! Generation for Massive Point Clouds", CGF 39(7)): each node keeps one point per cell of a
-//! 128³ grid over its cube (the first in Morton order, so the result is deterministic), passes
-//! the rest to its eight children, and keeps everything once it holds at most
-//! [`CopcOptions::max_node_points`] or reaches [`CopcOptions::max_depth`]. Points are sorted by
-//! their Morton code once; every node is then a contiguous run of that order, and its grid
+//! The COPC writer. Node contents follow Potree 2 / Entwine (Schütz et al. 2020, "Fast
+//! Out-of-Core Octree Generation for Massive Point Clouds", CGF 39(7)): each node keeps one point
+//! per cell of a 128³ grid over its cube (the first in Morton order, so the result is
+//! deterministic), passes the rest to its eight children, and keeps everything once it holds at
+//! most [`CopcOptions::max_node_points`] or reaches [`CopcOptions::max_depth`]. Points are sorted
+//! by their Morton code once; every node is then a contiguous run of that order, and its grid
 //! cells are runs of a longer code prefix — no per-node hashing.
 
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -274,14 +261,16 @@ pub fn write_copc(
     let mut comp = laz::LasZipCompressor::new(w, laz_vlr).map_err(|e| werr(e.to_string()))?;
     comp.reserve_offset_to_chunk_table().map_err(io)?;
     let mut buf = Vec::new();
-    let mut idx: Vec<usize> = Vec::new();
     for (k, node) in nodes.iter().enumerate() {
         cancel.check()?;
         let start = comp.get_mut().stream_position().map_err(io)?;
-        idx.clear();
-        idx.extend(node.points.iter().map(|&i| i as usize));
-        let sub = cloud.select(&idx);
-        encode(&sub, 0..sub.len(), &layout, &q, &mut buf);
+        encode(
+            cloud,
+            node.points.iter().map(|&i| i as usize),
+            &layout,
+            &q,
+            &mut buf,
+        );
         for &i in &node.points {
             let r = cloud
                 .return_number
@@ -373,193 +362,5 @@ mod tests {
         assert_eq!(morton([0, 0, 1]), 4);
         assert_eq!(morton([3, 0, 0]), 0b1001);
         assert_eq!(morton([(1 << 21) - 1; 3]), (1u64 << 63) - 1);
-    }
-}
-
-/// One node of an open COPC file.
-#[derive(Clone, Debug)]
-pub struct CopcNode {
-    /// `[depth, x, y, z]` (COPC's `VoxelKey`).
-    pub key: [i32; 4],
-    pub points: u64,
-    entry: las::copc::Entry,
-}
-
-/// An open COPC file: the octree from its hierarchy, and its nodes read one at a time (a
-/// viewer's level of detail or a box query touches only the nodes it needs).
-pub struct CopcFile {
-    path: std::path::PathBuf,
-    /// Layered LAZ decoding of one node's chunk at a time, only the layers asked for.
-    decompressor:
-        laz::record::LayeredPointRecordDecompressor<'static, std::io::BufReader<std::fs::File>>,
-    items: Vec<laz::LazItem>,
-    buf: Vec<u8>,
-    file_len: u64,
-    layout: Layout,
-    quant: crate::cloud::Quantization,
-    templates: Vec<crate::cloud::ExtraColumn>,
-    pub crs: crate::crs::Crs,
-    /// The octree cube: minimum corner (absolute) and edge length.
-    pub cube_min: [f64; 3],
-    pub cube_size: f64,
-    /// Points in the file (the header's count) and their box (the header's).
-    pub total_points: u64,
-    pub bounds: crate::cloud::Bounds,
-    /// Nodes with points, by depth then key.
-    pub nodes: Vec<CopcNode>,
-}
-
-/// Whether `path` is a COPC file (a LAS header whose first VLR is COPC's info record). The
-/// header is checked against the file first ([`crate::las_io::open`]), so a hostile file is
-/// simply "not COPC".
-pub fn is_copc(path: &Path) -> bool {
-    crate::las_io::open(path).is_ok_and(|(_, info)| {
-        info.header
-            .vlrs()
-            .first()
-            .is_some_and(|v| v.user_id == "copc" && v.record_id == 1)
-    })
-}
-
-impl CopcFile {
-    /// Open `path`; a typed error naming it when it is not COPC or its hierarchy is damaged.
-    pub fn open(path: &Path) -> Result<CopcFile> {
-        let bad = |reason: String| CaptureError::invalid(path, "COPC", reason);
-        // The header and its records are checked against the file before the COPC reader
-        // allocates anything they claim.
-        crate::las_io::open(path)?;
-        let reader = crate::contain::contained(|| las::CopcReader::from_path(path))
-            .map_err(|r| bad(format!("the reader failed ({r})")))?
-            .map_err(|e| bad(e.to_string()))?;
-        let header = reader.header().clone();
-        let info = header
-            .copc_info_vlr()
-            .ok_or_else(|| bad("no COPC info record".into()))?;
-        let fmt = *header.point_format();
-        let layout = Layout::of(&fmt);
-        let t = header.transforms();
-        let quant = crate::cloud::Quantization {
-            scale: [t.x.scale, t.y.scale, t.z.scale],
-            offset: [t.x.offset, t.y.offset, t.z.offset],
-        };
-        let templates = crate::las_io::extra_templates(path, &header, layout.extra_len)?;
-        let items = header
-            .laz_vlr()
-            .map_err(|e| bad(format!("the LASzip record: {e}")))?
-            .items()
-            .clone();
-        let file = std::fs::File::open(path).map_err(|e| CaptureError::io(path, e))?;
-        let file_len = file
-            .metadata()
-            .map_err(|e| CaptureError::io(path, e))?
-            .len();
-        let decompressor =
-            laz::record::LayeredPointRecordDecompressor::new(std::io::BufReader::new(file));
-        let mut nodes: Vec<CopcNode> = reader
-            .hierarchy_entries()
-            .filter(|e| e.point_count > 0)
-            .map(|e| CopcNode {
-                key: [e.key.l, e.key.x, e.key.y, e.key.z],
-                points: e.point_count as u64,
-                entry: e,
-            })
-            .collect();
-        if let Some(n) = nodes.iter().find(|n| {
-            n.key[0] < 0 || n.key[0] > 30 || n.key[1..].iter().any(|&c| c < 0 || c >= 1 << n.key[0])
-        }) {
-            return Err(bad(format!("node key {:?} outside the octree", n.key)));
-        }
-        nodes.sort_by_key(|n| n.key);
-        Ok(CopcFile {
-            path: path.to_path_buf(),
-            crs: crate::las_io::crs_of(&header, path),
-            layout,
-            quant,
-            templates,
-            cube_min: [
-                info.center_x - info.halfsize,
-                info.center_y - info.halfsize,
-                info.center_z - info.halfsize,
-            ],
-            cube_size: 2.0 * info.halfsize,
-            total_points: header.number_of_points(),
-            bounds: {
-                let b = header.bounds();
-                crate::cloud::Bounds {
-                    min: [b.min.x, b.min.y, b.min.z],
-                    max: [b.max.x, b.max.y, b.max.z],
-                }
-            },
-            nodes,
-            decompressor,
-            items,
-            buf: Vec::new(),
-            file_len,
-        })
-    }
-
-    /// The horizontal box of node `k`'s cube: x min, y min, x max, y max.
-    pub fn node_box_xy(&self, k: usize) -> [f64; 4] {
-        let key = self.nodes[k].key;
-        let size = self.cube_size / f64::from(1u32 << key[0].clamp(0, 30));
-        let (x0, y0) = (
-            self.cube_min[0] + f64::from(key[1]) * size,
-            self.cube_min[1] + f64::from(key[2]) * size,
-        );
-        [x0, y0, x0 + size, y0 + size]
-    }
-
-    /// The points of node `k` (an index into [`CopcFile::nodes`]) with the columns `fields`
-    /// selects, positions relative to `origin`.
-    pub fn read_node(
-        &mut self,
-        k: usize,
-        fields: &crate::read::Fields,
-        origin: [f64; 3],
-    ) -> Result<PointCloud> {
-        let node = self
-            .nodes
-            .get(k)
-            .ok_or_else(|| CaptureError::invalid(&self.path, "COPC", format!("no node {k}")))?;
-        let (entry, key) = (node.entry, node.key);
-        let n = usize::try_from(entry.point_count).unwrap_or(0);
-        let bad =
-            |e: String| CaptureError::invalid(&self.path, "COPC", format!("node {key:?}: {e}"));
-        let len = self.layout.record_len;
-        // A node's bytes cannot exceed the file (a lying hierarchy must not allocate freely).
-        let file_len = self.file_len;
-        if entry.offset >= file_len || (n as u64) > file_len.saturating_mul(8) {
-            return Err(bad(format!(
-                "{n} points at byte {} of a {file_len}-byte file",
-                entry.offset
-            )));
-        }
-        self.buf.clear();
-        self.buf.resize(n * len, 0);
-        let (dec, items, buf) = (&mut self.decompressor, &self.items, &mut self.buf);
-        let sel = crate::las_io::selection(fields);
-        crate::contain::contained(|| -> std::io::Result<()> {
-            use laz::record::RecordDecompressor;
-            use std::io::Seek;
-            dec.get_mut().seek(std::io::SeekFrom::Start(entry.offset))?;
-            dec.reset();
-            dec.set_fields_from(items)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            dec.set_selection(sel);
-            dec.decompress_many(buf)
-        })
-        .map_err(|r| bad(r.to_string()))?
-        .map_err(|e| bad(e.to_string()))?;
-        let data = &self.buf;
-        let schema = crate::las_io::Schema {
-            layout: &self.layout,
-            quant: &self.quant,
-            templates: &self.templates,
-            fields,
-        };
-        let mut raw = [[i32::MAX, i32::MIN]; 3];
-        let mut c = crate::las_io::decode(data, n, &schema, origin, &mut raw);
-        c.crs = self.crs.clone();
-        Ok(c)
     }
 }
