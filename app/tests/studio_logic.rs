@@ -43,6 +43,19 @@ fn run_until(app: &mut App, mut done: impl FnMut(&mut App) -> bool) {
     panic!("condition not reached");
 }
 
+/// Run `app` until a cloud is in the viewer or an error shows, which fails the test.
+fn wait_opened(app: &mut App) {
+    run_until(app, |a| {
+        a.world().get_resource::<ViewerCloud>().is_some()
+            || !a.world().resource::<Errors>().0.is_empty()
+    });
+    assert!(
+        app.world().resource::<Errors>().0.is_empty(),
+        "{:?}",
+        app.world().resource::<Errors>().0
+    );
+}
+
 /// Drop `path` on the window of a logic app and run it until a cloud is in the viewer (or an
 /// error shows, which fails the test); the app and its window.
 fn drop_and_open(path: &std::path::Path) -> (App, Entity) {
@@ -56,15 +69,7 @@ fn drop_and_open(path: &std::path::Path) -> (App, Entity) {
         window,
         path_buf: path.to_path_buf(),
     });
-    run_until(&mut app, |a| {
-        a.world().get_resource::<ViewerCloud>().is_some()
-            || !a.world().resource::<Errors>().0.is_empty()
-    });
-    assert!(
-        app.world().resource::<Errors>().0.is_empty(),
-        "{:?}",
-        app.world().resource::<Errors>().0
-    );
+    wait_opened(&mut app);
     (app, window)
 }
 
@@ -387,22 +392,11 @@ fn a_resurvey_request_resurveys_the_open_project_and_opens_the_result() {
     let mut app = logic_app();
     app.world_mut()
         .write_message(UiRequest::ImportScans(vec![first]));
-    run_until(&mut app, |a| {
-        a.world().get_resource::<ViewerCloud>().is_some()
-            || !a.world().resource::<Errors>().0.is_empty()
-    });
+    wait_opened(&mut app);
     app.world_mut().remove_resource::<ViewerCloud>();
     app.world_mut()
         .write_message(UiRequest::Resurvey(vec![later]));
-    run_until(&mut app, |a| {
-        a.world().get_resource::<ViewerCloud>().is_some()
-            || !a.world().resource::<Errors>().0.is_empty()
-    });
-    assert!(
-        app.world().resource::<Errors>().0.is_empty(),
-        "{:?}",
-        app.world().resource::<Errors>().0
-    );
+    wait_opened(&mut app);
     let project = tmp.path().join("later.twinmint");
     assert_eq!(
         app.world().resource::<StudioState>().project(),

@@ -250,10 +250,15 @@ pub fn write_parcels(
                 ),
             ));
         }
+        // The box first: the ring walk only for points that can be inside.
         let inside: Vec<usize> = (0..estate.cloud.len())
             .filter(|&i| {
                 let q = estate.cloud.absolute(i);
-                p.contains(q[0], q[1])
+                q[0] >= b[0]
+                    && q[0] <= b[2]
+                    && q[1] >= b[1]
+                    && q[1] <= b[3]
+                    && p.contains(q[0], q[1])
             })
             .collect();
         if inside.is_empty() {

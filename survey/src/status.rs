@@ -44,40 +44,28 @@ impl SurveyStatus {
     /// Read the survey at `dir` (an error when it holds no valid plan).
     pub fn read(dir: &Path) -> Result<SurveyStatus> {
         let plan = Plan::read(dir)?;
-        let tiles = plan
-            .tiles
-            .iter()
-            .map(|t| {
-                let marker = Plan::tile_dir(dir, t.index).join(DONE_JSON);
-                let done: Option<Done> = std::fs::read(&marker)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice(&b).ok());
-                TileStatus {
+        let mut status = SurveyStatus {
+            dir: dir.to_path_buf(),
+            tiles: plan
+                .tiles
+                .iter()
+                .map(|t| TileStatus {
                     index: t.index,
                     core: t.core,
-                    state: if done.is_some() {
-                        TileState::Done
-                    } else {
-                        TileState::Pending
-                    },
-                    trees: done.map(|d| d.trees),
+                    state: TileState::Pending,
+                    trees: None,
                     points_estimate: t.points_estimate,
-                }
-            })
-            .collect();
-        Ok(SurveyStatus {
-            dir: dir.to_path_buf(),
-            tiles,
-            merged: dir
-                .join(MERGED_DIR)
-                .join(capture::layout::MANIFEST)
-                .is_file(),
-        })
+                })
+                .collect(),
+            merged: false,
+        };
+        status.refresh();
+        Ok(status)
     }
 
     /// Bring the state up to date cheaply: only the markers of tiles still pending are looked
-    /// for (a done tile stays done), and the merged project's manifest. What a viewer calls
-    /// every second on a survey of thousands of tiles.
+    /// for (a done tile stays done), and the merged project's manifest. What a viewer, or a
+    /// merge waiting for tiles, calls every second on a survey of thousands of tiles.
     pub fn refresh(&mut self) {
         for t in &mut self.tiles {
             if t.state == TileState::Done {

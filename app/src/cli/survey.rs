@@ -165,30 +165,28 @@ pub struct MergeArgs {
 
 /// Block until every tile of the survey is done, `limit` at most (checked every 2 s).
 fn wait_for_tiles(survey: &Path, limit: Duration, ctx: &Ctx) -> anyhow::Result<()> {
-    let plan = Plan::read(survey)?;
+    let mut status = survey::status::SurveyStatus::read(survey)?;
     let start = std::time::Instant::now();
     let mut said = false;
     loop {
-        let left = (0..plan.tiles.len())
-            .filter(|&i| !is_done(survey, i))
-            .count();
+        let (left, total) = (status.pending().len(), status.tiles.len());
         if left == 0 {
             return Ok(());
         }
         if start.elapsed() >= limit {
             bail!(
-                "{}: {left} of {} tiles still not done after waiting {} s",
+                "{}: {left} of {total} tiles still not done after waiting {} s",
                 survey.display(),
-                plan.tiles.len(),
                 limit.as_secs()
             );
         }
         if !said && !ctx.quiet {
-            eprintln!("waiting for {left} of {} tiles…", plan.tiles.len());
+            eprintln!("waiting for {left} of {total} tiles…");
             said = true;
         }
         ctx.cancel.check()?;
         std::thread::sleep(Duration::from_secs(2).min(limit));
+        status.refresh();
     }
 }
 
@@ -204,28 +202,33 @@ pub fn merge(a: MergeArgs, ctx: &Ctx) -> anyhow::Result<()> {
         &ctx.cancel,
     )?;
     bar.finish();
+    print_merged(&a.survey, &m, ctx)
+}
+
+/// What a merge wrote, as JSON or a summary.
+fn print_merged(dir: &Path, m: &survey::merge::Merged, ctx: &Ctx) -> anyhow::Result<()> {
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&m)?);
-    } else {
+        println!("{}", serde_json::to_string_pretty(m)?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} tiles merged, {} trees; DTM/CHM mosaics over x {:.0}…{:.0}, y {:.0}…{:.0}",
+        dir.join(survey::merge::MERGED_DIR).display(),
+        m.tiles,
+        m.trees,
+        m.extent[0],
+        m.extent[2],
+        m.extent[1],
+        m.extent[3]
+    );
+    for p in &m.parcels {
         println!(
-            "{}: {} tiles merged, {} trees; DTM/CHM mosaics over x {:.0}…{:.0}, y {:.0}…{:.0}",
-            a.survey.join(survey::merge::MERGED_DIR).display(),
-            m.tiles,
-            m.trees,
-            m.extent[0],
-            m.extent[2],
-            m.extent[1],
-            m.extent[3]
+            "  parcel {}: {} points, {} trees → {}",
+            p.name,
+            p.points,
+            p.trees,
+            dir.join(&p.project).display()
         );
-        for p in &m.parcels {
-            println!(
-                "  parcel {}: {} points, {} trees → {}",
-                p.name,
-                p.points,
-                p.trees,
-                a.survey.join(&p.project).display()
-            );
-        }
     }
     Ok(())
 }
@@ -255,45 +258,19 @@ struct LocalArgs {
 
 pub fn survey(c: SurveyCmd, ctx: &Ctx) -> anyhow::Result<()> {
     let SurveyWhat::Run(a) = c.what;
-    let plan = Plan::read(&a.survey)?;
-    let pending: Vec<usize> = (0..plan.tiles.len())
-        .filter(|&i| !is_done(&a.survey, i))
-        .collect();
-    let (total, already) = (plan.tiles.len(), plan.tiles.len() - pending.len());
-    let bar = Bar::new(ctx.quiet, "tiles");
-    let ran = twinmint_app::workflow::survey::run_tile_processes(
+    let bar = Bar::new(ctx.quiet, "survey");
+    let merged = twinmint_app::workflow::survey::run_survey(
         &a.survey,
-        pending,
         a.workers,
+        !a.no_merge,
+        &mut |step, f| bar.set(step, f),
         &ctx.cancel,
-        &mut |k| {
-            let done = already + k;
-            bar.set(
-                &format!("{done}/{total} tiles"),
-                done as f32 / total.max(1) as f32,
-            );
-        },
     )?;
     bar.finish();
-    if !ran.failed.is_empty() {
-        bail!(
-            "{} tile(s) failed ({:?}); run `twinmint tile run {} --index N` to see why, or run again to retry",
-            ran.failed.len(),
-            ran.failed,
-            a.survey.display()
-        );
+    match merged {
+        Some(m) => print_merged(&a.survey, &m, ctx),
+        None => Ok(()),
     }
-    if !a.no_merge {
-        merge(
-            MergeArgs {
-                survey: a.survey.clone(),
-                wait: None,
-                parcels: None,
-            },
-            ctx,
-        )?;
-    }
-    Ok(())
 }
 
 #[derive(Args, Debug)]

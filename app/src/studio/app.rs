@@ -269,8 +269,8 @@ pub fn handle_requests(
             UiRequest::OpenSurvey(dir) => match survey.open(dir) {
                 Ok(()) => {
                     // The merged estate, when there is one, goes to the viewer.
-                    let merged = dir.join(survey::merge::MERGED_DIR);
-                    if merged.join(capture::project::MANIFEST).is_file() {
+                    if let Some(s) = survey.status.as_ref().filter(|s| s.merged) {
+                        let merged = s.merged_dir();
                         jobs.spawn(format!("Opening {}", merged.display()), move |ctx| {
                             jobs::open(&merged, ctx)
                         });

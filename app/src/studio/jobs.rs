@@ -317,8 +317,8 @@ pub fn resurvey(previous: &Path, files: Vec<PathBuf>, ctx: &JobCtx) -> StudioRes
 /// ([`crate::workflow::survey::run_survey`]).
 pub fn run_survey(dir: &Path, ctx: &JobCtx) -> StudioResult<JobOutput> {
     let cancel = ctx.cancel.clone();
-    let merged = crate::workflow::survey::run_survey(dir, 2, &mut |l, f| ctx.set(l, f), &cancel)?;
-    open(&merged, ctx)
+    crate::workflow::survey::run_survey(dir, 2, true, &mut |l, f| ctx.set(l, f), &cancel)?;
+    open(&dir.join(survey::merge::MERGED_DIR), ctx)
 }
 
 /// Open a project for viewing.

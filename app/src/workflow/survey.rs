@@ -3,11 +3,12 @@
 //! executor runs — Slurm and Kubernetes included — so a tile behaves the same everywhere),
 //! `workers` at once, then the merge into the estate's project.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
 use capture::CancelToken;
+use survey::merge::Merged;
 use survey::status::SurveyStatus;
 
 use super::{StepProgress, WorkflowError, WorkflowResult};
@@ -100,14 +101,16 @@ pub fn run_tile_processes(
     Ok(out)
 }
 
-/// Run every pending tile of the survey at `dir` (`workers` processes), then merge it; the
-/// merged project's folder. Tiles done before are kept; a failed tile stops before the merge.
+/// Run every pending tile of the survey at `dir` (`workers` processes), then, with `merge`,
+/// merge it. Tiles done before are kept; a failed tile stops before the merge. What the merge
+/// wrote, when it ran (the merged project is [`SurveyStatus::merged_dir`]).
 pub fn run_survey(
     dir: &Path,
     workers: usize,
+    merge: bool,
     progress: &mut StepProgress<'_>,
     cancel: &CancelToken,
-) -> WorkflowResult<PathBuf> {
+) -> WorkflowResult<Option<Merged>> {
     let status = SurveyStatus::read(dir)?;
     let (total, pending) = (status.tiles.len(), status.pending());
     let already = total - pending.len();
@@ -121,6 +124,9 @@ pub fn run_survey(
             failed: ran.failed,
         });
     }
-    survey::merge::merge_with(dir, None, &mut |step, f| progress(step, f), cancel)?;
-    Ok(status.merged_dir())
+    if !merge {
+        return Ok(None);
+    }
+    let m = survey::merge::merge_with(dir, None, &mut |step, f| progress(step, f), cancel)?;
+    Ok(Some(m))
 }
