@@ -15,13 +15,13 @@
 //! `voxel_m` — PDAL's `filters.voxeldownsize` `mode="first"` — to even out density before
 //! density-sensitive steps.
 
-use std::collections::HashMap;
 use std::num::NonZero;
 
 use capture::{CancelToken, PointCloud};
 use kiddo::SquaredEuclidean;
 use kiddo::immutable::float::kdtree::ImmutableKdTree;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ReconstructError, Result};
@@ -238,30 +238,36 @@ impl CellGrid {
         let key = |p: &[f32; 3]| -> [i32; 3] {
             std::array::from_fn(|a| ((p[a] - lo[a]) / cell).floor() as i32)
         };
-        // Point indices sorted by (cube, index): 4 bytes a point, the cube recomputed in the
-        // comparisons rather than stored beside each index.
-        let mut order: Vec<u32> = (0..pos.len() as u32).collect();
-        order.par_sort_unstable_by_key(|&i| (key(&pos[i as usize]), i));
-        let mut runs = Vec::new();
-        let mut at = 0;
-        while at < order.len() {
-            let c = key(&pos[order[at] as usize]);
-            let mut end = at + 1;
-            while end < order.len() && key(&pos[order[end] as usize]) == c {
-                end += 1;
-            }
+        // Point indices grouped by cube with a counting sort: count the points of each cube,
+        // lay the cubes out in (x, y, z) order, then scatter the indices (ascending within a
+        // cube). Two passes of one key each; a comparison sort recomputed the key in every
+        // comparison (0.35 s of a 1 M-point tile's 1.0 s filter, against 0.06 s).
+        let mut count: HashMap<[i32; 3], u32> = HashMap::default();
+        for p in pos {
+            *count.entry(key(p)).or_insert(0) += 1;
+        }
+        let mut cells: Vec<([i32; 3], u32)> = count.into_iter().collect();
+        cells.sort_unstable_by_key(|&(c, _)| c);
+        let mut runs = Vec::with_capacity(cells.len());
+        let mut index = HashMap::with_capacity_and_hasher(cells.len(), Default::default());
+        let mut start = 0u32;
+        for (r, &(c, n)) in cells.iter().enumerate() {
             runs.push(CellRun {
                 cell: c,
-                start: at as u32,
-                end: end as u32,
+                start,
+                end: start + n,
             });
-            at = end;
+            index.insert(c, r as u32);
+            start += n;
         }
-        let index = runs
-            .iter()
-            .enumerate()
-            .map(|(r, run)| (run.cell, r as u32))
-            .collect();
+        drop(cells);
+        let mut cursor: Vec<u32> = runs.iter().map(|r| r.start).collect();
+        let mut order = vec![0u32; pos.len()];
+        for (i, p) in pos.iter().enumerate() {
+            let r = index[&key(p)] as usize;
+            order[cursor[r] as usize] = i as u32;
+            cursor[r] += 1;
+        }
         CellGrid {
             cell2: cell * cell * (1.0 - 1e-4),
             order,
@@ -286,23 +292,27 @@ impl CellGrid {
         }
     }
 
-    /// Squared distances from `p` to `cand`, exactly as the k-d tree computes them (f32,
-    /// summed x, y, z from zero).
-    fn distances(pos: &[[f32; 3]], p: &[f32; 3], cand: &[u32], d2: &mut Vec<f32>) {
+    /// The `k` smallest squared distances from `p` to `cand`, into `d2`, if they are provably
+    /// the k nearest of the cloud: the k-th lies within one cell side (every point outside the
+    /// 27 cubes is farther). Distances are computed exactly as the k-d tree does (f32, summed
+    /// x, y, z from zero).
+    fn k_nearest(
+        &self,
+        pos: &[[f32; 3]],
+        p: &[f32; 3],
+        cand: &[u32],
+        k: usize,
+        d2: &mut Vec<f32>,
+    ) -> bool {
         d2.clear();
+        if cand.len() < k {
+            return false;
+        }
         d2.extend(cand.iter().map(|&j| {
             let q = &pos[j as usize];
             let (dx, dy, dz) = (p[0] - q[0], p[1] - q[1], p[2] - q[2]);
             0.0 + dx * dx + dy * dy + dz * dz
         }));
-    }
-
-    /// Keep the k smallest of `d2` if they are provably the k nearest of the cloud: the k-th
-    /// lies within one cell side (every point outside the 27 cubes is farther).
-    fn k_nearest(&self, d2: &mut Vec<f32>, k: usize) -> bool {
-        if d2.len() < k {
-            return false;
-        }
         d2.select_nth_unstable_by(k - 1, f32::total_cmp);
         if d2[k - 1] <= self.cell2 {
             d2.truncate(k);
@@ -325,10 +335,7 @@ impl CellGrid {
         d2: &mut Vec<f32>,
     ) -> f32 {
         let p = &pos[i as usize];
-        let exact = cand.len() <= MAX_CANDIDATES && {
-            Self::distances(pos, p, cand, d2);
-            self.k_nearest(d2, k.get())
-        };
+        let exact = cand.len() <= MAX_CANDIDATES && self.k_nearest(pos, p, cand, k.get(), d2);
         if !exact {
             d2.clear();
             d2.extend(
@@ -360,7 +367,8 @@ pub fn voxel_thin(cloud: &PointCloud, voxel_m: f64) -> Result<Vec<usize>> {
         .par_iter()
         .map(|p| [0, 1, 2].map(|d| ((o[d] + p[d] as f64) * inv).floor() as i64))
         .collect();
-    let mut seen: HashMap<[i64; 3], ()> = HashMap::with_capacity(cloud.len() / 4);
+    let mut seen: HashMap<[i64; 3], ()> =
+        HashMap::with_capacity_and_hasher(cloud.len() / 4, Default::default());
     Ok(keys
         .iter()
         .enumerate()

@@ -12,6 +12,7 @@ mod bench_view;
 mod chain;
 mod convert;
 mod footprint;
+mod heap;
 mod info;
 mod ingest;
 mod mint;
@@ -155,6 +156,17 @@ pub struct LoadArgs {
     voxel: Option<f64>,
 }
 
+impl Command {
+    /// Every verb but the studio's windows: these run their stages and exit.
+    fn is_batch(&self) -> bool {
+        match self {
+            #[cfg(feature = "studio")]
+            Command::Studio(_) | Command::Render(_) => false,
+            _ => true,
+        }
+    }
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy)]
 enum Up {
     Auto,
@@ -208,6 +220,11 @@ pub struct Ctx {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The batch verbs only: the studio's frame loop allocates and frees small blocks on many
+    // threads, where per-thread arenas and an untrimmed heap top are the right trade.
+    if cli.command.as_ref().is_some_and(Command::is_batch) {
+        heap::bound();
+    }
     let cancel = capture::CancelToken::new();
     {
         let c = cancel.clone();
