@@ -347,6 +347,37 @@ fn five_year_resurvey_matches_the_truth() {
         sum(&ja) - sum(&jb)
     );
     let true_change = t_after - t_before;
+    // Where the change's error comes from (reported, not asserted): survivors' growth and
+    // the trees lost, each against the same trees' truth.
+    {
+        let (mut g_m, mut g_t, mut l_m, mut l_t) = (0.0, 0.0, 0.0, 0.0);
+        let (mut b_m, mut b_t) = (0.0, 0.0);
+        for ch in &r.trees {
+            let Some(sid) = ch.previous_id.and_then(|p| before_truth.get(&p)) else {
+                continue;
+            };
+            match ch.status {
+                Status::Survivor => {
+                    if let (Some(a), Some(b0), Some(ta), Some(tb)) =
+                        (ch.co2e_t, ch.co2e_before_t, ca.get(sid), cb.get(sid))
+                    {
+                        g_m += a - b0;
+                        g_t += ta - tb;
+                        b_m += b0;
+                        b_t += tb;
+                    }
+                }
+                Status::Removed | Status::StandingDead => {
+                    l_m += ch.co2e_before_t.unwrap_or(0.0);
+                    l_t += cb.get(sid).copied().unwrap_or(0.0);
+                }
+                _ => {}
+            }
+        }
+        eprintln!(
+            "change components, survivors: stock {b_m:.1} vs truth {b_t:.1}; growth {g_m:.1} vs truth {g_t:.1}; lost {l_m:.1} vs truth {l_t:.1}"
+        );
+    }
     // Within 5 % of the true stock: the net change itself is small here (the harvest and the
     // storm nearly offset five years of growth), so its own relative error is reported too.
     let change_err = (r.stand.co2e_change_t - true_change).abs() / t_before;

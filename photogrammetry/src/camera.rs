@@ -1,0 +1,156 @@
+//! The pinhole camera with two radial distortion terms (COLMAP's `RADIAL` model), poses as
+//! world-to-camera rotation plus centre, and the initial values a drone photo's metadata gives.
+
+use serde::{Deserialize, Serialize};
+
+use crate::linalg::{M3, V3, mul, mulv, sub};
+
+/// Intrinsics in working pixels (shared by the photos of one camera).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Intrinsics {
+    pub focal_px: f64,
+    pub cx: f64,
+    pub cy: f64,
+    pub k1: f64,
+    pub k2: f64,
+}
+
+/// A camera pose: `x_cam = rotation · (X − centre)`; camera x right, y down, z forward.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pose {
+    pub rotation: M3,
+    pub centre: V3,
+}
+
+/// Project world point `x` (None when behind the camera).
+#[inline]
+pub fn project(k: &Intrinsics, p: &Pose, x: &V3) -> Option<[f64; 2]> {
+    let c = mulv(&p.rotation, &sub(x, &p.centre));
+    if c[2] <= 1e-9 {
+        return None;
+    }
+    let (u, v) = (c[0] / c[2], c[1] / c[2]);
+    let r2 = u * u + v * v;
+    let d = 1.0 + k.k1 * r2 + k.k2 * r2 * r2;
+    Some([k.focal_px * d * u + k.cx, k.focal_px * d * v + k.cy])
+}
+
+/// Normalised, distortion-free image coordinates of working pixel `uv` (fixed-point inversion
+/// of the radial model; converges in a few steps for the mild distortion of drone cameras).
+pub fn undistort(k: &Intrinsics, uv: &[f64; 2]) -> [f64; 2] {
+    let (xd, yd) = ((uv[0] - k.cx) / k.focal_px, (uv[1] - k.cy) / k.focal_px);
+    let (mut x, mut y) = (xd, yd);
+    for _ in 0..10 {
+        let r2 = x * x + y * y;
+        let d = 1.0 + k.k1 * r2 + k.k2 * r2 * r2;
+        if d.abs() < 1e-6 {
+            break;
+        }
+        x = xd / d;
+        y = yd / d;
+    }
+    [x, y]
+}
+
+/// Sensor widths (mm) of common drone cameras by EXIF model, for the focal length in pixels
+/// (manufacturers' specification sheets; the FC300S/FC300X are the Phantom 3's 1/2.3" sensor).
+const SENSOR_WIDTH_MM: [(&str, f64); 8] = [
+    ("FC300S", 6.17),
+    ("FC300X", 6.17),
+    ("FC330", 6.17),
+    ("FC220", 6.17),
+    ("FC6310", 13.2),
+    ("FC6310S", 13.2),
+    ("L1D-20c", 13.2),
+    ("FC3170", 6.4),
+];
+
+/// Focal length in full-size pixels from EXIF: the sensor table, else the 35 mm equivalent
+/// (over the 43.27 mm full-frame diagonal, against the photo's diagonal at 4:3), else a 60°
+/// horizontal field of view.
+pub fn focal_px(
+    model: Option<&str>,
+    focal_mm: Option<f64>,
+    focal_35mm: Option<f64>,
+    width: usize,
+) -> f64 {
+    let w = width as f64;
+    if let (Some(m), Some(f)) = (model, focal_mm)
+        && let Some((_, sw)) = SENSOR_WIDTH_MM
+            .iter()
+            .find(|(name, _)| m.trim().eq_ignore_ascii_case(name))
+        && f > 0.0
+    {
+        return f / sw * w;
+    }
+    if let Some(f35) = focal_35mm.filter(|f| *f > 0.0) {
+        // 35 mm equivalents refer to the sensor's full diagonal (4:3 for these sensors).
+        let diag = w * (1.0f64 + 0.75 * 0.75).sqrt();
+        return f35 / 43.27 * diag;
+    }
+    0.5 * w / (30f64.to_radians()).tan()
+}
+
+/// World-to-camera rotation from DJI gimbal angles (degrees) in an East-North-Up world: yaw
+/// clockwise from north, pitch negative looking down (−90 nadir, image top toward the yaw),
+/// roll about the optical axis.
+pub fn rotation_from_gimbal(yaw_deg: f64, pitch_deg: f64, roll_deg: f64) -> M3 {
+    let (sp, cp) = pitch_deg.to_radians().sin_cos();
+    // Camera axes in the world at yaw 0 (looking north, tilted by pitch): right, down, forward.
+    let x = [1.0, 0.0, 0.0];
+    let y = [0.0, sp, -cp];
+    let z = [0.0, cp, sp];
+    // Roll about forward.
+    let (sr, cr) = roll_deg.to_radians().sin_cos();
+    let xr: V3 = std::array::from_fn(|i| cr * x[i] + sr * y[i]);
+    let yr: V3 = std::array::from_fn(|i| -sr * x[i] + cr * y[i]);
+    // Yaw clockwise about up.
+    let (sy, cy) = yaw_deg.to_radians().sin_cos();
+    let turn = |v: V3| [v[0] * cy + v[1] * sy, -v[0] * sy + v[1] * cy, v[2]];
+    let (xw, yw, zw) = (turn(xr), turn(yr), turn(z));
+    // Rows of the world-to-camera rotation are the camera axes in the world.
+    [xw, yw, zw]
+}
+
+/// Rotation angle between two rotations, degrees.
+pub fn angle_between_deg(a: &M3, b: &M3) -> f64 {
+    let r = mul(a, &crate::linalg::transpose(b));
+    let c = ((r[0][0] + r[1][1] + r[2][2] - 1.0) / 2.0).clamp(-1.0, 1.0);
+    c.acos().to_degrees()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nadir_camera_looks_down_with_north_up() {
+        let r = rotation_from_gimbal(0.0, -90.0, 0.0);
+        let pose = Pose {
+            rotation: r,
+            centre: [0.0, 0.0, 100.0],
+        };
+        let k = Intrinsics {
+            focal_px: 1000.0,
+            cx: 500.0,
+            cy: 400.0,
+            k1: 0.0,
+            k2: 0.0,
+        };
+        // Below: the principal point; north of it: up in the image; east: right.
+        let c = project(&k, &pose, &[0.0, 0.0, 0.0]).unwrap();
+        assert!((c[0] - 500.0).abs() < 1e-9 && (c[1] - 400.0).abs() < 1e-9);
+        let n = project(&k, &pose, &[0.0, 10.0, 0.0]).unwrap();
+        assert!(n[1] < 400.0 && (n[0] - 500.0).abs() < 1e-9);
+        let e = project(&k, &pose, &[10.0, 0.0, 0.0]).unwrap();
+        assert!(e[0] > 500.0);
+        // Facing east (yaw 90): north is left.
+        let pose = Pose {
+            rotation: rotation_from_gimbal(90.0, -90.0, 0.0),
+            ..pose
+        };
+        let n = project(&k, &pose, &[0.0, 10.0, 0.0]).unwrap();
+        assert!(n[0] < 500.0, "{n:?}");
+        assert!((crate::linalg::det(&pose.rotation) - 1.0).abs() < 1e-12);
+    }
+}
