@@ -15,6 +15,7 @@ pub mod geometry;
 pub mod image;
 pub mod linalg;
 pub mod matching;
+pub mod mvs;
 pub mod rotations;
 pub mod sfm;
 pub mod tracks;
