@@ -21,6 +21,11 @@ pub enum PhotoError {
         option: &'static str,
         reason: String,
     },
+    #[error("GPU: {source}")]
+    Gpu {
+        #[source]
+        source: reconstruct::ReconstructError,
+    },
     #[error("cancelled")]
     Cancelled,
 }

@@ -7,6 +7,7 @@
 //! every pixel. Memory: the photos at that size plus one depth map (20 bytes a pixel) per photo.
 
 pub mod fusion;
+pub mod gpu;
 pub mod patchmatch;
 pub mod views;
 

@@ -124,9 +124,15 @@ impl Problem {
         if depth.is_nan() || depth <= 0.0 || dot3(normal, rp) >= 0.0 {
             return BAD_COST;
         }
+        // Only windows wholly inside the reference photo (a clamped window repeats its edge
+        // rows and matches anything with the same edge).
+        let (w, h) = (self.width as i32, self.height as i32);
+        let r = WINDOW * STEP;
+        if x < r || y < r || x >= w - r || y >= h - r {
+            return BAD_COST;
+        }
         let rho = depth * dot3(normal, rp);
         let mut costs = [BAD_COST; MAX_SOURCES];
-        let (w, h) = (self.width as i32, self.height as i32);
         for (s, src) in self.sources.iter().enumerate() {
             let r = &self.rotations[s];
             let t = &self.translations[s];
@@ -136,8 +142,8 @@ impl Problem {
             let mut ok = true;
             'win: for j in -WINDOW..=WINDOW {
                 for i in -WINDOW..=WINDOW {
-                    let qx = (x + i * STEP).clamp(0, w - 1);
-                    let qy = (y + j * STEP).clamp(0, h - 1);
+                    let qx = x + i * STEP;
+                    let qy = y + j * STEP;
                     let rq = self.ray(qx as f32, qy as f32);
                     let den = dot3(normal, rq);
                     if den > -1e-6 {
