@@ -154,6 +154,49 @@ pub struct CameraTrack {
     pub frame: TrackFrame,
     pub photos: Vec<Photo>,
     pub warnings: Vec<String>,
+    /// The cameras as structure from motion solved them, when the project's cloud was made
+    /// from these photos (`twinmint ingest PHOTO_DIR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solved: Option<SolvedCameras>,
+}
+
+/// Solved intrinsics (one camera for the folder), in pixels of the working image, which is
+/// `scale` × the photo's full size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SolvedIntrinsics {
+    pub focal_px: f64,
+    pub cx: f64,
+    pub cy: f64,
+    /// Radial distortion (COLMAP's `RADIAL` model on normalised coordinates).
+    pub k1: f64,
+    pub k2: f64,
+    pub width: usize,
+    pub height: usize,
+    pub scale: f64,
+}
+
+/// One photo's solved pose in the track's frame: `x_cam = rotation · (X − centre)`, camera x
+/// right, y down, z forward.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SolvedPose {
+    pub file: String,
+    pub registered: bool,
+    pub rotation: [[f64; 3]; 3],
+    pub centre: [f64; 3],
+    /// Distance from the GPS position it started from, metres.
+    pub gps_shift_m: f64,
+    pub observations: usize,
+    /// Mean reprojection error of its observations, working pixels.
+    pub mean_error_px: f64,
+}
+
+/// The outcome of structure from motion over the track's photos.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SolvedCameras {
+    pub intrinsics: SolvedIntrinsics,
+    pub cameras: Vec<SolvedPose>,
+    pub sparse_points: usize,
+    pub mean_error_px: f64,
 }
 
 /// How to read a photo folder.
@@ -370,6 +413,7 @@ pub fn build_track(mut photos: Vec<Photo>, opts: &PhotoOptions) -> CameraTrack {
             .unwrap_or([0.0; 3]);
     }
     CameraTrack {
+        solved: None,
         schema_version: CAMERA_TRACK_SCHEMA_VERSION,
         frame,
         photos,

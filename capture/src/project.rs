@@ -252,6 +252,19 @@ pub fn read_inputs(
     Ok((merged, extra_files))
 }
 
+/// Refuse, before any work, a project folder `dir` that the inputs lie inside or that holds
+/// something other than a project (see `ingest`'s rules); for callers that build the cloud
+/// themselves (photogrammetry) and write it with [`write_project`] minutes later.
+pub fn check_destination(dir: &Path, inputs: &[PathBuf], overwrite: bool) -> Result<()> {
+    if let Some(reason) = input_inside(dir, inputs) {
+        return Err(CaptureError::Write {
+            path: dir.into(),
+            reason,
+        });
+    }
+    check_target(dir, overwrite)
+}
+
 /// Refusal for an input given twice: merging it would double its points.
 fn duplicate_input(path: &Path, first: &Path, how: &str) -> CaptureError {
     CaptureError::InvalidOption {

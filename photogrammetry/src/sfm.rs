@@ -48,6 +48,39 @@ pub struct SfmOptions {
     pub target_crs: Option<capture::Crs>,
 }
 
+impl SparseModel {
+    /// The solved cameras as `cameras.json` records them.
+    pub fn solved(&self) -> capture::photos::SolvedCameras {
+        capture::photos::SolvedCameras {
+            intrinsics: capture::photos::SolvedIntrinsics {
+                focal_px: self.intrinsics.focal_px,
+                cx: self.intrinsics.cx,
+                cy: self.intrinsics.cy,
+                k1: self.intrinsics.k1,
+                k2: self.intrinsics.k2,
+                width: self.width,
+                height: self.height,
+                scale: self.scale,
+            },
+            cameras: self
+                .cameras
+                .iter()
+                .map(|c| capture::photos::SolvedPose {
+                    file: c.file.clone(),
+                    registered: c.registered,
+                    rotation: c.pose.rotation,
+                    centre: c.pose.centre,
+                    gps_shift_m: crate::linalg::norm(&crate::linalg::sub(&c.pose.centre, &c.gps)),
+                    observations: c.observations,
+                    mean_error_px: c.mean_error_px,
+                })
+                .collect(),
+            sparse_points: self.points.len(),
+            mean_error_px: self.mean_error_px,
+        }
+    }
+}
+
 impl Default for SfmOptions {
     fn default() -> Self {
         SfmOptions {
@@ -241,7 +274,6 @@ fn refit_track(
 }
 
 /// Photo folder → sparse model.
-#[allow(clippy::too_many_lines)]
 pub fn run(
     dir: &Path,
     o: &SfmOptions,
@@ -256,6 +288,18 @@ pub fn run(
         &mut capture::NoProgress,
         cancel,
     )?;
+    run_track(dir, &track, o, progress, cancel)
+}
+
+/// The sparse model of `track`'s photos (in `dir`), in the track's frame.
+#[allow(clippy::too_many_lines)]
+pub fn run_track(
+    dir: &Path,
+    track: &CameraTrack,
+    o: &SfmOptions,
+    progress: StageProgress<'_>,
+    cancel: &CancelToken,
+) -> Result<SparseModel> {
     let n = track.photos.len();
     let unsolvable = |reason: String| PhotoError::Unsolvable {
         dir: dir.into(),
@@ -562,7 +606,7 @@ pub fn run(
         })
         .collect();
     Ok(SparseModel {
-        frame: track.frame,
+        frame: track.frame.clone(),
         intrinsics: k,
         scale,
         width: w,

@@ -21,11 +21,63 @@ pub struct IngestArgs {
     /// Replace the project if it exists.
     #[arg(long)]
     force: bool,
+    /// Photos only (one folder): the long side, in pixels, the photos are matched at.
+    #[arg(long, default_value_t = 2000, value_name = "PX")]
+    photo_size: usize,
+    /// Photos only: the long side, in pixels, of the depth maps (800 suits 2 cores; a GPU
+    /// takes 2000).
+    #[arg(long, default_value_t = 800, value_name = "PX")]
+    mvs_size: usize,
+    /// Photos only: where PatchMatch runs (auto: a hardware GPU, else the CPU twin).
+    #[arg(long, default_value = "auto")]
+    device: reconstruct::gpu::DevicePreference,
     #[command(flatten)]
     load: LoadArgs,
 }
 
+/// A folder of photos and nothing else: the photogrammetry step makes the cloud.
+fn run_photos(a: &IngestArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    use twinmint_app::workflow::photogrammetry::{PhotogrammetryOptions, ingest_photos};
+    let o = PhotogrammetryOptions {
+        sfm: photogrammetry::SfmOptions {
+            max_side: a.photo_size,
+            ..Default::default()
+        },
+        mvs: photogrammetry::mvs::MvsOptions {
+            max_side: a.mvs_size,
+            ..Default::default()
+        },
+        device: a.device,
+    };
+    let bar = Bar::new(ctx.quiet, "photos");
+    let mut progress = |stage: &str, f: f32| bar.set(stage, f);
+    let manifest = ingest_photos(
+        &a.inputs[0],
+        &a.output,
+        &o,
+        a.force,
+        &mut progress,
+        &ctx.cancel,
+    )?;
+    bar.finish();
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&manifest)?);
+    } else {
+        println!(
+            "{}: {} points from the photos in {}, CRS {}",
+            a.output.display(),
+            manifest.point_count,
+            a.inputs[0].display(),
+            manifest.crs.label()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(a: IngestArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    if a.inputs.len() == 1 && a.inputs[0].is_dir() {
+        return run_photos(&a, ctx);
+    }
     let bar = Mutex::new(Bar::new(ctx.quiet, "reading"));
     let opts = IngestOptions {
         read: a.load.read_options()?,

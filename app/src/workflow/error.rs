@@ -14,6 +14,8 @@ pub enum WorkflowError {
     Growth(#[from] growth_model::GrowthError),
     #[error(transparent)]
     Resurvey(#[from] resurvey::ResurveyError),
+    #[error(transparent)]
+    Photogrammetry(Box<photogrammetry::PhotoError>),
     #[error("{path}: {what}")]
     BadFile {
         path: PathBuf,

@@ -5,6 +5,7 @@
 //! stage's own `Cancelled` error inside [`WorkflowError`].
 
 pub mod error;
+pub mod photogrammetry;
 pub mod reconstruct;
 pub mod resurvey;
 pub mod simulate;
