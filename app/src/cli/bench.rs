@@ -26,6 +26,19 @@ enum BenchWhat {
         #[arg(long)]
         current_only: bool,
     },
+    /// Structure from motion on a photo folder beside COLMAP 3.8 on the same photos (time per
+    /// stage, registered photos, reprojection error; target: at least as fast as COLMAP).
+    Photogrammetry {
+        /// The photo folder (default: Brighton Beach in the shared data).
+        #[arg(long)]
+        photos: Option<std::path::PathBuf>,
+        /// Long side the photos are matched at, pixels (both pipelines).
+        #[arg(long, default_value_t = 2000)]
+        size: usize,
+        /// Also time our dense reconstruction (CPU twin).
+        #[arg(long)]
+        dense: bool,
+    },
     /// The 1 M-point path — ingest → reconstruct → simulate → fingerprint → package — with each
     /// stage's time and peak memory (targets: ≤ 4 s in a release build, peak ≤ 3× the point
     /// bytes).
@@ -140,6 +153,24 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 super::bench_accuracy::print(&r);
+            }
+        }
+        BenchWhat::Photogrammetry {
+            photos,
+            size,
+            dense,
+        } => {
+            let folder = photos.unwrap_or_else(|| {
+                std::env::var_os("TWINMINT_DATA")
+                    .map(std::path::PathBuf::from)
+                    .unwrap_or_else(|| "../shared/data".into())
+                    .join("photos/brighton_beach")
+            });
+            let r = super::bench_photogrammetry::measure(folder, size, dense, &ctx.cancel)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                super::bench_photogrammetry::print(&r);
             }
         }
         BenchWhat::Laz {

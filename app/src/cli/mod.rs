@@ -3,6 +3,7 @@
 mod bench;
 mod bench_accuracy;
 mod bench_laz;
+mod bench_photogrammetry;
 mod bench_pipeline;
 mod bench_reconstruct;
 mod bench_seal;
