@@ -87,13 +87,19 @@ fn cost_of(x: i32, y: i32, depth: f32, normal: vec3<f32>) -> f32 {
         return BAD_COST;
     }
     let rho = depth * dot3(normal, rp);
+    let corners = array<vec2<i32>, 4>(vec2<i32>(-r, -r), vec2<i32>(r, -r), vec2<i32>(-r, r), vec2<i32>(r, r));
+    for (var c = 0u; c < 4u; c = c + 1u) {
+        if (dot3(normal, ray(f32(x + corners[c].x), f32(y + corners[c].y))) > -1e-6) {
+            return BAD_COST;
+        }
+    }
     var costs = array<f32, 4>(BAD_COST, BAD_COST, BAD_COST, BAD_COST);
     for (var s = 0u; s < P.n_src; s = s + 1u) {
         let o = s * 12u;
-        let r0 = vec3<f32>(poses[o], poses[o + 1u], poses[o + 2u]);
-        let r1 = vec3<f32>(poses[o + 3u], poses[o + 4u], poses[o + 5u]);
-        let r2 = vec3<f32>(poses[o + 6u], poses[o + 7u], poses[o + 8u]);
         let t = vec3<f32>(poses[o + 9u], poses[o + 10u], poses[o + 11u]);
+        let m0 = vec3<f32>(poses[o] + t.x * normal.x / rho, poses[o + 1u] + t.x * normal.y / rho, poses[o + 2u] + t.x * normal.z / rho);
+        let m1 = vec3<f32>(poses[o + 3u] + t.y * normal.x / rho, poses[o + 4u] + t.y * normal.y / rho, poses[o + 5u] + t.y * normal.z / rho);
+        let m2 = vec3<f32>(poses[o + 6u] + t.z * normal.x / rho, poses[o + 7u] + t.z * normal.y / rho, poses[o + 8u] + t.z * normal.z / rho);
         var sa = 0.0;
         var sb = 0.0;
         var saa = 0.0;
@@ -106,20 +112,13 @@ fn cost_of(x: i32, y: i32, depth: f32, normal: vec3<f32>) -> f32 {
                 let qx = x + i * STEP;
                 let qy = y + j * STEP;
                 let rq = ray(f32(qx), f32(qy));
-                let den = dot3(normal, rq);
-                if (den > -1e-6) {
+                let yz = dot3(m2, rq);
+                if (yz <= 1e-6) {
                     ok = false;
                     break;
                 }
-                let k = rho / den;
-                let p = vec3<f32>(rq.x * k, rq.y * k, rq.z * k);
-                let yv = vec3<f32>(dot3(r0, p) + t.x, dot3(r1, p) + t.y, dot3(r2, p) + t.z);
-                if (yv.z <= 1e-6) {
-                    ok = false;
-                    break;
-                }
-                let u = P.focal * yv.x / yv.z + P.cx;
-                let v = P.focal * yv.y / yv.z + P.cy;
+                let u = P.focal * dot3(m0, rq) / yz + P.cx;
+                let v = P.focal * dot3(m1, rq) / yz + P.cy;
                 if (!(u >= 0.0 && v >= 0.0 && u < f32(w - 1) && v < f32(h - 1))) {
                     ok = false;
                     break;

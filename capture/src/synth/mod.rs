@@ -50,6 +50,7 @@
 //! whatever the thread count. Nothing reads the clock.
 
 mod geom;
+pub mod photo;
 pub mod resurvey;
 pub mod scan;
 pub mod scene;

@@ -132,10 +132,22 @@ impl Problem {
             return BAD_COST;
         }
         let rho = depth * dot3(normal, rp);
+        // The plane must face every ray of the window: n·r is affine in the pixel, so its
+        // four corners decide.
+        for (cx, cy) in [(-r, -r), (r, -r), (-r, r), (r, r)] {
+            if dot3(normal, self.ray((x + cx) as f32, (y + cy) as f32)) > -1e-6 {
+                return BAD_COST;
+            }
+        }
         let mut costs = [BAD_COST; MAX_SOURCES];
         for (s, src) in self.sources.iter().enumerate() {
-            let r = &self.rotations[s];
+            let rot = &self.rotations[s];
             let t = &self.translations[s];
+            // Plane-induced mapping: a source ray ∝ M r_q with M = R + t nᵀ / ρ (the point
+            // (ρ / n·r_q) r_q lies in front of the reference camera, so the factor is positive).
+            let m: [[f32; 3]; 3] = std::array::from_fn(|a| {
+                std::array::from_fn(|b| rot[a][b] + t[a] * normal[b] / rho)
+            });
             let (mut sa, mut sb, mut saa, mut sbb, mut sab) =
                 (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
             let mut n = 0.0f32;
@@ -145,24 +157,13 @@ impl Problem {
                     let qx = x + i * STEP;
                     let qy = y + j * STEP;
                     let rq = self.ray(qx as f32, qy as f32);
-                    let den = dot3(normal, rq);
-                    if den > -1e-6 {
+                    let yz = dot3(m[2], rq);
+                    if yz <= 1e-6 {
                         ok = false;
                         break 'win;
                     }
-                    let k = rho / den;
-                    let p = [rq[0] * k, rq[1] * k, rq[2] * k];
-                    let yv = [
-                        dot3(r[0], p) + t[0],
-                        dot3(r[1], p) + t[1],
-                        dot3(r[2], p) + t[2],
-                    ];
-                    if yv[2] <= 1e-6 {
-                        ok = false;
-                        break 'win;
-                    }
-                    let u = self.focal * yv[0] / yv[2] + self.cx;
-                    let v = self.focal * yv[1] / yv[2] + self.cy;
+                    let u = self.focal * dot3(m[0], rq) / yz + self.cx;
+                    let v = self.focal * dot3(m[1], rq) / yz + self.cy;
                     if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
                         ok = false;
                         break 'win;
