@@ -32,6 +32,7 @@ const WINDOW: i32 = 2;
 const STEP: i32 = 2;
 const TOP_K: u32 = 2u;
 const BAD_COST: f32 = 2.0;
+const DECAY: f32 = 0.3;
 
 fn pcg(v: u32) -> u32 {
     let state = v * 747796405u + 2891336453u;
@@ -234,7 +235,10 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
         best = rnd;
         best_cost = c;
     }
-    let scale = 1.0 / f32(1u << min(it, 20u));
+    var scale = 1.0;
+    for (var k = 0u; k < min(it, 30u); k = k + 1u) {
+        scale = scale * DECAY;
+    }
     let dd = (rand01(id.x, id.y, it + 1u, 5u) * 2.0 - 1.0) * 0.1 * scale;
     let pd = best.w * (1.0 + dd);
     let q = random_normal(id.x, id.y, it + 1u, 6u);

@@ -85,7 +85,9 @@ fn within(a: &[f32], b: &[f32], rel: f32, margin: usize) -> f64 {
 #[test]
 fn cpu_finds_the_surface_and_the_gpu_agrees() {
     let (p, truth) = problem();
+    let t = std::time::Instant::now();
     let cpu = p.solve(6, &|| false).unwrap();
+    let cpu_s = t.elapsed().as_secs_f64();
     // Away from the border, where every source sees the window.
     let acc = within(&cpu.depth, &truth, 0.02, 24);
     eprintln!(
@@ -104,9 +106,14 @@ fn cpu_finds_the_surface_and_the_gpu_agrees() {
         }
     };
     eprintln!("GPU adapter: {} ({:?})", gpu.adapter_name, gpu.backend);
+    let t = std::time::Instant::now();
     let g = photogrammetry::mvs::gpu::solve(&gpu, &p, 6, &|| false)
         .unwrap()
         .unwrap();
+    eprintln!(
+        "solve: CPU twin {cpu_s:.2} s, GPU kernel {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let parity_all = within(&g.depth, &cpu.depth, 0.01, 0);
     // The dense result is what fusion keeps: pixels whose cost passes its threshold on both
     // sidess. Where the cost is high the optimum is flat and float rounding picks among planes

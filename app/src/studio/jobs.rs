@@ -263,10 +263,35 @@ pub fn reconstruct_project(dir: &Path, ctx: &JobCtx) -> StudioResult<()> {
     Ok(())
 }
 
-/// The surveyor's import: scans → new project → reconstruct → simulate → open.
+/// A dropped folder of drone photos → a project from their dense reconstruction (the
+/// photogrammetry step, PatchMatch on the studio's own device when it is a hardware GPU).
+fn import_photos(folder: &Path, dir: &Path, ctx: &JobCtx) -> StudioResult<()> {
+    let cancel = ctx.cancel.clone();
+    let o = crate::workflow::photogrammetry::PhotogrammetryOptions::default();
+    crate::workflow::photogrammetry::ingest_photos(
+        folder,
+        dir,
+        &o,
+        false,
+        &mut |l, f| ctx.set(l, f),
+        &cancel,
+    )?;
+    Ok(())
+}
+
+/// The surveyor's import: scans (or one folder of drone photos) → new project → reconstruct →
+/// simulate → open.
 pub fn import_scans(files: Vec<PathBuf>, ctx: &JobCtx) -> StudioResult<JobOutput> {
     let first = files.first().ok_or("no files to import")?.clone();
     let dir = project_dir_for(&first);
+    if files.len() == 1 && first.is_dir() {
+        import_photos(&first, &dir, ctx)?;
+        reconstruct_project(&dir, ctx)?;
+        if let Err(e) = simulate_project(&dir, &SimulateSettings::default(), ctx) {
+            warn!("simulation skipped: {e}");
+        }
+        return open(&dir, ctx);
+    }
     let cancel = ctx.cancel.clone();
     let opts = capture::project::IngestOptions::default();
     let mut events = |e: capture::project::IngestEvent| match e {

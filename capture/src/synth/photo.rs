@@ -131,7 +131,12 @@ fn albedo(target: Target, p: [f64; 3]) -> [f64; 3] {
 }
 
 /// First surface along a ray (local origin `o`, unit direction `d`): distance and material.
-fn first_surface(world: &World, o: [f64; 3], d: [f64; 3], s: &mut Scratch) -> Option<(f64, Target)> {
+fn first_surface(
+    world: &World,
+    o: [f64; 3],
+    d: [f64; 3],
+    s: &mut Scratch,
+) -> Option<(f64, Target)> {
     let hit = world.trace(o, d, 0.0, 1.0e4, s);
     let mut best = hit.map(|h| (h.t, h.target));
     for span in &s.spans {
@@ -178,7 +183,12 @@ fn stations(world: &World, o: &PhotoFlightOptions, focal_px: f64, z: f64) -> Vec
 /// Render the flight over `scene` into `dir` (created; `photo_NNN.jpg` and nothing else), and
 /// return the truth.
 pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Result<PhotoTruth> {
-    if !(o.height_m > 1.0 && o.width_px >= 64 && o.height_px >= 64 && o.width_px <= 8000 && o.height_px <= 8000) {
+    if !(o.height_m > 1.0
+        && o.width_px >= 64
+        && o.height_px >= 64
+        && o.width_px <= 8000
+        && o.height_px <= 8000)
+    {
         return Err(CaptureError::InvalidOption {
             option: "photo flight",
             reason: "height above 1 m and images of 64–8000 px a side".into(),
@@ -192,7 +202,10 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
     let plan = stations(&world, o, focal_px, z);
     let zone = (o_zone(scene.options.crs_epsg)).ok_or_else(|| CaptureError::InvalidOption {
         option: "crs_epsg",
-        reason: format!("EPSG:{}: photos need a WGS 84 / UTM scene", scene.options.crs_epsg),
+        reason: format!(
+            "EPSG:{}: photos need a WGS 84 / UTM scene",
+            scene.options.crs_epsg
+        ),
     })?;
     let mut rng = ChaCha8Rng::seed_from_u64(o.seed ^ 0x9e37);
     let mut cameras = Vec::new();
@@ -202,7 +215,11 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
         let r = rotation(*yaw, o.pitch_deg);
         // Ray directions (world) through sub-pixel (u, v).
         let dir_of = |u: f64, v: f64| {
-            let cam = [(u - w as f64 / 2.0) / focal_px, (v - h as f64 / 2.0) / focal_px, 1.0];
+            let cam = [
+                (u - w as f64 / 2.0) / focal_px,
+                (v - h as f64 / 2.0) / focal_px,
+                1.0,
+            ];
             let d = [
                 r[0][0] * cam[0] + r[1][0] * cam[1] + r[2][0] * cam[2],
                 r[0][1] * cam[0] + r[1][1] * cam[1] + r[2][1] * cam[2],
@@ -223,7 +240,14 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
                         for (su, sv) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
                             let d = dir_of(u as f64 + su, v as f64 + sv);
                             let col = match first_surface(&world, *centre, d, s) {
-                                Some((t, m)) => albedo(m, [centre[0] + t * d[0], centre[1] + t * d[1], centre[2] + t * d[2]]),
+                                Some((t, m)) => albedo(
+                                    m,
+                                    [
+                                        centre[0] + t * d[0],
+                                        centre[1] + t * d[1],
+                                        centre[2] + t * d[2],
+                                    ],
+                                ),
                                 None => [200.0, 210.0, 225.0],
                             };
                             for a in 0..3 {
@@ -259,22 +283,32 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
             let (a, b): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
             (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos() * o.gps_noise_m
         };
-        let gps = [abs[0] + noise(&mut rng), abs[1] + noise(&mut rng), abs[2] + noise(&mut rng)];
+        let gps = [
+            abs[0] + noise(&mut rng),
+            abs[1] + noise(&mut rng),
+            abs[2] + noise(&mut rng),
+        ];
         let file = format!("photo_{k:03}.jpg");
         let (lat, lon) = crate::geodesy::utm_inverse(gps[0], gps[1], zone.0, zone.1);
         let exif = exif_segment(lat, lon, gps[2], o.width_px, o.height_px, k);
         let path = dir.join(&file);
         let mut bytes = Vec::new();
         let mut enc = jpeg_encoder::Encoder::new(&mut bytes, 92);
-        enc.add_app_segment(1, &exif).map_err(|e| CaptureError::Write {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        enc.encode(&rgb, o.width_px as u16, o.height_px as u16, jpeg_encoder::ColorType::Rgb)
+        enc.add_app_segment(1, &exif)
             .map_err(|e| CaptureError::Write {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
+        enc.encode(
+            &rgb,
+            o.width_px as u16,
+            o.height_px as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .map_err(|e| CaptureError::Write {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
         crate::atomic::write_bytes(&path, &bytes)?;
         cameras.push(TrueCamera {
             file,
@@ -370,7 +404,11 @@ fn dms(v: f64) -> Vec<(u32, u32)> {
     let d = v.floor();
     let m = ((v - d) * 60.0).floor();
     let s = ((v - d) * 60.0 - m) * 60.0;
-    vec![(d as u32, 1), (m as u32, 1), ((s * 10_000.0).round() as u32, 10_000)]
+    vec![
+        (d as u32, 1),
+        (m as u32, 1),
+        ((s * 10_000.0).round() as u32, 10_000),
+    ]
 }
 
 /// The APP1 payload: `Exif\0\0` and a little-endian TIFF with the camera, time and GPS.
@@ -379,19 +417,31 @@ fn exif_segment(lat: f64, lon: f64, alt: f64, w: u32, h: u32, index: usize) -> V
     let exif_entries = |_: ()| {
         vec![
             (0x9003, Val::Ascii(time.clone())),
-            (0x920A, Val::Rationals(vec![((FOCAL_MM * 100.0).round() as u32, 100)])),
+            (
+                0x920A,
+                Val::Rationals(vec![((FOCAL_MM * 100.0).round() as u32, 100)]),
+            ),
             (0xA002, Val::Long(w)),
             (0xA003, Val::Long(h)),
         ]
     };
     let gps_entries = vec![
         (0x0000, Val::Bytes(vec![2, 3, 0, 0])),
-        (0x0001, Val::Ascii(if lat >= 0.0 { "N" } else { "S" }.into())),
+        (
+            0x0001,
+            Val::Ascii(if lat >= 0.0 { "N" } else { "S" }.into()),
+        ),
         (0x0002, Val::Rationals(dms(lat))),
-        (0x0003, Val::Ascii(if lon >= 0.0 { "E" } else { "W" }.into())),
+        (
+            0x0003,
+            Val::Ascii(if lon >= 0.0 { "E" } else { "W" }.into()),
+        ),
         (0x0004, Val::Rationals(dms(lon))),
         (0x0005, Val::Bytes(vec![if alt >= 0.0 { 0 } else { 1 }])),
-        (0x0006, Val::Rationals(vec![((alt.abs() * 1000.0).round() as u32, 1000)])),
+        (
+            0x0006,
+            Val::Rationals(vec![((alt.abs() * 1000.0).round() as u32, 1000)]),
+        ),
     ];
     // IFD0 with placeholder pointers to size it, then the real one.
     let ifd0_entries = |exif_at: u32, gps_at: u32| {

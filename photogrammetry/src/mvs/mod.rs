@@ -160,8 +160,8 @@ pub fn dense_with(
             let s = img.gray.width as f64 / model.width as f64;
             let k = Intrinsics {
                 focal_px: model.intrinsics.focal_px * s,
-                cx: model.intrinsics.cx * s,
-                cy: model.intrinsics.cy * s,
+                cx: (model.intrinsics.cx + 0.5) * s - 0.5,
+                cy: (model.intrinsics.cy + 0.5) * s - 0.5,
                 ..model.intrinsics
             };
             let (w, h) = (img.gray.width, img.gray.height);
@@ -177,8 +177,9 @@ pub fn dense_with(
     let s = w as f64 / model.width as f64;
     let k = Intrinsics {
         focal_px: model.intrinsics.focal_px * s,
-        cx: model.intrinsics.cx * s,
-        cy: model.intrinsics.cy * s,
+        // Pixel centres at integers in both sizes: x_mvs = (x_sfm + ½)·s − ½.
+        cx: (model.intrinsics.cx + 0.5) * s - 0.5,
+        cy: (model.intrinsics.cy + 0.5) * s - 0.5,
         k1: 0.0,
         k2: 0.0,
     };
