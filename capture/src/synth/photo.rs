@@ -40,10 +40,15 @@ pub struct PhotoFlightOptions {
     pub side_overlap: f64,
     /// Camera pitch from horizontal, degrees (−90 nadir; −60 an oblique view ahead).
     pub pitch_deg: f64,
+    /// A second pass over the same stations at this pitch (oblique photos beside the nadir
+    /// ones, as mapping flights for façades and crowns add them).
+    pub oblique_pitch_deg: Option<f64>,
     /// GPS error written into EXIF: standard deviation per axis, metres.
     pub gps_noise_m: f64,
     /// Margin of the flight inside the scene edges, metres.
     pub margin_m: f64,
+    /// Every how many pixels (in x and y) a visible-surface truth point is kept (1: all).
+    pub surface_stride: u32,
     pub seed: u64,
 }
 
@@ -56,8 +61,10 @@ impl Default for PhotoFlightOptions {
             front_overlap: 0.8,
             side_overlap: 0.7,
             pitch_deg: -90.0,
+            oblique_pitch_deg: None,
             gps_noise_m: 2.0,
             margin_m: 10.0,
+            surface_stride: 2,
             seed: 1,
         }
     }
@@ -81,8 +88,8 @@ pub struct PhotoTruth {
     pub width_px: u32,
     pub height_px: u32,
     pub cameras: Vec<TrueCamera>,
-    /// Points of the visible surface: the first hit of every second pixel's centre ray in
-    /// every photo (absolute coordinates).
+    /// Points of the visible surface: the first hit of the centre ray of every
+    /// `surface_stride`-th pixel (in x and y) in every photo (absolute coordinates).
     pub surface: Vec<[f64; 3]>,
 }
 
@@ -199,7 +206,12 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
     let c = scene.centre;
     let focal_px = FOCAL_MM / SENSOR_WIDTH_MM * o.width_px as f64;
     let z = scene.centre[2] + o.height_m - c[2];
-    let plan = stations(&world, o, focal_px, z);
+    let nadir = stations(&world, o, focal_px, z);
+    let mut plan: Vec<([f64; 3], f64, f64)> =
+        nadir.iter().map(|&(c, y)| (c, y, o.pitch_deg)).collect();
+    if let Some(p) = o.oblique_pitch_deg {
+        plan.extend(nadir.iter().map(|&(c, y)| (c, y, p)));
+    }
     let zone = (o_zone(scene.options.crs_epsg)).ok_or_else(|| CaptureError::InvalidOption {
         option: "crs_epsg",
         reason: format!(
@@ -211,8 +223,8 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
     let mut cameras = Vec::new();
     let mut surface = Vec::new();
     let (w, h) = (o.width_px as usize, o.height_px as usize);
-    for (k, (centre, yaw)) in plan.iter().enumerate() {
-        let r = rotation(*yaw, o.pitch_deg);
+    for (k, (centre, yaw, pitch)) in plan.iter().enumerate() {
+        let r = rotation(*yaw, *pitch);
         // Ray directions (world) through sub-pixel (u, v).
         let dir_of = |u: f64, v: f64| {
             let cam = [
@@ -257,7 +269,8 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
                         for a in 0..3 {
                             row[u * 3 + a] = acc[a].round() as u8;
                         }
-                        if u % 2 == 0 && v % 2 == 0 {
+                        let k = o.surface_stride.max(1) as usize;
+                        if u % k == 0 && v % k == 0 {
                             let d = dir_of(u as f64 + 0.5, v as f64 + 0.5);
                             if let Some((t, _)) = first_surface(&world, *centre, d, s) {
                                 pts.push([
