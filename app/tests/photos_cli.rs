@@ -14,22 +14,12 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_twinmint"))
 }
 
-fn succeed(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 type V3 = [f64; 3];
 
 /// Rigid ICP (point-to-point, Kabsch each round on the closest 80 %) of `ours` onto the
 /// reference; the moved points.
 fn icp(ours: &[V3], tree: &ImmutableKdTree<f64, u32, 3, 32>, refp: &[V3]) -> Vec<V3> {
-    use photogrammetry::linalg::{det, mul, mulv, sub, svd3, transpose};
+    use photogrammetry::linalg::{kabsch, mulv, sub};
     let mut cur = ours.to_vec();
     for _ in 0..30 {
         let pairs: Vec<(V3, V3, f64)> = cur
@@ -54,15 +44,7 @@ fn icp(ours: &[V3], tree: &ImmutableKdTree<f64, u32, 3, 32>, refp: &[V3]) -> Vec
                 }
             }
         }
-        let (u, _, v) = svd3(&h);
-        let mut r = mul(&v, &transpose(&u));
-        if det(&r) < 0.0 {
-            let mut v2 = v;
-            for row in &mut v2 {
-                row[2] = -row[2];
-            }
-            r = mul(&v2, &transpose(&u));
-        }
+        let r = kabsch(&h);
         for p in &mut cur {
             let q = mulv(&r, &sub(p, &ca));
             *p = [q[0] + cb[0], q[1] + cb[1], q[2] + cb[2]];
@@ -96,7 +78,7 @@ fn brighton_photos_become_a_project_that_reconstructs_and_packages() {
     let tmp = tempfile::tempdir().unwrap();
     let proj = tmp.path().join("brighton.twinmint");
     let t = std::time::Instant::now();
-    let out = succeed(
+    let out = test_support::output_ok(
         bin()
             .args([
                 "ingest",
@@ -153,7 +135,7 @@ fn brighton_photos_become_a_project_that_reconstructs_and_packages() {
     );
 
     // Like any scan: reconstruct, fingerprint, package, verify.
-    let out = succeed(bin().args(["reconstruct", "-q", "--json"]).arg(&proj));
+    let out = test_support::output_ok(bin().args(["reconstruct", "-q", "--json"]).arg(&proj));
     let rec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     eprintln!(
         "reconstruct: {}",
@@ -179,9 +161,9 @@ fn brighton_photos_become_a_project_that_reconstructs_and_packages() {
         "{ground} ground points of {}",
         classified.len()
     );
-    succeed(bin().args(["fingerprint", "-q"]).arg(&proj));
-    succeed(bin().args(["package", "-q"]).arg(&proj));
-    let out = succeed(
+    test_support::output_ok(bin().args(["fingerprint", "-q"]).arg(&proj));
+    test_support::output_ok(bin().args(["package", "-q"]).arg(&proj));
+    let out = test_support::output_ok(
         bin()
             .args(["verify", "-q", "--json"])
             .arg(proj.join("package")),

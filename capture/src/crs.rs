@@ -57,6 +57,11 @@ impl Crs {
         matches!(self.epsg, Some(4000..=4999))
     }
 
+    /// WGS 84 / UTM of `zone` (1–60) in the northern or southern hemisphere (EPSG 326zz / 327zz).
+    pub fn utm(zone: u8, north: bool) -> Self {
+        Crs::epsg(if north { 32600 } else { 32700 } + zone as u32)
+    }
+
     /// UTM zone and hemisphere for WGS 84 / UTM codes (326zz north, 327zz south).
     pub fn utm_zone(&self) -> Option<(u8, bool)> {
         match self.epsg? {

@@ -53,6 +53,25 @@ pub struct Gimbal {
     pub roll_deg: f64,
 }
 
+impl Gimbal {
+    /// World-to-camera rotation (rows: the camera's right, down and forward axes) in an
+    /// East-North-Up world: yaw clockwise from north, pitch negative looking down (−90 nadir,
+    /// image top toward the yaw), roll about the optical axis.
+    pub fn world_to_camera(&self) -> [[f64; 3]; 3] {
+        let (sp, cp) = self.pitch_deg.to_radians().sin_cos();
+        // Camera axes in the world at yaw 0 (looking north, tilted by pitch).
+        let x = [1.0, 0.0, 0.0];
+        let y = [0.0, sp, -cp];
+        let z = [0.0, cp, sp];
+        let (sr, cr) = self.roll_deg.to_radians().sin_cos();
+        let xr: [f64; 3] = std::array::from_fn(|i| cr * x[i] + sr * y[i]);
+        let yr: [f64; 3] = std::array::from_fn(|i| -sr * x[i] + cr * y[i]);
+        let (sy, cy) = self.yaw_deg.to_radians().sin_cos();
+        let turn = |v: [f64; 3]| [v[0] * cy + v[1] * sy, -v[0] * sy + v[1] * cy, v[2]];
+        [turn(xr), turn(yr), turn(z)]
+    }
+}
+
 /// Where a photo's altitude came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -206,6 +225,9 @@ pub struct PhotoOptions {
     /// photos to easting/northing and EPSG:4326 keeps lon/lat; anything else — and the default,
     /// `None` — puts them in a local East-North-Up frame at the first photo.
     pub target_crs: Option<Crs>,
+    /// Without a target CRS: the WGS 84 / UTM zone the first photo lies in instead of the local
+    /// frame (a cloud made from the photos themselves, which has no CRS of its own yet).
+    pub own_utm_zone: bool,
 }
 
 /// The kinds of photo-specific failure, see the module docs.
@@ -366,7 +388,16 @@ pub fn build_track(mut photos: Vec<Photo>, opts: &PhotoOptions) -> CameraTrack {
         }
     }
 
-    let target = opts.target_crs.clone().filter(|c| !c.is_unknown());
+    let own_zone = || {
+        let p = photos.first()?;
+        let zone = geodesy::utm_zone_for(p.lat_deg, p.lon_deg);
+        opts.own_utm_zone.then(|| Crs::utm(zone, p.lat_deg >= 0.0))
+    };
+    let target = opts
+        .target_crs
+        .clone()
+        .filter(|c| !c.is_unknown())
+        .or_else(own_zone);
     let frame = match target {
         Some(crs) if crs.utm_zone().is_some() || crs.epsg == Some(4326) => {
             if let Some((zone, _)) = crs.utm_zone() {
@@ -1542,6 +1573,7 @@ mod tests {
         let want = flight(dir.path());
         let opts = PhotoOptions {
             target_crs: Some(Crs::epsg(32633)),
+            ..Default::default()
         };
         let mut events = Vec::new();
         let mut progress = |e: ProgressEvent| events.push(e);
@@ -1638,7 +1670,10 @@ mod tests {
         let read = |crs: Option<Crs>| {
             read_folder(
                 dir.path(),
-                &PhotoOptions { target_crs: crs },
+                &PhotoOptions {
+                    target_crs: crs,
+                    ..Default::default()
+                },
                 &mut NoProgress,
                 &CancelToken::new(),
             )

@@ -225,6 +225,7 @@ pub fn read_inputs(
     if !folders.is_empty() {
         let popts = PhotoOptions {
             target_crs: (!merged.crs.is_unknown()).then(|| merged.crs.clone()),
+            ..Default::default()
         };
         let mut photos = Vec::new();
         for (k, folder) in folders.iter().enumerate() {

@@ -1,9 +1,9 @@
 //! The pinhole camera with two radial distortion terms (COLMAP's `RADIAL` model), poses as
-//! world-to-camera rotation plus centre, and the initial values a drone photo's metadata gives.
+//! world-to-camera rotation plus centre, and the focal length a drone photo's metadata gives.
 
 use serde::{Deserialize, Serialize};
 
-use crate::linalg::{M3, V3, mul, mulv, sub};
+use crate::linalg::{M3, V3, mulv, sub};
 
 /// Intrinsics in working pixels (shared by the photos of one camera).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,41 +91,21 @@ pub fn focal_px(
     0.5 * w / (30f64.to_radians()).tan()
 }
 
-/// World-to-camera rotation from DJI gimbal angles (degrees) in an East-North-Up world: yaw
-/// clockwise from north, pitch negative looking down (−90 nadir, image top toward the yaw),
-/// roll about the optical axis.
-pub fn rotation_from_gimbal(yaw_deg: f64, pitch_deg: f64, roll_deg: f64) -> M3 {
-    let (sp, cp) = pitch_deg.to_radians().sin_cos();
-    // Camera axes in the world at yaw 0 (looking north, tilted by pitch): right, down, forward.
-    let x = [1.0, 0.0, 0.0];
-    let y = [0.0, sp, -cp];
-    let z = [0.0, cp, sp];
-    // Roll about forward.
-    let (sr, cr) = roll_deg.to_radians().sin_cos();
-    let xr: V3 = std::array::from_fn(|i| cr * x[i] + sr * y[i]);
-    let yr: V3 = std::array::from_fn(|i| -sr * x[i] + cr * y[i]);
-    // Yaw clockwise about up.
-    let (sy, cy) = yaw_deg.to_radians().sin_cos();
-    let turn = |v: V3| [v[0] * cy + v[1] * sy, -v[0] * sy + v[1] * cy, v[2]];
-    let (xw, yw, zw) = (turn(xr), turn(yr), turn(z));
-    // Rows of the world-to-camera rotation are the camera axes in the world.
-    [xw, yw, zw]
-}
-
-/// Rotation angle between two rotations, degrees.
-pub fn angle_between_deg(a: &M3, b: &M3) -> f64 {
-    let r = mul(a, &crate::linalg::transpose(b));
-    let c = ((r[0][0] + r[1][1] + r[2][2] - 1.0) / 2.0).clamp(-1.0, 1.0);
-    c.acos().to_degrees()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn nadir_camera_looks_down_with_north_up() {
-        let r = rotation_from_gimbal(0.0, -90.0, 0.0);
+        let gimbal = |yaw_deg: f64| {
+            capture::photos::Gimbal {
+                yaw_deg,
+                pitch_deg: -90.0,
+                roll_deg: 0.0,
+            }
+            .world_to_camera()
+        };
+        let r = gimbal(0.0);
         let pose = Pose {
             rotation: r,
             centre: [0.0, 0.0, 100.0],
@@ -146,7 +126,7 @@ mod tests {
         assert!(e[0] > 500.0);
         // Facing east (yaw 90): north is left.
         let pose = Pose {
-            rotation: rotation_from_gimbal(90.0, -90.0, 0.0),
+            rotation: gimbal(90.0),
             ..pose
         };
         let n = project(&k, &pose, &[0.0, 10.0, 0.0]).unwrap();

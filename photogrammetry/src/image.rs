@@ -56,28 +56,27 @@ impl Gray {
             .collect();
         let sum: f32 = k.iter().sum();
         let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
-        let (w, h) = (self.width as isize, self.height as isize);
-        let mut tmp = Gray::new(self.width, self.height);
-        for y in 0..h {
-            for x in 0..w {
-                let mut s = 0.0;
-                for (j, kv) in k.iter().enumerate() {
-                    let xx = (x + j as isize - r).clamp(0, w - 1);
-                    s += kv * self.px[(y * w + xx) as usize];
-                }
-                tmp.px[(y * w + x) as usize] = s;
-            }
-        }
+        self.convolve(&k, r, 1, self.width)
+            .convolve(&k, r, self.width, self.height)
+    }
+
+    /// Convolve with kernel `k` (radius `r`) along one axis: neighbours `stride` elements apart,
+    /// `len` of them per line, borders clamped.
+    fn convolve(&self, k: &[f32], r: isize, stride: usize, len: usize) -> Gray {
         let mut out = Gray::new(self.width, self.height);
-        for y in 0..h {
-            for x in 0..w {
-                let mut s = 0.0;
-                for (j, kv) in k.iter().enumerate() {
-                    let yy = (y + j as isize - r).clamp(0, h - 1);
-                    s += kv * tmp.px[(yy * w + x) as usize];
-                }
-                out.px[(y * w + x) as usize] = s;
-            }
+        let last = len as isize - 1;
+        for (i, o) in out.px.iter_mut().enumerate() {
+            // Position of pixel i along the axis, and the start of its line.
+            let at = ((i / stride) % len) as isize;
+            let base = i - at as usize * stride;
+            *o = k
+                .iter()
+                .enumerate()
+                .map(|(j, kv)| {
+                    let q = (at + j as isize - r).clamp(0, last) as usize;
+                    kv * self.px[base + q * stride]
+                })
+                .sum();
         }
         out
     }

@@ -172,6 +172,18 @@ pub fn svd3(a: &M3) -> (M3, V3, M3) {
     (u, s, v)
 }
 
+/// The rotation G minimising Σ |G aᵢ − bᵢ|² given H = Σ aᵢ bᵢᵀ (Kabsch 1976): with
+/// H = U Σ Vᵀ, G = V diag(1, 1, ±1) Uᵀ, the sign making it a rotation, not a reflection.
+pub fn kabsch(h: &M3) -> M3 {
+    let (u, _, mut v) = svd3(h);
+    if det(&mul(&v, &transpose(&u))) < 0.0 {
+        for row in &mut v {
+            row[2] = -row[2];
+        }
+    }
+    mul(&v, &transpose(&u))
+}
+
 /// Solve the symmetric positive-definite system `a x = b` (n × n, row-major) by Cholesky;
 /// `None` when `a` is not positive definite.
 pub fn cholesky_solve(a: &[f64], b: &[f64], n: usize) -> Option<Vec<f64>> {

@@ -17,20 +17,12 @@
 //!   baseline, all pairs at once by Kabsch (weighted by baseline length).
 
 use crate::camera::Intrinsics;
-use crate::linalg::{M3, V3, cholesky_solve, dot, mul, mulv, norm, svd3, transpose};
+use crate::linalg::{M3, V3, cholesky_solve, dot, kabsch, mul, mulv, norm, svd3, transpose};
 
 /// The rotation nearest to `m` (Frobenius), via SVD.
 pub fn nearest_rotation(m: &M3) -> M3 {
-    let (u, _, v) = svd3(m);
-    let mut r = mul(&u, &transpose(&v));
-    if crate::linalg::det(&r) < 0.0 {
-        let mut u2 = u;
-        for row in &mut u2 {
-            row[2] = -row[2];
-        }
-        r = mul(&u2, &transpose(&v));
-    }
-    r
+    // U Vᵀ for M = U Σ Vᵀ is Kabsch's rotation for H = Mᵀ.
+    kabsch(&transpose(m))
 }
 
 /// Relative pose (R, unit t) of camera b with respect to camera a (`x_b = R x_a + t`) from the
@@ -251,17 +243,8 @@ pub fn align_to_gps(
     if used < 2 {
         return None;
     }
-    // G minimises Σ |G d − b|²: H = Σ d bᵀ = U S Vᵀ, G = V diag(1, 1, ±1) Uᵀ.
-    let (u, _, v) = svd3(&h);
-    let mut g = mul(&v, &transpose(&u));
-    if crate::linalg::det(&g) < 0.0 {
-        let mut v2 = v;
-        for row in &mut v2 {
-            row[2] = -row[2];
-        }
-        g = mul(&v2, &transpose(&u));
-    }
-    Some(g)
+    // G minimises Σ |G d − b|² with H = Σ d bᵀ.
+    Some(kabsch(&h))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use capture::CancelToken;
 use capture::photos::{CameraTrack, PhotoOptions};
 
 use crate::bundle::{self, BundleOptions, Obs, Prior};
-use crate::camera::{Intrinsics, Pose, focal_px, project, rotation_from_gimbal};
+use crate::camera::{Intrinsics, Pose, focal_px, project};
 use crate::error::{PhotoError, Result};
 use crate::features::{Feature, FeatureOptions, detect};
 use crate::geometry::{Corr, RansacOptions, ransac_fundamental};
@@ -231,6 +231,11 @@ fn triangulate(k: &Intrinsics, poses: &[Pose], views: &[(usize, [f64; 2])]) -> O
         .then_some(x)
 }
 
+/// Distance in pixels between `x`'s projection and the observation `e` (`None` behind).
+fn reprojection_px(k: &Intrinsics, pose: &Pose, x: &V3, e: [f64; 2]) -> Option<f64> {
+    project(k, pose, x).map(|q| ((q[0] - e[0]).powi(2) + (q[1] - e[1]).powi(2)).sqrt())
+}
+
 /// Triangulate track `t` with the current cameras and keep the views within `max_px` of the
 /// point's projection (twice: the point is refitted on the kept views); `None` when fewer than
 /// two views remain.
@@ -241,36 +246,36 @@ fn refit_track(
     uv: &(dyn Fn(u32, u32) -> [f64; 2] + Sync),
     max_px: f64,
 ) -> Option<(tracks::Track, V3)> {
-    let mut views: tracks::Track = t.clone();
-    let mut x = None;
-    for _ in 0..2 {
+    let fit = |views: &tracks::Track| {
         let v: Vec<(usize, [f64; 2])> =
             views.iter().map(|&(p, f)| (p as usize, uv(p, f))).collect();
-        let p = triangulate(k, poses, &v)?;
+        triangulate(k, poses, &v)
+    };
+    let mut views: tracks::Track = t.clone();
+    let mut x = fit(&views)?;
+    for round in 0..2 {
         let keep: tracks::Track = t
             .iter()
             .copied()
             .filter(|&(c, f)| {
-                project(k, &poses[c as usize], &p).is_some_and(|q| {
-                    let e = uv(c, f);
-                    ((q[0] - e[0]).powi(2) + (q[1] - e[1]).powi(2)).sqrt() <= max_px
-                })
+                reprojection_px(k, &poses[c as usize], &x, uv(c, f)).is_some_and(|e| e <= max_px)
             })
             .collect();
-        x = Some(p);
         if keep.len() < 2 {
             return None;
         }
-        let same = keep == views;
-        views = keep;
-        if same {
+        if keep == views {
             break;
         }
+        views = keep;
+        // After the last round a point that no longer triangulates keeps its previous fit.
+        x = match fit(&views) {
+            Some(p) => p,
+            None if round == 1 => x,
+            None => return None,
+        };
     }
-    // The point as refitted on the final views.
-    let v: Vec<(usize, [f64; 2])> = views.iter().map(|&(p, f)| (p as usize, uv(p, f))).collect();
-    let p = triangulate(k, poses, &v).or(x)?;
-    Some((views, p))
+    Some((views, x))
 }
 
 /// Photo folder → sparse model.
@@ -284,6 +289,7 @@ pub fn run(
         dir,
         &PhotoOptions {
             target_crs: o.target_crs.clone(),
+            ..Default::default()
         },
         &mut capture::NoProgress,
         cancel,
@@ -403,9 +409,9 @@ pub fn run_track(
         })
         .collect();
     check(cancel)?;
-    let verified: Vec<tracks::PairMatches> = verified_full
+    let verified: Vec<tracks::PairMatches<'_>> = verified_full
         .iter()
-        .map(|v| (v.a, v.b, v.matches.clone()))
+        .map(|v| (v.a, v.b, &v.matches[..]))
         .collect();
     stats.pairs_verified = verified.len();
     stats.seconds_matching = t.elapsed().as_secs_f64();
@@ -432,12 +438,13 @@ pub fn run_track(
     // Orientations from the images (rotation averaging turned onto the GPS baselines); the
     // gimbal only for a photo no verified pair reaches, or when the block cannot be aligned.
     let gimbal_rotation = |p: &capture::photos::Photo| {
-        let g = p.gimbal.unwrap_or(capture::photos::Gimbal {
-            yaw_deg: p.flight_yaw_deg.unwrap_or(0.0),
-            pitch_deg: -90.0,
-            roll_deg: 0.0,
-        });
-        rotation_from_gimbal(g.yaw_deg, g.pitch_deg, g.roll_deg)
+        p.gimbal
+            .unwrap_or(capture::photos::Gimbal {
+                yaw_deg: p.flight_yaw_deg.unwrap_or(0.0),
+                pitch_deg: -90.0,
+                roll_deg: 0.0,
+            })
+            .world_to_camera()
     };
     let relatives: Vec<Relative> = verified_full
         .par_iter()
@@ -545,10 +552,8 @@ pub fn run_track(
                         .iter()
                         .copied()
                         .filter(|&(p, f)| {
-                            project(&k, &poses[p as usize], x).is_some_and(|q| {
-                                let e = uv(p, f);
-                                ((q[0] - e[0]).powi(2) + (q[1] - e[1]).powi(2)).sqrt() <= drop_px
-                            })
+                            reprojection_px(&k, &poses[p as usize], x, uv(p, f))
+                                .is_some_and(|e| e <= drop_px)
                         })
                         .collect();
                     (good.len() >= 2).then_some((good, *x))
@@ -565,9 +570,7 @@ pub fn run_track(
     let mut total = (0usize, 0.0f64);
     for (t, x) in kept_tracks.iter().zip(&points) {
         for &(p, f) in t {
-            if let Some(q) = project(&k, &poses[p as usize], x) {
-                let e = uv(p, f);
-                let d = ((q[0] - e[0]).powi(2) + (q[1] - e[1]).powi(2)).sqrt();
+            if let Some(d) = reprojection_px(&k, &poses[p as usize], x, uv(p, f)) {
                 per_cam[p as usize].0 += 1;
                 per_cam[p as usize].1 += d;
                 total.0 += 1;

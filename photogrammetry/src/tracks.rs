@@ -6,7 +6,7 @@
 pub type Track = Vec<(u32, u32)>;
 
 /// Verified matches of one photo pair: (photo a, photo b, [(feature in a, feature in b)]).
-pub type PairMatches = (usize, usize, Vec<(u32, u32)>);
+pub type PairMatches<'a> = (usize, usize, &'a [(u32, u32)]);
 
 struct Dsu {
     parent: Vec<u32>,
@@ -32,7 +32,7 @@ impl Dsu {
 
 /// Tracks of at least two photos from pairwise matches `(photo a, photo b, [(fa, fb)])`;
 /// `counts[i]` is photo i's number of features.
-pub fn build(counts: &[usize], matches: &[PairMatches]) -> Vec<Track> {
+pub fn build(counts: &[usize], matches: &[PairMatches<'_>]) -> Vec<Track> {
     let mut base = Vec::with_capacity(counts.len() + 1);
     let mut acc = 0u32;
     for &c in counts {
@@ -43,13 +43,13 @@ pub fn build(counts: &[usize], matches: &[PairMatches]) -> Vec<Track> {
         parent: (0..acc).collect(),
     };
     for (a, b, m) in matches {
-        for &(fa, fb) in m {
+        for &(fa, fb) in m.iter() {
             dsu.union(base[*a] + fa, base[*b] + fb);
         }
     }
     let mut used = vec![false; acc as usize];
     for (a, b, m) in matches {
-        for &(fa, fb) in m {
+        for &(fa, fb) in m.iter() {
             used[(base[*a] + fa) as usize] = true;
             used[(base[*b] + fb) as usize] = true;
         }
@@ -76,11 +76,11 @@ mod tests {
     #[test]
     fn chains_join_and_conflicts_drop() {
         let counts = [3, 3, 3];
-        let m = vec![
-            (0, 1, vec![(0, 0), (1, 1)]),
-            (1, 2, vec![(0, 2), (1, 0)]),
+        let m: Vec<PairMatches<'_>> = vec![
+            (0, 1, &[(0, 0), (1, 1)]),
+            (1, 2, &[(0, 2), (1, 0)]),
             // Photo 0's feature 2 and feature 1 end in one track through photo 2: conflict.
-            (0, 2, vec![(2, 0)]),
+            (0, 2, &[(2, 0)]),
         ];
         let t = build(&counts, &m);
         assert!(t.contains(&vec![(0, 0), (1, 0), (2, 2)]), "{t:?}");

@@ -8,9 +8,9 @@ use kiddo::SquaredEuclidean;
 use kiddo::immutable::float::kdtree::ImmutableKdTree;
 use photogrammetry::linalg::{M3, V3, mul, mulv, svd3, transpose};
 use photogrammetry::mvs::{MvsOptions, dense_cpu};
-use photogrammetry::{SfmOptions, run};
+use photogrammetry::{SfmOptions, SparseModel, run};
 
-use capture::synth::photo::{PhotoFlightOptions, render_flight};
+use capture::synth::photo::{PhotoFlightOptions, PhotoTruth, render_flight};
 use capture::synth::scene::{PipeOptions, Scene, SceneOptions, TreeOptions};
 
 /// Similarity (scale, rotation, translation) taking `a` onto `b` (Umeyama 1991).
@@ -58,72 +58,96 @@ fn dist(a: &V3, b: &V3) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
-#[test]
-fn simulated_flight_is_recovered() {
-    let scene = Scene::generate(&SceneOptions {
-        seed: 3,
-        width_m: 40.0,
-        depth_m: 40.0,
-        trees: TreeOptions {
-            density_per_ha: 150.0,
-            min_height_m: 4.0,
-            max_height_m: 9.0,
-            ..Default::default()
-        },
-        pipes: PipeOptions::default(),
-        ..Default::default()
-    })
-    .unwrap();
+/// A rendered flight over `scene` and its sparse model: the photo folder lives as long as the
+/// returned temporary directory.
+struct Flight {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    truth: PhotoTruth,
+    model: SparseModel,
+}
+
+fn fly(scene: &SceneOptions, flight: &PhotoFlightOptions) -> Flight {
+    let scene = Scene::generate(scene).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("photos");
-    // 20 m over 4–9 m trees: a 5.3 cm ground sampling distance (drone forestry flights take
-    // 2–3 cm with 20 MP cameras; 640 px photos keep the test's PatchMatch to minutes).
-    let fo = PhotoFlightOptions {
-        height_m: 20.0,
-        width_px: 640,
-        height_px: 480,
-        margin_m: 10.0,
-        gps_noise_m: 2.0,
-        surface_stride: 1,
-        ..Default::default()
-    };
     let t = std::time::Instant::now();
-    let truth = render_flight(&scene, &fo, &dir).unwrap();
+    let truth = render_flight(&scene, flight, &dir).unwrap();
     eprintln!(
         "rendered {} photos in {:.1} s; focal {:.1} px",
         truth.cameras.len(),
         t.elapsed().as_secs_f64(),
         truth.focal_px
     );
-    let cancel = capture::CancelToken::new();
-    let m = run(
+    let model = run(
         &dir,
         &SfmOptions {
             target_crs: Some(capture::Crs::epsg(truth.crs_epsg)),
-            max_side: 640,
+            max_side: flight.width_px.max(flight.height_px) as usize,
             ..Default::default()
         },
         &|_, _| {},
-        &cancel,
+        &capture::CancelToken::new(),
     )
     .unwrap();
     eprintln!(
         "{:?}; mean error {:.3} px; focal {:.1}",
-        m.stats, m.mean_error_px, m.intrinsics.focal_px
+        model.stats, model.mean_error_px, model.intrinsics.focal_px
     );
+    Flight {
+        _tmp: tmp,
+        dir,
+        truth,
+        model,
+    }
+}
+
+/// Solved and true camera centres, paired by file.
+fn centres(f: &Flight) -> (Vec<V3>, Vec<V3>) {
+    f.model
+        .cameras
+        .iter()
+        .map(|c| {
+            let t = f.truth.cameras.iter().find(|t| t.file == c.file).unwrap();
+            (c.pose.centre, t.centre)
+        })
+        .unzip()
+}
+
+#[test]
+fn simulated_flight_is_recovered() {
+    // 20 m over 4–9 m trees: a 5.3 cm ground sampling distance (drone forestry flights take
+    // 2–3 cm with 20 MP cameras; 640 px photos keep the test's PatchMatch to minutes).
+    let f = fly(
+        &SceneOptions {
+            seed: 3,
+            width_m: 40.0,
+            depth_m: 40.0,
+            trees: TreeOptions {
+                density_per_ha: 150.0,
+                min_height_m: 4.0,
+                max_height_m: 9.0,
+                ..Default::default()
+            },
+            pipes: PipeOptions::default(),
+            ..Default::default()
+        },
+        &PhotoFlightOptions {
+            height_m: 20.0,
+            width_px: 640,
+            height_px: 480,
+            margin_m: 10.0,
+            gps_noise_m: 2.0,
+            surface_stride: 1,
+            ..Default::default()
+        },
+    );
+    let (m, truth, dir) = (&f.model, &f.truth, &f.dir);
     assert!(
         m.cameras.iter().all(|c| c.registered),
         "not every photo registered"
     );
-    // Pair solved and true cameras by file.
-    let (solved, true_c): (Vec<V3>, Vec<V3>) = m
-        .cameras
-        .iter()
-        .map(|c| {
-            let t = truth.cameras.iter().find(|t| t.file == c.file).unwrap();
-            (c.pose.centre, t.centre)
-        })
-        .unzip();
+    let (solved, true_c) = centres(&f);
     let abs: Vec<f64> = solved
         .iter()
         .zip(&true_c)
@@ -159,14 +183,14 @@ fn simulated_flight_is_recovered() {
 
     let t = std::time::Instant::now();
     let d = dense_cpu(
-        &dir,
-        &m,
+        dir,
+        m,
         &MvsOptions {
             max_side: 640,
             ..Default::default()
         },
         &|_, _| {},
-        &cancel,
+        &capture::CancelToken::new(),
     )
     .unwrap();
     eprintln!(
@@ -224,46 +248,34 @@ fn simulated_flight_is_recovered() {
 /// registered, cameras within 5 cm of the truth after a similarity alignment.
 #[test]
 fn nadir_and_oblique_photos_over_pipes_register() {
-    let scene = Scene::generate(&SceneOptions {
-        seed: 5,
-        width_m: 40.0,
-        depth_m: 40.0,
-        trees: TreeOptions {
-            density_per_ha: 60.0,
-            min_height_m: 3.0,
-            max_height_m: 6.0,
+    let f = fly(
+        &SceneOptions {
+            seed: 5,
+            width_m: 40.0,
+            depth_m: 40.0,
+            trees: TreeOptions {
+                density_per_ha: 60.0,
+                min_height_m: 3.0,
+                max_height_m: 6.0,
+                ..Default::default()
+            },
+            pipes: PipeOptions {
+                count: 3,
+                ..Default::default()
+            },
             ..Default::default()
         },
-        pipes: PipeOptions {
-            count: 3,
+        &PhotoFlightOptions {
+            height_m: 20.0,
+            width_px: 640,
+            height_px: 480,
+            margin_m: 10.0,
+            oblique_pitch_deg: Some(-60.0),
+            seed: 2,
             ..Default::default()
         },
-        ..Default::default()
-    })
-    .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("photos");
-    let fo = PhotoFlightOptions {
-        height_m: 20.0,
-        width_px: 640,
-        height_px: 480,
-        margin_m: 10.0,
-        oblique_pitch_deg: Some(-60.0),
-        seed: 2,
-        ..Default::default()
-    };
-    let truth = render_flight(&scene, &fo, &dir).unwrap();
-    let m = run(
-        &dir,
-        &SfmOptions {
-            target_crs: Some(capture::Crs::epsg(truth.crs_epsg)),
-            max_side: 640,
-            ..Default::default()
-        },
-        &|_, _| {},
-        &capture::CancelToken::new(),
-    )
-    .unwrap();
+    );
+    let (m, truth) = (&f.model, &f.truth);
     let registered = m.cameras.iter().filter(|c| c.registered).count();
     eprintln!(
         "{} photos ({} oblique): {registered} registered, mean error {:.3} px",
@@ -272,14 +284,7 @@ fn nadir_and_oblique_photos_over_pipes_register() {
         m.mean_error_px
     );
     assert_eq!(registered, truth.cameras.len());
-    let (solved, true_c): (Vec<V3>, Vec<V3>) = m
-        .cameras
-        .iter()
-        .map(|c| {
-            let t = truth.cameras.iter().find(|t| t.file == c.file).unwrap();
-            (c.pose.centre, t.centre)
-        })
-        .unzip();
+    let (solved, true_c) = centres(&f);
     let sim = similarity(&solved, &true_c);
     let worst = solved
         .iter()

@@ -5,6 +5,13 @@ use clap::{Args, Subcommand};
 
 use super::Ctx;
 
+/// The shared data folder: `$TWINMINT_DATA`, else `../shared/data`.
+fn shared_data() -> std::path::PathBuf {
+    std::env::var_os("TWINMINT_DATA")
+        .map(Into::into)
+        .unwrap_or_else(|| "../shared/data".into())
+}
+
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     #[command(subcommand)]
@@ -138,9 +145,7 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
             trees,
             current_only,
         } => {
-            let data = data
-                .or_else(|| std::env::var_os("TWINMINT_DATA").map(Into::into))
-                .unwrap_or_else(|| "../shared/data".into());
+            let data = data.unwrap_or_else(shared_data);
             let trees = trees
                 .map(|p| super::options_file(&p, "tree options"))
                 .transpose()?;
@@ -160,12 +165,7 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
             size,
             dense,
         } => {
-            let folder = photos.unwrap_or_else(|| {
-                std::env::var_os("TWINMINT_DATA")
-                    .map(std::path::PathBuf::from)
-                    .unwrap_or_else(|| "../shared/data".into())
-                    .join("photos/brighton_beach")
-            });
+            let folder = photos.unwrap_or_else(|| shared_data().join("photos/brighton_beach"));
             let r = super::bench_photogrammetry::measure(folder, size, dense, &ctx.cancel)?;
             if ctx.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);

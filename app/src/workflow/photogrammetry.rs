@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use capture::CancelToken;
-use capture::photos::{CameraTrack, PhotoOptions};
+use capture::photos::PhotoOptions;
 use capture::project::{IngestEvent, Manifest};
 use photogrammetry::mvs::{MvsOptions, dense_with};
 use photogrammetry::sfm::{SfmOptions, run_track};
@@ -24,15 +24,6 @@ pub struct PhotogrammetryOptions {
     pub device: DevicePreference,
 }
 
-/// The WGS 84 / UTM CRS of the zone the first photo lies in.
-fn utm_of(track: &CameraTrack) -> Option<capture::Crs> {
-    let p = track.photos.first()?;
-    let zone = capture::geodesy::utm_zone_for(p.lat_deg, p.lon_deg) as u32;
-    Some(capture::Crs::epsg(
-        if p.lat_deg >= 0.0 { 32600 } else { 32700 } + zone,
-    ))
-}
-
 /// Photos in `folder` → project `dir` (see the module docs).
 pub fn ingest_photos(
     folder: &Path,
@@ -45,23 +36,18 @@ pub fn ingest_photos(
     let photo_err = |e: photogrammetry::PhotoError| WorkflowError::Photogrammetry(Box::new(e));
     capture::project::check_destination(dir, &[folder.to_path_buf()], overwrite)?;
     progress("reading photos", 0.0);
-    let local = capture::photos::read_folder(
+    let mut track = capture::photos::read_folder(
         folder,
-        &PhotoOptions::default(),
+        &PhotoOptions {
+            target_crs: o.sfm.target_crs.clone(),
+            own_utm_zone: true,
+        },
         &mut capture::NoProgress,
         cancel,
     )?;
-    let crs = o.sfm.target_crs.clone().or_else(|| utm_of(&local));
-    let mut track = capture::photos::build_track(
-        local.photos,
-        &PhotoOptions {
-            target_crs: crs.clone(),
-        },
-    );
-    track.warnings.splice(0..0, local.warnings);
-    let sfm_opts = SfmOptions {
-        target_crs: crs.clone(),
-        ..o.sfm.clone()
+    let crs = match &track.frame {
+        capture::photos::TrackFrame::Crs { crs } => Some(crs.clone()),
+        capture::photos::TrackFrame::LocalEnu { .. } => None,
     };
     // Progress from the parallel stages goes through a lock to the caller's callback.
     let shared = std::sync::Mutex::new(progress);
@@ -70,7 +56,7 @@ pub fn ingest_photos(
             (*p)(stage, f as f32);
         }
     };
-    let model = run_track(folder, &track, &sfm_opts, &report, cancel).map_err(photo_err)?;
+    let model = run_track(folder, &track, &o.sfm, &report, cancel).map_err(photo_err)?;
     let registered = model.cameras.iter().filter(|c| c.registered).count();
     if registered < 2 {
         return Err(photo_err(photogrammetry::PhotoError::Unsolvable {

@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -154,15 +154,6 @@ fn first_surface(
     best
 }
 
-/// World-to-camera rotation for heading `yaw_deg` (clockwise from north) and `pitch_deg`.
-fn rotation(yaw_deg: f64, pitch_deg: f64) -> [[f64; 3]; 3] {
-    let (sp, cp) = pitch_deg.to_radians().sin_cos();
-    let (x, y, z) = ([1.0, 0.0, 0.0], [0.0, sp, -cp], [0.0, cp, sp]);
-    let (sy, cy) = yaw_deg.to_radians().sin_cos();
-    let turn = |v: [f64; 3]| [v[0] * cy + v[1] * sy, -v[0] * sy + v[1] * cy, v[2]];
-    [turn(x), turn(y), turn(z)]
-}
-
 /// Camera stations of a serpentine flight: (local centre, yaw).
 fn stations(world: &World, o: &PhotoFlightOptions, focal_px: f64, z: f64) -> Vec<([f64; 3], f64)> {
     let gsd = (o.height_m) / focal_px;
@@ -212,19 +203,26 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
     if let Some(p) = o.oblique_pitch_deg {
         plan.extend(nadir.iter().map(|&(c, y)| (c, y, p)));
     }
-    let zone = (o_zone(scene.options.crs_epsg)).ok_or_else(|| CaptureError::InvalidOption {
-        option: "crs_epsg",
-        reason: format!(
-            "EPSG:{}: photos need a WGS 84 / UTM scene",
-            scene.options.crs_epsg
-        ),
-    })?;
+    let zone = crate::Crs::epsg(scene.options.crs_epsg)
+        .utm_zone()
+        .ok_or_else(|| CaptureError::InvalidOption {
+            option: "crs_epsg",
+            reason: format!(
+                "EPSG:{}: photos need a WGS 84 / UTM scene",
+                scene.options.crs_epsg
+            ),
+        })?;
     let mut rng = ChaCha8Rng::seed_from_u64(o.seed ^ 0x9e37);
     let mut cameras = Vec::new();
     let mut surface = Vec::new();
     let (w, h) = (o.width_px as usize, o.height_px as usize);
     for (k, (centre, yaw, pitch)) in plan.iter().enumerate() {
-        let r = rotation(*yaw, *pitch);
+        let r = crate::photos::Gimbal {
+            yaw_deg: *yaw,
+            pitch_deg: *pitch,
+            roll_deg: 0.0,
+        }
+        .world_to_camera();
         // Ray directions (world) through sub-pixel (u, v).
         let dir_of = |u: f64, v: f64| {
             let cam = [
@@ -291,11 +289,7 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
             surface.extend(pts);
         }
         let abs = [centre[0] + c[0], centre[1] + c[1], centre[2] + c[2]];
-        let noise = |rng: &mut ChaCha8Rng| {
-            // Box–Muller.
-            let (a, b): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
-            (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos() * o.gps_noise_m
-        };
+        let noise = |rng: &mut ChaCha8Rng| super::scene::std_normal(rng) * o.gps_noise_m;
         let gps = [
             abs[0] + noise(&mut rng),
             abs[1] + noise(&mut rng),
@@ -338,15 +332,6 @@ pub fn render_flight(scene: &Scene, o: &PhotoFlightOptions, dir: &Path) -> Resul
         cameras,
         surface,
     })
-}
-
-/// UTM zone and hemisphere of a WGS 84 / UTM EPSG code.
-fn o_zone(epsg: u32) -> Option<(u8, bool)> {
-    match epsg {
-        32601..=32660 => Some(((epsg - 32600) as u8, true)),
-        32701..=32760 => Some(((epsg - 32700) as u8, false)),
-        _ => None,
-    }
 }
 
 /// One TIFF directory entry's value.

@@ -78,14 +78,17 @@ impl Default for FusionOptions {
     }
 }
 
-/// The consistent points of reference view `r` against its `sources` (indices into `views`).
+/// The consistent points of reference view `r` against its `sources` (indices into `views`,
+/// where a photo without a depth map is `None`).
 pub fn fuse_view(
-    views: &[View<'_>],
+    views: &[Option<View<'_>>],
     r: usize,
     sources: &[usize],
     o: &FusionOptions,
 ) -> Vec<(V3, [u8; 3])> {
-    let v = &views[r];
+    let Some(v) = &views[r] else {
+        return Vec::new();
+    };
     let need = o.min_consistent.min(sources.len()).max(1);
     let mut out = Vec::new();
     for y in 0..v.height {
@@ -98,7 +101,7 @@ pub fn fuse_view(
             let mut sum = p;
             let mut n = 1usize;
             for &s in sources {
-                let sv = &views[s];
+                let Some(sv) = &views[s] else { continue };
                 let Some((u, w, d)) = sv.project(&p) else {
                     continue;
                 };

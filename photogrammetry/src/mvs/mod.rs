@@ -90,6 +90,18 @@ fn undistort(img: &image::Decoded, k: &Intrinsics) -> Undistorted {
     Undistorted { gray, rgb }
 }
 
+/// The model's intrinsics for images `width` pixels wide (distortion kept). Pixel centres sit
+/// at integers in both sizes: x_mvs = (x_sfm + ½)·s − ½.
+fn scaled(model: &SparseModel, width: usize) -> Intrinsics {
+    let s = width as f64 / model.width as f64;
+    Intrinsics {
+        focal_px: model.intrinsics.focal_px * s,
+        cx: (model.intrinsics.cx + 0.5) * s - 0.5,
+        cy: (model.intrinsics.cy + 0.5) * s - 0.5,
+        ..model.intrinsics
+    }
+}
+
 /// The PatchMatch problem of reference `r` against `sources`.
 fn problem(
     model: &SparseModel,
@@ -157,15 +169,8 @@ pub fn dense_with(
                 return Ok(None);
             }
             let img = image::load(&dir.join(&c.file), o.max_side)?;
-            let s = img.gray.width as f64 / model.width as f64;
-            let k = Intrinsics {
-                focal_px: model.intrinsics.focal_px * s,
-                cx: (model.intrinsics.cx + 0.5) * s - 0.5,
-                cy: (model.intrinsics.cy + 0.5) * s - 0.5,
-                ..model.intrinsics
-            };
             let (w, h) = (img.gray.width, img.gray.height);
-            Ok(Some((undistort(&img, &k), w, h)))
+            Ok(Some((undistort(&img, &scaled(model, w)), w, h)))
         })
         .collect::<Result<_>>()?;
     if cancel.is_cancelled() {
@@ -174,14 +179,11 @@ pub fn dense_with(
     let Some((_, w, h)) = imgs.iter().flatten().next().map(|(_, w, h)| ((), *w, *h)) else {
         return Ok(DenseCloud::default());
     };
-    let s = w as f64 / model.width as f64;
+    // The undistorted images' pinhole.
     let k = Intrinsics {
-        focal_px: model.intrinsics.focal_px * s,
-        // Pixel centres at integers in both sizes: x_mvs = (x_sfm + ½)·s − ½.
-        cx: (model.intrinsics.cx + 0.5) * s - 0.5,
-        cy: (model.intrinsics.cy + 0.5) * s - 0.5,
         k1: 0.0,
         k2: 0.0,
+        ..scaled(model, w)
     };
     let imgs: Vec<Option<Undistorted>> = imgs.into_iter().map(|i| i.map(|t| t.0)).collect();
     let poses: Vec<crate::camera::Pose> = model.cameras.iter().map(|c| c.pose).collect();
@@ -226,33 +228,11 @@ pub fn dense_with(
             })
         })
         .collect();
-    // Views without a depth map get an empty stand-in so indices stay photo indices.
-    let empty_d: Vec<f32> = vec![0.0; w * h];
-    let empty_c: Vec<f32> = vec![f32::INFINITY; w * h];
-    let empty_rgb: Vec<[u8; 3]> = vec![[0; 3]; w * h];
-    let all: Vec<fusion::View<'_>> = fviews
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.unwrap_or(fusion::View {
-                focal: k.focal_px,
-                cx: k.cx,
-                cy: k.cy,
-                rotation: poses[i].rotation,
-                centre: poses[i].centre,
-                width: w,
-                height: h,
-                depth: &empty_d,
-                cost: &empty_c,
-                rgb: &empty_rgb,
-            })
-        })
-        .collect();
     let fused: Vec<Vec<([f64; 3], [u8; 3])>> = maps
         .par_iter()
         .enumerate()
         .map(|(r, m)| match m {
-            Some((_, src)) => fusion::fuse_view(&all, r, src, &o.fusion),
+            Some((_, src)) => fusion::fuse_view(&fviews, r, src, &o.fusion),
             None => Vec::new(),
         })
         .collect();
