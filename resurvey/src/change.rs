@@ -157,6 +157,10 @@ pub struct StandChange {
     pub newly_detected: usize,
     pub mean_height_increment_m: f64,
     pub mean_crown_diameter_increment_m: f64,
+    /// Survivors whose DBH was carried forward from the previous survey ([`crate::carry`]);
+    /// the others' was predicted afresh from height and crown.
+    #[serde(default)]
+    pub dbh_carried_forward: usize,
     /// Measured stock (inventory CO2e, t) at each survey.
     pub co2e_before_t: f64,
     pub co2e_t: f64,
@@ -481,5 +485,7 @@ pub fn stand_change(
         co2e_ingrowth_t: ingrowth,
         co2e_newly_detected_t: newly,
         co2e_unresolved_t: unresolved,
+        // Set by the workflow, which knows which DBH it carried.
+        dbh_carried_forward: 0,
     }
 }

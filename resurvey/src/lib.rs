@@ -1,12 +1,13 @@
 //! TwinMint re-survey: a new scan of a surveyed asset compared with the previous survey —
 //! co-registration ([`register`]), one-to-one tree matching and the change per tree and stand
-//! ([`change`]), canopy loss ([`canopy`]), drift against the previous projection ([`drift`]) and
+//! ([`change`]; survivors' DBH carried forward, [`carry`]), canopy loss ([`canopy`]), drift against the previous projection ([`drift`]) and
 //! the Bayesian recalibration of the growth rates ([`recalibrate`]), written as `resurvey.json`
 //! ([`report`]). The workflow that ingests, reconstructs and simulates around it lives in the
 //! app's workflow layer; this crate holds the analysis only.
 
 pub mod assign;
 pub mod canopy;
+pub mod carry;
 pub mod change;
 pub mod drift;
 pub mod error;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub struct ResurveyOptions {
     pub register: register::RegisterOptions,
     pub change: change::ChangeOptions,
+    pub carry: carry::CarryOptions,
     pub canopy: canopy::CanopyOptions,
     pub drift: drift::DriftOptions,
     pub recalibrate: recalibrate::RecalibrateOptions,

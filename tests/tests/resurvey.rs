@@ -351,7 +351,7 @@ fn five_year_resurvey_matches_the_truth() {
     // the trees lost, each against the same trees' truth.
     {
         let (mut g_m, mut g_t, mut l_m, mut l_t) = (0.0, 0.0, 0.0, 0.0);
-        let (mut b_m, mut b_t) = (0.0, 0.0);
+        let (mut b_m, mut b_t, mut g_j) = (0.0, 0.0, 0.0);
         for ch in &r.trees {
             let Some(sid) = ch.previous_id.and_then(|p| before_truth.get(&p)) else {
                 continue;
@@ -363,6 +363,8 @@ fn five_year_resurvey_matches_the_truth() {
                     {
                         g_m += a - b0;
                         g_t += ta - tb;
+                        g_j += ja.get(sid).copied().unwrap_or(0.0)
+                            - jb.get(sid).copied().unwrap_or(0.0);
                         b_m += b0;
                         b_t += tb;
                     }
@@ -375,7 +377,7 @@ fn five_year_resurvey_matches_the_truth() {
             }
         }
         eprintln!(
-            "change components, survivors: stock {b_m:.1} vs truth {b_t:.1}; growth {g_m:.1} vs truth {g_t:.1}; lost {l_m:.1} vs truth {l_t:.1}"
+            "change components, survivors: stock {b_m:.1} vs truth {b_t:.1}; growth {g_m:.1} vs truth {g_t:.1} (height x crown on the true trees {g_j:.1}); lost {l_m:.1} vs truth {l_t:.1}"
         );
     }
     // Within 5 % of the true stock: the net change itself is small here (the harvest and the

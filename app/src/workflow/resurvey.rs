@@ -230,9 +230,31 @@ pub fn resurvey_project(
         .filter(|c| c.status == resurvey::change::Status::StandingDead)
         .filter_map(|c| c.id)
         .collect();
+    // Survivors with an observed DBH keep it, grown along the stand's height–diameter curve.
+    o.carry.validate()?;
+    let previous: Vec<resurvey::carry::PreviousTree> = prev
+        .sim
+        .inventory
+        .iter()
+        .flat_map(|i| &i.trees)
+        .map(|t| resurvey::carry::PreviousTree {
+            id: t.id,
+            height_m: t.height_m,
+            dbh_cm: t.dbh_cm,
+            observed: t.dbh_observed,
+            group: t.species_group,
+        })
+        .collect();
+    let carried = resurvey::carry::carry_forward(&changes, &previous, &o.carry);
     let living: Vec<growth_model::TreeInput> = reconstruction_trees(&out.reconstruction)
         .into_iter()
         .filter(|t| !dead.contains(&t.id))
+        .map(|mut t| {
+            if let Some(&d) = carried.get(&t.id) {
+                t.dbh_cm = Some(d);
+            }
+            t
+        })
         .collect();
     let new_sim = simulate_project(req.output, &living, &sim_opts, progress, cancel)?;
     // Change is counted at the previous survey's root:shoot ratio: IPCC's table picks R by
@@ -252,6 +274,7 @@ pub fn resurvey_project(
         &co2e_now,
     );
     stand.co2e_t = new_sim.inventory.as_ref().map_or(0.0, |i| i.totals.co2e_t);
+    stand.dbh_carried_forward = carried.len();
     let canopy = resurvey::canopy::canopy_loss(&prev.chm, &now_chm, &o.canopy)?;
     let drift = resurvey::drift::drift(&mut changes, &prev.sim, stand.co2e_t, elapsed, &o.drift);
     let summary = DriftSummary::of(
