@@ -133,7 +133,7 @@ impl HdCurve {
     /// DBH (cm) on the curve at height `h` (m); `None` at or below breast height and at or
     /// above the asymptote.
     pub fn dbh_cm(&self, h: f64) -> Option<f64> {
-        if !(h > BREAST_HEIGHT_M) {
+        if h.is_nan() || h <= BREAST_HEIGHT_M {
             return None;
         }
         let s = (h - BREAST_HEIGHT_M).sqrt();
