@@ -24,6 +24,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod footprint;
 pub mod hex32;
+pub mod http;
 pub mod package;
 pub mod seal;
 pub mod verify;

@@ -95,6 +95,15 @@ fn base() -> &'static Base {
 
 /// Scan the resurvey and run it; returns the report, the new truth and the new project.
 fn resurvey_with(name: &str, r: ResurveyOptions) -> (Resurvey, Truth, PathBuf) {
+    resurvey_with_options(name, r, resurvey::ResurveyOptions::default())
+}
+
+/// [`resurvey_with`], with the re-survey's own options.
+fn resurvey_with_options(
+    name: &str,
+    r: ResurveyOptions,
+    options: resurvey::ResurveyOptions,
+) -> (Resurvey, Truth, PathBuf) {
     let b = base();
     let (laz, truth) = scan(&b.dir, name, &synth_options(Some(r)));
     let out = b.dir.join(format!("{name}.twinmint"));
@@ -103,7 +112,7 @@ fn resurvey_with(name: &str, r: ResurveyOptions) -> (Resurvey, Truth, PathBuf) {
         inputs: &[laz],
         output: &out,
         ingest: Default::default(),
-        options: Default::default(),
+        options,
     };
     let report = resurvey_project(&req, None, &mut |_, _| {}, &CancelToken::new()).unwrap();
     (report, truth, out)
@@ -486,4 +495,75 @@ fn a_scan_of_another_place_is_refused() {
     );
     assert!(err.to_string().contains("does not overlap"), "{err}");
     assert!(!out.exists(), "a refused resurvey must not leave a project");
+}
+
+/// The survivors' 5-year growth (t CO2e) in re-survey `r` of the base scene: measured, the
+/// truth's (its field DBH through the growth model's allometry) and the DBH model's reading of
+/// the true trees (DBH from their true height × crown), over the matched survivors whose truth
+/// is known.
+fn survivor_growth(r: &Resurvey, truth: &Truth) -> (f64, f64, f64) {
+    let b = base();
+    let before_truth: std::collections::HashMap<u32, u32> = read_rec(&b.project)
+        .trees
+        .iter()
+        .filter_map(|t| truth_of(t, &b.truth).map(|s| (t.id, s)))
+        .collect();
+    let sim: growth_model::output::Simulation = serde_json::from_slice(
+        &std::fs::read(b.project.join(capture::layout::SIMULATION_JSON)).unwrap(),
+    )
+    .unwrap();
+    let ratio = sim.inventory.unwrap().root_shoot_ratio;
+    let year0 = 2024;
+    let field = |t: &Truth, y: i32| true_co2e(t, y, ratio, true);
+    let model = |t: &Truth, y: i32| true_co2e(t, y, ratio, false);
+    let (cb, ca) = (field(&b.truth, year0), field(truth, year0 + 5));
+    let (jb, ja) = (model(&b.truth, year0), model(truth, year0 + 5));
+    let (mut measured, mut field_truth, mut model_truth) = (0.0, 0.0, 0.0);
+    for ch in r.trees.iter().filter(|c| c.status == Status::Survivor) {
+        let Some(sid) = ch.previous_id.and_then(|p| before_truth.get(&p)) else {
+            continue;
+        };
+        if let (Some(a), Some(b0), Some(ta), Some(tb), Some(ma), Some(mb)) = (
+            ch.co2e_t,
+            ch.co2e_before_t,
+            ca.get(sid),
+            cb.get(sid),
+            ja.get(sid),
+            jb.get(sid),
+        ) {
+            measured += a - b0;
+            field_truth += ta - tb;
+            model_truth += ma - mb;
+        }
+    }
+    (measured, field_truth, model_truth)
+}
+
+/// Every survivor's DBH carried forward along the stand's height–diameter curve: the
+/// measurement chain (matching, height increments, the fitted curve) must reproduce what the
+/// DBH model says of the true trees' growth — the check that what remains between the default
+/// estimate and the truth is the DBH model's error, not the measurement's.
+#[test]
+fn carried_forward_survivors_grow_as_the_dbh_model_reads_the_true_trees() {
+    let options = resurvey::ResurveyOptions {
+        carry: resurvey::carry::CarryOptions {
+            survivors: resurvey::carry::CarryForward::All,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (r, truth, _) = resurvey_with_options("carried", ResurveyOptions::default(), options);
+    assert_eq!(
+        r.stand.dbh_carried_forward, r.stand.survivors,
+        "{:?}",
+        r.stand
+    );
+    let (measured, field, model) = survivor_growth(&r, &truth);
+    eprintln!(
+        "survivors' growth carried forward {measured:.1} t; the DBH model on the true trees {model:.1} t; truth {field:.1} t"
+    );
+    assert!(
+        (measured - model).abs() <= 0.05 * model,
+        "carried-forward growth {measured:.1} t vs {model:.1} t from the true trees"
+    );
 }

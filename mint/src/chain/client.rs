@@ -1392,13 +1392,10 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// The HTTP(S) client of every chain connection. reqwest's TLS has no built-in crypto provider
-/// here (see `mint/Cargo.toml`): ring is installed once per process — an error means a provider
-/// is installed already, which serves as well. Without timeouts a black-holed endpoint would
+/// The HTTP(S) client of every chain connection. Without timeouts a black-holed endpoint would
 /// hang the CLI forever.
 fn http_client(rpc_url: &str) -> ChainResult<reqwest::Client> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    crate::http::client_builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .build()
@@ -1406,17 +1403,4 @@ fn http_client(rpc_url: &str) -> ChainResult<reqwest::Client> {
             url: rpc_url.to_string().into(),
             detail: super::rpc_url::redact_in(&e.to_string(), rpc_url),
         })
-}
-
-#[cfg(test)]
-mod tls_tests {
-    /// The client builds with TLS (reqwest panics at build time when no crypto provider is
-    /// installed), and the same process may build it again.
-    #[test]
-    fn the_https_client_builds_with_its_crypto_provider() {
-        for _ in 0..2 {
-            assert!(super::http_client("https://rpc.example.org/v1/KEY").is_ok());
-        }
-        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
-    }
 }

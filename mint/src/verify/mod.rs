@@ -935,7 +935,7 @@ impl Store {
             PackageSource::Dir(d) => Err(format!("{}: no such package folder", d.display())),
             PackageSource::Url(u) => Ok(Store::Url {
                 base: u.clone(),
-                client: alloy::transports::http::reqwest::Client::builder()
+                client: crate::http::client_builder()
                     .timeout(std::time::Duration::from_secs(120))
                     .build()
                     .map_err(|e| format!("cannot build an HTTP client: {e}"))?,
