@@ -689,6 +689,25 @@ impl Records {
     }
 }
 
+/// `chunk_points` rounded down to whole rounds of LAZ chunks — one chunk per thread of the
+/// decompressor's pool, at least one round — for a LAZ file with fixed-size chunks. The parallel
+/// decompressor decodes whole chunks on the threads; a read that ends inside a chunk, or leaves
+/// a thread without one, runs part of its work on one thread (2^18 points is 5.24 chunks of
+/// LASzip's 50 000; on 2 cores the read becomes 200 000, 4 chunks). `twinmint info` on a 5 M-point
+/// LAZ, six interleaved runs each on 2 cores: 1.88 s mean aligned, 2.00 s at 2^18.
+fn laz_aligned(chunk_points: usize, header: &las::Header) -> usize {
+    let step = header
+        .laz_vlr()
+        .ok()
+        .filter(|v| !v.uses_variable_size_chunks())
+        .map_or(0, |v| v.chunk_size() as usize);
+    if step == 0 || !header.point_format().is_compressed {
+        return chunk_points;
+    }
+    let round = step * rayon::current_num_threads().max(1);
+    (chunk_points / round).max(1) * round
+}
+
 /// The LAZ layers `fields` needs: positions and returns always (they share the first layer).
 pub(crate) fn selection(fields: &Fields) -> laz::DecompressionSelection {
     use laz::DecompressionSelection as D;
@@ -727,6 +746,7 @@ pub fn read_chunks(
     let header = &info.header;
     let fmt = *header.point_format();
     let mut records = Records::new(path, reader, &info, fields)?;
+    let chunk_points = laz_aligned(chunk_points, header);
     let layout = Layout::of(&fmt);
     let mut warnings = info.warnings.clone();
     let crs = header_crs(header, &mut warnings, path);
@@ -1373,5 +1393,34 @@ pub(crate) fn encode(
             r[at..at + w].copy_from_slice(&col.data[i * w..(i + 1) * w]);
             at += w;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::laz_aligned;
+
+    /// LAZ reads take whole rounds of chunks over the decompressor's threads (LASzip's default
+    /// 50 000-point chunks here), and uncompressed files keep the asked-for size.
+    #[test]
+    fn laz_reads_take_whole_rounds_of_chunks() {
+        let mut b = las::Builder::from((1, 4));
+        b.point_format = las::point::Format::new(6).unwrap();
+        b.point_format.is_compressed = true;
+        let mut laz = b.into_header().unwrap();
+        laz.add_laz_vlr().unwrap();
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
+        assert_eq!(pool(2).install(|| laz_aligned(1 << 18, &laz)), 200_000);
+        assert_eq!(pool(1).install(|| laz_aligned(1 << 18, &laz)), 250_000);
+        assert_eq!(pool(2).install(|| laz_aligned(10, &laz)), 100_000);
+        let mut b = las::Builder::from((1, 4));
+        b.point_format = las::point::Format::new(6).unwrap();
+        let las = b.into_header().unwrap();
+        assert_eq!(pool(2).install(|| laz_aligned(1 << 18, &las)), 1 << 18);
     }
 }

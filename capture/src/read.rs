@@ -168,9 +168,10 @@ pub enum UpOption {
 #[derive(Clone, Debug)]
 pub struct ReadOptions {
     /// Points decoded per chunk; bounds the working memory of a read beside the cloud itself
-    /// (default 256 Ki points: about 10 MB of raw records and as much of decoded columns, and
-    /// five LAZ chunks of 50 000 points for the parallel decompressor; 1 Mi made a 1 M-point
-    /// read's transient twice the cloud).
+    /// (default 256 Ki points: about 10 MB of raw records and as much of decoded columns; 1 Mi
+    /// made a 1 M-point read's transient twice the cloud). LAZ reads round it down to whole
+    /// rounds of the file's chunks over the decompressor's threads (on 2 cores and LASzip's
+    /// 50 000-point chunks: 200 000).
     pub chunk_points: usize,
     pub decimation: Decimation,
     pub up: UpOption,
