@@ -690,7 +690,8 @@ impl Records {
 }
 
 /// `chunk_points` rounded down to whole rounds of LAZ chunks — one chunk per thread of the
-/// decompressor's pool, at least one round — for a LAZ file with fixed-size chunks. The parallel
+/// decompressor's pool — for a LAZ file with fixed-size chunks; a size below one round is kept
+/// (never rounded up). The parallel
 /// decompressor decodes whole chunks on the threads; a read that ends inside a chunk, or leaves
 /// a thread without one, runs part of its work on one thread (2^18 points is 5.24 chunks of
 /// LASzip's 50 000; on 2 cores the read becomes 200 000, 4 chunks). `twinmint info` on a 5 M-point
@@ -705,7 +706,11 @@ fn laz_aligned(chunk_points: usize, header: &las::Header) -> usize {
         return chunk_points;
     }
     let round = step * rayon::current_num_threads().max(1);
-    (chunk_points / round).max(1) * round
+    if chunk_points < round {
+        // Smaller than a round: the caller bounds memory or cancels at that grain; keep it.
+        return chunk_points;
+    }
+    (chunk_points / round) * round
 }
 
 /// The LAZ layers `fields` needs: positions and returns always (they share the first layer).
@@ -1417,7 +1422,8 @@ mod tests {
         };
         assert_eq!(pool(2).install(|| laz_aligned(1 << 18, &laz)), 200_000);
         assert_eq!(pool(1).install(|| laz_aligned(1 << 18, &laz)), 250_000);
-        assert_eq!(pool(2).install(|| laz_aligned(10, &laz)), 100_000);
+        // Below one round: kept as asked (memory bound, cancel grain).
+        assert_eq!(pool(2).install(|| laz_aligned(1_000, &laz)), 1_000);
         let mut b = las::Builder::from((1, 4));
         b.point_format = las::point::Format::new(6).unwrap();
         let las = b.into_header().unwrap();
