@@ -691,18 +691,20 @@ impl Records {
 
 /// `chunk_points` rounded down to whole rounds of LAZ chunks — one chunk per thread of the
 /// decompressor's pool — for a LAZ file with fixed-size chunks; a size below one round is kept
-/// (never rounded up). The parallel
-/// decompressor decodes whole chunks on the threads; a read that ends inside a chunk, or leaves
-/// a thread without one, runs part of its work on one thread (2^18 points is 5.24 chunks of
+/// (never rounded up). The parallel decompressor decodes whole chunks on the threads; a read
+/// that ends inside a chunk, or leaves a thread without one, runs part of its work on one thread (2^18 points is 5.24 chunks of
 /// LASzip's 50 000; on 2 cores the read becomes 200 000, 4 chunks). `twinmint info` on a 5 M-point
 /// LAZ, six interleaved runs each on 2 cores: 1.88 s mean aligned, 2.00 s at 2^18.
 fn laz_aligned(chunk_points: usize, header: &las::Header) -> usize {
+    if !header.point_format().is_compressed {
+        return chunk_points;
+    }
     let step = header
         .laz_vlr()
         .ok()
         .filter(|v| !v.uses_variable_size_chunks())
         .map_or(0, |v| v.chunk_size() as usize);
-    if step == 0 || !header.point_format().is_compressed {
+    if step == 0 {
         return chunk_points;
     }
     let round = step * rayon::current_num_threads().max(1);

@@ -412,13 +412,15 @@ pub fn compare(
     Ok(changes)
 }
 
-/// Stand counts and totals from the per-tree change.
+/// Stand counts and totals from the per-tree change; `dbh_carried_forward` survivors had their
+/// DBH carried forward ([`crate::carry`]).
 pub fn stand_change(
     changes: &[TreeChange],
     trees_before: usize,
     trees_now: usize,
     co2e_before: &Co2e,
     co2e_now: &Co2e,
+    dbh_carried_forward: usize,
 ) -> StandChange {
     let count = |s: Status| changes.iter().filter(|c| c.status == s).count();
     let grown: Vec<&TreeChange> = changes
@@ -485,7 +487,6 @@ pub fn stand_change(
         co2e_ingrowth_t: ingrowth,
         co2e_newly_detected_t: newly,
         co2e_unresolved_t: unresolved,
-        // Set by the workflow, which knows which DBH it carried.
-        dbh_carried_forward: 0,
+        dbh_carried_forward,
     }
 }

@@ -236,14 +236,9 @@ fn five_year_resurvey_matches_the_truth() {
     assert!(worst <= 0.05, "co-registration error {worst:.3} m > 5 cm");
 
     // Survivors detected in both surveys: matched to each other.
-    let before = read_rec(&b.project);
     let now = read_rec(&out);
     let fate = |id: u32| rt.fates.iter().find(|f| f.id == id).map(|f| f.fate);
-    let before_truth: std::collections::HashMap<u32, u32> = before
-        .trees
-        .iter()
-        .filter_map(|t| truth_of(t, &b.truth).map(|s| (t.id, s)))
-        .collect();
+    let before_truth = first_survey_truth();
     let now_truth: std::collections::HashMap<u32, u32> = now
         .trees
         .iter()
@@ -328,65 +323,38 @@ fn five_year_resurvey_matches_the_truth() {
 
     // Stand carbon change of the inventoried stand (the trees the first survey found, and
     // what grew in since) against the truth's through the same allometry.
-    let year0 = 2024;
     let mut ids: std::collections::HashSet<u32> = before_truth.values().copied().collect();
     ids.extend(rt.ingrowth.iter().copied());
-    // At the measurement's root:shoot ratio (the previous survey's), as the change is counted.
-    let sim: growth_model::output::Simulation = serde_json::from_slice(
-        &std::fs::read(b.project.join(capture::layout::SIMULATION_JSON)).unwrap(),
-    )
-    .unwrap();
-    let ratio = sim.inventory.unwrap().root_shoot_ratio;
-    let (cb, ca) = (
-        true_co2e(&b.truth, year0, ratio, true),
-        true_co2e(&truth, year0 + 5, ratio, true),
-    );
-    let (jb, ja) = (
-        true_co2e(&b.truth, year0, ratio, false),
-        true_co2e(&truth, year0 + 5, ratio, false),
-    );
+    let stocks = true_stocks(&truth);
+    let ([cb, ca], [jb, ja]) = (&stocks.field, &stocks.model);
     let sum = |m: &std::collections::HashMap<u32, f64>| -> f64 {
         ids.iter().filter_map(|i| m.get(i)).sum()
     };
-    let (t_before, t_after) = (sum(&cb), sum(&ca));
+    let (t_before, t_after) = (sum(cb), sum(ca));
     eprintln!(
         "through the scan's own allometry (DBH from height x crown): truth {:.1} -> {:.1} ({:+.1})",
-        sum(&jb),
-        sum(&ja),
-        sum(&ja) - sum(&jb)
+        sum(jb),
+        sum(ja),
+        sum(ja) - sum(jb)
     );
     let true_change = t_after - t_before;
     // Where the change's error comes from (reported, not asserted): survivors' growth and
     // the trees lost, each against the same trees' truth.
     {
-        let (mut g_m, mut g_t, mut l_m, mut l_t) = (0.0, 0.0, 0.0, 0.0);
-        let (mut b_m, mut b_t, mut g_j) = (0.0, 0.0, 0.0);
+        let (mut l_m, mut l_t) = (0.0, 0.0);
         for ch in &r.trees {
             let Some(sid) = ch.previous_id.and_then(|p| before_truth.get(&p)) else {
                 continue;
             };
-            match ch.status {
-                Status::Survivor => {
-                    if let (Some(a), Some(b0), Some(ta), Some(tb)) =
-                        (ch.co2e_t, ch.co2e_before_t, ca.get(sid), cb.get(sid))
-                    {
-                        g_m += a - b0;
-                        g_t += ta - tb;
-                        g_j += ja.get(sid).copied().unwrap_or(0.0)
-                            - jb.get(sid).copied().unwrap_or(0.0);
-                        b_m += b0;
-                        b_t += tb;
-                    }
-                }
-                Status::Removed | Status::StandingDead => {
-                    l_m += ch.co2e_before_t.unwrap_or(0.0);
-                    l_t += cb.get(sid).copied().unwrap_or(0.0);
-                }
-                _ => {}
+            if matches!(ch.status, Status::Removed | Status::StandingDead) {
+                l_m += ch.co2e_before_t.unwrap_or(0.0);
+                l_t += cb.get(sid).copied().unwrap_or(0.0);
             }
         }
+        let g = survivor_sums(&r, &before_truth, &stocks);
         eprintln!(
-            "change components, survivors: stock {b_m:.1} vs truth {b_t:.1}; growth {g_m:.1} vs truth {g_t:.1} (height x crown on the true trees {g_j:.1}); lost {l_m:.1} vs truth {l_t:.1}"
+            "change components, survivors: stock {:.1} vs truth {:.1}; growth {:.1} vs truth {:.1} (height x crown on the true trees {:.1}); lost {l_m:.1} vs truth {l_t:.1}",
+            g.stock_measured, g.stock_truth, g.growth_measured, g.growth_truth, g.growth_model
         );
     }
     // Within 5 % of the true stock: the net change itself is small here (the harvest and the
@@ -497,28 +465,70 @@ fn a_scan_of_another_place_is_refused() {
     assert!(!out.exists(), "a refused resurvey must not leave a project");
 }
 
-/// The survivors' 5-year growth (t CO2e) in re-survey `r` of the base scene: measured, the
-/// truth's (its field DBH through the growth model's allometry) and the DBH model's reading of
-/// the true trees (DBH from their true height × crown), over the matched survivors whose truth
-/// is known.
-fn survivor_growth(r: &Resurvey, truth: &Truth) -> (f64, f64, f64) {
+/// The first survey's detected trees, by reconstruction id, to the truth ids they stand for.
+fn first_survey_truth() -> std::collections::HashMap<u32, u32> {
     let b = base();
-    let before_truth: std::collections::HashMap<u32, u32> = read_rec(&b.project)
+    read_rec(&b.project)
         .trees
         .iter()
         .filter_map(|t| truth_of(t, &b.truth).map(|s| (t.id, s)))
-        .collect();
+        .collect()
+}
+
+type Co2eById = std::collections::HashMap<u32, f64>;
+
+/// CO2e (t) of the true trees at the base scan (2024) and at `truth` five years on, through
+/// their field DBH (`field`) and through the DBH model on their true height and crown
+/// (`model`), at the previous survey's root:shoot ratio (as the change is counted).
+struct TrueStocks {
+    field: [Co2eById; 2],
+    model: [Co2eById; 2],
+}
+
+fn true_stocks(truth: &Truth) -> TrueStocks {
+    let b = base();
     let sim: growth_model::output::Simulation = serde_json::from_slice(
         &std::fs::read(b.project.join(capture::layout::SIMULATION_JSON)).unwrap(),
     )
     .unwrap();
     let ratio = sim.inventory.unwrap().root_shoot_ratio;
     let year0 = 2024;
-    let field = |t: &Truth, y: i32| true_co2e(t, y, ratio, true);
-    let model = |t: &Truth, y: i32| true_co2e(t, y, ratio, false);
-    let (cb, ca) = (field(&b.truth, year0), field(truth, year0 + 5));
-    let (jb, ja) = (model(&b.truth, year0), model(truth, year0 + 5));
-    let (mut measured, mut field_truth, mut model_truth) = (0.0, 0.0, 0.0);
+    let at = |field_dbh| {
+        [
+            true_co2e(&b.truth, year0, ratio, field_dbh),
+            true_co2e(truth, year0 + 5, ratio, field_dbh),
+        ]
+    };
+    TrueStocks {
+        field: at(true),
+        model: at(false),
+    }
+}
+
+/// Sums over the survivors matched in re-survey `r` whose truth is known (t CO2e): their
+/// stock before and growth, measured and true, and their growth as the DBH model reads the
+/// true trees.
+struct SurvivorSums {
+    stock_measured: f64,
+    stock_truth: f64,
+    growth_measured: f64,
+    growth_truth: f64,
+    growth_model: f64,
+}
+
+fn survivor_sums(
+    r: &Resurvey,
+    before_truth: &std::collections::HashMap<u32, u32>,
+    s: &TrueStocks,
+) -> SurvivorSums {
+    let ([cb, ca], [jb, ja]) = (&s.field, &s.model);
+    let mut sums = SurvivorSums {
+        stock_measured: 0.0,
+        stock_truth: 0.0,
+        growth_measured: 0.0,
+        growth_truth: 0.0,
+        growth_model: 0.0,
+    };
     for ch in r.trees.iter().filter(|c| c.status == Status::Survivor) {
         let Some(sid) = ch.previous_id.and_then(|p| before_truth.get(&p)) else {
             continue;
@@ -531,12 +541,14 @@ fn survivor_growth(r: &Resurvey, truth: &Truth) -> (f64, f64, f64) {
             ja.get(sid),
             jb.get(sid),
         ) {
-            measured += a - b0;
-            field_truth += ta - tb;
-            model_truth += ma - mb;
+            sums.stock_measured += b0;
+            sums.stock_truth += tb;
+            sums.growth_measured += a - b0;
+            sums.growth_truth += ta - tb;
+            sums.growth_model += ma - mb;
         }
     }
-    (measured, field_truth, model_truth)
+    sums
 }
 
 /// Every survivor's DBH carried forward along the stand's height–diameter curve: the
@@ -558,7 +570,8 @@ fn carried_forward_survivors_grow_as_the_dbh_model_reads_the_true_trees() {
         "{:?}",
         r.stand
     );
-    let (measured, field, model) = survivor_growth(&r, &truth);
+    let g = survivor_sums(&r, &first_survey_truth(), &true_stocks(&truth));
+    let (measured, field, model) = (g.growth_measured, g.growth_truth, g.growth_model);
     eprintln!(
         "survivors' growth carried forward {measured:.1} t; the DBH model on the true trees {model:.1} t; truth {field:.1} t"
     );

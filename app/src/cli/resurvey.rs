@@ -44,7 +44,7 @@ pub fn run(a: ResurveyArgs, ctx: &Ctx) -> anyhow::Result<()> {
     if let Some(r) = a.search_radius {
         options.register.search_radius_m = r;
     }
-    options.register.validate()?;
+    options.validate()?;
     let req = ResurveyRequest {
         previous: &a.previous,
         inputs: &a.inputs,

@@ -124,6 +124,7 @@ pub fn resurvey_project(
     progress: &mut StepProgress<'_>,
     cancel: &CancelToken,
 ) -> WorkflowResult<Resurvey> {
+    req.options.validate()?;
     let prev = read_previous(req.previous)?;
     let mut events = |e: IngestEvent| {
         if let IngestEvent::Progress(p) = e
@@ -231,7 +232,6 @@ pub fn resurvey_project(
         .filter_map(|c| c.id)
         .collect();
     // Survivors with an observed DBH keep it, grown along the stand's height–diameter curve.
-    o.carry.validate()?;
     let previous: Vec<resurvey::carry::PreviousTree> = prev
         .sim
         .inventory
@@ -272,9 +272,9 @@ pub fn resurvey_project(
         out.reconstruction.trees.len(),
         &co2e_before,
         &co2e_now,
+        carried.len(),
     );
     stand.co2e_t = new_sim.inventory.as_ref().map_or(0.0, |i| i.totals.co2e_t);
-    stand.dbh_carried_forward = carried.len();
     let canopy = resurvey::canopy::canopy_loss(&prev.chm, &now_chm, &o.canopy)?;
     let drift = resurvey::drift::drift(&mut changes, &prev.sim, stand.co2e_t, elapsed, &o.drift);
     let summary = DriftSummary::of(
