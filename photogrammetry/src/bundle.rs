@@ -73,11 +73,7 @@ type CamBlock = ([usize; 9], [[f64; 9]; 9], [f64; 9]);
 fn perturb(k: &Intrinsics, p: &Pose, x: &V3, which: usize, h: f64) -> (Intrinsics, Pose, V3) {
     let (mut k, mut p, mut x) = (*k, *p, *x);
     match which {
-        0..=2 => {
-            let mut w = [0.0; 3];
-            w[which] = h;
-            p.rotation = mul(&exp_so3(&w), &p.rotation);
-        }
+        0..=2 => p.rotation = mul(&small_rotation(which, h), &p.rotation),
         3..=5 => p.centre[which - 3] += h,
         6 => k.focal_px += h,
         7 => k.k1 += h,
@@ -85,6 +81,30 @@ fn perturb(k: &Intrinsics, p: &Pose, x: &V3, which: usize, h: f64) -> (Intrinsic
         _ => x[which - 9] += h,
     }
     (k, p, x)
+}
+
+/// `exp_so3(h · e_axis)` for the rotation steps of [`STEPS`] (±h about each axis), made once:
+/// every observation's Jacobian needs six of them, and their sines and cosines were a sixth of
+/// a bundle adjustment's time. Any other step is computed as asked.
+fn small_rotation(axis: usize, h: f64) -> M3 {
+    static TABLE: std::sync::LazyLock<[[M3; 2]; 3]> = std::sync::LazyLock::new(|| {
+        std::array::from_fn(|a| {
+            [1.0, -1.0].map(|sign| {
+                let mut w = [0.0; 3];
+                w[a] = sign * STEPS[a];
+                exp_so3(&w)
+            })
+        })
+    });
+    if h == STEPS[axis] {
+        TABLE[axis][0]
+    } else if h == -STEPS[axis] {
+        TABLE[axis][1]
+    } else {
+        let mut w = [0.0; 3];
+        w[axis] = h;
+        exp_so3(&w)
+    }
 }
 
 const STEPS: [f64; 12] = [
@@ -305,15 +325,26 @@ pub fn adjust(
                         })
                         .collect();
                 for (x, (ia, _)) in ps.w.iter().enumerate() {
+                    let wvx = &wv[x];
                     for a in 0..9 {
                         // b −= W V⁻¹ (−gp) → += W V⁻¹ gp.
-                        b2[ia[a]] += (0..3).map(|c| wv[x][a][c] * ps.gp[c]).sum::<f64>();
+                        b2[ia[a]] +=
+                            wvx[a][0] * ps.gp[0] + wvx[a][1] * ps.gp[1] + wvx[a][2] * ps.gp[2];
                     }
-                    for (ib, wbb) in &ps.w {
+                    // S −= W_x V⁻¹ W_yᵀ over the point's observation pairs: the (y, x) block is
+                    // the (x, y) block transposed (V⁻¹ is symmetric), so each pair is formed
+                    // once — this loop is most of an adjustment's time.
+                    for (ib, wbb) in &ps.w[x..] {
+                        let same = std::ptr::eq(ib, ia);
                         for a in 0..9 {
                             for b in 0..9 {
-                                let v: f64 = (0..3).map(|c| wv[x][a][c] * wbb[b][c]).sum();
+                                let v = wvx[a][0] * wbb[b][0]
+                                    + wvx[a][1] * wbb[b][1]
+                                    + wvx[a][2] * wbb[b][2];
                                 s2[ia[a] * nk + ib[b]] -= v;
+                                if !same {
+                                    s2[ib[b] * nk + ia[a]] -= v;
+                                }
                             }
                         }
                     }

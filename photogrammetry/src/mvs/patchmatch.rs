@@ -19,6 +19,8 @@ use rayon::prelude::*;
 /// Window radius in samples and the step between samples (pixels).
 pub const WINDOW: i32 = 2;
 pub const STEP: i32 = 2;
+/// Samples in a window.
+const WINDOW_SAMPLES: usize = ((2 * WINDOW + 1) * (2 * WINDOW + 1)) as usize;
 /// Source costs averaged per pixel (the best ones).
 pub const TOP_K: usize = 2;
 /// Largest number of source photos per reference photo.
@@ -107,10 +109,10 @@ impl Problem {
 
     #[inline]
     fn sample(&self, img: &[f32], u: f32, v: f32) -> f32 {
-        let x0 = u.floor();
-        let y0 = v.floor();
-        let (fx, fy) = (u - x0, v - y0);
-        let (xi, yi) = (x0 as usize, y0 as usize);
+        // `u, v ≥ 0` (the caller's bounds check): truncation is the floor, without a libm call
+        // (the baseline x86-64 target has no `roundss`; `floorf` was 6 % of the CPU twin).
+        let (xi, yi) = (u as usize, v as usize);
+        let (fx, fy) = (u - xi as f32, v - yi as f32);
         let w = self.width;
         let a = img[yi * w + xi];
         let b = img[yi * w + xi + 1];
@@ -142,6 +144,23 @@ impl Problem {
                 return BAD_COST;
             }
         }
+        // The window's rays and reference grey values (and their sums), shared by every source:
+        // computed once, in the order the per-source loop used, so every sum is the same float.
+        let mut rays = [[0.0f32; 3]; WINDOW_SAMPLES];
+        let mut refv = [0.0f32; WINDOW_SAMPLES];
+        let (mut sa, mut saa) = (0.0f32, 0.0f32);
+        let mut k = 0;
+        for j in -WINDOW..=WINDOW {
+            for i in -WINDOW..=WINDOW {
+                let (qx, qy) = (x + i * STEP, y + j * STEP);
+                rays[k] = self.ray(qx as f32, qy as f32);
+                let a = self.reference[(qy * w + qx) as usize];
+                refv[k] = a;
+                sa += a;
+                saa += a * a;
+                k += 1;
+            }
+        }
         let mut costs = [BAD_COST; MAX_SOURCES];
         for (s, src) in self.sources.iter().enumerate() {
             let rot = &self.rotations[s];
@@ -151,35 +170,27 @@ impl Problem {
             let m: [[f32; 3]; 3] = std::array::from_fn(|a| {
                 std::array::from_fn(|b| rot[a][b] + t[a] * normal[b] / rho)
             });
-            let (mut sa, mut sb, mut saa, mut sbb, mut sab) =
-                (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
+            let (mut sb, mut sbb, mut sab) = (0.0f32, 0.0f32, 0.0f32);
             let mut n = 0.0f32;
             let mut ok = true;
-            'win: for j in -WINDOW..=WINDOW {
-                for i in -WINDOW..=WINDOW {
-                    let qx = x + i * STEP;
-                    let qy = y + j * STEP;
-                    let rq = self.ray(qx as f32, qy as f32);
-                    let yz = dot3(m[2], rq);
-                    if yz <= 1e-6 {
-                        ok = false;
-                        break 'win;
-                    }
-                    let u = self.focal * dot3(m[0], rq) / yz + self.cx;
-                    let v = self.focal * dot3(m[1], rq) / yz + self.cy;
-                    if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
-                        ok = false;
-                        break 'win;
-                    }
-                    let a = self.reference[(qy * w + qx) as usize];
-                    let b = self.sample(src, u, v);
-                    sa += a;
-                    sb += b;
-                    saa += a * a;
-                    sbb += b * b;
-                    sab += a * b;
-                    n += 1.0;
+            for (rq, &a) in rays.iter().zip(&refv) {
+                let yz = dot3(m[2], *rq);
+                if yz <= 1e-6 {
+                    ok = false;
+                    break;
                 }
+                // One division a sample (the shader does the same).
+                let u = self.focal * dot3(m[0], *rq) / yz + self.cx;
+                let v = self.focal * dot3(m[1], *rq) / yz + self.cy;
+                if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
+                    ok = false;
+                    break;
+                }
+                let b = self.sample(src, u, v);
+                sb += b;
+                sbb += b * b;
+                sab += a * b;
+                n += 1.0;
             }
             if !ok {
                 continue;
