@@ -322,6 +322,9 @@ struct Accumulator {
     decimation: Decimation,
     seen: u64,
     voxels: HashSet<(i64, i64, i64)>,
+    /// Points the file declares, when every one of them is kept (no crop, no decimation): the
+    /// cloud's columns are sized for them once the first chunk has arrived.
+    expected: Option<u64>,
 }
 
 impl Accumulator {
@@ -368,7 +371,14 @@ impl Accumulator {
             Some(idx) if idx.len() != chunk.len() => chunk.select(&idx),
             _ => chunk,
         };
+        let first = self.cloud.is_empty();
         self.cloud.append(chunk);
+        if let Some(n) = self.expected.filter(|_| first) {
+            let more = usize::try_from(n.saturating_sub(self.cloud.len() as u64)).unwrap_or(0);
+            // A header that lies (or a count beyond this machine) only loses the reservation:
+            // the columns then grow as chunks arrive, and the reader reports what is wrong.
+            let _ = self.cloud.try_reserve_exact(more);
+        }
     }
 }
 
@@ -448,7 +458,17 @@ pub fn read(
         decimation: opts.decimation,
         seen: 0,
         voxels: HashSet::new(),
+        expected: None,
     };
+    if matches!(format, Format::Las | Format::Laz)
+        && opts.crop.is_none()
+        && matches!(opts.decimation, Decimation::None)
+    {
+        // The header alone (no points decoded); a file it cannot open fails in the read below.
+        acc.expected = las_io::open(path)
+            .ok()
+            .map(|(_, info)| info.header.number_of_points());
+    }
     let (hash, parsed) = std::thread::scope(|s| {
         let hasher = s.spawn(|| sha256_file(path));
         let mut sink = |chunk: PointCloud| -> Result<()> {

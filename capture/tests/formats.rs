@@ -246,6 +246,42 @@ fn writes_are_atomic_and_cancellable() {
     );
 }
 
+/// A LAS/LAZ read in many chunks sizes the cloud's columns for the header's count once (no
+/// amortised doubling, whose last grow held the old columns beside new ones of 1.6× the cloud);
+/// a crop keeps growing as it goes, since its count is not known in advance.
+#[test]
+fn las_reads_size_the_columns_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("out.laz");
+    capture::write(&sample(), &p, &mut NoProgress, &CancelToken::new()).unwrap();
+    let opts = ReadOptions {
+        chunk_points: 64,
+        ..Default::default()
+    };
+    let c = capture::read(&p, &opts, &mut NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(c.len(), 500);
+    assert_eq!(c.positions.capacity(), 500);
+    assert_eq!(c.intensity.as_ref().unwrap().capacity(), 500);
+    assert_eq!(c.rgb.as_ref().unwrap().capacity(), 500);
+    assert_eq!(c.extra("treeID").unwrap().data.capacity(), 500 * 4);
+    let b = c.bounds();
+    let cropped = capture::read(
+        &p,
+        &ReadOptions {
+            crop: Some(capture::Crop {
+                min: [b.min[0] - 1.0, b.min[1] - 1.0],
+                max: [b.max[0] + 1.0, b.max[1] + 1.0],
+            }),
+            ..opts
+        },
+        &mut NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(cropped.len(), 500);
+    assert_ne!(cropped.positions.capacity(), 500);
+}
+
 #[test]
 fn ingest_builds_a_project_and_refuses_mixed_crs() {
     let dir = tempfile::tempdir().unwrap();

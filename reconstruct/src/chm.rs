@@ -565,6 +565,39 @@ struct Layers {
 impl Layers {
     /// Triangulate every layer (in parallel) and hand each layer's triangles to `f`.
     fn map<T: Send>(&self, f: impl Fn(Vec<f32>) -> T + Sync + Send) -> Result<Vec<T>> {
+        let res = self.res;
+        self.each(|v, edge| {
+            // A planar triangulation has under two faces a vertex.
+            let mut out = Vec::with_capacity(v.len() * 2 * 9);
+            layer_faces(v, edge, res, |t| out.extend_from_slice(&t))?;
+            Ok(f(out))
+        })
+    }
+
+    /// Triangulate every layer (in parallel) and rasterise its triangles straight into a
+    /// `width × height` maximum, one raster per layer, without keeping them: the triangle
+    /// arrays of the layers in flight were a quarter of a 1 M-point reconstruction's peak
+    /// memory. The same cells as rasterising [`Layers::map`]'s arrays (max is order-free).
+    fn rasters(&self, width: usize, height: usize) -> Result<Vec<Vec<f32>>> {
+        let res = self.res;
+        self.each(|v, edge| {
+            let mut acc = vec![f32::NEG_INFINITY; width * height];
+            layer_faces(v, edge, res, |t| {
+                raster_triangle(&t, width as u32, height as u32, |i, z| {
+                    let c = &mut acc[i];
+                    *c = c.max(z);
+                });
+            })?;
+            Ok(acc)
+        })
+    }
+
+    /// `f(vertices at or above the threshold, the layer's longest edge)` for every layer, in
+    /// parallel.
+    fn each<T: Send>(
+        &self,
+        f: impl Fn(Vec<Vertex>, f64) -> Result<T> + Sync + Send,
+    ) -> Result<Vec<T>> {
         self.thresholds
             .par_iter()
             .map(|&th| {
@@ -579,7 +612,7 @@ impl Layers {
                     .copied()
                     .filter(|p| p.z as f64 >= th)
                     .collect();
-                Ok(f(layer_triangles(v, edge, self.res)?))
+                f(v, edge)
             })
             .collect()
     }
@@ -591,12 +624,17 @@ fn max_merge(mut a: Vec<f32>, b: Vec<f32>) -> Vec<f32> {
     a
 }
 
-/// Triangulate one layer and keep the triangles whose edges are all ≤ `max_edge` (0 = all), in
-/// the pixel-unit form of [`ChmPlan::triangles`].
-fn layer_triangles(v: Vec<Vertex>, max_edge: f64, res: f64) -> Result<Vec<f32>> {
+/// Triangulate one layer and hand `put` each triangle whose edges are all ≤ `max_edge` (0 =
+/// all), in the pixel-unit form of [`ChmPlan::triangles`].
+fn layer_faces(
+    v: Vec<Vertex>,
+    max_edge: f64,
+    res: f64,
+    mut put: impl FnMut([f32; 9]),
+) -> Result<()> {
     // lidR triangulates a layer only when more than 3 points reach it.
     if v.len() < 3 {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let tin: DelaunayTriangulation<Vertex> =
         DelaunayTriangulation::bulk_load(v).map_err(|e| ReconstructError::Input {
@@ -604,7 +642,6 @@ fn layer_triangles(v: Vec<Vertex>, max_edge: f64, res: f64) -> Result<Vec<f32>> 
             reason: e.to_string(),
         })?;
     let lim2 = max_edge * max_edge;
-    let mut out = Vec::with_capacity(tin.num_inner_faces() * 9);
     for f in tin.inner_faces() {
         let vs = f.vertices().map(|h| *h.data());
         if max_edge > 0.0 {
@@ -617,13 +654,15 @@ fn layer_triangles(v: Vec<Vertex>, max_edge: f64, res: f64) -> Result<Vec<f32>> 
                 continue;
             }
         }
-        for p in vs {
-            out.push((p.x / res) as f32);
-            out.push((-p.y / res) as f32);
-            out.push(p.z);
+        let mut t = [0.0f32; 9];
+        for (k, p) in vs.iter().enumerate() {
+            t[3 * k] = (p.x / res) as f32;
+            t[3 * k + 1] = (-p.y / res) as f32;
+            t[3 * k + 2] = p.z;
         }
+        put(t);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The CHM on the CPU. See the module docs for the method.
@@ -636,16 +675,15 @@ pub fn run_on(cloud: &PointCloud, opts: &ChmOptions, gpu: Option<&GpuContext>) -
     if let Some(g) = gpu {
         return plan(cloud, opts)?.rasterize_gpu(g);
     }
-    // On the CPU each layer is rasterised as soon as it is triangulated and its triangles
-    // dropped, so a survey tile never holds every layer's triangles at once (the maximum is
-    // order-independent: the same raster as `plan(..).rasterize_cpu()`).
+    // On the CPU each layer's triangles are rasterised as its triangulation is walked, never
+    // kept (the maximum is order-independent: the same raster as `plan(..).rasterize_cpu()`).
     let (p, layers) = plan_points(cloud, opts)?;
     let Some(layers) = layers else {
         return Ok(p.rasterize_cpu());
     };
     let n = p.grid.width * p.grid.height;
     let out = layers
-        .map(|tris| p.max_raster(std::slice::from_ref(&tris)))?
+        .rasters(p.grid.width, p.grid.height)?
         .into_iter()
         .fold(vec![f32::NEG_INFINITY; n], max_merge);
     Ok(p.finish(out))
