@@ -58,6 +58,10 @@ enum BenchWhat {
         /// Monte Carlo runs of the simulation.
         #[arg(long, default_value_t = 1_000)]
         runs: u32,
+        /// Measure the whole path this many times, each in a fresh project, and report the run
+        /// with the median total (1–100).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
     },
     /// LAZ decoding in process, into the viewer's octree, and as a whole process against laspy +
     /// lazrs on the same file (targets: ≥ 2× laspy, ≥ 6 M points/s into the octree, ≤ 1.5×
@@ -199,8 +203,13 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 super::bench_survey::print(&r);
             }
         }
-        BenchWhat::Pipeline { tile, points, runs } => {
-            let r = super::bench_pipeline::measure(tile, points, runs, &ctx.cancel)?;
+        BenchWhat::Pipeline {
+            tile,
+            points,
+            runs,
+            repeat,
+        } => {
+            let r = super::bench_pipeline::measure(tile, points, runs, repeat, &ctx.cancel)?;
             if ctx.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
