@@ -34,7 +34,8 @@ pub struct PipelineReport {
     pub stages: Vec<StageRow>,
     pub total_seconds: f64,
     pub peak_bytes: Option<u64>,
-    /// Runs measured (`--repeat`); the stages and total are the median run's.
+    /// Runs measured (`--repeat`); the stages' seconds and the total are the median run's, each
+    /// stage's peak the lowest of the runs.
     pub repeats: u32,
     /// Every run's total, fastest first: a shared or throttled machine swings ±10 % and more.
     pub total_seconds_all: Vec<f64>,
@@ -161,10 +162,21 @@ pub fn measure(
         let peak = rows.iter().filter_map(|r| r.peak_bytes).max();
         all.push((total, rows, if all_resettable { peak } else { None }));
     }
+    // Memory: each stage's lowest peak over the runs. A later run starts with the pages the
+    // allocator kept from the earlier ones (its resident high-water mark is reset to that, not
+    // to zero), so only the lowest reading is the stage's own.
+    let low: Vec<Option<u64>> = (0..all[0].1.len())
+        .map(|k| all.iter().filter_map(|r| r.1[k].peak_bytes).min())
+        .collect();
+    let low_all = all.iter().filter_map(|r| r.2).min();
     let mut totals: Vec<f64> = all.iter().map(|r| r.0).collect();
     totals.sort_by(f64::total_cmp);
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (total_seconds, stages, peak_bytes) = all.swap_remove(all.len() / 2);
+    let (total_seconds, mut stages, peak_bytes) = all.swap_remove(all.len() / 2);
+    for (s, p) in stages.iter_mut().zip(low) {
+        s.peak_bytes = p;
+    }
+    let peak_bytes = peak_bytes.and(low_all);
     Ok(PipelineReport {
         tile,
         points: n,
