@@ -739,7 +739,9 @@ pub(crate) fn selection(fields: &Fields) -> laz::DecompressionSelection {
     s
 }
 
-/// Stream a LAS/LAZ file in chunks of `chunk_points`, handing each decoded chunk to `sink`.
+/// Stream a LAS/LAZ file in chunks of `chunk_points`, handing each decoded chunk to `sink`;
+/// `declared` hears the header's point count first (a caller that keeps every point sizes its
+/// cloud once; the count is the header's claim, not yet checked against the data).
 /// Returns the source record (header facts, CRS, capture time) and warnings.
 pub fn read_chunks(
     path: &Path,
@@ -747,6 +749,7 @@ pub fn read_chunks(
     fields: &Fields,
     progress: &mut dyn Progress,
     cancel: &CancelToken,
+    declared: &dyn Fn(u64),
     sink: &mut dyn FnMut(PointCloud) -> Result<()>,
 ) -> Result<(Source, Vec<String>)> {
     let (reader, info) = open(path)?;
@@ -777,6 +780,7 @@ pub fn read_chunks(
     // box holds the first point, else the first point itself: a lying box must not cost precision.
     let mut origin: Option<[f64; 3]> = None;
     let total = header.number_of_points();
+    declared(total);
     let standard_time = header.gps_time_type() == GpsTimeType::Standard;
     let mut done = 0u64;
     let mut gps_min = f64::INFINITY;

@@ -322,13 +322,12 @@ struct Accumulator {
     decimation: Decimation,
     seen: u64,
     voxels: HashSet<(i64, i64, i64)>,
-    /// Points the file declares, when every one of them is kept (no crop, no decimation): the
-    /// cloud's columns are sized for them once the first chunk has arrived.
-    expected: Option<u64>,
 }
 
 impl Accumulator {
-    fn push(&mut self, mut chunk: PointCloud) {
+    /// Add `chunk`; `expected`: the points the file declares, when every one is kept — the
+    /// cloud's columns are then sized for them once the first chunk has arrived.
+    fn push(&mut self, mut chunk: PointCloud, expected: Option<u64>) {
         self.fields.apply(&mut chunk);
         if let Some(c) = self.crop {
             let inside: Vec<usize> = (0..chunk.len())
@@ -373,7 +372,7 @@ impl Accumulator {
         };
         let first = self.cloud.is_empty();
         self.cloud.append(chunk);
-        if let Some(n) = self.expected.filter(|_| first) {
+        if let Some(n) = expected.filter(|_| first) {
             let more = usize::try_from(n.saturating_sub(self.cloud.len() as u64)).unwrap_or(0);
             // A header that lies (or a count beyond this machine) only loses the reservation:
             // the columns then grow as chunks arrive, and the reader reports what is wrong.
@@ -458,27 +457,29 @@ pub fn read(
         decimation: opts.decimation,
         seen: 0,
         voxels: HashSet::new(),
-        expected: None,
     };
-    if matches!(format, Format::Las | Format::Laz)
-        && opts.crop.is_none()
-        && matches!(opts.decimation, Decimation::None)
-    {
-        // The header alone (no points decoded); a file it cannot open fails in the read below.
-        acc.expected = las_io::open(path)
-            .ok()
-            .map(|(_, info)| info.header.number_of_points());
-    }
+    // Only a read that keeps every point can size its cloud from the declared count.
+    let keeps_all = opts.crop.is_none() && matches!(opts.decimation, Decimation::None);
+    let declared = std::cell::Cell::new(None);
     let (hash, parsed) = std::thread::scope(|s| {
         let hasher = s.spawn(|| sha256_file(path));
         let mut sink = |chunk: PointCloud| -> Result<()> {
-            acc.push(chunk);
+            acc.push(chunk, declared.get().filter(|_| keeps_all));
             Ok(())
         };
         let chunk = opts.chunk_points;
         let parsed = match format {
             Format::Las | Format::Laz => {
-                las_io::read_chunks(path, chunk, &opts.fields, progress, cancel, &mut sink)
+                let declare = |n| declared.set(Some(n));
+                las_io::read_chunks(
+                    path,
+                    chunk,
+                    &opts.fields,
+                    progress,
+                    cancel,
+                    &declare,
+                    &mut sink,
+                )
             }
             Format::E57 => e57_io::read_chunks(path, chunk, progress, cancel, &mut sink),
             Format::Ply => ply::read_chunks(path, chunk, progress, cancel, &mut sink),

@@ -83,9 +83,9 @@ fn perturb(k: &Intrinsics, p: &Pose, x: &V3, which: usize, h: f64) -> (Intrinsic
     (k, p, x)
 }
 
-/// `exp_so3(h · e_axis)` for the rotation steps of [`STEPS`] (±h about each axis), made once:
-/// every observation's Jacobian needs six of them, and their sines and cosines were a sixth of
-/// a bundle adjustment's time. Any other step is computed as asked.
+/// `exp_so3(h · e_axis)` for the rotation steps of [`STEPS`] (`h` = ±`STEPS[axis]`, the only
+/// steps [`linearise`] takes), made once: every observation's Jacobian needs six of them, and
+/// their sines and cosines were a sixth of a bundle adjustment's time.
 fn small_rotation(axis: usize, h: f64) -> M3 {
     static TABLE: std::sync::LazyLock<[[M3; 2]; 3]> = std::sync::LazyLock::new(|| {
         std::array::from_fn(|a| {
@@ -96,15 +96,8 @@ fn small_rotation(axis: usize, h: f64) -> M3 {
             })
         })
     });
-    if h == STEPS[axis] {
-        TABLE[axis][0]
-    } else if h == -STEPS[axis] {
-        TABLE[axis][1]
-    } else {
-        let mut w = [0.0; 3];
-        w[axis] = h;
-        exp_so3(&w)
-    }
+    debug_assert_eq!(h.abs(), STEPS[axis], "a rotation step of the table");
+    TABLE[axis][usize::from(h < 0.0)]
 }
 
 const STEPS: [f64; 12] = [

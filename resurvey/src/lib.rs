@@ -2,8 +2,9 @@
 //! co-registration ([`register`]), one-to-one tree matching and the change per tree and stand
 //! ([`change`]; survivors' DBH carried forward, [`carry`]), canopy loss ([`canopy`]), drift
 //! against the previous projection ([`drift`]) and the Bayesian recalibration of the growth
-//! rates ([`recalibrate`]), written as `resurvey.json` ([`report`]). The workflow that ingests, reconstructs and simulates around it lives in the
-//! app's workflow layer; this crate holds the analysis only.
+//! rates ([`recalibrate`]), written as `resurvey.json` ([`report`]). The workflow that ingests,
+//! reconstructs and simulates around it lives in the app's workflow layer; this crate holds the
+//! analysis only.
 
 pub mod assign;
 pub mod canopy;

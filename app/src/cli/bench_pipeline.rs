@@ -146,8 +146,8 @@ pub fn measure(
     let n = info.header.number_of_points();
     let record_len = u64::from(info.header.point_format().len());
     // Every repeat in a fresh project; the run with the median total is reported whole (its
-    // stages sum to its total), with the fastest and slowest totals beside it.
-    let mut all = Vec::with_capacity(repeat.max(1) as usize);
+    // stages sum to its total), with every run's total beside it.
+    let mut all: Vec<(f64, Vec<StageRow>)> = Vec::with_capacity(repeat.max(1) as usize);
     for _ in 0..repeat.max(1) {
         let work = tempfile::Builder::new()
             .prefix("twinmint-bench-pipeline")
@@ -156,11 +156,8 @@ pub fn measure(
         let dir: PathBuf = work.path().join("tile.twinmint");
         let mut rows = Vec::new();
         let t_all = Instant::now();
-        let all_resettable = super::peak::reset();
         run_stages(&tile, &dir, runs, &mut rows, cancel)?;
-        let total = t_all.elapsed().as_secs_f64();
-        let peak = rows.iter().filter_map(|r| r.peak_bytes).max();
-        all.push((total, rows, if all_resettable { peak } else { None }));
+        all.push((t_all.elapsed().as_secs_f64(), rows));
     }
     // Memory: each stage's lowest peak over the runs. A later run starts with the pages the
     // allocator kept from the earlier ones (its resident high-water mark is reset to that, not
@@ -168,15 +165,18 @@ pub fn measure(
     let low: Vec<Option<u64>> = (0..all[0].1.len())
         .map(|k| all.iter().filter_map(|r| r.1[k].peak_bytes).min())
         .collect();
-    let low_all = all.iter().filter_map(|r| r.2).min();
-    let mut totals: Vec<f64> = all.iter().map(|r| r.0).collect();
-    totals.sort_by(f64::total_cmp);
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (total_seconds, mut stages, peak_bytes) = all.swap_remove(all.len() / 2);
+    let totals: Vec<f64> = all.iter().map(|r| r.0).collect();
+    let (total_seconds, mut stages) = all.swap_remove(all.len() / 2);
     for (s, p) in stages.iter_mut().zip(low) {
         s.peak_bytes = p;
     }
-    let peak_bytes = peak_bytes.and(low_all);
+    // A stage's peak is None where the OS cannot reset the high-water mark; then so is this.
+    let peak_bytes = stages
+        .iter()
+        .map(|s| s.peak_bytes)
+        .collect::<Option<Vec<u64>>>()
+        .and_then(|p| p.into_iter().max());
     Ok(PipelineReport {
         tile,
         points: n,
