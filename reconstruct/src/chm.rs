@@ -47,6 +47,102 @@ pub enum ChmMethod {
     PitFree,
 }
 
+/// The points a CHM is made from.
+pub enum ChmSource<'a> {
+    /// A height-normalised cloud (z = height above ground).
+    Normalized(&'a PointCloud),
+    /// An absolute cloud, the points to use (`keep`: noise dropped; `None` = all) and the
+    /// terrain: heights are computed as the points are visited, by the formula of
+    /// [`crate::normalize::normalized_for_trees`] (bit for bit the same CHM), so a
+    /// reconstruction need not hold a normalised copy of the cloud beside the layers'
+    /// triangulations — its memory peak.
+    Terrain {
+        cloud: &'a PointCloud,
+        keep: Option<&'a [bool]>,
+        dtm: &'a Raster,
+    },
+}
+
+impl ChmSource<'_> {
+    fn kept(&self, i: usize) -> bool {
+        match self {
+            ChmSource::Normalized(_) => true,
+            ChmSource::Terrain { keep, .. } => keep.is_none_or(|k| k[i]),
+        }
+    }
+
+    fn cloud(&self) -> &PointCloud {
+        match self {
+            ChmSource::Normalized(c) | ChmSource::Terrain { cloud: c, .. } => c,
+        }
+    }
+
+    /// The x, y bounds of the points (z is not set): as [`PointCloud::bounds`] computes them
+    /// for the normalised cloud of the same points.
+    pub fn bounds_xy(&self) -> capture::Bounds {
+        let c = self.cloud();
+        let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
+        let mut any = false;
+        for (i, p) in c.positions.iter().enumerate() {
+            if self.kept(i) {
+                any = true;
+                for k in 0..2 {
+                    lo[k] = lo[k].min(p[k]);
+                    hi[k] = hi[k].max(p[k]);
+                }
+            }
+        }
+        if !any {
+            return capture::Bounds::empty();
+        }
+        let o = c.origin;
+        capture::Bounds {
+            min: [o[0] + lo[0] as f64, o[1] + lo[1] as f64, 0.0],
+            max: [o[0] + hi[0] as f64, o[1] + hi[1] as f64, 0.0],
+        }
+    }
+
+    fn is_first(&self, i: usize, first_only: bool) -> bool {
+        match (&self.cloud().return_number, first_only) {
+            (Some(rn), true) => rn[i] <= 1,
+            _ => true,
+        }
+    }
+
+    /// The points used (first returns only when `first_only` and the cloud has return numbers).
+    fn first_count(&self, first_only: bool) -> usize {
+        (0..self.cloud().len())
+            .filter(|&i| self.kept(i) && self.is_first(i, first_only))
+            .count()
+    }
+
+    /// First returns per square metre of the points' bounding box (as
+    /// [`crate::trees::first_return_density`] of the normalised cloud).
+    pub fn first_return_density(&self) -> f64 {
+        let area = self.bounds_xy().area_xy();
+        if area <= 0.0 {
+            return 0.0;
+        }
+        self.first_count(true) as f64 / area
+    }
+
+    /// `f(absolute x, absolute y, height)` of every point used, in point order.
+    fn each_first(&self, first_only: bool, f: &mut dyn FnMut(f64, f64, f64)) {
+        let c = self.cloud();
+        let o = c.origin;
+        for i in (0..c.len()).filter(|&i| self.kept(i) && self.is_first(i, first_only)) {
+            let (p, oz) = match self {
+                ChmSource::Normalized(_) => (c.positions[i], o[2]),
+                // The normalised cloud's origin z is 0.
+                ChmSource::Terrain { dtm, .. } => {
+                    (crate::normalize::normalized_position(c, dtm, i), 0.0)
+                }
+            };
+            f(o[0] + p[0] as f64, o[1] + p[1] as f64, oz + p[2] as f64);
+        }
+    }
+}
+
 /// Options of [`run`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -356,7 +452,11 @@ pub fn raster_triangle(t: &[f32; 9], width: u32, height: u32, mut put: impl FnMu
 /// A grid covering the cloud's xy bounds, with edges on multiples of `resolution_m` (so rasters of
 /// the same resolution from the same project align), filled with [`NODATA`].
 pub fn grid_for(cloud: &PointCloud, resolution_m: f64) -> Result<Raster> {
-    let b = cloud.bounds();
+    grid_over(&cloud.bounds(), resolution_m)
+}
+
+/// [`grid_for`] over `b`'s xy.
+fn grid_over(b: &capture::Bounds, resolution_m: f64) -> Result<Raster> {
     if b.is_empty() {
         return Err(ReconstructError::Input {
             step: "chm",
@@ -433,16 +533,12 @@ impl HasPosition for Vertex {
 }
 
 /// [`plan`] up to the layers: the plan without triangles, and (pit-free) what to triangulate.
-fn plan_points(cloud: &PointCloud, opts: &ChmOptions) -> Result<(ChmPlan, Option<Layers>)> {
+fn plan_points(src: &ChmSource<'_>, opts: &ChmOptions) -> Result<(ChmPlan, Option<Layers>)> {
     opts.validate()?;
-    let grid = grid_for(cloud, opts.resolution_m)?;
+    let b = src.bounds_xy();
+    let grid = grid_over(&b, opts.resolution_m)?;
     let res = opts.resolution_m;
-    let is_first = |i: usize| match (&cloud.return_number, opts.first_returns_only) {
-        (Some(rn), true) => rn[i] <= 1,
-        _ => true,
-    };
-    let first_count = (0..cloud.len()).filter(|&i| is_first(i)).count();
-    let b = cloud.bounds();
+    let first_count = src.first_count(opts.first_returns_only);
     let area = b.area_xy().max(res * res);
     let density = first_count as f64 / area;
     let spacing = if density > 0.0 {
@@ -454,7 +550,6 @@ fn plan_points(cloud: &PointCloud, opts: &ChmOptions) -> Result<(ChmPlan, Option
 
     // Absolute xy and height of every (sub-circled) first return, visited in point order
     // without being collected (a survey tile's returns would otherwise be copied once more).
-    let o = cloud.origin;
     let ring: Vec<(f64, f64)> = if opts.subcircle_m > 0.0 {
         (0..8)
             .map(|k| {
@@ -466,12 +561,11 @@ fn plan_points(cloud: &PointCloud, opts: &ChmOptions) -> Result<(ChmPlan, Option
         vec![(0.0, 0.0)]
     };
     let visit = |f: &mut dyn FnMut(f64, f64, f32)| {
-        for i in (0..cloud.len()).filter(|&i| is_first(i)) {
-            let p = cloud.positions[i];
+        src.each_first(opts.first_returns_only, &mut |x, y, z| {
             // Absolute millimetres (see `clamped_cell`): the same point gives the same cell
             // and height whatever the cloud's origin.
-            let (x, y) = (mm(o[0] + p[0] as f64), mm(o[1] + p[1] as f64));
-            let z = mm(o[2] + p[2] as f64) as f32;
+            let (x, y) = (mm(x), mm(y));
+            let z = mm(z) as f32;
             for &(dx, dy) in &ring {
                 let (qx, qy) = (x + dx, y + dy);
                 // lidR drops sub-circle points outside the cloud's bounding box.
@@ -479,7 +573,7 @@ fn plan_points(cloud: &PointCloud, opts: &ChmOptions) -> Result<(ChmPlan, Option
                     f(qx, qy, z);
                 }
             }
-        }
+        });
     };
 
     let mut plan = ChmPlan {
@@ -519,15 +613,14 @@ fn plan_points(cloud: &PointCloud, opts: &ChmOptions) -> Result<(ChmPlan, Option
         }
     });
     let (x_min, y_max) = (plan.grid.x_min, plan.grid.y_max);
-    let kept: Vec<Vertex> = best
-        .iter()
-        .flatten()
-        .map(|&(x, y, z)| Vertex {
-            x: x - x_min,
-            y: y - y_max,
-            z,
-        })
-        .collect();
+    // Sized exactly: a filtered collect grows by doubling, and this list and each layer's copy
+    // of it stay alive through the triangulations (the reconstruction's peak).
+    let mut kept: Vec<Vertex> = Vec::with_capacity(best.iter().flatten().count());
+    kept.extend(best.iter().flatten().map(|&(x, y, z)| Vertex {
+        x: x - x_min,
+        y: y - y_max,
+        z,
+    }));
     drop(best);
 
     let mut thresholds = opts.thresholds_m.clone();
@@ -546,7 +639,12 @@ fn plan_points(cloud: &PointCloud, opts: &ChmOptions) -> Result<(ChmPlan, Option
 /// Everything before the rasterisation: first returns, subcircling, highest return per cell,
 /// and (pit-free) the triangles of every layer.
 pub fn plan(cloud: &PointCloud, opts: &ChmOptions) -> Result<ChmPlan> {
-    let (mut plan, layers) = plan_points(cloud, opts)?;
+    plan_source(&ChmSource::Normalized(cloud), opts)
+}
+
+/// [`plan`] from any [`ChmSource`].
+pub fn plan_source(src: &ChmSource<'_>, opts: &ChmOptions) -> Result<ChmPlan> {
+    let (mut plan, layers) = plan_points(src, opts)?;
     if let Some(l) = layers {
         plan.triangles = l.map(|t| t)?;
     }
@@ -606,12 +704,10 @@ impl Layers {
                 } else {
                     self.max_edge_m
                 };
-                let v: Vec<Vertex> = self
-                    .kept
-                    .iter()
-                    .copied()
-                    .filter(|p| p.z as f64 >= th)
-                    .collect();
+                let reaches = |p: &&Vertex| p.z as f64 >= th;
+                let mut v: Vec<Vertex> =
+                    Vec::with_capacity(self.kept.iter().filter(reaches).count());
+                v.extend(self.kept.iter().filter(reaches).copied());
                 f(v, edge)
             })
             .collect()
@@ -672,12 +768,21 @@ pub fn run(cloud: &PointCloud, opts: &ChmOptions) -> Result<Raster> {
 
 /// The CHM with its last step on `gpu` when given, else on the CPU; same result to f32 rounding.
 pub fn run_on(cloud: &PointCloud, opts: &ChmOptions, gpu: Option<&GpuContext>) -> Result<Raster> {
+    run_on_source(&ChmSource::Normalized(cloud), opts, gpu)
+}
+
+/// [`run_on`] from any [`ChmSource`].
+pub fn run_on_source(
+    src: &ChmSource<'_>,
+    opts: &ChmOptions,
+    gpu: Option<&GpuContext>,
+) -> Result<Raster> {
     if let Some(g) = gpu {
-        return plan(cloud, opts)?.rasterize_gpu(g);
+        return plan_source(src, opts)?.rasterize_gpu(g);
     }
     // On the CPU each layer's triangles are rasterised as its triangulation is walked, never
     // kept (the maximum is order-independent: the same raster as `plan(..).rasterize_cpu()`).
-    let (p, layers) = plan_points(cloud, opts)?;
+    let (p, layers) = plan_points(src, opts)?;
     let Some(layers) = layers else {
         return Ok(p.rasterize_cpu());
     };

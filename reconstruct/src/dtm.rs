@@ -119,10 +119,17 @@ pub fn run_step(
         b.max[0] - b.min[0],
         b.max[1] - b.min[1],
     )?;
-    let ground: Vec<[f64; 3]> = (0..cloud.len())
-        .filter(|&i| is_ground[i])
-        .map(|i| cloud.absolute(i))
-        .collect();
+    // The ground points are gathered twice at most (the TIN's vertices, then — only where
+    // cells lie outside the hull — the IDW's), rather than kept beside the TIN.
+    let gather = || {
+        let mut g = Vec::with_capacity(is_ground.iter().filter(|&&x| x).count());
+        g.extend(
+            (0..cloud.len())
+                .filter(|&i| is_ground[i])
+                .map(|i| cloud.absolute(i)),
+        );
+        g
+    };
     let grid = if opts.snap_to_grid {
         let mut g =
             crate::chm::grid_for_bounds(b.min[0], b.min[1], b.max[0], b.max[1], opts.resolution_m);
@@ -140,27 +147,33 @@ pub fn run_step(
         )
     };
     ctx.check()?;
-    let r = from_owned_points(ground, grid, opts)?;
+    let r = interpolate(&gather, grid, opts)?;
     ctx.report(1.0);
     Ok(r)
 }
 
 /// Interpolate absolute ground points onto `grid` (its geometry; its data is overwritten).
 pub fn from_points(ground: &[[f64; 3]], grid: Raster, opts: &DtmOptions) -> Result<Raster> {
-    from_owned_points(ground.to_vec(), grid, opts)
+    interpolate(&|| ground.to_vec(), grid, opts)
 }
 
-/// [`from_points`] taking the points, so no second copy of them is made. The TIN and the IDW
-/// neighbour index are never alive together (the IDW fills the cells outside the hull after
-/// the triangulation is dropped): a survey tile's terrain peak is the larger of the two, not
-/// their sum.
-fn from_owned_points(
-    mut pts: Vec<[f64; 3]>,
+/// [`from_points`] over the points `gather` makes. Nothing is alive beside the TIN but its
+/// vertices: the points are dropped once the vertices are made, and gathered again for the IDW
+/// that fills the cells outside the hull after the triangulation is dropped — the TIN and the
+/// IDW neighbour index are never alive together either, so a survey tile's terrain peak is the
+/// larger of the two, not their sum.
+fn interpolate(
+    gather: &dyn Fn() -> Vec<[f64; 3]>,
     mut grid: Raster,
     opts: &DtmOptions,
 ) -> Result<Raster> {
     opts.validate()?;
-    pts.retain(|p| p.iter().all(|v| v.is_finite()));
+    let finite = || {
+        let mut pts = gather();
+        pts.retain(|p| p.iter().all(|v| v.is_finite()));
+        pts
+    };
+    let pts = finite();
     if pts.is_empty() {
         return Err(ReconstructError::Input {
             step: "dtm",
@@ -190,6 +203,7 @@ fn from_owned_points(
                     z: p[2],
                 })
                 .collect();
+            drop(pts);
             let tin: DelaunayTriangulation<Vertex> = DelaunayTriangulation::bulk_load_stable(verts)
                 .map_err(|e| ReconstructError::Input {
                     step: "dtm",
@@ -211,7 +225,7 @@ fn from_owned_points(
             });
             drop(tin);
             if opts.fill_outside_hull && data.iter().any(|v| v.is_nan()) {
-                let idw = Idw::new(&pts, o, opts);
+                let idw = Idw::new(&finite(), o, opts);
                 data.par_chunks_mut(w).enumerate().for_each(|(r, row)| {
                     for (c, v) in row.iter_mut().enumerate() {
                         if v.is_nan() {

@@ -113,6 +113,7 @@ pub fn run(
         });
     }
     let k = NonZero::new(opts.mean_k + 1).unwrap();
+    progress(0.0);
     let mean_d = mean_distances(&cloud.positions, k, cancel)?;
     progress(1.0);
     let mu = mean_d.iter().map(|v| *v as f64).sum::<f64>() / n as f64;
@@ -156,7 +157,7 @@ fn mean_distances(
         let mut cand = Vec::new();
         let mut d2 = Vec::new();
         for run in runs {
-            grid.candidates(run.cell, &mut cand);
+            grid.candidates(positions, run.cell, &mut cand);
             for j in run.start as usize..run.end as usize {
                 let i = grid.order[j];
                 out[j - base] = grid.mean_distance(positions, &tree, i, k, &cand, &mut d2);
@@ -276,8 +277,10 @@ impl CellGrid {
         }
     }
 
-    /// The points of the 27 cells around `cell`.
-    fn candidates(&self, cell: [i32; 3], out: &mut Vec<u32>) {
+    /// The positions of the points of the 27 cells around `cell`, side by side: every point of
+    /// the cell scans them, and a contiguous copy streams (and vectorises) where indices into
+    /// the cloud would gather.
+    fn candidates(&self, pos: &[[f32; 3]], cell: [i32; 3], out: &mut Vec<[f32; 3]>) {
         out.clear();
         for dz in -1..=1 {
             for dy in -1..=1 {
@@ -285,7 +288,11 @@ impl CellGrid {
                     let c = [cell[0] + dx, cell[1] + dy, cell[2] + dz];
                     if let Some(&r) = self.index.get(&c) {
                         let run = &self.runs[r as usize];
-                        out.extend_from_slice(&self.order[run.start as usize..run.end as usize]);
+                        out.extend(
+                            self.order[run.start as usize..run.end as usize]
+                                .iter()
+                                .map(|&j| pos[j as usize]),
+                        );
                     }
                 }
             }
@@ -294,32 +301,32 @@ impl CellGrid {
 
     /// The `k` smallest squared distances from `p` to `cand`, into `d2`, if they are provably
     /// the k nearest of the cloud: the k-th lies within one cell side (every point outside the
-    /// 27 cubes is farther). Distances are computed exactly as the k-d tree does (f32, summed
-    /// x, y, z from zero).
-    fn k_nearest(
-        &self,
-        pos: &[[f32; 3]],
-        p: &[f32; 3],
-        cand: &[u32],
-        k: usize,
-        d2: &mut Vec<f32>,
-    ) -> bool {
+    /// 27 cubes is farther). Only distances within the side are kept for the selection (a third
+    /// or less of the candidates on airborne tiles): with at least k of them, the k smallest of
+    /// those are the k smallest of all. Distances are computed exactly as the k-d tree does
+    /// (f32, summed x, y, z from zero).
+    fn k_nearest(&self, p: &[f32; 3], cand: &[[f32; 3]], k: usize, d2: &mut Vec<f32>) -> bool {
         d2.clear();
         if cand.len() < k {
             return false;
         }
-        d2.extend(cand.iter().map(|&j| {
-            let q = &pos[j as usize];
+        // Branch-free compaction: every distance is written, the cursor advances past it only
+        // when it is within the side.
+        d2.resize(cand.len(), 0.0);
+        let mut kept = 0;
+        for q in cand {
             let (dx, dy, dz) = (p[0] - q[0], p[1] - q[1], p[2] - q[2]);
-            0.0 + dx * dx + dy * dy + dz * dz
-        }));
-        d2.select_nth_unstable_by(k - 1, f32::total_cmp);
-        if d2[k - 1] <= self.cell2 {
-            d2.truncate(k);
-            true
-        } else {
-            false
+            let d = 0.0 + dx * dx + dy * dy + dz * dz;
+            d2[kept] = d;
+            kept += usize::from(d <= self.cell2);
         }
+        d2.truncate(kept);
+        if kept < k {
+            return false;
+        }
+        d2.select_nth_unstable_by(k - 1, f32::total_cmp);
+        d2.truncate(k);
+        true
     }
 
     /// Mean distance of point `i` to its k − 1 nearest others (see the type's docs): the 27
@@ -331,11 +338,11 @@ impl CellGrid {
         tree: &ImmutableKdTree<f32, u32, 3, 32>,
         i: u32,
         k: NonZero<usize>,
-        cand: &[u32],
+        cand: &[[f32; 3]],
         d2: &mut Vec<f32>,
     ) -> f32 {
         let p = &pos[i as usize];
-        let exact = cand.len() <= MAX_CANDIDATES && self.k_nearest(pos, p, cand, k.get(), d2);
+        let exact = cand.len() <= MAX_CANDIDATES && self.k_nearest(p, cand, k.get(), d2);
         if !exact {
             d2.clear();
             d2.extend(

@@ -42,47 +42,82 @@ pub fn normalized(cloud: &PointCloud, dtm: &Raster) -> PointCloud {
 /// above ground (origin z = 0) and their return numbers (first returns make the CHM) — not a
 /// copy of every attribute, which the tree step never reads. Built straight from `cloud` (no
 /// intermediate selection), so a 1 M-point project or a survey tile holds one full cloud, not
-/// three. `keep` drops points (noise); the second value maps the lean cloud's points back to
-/// `cloud`'s (`None`: all kept, in order).
-pub fn normalized_for_trees(
-    cloud: &PointCloud,
-    keep: Option<&[bool]>,
-    dtm: &Raster,
-) -> (PointCloud, Option<Vec<u32>>) {
-    let index: Option<Vec<u32>> = keep.filter(|k| k.iter().any(|&x| !x)).map(|k| {
-        let mut ix = Vec::with_capacity(k.iter().filter(|&&x| x).count());
-        ix.extend((0..k.len() as u32).filter(|&i| k[i as usize]));
-        ix
-    });
+/// three. `keep` drops points (noise); the lean cloud's points are the kept ones in order
+/// (no index list is made: [`scatter_kept`] maps per-point results back through `keep`).
+pub fn normalized_for_trees(cloud: &PointCloud, keep: Option<&[bool]>, dtm: &Raster) -> PointCloud {
+    let keep = keep.filter(|k| k.iter().any(|&x| !x));
     let o = cloud.origin;
-    let pick = |i: usize| -> [f32; 3] {
-        let p = cloud.positions[i];
-        let (x, y) = (o[0] + p[0] as f64, o[1] + p[1] as f64);
-        let h = match dtm.sample(x, y) {
-            Some(g) => (o[2] + p[2] as f64 - g) as f32,
-            None => f32::NAN,
-        };
-        [p[0], p[1], h]
-    };
-    let positions: Vec<[f32; 3]> = match &index {
-        Some(ix) => ix.par_iter().map(|&i| pick(i as usize)).collect(),
+    let pick = |i: usize| normalized_position(cloud, dtm, i);
+    let positions: Vec<[f32; 3]> = match keep {
+        // rayon's filter-collect keeps the order.
+        Some(k) => (0..cloud.len())
+            .into_par_iter()
+            .filter(|&i| k[i])
+            .map(pick)
+            .collect(),
         None => (0..cloud.len()).into_par_iter().map(pick).collect(),
     };
     let column = |c: &Option<Vec<u8>>| -> Option<Vec<u8>> {
-        c.as_ref().map(|v| match &index {
-            Some(ix) => ix.iter().map(|&i| v[i as usize]).collect(),
+        c.as_ref().map(|v| match keep {
+            Some(k) => v
+                .iter()
+                .zip(k)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| *v)
+                .collect(),
             None => v.clone(),
         })
     };
-    let lean = PointCloud {
+    PointCloud {
         origin: [o[0], o[1], 0.0],
         positions,
         return_number: column(&cloud.return_number),
         number_of_returns: column(&cloud.number_of_returns),
         crs: cloud.crs.clone(),
         ..Default::default()
+    }
+}
+
+/// Point `i` of `cloud` as [`normalized_for_trees`] stores it: local x, y (the cloud's origin)
+/// and height above `dtm` (NaN where undefined). The one formula, so a step that computes heights
+/// on the fly (the CHM from the terrain) gets the normalised cloud's values bit for bit.
+pub fn normalized_position(cloud: &PointCloud, dtm: &Raster, i: usize) -> [f32; 3] {
+    let o = cloud.origin;
+    let p = cloud.positions[i];
+    let (x, y) = (o[0] + p[0] as f64, o[1] + p[1] as f64);
+    let h = match dtm.sample(x, y) {
+        Some(g) => (o[2] + p[2] as f64 - g) as f32,
+        None => f32::NAN,
     };
-    (lean, index)
+    [p[0], p[1], h]
+}
+
+/// Per-point values of the kept points (`kept_values`, in the order of
+/// [`normalized_for_trees`]) spread over the whole cloud; dropped points get `T::default()`.
+pub fn scatter_kept<T: Copy + Default>(
+    keep: Option<&[bool]>,
+    kept_values: &[T],
+    n: usize,
+) -> Vec<T> {
+    match keep.filter(|k| k.iter().any(|&x| !x)) {
+        Some(k) => {
+            let mut it = kept_values.iter();
+            k.iter()
+                .map(|&kept| {
+                    if kept {
+                        it.next().copied().unwrap_or_default()
+                    } else {
+                        T::default()
+                    }
+                })
+                .collect()
+        }
+        None => {
+            let mut out = kept_values.to_vec();
+            out.resize(n, T::default());
+            out
+        }
+    }
 }
 
 /// Terrain statistics: heights over the DTM's defined cells, slope by Horn's (1981) 3×3

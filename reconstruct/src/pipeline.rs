@@ -238,31 +238,29 @@ pub fn run_on(
     time("dtm", "cpu", t);
 
     // Trees, on the height-normalised cloud without noise.
-    let mut tree_id = vec![0u32; n];
+    // Tree ids per point are made after the tree step (not beside its CHM, the step's peak).
+    let mut tree_id = Vec::new();
     let mut trees_found = Vec::new();
     let mut chm = None;
     let mut tree_opts_used = None;
     if !opts.skip_trees {
         let t = Instant::now();
-        let (normalized, kept) = normalize::normalized_for_trees(cloud, Some(&keep), &dtm);
-        let topts = opts
-            .trees
-            .clone()
-            .unwrap_or_else(|| TreeOptions::for_density(trees::first_return_density(&normalized)));
-        let res = trees::run_step(
-            &normalized,
-            Some(&dtm),
+        let topts = opts.trees.clone().unwrap_or_else(|| {
+            let src = crate::chm::ChmSource::Terrain {
+                cloud,
+                keep: Some(&keep),
+                dtm: &dtm,
+            };
+            TreeOptions::for_density(src.first_return_density())
+        });
+        let res = trees::run_step_on_terrain(
+            cloud,
+            Some(&keep),
+            &dtm,
             &topts,
             &mut StepCtx::new(gpu.as_deref(), &mut |f| progress(Stage::Trees, f), cancel),
         )?;
-        match &kept {
-            Some(kept) => {
-                for (k, &i) in kept.iter().enumerate() {
-                    tree_id[i as usize] = res.labels[k];
-                }
-            }
-            None => tree_id.copy_from_slice(&res.labels),
-        }
+        tree_id = normalize::scatter_kept(Some(&keep), &res.labels, n);
         trees_found = res.trees;
         if let Some(si) = &opts.species {
             si.apply(&mut trees_found)?;
@@ -280,7 +278,7 @@ pub fn run_on(
     if let Some(po) = &opts.pipes {
         let t = Instant::now();
         let mask: Vec<bool> = (0..n)
-            .map(|i| !is_noise[i] && !g.is_ground[i] && tree_id[i] == 0)
+            .map(|i| !is_noise[i] && !g.is_ground[i] && tree_id.get(i).is_none_or(|&t| t == 0))
             .collect();
         let mut sink = |e: capture::ProgressEvent| {
             if let Some(total) = e.total_points.filter(|t| *t > 0) {

@@ -286,6 +286,44 @@ pub fn run_step(
     let chm = chm::run_on(cloud, &opts.chm, gpu)?;
     ctx.report(0.25);
     ctx.check()?;
+    after_chm(cloud, chm, dtm, opts, ctx)
+}
+
+/// [`run_step`] on an absolute cloud: `cloud`'s kept points (`keep`, noise dropped) with
+/// heights over `dtm`. The CHM is made from the terrain directly ([`chm::ChmSource::Terrain`])
+/// and the height-normalised cloud the later phases read only once its layers are gone: the
+/// two are never in memory together (they were a 1 M-point reconstruction's peak). Labels are
+/// per kept point, in order.
+pub fn run_step_on_terrain(
+    cloud: &PointCloud,
+    keep: Option<&[bool]>,
+    dtm: &Raster,
+    opts: &TreeOptions,
+    ctx: &mut StepCtx<'_>,
+) -> Result<TreeResult> {
+    let src = chm::ChmSource::Terrain { cloud, keep, dtm };
+    if src.bounds_xy().is_empty() {
+        return Err(ReconstructError::Input {
+            step: "trees",
+            reason: "the point cloud is empty".into(),
+        });
+    }
+    ctx.report(0.0);
+    let chm = chm::run_on_source(&src, &opts.chm, ctx.gpu)?;
+    ctx.report(0.25);
+    ctx.check()?;
+    let normalized = crate::normalize::normalized_for_trees(cloud, keep, dtm);
+    after_chm(&normalized, chm, Some(dtm), opts, ctx)
+}
+
+/// Everything after the CHM: tops, crowns, labels, stems, metrics, understorey, species.
+fn after_chm(
+    cloud: &PointCloud,
+    chm: Raster,
+    dtm: Option<&Raster>,
+    opts: &TreeOptions,
+    ctx: &mut StepCtx<'_>,
+) -> Result<TreeResult> {
     let (surface, peaks) = if opts.close_px > 1 || opts.gaussian_sigma_m > 0.0 {
         let filled = chm_filter::close_disk(&chm::smooth_mean(&chm, opts.smooth_px), opts.close_px);
         let peaks = chm_filter::gaussian(&filled, opts.gaussian_sigma_m);
@@ -359,6 +397,9 @@ pub fn convex_hull(points: &[[f64; 2]]) -> Vec<[f64; 2]> {
         hull.push(q);
     }
     hull.pop();
+    // The working capacity is twice the points; a crown of thousands of returns has a hull of
+    // tens of corners, and every tree keeps its hull (22 MB of slack over a 1 M-point plot).
+    hull.shrink_to_fit();
     hull
 }
 

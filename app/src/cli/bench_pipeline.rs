@@ -21,6 +21,51 @@ pub struct StageRow {
     pub seconds: f64,
     /// Peak resident memory during the stage (bytes), where the OS reports it.
     pub peak_bytes: Option<u64>,
+    /// The stage's own steps in the order they began (reconstruct: loading, noise, ground, …,
+    /// writing), timed from their first progress report to the next step's; empty for stages
+    /// that report no steps.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepRow>,
+}
+
+/// One step of a stage: its progress label and the seconds until the next step began.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRow {
+    pub step: String,
+    pub seconds: f64,
+}
+
+/// The first report of each progress label, in order, for [`StageRow::steps`].
+#[derive(Default)]
+struct StepClock {
+    began: Vec<(String, Instant)>,
+}
+
+impl StepClock {
+    fn report(&mut self, label: &str) {
+        if self.began.last().is_none_or(|(l, _)| l != label) {
+            self.began.push((label.to_string(), Instant::now()));
+        }
+    }
+
+    /// The steps' durations, the last one ending at `end`.
+    fn rows(self, end: Instant) -> Vec<StepRow> {
+        let ends: Vec<Instant> = self
+            .began
+            .iter()
+            .skip(1)
+            .map(|b| b.1)
+            .chain([end])
+            .collect();
+        self.began
+            .into_iter()
+            .zip(ends)
+            .map(|((step, t0), t1)| StepRow {
+                step,
+                seconds: t1.duration_since(t0).as_secs_f64(),
+            })
+            .collect()
+    }
 }
 
 /// The whole run.
@@ -50,19 +95,22 @@ pub const TARGET_MEMORY_RATIO: f64 = 3.0;
 fn stage<T>(
     rows: &mut Vec<StageRow>,
     name: &'static str,
-    f: impl FnOnce() -> anyhow::Result<T>,
+    f: impl FnOnce(&mut StepClock) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     let resettable = super::peak::reset();
     let t = Instant::now();
-    let out = f().with_context(|| format!("bench pipeline: {name}"))?;
+    let mut clock = StepClock::default();
+    let out = f(&mut clock).with_context(|| format!("bench pipeline: {name}"))?;
+    let end = Instant::now();
     rows.push(StageRow {
         stage: name,
-        seconds: t.elapsed().as_secs_f64(),
+        seconds: end.duration_since(t).as_secs_f64(),
         peak_bytes: if resettable {
             super::peak::bytes()
         } else {
             None
         },
+        steps: clock.rows(end),
     });
     Ok(out)
 }
@@ -76,7 +124,7 @@ pub fn run_stages(
     rows: &mut Vec<StageRow>,
     cancel: &CancelToken,
 ) -> anyhow::Result<()> {
-    stage(rows, "ingest", || {
+    stage(rows, "ingest", |_| {
         Ok(capture::project::ingest(
             std::slice::from_ref(&tile.to_path_buf()),
             dir,
@@ -85,16 +133,16 @@ pub fn run_stages(
             cancel,
         )?)
     })?;
-    stage(rows, "reconstruct", || {
+    stage(rows, "reconstruct", |clock| {
         Ok(twinmint_app::workflow::reconstruct::reconstruct_project(
             dir,
             &reconstruct::pipeline::ReconstructOptions::default(),
             None,
-            &mut |_, _| {},
+            &mut |label, _| clock.report(label),
             cancel,
         )?)
     })?;
-    stage(rows, "simulate", || {
+    stage(rows, "simulate", |_| {
         use twinmint_app::workflow::simulate as wf;
         let trees = wf::project_trees(dir)?;
         let manifest = capture::project::open(dir)?;
@@ -111,12 +159,12 @@ pub fn run_stages(
             cancel,
         )?)
     })?;
-    stage(rows, "fingerprint", || {
+    stage(rows, "fingerprint", |_| {
         let fp = mint::package::compute_project_fingerprint(dir, &mut NoProgress, cancel)?;
         fp.write(dir)?;
         Ok(())
     })?;
-    stage(rows, "package", || {
+    stage(rows, "package", |_| {
         Ok(mint::package::build_with(
             dir,
             &mint::package::PackageOptions::default(),
@@ -242,5 +290,13 @@ pub fn print(r: &PipelineReport) {
             "the median of {} runs (totals {lo:.2}–{hi:.2} s)",
             r.repeats
         );
+    }
+    for s in r.stages.iter().filter(|s| !s.steps.is_empty()) {
+        let steps: Vec<String> = s
+            .steps
+            .iter()
+            .map(|t| format!("{} {:.3}", t.step, t.seconds))
+            .collect();
+        println!("{} steps (s): {}", s.stage, steps.join(", "));
     }
 }

@@ -200,7 +200,14 @@ pub fn build_with(
 
     let cloud = project::read_cloud(project, &manifest, progress, cancel)?;
     cancel.check()?;
-    let fp = project::project_fingerprint(project, &cloud, &recon_json)?;
+    // The fingerprint and the thumbnail both only read the cloud: side by side, the thumbnail's
+    // single-threaded splat and PNG encoding fill the fingerprint's serial stretches.
+    let (fp, thumb_png) = rayon::join(
+        || project::project_fingerprint(project, &cloud, &recon_json),
+        || thumbnail::render_png(&cloud, thumbnail::THUMBNAIL_SIZE),
+    );
+    let (fp, thumb_png) = (fp?, thumb_png?);
+    drop(cloud);
     cancel.check()?;
     // fingerprint.json and package/ are one unit: an interrupted run leaves both old ones.
     let mut commit = capture::commit::Commit::begin(project)?;
@@ -239,8 +246,6 @@ pub fn build_with(
     let st = staging.as_path();
 
     // thumbnail.png
-    let thumb_png = thumbnail::render_png(&cloud, thumbnail::THUMBNAIL_SIZE)?;
-    drop(cloud);
     capture::atomic::write_bytes(&st.join(THUMBNAIL_PNG), &thumb_png)?;
     let thumb = PackagedFile::of_bytes(&thumb_png)?;
 

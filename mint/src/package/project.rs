@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use capture::project::{CLOUD, MANIFEST, Manifest};
-use capture::{CancelToken, PointCloud, Progress, ReadOptions};
+use capture::{CancelToken, Fields, PointCloud, Progress, ReadOptions};
 use serde::{Deserialize, Serialize};
 
 use super::error::{PackageError, PackageResult};
@@ -192,7 +192,26 @@ pub fn surveyor_identity(address: Option<Address>, name: Option<&str>) -> Option
     }
 }
 
-/// Read `cloud.laz` as stored, with the manifest's provenance (the original sources) attached.
+/// What the fingerprint and the thumbnail read of `cloud.laz`: positions (always decoded) and
+/// colour. The cloud root covers nothing else ([`Covers::current`]), so the other attributes'
+/// LAZ layers are not decompressed (a third less decoding and two thirds less memory for a
+/// point format 6 cloud with GPS time and extra bytes).
+pub const FINGERPRINT_FIELDS: Fields = Fields {
+    intensity: false,
+    returns: false,
+    classification: false,
+    flags: false,
+    scan_angle: false,
+    user_data: false,
+    point_source_id: false,
+    gps_time: false,
+    rgb: true,
+    nir: false,
+    extra: false,
+};
+
+/// Read `cloud.laz` as stored — its [`FINGERPRINT_FIELDS`] — with the manifest's provenance
+/// (the original sources) attached.
 pub fn read_cloud(
     project: &Path,
     manifest: &Manifest,
@@ -206,7 +225,11 @@ pub fn read_cloud(
             hint: "the project has no merged cloud; run `twinmint ingest` to create it".into(),
         });
     }
-    let mut cloud = capture::read(&path, &ReadOptions::default(), progress, cancel)?;
+    let opts = ReadOptions {
+        fields: FINGERPRINT_FIELDS,
+        ..ReadOptions::default()
+    };
+    let mut cloud = capture::read(&path, &opts, progress, cancel)?;
     cloud.provenance.sources = manifest.sources.clone();
     cloud.provenance.warnings = manifest.warnings.clone();
     if cloud.crs.is_unknown() {
