@@ -198,6 +198,9 @@ struct CellRun {
 struct CellGrid {
     /// Squared cube side, less a relative 1e-4 for the rounding of the cube keys.
     cell2: f32,
+    /// Squared bound of the first, bounded tree query of a point the cubes cannot settle (two
+    /// sides; any bound is exact, this one only decides how often the unbounded query runs).
+    far2: f32,
     order: Vec<u32>,
     runs: Vec<CellRun>,
     index: HashMap<[i32; 3], u32>,
@@ -271,6 +274,7 @@ impl CellGrid {
         }
         CellGrid {
             cell2: cell * cell * (1.0 - 1e-4),
+            far2: 4.0 * cell * cell,
             order,
             runs,
             index,
@@ -344,12 +348,14 @@ impl CellGrid {
         let p = &pos[i as usize];
         let exact = cand.len() <= MAX_CANDIDATES && self.k_nearest(p, cand, k.get(), d2);
         if !exact {
+            // The tree, first bounded to two cell sides (it prunes far sooner; with k points
+            // within the bound they are the k nearest), then unbounded.
+            let mut nn = tree.nearest_n_within::<SquaredEuclidean>(p, self.far2, k, true);
+            if nn.len() < k.get() {
+                nn = tree.nearest_n::<SquaredEuclidean>(p, k);
+            }
             d2.clear();
-            d2.extend(
-                tree.nearest_n::<SquaredEuclidean>(p, k)
-                    .iter()
-                    .map(|x| x.distance),
-            );
+            d2.extend(nn.iter().map(|x| x.distance));
         }
         d2.sort_unstable_by(f32::total_cmp);
         // Skip the query point itself (distance 0); duplicates count as neighbours.

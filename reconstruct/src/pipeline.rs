@@ -350,18 +350,37 @@ pub fn write_outputs(
     let crs = &rec.crs;
     let tif = GeoTiffOptions::default();
     let mut written = vec![DTM_TIF];
-    geotiff::write_geotiff(&commit.path(DTM_TIF), &out.dtm, crs, &tif)?;
-    if let Some(chm) = &out.chm {
-        geotiff::write_geotiff(&commit.path(CHM_TIF), chm, crs, &tif)?;
-        written.push(CHM_TIF);
-    } else {
-        commit.remove(CHM_TIF);
-    }
-    gltf::write_glb(&commit.path(MODEL_GLB), &rec, &BTreeMap::new(), &opts.glb)?;
+    let dtm_path = commit.path(DTM_TIF);
+    let chm_path = match &out.chm {
+        Some(_) => {
+            written.push(CHM_TIF);
+            Some(commit.path(CHM_TIF))
+        }
+        None => {
+            commit.remove(CHM_TIF);
+            None
+        }
+    };
+    let glb_path = commit.path(MODEL_GLB);
+    let laz_path = commit.path(CLASSIFIED_LAZ);
+    // The rasters and the model are written while the classified cloud is compressed: LAZ
+    // compression keeps both cores busy only part of the time.
+    let (small, laz) = rayon::join(
+        || -> Result<()> {
+            geotiff::write_geotiff(&dtm_path, &out.dtm, crs, &tif)?;
+            if let (Some(chm), Some(p)) = (&out.chm, &chm_path) {
+                geotiff::write_geotiff(p, chm, crs, &tif)?;
+            }
+            gltf::write_glb(&glb_path, &rec, &BTreeMap::new(), &opts.glb)
+        },
+        || -> Result<()> {
+            let classified = out.into_classified(cloud)?;
+            classified::write_classified(&laz_path, &classified, progress, cancel)
+        },
+    );
+    small?;
+    laz?;
     cancel.check().map_err(|_| ReconstructError::Cancelled)?;
-    let classified = out.into_classified(cloud)?;
-    classified::write_classified(&commit.path(CLASSIFIED_LAZ), &classified, progress, cancel)?;
-    drop(classified);
     written.extend([MODEL_GLB, CLASSIFIED_LAZ]);
     for name in written {
         let p = commit.path(name);
