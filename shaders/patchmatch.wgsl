@@ -215,6 +215,11 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
         vec2<i32>(-1, 0), vec2<i32>(1, 0), vec2<i32>(0, -1), vec2<i32>(0, 1),
         vec2<i32>(-5, 0), vec2<i32>(5, 0), vec2<i32>(0, -5), vec2<i32>(0, 5)
     );
+    // Planes already scored here: a repeat (propagation copies planes bit for bit) scores the
+    // same and cannot win, so it is skipped (as the CPU twin does; the result is unchanged).
+    var seen: array<vec4<u32>, 9>;
+    seen[0] = bitcast<vec4<u32>>(best);
+    var seen_n = 1u;
     for (var k = 0u; k < 8u; k = k + 1u) {
         let nx = x + offs[k].x;
         let ny = y + offs[k].y;
@@ -222,6 +227,18 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
             continue;
         }
         let cand = plane[u32(ny * w + nx)];
+        let key = bitcast<vec4<u32>>(cand);
+        var repeat = false;
+        for (var q = 0u; q < seen_n; q = q + 1u) {
+            if (all(seen[q] == key)) {
+                repeat = true;
+            }
+        }
+        if (repeat) {
+            continue;
+        }
+        seen[seen_n] = key;
+        seen_n = seen_n + 1u;
         let c = cost_of(x, y, cand.w, cand.xyz);
         if (c < best_cost) {
             best = cand;

@@ -90,6 +90,17 @@ pub fn rand01(seed: u32, x: u32, y: u32, it: u32, k: u32) -> f32 {
     (h >> 8) as f32 / 16_777_216.0
 }
 
+/// A plane's exact identity: the bits of its depth and normal.
+#[inline]
+fn plane_bits(depth: f32, n: [f32; 3]) -> [u32; 4] {
+    [
+        depth.to_bits(),
+        n[0].to_bits(),
+        n[1].to_bits(),
+        n[2].to_bits(),
+    ]
+}
+
 #[inline]
 fn dot3(a: [f32; 3], b: [f32; 3]) -> f32 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
@@ -270,12 +281,25 @@ impl Problem {
         let (w, h) = (self.width as i32, self.height as i32);
         let i = (y * w + x) as usize;
         let mut best = (m.depth[i], m.normal[i], m.cost[i]);
+        // Planes already scored at this pixel. Propagation copies planes bit for bit, so after
+        // a few sweeps neighbours often carry this pixel's plane or each other's; the cost is a
+        // pure function of (pixel, plane), so a repeat scores the same and cannot win
+        // (`c < best`): skipping it changes nothing, bit for bit, the shader's result included.
+        let mut seen = [[0u32; 4]; NEIGHBOURS.len() + 1];
+        seen[0] = plane_bits(best.0, best.1);
+        let mut seen_n = 1;
         for o in NEIGHBOURS {
             let (nx, ny) = (x + o[0], y + o[1]);
             if nx < 0 || ny < 0 || nx >= w || ny >= h {
                 continue;
             }
             let j = (ny * w + nx) as usize;
+            let key = plane_bits(m.depth[j], m.normal[j]);
+            if seen[..seen_n].contains(&key) {
+                continue;
+            }
+            seen[seen_n] = key;
+            seen_n += 1;
             let c = self.cost(x, y, m.depth[j], m.normal[j]);
             if c < best.2 {
                 best = (m.depth[j], m.normal[j], c);
