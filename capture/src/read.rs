@@ -237,6 +237,21 @@ impl Fields {
         nir: true,
         extra: true,
     };
+    /// No optional attribute: positions only (a caller picks the few it needs on top, as
+    /// `Fields { rgb: true, ..Fields::NONE }`).
+    pub const NONE: Fields = Fields {
+        intensity: false,
+        returns: false,
+        classification: false,
+        flags: false,
+        scan_angle: false,
+        user_data: false,
+        point_source_id: false,
+        gps_time: false,
+        rgb: false,
+        nir: false,
+        extra: false,
+    };
     /// What the point viewer colours by: RGB, intensity, class, returns and the extra columns
     /// (tree ids).
     pub const VIEWER: Fields = Fields {

@@ -388,3 +388,42 @@ fn chain_record_goes_into_the_report_only_when_asked() {
     assert!(html.contains("<th>Token</th><td>#7</td>") && html.contains("(block 12)"));
     assert!(html.contains(&mint::chain::Address::repeat_byte(0x5f).to_checksum(None)));
 }
+
+/// The fingerprint's read of `cloud.laz` decodes positions and colour only (the other LAZ
+/// layers are skipped), and fingerprints exactly as the cloud read whole: the cloud root and
+/// the capture metadata cover nothing else.
+#[test]
+fn the_fingerprint_reads_only_what_it_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = synth_project(dir.path(), "lean", 5, false);
+    let manifest = capture::project::open(&project).unwrap();
+    let lean = package::project::read_cloud(
+        &project,
+        &manifest,
+        &mut capture::NoProgress,
+        &capture::CancelToken::new(),
+    )
+    .unwrap();
+    let mut whole = capture::read(
+        &project.join(capture::project::CLOUD),
+        &capture::ReadOptions::default(),
+        &mut capture::NoProgress,
+        &capture::CancelToken::new(),
+    )
+    .unwrap();
+    whole.provenance.sources = manifest.sources.clone();
+    // The whole read has the attributes the lean one skipped.
+    assert!(whole.gps_time.is_some() && whole.classification.is_some());
+    assert!(!whole.extra.is_empty());
+    assert!(lean.gps_time.is_none() && lean.classification.is_none() && lean.intensity.is_none());
+    assert!(lean.extra.is_empty());
+    assert_eq!(lean.positions, whole.positions);
+    let opts = mint::fingerprint::FingerprintOptions::default();
+    let (a, _) = mint::fingerprint::cloud_fingerprint(&lean, &opts).unwrap();
+    let (b, _) = mint::fingerprint::cloud_fingerprint(&whole, &opts).unwrap();
+    assert_eq!(a.root, b.root);
+    assert_eq!(
+        mint::fingerprint::CaptureMetadata::from_cloud(&lean).unwrap(),
+        mint::fingerprint::CaptureMetadata::from_cloud(&whole).unwrap()
+    );
+}

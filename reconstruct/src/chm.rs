@@ -981,6 +981,64 @@ mod tests {
         }
     }
 
+    /// The CHM from the terrain (heights computed as the points are visited, noise dropped)
+    /// is the CHM of the normalised cloud, bit for bit: on sloping ground, with a dropped point
+    /// that would otherwise be the highest of its cell, and with return numbers.
+    #[test]
+    fn terrain_source_equals_the_normalised_cloud() {
+        let n = 4000;
+        let pts: Vec<[f64; 3]> = (0..n)
+            .map(|i| {
+                let (x, y) = ((i % 80) as f64 * 0.27 + 500_000.0, (i / 80) as f64 * 0.39);
+                let ground = 120.0 + 0.05 * x.fract() * 3.0 + 0.1 * y;
+                [x, y, ground + 7.0 * (0.5 * y).sin().abs() * (i % 3) as f64]
+            })
+            .collect();
+        let mut c = cloud(&pts);
+        c.return_number = Some((0..n).map(|i| 1 + (i % 4 == 3) as u8).collect());
+        let mut keep = vec![true; n];
+        keep[57] = false;
+        c.positions[57][2] += 40.0;
+        let mut dtm = crate::model::Raster::covering(
+            500_000.0 - 1.0,
+            -1.0,
+            500_000.0 + 23.0,
+            21.0,
+            1.0,
+            NODATA,
+        );
+        for r in 0..dtm.height {
+            for col in 0..dtm.width {
+                let (_, y) = dtm.center(col, r);
+                dtm.data[r * dtm.width + col] = (120.0 + 0.1 * y) as f32;
+            }
+        }
+        let normalised = crate::normalize::normalized_for_trees(&c, Some(&keep), &dtm);
+        let src = ChmSource::Terrain {
+            cloud: &c,
+            keep: Some(&keep),
+            dtm: &dtm,
+        };
+        assert_eq!(
+            src.first_return_density().to_bits(),
+            crate::trees::first_return_density(&normalised).to_bits()
+        );
+        for method in [ChmMethod::PitFree, ChmMethod::PointToRaster] {
+            let o = ChmOptions {
+                method,
+                ..Default::default()
+            };
+            let a = run_on_source(&src, &o, None).unwrap();
+            let b = run_on(&normalised, &o, None).unwrap();
+            assert_eq!((a.width, a.height), (b.width, b.height));
+            assert_eq!(a.data, b.data, "{method:?}");
+            assert!(
+                a.data.iter().filter(|v| **v > 1.0).count() > 100,
+                "{method:?}"
+            );
+        }
+    }
+
     #[test]
     fn gpu_batches_match_cpu() {
         let Some(gpu) = crate::gpu::shared_or_skip() else {

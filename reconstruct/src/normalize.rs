@@ -180,6 +180,15 @@ pub fn terrain_stats(dtm: &Raster, ground_points: u64) -> TerrainStats {
 mod tests {
     use super::*;
 
+    /// Kept points' values land on their points, in order; dropped points get the default.
+    #[test]
+    fn scatter_kept_maps_back_through_keep() {
+        let keep = [true, false, true, true, false];
+        assert_eq!(scatter_kept(Some(&keep), &[7u32, 8, 9], 5), [7, 0, 8, 9, 0]);
+        assert_eq!(scatter_kept(None, &[1u32, 2, 3], 3), [1, 2, 3]);
+        assert_eq!(scatter_kept(Some(&[true; 3]), &[4u32, 5, 6], 3), [4, 5, 6]);
+    }
+
     #[test]
     fn slope_of_a_plane_and_heights() {
         let mut dtm = Raster::covering(0.0, 0.0, 20.0, 20.0, 1.0, -9999.0);

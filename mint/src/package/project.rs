@@ -197,17 +197,8 @@ pub fn surveyor_identity(address: Option<Address>, name: Option<&str>) -> Option
 /// LAZ layers are not decompressed (a third less decoding and two thirds less memory for a
 /// point format 6 cloud with GPS time and extra bytes).
 pub const FINGERPRINT_FIELDS: Fields = Fields {
-    intensity: false,
-    returns: false,
-    classification: false,
-    flags: false,
-    scan_angle: false,
-    user_data: false,
-    point_source_id: false,
-    gps_time: false,
     rgb: true,
-    nir: false,
-    extra: false,
+    ..Fields::NONE
 };
 
 /// Read `cloud.laz` as stored — its [`FINGERPRINT_FIELDS`] — with the manifest's provenance
