@@ -258,14 +258,9 @@ impl Fields {
         intensity: true,
         returns: true,
         classification: true,
-        flags: false,
-        scan_angle: false,
-        user_data: false,
-        point_source_id: false,
-        gps_time: false,
         rgb: true,
-        nir: false,
         extra: true,
+        ..Fields::NONE
     };
 
     /// Drop the columns of `cloud` this selection does not keep.

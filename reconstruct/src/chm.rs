@@ -23,6 +23,8 @@
 //! maximum — is plain f32 arithmetic that `shaders/chm_p2r.wgsl` and `shaders/chm_tin.wgsl` repeat
 //! operation for operation ([`ChmPlan::rasterize_cpu`] / [`ChmPlan::rasterize_gpu`]).
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use spade::{DelaunayTriangulation, HasPosition, Point2, Triangulation};
@@ -77,6 +79,22 @@ impl ChmSource<'_> {
         }
     }
 
+    /// Whether any point is used.
+    pub fn has_points(&self) -> bool {
+        self.used(false).next().is_some()
+    }
+
+    /// The height-normalised cloud of the points used: the cloud itself, or the lean copy of
+    /// [`crate::normalize::normalized_for_trees`] (kept points, in order).
+    pub fn normalized(&self) -> Cow<'_, PointCloud> {
+        match self {
+            ChmSource::Normalized(c) => Cow::Borrowed(c),
+            ChmSource::Terrain { cloud, keep, dtm } => {
+                Cow::Owned(crate::normalize::normalized_for_trees(cloud, *keep, dtm))
+            }
+        }
+    }
+
     /// The x, y bounds of the points (z is not set): as [`PointCloud::bounds`] computes them
     /// for the normalised cloud of the same points.
     pub fn bounds_xy(&self) -> capture::Bounds {
@@ -109,15 +127,18 @@ impl ChmSource<'_> {
         }
     }
 
-    /// The points used (first returns only when `first_only` and the cloud has return numbers).
-    fn first_count(&self, first_only: bool) -> usize {
-        (0..self.cloud().len())
-            .filter(|&i| self.kept(i) && self.is_first(i, first_only))
-            .count()
+    /// The indices of the points used, in order: kept, and first returns only when
+    /// `first_only` and the cloud has return numbers.
+    fn used(&self, first_only: bool) -> impl Iterator<Item = usize> + '_ {
+        (0..self.cloud().len()).filter(move |&i| self.kept(i) && self.is_first(i, first_only))
     }
 
-    /// First returns per square metre of the points' bounding box (as
-    /// [`crate::trees::first_return_density`] of the normalised cloud).
+    fn first_count(&self, first_only: bool) -> usize {
+        self.used(first_only).count()
+    }
+
+    /// First returns per square metre of the points' horizontal bounding box (all points when
+    /// return numbers are absent): the density the tree options are chosen by.
     pub fn first_return_density(&self) -> f64 {
         let area = self.bounds_xy().area_xy();
         if area <= 0.0 {
@@ -130,7 +151,7 @@ impl ChmSource<'_> {
     fn each_first(&self, first_only: bool, f: &mut dyn FnMut(f64, f64, f64)) {
         let c = self.cloud();
         let o = c.origin;
-        for i in (0..c.len()).filter(|&i| self.kept(i) && self.is_first(i, first_only)) {
+        for i in self.used(first_only) {
             let (p, oz) = match self {
                 ChmSource::Normalized(_) => (c.positions[i], o[2]),
                 // The normalised cloud's origin z is 0.

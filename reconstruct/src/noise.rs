@@ -282,8 +282,8 @@ impl CellGrid {
     }
 
     /// The positions of the points of the 27 cells around `cell`, side by side: every point of
-    /// the cell scans them, and a contiguous copy streams (and vectorises) where indices into
-    /// the cloud would gather.
+    /// the cell scans them, and a contiguous copy streams where indices into the cloud would
+    /// gather.
     fn candidates(&self, pos: &[[f32; 3]], cell: [i32; 3], out: &mut Vec<[f32; 3]>) {
         out.clear();
         for dz in -1..=1 {
@@ -305,9 +305,9 @@ impl CellGrid {
 
     /// The `k` smallest squared distances from `p` to `cand`, into `d2`, if they are provably
     /// the k nearest of the cloud: the k-th lies within one cell side (every point outside the
-    /// 27 cubes is farther). Only distances within the side are kept for the selection (a third
-    /// or less of the candidates on airborne tiles): with at least k of them, the k smallest of
-    /// those are the k smallest of all. Distances are computed exactly as the k-d tree does
+    /// 27 cubes is farther). Only distances within the side are kept for the selection (the
+    /// points inside a sphere of one side, a fraction of the 27 cubes'): with at least k of
+    /// them, the k smallest of those are the k smallest of all. Distances are computed exactly as the k-d tree does
     /// (f32, summed x, y, z from zero).
     fn k_nearest(&self, p: &[f32; 3], cand: &[[f32; 3]], k: usize, d2: &mut Vec<f32>) -> bool {
         d2.clear();

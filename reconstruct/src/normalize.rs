@@ -94,30 +94,20 @@ pub fn normalized_position(cloud: &PointCloud, dtm: &Raster, i: usize) -> [f32; 
 
 /// Per-point values of the kept points (`kept_values`, in the order of
 /// [`normalized_for_trees`]) spread over the whole cloud; dropped points get `T::default()`.
-pub fn scatter_kept<T: Copy + Default>(
-    keep: Option<&[bool]>,
-    kept_values: &[T],
-    n: usize,
-) -> Vec<T> {
-    match keep.filter(|k| k.iter().any(|&x| !x)) {
-        Some(k) => {
-            let mut it = kept_values.iter();
-            k.iter()
-                .map(|&kept| {
-                    if kept {
-                        it.next().copied().unwrap_or_default()
-                    } else {
-                        T::default()
-                    }
-                })
-                .collect()
-        }
-        None => {
-            let mut out = kept_values.to_vec();
-            out.resize(n, T::default());
-            out
-        }
-    }
+pub fn scatter_kept<T: Copy + Default>(keep: Option<&[bool]>, kept_values: &[T]) -> Vec<T> {
+    let Some(k) = keep else {
+        return kept_values.to_vec();
+    };
+    let mut it = kept_values.iter().copied();
+    k.iter()
+        .map(|&kept| {
+            if kept {
+                it.next().unwrap_or_default()
+            } else {
+                T::default()
+            }
+        })
+        .collect()
 }
 
 /// Terrain statistics: heights over the DTM's defined cells, slope by Horn's (1981) 3×3
@@ -184,9 +174,9 @@ mod tests {
     #[test]
     fn scatter_kept_maps_back_through_keep() {
         let keep = [true, false, true, true, false];
-        assert_eq!(scatter_kept(Some(&keep), &[7u32, 8, 9], 5), [7, 0, 8, 9, 0]);
-        assert_eq!(scatter_kept(None, &[1u32, 2, 3], 3), [1, 2, 3]);
-        assert_eq!(scatter_kept(Some(&[true; 3]), &[4u32, 5, 6], 3), [4, 5, 6]);
+        assert_eq!(scatter_kept(Some(&keep), &[7u32, 8, 9]), [7, 0, 8, 9, 0]);
+        assert_eq!(scatter_kept(None, &[1u32, 2, 3]), [1, 2, 3]);
+        assert_eq!(scatter_kept(Some(&[true; 3]), &[4u32, 5, 6]), [4, 5, 6]);
     }
 
     #[test]

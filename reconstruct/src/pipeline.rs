@@ -237,30 +237,31 @@ pub fn run_on(
     let terrain = normalize::terrain_stats(&dtm, g.ground_count() as u64);
     time("dtm", "cpu", t);
 
-    // Trees, on the height-normalised cloud without noise.
-    // Tree ids per point are made after the tree step (not beside its CHM, the step's peak).
-    let mut tree_id = Vec::new();
+    // Trees, on the height-normalised cloud without noise (made from the terrain: see
+    // `trees::run_step_from`). Tree ids per point are made after the tree step, not beside its
+    // CHM (the step's peak); `None` when trees are skipped.
+    let mut tree_id: Option<Vec<u32>> = None;
     let mut trees_found = Vec::new();
     let mut chm = None;
     let mut tree_opts_used = None;
     if !opts.skip_trees {
         let t = Instant::now();
-        let topts = opts.trees.clone().unwrap_or_else(|| {
-            let src = crate::chm::ChmSource::Terrain {
-                cloud,
-                keep: Some(&keep),
-                dtm: &dtm,
-            };
-            TreeOptions::for_density(src.first_return_density())
-        });
-        let res = trees::run_step_on_terrain(
+        let src = crate::chm::ChmSource::Terrain {
             cloud,
-            Some(&keep),
-            &dtm,
+            keep: Some(&keep),
+            dtm: &dtm,
+        };
+        let topts = opts
+            .trees
+            .clone()
+            .unwrap_or_else(|| TreeOptions::for_density(src.first_return_density()));
+        let res = trees::run_step_from(
+            &src,
+            Some(&dtm),
             &topts,
             &mut StepCtx::new(gpu.as_deref(), &mut |f| progress(Stage::Trees, f), cancel),
         )?;
-        tree_id = normalize::scatter_kept(Some(&keep), &res.labels, n);
+        tree_id = Some(normalize::scatter_kept(Some(&keep), &res.labels));
         trees_found = res.trees;
         if let Some(si) = &opts.species {
             si.apply(&mut trees_found)?;
@@ -278,7 +279,7 @@ pub fn run_on(
     if let Some(po) = &opts.pipes {
         let t = Instant::now();
         let mask: Vec<bool> = (0..n)
-            .map(|i| !is_noise[i] && !g.is_ground[i] && tree_id.get(i).is_none_or(|&t| t == 0))
+            .map(|i| !is_noise[i] && !g.is_ground[i] && tree_id.as_ref().is_none_or(|t| t[i] == 0))
             .collect();
         let mut sink = |e: capture::ProgressEvent| {
             if let Some(total) = e.total_points.filter(|t| *t > 0) {
@@ -296,7 +297,7 @@ pub fn run_on(
     progress(Stage::Classify, 1.0);
     let labels = classified::Labels {
         ground: g.is_ground,
-        tree_id: (!opts.skip_trees).then_some(tree_id),
+        tree_id,
         pipe_run: point_run,
         post: point_post,
         noise: opts.noise.is_some().then_some(is_noise),

@@ -231,15 +231,7 @@ impl TreeOptions {
 /// First returns per square metre over the cloud's horizontal bounding box (all points when
 /// return numbers are absent).
 pub fn first_return_density(cloud: &PointCloud) -> f64 {
-    let area = cloud.bounds().area_xy();
-    if area <= 0.0 {
-        return 0.0;
-    }
-    let first = match &cloud.return_number {
-        Some(r) => r.iter().filter(|&&k| k <= 1).count(),
-        None => cloud.len(),
-    };
-    first as f64 / area
+    chm::ChmSource::Normalized(cloud).first_return_density()
 }
 
 /// Everything [`run`] produced.
@@ -275,55 +267,32 @@ pub fn run_step(
     opts: &TreeOptions,
     ctx: &mut StepCtx<'_>,
 ) -> Result<TreeResult> {
-    let gpu = ctx.gpu;
-    if cloud.is_empty() {
-        return Err(ReconstructError::Input {
-            step: "trees",
-            reason: "the point cloud is empty".into(),
-        });
-    }
-    ctx.report(0.0);
-    let chm = chm::run_on(cloud, &opts.chm, gpu)?;
-    ctx.report(0.25);
-    ctx.check()?;
-    after_chm(cloud, chm, dtm, opts, ctx)
+    run_step_from(&chm::ChmSource::Normalized(cloud), dtm, opts, ctx)
 }
 
-/// [`run_step`] on an absolute cloud: `cloud`'s kept points (`keep`, noise dropped) with
-/// heights over `dtm`. The CHM is made from the terrain directly ([`chm::ChmSource::Terrain`])
-/// and the height-normalised cloud the later phases read only once its layers are gone: the
-/// two are never in memory together (they were a 1 M-point reconstruction's peak). Labels are
-/// per kept point, in order.
-pub fn run_step_on_terrain(
-    cloud: &PointCloud,
-    keep: Option<&[bool]>,
-    dtm: &Raster,
-    opts: &TreeOptions,
-    ctx: &mut StepCtx<'_>,
-) -> Result<TreeResult> {
-    let src = chm::ChmSource::Terrain { cloud, keep, dtm };
-    if src.bounds_xy().is_empty() {
-        return Err(ReconstructError::Input {
-            step: "trees",
-            reason: "the point cloud is empty".into(),
-        });
-    }
-    ctx.report(0.0);
-    let chm = chm::run_on_source(&src, &opts.chm, ctx.gpu)?;
-    ctx.report(0.25);
-    ctx.check()?;
-    let normalized = crate::normalize::normalized_for_trees(cloud, keep, dtm);
-    after_chm(&normalized, chm, Some(dtm), opts, ctx)
-}
-
-/// Everything after the CHM: tops, crowns, labels, stems, metrics, understorey, species.
-fn after_chm(
-    cloud: &PointCloud,
-    chm: Raster,
+/// [`run_step`] from any [`chm::ChmSource`]. From [`chm::ChmSource::Terrain`] the CHM is made
+/// from the terrain directly and the height-normalised cloud the later phases read is built
+/// only once the CHM's layers are gone: the two are never in memory together (they were a
+/// 1 M-point reconstruction's peak). Labels are per point of the source (its kept points, in
+/// order).
+pub fn run_step_from(
+    src: &chm::ChmSource<'_>,
     dtm: Option<&Raster>,
     opts: &TreeOptions,
     ctx: &mut StepCtx<'_>,
 ) -> Result<TreeResult> {
+    if !src.has_points() {
+        return Err(ReconstructError::Input {
+            step: "trees",
+            reason: "the point cloud is empty".into(),
+        });
+    }
+    ctx.report(0.0);
+    let chm = chm::run_on_source(src, &opts.chm, ctx.gpu)?;
+    ctx.report(0.25);
+    ctx.check()?;
+    let normalized = src.normalized();
+    let cloud: &PointCloud = &normalized;
     let (surface, peaks) = if opts.close_px > 1 || opts.gaussian_sigma_m > 0.0 {
         let filled = chm_filter::close_disk(&chm::smooth_mean(&chm, opts.smooth_px), opts.close_px);
         let peaks = chm_filter::gaussian(&filled, opts.gaussian_sigma_m);
