@@ -125,10 +125,9 @@ impl Problem {
         let (xi, yi) = (u as usize, v as usize);
         let (fx, fy) = (u - xi as f32, v - yi as f32);
         let w = self.width;
-        let a = img[yi * w + xi];
-        let b = img[yi * w + xi + 1];
-        let c = img[(yi + 1) * w + xi];
-        let d = img[(yi + 1) * w + xi + 1];
+        // One bounds check for the four neighbours.
+        let px = &img[yi * w + xi..yi * w + xi + w + 2];
+        let (a, b, c, d) = (px[0], px[1], px[w], px[w + 1]);
         let top = a + (b - a) * fx;
         let bot = c + (d - c) * fx;
         top + (bot - top) * fy
@@ -155,16 +154,20 @@ impl Problem {
                 return BAD_COST;
             }
         }
-        // The window's rays and reference grey values (and their sums), shared by every source:
-        // computed once, in the order the per-source loop used, so every sum is the same float.
-        let mut rays = [[0.0f32; 3]; WINDOW_SAMPLES];
+        // The window's rays (their z is 1: kept as x, y columns so the projection below runs
+        // four samples a instruction) and reference grey values with their sums, shared by every
+        // source: computed once, in the order the per-source loop used, so every sum is the
+        // same float.
+        let mut rx = [0.0f32; WINDOW_SAMPLES];
+        let mut ry = [0.0f32; WINDOW_SAMPLES];
         let mut refv = [0.0f32; WINDOW_SAMPLES];
         let (mut sa, mut saa) = (0.0f32, 0.0f32);
         let mut k = 0;
         for j in -WINDOW..=WINDOW {
             for i in -WINDOW..=WINDOW {
                 let (qx, qy) = (x + i * STEP, y + j * STEP);
-                rays[k] = self.ray(qx as f32, qy as f32);
+                let q = self.ray(qx as f32, qy as f32);
+                (rx[k], ry[k]) = (q[0], q[1]);
                 let a = self.reference[(qy * w + qx) as usize];
                 refv[k] = a;
                 sa += a;
@@ -172,6 +175,7 @@ impl Problem {
                 k += 1;
             }
         }
+        let (umax, vmax) = ((w - 1) as f32, (h - 1) as f32);
         let mut costs = [BAD_COST; MAX_SOURCES];
         for (s, src) in self.sources.iter().enumerate() {
             let rot = &self.rotations[s];
@@ -181,31 +185,33 @@ impl Problem {
             let m: [[f32; 3]; 3] = std::array::from_fn(|a| {
                 std::array::from_fn(|b| rot[a][b] + t[a] * normal[b] / rho)
             });
-            let (mut sb, mut sbb, mut sab) = (0.0f32, 0.0f32, 0.0f32);
-            let mut n = 0.0f32;
+            // Every sample's source position first, without branches (the shader's
+            // `dot(m[a], r)` with r.z = 1: the same products and sums in the same order, and
+            // m[a][2]·1 is m[a][2] exactly); one division a sample, as the shader.
+            let mut us = [0.0f32; WINDOW_SAMPLES];
+            let mut vs = [0.0f32; WINDOW_SAMPLES];
             let mut ok = true;
-            for (rq, &a) in rays.iter().zip(&refv) {
-                let yz = dot3(m[2], *rq);
-                if yz <= 1e-6 {
-                    ok = false;
-                    break;
-                }
-                // One division a sample (the shader does the same).
-                let u = self.focal * dot3(m[0], *rq) / yz + self.cx;
-                let v = self.focal * dot3(m[1], *rq) / yz + self.cy;
-                if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
-                    ok = false;
-                    break;
-                }
-                let b = self.sample(src, u, v);
-                sb += b;
-                sbb += b * b;
-                sab += a * b;
-                n += 1.0;
+            for k in 0..WINDOW_SAMPLES {
+                let (qx, qy) = (rx[k], ry[k]);
+                let yz = m[2][0] * qx + m[2][1] * qy + m[2][2];
+                let u = self.focal * (m[0][0] * qx + m[0][1] * qy + m[0][2]) / yz + self.cx;
+                let v = self.focal * (m[1][0] * qx + m[1][1] * qy + m[1][2]) / yz + self.cy;
+                ok &= (yz > 1e-6) & (u >= 0.0) & (v >= 0.0) & (u < umax) & (v < vmax);
+                us[k] = u;
+                vs[k] = v;
             }
+            // Any sample behind the source or outside it: this source cannot compare the window.
             if !ok {
                 continue;
             }
+            let (mut sb, mut sbb, mut sab) = (0.0f32, 0.0f32, 0.0f32);
+            for k in 0..WINDOW_SAMPLES {
+                let b = self.sample(src, us[k], vs[k]);
+                sb += b;
+                sbb += b * b;
+                sab += refv[k] * b;
+            }
+            let n = WINDOW_SAMPLES as f32;
             let va = saa / n - (sa / n) * (sa / n);
             let vb = sbb / n - (sb / n) * (sb / n);
             let cov = sab / n - (sa / n) * (sb / n);
