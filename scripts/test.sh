@@ -9,4 +9,10 @@ export TWINMINT_DATA="${TWINMINT_DATA:-$(cd .. && pwd)/shared/data}"
 export TWINMINT_REQUIRE_GPU="${TWINMINT_REQUIRE_GPU:-1}"
 # lavapipe warns when no runtime dir is set; give it one.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
-cargo test --workspace --locked "$@"
+if (($#)); then
+  # A chosen subset (`scripts/test.sh -p capture`, `-- name`): cargo's own runner.
+  cargo test --workspace --locked "$@"
+else
+  # Everything: the same test build, two test binaries at a time (scripts/run-tests.py says why).
+  python3 scripts/run-tests.py
+fi
