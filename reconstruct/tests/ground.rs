@@ -89,12 +89,28 @@ fn topography_dtm_matches_provider_ground() {
     assert!(n29 > 70_000, "only {n29} cells compared");
 }
 
+/// The middle quarter (by area) of `cloud`: the cloth kernel on lavapipe (Vulkan on the CPU,
+/// what CI has) takes 19× its CPU twin's time, and the whole tile's 84 iterations were 18 s of
+/// this file's 25 s. A quarter of a real tile keeps its relief and ground/canopy mix.
+fn middle_quarter(cloud: &PointCloud) -> PointCloud {
+    let b = cloud.bounds();
+    let (c, e) = (b.center(), b.extent());
+    let keep: Vec<usize> = (0..cloud.len())
+        .filter(|&i| {
+            let p = cloud.absolute(i);
+            (p[0] - c[0]).abs() <= e[0] / 4.0 && (p[1] - c[1]).abs() <= e[1] / 4.0
+        })
+        .collect();
+    cloud.select(&keep)
+}
+
 #[test]
 fn topography_gpu_matches_cpu() {
     if !gpu_available() {
         return;
     }
-    let cloud = topography();
+    let cloud = middle_quarter(&topography());
+    assert!(cloud.len() > 10_000, "{} points kept", cloud.len());
     let cpu = ground(&cloud, DevicePreference::Cpu);
     let gpu = ground(&cloud, DevicePreference::Gpu);
     let same = agreement(&cpu.is_ground, &gpu.is_ground);
@@ -103,8 +119,9 @@ fn topography_gpu_matches_cpu() {
         &tin_1m(&cloud, &gpu.is_ground),
     );
     eprintln!(
-        "Topography.laz: GPU ({}, {} iterations, {:.2} s) vs CPU ({} iterations, {:.2} s): \
-         labels {:.3}% identical, DTM max difference {dtm_diff:.4} m",
+        "Topography.laz, middle quarter ({} points): GPU ({}, {} iterations, {:.2} s) vs CPU \
+         ({} iterations, {:.2} s): labels {:.3}% identical, DTM max difference {dtm_diff:.4} m",
+        cloud.len(),
         gpu.device,
         gpu.iterations,
         gpu.phases.simulate,
