@@ -122,11 +122,15 @@ impl Problem {
     fn sample(&self, img: &[f32], u: f32, v: f32) -> f32 {
         // `u, v ≥ 0` (the caller's bounds check): truncation is the floor, without a libm call
         // (the baseline x86-64 target has no `roundss`; `floorf` was 6 % of the CPU twin).
-        let (xi, yi) = (u as usize, v as usize);
+        // Through i32 (the caller keeps `u, v` in `[0, size − 1)`): a saturating f32 → usize
+        // conversion is ten instructions a coordinate, i32 → f32 one, and the sample sits in
+        // PatchMatch's innermost loop. The same values as through usize.
+        let (xi, yi) = (u as i32, v as i32);
         let (fx, fy) = (u - xi as f32, v - yi as f32);
         let w = self.width;
+        let i = yi as usize * w + xi as usize;
         // One bounds check for the four neighbours.
-        let px = &img[yi * w + xi..yi * w + xi + w + 2];
+        let px = &img[i..i + w + 2];
         let (a, b, c, d) = (px[0], px[1], px[w], px[w + 1]);
         let top = a + (b - a) * fx;
         let bot = c + (d - c) * fx;
