@@ -84,9 +84,14 @@ class Pool:
     def run_one(self, b):
         env = dict(os.environ, CARGO_MANIFEST_DIR=b["dir"])
         start = time.monotonic()
-        proc = subprocess.Popen([b["exe"], *self.test_args], cwd=b["dir"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        try:
+            proc = subprocess.Popen([b["exe"], *self.test_args], cwd=b["dir"], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        except OSError as e:
+            with self.lock:
+                self.failed.append(f"{b['package']} {b['label']} (cannot start {b['exe']}: {e})")
+            return
         with self.lock:
             self.running[b["exe"]] = proc
         out, _ = proc.communicate()
