@@ -23,27 +23,27 @@ import sys
 import threading
 import time
 
-# The slowest binaries of a fresh clone's first run (2-core machine, 2026-12-06): started first
-# so the pool does not end on one long binary alone.
+# The slowest binaries of a fresh clone's first run (2-core machine, 2026-12-06), named as the
+# durations file names them: started first so the pool does not end on one long binary alone.
 SLOW_FIRST = [
-    "synthetic",
-    "photos_cli",
-    "kill",
-    "studio_window",
-    "survey_executors",
-    "resurvey",
-    "pipes",
-    "ground",
-    "tiles",
-    "fuzz_readers",
-    "brighton",
+    "photogrammetry/tests/synthetic.rs",
+    "app/tests/photos_cli.rs",
+    "app/tests/kill.rs",
+    "app/tests/studio_window.rs",
+    "app/tests/survey_executors.rs",
+    "tests/tests/resurvey.rs",
+    "reconstruct/tests/pipes.rs",
+    "reconstruct/tests/ground.rs",
+    "survey/tests/tiles.rs",
+    "capture/tests/fuzz_readers.rs",
+    "photogrammetry/tests/brighton.rs",
 ]
 
 
-def build(cargo_args):
+def build():
     """Build the tests; return their executables as dicts."""
     cmd = ["cargo", "test", "--workspace", "--locked", "--no-run",
-           "--message-format=json-render-diagnostics", *cargo_args]
+           "--message-format=json-render-diagnostics"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     bins = []
     for line in proc.stdout:
@@ -61,7 +61,6 @@ def build(cargo_args):
         bins.append({
             "exe": msg["executable"],
             "dir": pkg,
-            "name": target["name"],
             "package": os.path.basename(pkg),
             "label": "unittests " + src if "lib" in target["kind"] or "bin" in target["kind"]
             else src,
@@ -72,9 +71,8 @@ def build(cargo_args):
 
 
 class Pool:
-    def __init__(self, jobs, test_args):
+    def __init__(self, jobs):
         self.jobs = jobs
-        self.test_args = test_args
         self.lock = threading.Lock()
         self.running = {}
         self.failed = []
@@ -85,7 +83,7 @@ class Pool:
         env = dict(os.environ, CARGO_MANIFEST_DIR=b["dir"])
         start = time.monotonic()
         try:
-            proc = subprocess.Popen([b["exe"], *self.test_args], cwd=b["dir"], env=env,
+            proc = subprocess.Popen([b["exe"]], cwd=b["dir"], env=env,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         except OSError as e:
@@ -154,17 +152,19 @@ def main():
     except (OSError, ValueError):
         last = {}
 
-    bins = build([])
-    seed = {name: len(SLOW_FIRST) - i for i, name in enumerate(SLOW_FIRST)}
+    bins = build()
+    seed = {k: len(SLOW_FIRST) - i for i, k in enumerate(SLOW_FIRST)}
     # Longest first: last run's seconds, else the seed list's rank (ahead of unknown binaries).
-    bins.sort(key=lambda b: (-last.get(key(b), 0.0), -seed.get(b["name"], 0), key(b)))
+    bins.sort(key=lambda b: (-last.get(key(b), 0.0), -seed.get(key(b), 0), key(b)))
     started = time.monotonic()
-    pool = Pool(max(1, args.jobs), [])
+    pool = Pool(max(1, args.jobs))
     pool.run(bins)
     wall = time.monotonic() - started
     total = sum(pool.times.values())
+    # The sum of the binaries' own wall times, each slowed by the one beside it: not what one
+    # after the other would take.
     print(f"\n{len(bins)} test binaries in {wall:.0f} s with {args.jobs} at a time "
-          f"({total:.0f} s one after the other)", flush=True)
+          f"({total:.0f} s summed over the binaries)", flush=True)
     try:
         os.makedirs(target, exist_ok=True)
         tmp = times_file + ".tmp"

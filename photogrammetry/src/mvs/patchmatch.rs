@@ -158,10 +158,9 @@ impl Problem {
                 return BAD_COST;
             }
         }
-        // The window's rays (their z is 1: kept as x, y columns so the projection below runs
-        // four samples a instruction) and reference grey values with their sums, shared by every
-        // source: computed once, in the order the per-source loop used, so every sum is the
-        // same float.
+        // The window's rays (their z is 1: kept as x, y columns for the branch-free projection
+        // below) and reference grey values with their sums, shared by every source: computed
+        // once, in the order the per-source loop used, so every sum is the same float.
         let mut rx = [0.0f32; WINDOW_SAMPLES];
         let mut ry = [0.0f32; WINDOW_SAMPLES];
         let mut refv = [0.0f32; WINDOW_SAMPLES];
