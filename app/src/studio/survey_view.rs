@@ -26,7 +26,8 @@ pub enum SurveyAction {
 #[derive(Resource, Default)]
 pub struct SurveyPanel {
     pub status: Option<SurveyStatus>,
-    read_at: Option<Instant>,
+    /// When the tiles were last read; `None` reads them on the next refresh.
+    pub read_at: Option<Instant>,
 }
 
 /// How often the map re-reads the survey folder.
@@ -151,91 +152,5 @@ fn tile_map(ui: &mut egui::Ui, s: &SurveyStatus) {
                 t.trees.map_or(String::new(), |n| format!(", {n} trees"))
             ));
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use egui_kittest::Harness;
-    use egui_kittest::kittest::Queryable;
-
-    /// A 2 × 1 survey with tile 0 done (7 trees) and tile 1 pending.
-    fn survey(dir: &Path) {
-        let tile = |index: usize, x0: f64, points_estimate: u64| survey::Tile {
-            index,
-            col: index as i64,
-            row: 0,
-            core: capture::Crop {
-                min: [x0, 0.0],
-                max: [x0 + 50.0, 50.0],
-            },
-            buffered: capture::Crop {
-                min: [x0 - 10.0, -10.0],
-                max: [x0 + 60.0, 60.0],
-            },
-            inputs: Vec::new(),
-            points_estimate,
-            memory_estimate_bytes: 1,
-        };
-        survey::Plan {
-            schema_version: 1,
-            tile_m: 50.0,
-            buffer_m: 10.0,
-            inputs: Vec::new(),
-            tiles: vec![tile(0, 0.0, 1000), tile(1, 50.0, 2000)],
-            crs: Default::default(),
-            reconstruct: Default::default(),
-        }
-        .write(dir)
-        .unwrap();
-        let t0 = dir.join("tiles").join("00000");
-        std::fs::create_dir_all(&t0).unwrap();
-        std::fs::write(
-            t0.join("done.json"),
-            r#"{"index":0,"points_read":900,"trees":7,"ground_points":300}"#,
-        )
-        .unwrap();
-    }
-
-    #[test]
-    fn the_map_shows_tile_states_and_runs_the_pending_ones() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("estate.survey");
-        std::fs::create_dir_all(&dir).unwrap();
-        survey(&dir);
-        let mut panel = SurveyPanel::default();
-        panel.open(&dir).unwrap();
-        let s = panel.status.as_ref().unwrap();
-        assert_eq!(s.done(), 1);
-        assert_eq!(s.pending(), vec![1]);
-        assert!(!s.merged);
-
-        let mut h = Harness::new_ui_state(
-            |ui, p: &mut (SurveyPanel, Option<SurveyAction>)| {
-                if let Some(a) = p.0.ui(ui, false) {
-                    p.1 = Some(a);
-                }
-            },
-            (panel, None),
-        );
-        h.get_by_label("estate.survey: 1 of 2 tiles done, 7 trees in their cores");
-        h.get_by_label("Run 1 pending tile(s) here and merge")
-            .click();
-        h.run();
-        assert_eq!(h.state().1, Some(SurveyAction::Run));
-        // Tile 1 finishes elsewhere: the next refresh shows it.
-        let t1 = dir.join("tiles").join("00001");
-        std::fs::create_dir_all(&t1).unwrap();
-        std::fs::write(
-            t1.join("done.json"),
-            r#"{"index":1,"points_read":1,"trees":5}"#,
-        )
-        .unwrap();
-        h.state_mut().0.read_at = None;
-        h.state_mut().0.refresh();
-        h.run();
-        h.get_by_label("estate.survey: 2 of 2 tiles done, 12 trees in their cores");
-        h.get_by_label("Merge the tiles");
     }
 }

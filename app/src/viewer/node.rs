@@ -112,7 +112,7 @@ pub enum OctreeError {
 }
 
 /// Spread the low 21 bits of `v` to every third bit (Morton interleave).
-pub(crate) fn spread(v: u32) -> u64 {
+pub fn spread(v: u32) -> u64 {
     let mut x = v as u64 & 0x1f_ffff;
     x = (x | x << 32) & 0x1f00000000ffff;
     x = (x | x << 16) & 0x1f0000ff0000ff;
