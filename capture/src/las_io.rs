@@ -608,9 +608,9 @@ fn map_las(path: &Path, e: las::Error) -> CaptureError {
     }
 }
 
-/// Where the raw point records come from: the `las` reader for uncompressed LAS (and LASzip's
-/// old unchunked compressor), or — for LAZ — laz's parallel decompressor, with a layer selection
-/// when the read skips attributes ([`Fields`]), over the same validated file.
+/// Where the raw point records come from: the `las` reader for uncompressed LAS, or — for LAZ —
+/// laz's parallel decompressor, with a layer selection when the read skips attributes
+/// ([`Fields`]), over the same validated file.
 enum Records {
     Las {
         reader: las::Reader,
@@ -631,14 +631,11 @@ enum FillError {
 impl Records {
     fn new(path: &Path, reader: las::Reader, info: &LasInfo, fields: &Fields) -> Result<Records> {
         let fmt = info.header.point_format();
-        let las_reader = |reader| {
+        if !fmt.is_compressed {
             let data = las::PointDataBuilder::new()
                 .for_header(&info.header)
                 .build();
-            Ok(Records::Las { reader, data })
-        };
-        if !fmt.is_compressed {
-            return las_reader(reader);
+            return Ok(Records::Las { reader, data });
         }
         let corrupt = |reason: String| CaptureError::Corrupt {
             path: path.into(),
@@ -661,16 +658,13 @@ impl Records {
         } else {
             selection(fields)
         };
-        let decompressor = match crate::contain::contained(|| {
+        // `open` built the `las` reader on this same decompressor (its parallel default), so a
+        // compressor it cannot take (LASzip's unchunked one) never gets here.
+        let decompressor = crate::contain::contained(|| {
             laz::ParLasZipDecompressor::selective(BufReader::new(f), vlr, layers)
         })
         .map_err(|reason| corrupt(format!("decoder failed on the chunk table: {reason}")))?
-        {
-            Ok(d) => d,
-            // LASzip's old point-wise (unchunked) compressor: the `las` reader decodes it.
-            Err(laz::LasZipError::UnsupportedCompressorType(_)) => return las_reader(reader),
-            Err(e) => return Err(corrupt(format!("the chunk table: {e}"))),
-        };
+        .map_err(|e| corrupt(format!("the chunk table: {e}")))?;
         Ok(Records::Laz {
             decompressor: Box::new(decompressor),
             record_len,
