@@ -454,18 +454,9 @@ fn dropped_survey_shows_its_tiles_and_opens_the_merged_estate() {
 // The studio modules' own tests (moved here from `#[cfg(test)]` modules so the app library is
 // not compiled a second time in test mode).
 
-#[allow(unused_imports)]
 mod jobs {
     use bevy::prelude::*;
-    use capture::CancelToken;
-    use growth_model::output::Simulation;
-    use growth_model::prices::{Market, PriceScenario};
-    use std::path::{Path, PathBuf};
-    use std::sync::{Arc, Mutex};
-    use std::thread::JoinHandle;
-    use twinmint_app::studio::error::{StudioError, StudioResult};
     use twinmint_app::studio::jobs::*;
-    use twinmint_app::studio::project::{OpenedProject, open_project};
 
     mod tests {
         use super::*;
@@ -527,17 +518,10 @@ mod jobs {
     }
 }
 
-#[allow(unused_imports)]
 mod officer {
     use capture::CancelToken;
-    use mint::chain::{
-        B256, Chain, ChainError, PledgeInfo, Role, SurveyEntry, ValuationInfo, block_on,
-    };
-    use mint::package::{PACKAGE_DIR, REPORT_HTML, SIMULATION_JSON, TokenMetadata};
-    use mint::verify::{ChainReads, PackageSource, Status, VerifyReport};
-    use serde::Serialize;
-    use std::path::{Path, PathBuf};
-    use std::sync::mpsc::{self, Receiver};
+    use mint::chain::{B256, Chain, block_on};
+    use mint::package::{PACKAGE_DIR, REPORT_HTML};
     use twinmint_app::studio::error::{StudioError, StudioResult};
     use twinmint_app::studio::mint_flow::ChainTarget;
     use twinmint_app::studio::officer::*;
@@ -811,13 +795,8 @@ mod officer {
     }
 }
 
-#[allow(unused_imports)]
 mod survey_view {
-    use bevy::prelude::Resource;
-    use bevy_egui::egui;
     use std::path::Path;
-    use std::time::{Duration, Instant};
-    use survey::status::{SurveyStatus, TileState};
     use twinmint_app::studio::survey_view::*;
 
     mod tests {
@@ -906,22 +885,13 @@ mod survey_view {
     }
 }
 
-#[allow(unused_imports)]
 mod ui {
     use bevy::prelude::*;
-    use bevy_egui::{EguiContexts, egui};
-    use egui_plot::{FilledArea, Legend, Line, Plot, VLine};
-    use growth_model::prices::{Market, PriceScenario};
-    use std::path::PathBuf;
-    use twinmint_app::studio::jobs::{Errors, Jobs, SimulateSettings};
-    use twinmint_app::studio::points::{PointViewSettings, ViewerCloud};
-    use twinmint_app::studio::points_render::{Rasterizer, RasterizerSupport};
+    use twinmint_app::studio::points::PointViewSettings;
+    use twinmint_app::studio::points_render::RasterizerSupport;
     use twinmint_app::studio::scene::{Layers, SceneData};
     use twinmint_app::studio::selection::{Measure, Selection};
-    use twinmint_app::studio::timelapse::Timelapse;
     use twinmint_app::studio::ui::*;
-    use twinmint_app::studio::{CameraCommand, FileDialog, StudioState, Tab};
-    use twinmint_app::viewer::colormap::{ClassFilter, ColorMode};
 
     mod tests {
         use super::*;
@@ -1082,23 +1052,10 @@ mod ui {
     }
 }
 
-#[allow(unused_imports)]
 mod points_render {
-    use bevy::core_pipeline::Core3dSystems;
-    use bevy::core_pipeline::core_3d::{main_opaque_pass_3d, main_transparent_pass_3d};
-    use bevy::core_pipeline::schedule::Core3d;
-    use bevy::math::{DVec3, Mat3, Mat4};
+    use bevy::math::{DVec3, Mat4};
     use bevy::prelude::*;
-    use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
-    use bevy::render::extract_resource::{ExtractResource, ExtractResourcePlugin};
-    use bevy::render::renderer::{RenderContext, RenderDevice, RenderQueue, ViewQuery};
-    use bevy::render::view::{ExtractedView, ViewDepthTexture, ViewTarget};
-    use bevy::render::{Render, RenderApp, RenderStartup, RenderSystems};
-    use std::collections::HashMap;
-    use std::sync::Arc;
     use twinmint_app::studio::points_render::*;
-    use twinmint_app::viewer::colormap::GpuPoint;
-    use wgpu::util::DeviceExt;
 
     mod tests {
         use super::*;
@@ -1154,14 +1111,10 @@ mod points_render {
     }
 }
 
-#[allow(unused_imports)]
 mod selection {
     use bevy::math::DVec3;
     use bevy::prelude::*;
     use reconstruct::model::Reconstruction;
-    use twinmint_app::studio::points::ViewerCloud;
-    use twinmint_app::studio::points_render::{local_to_world, world_to_local};
-    use twinmint_app::studio::scene::SceneData;
     use twinmint_app::studio::selection::*;
 
     /// Two trees (x = 0 and 10, heights 20 and 15 m, crowns 4 m) and one 10 m pipe, for tests.
@@ -1314,22 +1267,12 @@ mod selection {
     }
 }
 
-#[allow(unused_imports)]
 mod mint_flow {
     use capture::CancelToken;
-    use mint::chain::network_name;
-    use mint::chain::{
-        self, Address, B256, Chain, ChainConfig, ChainError, Claim, Deployment, MintOutcome,
-        MintStatus, SignedAttestation, TxHash, Wallet, attest, block_on, bridge, dev,
-    };
-    use mint::package::{PACKAGE_DIR, PackageManifest, TokenMetadata};
+    use mint::chain::{Address, Chain, block_on, dev};
     use mint::workflow::MINT_JOURNAL;
-    use std::fmt;
     use std::path::{Path, PathBuf};
-    use std::sync::mpsc::{self, Receiver, Sender};
-    use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
-    use twinmint_app::studio::error::{StudioError, StudioResult};
     use twinmint_app::studio::mint_flow::*;
 
     mod tests {
@@ -2129,11 +2072,7 @@ mod mint_flow {
     }
 }
 
-#[allow(unused_imports)]
 mod timelapse {
-    use bevy::prelude::*;
-    use growth_model::output::Simulation;
-    use reconstruct::model::Tree;
     use twinmint_app::studio::timelapse::*;
 
     mod tests {

@@ -1,18 +1,11 @@
 //! The viewer engine's tests (octree, LOD, colour maps, COPC nodes): integration tests, so the
 //! app library is not compiled a second time in test mode.
 
-#[allow(unused_imports)]
 mod octree {
     use capture::PointCloud;
-    use rayon::prelude::*;
-    use std::collections::HashMap;
-    use std::path::{Path, PathBuf};
-    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-    use std::sync::mpsc;
-    use std::time::Duration;
+    use std::path::Path;
     use twinmint_app::viewer::node::spread;
-    use twinmint_app::viewer::node::{MORTON_BITS, NO_NODE, Node, NodeKey, OctreeError};
-    use twinmint_app::viewer::node_store::{self, Attributes, NodePoints, NodeStore};
+    use twinmint_app::viewer::node::{NO_NODE, NodeKey, OctreeError};
     use twinmint_app::viewer::octree::*;
 
     pub(crate) mod tests {
@@ -391,9 +384,7 @@ mod octree {
     }
 }
 
-#[allow(unused_imports)]
 mod colormap {
-    use bytemuck::{Pod, Zeroable};
     use twinmint_app::viewer::colormap::*;
     use twinmint_app::viewer::node_store::NodePoints;
 
@@ -495,10 +486,7 @@ mod colormap {
     }
 }
 
-#[allow(unused_imports)]
 mod lod {
-    use std::cmp::Ordering;
-    use std::collections::{BTreeMap, BinaryHeap, HashMap};
     use std::sync::Arc;
     use twinmint_app::viewer::lod::*;
     use twinmint_app::viewer::node_store::NodePoints;
@@ -711,16 +699,10 @@ mod lod {
     }
 }
 
-#[allow(unused_imports)]
 mod copc_octree {
-    use capture::copc::{CopcFile, NodeReader};
-    use rayon::prelude::*;
-    use std::collections::{HashMap, HashSet};
-    use std::path::{Path, PathBuf};
-    use twinmint_app::viewer::copc_octree::*;
-    use twinmint_app::viewer::node::{NO_NODE, Node, NodeKey, OctreeError};
-    use twinmint_app::viewer::node_store::Attributes;
-    use twinmint_app::viewer::octree::{Octree, OctreeOptions, TREE_ID_COLUMN};
+    use capture::copc::CopcFile;
+    use twinmint_app::viewer::node::OctreeError;
+    use twinmint_app::viewer::octree::Octree;
 
     mod tests {
         use super::*;
