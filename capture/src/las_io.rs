@@ -622,12 +622,6 @@ enum Records {
     },
 }
 
-/// A failure of either source, mapped to a [`CaptureError`] by the caller.
-enum FillError {
-    Las(las::Error),
-    Laz(laz::LasZipError),
-}
-
 impl Records {
     fn new(path: &Path, reader: las::Reader, info: &LasInfo, fields: &Fields) -> Result<Records> {
         let fmt = info.header.point_format();
@@ -735,17 +729,15 @@ fn decoder_panicked(path: &Path, fmt: &Format, done: u64, want: u64, reason: &st
     }
 }
 
-/// A decoder error while reading the points `done`–`done + want` of `total`, named for the user:
-/// data that ends early is a truncated file (LAS) or damaged compressed data (LAZ).
-fn fill_error(
+/// A LAZ decoder error while reading the points `done`–`done + want`, named for the user: data
+/// that ends early is damaged compressed data.
+fn laz_error(
     path: &Path,
-    fmt: &Format,
     done: u64,
     want: u64,
-    total: u64,
-    e: FillError,
+    z: &(dyn std::error::Error + 'static),
 ) -> CaptureError {
-    let laz_error = |z: &(dyn std::error::Error + 'static)| CaptureError::Corrupt {
+    CaptureError::Corrupt {
         path: path.into(),
         format: "LAZ",
         at: done,
@@ -760,11 +752,19 @@ fn fill_error(
                 done + want
             )
         },
-    };
-    let e = match e {
-        FillError::Laz(z) => return laz_error(&z),
-        FillError::Las(e) => e,
-    };
+    }
+}
+
+/// A `las` reader error while reading the points `done`–`done + want` of `total`: data that ends
+/// early is a truncated file.
+fn las_error(
+    path: &Path,
+    fmt: &Format,
+    done: u64,
+    want: u64,
+    total: u64,
+    e: las::Error,
+) -> CaptureError {
     match map_las(path, e) {
         CaptureError::Io { source, .. } if source.kind() == std::io::ErrorKind::UnexpectedEof => {
             CaptureError::Truncated {
@@ -782,7 +782,7 @@ fn fill_error(
         CaptureError::Las {
             source: las::Error::LasZipError(z),
             ..
-        } => laz_error(&z),
+        } => laz_error(path, done, want, &z),
         other => other,
     }
 }
@@ -949,9 +949,7 @@ pub fn read_chunks(
                     None => break,
                     Some(r) => {
                         r.map_err(|reason| decoder_panicked(path, &fmt, done, want, &reason))?
-                            .map_err(|e| {
-                                fill_error(path, &fmt, done, want, total, FillError::Laz(e))
-                            })?;
+                            .map_err(|e| laz_error(path, done, want, &e))?;
                         done += want;
                         pending = Some((next, want));
                     }
@@ -964,7 +962,7 @@ pub fn read_chunks(
                 let want = (total - done).min(chunk_points as u64);
                 let got = crate::contain::contained(|| reader.fill_points(want, data))
                     .map_err(|reason| decoder_panicked(path, &fmt, done, want, &reason))?
-                    .map_err(|e| fill_error(path, &fmt, done, want, total, FillError::Las(e)))?;
+                    .map_err(|e| las_error(path, &fmt, done, want, total, e))?;
                 if got == 0 {
                     break;
                 }
