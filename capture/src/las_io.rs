@@ -672,7 +672,8 @@ impl Records {
 /// that ends inside a chunk, or leaves a thread without one, runs part of its work on one thread (2^18 points is 5.24 chunks of
 /// LASzip's 50 000; on 2 cores the read becomes 200 000, 4 chunks). `twinmint info` on a 5 M-point
 /// LAZ, six interleaved runs each on 2 cores: 1.88 s mean aligned, 2.00 s at 2^18.
-fn laz_aligned(chunk_points: usize, header: &las::Header) -> usize {
+#[doc(hidden)]
+pub fn laz_aligned(chunk_points: usize, header: &las::Header) -> usize {
     if !header.point_format().is_compressed {
         return chunk_points;
     }
@@ -1478,35 +1479,5 @@ pub(crate) fn encode(
             r[at..at + w].copy_from_slice(&col.data[i * w..(i + 1) * w]);
             at += w;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::laz_aligned;
-
-    /// LAZ reads take whole rounds of chunks over the decompressor's threads (LASzip's default
-    /// 50 000-point chunks here), and uncompressed files keep the asked-for size.
-    #[test]
-    fn laz_reads_take_whole_rounds_of_chunks() {
-        let mut b = las::Builder::from((1, 4));
-        b.point_format = las::point::Format::new(6).unwrap();
-        b.point_format.is_compressed = true;
-        let mut laz = b.into_header().unwrap();
-        laz.add_laz_vlr().unwrap();
-        let pool = |n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .unwrap()
-        };
-        assert_eq!(pool(2).install(|| laz_aligned(1 << 18, &laz)), 200_000);
-        assert_eq!(pool(1).install(|| laz_aligned(1 << 18, &laz)), 250_000);
-        // Below one round: kept as asked (memory bound, cancel grain).
-        assert_eq!(pool(2).install(|| laz_aligned(1_000, &laz)), 1_000);
-        let mut b = las::Builder::from((1, 4));
-        b.point_format = las::point::Format::new(6).unwrap();
-        let las = b.into_header().unwrap();
-        assert_eq!(pool(2).install(|| laz_aligned(1 << 18, &las)), 1 << 18);
     }
 }

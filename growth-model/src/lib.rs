@@ -34,9 +34,6 @@ pub mod sim;
 pub mod species;
 pub mod stats;
 
-#[cfg(test)]
-mod tests;
-
 pub use accounting::{AccountingOptions, Baseline, UncertaintyDeduction, UncertaintySource};
 pub use allometry::{
     AgbModel, BiomassEquation, CarbonFraction, Clade, Ecozone, ForestType, GroupSource,

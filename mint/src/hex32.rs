@@ -63,15 +63,3 @@ pub mod vec {
             .collect()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn parses_prefixed_and_mixed_case() {
-        let h = "AB".repeat(32);
-        assert_eq!(super::parse(&format!("0x{h}")).unwrap(), [0xab; 32]);
-        assert_eq!(super::to_hex(&[0xab; 32]), "ab".repeat(32));
-        assert!(super::parse("abc").is_err());
-        assert!(super::parse(&"zz".repeat(32)).is_err());
-    }
-}

@@ -13,15 +13,3 @@ pub fn client_builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
 }
-
-#[cfg(test)]
-mod tests {
-    /// The client builds with TLS, and the same process may build it again.
-    #[test]
-    fn https_clients_build_with_their_crypto_provider() {
-        for _ in 0..2 {
-            assert!(super::client_builder().https_only(true).build().is_ok());
-        }
-        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
-    }
-}

@@ -26,25 +26,25 @@ pub(crate) const LONG: u16 = 4;
 const DOUBLE: u16 = 12;
 
 // Tags.
-pub(crate) const IMAGE_WIDTH: u16 = 256;
-pub(crate) const IMAGE_LENGTH: u16 = 257;
-pub(crate) const BITS_PER_SAMPLE: u16 = 258;
-pub(crate) const COMPRESSION: u16 = 259;
-pub(crate) const PHOTOMETRIC: u16 = 262;
+pub const IMAGE_WIDTH: u16 = 256;
+pub const IMAGE_LENGTH: u16 = 257;
+pub const BITS_PER_SAMPLE: u16 = 258;
+pub const COMPRESSION: u16 = 259;
+pub const PHOTOMETRIC: u16 = 262;
 const STRIP_OFFSETS: u16 = 273;
-pub(crate) const SAMPLES_PER_PIXEL: u16 = 277;
+pub const SAMPLES_PER_PIXEL: u16 = 277;
 const ROWS_PER_STRIP: u16 = 278;
 const STRIP_BYTE_COUNTS: u16 = 279;
-pub(crate) const PLANAR_CONFIGURATION: u16 = 284;
-pub(crate) const SAMPLE_FORMAT: u16 = 339;
+pub const PLANAR_CONFIGURATION: u16 = 284;
+pub const SAMPLE_FORMAT: u16 = 339;
 const PREDICTOR: u16 = 317;
-pub(crate) const NEW_SUBFILE_TYPE: u16 = 254;
-pub(crate) const TILE_WIDTH: u16 = 322;
-pub(crate) const TILE_LENGTH: u16 = 323;
-pub(crate) const TILE_OFFSETS: u16 = 324;
-pub(crate) const TILE_BYTE_COUNTS: u16 = 325;
+pub const NEW_SUBFILE_TYPE: u16 = 254;
+pub const TILE_WIDTH: u16 = 322;
+pub const TILE_LENGTH: u16 = 323;
+pub const TILE_OFFSETS: u16 = 324;
+pub const TILE_BYTE_COUNTS: u16 = 325;
 /// Compression codes: Deflate (TIFF 6.0 supplement 2; what GDAL writes) and Adobe's older one.
-pub(crate) const DEFLATE: u32 = 8;
+pub const DEFLATE: u32 = 8;
 const ADOBE_DEFLATE: u32 = 32946;
 /// The largest raster the reader accepts (2^28 cells: 1 GiB of Float32, a 16 km square at 1 m).
 const MAX_CELLS: u64 = 1 << 28;
@@ -90,7 +90,7 @@ impl Default for GeoTiffOptions {
 
 /// One IFD entry's value.
 #[derive(Clone)]
-pub(crate) enum Val {
+pub enum Val {
     Short(Vec<u16>),
     Long(Vec<u32>),
     Double(Vec<f64>),
@@ -195,7 +195,7 @@ fn nodata_text(v: f32) -> String {
 /// next IFD (`next`, 0 for none), then the values too long to sit in their entry, each on an
 /// 8-byte boundary (TIFF requires a word boundary; 8 keeps doubles aligned for readers that
 /// map the file). Its length depends only on the entries' types and counts.
-pub(crate) fn ifd_block(entries: &[(u16, Val)], at: usize, next: u32) -> Vec<u8> {
+pub fn ifd_block(entries: &[(u16, Val)], at: usize, next: u32) -> Vec<u8> {
     let ifd_len = 2 + 12 * entries.len() + 4;
     let extra_at = at + ifd_len;
     let mut ifd = Vec::with_capacity(ifd_len);
@@ -225,7 +225,7 @@ pub(crate) fn ifd_block(entries: &[(u16, Val)], at: usize, next: u32) -> Vec<u8>
 }
 
 /// Refuse rasters a TIFF cannot georeference or hold.
-pub(crate) fn check_raster(raster: &Raster) -> Result<()> {
+pub fn check_raster(raster: &Raster) -> Result<()> {
     let (w, h) = (raster.width, raster.height);
     if w == 0 || h == 0 || raster.data.len() != w * h {
         return Err(ReconstructError::Input {
@@ -245,7 +245,7 @@ pub(crate) fn check_raster(raster: &Raster) -> Result<()> {
 
 /// The georeferencing entries: pixel scale, tie point, GeoKeys (with their ASCII parameters)
 /// and GDAL's nodata.
-pub(crate) fn georef_entries(raster: &Raster, crs: &Crs, citation: &str) -> Vec<(u16, Val)> {
+pub fn georef_entries(raster: &Raster, crs: &Crs, citation: &str) -> Vec<(u16, Val)> {
     let (dir, ascii) = geokeys(crs, citation);
     vec![
         (

@@ -73,7 +73,8 @@ fn spread(v: u64) -> u64 {
 
 /// Morton code of integer cube coordinates: x in bit 0 of each triple, y in bit 1, z in bit 2
 /// (the child numbering of COPC's `VoxelKey`: direction bit 1 = x, 2 = y, 4 = z).
-fn morton(q: [u64; 3]) -> u64 {
+#[doc(hidden)]
+pub fn morton(q: [u64; 3]) -> u64 {
     spread(q[0]) | (spread(q[1]) << 1) | (spread(q[2]) << 2)
 }
 
@@ -349,18 +350,4 @@ pub fn write_copc(
     tmp.persist(path)
         .map_err(|e| CaptureError::write_io(path, e.error))?;
     Ok(summary)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn morton_interleaves_x_y_z_from_bit_zero() {
-        assert_eq!(morton([1, 0, 0]), 1);
-        assert_eq!(morton([0, 1, 0]), 2);
-        assert_eq!(morton([0, 0, 1]), 4);
-        assert_eq!(morton([3, 0, 0]), 0b1001);
-        assert_eq!(morton([(1 << 21) - 1; 3]), (1u64 << 63) - 1);
-    }
 }

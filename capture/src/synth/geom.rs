@@ -9,7 +9,7 @@ use super::scene::{CONIFER_STEM_TOP, Scene, SpeciesGroup, TerrainFn};
 
 /// What a ray hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Target {
+pub enum Target {
     Terrain,
     /// Tree index (0-based) — stem surface.
     Stem(u32),
@@ -23,7 +23,7 @@ pub(crate) enum Target {
 
 /// The nearest opaque surface along a ray.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct SurfaceHit {
+pub struct SurfaceHit {
     pub t: f64,
     pub target: Target,
     /// |cos| of the incidence angle.
@@ -33,7 +33,7 @@ pub(crate) struct SurfaceHit {
 /// A stretch of a ray inside a crown volume, with the sub-stretch inside the crown core
 /// (empty when `c0 >= c1`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct CrownSpan {
+pub struct CrownSpan {
     pub t0: f64,
     pub t1: f64,
     pub c0: f64,
@@ -42,7 +42,7 @@ pub(crate) struct CrownSpan {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum CrownGeom {
+pub enum CrownGeom {
     /// `r²(z) = k·(top − z)` for `base ≤ z ≤ top`.
     Paraboloid { top: f64, base: f64, k: f64 },
     /// Centre height, horizontal and vertical semi-axes.
@@ -50,53 +50,56 @@ enum CrownGeom {
 }
 
 #[derive(Clone, Copy, Debug)]
-struct TreeGeom {
-    cx: f64,
-    cy: f64,
+#[doc(hidden)]
+pub struct TreeGeom {
+    pub cx: f64,
+    pub cy: f64,
     /// Stem: radius `r_bh + taper·(z_bh − z)` for `z0 ≤ z ≤ z1`.
-    r_bh: f64,
-    z_bh: f64,
-    taper: f64,
-    z0: f64,
-    z1: f64,
-    crown: CrownGeom,
+    pub r_bh: f64,
+    pub z_bh: f64,
+    pub taper: f64,
+    pub z0: f64,
+    pub z1: f64,
+    pub crown: CrownGeom,
     /// The crown core: the crown shrunk by the shell thickness (`None` when the crown is all
     /// shell).
-    core: Option<CrownGeom>,
+    pub core: Option<CrownGeom>,
     /// Interception events per metre in the shell and in the core.
-    lambda_shell: f64,
-    lambda_core: f64,
-    zmax: f64,
+    pub lambda_shell: f64,
+    pub lambda_core: f64,
+    pub zmax: f64,
 }
 
 #[derive(Clone, Copy, Debug)]
-struct PipeGeom {
-    a: [f64; 3],
+#[doc(hidden)]
+pub struct PipeGeom {
+    pub a: [f64; 3],
     /// Unit axis.
-    w: [f64; 3],
-    len: f64,
-    r: f64,
+    pub w: [f64; 3],
+    pub len: f64,
+    pub r: f64,
     /// A joint sphere sits at the end vertex (an interior vertex of the run).
-    joint: bool,
-    zmin: f64,
-    zmax: f64,
+    pub joint: bool,
+    pub zmin: f64,
+    pub zmax: f64,
 }
 
 #[derive(Clone, Copy, Debug)]
-struct SupportGeom {
-    cx: f64,
-    cy: f64,
-    r: f64,
-    z0: f64,
-    z1: f64,
+#[doc(hidden)]
+pub struct SupportGeom {
+    pub cx: f64,
+    pub cy: f64,
+    pub r: f64,
+    pub z0: f64,
+    pub z1: f64,
 }
 
 /// The scene prepared for ray casting.
-pub(crate) struct World {
+pub struct World {
     pub terrain: TerrainFn,
-    trees: Vec<TreeGeom>,
-    pipes: Vec<PipeGeom>,
-    supports: Vec<SupportGeom>,
+    pub trees: Vec<TreeGeom>,
+    pub pipes: Vec<PipeGeom>,
+    pub supports: Vec<SupportGeom>,
     /// Scene rectangle (local).
     pub x0: f64,
     pub x1: f64,
@@ -105,17 +108,17 @@ pub(crate) struct World {
     /// Vertical extent of everything (local).
     pub zmin: f64,
     pub zmax: f64,
-    cell: f64,
-    nx: usize,
-    ny: usize,
-    cell_start: Vec<u32>,
-    cell_items: Vec<u32>,
+    pub cell: f64,
+    pub nx: usize,
+    pub ny: usize,
+    pub cell_start: Vec<u32>,
+    pub cell_items: Vec<u32>,
 }
 
 /// Per-thread scratch buffers for tracing.
-pub(crate) struct Scratch {
-    stamp: Vec<u32>,
-    ray: u32,
+pub struct Scratch {
+    pub stamp: Vec<u32>,
+    pub ray: u32,
     pub spans: Vec<CrownSpan>,
 }
 
@@ -130,18 +133,20 @@ impl Scratch {
 }
 
 #[inline]
-fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+#[doc(hidden)]
+pub fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
 #[inline]
-fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+#[doc(hidden)]
+pub fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
 
 /// Real roots of `a t² + b t + c = 0` in ascending order (numerically stable form).
 #[inline]
-fn quadratic(a: f64, b: f64, c: f64) -> Option<(f64, f64)> {
+pub fn quadratic(a: f64, b: f64, c: f64) -> Option<(f64, f64)> {
     if a.abs() < 1e-14 {
         if b.abs() < 1e-300 {
             return None;
@@ -582,7 +587,7 @@ impl World {
     }
 }
 
-fn seg_dist_2d(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+pub fn seg_dist_2d(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let ab = [b[0] - a[0], b[1] - a[1]];
     let ap = [p[0] - a[0], p[1] - a[1]];
     let l2 = ab[0] * ab[0] + ab[1] * ab[1];
@@ -595,7 +600,7 @@ fn seg_dist_2d(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
 }
 
 /// Illinois-variant regula falsi on a bracket with `ga > 0 ≥ gb`.
-fn refine(g: &impl Fn(f64) -> f64, mut a: f64, mut ga: f64, mut b: f64, mut gb: f64) -> f64 {
+pub fn refine(g: &impl Fn(f64) -> f64, mut a: f64, mut ga: f64, mut b: f64, mut gb: f64) -> f64 {
     let mut side = 0i8;
     let mut c = b;
     for _ in 0..60 {
@@ -631,7 +636,7 @@ fn refine(g: &impl Fn(f64) -> f64, mut a: f64, mut ga: f64, mut b: f64, mut gb: 
 /// end, the inner wall.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-fn vcone_hit(
+pub fn vcone_hit(
     cx: f64,
     cy: f64,
     r_ref: f64,
@@ -687,7 +692,14 @@ fn vcone_hit(
 }
 
 #[inline]
-fn stem_hit(t: &TreeGeom, o: [f64; 3], d: [f64; 3], tmin: f64, tmax: f64) -> Option<SurfaceHit> {
+#[doc(hidden)]
+pub fn stem_hit(
+    t: &TreeGeom,
+    o: [f64; 3],
+    d: [f64; 3],
+    tmin: f64,
+    tmax: f64,
+) -> Option<SurfaceHit> {
     vcone_hit(
         t.cx, t.cy, t.r_bh, t.z_bh, t.taper, t.z0, t.z1, o, d, tmin, tmax,
     )
@@ -695,7 +707,8 @@ fn stem_hit(t: &TreeGeom, o: [f64; 3], d: [f64; 3], tmin: f64, tmax: f64) -> Opt
 
 /// Interval of the ray inside a crown volume (not clipped to any range).
 #[inline]
-fn crown_span(c: &CrownGeom, cx: f64, cy: f64, o: [f64; 3], d: [f64; 3]) -> Option<(f64, f64)> {
+#[doc(hidden)]
+pub fn crown_span(c: &CrownGeom, cx: f64, cy: f64, o: [f64; 3], d: [f64; 3]) -> Option<(f64, f64)> {
     let ux = o[0] - cx;
     let uy = o[1] - cy;
     match *c {
@@ -768,7 +781,13 @@ fn crown_span(c: &CrownGeom, cx: f64, cy: f64, o: [f64; 3], d: [f64; 3]) -> Opti
 
 /// Open finite cylinder plus the joint sphere at its end vertex.
 #[inline]
-fn pipe_hit(p: &PipeGeom, o: [f64; 3], d: [f64; 3], tmin: f64, tmax: f64) -> Option<SurfaceHit> {
+pub fn pipe_hit(
+    p: &PipeGeom,
+    o: [f64; 3],
+    d: [f64; 3],
+    tmin: f64,
+    tmax: f64,
+) -> Option<SurfaceHit> {
     let m = sub(o, p.a);
     let md = dot(m, p.w);
     let dd = dot(d, p.w);
@@ -827,130 +846,4 @@ fn pipe_hit(p: &PipeGeom, o: [f64; 3], d: [f64; 3], tmin: f64, tmax: f64) -> Opt
         }
     }
     best
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::synth::scene::{PipeRunSpec, SceneOptions};
-
-    fn flat_scene() -> SceneOptions {
-        let mut o = SceneOptions {
-            width_m: 40.0,
-            depth_m: 40.0,
-            ..Default::default()
-        };
-        o.terrain.relief_m = 0.0;
-        o.terrain.slope = [0.0, 0.0];
-        o.trees.density_per_ha = 0.0;
-        o
-    }
-
-    #[test]
-    fn terrain_hit_lands_on_the_surface() {
-        let scene = Scene::generate(&SceneOptions::default()).unwrap();
-        let w = World::new(&scene);
-        let mut s = Scratch::new(&w);
-        for k in 0..200 {
-            let a = k as f64 * 0.37;
-            let o = [
-                10.0 * a.cos(),
-                10.0 * a.sin(),
-                2.0 + w.terrain.height(0.0, 0.0),
-            ];
-            let el = -(1.0 + (k % 30) as f64) * 3.0f64.to_radians();
-            let d = [el.cos() * a.sin(), el.cos() * a.cos(), el.sin()];
-            if let Some(h) = w.trace(o, d, 0.0, 200.0, &mut s) {
-                let p = [o[0] + h.t * d[0], o[1] + h.t * d[1], o[2] + h.t * d[2]];
-                if h.target == Target::Terrain {
-                    assert!((p[2] - w.terrain.height(p[0], p[1])).abs() < 1e-6);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn pipe_hits_are_on_the_cylinder_and_elbow() {
-        let mut o = flat_scene();
-        o.pipes.supports = false;
-        o.pipes.runs = vec![PipeRunSpec {
-            vertices: vec![[-10.0, 0.0, 2.0], [0.0, 0.0, 2.0], [0.0, 10.0, 2.0]],
-            radius_m: 0.2,
-        }];
-        let scene = Scene::generate(&o).unwrap();
-        let w = World::new(&scene);
-        let mut s = Scratch::new(&w);
-        let z = scene.pipes[0].start[2] - scene.centre[2];
-        let mut hits = 0;
-        // Rays from above onto the outer corner of the elbow.
-        for i in 0..50 {
-            for j in 0..50 {
-                let x = -0.3 + 0.6 * i as f64 / 49.0;
-                let y = -0.3 + 0.6 * j as f64 / 49.0;
-                let h = w
-                    .trace([x, y, 20.0], [0.0, 0.0, -1.0], 0.0, 100.0, &mut s)
-                    .unwrap();
-                if let Target::Pipe(_) = h.target {
-                    let pz = 20.0 - h.t;
-                    // Distance from the polyline axis.
-                    let d1 = seg_dist_3([x, y, pz], [-10.0, 0.0, z], [0.0, 0.0, z]);
-                    let d2 = seg_dist_3([x, y, pz], [0.0, 0.0, z], [0.0, 10.0, z]);
-                    assert!((d1.min(d2) - 0.2).abs() < 1e-9, "{x} {y} {}", d1.min(d2));
-                    hits += 1;
-                }
-            }
-        }
-        // The elbow leaves no gap: every ray within the union's footprint hits the pipe.
-        assert!(hits > 1500, "{hits}");
-    }
-
-    fn seg_dist_3(p: [f64; 3], a: [f64; 3], b: [f64; 3]) -> f64 {
-        let ab = sub(b, a);
-        let s = (dot(sub(p, a), ab) / dot(ab, ab)).clamp(0.0, 1.0);
-        let q = [a[0] + s * ab[0], a[1] + s * ab[1], a[2] + s * ab[2]];
-        dot(sub(p, q), sub(p, q)).sqrt()
-    }
-
-    #[test]
-    fn crown_spans_match_shapes() {
-        let para = CrownGeom::Paraboloid {
-            top: 20.0,
-            base: 10.0,
-            k: 0.9, // radius 3 at base
-        };
-        let (a, b) = crown_span(&para, 0.0, 0.0, [0.0, 0.0, 30.0], [0.0, 0.0, -1.0]).unwrap();
-        assert!((a - 10.0).abs() < 1e-9 && (b - 20.0).abs() < 1e-9);
-        let (a, _) = crown_span(&para, 0.0, 0.0, [1.5, 0.0, 30.0], [0.0, 0.0, -1.0]).unwrap();
-        assert!((30.0 - a - (20.0 - 1.5 * 1.5 / 0.9)).abs() < 1e-9);
-        assert!(crown_span(&para, 0.0, 0.0, [3.1, 0.0, 30.0], [0.0, 0.0, -1.0]).is_none());
-        let ell = CrownGeom::Ellipsoid {
-            zc: 15.0,
-            a: 4.0,
-            c: 5.0,
-        };
-        let (a, b) = crown_span(&ell, 0.0, 0.0, [-10.0, 0.0, 15.0], [1.0, 0.0, 0.0]).unwrap();
-        assert!((a - 6.0).abs() < 1e-9 && (b - 14.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn stem_diameter_at_breast_height_is_dbh() {
-        let mut o = flat_scene();
-        o.trees.density_per_ha = 30.0;
-        let scene = Scene::generate(&o).unwrap();
-        let w = World::new(&scene);
-        let t = &scene.trees[0];
-        let tg = &w.trees[0];
-        let z = t.ground_z - scene.centre[2] + 1.3;
-        // Horizontal rays grazing the stem at breast height from far away.
-        let r = 0.005 * t.dbh_cm;
-        let mut edge = 0.0f64;
-        for k in 0..2000 {
-            let off = -1.2 * r + 2.4 * r * k as f64 / 1999.0;
-            let o3 = [tg.cx - 10.0, tg.cy + off, z];
-            if stem_hit(tg, o3, [1.0, 0.0, 0.0], 0.0, 100.0).is_some() {
-                edge = edge.max(off.abs());
-            }
-        }
-        assert!((edge - r).abs() < 2.4 * r / 1999.0 + 1e-9, "{edge} vs {r}");
-    }
 }

@@ -49,14 +49,12 @@
 //! streams, the scan from one stream per block of 4096 pulses, so results are bit-identical
 //! whatever the thread count. Nothing reads the clock.
 
-mod geom;
+#[doc(hidden)]
+pub mod geom;
 pub mod photo;
 pub mod resurvey;
 pub mod scan;
 pub mod scene;
-
-#[cfg(test)]
-mod tests;
 
 use std::path::Path;
 

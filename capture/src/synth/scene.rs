@@ -388,7 +388,8 @@ impl Terrain {
 
 /// Terrain height relative to the cloud origin, in the local frame the tracer uses.
 #[derive(Clone, Debug)]
-pub(crate) struct TerrainFn {
+#[doc(hidden)]
+pub struct TerrainFn {
     pub slope: [f64; 2],
     /// `[kx, ky, amplitude, phase]`.
     pub waves: Vec<[f64; 4]>,

@@ -194,15 +194,3 @@ fn rpc_ready(port: u16) -> bool {
     let _ = s.read_to_string(&mut out);
     out.contains("\"result\"")
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_anvil_says_how_to_install_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let msg = find_anvil(dir.path()).unwrap_err().to_string();
-        assert!(msg.contains("npm ci --prefix mint/contracts"), "{msg}");
-    }
-}

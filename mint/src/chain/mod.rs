@@ -16,15 +16,15 @@
 //! alloy is async; synchronous callers (the CLI) wrap calls in [`block_on`].
 
 pub mod attest;
-mod bindings;
+pub mod bindings;
 pub mod bridge;
 mod client;
 pub mod dev;
-mod error;
+pub mod error;
 mod reads;
-mod record;
-mod rpc_url;
-mod wallet;
+pub mod record;
+pub mod rpc_url;
+pub mod wallet;
 
 pub use attest::{
     Claim, DEFAULT_ATTESTATION_SECONDS, FOOTPRINT_BATCH, SignedAttestation, footprint_batches,

@@ -16,7 +16,7 @@ use super::plane::Plane;
 use super::{FOOTPRINT_RESOLUTION, MAX_FOOTPRINT_CELLS};
 
 /// The footprint resolution as h3o's type.
-pub(crate) fn resolution() -> Resolution {
+pub fn resolution() -> Resolution {
     Resolution::try_from(FOOTPRINT_RESOLUTION).expect("FOOTPRINT_RESOLUTION is 0..=15")
 }
 
@@ -31,7 +31,7 @@ pub(crate) fn edge_m() -> f64 {
 const MAX_CANDIDATES: u64 = 20 * MAX_FOOTPRINT_CELLS as u64;
 
 /// An area cells are claimed from, in plane metres.
-pub(crate) trait Region: Sync {
+pub trait Region: Sync {
     /// Cheap necessary condition, tested on the cell centre before the hexagon is computed.
     fn may_hold(&self, centre: [f64; 2]) -> bool;
     /// Whether the closed hexagon (plane vertices in boundary order) lies wholly inside, given
@@ -40,7 +40,7 @@ pub(crate) trait Region: Sync {
 }
 
 /// Axis-aligned box in plane metres: `[min_x, min_y, max_x, max_y]`.
-pub(crate) type Bbox = [f64; 4];
+pub type Bbox = [f64; 4];
 
 pub(crate) fn bbox_of<'a>(points: impl IntoIterator<Item = &'a [f64; 2]>) -> Bbox {
     let mut b = [
@@ -64,7 +64,7 @@ fn cell_centre(plane: &Plane, cell: CellIndex) -> [f64; 2] {
 }
 
 /// The cell's boundary projected into the plane, in H3's vertex order.
-pub(crate) fn hexagon(plane: &Plane, cell: CellIndex) -> Vec<[f64; 2]> {
+pub fn hexagon(plane: &Plane, cell: CellIndex) -> Vec<[f64; 2]> {
     cell.boundary()
         .iter()
         .map(|ll| plane.forward(ll.lat(), ll.lng()))
@@ -173,7 +173,7 @@ fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
 }
 
 /// Whether `p` lies in or on the convex polygon `poly` (either orientation).
-pub(crate) fn in_convex(p: [f64; 2], poly: &[[f64; 2]]) -> bool {
+pub fn in_convex(p: [f64; 2], poly: &[[f64; 2]]) -> bool {
     let (mut pos, mut neg) = (false, false);
     for i in 0..poly.len() {
         let o = orient(poly[i], poly[(i + 1) % poly.len()], p);
@@ -191,7 +191,7 @@ fn on_segment(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> bool {
 }
 
 /// Whether closed segments a–b and c–d share a point.
-pub(crate) fn segments_meet(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
+pub fn segments_meet(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
     let (d1, d2) = (orient(c, d, a), orient(c, d, b));
     let (d3, d4) = (orient(a, b, c), orient(a, b, d));
     if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0))
@@ -206,7 +206,7 @@ pub(crate) fn segments_meet(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) 
 }
 
 /// Whether the closed segment a–b meets the closed convex polygon `poly`.
-pub(crate) fn segment_meets_convex(a: [f64; 2], b: [f64; 2], poly: &[[f64; 2]]) -> bool {
+pub fn segment_meets_convex(a: [f64; 2], b: [f64; 2], poly: &[[f64; 2]]) -> bool {
     in_convex(a, poly)
         || in_convex(b, poly)
         || (0..poly.len()).any(|i| segments_meet(a, b, poly[i], poly[(i + 1) % poly.len()]))
@@ -214,7 +214,7 @@ pub(crate) fn segment_meets_convex(a: [f64; 2], b: [f64; 2], poly: &[[f64; 2]]) 
 
 /// The x-range of the closed convex polygon `poly` within the horizontal band `y0 ≤ y ≤ y1`,
 /// or `None` when they do not meet.
-pub(crate) fn x_range_in_band(poly: &[[f64; 2]], y0: f64, y1: f64) -> Option<(f64, f64)> {
+pub fn x_range_in_band(poly: &[[f64; 2]], y0: f64, y1: f64) -> Option<(f64, f64)> {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for i in 0..poly.len() {
         let (p, q) = (poly[i], poly[(i + 1) % poly.len()]);
@@ -237,78 +237,4 @@ pub(crate) fn x_range_in_band(poly: &[[f64; 2]], y0: f64, y1: f64) -> Option<(f6
         }
     }
     (lo <= hi).then_some((lo, hi))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SQUARE: [[f64; 2]; 4] = [[0.0, 0.0], [2.0, 0.0], [2.0, 2.0], [0.0, 2.0]];
-
-    #[test]
-    fn convex_containment_is_closed() {
-        assert!(in_convex([1.0, 1.0], &SQUARE));
-        assert!(in_convex([2.0, 1.0], &SQUARE), "on an edge counts");
-        assert!(!in_convex([2.1, 1.0], &SQUARE));
-        let mut cw = SQUARE;
-        cw.reverse();
-        assert!(in_convex([1.0, 1.0], &cw));
-    }
-
-    #[test]
-    fn segments() {
-        assert!(segments_meet(
-            [0.0, 0.0],
-            [2.0, 2.0],
-            [0.0, 2.0],
-            [2.0, 0.0]
-        ));
-        assert!(!segments_meet(
-            [0.0, 0.0],
-            [1.0, 0.0],
-            [0.0, 1.0],
-            [1.0, 1.0]
-        ));
-        assert!(
-            segments_meet([0.0, 0.0], [1.0, 0.0], [1.0, 0.0], [1.0, 1.0]),
-            "touching"
-        );
-        assert!(
-            segment_meets_convex([-1.0, 1.0], [3.0, 1.0], &SQUARE),
-            "crossing"
-        );
-        assert!(
-            segment_meets_convex([0.5, 0.5], [0.6, 0.6], &SQUARE),
-            "inside"
-        );
-        assert!(!segment_meets_convex([3.0, 0.0], [3.0, 3.0], &SQUARE));
-    }
-
-    #[test]
-    fn band_ranges() {
-        let diamond = [[0.0, -1.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]];
-        assert_eq!(x_range_in_band(&diamond, -0.5, 0.5), Some((-1.0, 1.0)));
-        assert_eq!(x_range_in_band(&diamond, 0.5, 2.0), Some((-0.5, 0.5)));
-        assert_eq!(x_range_in_band(&diamond, 1.0, 2.0), Some((0.0, 0.0)));
-        assert_eq!(x_range_in_band(&diamond, 1.5, 2.0), None);
-        assert_eq!(x_range_in_band(&SQUARE, 0.5, 1.0), Some((0.0, 2.0)));
-    }
-
-    /// The hexagons of neighbouring cells share their vertices: the tiling has no gaps for
-    /// coverage or parcels to fall into.
-    #[test]
-    fn neighbours_share_vertices() {
-        let plane = Plane::at(45.1, 15.0);
-        let cell = LatLng::new(45.1, 15.0).unwrap().to_cell(resolution());
-        let h = hexagon(&plane, cell);
-        assert_eq!(h.len(), 6);
-        for n in cell.grid_disk_safe(1).filter(|&n| n != cell) {
-            let hn = hexagon(&plane, n);
-            let shared = h
-                .iter()
-                .filter(|p| hn.iter().any(|q| (p[0] - q[0]).hypot(p[1] - q[1]) < 1e-6))
-                .count();
-            assert_eq!(shared, 2, "{n} shares an edge with {cell}");
-        }
-    }
 }

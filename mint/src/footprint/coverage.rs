@@ -145,7 +145,7 @@ pub(crate) fn claim(
 }
 
 /// Occupied squares grouped by links of at most 3 squares (Chebyshev), in a deterministic order.
-fn groups(occupied: &HashSet<(i64, i64)>) -> Vec<Vec<(i64, i64)>> {
+pub fn groups(occupied: &HashSet<(i64, i64)>) -> Vec<Vec<(i64, i64)>> {
     let mut sorted: Vec<(i64, i64)> = occupied.iter().copied().collect();
     sorted.sort_unstable();
     let mut seen: HashSet<(i64, i64)> = HashSet::with_capacity(sorted.len());
@@ -265,7 +265,7 @@ impl Region for Raster {
 }
 
 /// 3 × 3 dilation (`grow`) or erosion; squares outside the raster count as empty.
-fn morph(src: &[bool], nx: usize, ny: usize, grow: bool) -> Vec<bool> {
+pub fn morph(src: &[bool], nx: usize, ny: usize, grow: bool) -> Vec<bool> {
     let get = |x: i64, y: i64| {
         (0..nx as i64).contains(&x)
             && (0..ny as i64).contains(&y)
@@ -291,7 +291,7 @@ fn morph(src: &[bool], nx: usize, ny: usize, grow: bool) -> Vec<bool> {
 
 /// Fill 4-connected empty components that do not reach the border and have at most
 /// `max_squares` squares.
-fn fill_holes(covered: &mut [bool], nx: usize, ny: usize, max_squares: usize) {
+pub fn fill_holes(covered: &mut [bool], nx: usize, ny: usize, max_squares: usize) {
     let mut label = vec![false; nx * ny];
     let mut queue = VecDeque::new();
     for start in 0..nx * ny {
@@ -330,71 +330,5 @@ fn fill_holes(covered: &mut [bool], nx: usize, ny: usize, max_squares: usize) {
                 covered[k] = true;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn raster_of(rows: &[&str], fill: usize) -> Vec<bool> {
-        let (nx, ny) = (rows[0].len(), rows.len());
-        let occ: Vec<bool> = rows
-            .iter()
-            .rev()
-            .flat_map(|r| r.chars().map(|c| c == '#'))
-            .collect();
-        let mut c = morph(&morph(&occ, nx, ny, true), nx, ny, false);
-        fill_holes(&mut c, nx, ny, fill);
-        c
-    }
-
-    fn count(v: &[bool]) -> usize {
-        v.iter().filter(|&&b| b).count()
-    }
-
-    #[test]
-    fn closing_fills_single_gaps_but_not_the_outline() {
-        let rows = [
-            "..........",
-            ".########.",
-            ".###.####.",
-            ".########.",
-            ".#######..",
-            "..........",
-        ];
-        let c = raster_of(&rows, 0);
-        // The single gap is filled; the outline, including the one-square notch at the
-        // lower-right corner (a 3 × 3 square fits beside it), is unchanged.
-        let expected: Vec<bool> = (0..60)
-            .map(|k| {
-                let (x, y) = (k % 10, k / 10);
-                (1..=8).contains(&x) && (1..=4).contains(&y) && (x, y) != (8, 1)
-            })
-            .collect();
-        assert_eq!(c, expected);
-    }
-
-    #[test]
-    fn enclosed_holes_fill_up_to_the_limit() {
-        let mut rows = vec![".............".to_string()];
-        rows.push(".###########.".into());
-        for _ in 0..5 {
-            rows.push(".###.....###.".into());
-        }
-        rows.push(".###########.".into());
-        rows.push(".............".into());
-        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-        let small = raster_of(&rows, 24);
-        let large = raster_of(&rows, 25);
-        assert_eq!(count(&large) - count(&small), 25, "a 5 × 5 hole");
-    }
-
-    #[test]
-    fn groups_split_far_apart_points() {
-        let occ: HashSet<(i64, i64)> = [(0, 0), (3, 3), (10, 0), (1000, 1000)].into();
-        let g = groups(&occ);
-        assert_eq!(g.len(), 3);
-        assert_eq!(g[0].len(), 2);
     }
 }

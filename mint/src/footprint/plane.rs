@@ -11,7 +11,7 @@ use capture::geodesy::{utm_forward, utm_inverse, utm_zone_for};
 
 /// How a supported CRS places coordinates on WGS 84.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Georef {
+pub enum Georef {
     /// Easting/northing in metres in a UTM zone.
     Utm { zone: u8, north: bool },
     /// x = longitude, y = latitude, in degrees.
@@ -27,7 +27,7 @@ pub(crate) enum Georef {
 /// ~20 m cells — refusing them would shut out most European and North American survey data for
 /// a metre. TwinMint ships no projection database, so other projections (state planes, national
 /// grids, Lambert) are refused with a typed error rather than guessed.
-pub(crate) fn georef(crs: &Crs) -> Option<Georef> {
+pub fn georef(crs: &Crs) -> Option<Georef> {
     if let Some((zone, north)) = crs.utm_zone() {
         return Some(Georef::Utm { zone, north });
     }
@@ -47,7 +47,7 @@ pub(crate) fn georef(crs: &Crs) -> Option<Georef> {
 
 /// A UTM plane (zone and hemisphere numbering) in which one footprint is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Plane {
+pub struct Plane {
     pub zone: u8,
     pub north: bool,
 }
@@ -70,53 +70,5 @@ impl Plane {
     /// (easting, northing) → WGS 84 (lat, lon) in degrees.
     pub fn inverse(&self, p: [f64; 2]) -> (f64, f64) {
         utm_inverse(p[0], p[1], self.zone, self.north)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accepted_crs_families() {
-        assert_eq!(
-            georef(&Crs::epsg(32633)),
-            Some(Georef::Utm {
-                zone: 33,
-                north: true
-            })
-        );
-        assert_eq!(
-            georef(&Crs::epsg(32755)),
-            Some(Georef::Utm {
-                zone: 55,
-                north: false
-            })
-        );
-        assert_eq!(
-            georef(&Crs::epsg(25832)),
-            Some(Georef::Utm {
-                zone: 32,
-                north: true
-            })
-        );
-        assert_eq!(
-            georef(&Crs::epsg(26917)),
-            Some(Georef::Utm {
-                zone: 17,
-                north: true
-            })
-        );
-        assert_eq!(georef(&Crs::epsg(4326)), Some(Georef::LonLat));
-        assert_eq!(georef(&Crs::epsg(2056)), None, "Swiss LV95 is not UTM");
-        assert_eq!(georef(&Crs::default()), None);
-    }
-
-    #[test]
-    fn plane_round_trip() {
-        let p = Plane::at(45.1, 15.2);
-        assert_eq!(p.zone, 33);
-        let (lat, lon) = p.inverse(p.forward(45.1, 15.2));
-        assert!((lat - 45.1).abs() < 1e-11 && (lon - 15.2).abs() < 1e-11);
     }
 }

@@ -33,7 +33,7 @@ pub mod error;
 pub mod metadata;
 mod pdf;
 pub mod project;
-mod report;
+pub mod report;
 pub mod thumbnail;
 
 use std::collections::BTreeMap;
@@ -353,7 +353,7 @@ pub fn packaged_file(path: &Path) -> PackageResult<PackagedFile> {
 
 /// Where the asset is.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Location {
+pub enum Location {
     /// WGS 84 latitude and longitude of the centre (from a UTM CRS).
     LatLon { lat: f64, lon: f64 },
     /// Centre in a CRS that is not UTM (or unknown).
@@ -392,7 +392,7 @@ impl Location {
 
 /// Carbon and money figures from `simulation.json`.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct CarbonSummary {
+pub struct CarbonSummary {
     pub stock_p50_t: f64,
     pub stock_p90_t: f64,
     pub npv_p50: f64,
@@ -405,7 +405,7 @@ pub(crate) struct CarbonSummary {
 
 /// The asset figures both the metadata attributes and the report show.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Summary {
+pub struct Summary {
     pub asset_type: AssetType,
     pub location: Location,
     pub area_ha: f64,
@@ -613,77 +613,4 @@ pub fn check_glb(path: &Path) -> PackageResult<()> {
         return Err(hint(format!("asset.version is {version:?}, not glTF 2.x")));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod glb_tests {
-    use super::*;
-
-    fn glb(json: &[u8], declared_extra: i64) -> Vec<u8> {
-        let mut j = json.to_vec();
-        while !j.len().is_multiple_of(4) {
-            j.push(b' ');
-        }
-        let total = (12 + 8 + j.len()) as i64 + declared_extra;
-        let mut v = b"glTF".to_vec();
-        v.extend(2u32.to_le_bytes());
-        v.extend((total as u32).to_le_bytes());
-        v.extend((j.len() as u32).to_le_bytes());
-        v.extend(0x4E4F_534Au32.to_le_bytes());
-        v.extend(j);
-        v
-    }
-
-    #[test]
-    fn glb_header_and_json_chunk_are_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("model.glb");
-        let check = |bytes: &[u8]| {
-            std::fs::write(&p, bytes).unwrap();
-            check_glb(&p).map_err(|e| e.to_string())
-        };
-        assert!(check(&glb(br#"{"asset":{"version":"2.0"}}"#, 0)).is_ok());
-        let e = check(b"garbage garbage garbage").unwrap_err();
-        assert!(
-            e.contains("model.glb") && e.contains("no glTF magic"),
-            "{e}"
-        );
-        assert!(
-            check(b"glTF")
-                .unwrap_err()
-                .contains("shorter than a GLB header")
-        );
-        let e = check(&glb(br#"{"asset":{"version":"2.0"}}"#, 8)).unwrap_err();
-        assert!(e.contains("header says"), "{e}");
-        let e = check(&glb(b"{not json", 0)).unwrap_err();
-        assert!(e.contains("does not parse"), "{e}");
-        let e = check(&glb(br#"{"asset":{"version":"1.0"}}"#, 0)).unwrap_err();
-        assert!(e.contains("not glTF 2.x"), "{e}");
-        let mut v = glb(br#"{"asset":{"version":"2.0"}}"#, 0);
-        v[12..16].copy_from_slice(&1_000_000u32.to_le_bytes());
-        assert!(check(&v).unwrap_err().contains("does not fit"));
-    }
-
-    #[test]
-    fn the_reconstruct_stage_glb_passes() {
-        let recon = reconstruct::Reconstruction {
-            schema_version: reconstruct::model::RECONSTRUCTION_SCHEMA_VERSION,
-            generator: String::new(),
-            crs: Default::default(),
-            origin: [0.0; 3],
-            terrain: Default::default(),
-            dtm: None,
-            chm: None,
-            trees: vec![],
-            pipes: vec![],
-            options: serde_json::Value::Null,
-            run: Default::default(),
-        };
-        let bytes =
-            reconstruct::gltf::build_glb(&recon, &Default::default(), &Default::default()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("model.glb");
-        std::fs::write(&p, bytes).unwrap();
-        check_glb(&p).unwrap();
-    }
 }

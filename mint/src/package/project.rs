@@ -367,7 +367,7 @@ pub(crate) fn input_hashes(
 /// fields. The package tests write the file from the real type.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct ReconstructionView {
+pub struct ReconstructionView {
     pub trees: Vec<TreeView>,
     pub pipes: Vec<PipeView>,
     pub terrain: TerrainView,
@@ -381,7 +381,7 @@ pub(crate) struct ReconstructionView {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct RunView {
+pub struct RunView {
     pub device: String,
     /// SHA-256 of the files the reconstruct run wrote beside `reconstruction.json`.
     pub outputs: std::collections::BTreeMap<String, String>,
@@ -389,7 +389,7 @@ pub(crate) struct RunView {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct TreeView {
+pub struct TreeView {
     pub x: f64,
     pub y: f64,
     pub height_m: f64,
@@ -399,14 +399,14 @@ pub(crate) struct TreeView {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct PipeView {
+pub struct PipeView {
     pub length_m: f64,
     pub radius_m: f64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub(crate) struct TerrainView {
+pub struct TerrainView {
     pub ground_points: u64,
     pub min_z: f64,
     pub max_z: f64,
@@ -468,39 +468,4 @@ pub(crate) fn read_chain_record(project: &Path) -> PackageResult<Option<ChainRec
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> PackageResult<T> {
     let bytes = std::fs::read(path).map_err(|e| PackageError::io(path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| PackageError::invalid(path, e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn covers_names_every_excluded_key_and_the_quantum() {
-        let cloud = CloudFingerprint {
-            root: [0; 32],
-            leaves: 1,
-            points: 1,
-            chunk_points: 65_536,
-            schema: "twinmint-points-v1-portable".into(),
-            record_bytes: 28,
-        };
-        let c = Covers::current(&cloud);
-        let excludes = c.reconstruction_hash.excludes.join(" ");
-        for k in RUN_KEYS {
-            assert!(excludes.contains(&format!("`{k}`")), "{excludes}");
-        }
-        for k in OPTION_RUN_KEYS {
-            assert!(excludes.contains(&format!("`options.{k}`")), "{excludes}");
-        }
-        assert!(c.reconstruction_hash.covers.join(" ").contains("0.001"));
-        assert!(
-            c.cloud_root
-                .covers
-                .join(" ")
-                .contains("65536 points a leaf")
-        );
-        assert!(c.capture_hash.excludes.join(" ").contains("surveyor"));
-        let all = serde_json::to_string(&c).unwrap();
-        assert!(!all.contains("  "), "no wrapped-line gaps: {all}");
-    }
 }

@@ -684,7 +684,7 @@ fn mono_hl(s: &str) -> String {
 }
 
 /// HTML-escape text for element content and double-quoted attributes.
-pub(crate) fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -700,7 +700,7 @@ pub(crate) fn esc(s: &str) -> String {
 }
 
 /// A number with thousands separators and `decimals` places; `∞`/`—` for non-finite values.
-pub(crate) fn num(v: f64, decimals: usize) -> String {
+pub fn num(v: f64, decimals: usize) -> String {
     if v.is_nan() {
         return "—".into();
     }
@@ -736,22 +736,4 @@ pub(crate) fn num(v: f64, decimals: usize) -> String {
 
 fn group(v: u64) -> String {
     num(v as f64, 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_and_escaping() {
-        assert_eq!(num(1234567.891, 2), "1,234,567.89");
-        assert_eq!(num(-0.001, 1), "0.0");
-        assert_eq!(num(-1500.0, 0), "−1,500");
-        assert_eq!(num(f64::INFINITY, 2), "∞");
-        assert_eq!(num(999.5, 0), "1,000");
-        assert_eq!(
-            esc("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
 }

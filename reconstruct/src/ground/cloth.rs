@@ -382,7 +382,7 @@ impl Cloth {
 /// Give every NaN cell the value of the nearest valued cell (breadth-first over the 4-neighbour
 /// grid from all valued cells at once; deterministic: cells are seeded and expanded in index
 /// order). A grid with no valued cell stays NaN.
-pub(crate) fn fill_nearest(v: &mut [f32], w: usize, h: usize) {
+pub fn fill_nearest(v: &mut [f32], w: usize, h: usize) {
     let mut queue: VecDeque<usize> = (0..v.len()).filter(|&i| !v[i].is_nan()).collect();
     while let Some(i) = queue.pop_front() {
         let (c, r) = (i % w, i / w);

@@ -17,7 +17,7 @@
 //! ```
 
 pub mod bench;
-mod cloth;
+pub mod cloth;
 pub mod csf;
 mod csf_gpu;
 

@@ -1,21 +1,21 @@
 //! Small vector algebra (f64, local frame) and the cylinder model.
 
-pub(super) type V3 = [f64; 3];
+pub type V3 = [f64; 3];
 
 #[inline]
 pub(super) fn sub(a: V3, b: V3) -> V3 {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
 #[inline]
-pub(super) fn add(a: V3, b: V3) -> V3 {
+pub fn add(a: V3, b: V3) -> V3 {
     [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
 }
 #[inline]
-pub(super) fn scale(a: V3, s: f64) -> V3 {
+pub fn scale(a: V3, s: f64) -> V3 {
     [a[0] * s, a[1] * s, a[2] * s]
 }
 #[inline]
-pub(super) fn dot(a: V3, b: V3) -> f64 {
+pub fn dot(a: V3, b: V3) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 #[inline]
@@ -27,16 +27,16 @@ pub(super) fn cross(a: V3, b: V3) -> V3 {
     ]
 }
 #[inline]
-pub(super) fn norm(a: V3) -> f64 {
+pub fn norm(a: V3) -> f64 {
     dot(a, a).sqrt()
 }
 #[inline]
-pub(super) fn normalize(a: V3) -> V3 {
+pub fn normalize(a: V3) -> V3 {
     scale(a, 1.0 / norm(a))
 }
 
 /// Two unit vectors completing `w` to an orthonormal frame.
-pub(super) fn frame(w: V3) -> (V3, V3) {
+pub fn frame(w: V3) -> (V3, V3) {
     let h = if w[0].abs() < 0.9 {
         [1.0, 0.0, 0.0]
     } else {
@@ -49,7 +49,7 @@ pub(super) fn frame(w: V3) -> (V3, V3) {
 
 /// An infinite cylinder: axis through `point` along unit `dir`, and a radius.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Cylinder {
+pub struct Cylinder {
     pub point: V3,
     pub dir: V3,
     pub radius: f64,
@@ -58,7 +58,7 @@ pub(crate) struct Cylinder {
 impl Cylinder {
     /// Axial coordinate and radial vector (perpendicular to the axis) of `p`.
     #[inline]
-    pub(super) fn decompose(&self, p: V3) -> (f64, V3) {
+    pub fn decompose(&self, p: V3) -> (f64, V3) {
         let q = sub(p, self.point);
         let t = dot(q, self.dir);
         (t, sub(q, scale(self.dir, t)))
@@ -79,7 +79,7 @@ impl Cylinder {
     }
 
     /// Candidate from two oriented points (Schnabel et al. 2007 §4.3).
-    pub(super) fn from_two(p1: V3, n1: V3, p2: V3, n2: V3, min_sin: f64) -> Option<Cylinder> {
+    pub fn from_two(p1: V3, n1: V3, p2: V3, n2: V3, min_sin: f64) -> Option<Cylinder> {
         let a = cross(n1, n2);
         let s = norm(a);
         if s < min_sin {

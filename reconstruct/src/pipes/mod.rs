@@ -82,15 +82,13 @@ use crate::error::{ReconstructError, Result};
 use crate::model::{PipeRun, PipeSegment};
 use crate::normals::{self, NormalOptions, Orientation};
 
-mod beam;
-mod geom;
-mod options;
-mod ransac;
-mod refine;
-mod runs;
-mod stems;
-#[cfg(test)]
-mod tests;
+pub mod beam;
+pub mod geom;
+pub mod options;
+pub mod ransac;
+pub mod refine;
+pub mod runs;
+pub mod stems;
 
 pub use beam::NoiseModel;
 pub use options::{PipeOptions, StemRejection};

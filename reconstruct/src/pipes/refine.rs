@@ -53,7 +53,7 @@ pub(super) fn residual_jac(
 /// for the top half of a pipe seen from above with vertical noise σ, a second-order expansion of
 /// the normal equations gives a radius bias of about −2.4 σ²/r (−4 % at r = 0.15 m, σ = 2 cm),
 /// which the simulator reproduces; residuals along the beam are unbiased to first order.
-pub(crate) fn refine(
+pub fn refine(
     pts: &[V3],
     cyl: Cylinder,
     beams: Option<&[V3]>,
@@ -174,7 +174,7 @@ pub(super) fn finish(c: Cylinder, pts: &[V3]) -> Option<(Cylinder, f64)> {
 pub(super) const SUM_CHUNK: usize = 1024;
 
 /// `Σ f(i, pts[i])` in parallel, in a fixed order (see [`SUM_CHUNK`]).
-pub(super) fn chunked_sum(pts: &[V3], f: impl Fn(usize, &V3) -> f64 + Sync) -> f64 {
+pub fn chunked_sum(pts: &[V3], f: impl Fn(usize, &V3) -> f64 + Sync) -> f64 {
     let partial: Vec<f64> = pts
         .par_chunks(SUM_CHUNK)
         .enumerate()

@@ -12,7 +12,7 @@ pub(super) fn axis_segment(c: &Cylinder, t0: f64, t1: f64) -> (V3, V3) {
 
 /// Shortest distance between segments `p0p1` and `q0q1` (Ericson 2005, "Real-Time Collision
 /// Detection", §5.1.9).
-pub(super) fn segment_distance(p0: V3, p1: V3, q0: V3, q1: V3) -> f64 {
+pub fn segment_distance(p0: V3, p1: V3, q0: V3, q1: V3) -> f64 {
     let (d1, d2, r) = (sub(p1, p0), sub(q1, q0), sub(p0, q0));
     let (a, e, f) = (dot(d1, d1), dot(d2, d2), dot(d2, r));
     let (s, t) = if a <= 1e-12 && e <= 1e-12 {

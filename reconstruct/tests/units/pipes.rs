@@ -1,4 +1,12 @@
-use super::*;
+//! Tests of `reconstruct::pipes` (src/pipes/mod.rs).
+use capture::{CancelToken, PointCloud};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use reconstruct::pipes::geom::*;
+use reconstruct::pipes::options::PipeOptions;
+use reconstruct::pipes::refine::*;
+use reconstruct::pipes::stems::*;
+use reconstruct::pipes::*;
 
 fn on_cylinder(c: &Cylinder, t: f64, phi: f64) -> V3 {
     let (u, v) = frame(c.dir);

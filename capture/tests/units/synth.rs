@@ -1,13 +1,15 @@
+//! Tests of `capture::synth` (src/synth/mod.rs).
 //! Truth-vs-cloud tests of the simulator.
 
 #![allow(clippy::needless_range_loop)]
+use capture::*;
 
 use std::collections::HashMap;
 
-use super::*;
-use crate::las_io::LasWriteOptions;
-use crate::progress::NoProgress;
-use crate::read::ReadOptions;
+use capture::las_io::LasWriteOptions;
+use capture::progress::NoProgress;
+use capture::read::ReadOptions;
+use capture::synth::*;
 
 fn col_u32(cloud: &PointCloud, name: &str) -> Vec<u32> {
     cloud
@@ -446,7 +448,7 @@ fn synth_las_round_trip_keeps_truth_columns() {
     let out = simulate(small_scene(4), als(10.0));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("synth.laz");
-    crate::las_io::write(
+    capture::las_io::write(
         &out.cloud,
         &path,
         &LasWriteOptions::default(),
@@ -454,7 +456,7 @@ fn synth_las_round_trip_keeps_truth_columns() {
         &CancelToken::new(),
     )
     .unwrap();
-    let back = crate::read::read(
+    let back = capture::read::read(
         &path,
         &ReadOptions::default(),
         &mut NoProgress,
@@ -502,7 +504,7 @@ fn synth_truth_json_round_trip_and_hash() {
     assert!(json_close(&a, &b), "truth changed in the JSON round trip");
     assert_eq!(back.counts, out.truth.counts);
     assert_eq!(back.trees.len(), out.truth.trees.len());
-    let (sha, size) = crate::hash::sha256_file(&path).unwrap();
+    let (sha, size) = capture::hash::sha256_file(&path).unwrap();
     let src = &out.cloud.provenance.sources[0];
     assert_eq!(src.sha256, sha);
     assert_eq!(src.size_bytes, size);

@@ -1,6 +1,7 @@
+//! Tests of `growth_model` (src/lib.rs).
 //! End-to-end tests of the simulation.
 
-use crate::*;
+use growth_model::*;
 
 fn small_opts(years: u32, runs: u32) -> SimulationOptions {
     SimulationOptions {
@@ -272,7 +273,8 @@ fn tree_states_round_trip_and_sum_to_stand() {
     assert_eq!(s.schema_version, SCHEMA_VERSION);
     // Predicted DBH is Jucker's for trees without an observed DBH.
     let i = trees.iter().position(|t| t.dbh_cm.is_none()).unwrap();
-    let d = crate::allometry::JUCKER_GLOBAL.dbh_cm(trees[i].height_m, trees[i].crown_diameter_m);
+    let d =
+        growth_model::allometry::JUCKER_GLOBAL.dbh_cm(trees[i].height_m, trees[i].crown_diameter_m);
     assert!((ts.years[0].dbh_cm.0[i] as f64 - d).abs() < 1e-3 * d);
 }
 
@@ -377,8 +379,8 @@ fn mixed_stand() -> Vec<TreeInput> {
 
 #[test]
 fn group_source_order() {
-    use crate::allometry::GroupSource as S;
     use SpeciesGroup as G;
+    use growth_model::allometry::GroupSource as S;
     let mut eu = AllometryOptions {
         region: Region::Europe,
         ..Default::default()
@@ -436,7 +438,7 @@ fn group_source_order() {
 
 #[test]
 fn predicted_dbh_follows_region_and_group() {
-    use crate::allometry::JUCKER_GLOBAL;
+    use growth_model::allometry::JUCKER_GLOBAL;
     let eu = AllometryOptions {
         region: Region::Europe,
         ..Default::default()
@@ -492,7 +494,7 @@ fn predicted_dbh_follows_region_and_group() {
 
 #[test]
 fn year0_inventory_is_consistent() {
-    use crate::allometry::GroupSource as S;
+    use growth_model::allometry::GroupSource as S;
     let trees = mixed_stand();
     let mut o = small_opts(8, 400);
     o.allometry.region = Region::Europe;
@@ -599,7 +601,8 @@ fn year0_inventory_is_consistent() {
     );
     assert_eq!(s.settings.derived.group_sources, g);
     assert_eq!((t.trees, t.dbh_observed, t.dbh_predicted), (60, 12, 48));
-    let sum = |f: fn(&crate::InventoryTree) -> f64| inv.trees.iter().map(f).sum::<f64>() / 1000.0;
+    let sum =
+        |f: fn(&growth_model::InventoryTree) -> f64| inv.trees.iter().map(f).sum::<f64>() / 1000.0;
     for (total, per_ha, all) in [
         (t.agb_t, t.agb_t_per_ha, sum(|r| r.agb_kg)),
         (t.bgb_t, t.bgb_t_per_ha, sum(|r| r.bgb_kg)),
@@ -743,10 +746,10 @@ fn global_default_keeps_jenkins() {
         assert_eq!(r.species_group, g);
         assert_eq!(r.equation, format!("Jenkins et al. 2003: {}", g.name()));
         let d = t.dbh_cm.unwrap_or_else(|| {
-            crate::allometry::JUCKER_GLOBAL.dbh_cm(t.height_m, t.crown_diameter_m)
+            growth_model::allometry::JUCKER_GLOBAL.dbh_cm(t.height_m, t.crown_diameter_m)
         });
         assert!((r.dbh_cm - d).abs() < 1e-12 * d);
-        let j = crate::allometry::jenkins2003_agb_kg(g, d);
+        let j = growth_model::allometry::jenkins2003_agb_kg(g, d);
         assert!((r.agb_kg - j).abs() < 1e-9 * j);
     }
     assert_eq!(
