@@ -95,7 +95,7 @@ pub struct Relative {
     pub weight: f64,
 }
 
-fn angle(r: &M3) -> f64 {
+pub fn angle(r: &M3) -> f64 {
     ((r[0][0] + r[1][1] + r[2][2] - 1.0) / 2.0)
         .clamp(-1.0, 1.0)
         .acos()
@@ -245,41 +245,4 @@ pub fn align_to_gps(
     }
     // G minimises Σ |G d − b|² with H = Σ d bᵀ.
     Some(kabsch(&h))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::linalg::exp_so3;
-
-    #[test]
-    fn averaging_recovers_rotations_up_to_the_gauge() {
-        let truth: Vec<M3> = (0..6)
-            .map(|i| exp_so3(&[0.1 * i as f64, -0.05 * i as f64, 0.3 * (i as f64).sin()]))
-            .collect();
-        let mut rel = Vec::new();
-        for a in 0..6 {
-            for b in a + 1..6 {
-                let mut r = mul(&truth[b], &transpose(&truth[a]));
-                if (a, b) == (1, 4) {
-                    // One bad pair.
-                    r = mul(&exp_so3(&[0.5, 0.0, 0.0]), &r);
-                }
-                rel.push(Relative {
-                    a,
-                    b,
-                    rel: r,
-                    t: [1.0, 0.0, 0.0],
-                    weight: 1.0,
-                });
-            }
-        }
-        let est = average(6, &rel);
-        for i in 0..6 {
-            // est_i = truth_i truth_0ᵀ.
-            let want = mul(&truth[i], &transpose(&truth[0]));
-            let e = angle(&mul(&est[i].unwrap(), &transpose(&want))).to_degrees();
-            assert!(e < 1.0, "photo {i} off by {e:.2}°");
-        }
-    }
 }

@@ -490,7 +490,7 @@ fn refine(
 
 /// Least-squares 2-D rigid transform (rotation about `pivot`, then shift) taking each pair's
 /// first point to its second (Umeyama 1991 without scale).
-fn procrustes(pairs: &[([f64; 2], [f64; 2], f64)], pivot: [f64; 2]) -> Rigid {
+pub fn procrustes(pairs: &[([f64; 2], [f64; 2], f64)], pivot: [f64; 2]) -> Rigid {
     let n = pairs.len() as f64;
     let (mut sx, mut sy, mut qx, mut qy) = (0.0, 0.0, 0.0, 0.0);
     for (s, q, _) in pairs {
@@ -693,42 +693,4 @@ fn ground_refine(
     let mut abs: Vec<f64> = inliers.iter().map(|r| r.abs()).collect();
     let mad = median(&mut abs);
     Ok((t, inliers.len(), rms, mad))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn procrustes_recovers_a_known_transform() {
-        let truth = Rigid {
-            pivot: [100.0, 200.0],
-            yaw_deg: 1.3,
-            shift_m: [2.0, -1.5, 0.0],
-        };
-        let pairs: Vec<_> = (0..40)
-            .map(|i| {
-                let s = [
-                    100.0 + (i as f64 * 7.3) % 60.0 - 30.0,
-                    200.0 + (i as f64 * 3.7) % 50.0 - 25.0,
-                ];
-                let q = truth.apply([s[0], s[1], 0.0]);
-                (s, [q[0], q[1]], 0.0)
-            })
-            .collect();
-        let t = procrustes(&pairs, truth.pivot);
-        assert!((t.yaw_deg - truth.yaw_deg).abs() < 1e-9, "{t:?}");
-        assert!((t.shift_m[0] - 2.0).abs() < 1e-9 && (t.shift_m[1] + 1.5).abs() < 1e-9);
-    }
-
-    #[test]
-    fn rigid_apply_rotates_about_the_pivot() {
-        let t = Rigid {
-            pivot: [10.0, 10.0],
-            yaw_deg: 90.0,
-            shift_m: [0.0, 0.0, 1.0],
-        };
-        let p = t.apply([11.0, 10.0, 5.0]);
-        assert!((p[0] - 10.0).abs() < 1e-12 && (p[1] - 11.0).abs() < 1e-12 && p[2] == 6.0);
-    }
 }
