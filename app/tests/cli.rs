@@ -282,3 +282,127 @@ fn bench_pipeline_reports_every_stage() {
     }
     assert!(v["raw_point_bytes"].as_u64().unwrap() >= 40_000 * 20);
 }
+
+/// `bench view --json` on a small forest: the orbit refines the octree past its root and each
+/// frame's selection keeps to the point budget (the root, always drawn, aside).
+#[test]
+fn bench_view_refines_past_the_root_within_the_budget() {
+    let out = succeed(bin().args([
+        "bench", "view", "--json", "--quiet", "--points", "200000", "--budget", "160000",
+        "--frames", "12",
+    ]));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {r}"));
+    assert!(f("points") > 150_000.0 && f("points") < 250_000.0, "{r}");
+    assert!(f("nodes") > 1.0, "{r}");
+    assert!(
+        f("selected_points_mean") <= f("budget").max(f("root_points")),
+        "{r}"
+    );
+    assert!(
+        f("selected_nodes_mean") > 1.0,
+        "the orbit never refined the root: {r}"
+    );
+    assert!(f("select_ms_max") >= f("select_ms_p95") && f("select_ms_p95") >= 0.0);
+    assert!(f("read_frame_points") >= f("selected_points_mean"), "{r}");
+}
+
+/// `reconstruct --species`: bad compositions and field lists are refused before any work, naming
+/// the species or the file and line; a composition's classes come from the species table unless
+/// an entry gives its own; a field list's species land on the trees at its positions.
+#[test]
+fn species_option_classes_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |spec: &str| {
+        let o = bin()
+            .args(["reconstruct", "-q"])
+            .arg(dir.path().join("none.twinmint"))
+            .args(["--species", spec])
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{spec} accepted");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let e = refused("Mystery tree=1");
+    assert!(e.contains("Mystery tree") && e.contains("class"), "{e}");
+    let e = refused("Picea abies");
+    assert!(e.contains("NAME=SHARE"), "{e}");
+    let csv = dir.path().join("field.csv");
+    std::fs::write(&csv, "x,y,species\n1,nope,Pinus\n").unwrap();
+    let e = refused(csv.to_str().unwrap());
+    assert!(e.contains("line 2") && e.contains("field.csv"), "{e}");
+
+    let laz = dir.path().join("plot.laz");
+    succeed(
+        bin()
+            .args([
+                "synth", "-q", "--seed", "3", "--size", "40", "--points", "30000", "-o",
+            ])
+            .arg(&laz),
+    );
+    let proj = dir.path().join("plot.twinmint");
+    succeed(bin().args(["ingest", "-q"]).arg(&laz).arg("-o").arg(&proj));
+    let trees = |spec: &str| -> Vec<serde_json::Value> {
+        succeed(
+            bin()
+                .args(["reconstruct", "-q"])
+                .arg(&proj)
+                .args(["--species", spec]),
+        );
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(proj.join("reconstruction.json")).unwrap())
+                .unwrap();
+        r["trees"].as_array().unwrap().clone()
+    };
+    let class_of = |t: &serde_json::Value| {
+        (
+            t["species"]["species"].as_str().unwrap_or("").to_string(),
+            t["species"]["class"].as_str().unwrap().to_string(),
+            t["species"]["source"].as_str().unwrap().to_string(),
+        )
+    };
+    let got = trees("Picea abies=0.5, Fagus sylvatica=0.3, Mystery tree:conifer=0.2");
+    assert!(got.len() >= 5, "{} trees", got.len());
+    let mut named = std::collections::BTreeSet::new();
+    for t in &got {
+        let (species, class, source) = class_of(t);
+        assert_eq!(source, "stand_composition", "{t}");
+        let want = match species.as_str() {
+            "Picea abies" | "Mystery tree" => "conifer",
+            "Fagus sylvatica" => "broadleaf",
+            other => panic!("species {other:?} not in the composition"),
+        };
+        assert_eq!(class, want, "{t}");
+        named.insert(species);
+    }
+    assert!(named.len() >= 2, "{named:?}");
+
+    // A field list at the detected trees' own positions, Pinus palustris and QURU (red oak's
+    // USDA code) in turn.
+    let mut list = String::from("id,x,y,species\n");
+    for (i, t) in got.iter().enumerate() {
+        let name = if i % 2 == 0 {
+            "Pinus palustris"
+        } else {
+            "QURU"
+        };
+        list += &format!("{i},{},{},{name}\n", t["x"], t["y"]);
+    }
+    std::fs::write(&csv, list).unwrap();
+    let got = trees(csv.to_str().unwrap());
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &got {
+        let (species, class, source) = class_of(t);
+        if source != "field_list" {
+            continue;
+        }
+        let want = if species == "Pinus palustris" {
+            "conifer"
+        } else {
+            "broadleaf"
+        };
+        assert_eq!(class, want, "{t}");
+        seen.insert(species);
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+}

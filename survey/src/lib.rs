@@ -8,6 +8,7 @@
 //! Job — only run `twinmint tile run SURVEY --index N`; see the app's `survey` verbs.
 
 pub mod error;
+pub mod executors;
 pub mod ids;
 pub mod merge;
 pub mod parcels;

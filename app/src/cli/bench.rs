@@ -225,7 +225,14 @@ pub fn run(a: BenchArgs, ctx: &Ctx) -> anyhow::Result<()> {
             points,
             budget,
             frames,
-        } => super::bench_view::run(points, budget, frames)?,
+        } => {
+            let r = super::bench_view::measure(points, budget, frames)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                super::bench_view::print_table(&r);
+            }
+        }
         BenchWhat::Seal { points } => {
             let r = super::bench_seal::measure(points, &ctx.cancel)?;
             if ctx.json {

@@ -23,7 +23,7 @@ pub const SELECT_TARGET_MS: f64 = 2.0;
 const DEFAULT_POINTS_PER_HA: f64 = 1.4e6;
 
 /// What one run measured.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct ViewBench {
     pub points: u64,
     pub plot_side_m: f64,
@@ -53,13 +53,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Run the bench and print its table.
-pub fn run(points: u64, budget: u64, frames: u32) -> anyhow::Result<()> {
-    let r = measure(points, budget, frames)?;
-    print_table(&r);
-    Ok(())
 }
 
 /// Run the bench: simulate, write LAZ, time the load, the build and `frames` selections.
@@ -213,28 +206,4 @@ pub fn print_table(r: &ViewBench) {
             ""
         }
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn small_bench_runs_and_respects_budget() {
-        let r = measure(200_000, 160_000, 12).unwrap();
-        assert!(
-            r.points > 150_000 && r.points < 250_000,
-            "{} points",
-            r.points
-        );
-        assert!(r.nodes > 1);
-        // The root is always drawn; beyond it the budget holds.
-        assert!(r.selected_points_mean <= r.budget.max(r.root_points) as f64);
-        assert!(
-            r.selected_nodes_mean > 1.0,
-            "the orbit never refined the root"
-        );
-        assert!(r.select_ms_max >= r.select_ms_p95 && r.select_ms_p95 >= 0.0);
-        assert!(r.read_frame_points as f64 >= r.selected_points_mean);
-    }
 }
