@@ -78,18 +78,3 @@ pub struct NoProgress;
 impl Progress for NoProgress {
     fn report(&mut self, _event: ProgressEvent) {}
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_token_cancels_every_clone_and_flag_holder() {
-        let t = CancelToken::new();
-        let other = CancelToken::from_flag(t.flag());
-        assert_eq!(other.check(), Ok(()));
-        t.clone().cancel();
-        assert!(t.is_cancelled());
-        assert_eq!(other.check(), Err(Cancelled));
-    }
-}

@@ -16,14 +16,20 @@
 //! alloy is async; synchronous callers (the CLI) wrap calls in [`block_on`].
 
 pub mod attest;
+// Internal modules, public (hidden from the docs) only so the tests in tests/units reach them.
+#[doc(hidden)]
 pub mod bindings;
 pub mod bridge;
 mod client;
 pub mod dev;
+#[doc(hidden)]
 pub mod error;
 mod reads;
+#[doc(hidden)]
 pub mod record;
+#[doc(hidden)]
 pub mod rpc_url;
+#[doc(hidden)]
 pub mod wallet;
 
 pub use attest::{

@@ -29,10 +29,16 @@
 //! strings without prefix (`"8c1e0e14ad853ff"`, h3o's and the H3 library's text form), not JSON
 //! numbers: a 64-bit id exceeds the 2^53 integers JavaScript and many JSON tools keep exact.
 
+// Internal modules, public (hidden from the docs) only so the tests in tests/units reach them.
+#[doc(hidden)]
 pub mod cells;
+#[doc(hidden)]
 pub mod coverage;
+#[doc(hidden)]
 pub mod error;
+#[doc(hidden)]
 pub mod parcel;
+#[doc(hidden)]
 pub mod plane;
 
 use std::path::Path;

@@ -33,6 +33,8 @@ pub mod error;
 pub mod metadata;
 mod pdf;
 pub mod project;
+// Internal modules, public (hidden from the docs) only so the tests in tests/units reach them.
+#[doc(hidden)]
 pub mod report;
 pub mod thumbnail;
 

@@ -17,6 +17,8 @@
 //! ```
 
 pub mod bench;
+// Internal modules, public (hidden from the docs) only so the tests in tests/units reach them.
+#[doc(hidden)]
 pub mod cloth;
 pub mod csf;
 mod csf_gpu;

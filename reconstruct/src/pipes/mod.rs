@@ -82,12 +82,20 @@ use crate::error::{ReconstructError, Result};
 use crate::model::{PipeRun, PipeSegment};
 use crate::normals::{self, NormalOptions, Orientation};
 
+// Internal modules, public (hidden from the docs) only so the tests in tests/units reach them.
+#[doc(hidden)]
 pub mod beam;
+#[doc(hidden)]
 pub mod geom;
+#[doc(hidden)]
 pub mod options;
+#[doc(hidden)]
 pub mod ransac;
+#[doc(hidden)]
 pub mod refine;
+#[doc(hidden)]
 pub mod runs;
+#[doc(hidden)]
 pub mod stems;
 
 pub use beam::NoiseModel;
