@@ -1,6 +1,6 @@
 //! The `twinmint` binary end to end: JSON output, exit codes, project folders.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn bin() -> Command {
@@ -98,10 +98,10 @@ fn ingest_then_convert_round_trip() {
     );
 }
 
-#[test]
-fn synth_ingest_simulate_from_truth() {
-    let dir = tempfile::tempdir().unwrap();
-    let laz = dir.path().join("plot.laz");
+/// A 40 m simulated plot (seed 3, 30 000 points) ingested as `dir/plot.twinmint`; its truth is
+/// `dir/plot.truth.json`.
+fn simulated_project(dir: &Path) -> PathBuf {
+    let laz = dir.join("plot.laz");
     succeed(
         bin()
             .args([
@@ -109,8 +109,15 @@ fn synth_ingest_simulate_from_truth() {
             ])
             .arg(&laz),
     );
-    let proj = dir.path().join("plot.twinmint");
+    let proj = dir.join("plot.twinmint");
     succeed(bin().args(["ingest", "-q"]).arg(&laz).arg("-o").arg(&proj));
+    proj
+}
+
+#[test]
+fn synth_ingest_simulate_from_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = simulated_project(dir.path());
     let out = succeed(
         bin()
             .args(["simulate", "-q", "--json", "--runs", "64", "--years", "20"])
@@ -332,16 +339,7 @@ fn species_option_classes_and_errors() {
     let e = refused(csv.to_str().unwrap());
     assert!(e.contains("line 2") && e.contains("field.csv"), "{e}");
 
-    let laz = dir.path().join("plot.laz");
-    succeed(
-        bin()
-            .args([
-                "synth", "-q", "--seed", "3", "--size", "40", "--points", "30000", "-o",
-            ])
-            .arg(&laz),
-    );
-    let proj = dir.path().join("plot.twinmint");
-    succeed(bin().args(["ingest", "-q"]).arg(&laz).arg("-o").arg(&proj));
+    let proj = simulated_project(dir.path());
     let trees = |spec: &str| -> Vec<serde_json::Value> {
         succeed(
             bin()
