@@ -32,6 +32,7 @@ pub mod step;
 pub mod trees;
 pub mod treetops;
 pub mod understorey;
+pub mod vec3;
 
 pub use error::{ReconstructError, Result};
 pub use model::{

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ReconstructError, Result};
 use crate::model::{PipeRun, Raster, Tree};
+use crate::vec3::{V3, add, cross, norm, normalize, scale, sub};
 
 /// An indexed triangle mesh (local frame, Z up).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -82,33 +83,6 @@ impl TriMesh {
     }
 }
 
-pub type V3 = [f64; 3];
-
-pub fn sub(a: V3, b: V3) -> V3 {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-pub fn add(a: V3, b: V3) -> V3 {
-    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
-}
-fn scale(a: V3, s: f64) -> V3 {
-    [a[0] * s, a[1] * s, a[2] * s]
-}
-pub fn dot(a: V3, b: V3) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-pub fn cross(a: V3, b: V3) -> V3 {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-pub fn norm(a: V3) -> f64 {
-    dot(a, a).sqrt()
-}
-fn normalize(a: V3) -> V3 {
-    scale(a, 1.0 / norm(a))
-}
 /// Two unit vectors completing unit `w` to a right-handed orthonormal frame (u, v, w).
 fn frame(w: V3) -> (V3, V3) {
     let h = if w[0].abs() < 0.9 {

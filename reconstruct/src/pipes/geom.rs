@@ -1,39 +1,6 @@
-//! Small vector algebra (f64, local frame) and the cylinder model.
+//! The pipe fit's frame and cylinder model (vector algebra from [`crate::vec3`]).
 
-pub type V3 = [f64; 3];
-
-#[inline]
-pub(super) fn sub(a: V3, b: V3) -> V3 {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-#[inline]
-pub fn add(a: V3, b: V3) -> V3 {
-    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
-}
-#[inline]
-pub fn scale(a: V3, s: f64) -> V3 {
-    [a[0] * s, a[1] * s, a[2] * s]
-}
-#[inline]
-pub fn dot(a: V3, b: V3) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-#[inline]
-pub(super) fn cross(a: V3, b: V3) -> V3 {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-#[inline]
-pub fn norm(a: V3) -> f64 {
-    dot(a, a).sqrt()
-}
-#[inline]
-pub fn normalize(a: V3) -> V3 {
-    scale(a, 1.0 / norm(a))
-}
+pub use crate::vec3::{V3, add, cross, dot, norm, normalize, scale, sub};
 
 /// Two unit vectors completing `w` to an orthonormal frame.
 pub fn frame(w: V3) -> (V3, V3) {

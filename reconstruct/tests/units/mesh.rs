@@ -2,6 +2,7 @@
 use reconstruct::mesh::*;
 use reconstruct::model::{DbhStatus, PipeSegment};
 use reconstruct::model::{PipeRun, Raster, Tree};
+use reconstruct::vec3::{V3, add, cross, dot, norm, sub};
 
 /// Every triangle's geometric normal agrees with its vertices' normals (outward, CCW).
 fn assert_consistent(m: &TriMesh) {
