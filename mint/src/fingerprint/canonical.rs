@@ -573,7 +573,7 @@ impl<'a> CanonicalCloud<'a> {
     /// The record of the cloud's `index`-th point read from its columns (the slow path that
     /// [`Self::record`] must equal).
     pub fn record_from_columns(&self, index: usize) -> Vec<u8> {
-        let mut out = vec![0u8; self.encoder.record_len];
+        let mut out = vec![0u8; self.record_len()];
         self.encoder.encode(index, &mut out);
         out
     }
